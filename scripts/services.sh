@@ -1,0 +1,406 @@
+#!/usr/bin/env bash
+# Throwaway Redis and PostgreSQL servers on 127.0.0.1 for the test suite.
+#
+#   scripts/services.sh start    install (apt) if missing, start both, wait until ready
+#   scripts/services.sh env      print `export CAIRN_TEST_POSTGRES_URL=...` / `..._REDIS_URL=...`
+#   scripts/services.sh status   exit 0 when every server this script manages is up
+#   scripts/services.sh stop     stop only what `start` started and delete its data
+#
+# If CAIRN_TEST_POSTGRES_URL or CAIRN_TEST_REDIS_URL is already set, that server is
+# used as is and nothing is started for it.
+#
+# State (pid/port files, Redis dir, failure logs) lives in .services/ (git-ignored) or
+# $CAIRN_SERVICES_DIR. The PostgreSQL data dir is a temp dir under /tmp owned by the
+# `postgres` user when run as root (PostgreSQL refuses to run as root), or by the
+# current user otherwise. Quiet on success; one `services.sh: error: ...` line on failure.
+#
+# Tunables: CAIRN_SERVICES_TIMEOUT (s, default 60), CAIRN_PG_PORT (default 5440),
+# CAIRN_REDIS_PORT (default 6390). A busy preferred port falls back to a free one.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+STATE="${CAIRN_SERVICES_DIR:-$ROOT/.services}"
+TIMEOUT="${CAIRN_SERVICES_TIMEOUT:-60}"
+PG_PORT_PREFERRED="${CAIRN_PG_PORT:-5440}"
+REDIS_PORT_PREFERRED="${CAIRN_REDIS_PORT:-6390}"
+PG_DB="cairn_test"
+PG_USER="postgres"
+
+die() {
+    echo "services.sh: error: $*" >&2
+    exit 1
+}
+
+is_root() { [ "$(id -u)" = 0 ]; }
+want_pg() { [ -z "${CAIRN_TEST_POSTGRES_URL:-}" ]; }
+want_redis() { [ -z "${CAIRN_TEST_REDIS_URL:-}" ]; }
+read_file() { cat "$1" 2>/dev/null || true; }
+
+# ours PID NAME: PID is alive and (where /proc exists) is the program NAME.
+ours() {
+    local pid="${1:-}" name="$2" comm
+    [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+    kill -0 "$pid" 2>/dev/null || return 1
+    if [ -r "/proc/$pid/comm" ]; then
+        comm="$(cat "/proc/$pid/comm" 2>/dev/null || true)"
+        [[ "$comm" == "$name"* ]] || return 1
+    fi
+}
+
+# wait_gone PID SECONDS: wait for PID to exit.
+wait_gone() {
+    local pid="$1" deadline=$((SECONDS + $2))
+    while kill -0 "$pid" 2>/dev/null; do
+        [ "$SECONDS" -ge "$deadline" ] && return 1
+        sleep 0.1
+    done
+}
+
+# free_port PREFERRED: PREFERRED if it can be bound on 127.0.0.1, else one the OS picks.
+free_port() {
+    python3 - "$1" <<'PY'
+import socket
+import sys
+
+
+def try_bind(port: int) -> int | None:
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind(("127.0.0.1", port))
+        return int(s.getsockname()[1])
+    except OSError:
+        return None
+    finally:
+        s.close()
+
+
+print(try_bind(int(sys.argv[1])) or try_bind(0))
+PY
+}
+
+# Highest-versioned PostgreSQL bin dir (Debian layout), else whatever is on PATH.
+pg_bindir() {
+    local initdb
+    initdb="$(printf '%s\n' /usr/lib/postgresql/*/bin/initdb | sort -V | tail -n 1)"
+    if [ -x "$initdb" ]; then
+        dirname "$initdb"
+        return
+    fi
+    if command -v pg_config >/dev/null 2>&1 && [ -x "$(pg_config --bindir)/initdb" ]; then
+        pg_config --bindir
+        return
+    fi
+    if command -v initdb >/dev/null 2>&1; then
+        dirname "$(command -v initdb)"
+    fi
+}
+
+# Run a PostgreSQL server program: as `postgres` when root, else as ourselves.
+# cd / first: `postgres` may not be allowed into the caller's working directory.
+as_pg() {
+    if is_root; then
+        (cd / && runuser -u "$PG_USER" -- "$@")
+    else
+        (cd / && "$@")
+    fi
+}
+
+ensure_installed() {
+    local pkgs=()
+    if want_redis; then
+        command -v redis-server >/dev/null 2>&1 || pkgs+=(redis-server)
+        command -v redis-cli >/dev/null 2>&1 || pkgs+=(redis-tools)
+    fi
+    if want_pg && [ -z "$(pg_bindir)" ]; then
+        pkgs+=(postgresql)
+    fi
+    [ "${#pkgs[@]}" -eq 0 ] && return 0
+
+    command -v apt-get >/dev/null 2>&1 ||
+        die "missing ${pkgs[*]} and no apt-get here: install Redis and PostgreSQL, or set CAIRN_TEST_POSTGRES_URL / CAIRN_TEST_REDIS_URL"
+    local sudo=()
+    if ! is_root; then
+        if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+            sudo=(sudo -n)
+        else
+            die "missing ${pkgs[*]}: run 'sudo apt-get install -y ${pkgs[*]}' (or set CAIRN_TEST_POSTGRES_URL / CAIRN_TEST_REDIS_URL)"
+        fi
+    fi
+
+    local log="$STATE/apt.log" apt=(${sudo[@]+"${sudo[@]}"} env DEBIAN_FRONTEND=noninteractive apt-get)
+    local install=("${apt[@]}" install -y -q -o DPkg::Lock::Timeout=300 --no-install-recommends "${pkgs[@]}")
+    : >"$log"
+    # `apt-get update` only when the package lists don't know the packages yet
+    # (a fresh image), or when the install fails on stale lists.
+    if ! apt-cache show "${pkgs[@]}" >/dev/null 2>&1; then
+        "${apt[@]}" update -qq >>"$log" 2>&1 || die "apt-get update failed (log: $log)"
+    fi
+    if ! "${install[@]}" >>"$log" 2>&1; then
+        "${apt[@]}" update -qq >>"$log" 2>&1 || die "apt-get update failed (log: $log)"
+        "${install[@]}" >>"$log" 2>&1 || die "apt-get install ${pkgs[*]} failed (log: $log)"
+    fi
+    rm -f "$log"
+    if want_pg && [ -z "$(pg_bindir)" ]; then
+        die "PostgreSQL installed but no initdb found under /usr/lib/postgresql/*/bin"
+    fi
+}
+
+# Keep a failed server's log where the user can read it after `stop` has cleaned up.
+keep_log() {
+    local src="$1" name="$2"
+    [ -f "$src" ] || return 0
+    cp "$src" "$STATE/$name-failed.log" 2>/dev/null || true
+    if [ -n "${CI:-}" ]; then
+        tail -n 30 "$src" | sed "s/^/  $name: /" >&2 || true
+    fi
+}
+
+# ---------------------------------------------------------------- Redis
+
+redis_ping() {
+    local port="$1" reply=""
+    if command -v redis-cli >/dev/null 2>&1; then
+        reply="$(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null || true)"
+    else
+        reply="$(
+            exec 3<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null || exit 0
+            printf 'PING\r\n' >&3
+            read -r -t 2 line <&3 || true
+            printf '%s' "${line%$'\r'}"
+        )"
+    fi
+    [[ "$reply" == *PONG* ]]
+}
+
+redis_running() {
+    ours "$(read_file "$STATE/redis.pid")" redis-server &&
+        redis_ping "$(read_file "$STATE/redis.port")"
+}
+
+start_redis() {
+    want_redis || return 0
+    redis_running && return 0
+    stop_redis
+
+    local port dir="$STATE/redis" pidfile="$STATE/redis.pid" log="$STATE/redis.log"
+    port="$(free_port "$REDIS_PORT_PREFERRED")" || die "could not find a free port for Redis"
+    mkdir -p "$dir"
+    echo "$port" >"$STATE/redis.port"
+    if ! redis-server --daemonize yes --bind 127.0.0.1 --port "$port" \
+        --pidfile "$pidfile" --dir "$dir" --logfile "$log" \
+        --save "" --appendonly no --protected-mode yes >/dev/null 2>&1; then
+        keep_log "$log" redis
+        stop_redis
+        die "redis-server failed to start on 127.0.0.1:$port (log: $STATE/redis-failed.log)"
+    fi
+    local deadline=$((SECONDS + TIMEOUT))
+    until ours "$(read_file "$pidfile")" redis-server && redis_ping "$port"; do
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            keep_log "$log" redis
+            stop_redis
+            die "Redis not ready on 127.0.0.1:$port after ${TIMEOUT}s (log: $STATE/redis-failed.log)"
+        fi
+        sleep 0.1
+    done
+}
+
+stop_redis() {
+    local pid
+    pid="$(read_file "$STATE/redis.pid")"
+    if ours "$pid" redis-server; then
+        kill -TERM "$pid" 2>/dev/null || true
+        if ! wait_gone "$pid" 15; then
+            kill -KILL "$pid" 2>/dev/null || true
+            wait_gone "$pid" 5 || die "could not stop redis-server (pid $pid)"
+        fi
+    fi
+    rm -rf "$STATE/redis" "$STATE/redis.pid" "$STATE/redis.port" "$STATE/redis.log"
+}
+
+# ---------------------------------------------------------------- PostgreSQL
+
+pg_running() {
+    local port bindir
+    port="$(read_file "$STATE/pg.port")"
+    bindir="$(read_file "$STATE/pg.bindir")"
+    ours "$(read_file "$STATE/pg.pid")" postgres &&
+        [ -x "$bindir/pg_isready" ] &&
+        "$bindir/pg_isready" -q -h 127.0.0.1 -p "$port" -d "$PG_DB" -U "$PG_USER"
+}
+
+pg_fail() {
+    local base="$1"
+    shift
+    keep_log "$base/postgres.log" postgres
+    keep_log "$base/initdb.log" initdb
+    stop_pg
+    die "$*"
+}
+
+start_pg() {
+    want_pg || return 0
+    pg_running && return 0
+    stop_pg
+
+    local bindir port base
+    bindir="$(pg_bindir)"
+    [ -n "$bindir" ] || die "no PostgreSQL server binaries (initdb) found"
+    port="$(free_port "$PG_PORT_PREFERRED")" || die "could not find a free port for PostgreSQL"
+    if is_root; then
+        id -u "$PG_USER" >/dev/null 2>&1 || die "user '$PG_USER' missing (is the postgresql package installed?)"
+        # /tmp, not $TMPDIR: the postgres user must be able to reach it.
+        base="$(mktemp -d /tmp/cairn-pg.XXXXXX)"
+        chown "$PG_USER:" "$base"
+    else
+        base="$(mktemp -d "${TMPDIR:-/tmp}/cairn-pg.XXXXXX")"
+    fi
+    chmod 700 "$base"
+    echo "$base" >"$STATE/pg.dir"
+    echo "$port" >"$STATE/pg.port"
+    echo "$bindir" >"$STATE/pg.bindir"
+
+    as_pg env LC_ALL=C "$bindir/initdb" -D "$base/data" -U "$PG_USER" --auth=trust \
+        --no-locale --encoding=UTF8 --no-sync >"$base/initdb.log" 2>&1 ||
+        pg_fail "$base" "initdb failed (log: $STATE/initdb-failed.log)"
+    cat >>"$base/data/postgresql.conf" <<EOF
+
+# cairn test server (scripts/services.sh)
+listen_addresses = '127.0.0.1'
+port = $port
+unix_socket_directories = '$base'
+max_connections = 200
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+max_parallel_workers_per_gather = 0
+EOF
+    as_pg "$bindir/pg_ctl" -D "$base/data" -l "$base/postgres.log" -w -t "$TIMEOUT" -s start \
+        >/dev/null 2>&1 ||
+        pg_fail "$base" "PostgreSQL failed to start on 127.0.0.1:$port (log: $STATE/postgres-failed.log)"
+    local pid
+    pid="$(head -n 1 "$base/data/postmaster.pid" 2>/dev/null || true)"
+    echo "$pid" >"$STATE/pg.pid"
+
+    local deadline=$((SECONDS + TIMEOUT))
+    until "$bindir/pg_isready" -q -h 127.0.0.1 -p "$port" -U "$PG_USER"; do
+        [ "$SECONDS" -ge "$deadline" ] &&
+            pg_fail "$base" "PostgreSQL not ready on 127.0.0.1:$port after ${TIMEOUT}s (log: $STATE/postgres-failed.log)"
+        sleep 0.1
+    done
+    "$bindir/createdb" -h 127.0.0.1 -p "$port" -U "$PG_USER" "$PG_DB" >"$base/createdb.log" 2>&1 ||
+        pg_fail "$base" "createdb $PG_DB failed: $(tr '\n' ' ' <"$base/createdb.log")"
+}
+
+stop_pg() {
+    local base pid bindir
+    base="$(read_file "$STATE/pg.dir")"
+    pid="$(read_file "$STATE/pg.pid")"
+    bindir="$(read_file "$STATE/pg.bindir")"
+    if [ -z "$pid" ] && [ -n "$base" ] && [ -f "$base/data/postmaster.pid" ]; then
+        pid="$(head -n 1 "$base/data/postmaster.pid" 2>/dev/null || true)"
+    fi
+    if ours "$pid" postgres; then
+        if [ -x "$bindir/pg_ctl" ] && [ -d "$base/data" ]; then
+            as_pg "$bindir/pg_ctl" -D "$base/data" -m fast -w -t 30 -s stop >/dev/null 2>&1 || true
+        fi
+        if ! wait_gone "$pid" 15; then
+            kill -TERM "$pid" 2>/dev/null || true # smart shutdown of the postmaster
+            kill -INT "$pid" 2>/dev/null || true  # fast shutdown
+            if ! wait_gone "$pid" 15; then
+                kill -QUIT "$pid" 2>/dev/null || true # immediate shutdown
+                wait_gone "$pid" 5 || die "could not stop PostgreSQL (pid $pid)"
+            fi
+        fi
+    fi
+    # Only ever delete a dir this script made.
+    if [[ -n "$base" && "$(basename "$base")" == cairn-pg.* && -d "$base" ]]; then
+        rm -rf "$base"
+    fi
+    rm -f "$STATE/pg.dir" "$STATE/pg.pid" "$STATE/pg.port" "$STATE/pg.bindir"
+}
+
+# ---------------------------------------------------------------- commands
+
+lock() {
+    mkdir -p "$STATE"
+    if command -v flock >/dev/null 2>&1; then
+        exec 9>>"$STATE/.lock"
+        flock -w 600 9 || die "timed out waiting for another services.sh in $STATE"
+    fi
+}
+
+cmd_start() {
+    command -v python3 >/dev/null 2>&1 || die "python3 is needed to pick free ports"
+    lock
+    ensure_installed
+    start_redis
+    start_pg
+    write_env
+}
+
+cmd_stop() {
+    [ -d "$STATE" ] || return 0
+    lock
+    stop_redis
+    stop_pg
+    rm -f "$STATE/env"
+}
+
+write_env() {
+    {
+        want_pg && echo "export CAIRN_TEST_POSTGRES_URL=postgresql+psycopg://$PG_USER@127.0.0.1:$(read_file "$STATE/pg.port")/$PG_DB"
+        want_redis && echo "export CAIRN_TEST_REDIS_URL=redis://127.0.0.1:$(read_file "$STATE/redis.port")/0"
+        true
+    } >"$STATE/env"
+}
+
+cmd_env() {
+    if want_pg; then
+        pg_running || die "PostgreSQL is not running: run 'scripts/services.sh start' first"
+        echo "export CAIRN_TEST_POSTGRES_URL=postgresql+psycopg://$PG_USER@127.0.0.1:$(read_file "$STATE/pg.port")/$PG_DB"
+    else
+        printf 'export CAIRN_TEST_POSTGRES_URL=%q\n' "$CAIRN_TEST_POSTGRES_URL"
+    fi
+    if want_redis; then
+        redis_running || die "Redis is not running: run 'scripts/services.sh start' first"
+        echo "export CAIRN_TEST_REDIS_URL=redis://127.0.0.1:$(read_file "$STATE/redis.port")/0"
+    else
+        printf 'export CAIRN_TEST_REDIS_URL=%q\n' "$CAIRN_TEST_REDIS_URL"
+    fi
+}
+
+cmd_status() {
+    local rc=0
+    if want_pg; then
+        if pg_running; then
+            echo "postgres: running on 127.0.0.1:$(read_file "$STATE/pg.port") (pid $(read_file "$STATE/pg.pid"))"
+        else
+            echo "postgres: stopped"
+            rc=1
+        fi
+    else
+        echo "postgres: external (CAIRN_TEST_POSTGRES_URL)"
+    fi
+    if want_redis; then
+        if redis_running; then
+            echo "redis: running on 127.0.0.1:$(read_file "$STATE/redis.port") (pid $(read_file "$STATE/redis.pid"))"
+        else
+            echo "redis: stopped"
+            rc=1
+        fi
+    else
+        echo "redis: external (CAIRN_TEST_REDIS_URL)"
+    fi
+    return "$rc"
+}
+
+case "${1:-}" in
+start) cmd_start ;;
+stop) cmd_stop ;;
+env) cmd_env ;;
+status) cmd_status ;;
+*)
+    echo "usage: $0 start|stop|env|status" >&2
+    exit 2
+    ;;
+esac

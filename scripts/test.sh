@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Run pytest against real Redis and PostgreSQL servers.
+#
+#   scripts/test.sh [pytest args...]      e.g. scripts/test.sh -q -n 2
+#
+# Starts the servers with scripts/services.sh (or uses CAIRN_TEST_POSTGRES_URL /
+# CAIRN_TEST_REDIS_URL when already set), exports their URLs, runs
+# `.venv/bin/python -m pytest "$@"`, and always stops what it started, even when
+# pytest fails or is interrupted. Exits with pytest's exit code.
+# Servers that were already running before (a developer's `services.sh start`)
+# are reused and left running.
+# CAIRN_ALLOW_NO_TESTS=1 turns pytest's "no tests collected" (exit 5) into 0.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+services=scripts/services.sh
+started=0
+cleanup() {
+    if [ "$started" = 1 ]; then
+        "$services" stop || echo "test.sh: warning: could not stop test servers" >&2
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+if ! "$services" status >/dev/null 2>&1; then
+    started=1
+fi
+"$services" start
+eval "$("$services" env)"
+export CAIRN_TEST_POSTGRES_URL CAIRN_TEST_REDIS_URL
+
+set +e
+.venv/bin/python -m pytest "$@"
+rc=$?
+set -e
+if [ "$rc" = 5 ] && [ "${CAIRN_ALLOW_NO_TESTS:-0}" = 1 ]; then
+    echo "test.sh: no tests collected (allowed by CAIRN_ALLOW_NO_TESTS=1)" >&2
+    rc=0
+fi
+exit "$rc"

@@ -1,0 +1,205 @@
+"""FeatureStore: the project-level facade (Feast's names) over definitions and engines.
+
+It delegates: definitions are checked by :mod:`cairn.features` and :mod:`cairn.offline`,
+recorded by :mod:`cairn.metadata`, and computed by :class:`cairn.offline.OfflineEngine`.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cairn.core.config import Settings
+from cairn.core.errors import DefinitionError
+from cairn.features import Entity, FeatureView, FileSource, definition_hash
+from cairn.metadata import DefinitionChange, MetadataStore, NewDefinition
+from cairn.offline import AppliedView, OfflineEngine, RetrievalJob
+from cairn.offline.entities import EntityInput
+
+Definition = Entity | FileSource | FeatureView
+_KIND = {Entity: "entity", FileSource: "source", FeatureView: "feature_view"}
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    """What ``apply`` recorded: one change per object (created, updated or unchanged)."""
+
+    changes: list[DefinitionChange]
+
+    @property
+    def changed(self) -> list[DefinitionChange]:
+        """Only the objects that got a new version."""
+        return [c for c in self.changes if c.status != "unchanged"]
+
+
+class FeatureStore:
+    """A Cairn project: definitions, the offline store, and (later) the online store.
+
+    Parameters
+    ----------
+    repo_path:
+        A folder with a ``cairn.yaml``; ``project: NAME`` alone is a valid configuration.
+    settings:
+        Settings to use instead of reading ``cairn.yaml`` (tests, embedding).
+
+    Example
+    -------
+    >>> import tempfile, pathlib
+    >>> repo = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (repo / "cairn.yaml").write_text("project: demo")
+    >>> FeatureStore(repo).project
+    'demo'
+    """
+
+    def __init__(self, repo_path: str | Path = ".", *, settings: Settings | None = None) -> None:
+        self.root = Path(repo_path).resolve()
+        self.settings = settings or Settings.load(self.root)
+        self.project = self.settings.project
+        self._metadata: MetadataStore | None = None
+        self.offline = OfflineEngine(self.settings.offline, self.root, self.project)
+
+    @property
+    def metadata(self) -> MetadataStore:
+        """The metadata store (opened on first use)."""
+        if self._metadata is None:
+            self._metadata = MetadataStore(self.settings.metadata.url, root=self.root)
+        return self._metadata
+
+    def apply(self, objects: Iterable[Definition]) -> ApplyResult:
+        """Validate definitions against their data and record them with a definition hash.
+
+        Entities and sources used by a view are applied with it. Re-applying an unchanged object
+        is a no-op; a change bumps its version.
+        """
+        entities, sources, views = _collect(objects)
+        for view in views.values():
+            self.offline.source_columns(view)
+        used = {v.source.name for v in views.values()}
+        for source in sources.values():
+            if source.name not in used:
+                self.offline.check_source(source)
+        hashes: dict[str, str] = {}
+        records: list[NewDefinition] = []
+        for e in entities.values():
+            hashes[f"entity:{e.name}"] = h = definition_hash(e)
+            records.append(NewDefinition("entity", e.name, h, e.to_spec()))
+        for s in sources.values():
+            hashes[f"source:{s.name}"] = h = definition_hash(s)
+            records.append(NewDefinition("source", s.name, h, s.to_spec()))
+        for v in views.values():
+            deps = {f"entity:{e.name}": hashes[f"entity:{e.name}"] for e in v.entities}
+            deps[f"source:{v.source.name}"] = hashes[f"source:{v.source.name}"]
+            records.append(
+                NewDefinition("feature_view", v.name, definition_hash(v, deps=deps), v.to_spec())
+            )
+        return ApplyResult(self.metadata.apply(self.project, records, current_user()))
+
+    def list_entities(self) -> list[Entity]:
+        """Applied entities, by name."""
+        return [Entity.from_spec(r.spec) for r in self.metadata.latest(self.project, "entity")]
+
+    def list_sources(self) -> list[FileSource]:
+        """Applied sources, by name."""
+        return [FileSource.from_spec(r.spec) for r in self.metadata.latest(self.project, "source")]
+
+    def list_feature_views(self) -> list[FeatureView]:
+        """Applied feature views, by name."""
+        return [a.view for a in self._applied_views().values()]
+
+    def get_feature_view(self, name: str) -> FeatureView:
+        """One applied view; a KeyError lists the applied ones."""
+        views = self._applied_views()
+        if name not in views:
+            raise KeyError(
+                f"No feature view {name!r}; applied views: {', '.join(views) or 'none'}."
+            )
+        return views[name].view
+
+    def get_historical_features(
+        self, entity_df: EntityInput, features: Sequence[str], full_feature_names: bool = False
+    ) -> RetrievalJob:
+        """A point-in-time-correct training set (DESIGN §3.1, §3.2).
+
+        Parameters
+        ----------
+        entity_df:
+            The rows to build: a DataFrame (or Arrow table) with the join keys and a tz-aware
+            ``event_timestamp``; a Parquet/CSV path; or SQL over the applied sources, which are
+            visible as tables named after them (``SELECT customer_id, event_timestamp FROM
+            applications``).
+        features:
+            ``"view:feature"`` references.
+        full_feature_names:
+            Name output columns ``view__feature`` instead of ``feature``.
+
+        Returns
+        -------
+        RetrievalJob
+            ``.to_df()``, ``.to_arrow()``, ``.to_parquet(path)`` and ``.manifest``. The rows are
+            exactly the entity rows given, in order; features are null where nothing is visible.
+        """
+        from cairn import __version__
+
+        return self.offline.get_historical_features(
+            entity_df,
+            features,
+            self._applied_views(),
+            full_feature_names=full_feature_names,
+            sources=self.list_sources(),
+            version=__version__,
+        )
+
+    def _applied_views(self) -> dict[str, AppliedView]:
+        records = self.metadata.latest(self.project)
+        entities = {r.name: Entity.from_spec(r.spec) for r in records if r.kind == "entity"}
+        sources = {r.name: FileSource.from_spec(r.spec) for r in records if r.kind == "source"}
+        return {
+            r.name: AppliedView(
+                FeatureView.from_spec(r.spec, entities, sources), r.version, r.definition_hash
+            )
+            for r in records
+            if r.kind == "feature_view"
+        }
+
+
+def current_user() -> str:
+    """Who is acting: ``CAIRN_USER`` or the OS user."""
+    user = os.environ.get("CAIRN_USER")
+    if user:
+        return user
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _collect(
+    objects: Iterable[Any],
+) -> tuple[dict[str, Entity], dict[str, FileSource], dict[str, FeatureView]]:
+    found: dict[type, dict[str, Any]] = {Entity: {}, FileSource: {}, FeatureView: {}}
+
+    def add(obj: Any) -> None:
+        kind = type(obj)
+        if kind not in found:
+            raise DefinitionError(
+                f"apply() takes Entity, FileSource and FeatureView objects; got {obj!r}."
+            )
+        same = found[kind].get(obj.name)
+        if same is not None and same != obj:
+            raise DefinitionError(
+                f"Two different {_KIND[kind].replace('_', ' ')}s are named {obj.name!r}; names "
+                f"must be unique."
+            )
+        found[kind][obj.name] = obj
+
+    for obj in objects:
+        add(obj)
+        if isinstance(obj, FeatureView):
+            for e in obj.entities:
+                add(e)
+            add(obj.source)
+    return found[Entity], found[FileSource], found[FeatureView]

@@ -1,0 +1,40 @@
+"""Shared CLI plumbing: the console, one-line errors, the --repo option."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from cairn.core.errors import CairnError
+
+console = Console()
+err_console = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+RepoOption = Annotated[
+    Path, typer.Option("--repo", "-r", help="Project folder (holds cairn.yaml).", show_default=True)
+]
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print one red line and return the Exit to raise."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def one_line_errors(fn: F) -> F:
+    """Turn Cairn's errors (bad input) into one clear line and exit code 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (CairnError, FileNotFoundError, KeyError) as exc:
+            raise fail(str(exc).strip("'\"")) from None
+
+    return wrapper  # type: ignore[return-value]

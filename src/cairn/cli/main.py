@@ -1,0 +1,36 @@
+"""The `cairn` command: thin commands that parse, call the app, and print."""
+
+from __future__ import annotations
+
+import typer
+
+from cairn.cli import features, quickstart
+
+app = typer.Typer(
+    name="cairn",
+    help="Cairn: features, training sets and (soon) the whole model lifecycle.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command()(quickstart.init)
+app.command()(quickstart.quickstart)
+app.command()(features.apply)
+app.command("training-set")(features.training_set)
+app.add_typer(features.app, name="features")
+
+
+@app.command()
+def version() -> None:
+    """Print Cairn's version.
+
+    Example: cairn version
+    """
+    from cairn import __version__
+
+    typer.echo(__version__)
+
+
+def main() -> None:
+    """Entry point of the `cairn` script."""
+    app()

@@ -1,0 +1,65 @@
+"""The error tree shared by every Cairn capability.
+
+::
+
+    CairnError
+     ├── ConfigError            (ValueError)  cairn.yaml or an environment override is wrong
+     ├── DefinitionError        (ValueError)  a feature definition is wrong
+     ├── DataError              (ValueError)  the data is wrong, not the definition
+     │    ├── EntityDataFrameError            the entity rows of a training-set query
+     │    └── SourceError                     a source file: missing, unreadable, bad columns
+     ├── UnknownFeatureError    (KeyError)    a feature reference that names nothing applied
+     └── DependencyMissingError (ImportError) an optional extra is not installed
+
+Messages name the input, what was expected and what was received.
+"""
+
+from __future__ import annotations
+
+
+class CairnError(Exception):
+    """Base of every error Cairn raises on purpose."""
+
+    def __str__(self) -> str:  # KeyError quotes its argument; we want the plain message
+        return str(self.args[0]) if self.args else ""
+
+
+class ConfigError(CairnError, ValueError):
+    """The project configuration (cairn.yaml or a CAIRN_* variable) is invalid."""
+
+
+class DefinitionError(CairnError, ValueError):
+    """A definition (entity, source, feature view, aggregation) is invalid."""
+
+
+class DataError(CairnError, ValueError):
+    """Data does not satisfy what its definition promises."""
+
+
+class EntityDataFrameError(DataError):
+    """The entity rows given to a training-set query are invalid."""
+
+
+class SourceError(DataError):
+    """A source cannot be read, or its columns do not match its definition."""
+
+
+class UnknownFeatureError(CairnError, KeyError):
+    """A feature reference names a view or a feature that was never applied."""
+
+
+class DependencyMissingError(CairnError, ImportError):
+    """An optional dependency is missing; the message names the extra to install."""
+
+
+def require(module: str, extra: str) -> object:
+    """Import an optional module or fail naming the extra that provides it."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise DependencyMissingError(
+            f"The optional dependency {module!r} is not installed; "
+            f"install it with: pip install 'cairn[{extra}]'"
+        ) from exc

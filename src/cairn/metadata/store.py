@@ -1,0 +1,223 @@
+"""The metadata store: versioned definitions (and, later, results and audit records) in any
+SQLAlchemy database: SQLite by default, PostgreSQL by URL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from cairn.core.errors import ConfigError
+
+_meta = sa.MetaData()
+definitions = sa.Table(
+    "cairn_definitions",
+    _meta,
+    sa.Column("project", sa.String(128), primary_key=True),
+    sa.Column("kind", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(256), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("definition_hash", sa.String(64), nullable=False),
+    sa.Column("spec", sa.Text, nullable=False),
+    sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("applied_by", sa.String(128), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class DefinitionRecord:
+    """One stored version of a definition."""
+
+    kind: str
+    name: str
+    version: int
+    definition_hash: str
+    spec: dict[str, Any]
+    applied_at: datetime
+    applied_by: str
+
+
+@dataclass(frozen=True)
+class DefinitionChange:
+    """What ``apply`` did with one object: ``created``, ``updated`` or ``unchanged``."""
+
+    kind: str
+    name: str
+    version: int
+    status: str
+
+
+@dataclass(frozen=True)
+class NewDefinition:
+    """A definition to record."""
+
+    kind: str
+    name: str
+    definition_hash: str
+    spec: dict[str, Any]
+
+
+def resolve_url(url: str, root: Path) -> str:
+    """Make a relative SQLite path absolute against the project folder and create its folder."""
+    if not url.startswith("sqlite:///") or url in ("sqlite://", "sqlite:///:memory:"):
+        return url
+    path = Path(url[len("sqlite:///") :])
+    if not path.is_absolute():
+        path = root / path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path}"
+
+
+class MetadataStore:
+    """Versioned definitions per project.
+
+    Parameters
+    ----------
+    url:
+        A SQLAlchemy URL (``sqlite:///.cairn/metadata.db``,
+        ``postgresql+psycopg://user@host/db``); relative SQLite paths resolve against ``root``.
+
+    Example
+    -------
+    >>> store = MetadataStore("sqlite://")
+    >>> store.apply("p", [NewDefinition("entity", "customer", "h1", {"name": "customer"})], "ana")
+    [DefinitionChange(kind='entity', name='customer', version=1, status='created')]
+    >>> store.apply("p", [NewDefinition("entity", "customer", "h1", {"name": "customer"})], "ana")
+    [DefinitionChange(kind='entity', name='customer', version=1, status='unchanged')]
+    """
+
+    def __init__(self, url: str, *, root: Path | None = None) -> None:
+        self.url = resolve_url(url, root or Path.cwd())
+        try:
+            self.engine: Engine = sa.create_engine(self.url, future=True)
+        except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
+            raise ConfigError(
+                f"metadata.url must be a SQLAlchemy URL such as 'sqlite:///.cairn/metadata.db' "
+                f"or 'postgresql+psycopg://user@host/db' (install cairn[postgres]); "
+                f"got {url!r} ({exc})."
+            ) from None
+        if self.url.startswith("sqlite"):
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        try:
+            _meta.create_all(self.engine)
+        except sa.exc.OperationalError as exc:
+            raise ConfigError(
+                f"Cannot open the metadata store at {_redact(self.url)}: {exc.orig}"
+            ) from None
+
+    def apply(
+        self, project: str, objects: Iterable[NewDefinition], applied_by: str
+    ) -> list[DefinitionChange]:
+        """Record each object: a new version when its hash changed, nothing when it did not."""
+        changes: list[DefinitionChange] = []
+        now = datetime.now(UTC)
+        with self.engine.begin() as conn:
+            for obj in objects:
+                latest = conn.execute(
+                    sa.select(definitions.c.version, definitions.c.definition_hash)
+                    .where(
+                        definitions.c.project == project,
+                        definitions.c.kind == obj.kind,
+                        definitions.c.name == obj.name,
+                    )
+                    .order_by(definitions.c.version.desc())
+                    .limit(1)
+                ).first()
+                if latest is not None and latest.definition_hash == obj.definition_hash:
+                    changes.append(
+                        DefinitionChange(obj.kind, obj.name, latest.version, "unchanged")
+                    )
+                    continue
+                version = 1 if latest is None else latest.version + 1
+                conn.execute(
+                    definitions.insert().values(
+                        project=project,
+                        kind=obj.kind,
+                        name=obj.name,
+                        version=version,
+                        definition_hash=obj.definition_hash,
+                        spec=json.dumps(obj.spec, sort_keys=True),
+                        applied_at=now,
+                        applied_by=applied_by,
+                    )
+                )
+                changes.append(
+                    DefinitionChange(
+                        obj.kind, obj.name, version, "created" if version == 1 else "updated"
+                    )
+                )
+        return changes
+
+    def latest(self, project: str, kind: str | None = None) -> list[DefinitionRecord]:
+        """The newest version of every definition (of one kind), ordered by kind and name."""
+        d = definitions
+        newest = (
+            sa.select(d.c.kind, d.c.name, sa.func.max(d.c.version).label("version"))
+            .where(d.c.project == project)
+            .group_by(d.c.kind, d.c.name)
+            .subquery()
+        )
+        query = (
+            sa.select(d)
+            .join(
+                newest,
+                sa.and_(
+                    d.c.kind == newest.c.kind,
+                    d.c.name == newest.c.name,
+                    d.c.version == newest.c.version,
+                ),
+            )
+            .where(d.c.project == project)
+            .order_by(d.c.kind, d.c.name)
+        )
+        if kind is not None:
+            query = query.where(d.c.kind == kind)
+        with self.engine.connect() as conn:
+            return [_record(row) for row in conn.execute(query)]
+
+    def history(self, project: str, kind: str, name: str) -> Sequence[DefinitionRecord]:
+        """Every version of one definition, oldest first."""
+        d = definitions
+        query = (
+            sa.select(d)
+            .where(d.c.project == project, d.c.kind == kind, d.c.name == name)
+            .order_by(d.c.version)
+        )
+        with self.engine.connect() as conn:
+            return [_record(row) for row in conn.execute(query)]
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self.engine.dispose()
+
+
+def _record(row: Any) -> DefinitionRecord:
+    applied_at = row.applied_at
+    if applied_at.tzinfo is None:  # SQLite drops the zone; we only ever store UTC
+        applied_at = applied_at.replace(tzinfo=UTC)
+    return DefinitionRecord(
+        row.kind,
+        row.name,
+        row.version,
+        row.definition_hash,
+        json.loads(row.spec),
+        applied_at,
+        row.applied_by,
+    )
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+def _redact(url: str) -> str:
+    return sa.engine.make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,169 @@
+"""The DuckDB offline engine: point-in-time training sets over file sources."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from cairn.core.config import OfflineSettings
+from cairn.core.errors import DefinitionError, EntityDataFrameError, UnknownFeatureError
+from cairn.features.feature_view import FeatureView
+from cairn.features.source import FileSource
+from cairn.offline.connection import connect, quote
+from cairn.offline.entities import EntityInput, is_sql, register_entities
+from cairn.offline.retrieval import RetrievalJob, ViewRequest, manifest_factory
+from cairn.offline.sources import SourceRelation, register_source, source_version
+from cairn.offline.validate import check_view
+
+
+@dataclass(frozen=True)
+class AppliedView:
+    """A view as recorded in the metadata store."""
+
+    view: FeatureView
+    version: int
+    definition_hash: str
+
+
+def parse_refs(features: Sequence[str], views: Mapping[str, AppliedView]) -> dict[str, list[str]]:
+    """``["view:feature", ...]`` -> view name -> features, in request order."""
+    if isinstance(features, str) or not features:
+        raise UnknownFeatureError(
+            f"features must be a non-empty list of 'view:feature' references; got {features!r}."
+        )
+    wanted: dict[str, list[str]] = {}
+    for ref in features:
+        view_name, sep, feature = ref.partition(":") if isinstance(ref, str) else ("", "", "")
+        if not sep or not view_name or not feature:
+            raise UnknownFeatureError(
+                f"feature reference {ref!r} must look like 'view:feature' "
+                f"(e.g. 'txn_stats:amount_sum_24h')."
+            )
+        if view_name not in views:
+            known = ", ".join(sorted(views)) or "none (run `cairn apply` first)"
+            raise UnknownFeatureError(
+                f"feature reference {ref!r} names the view {view_name!r}, which is not applied; "
+                f"applied views: {known}."
+            )
+        view = views[view_name].view
+        if feature not in view.feature_names:
+            raise UnknownFeatureError(
+                f"feature reference {ref!r}: view {view_name!r} has no feature {feature!r}; "
+                f"its features are {', '.join(view.feature_names)}."
+            )
+        chosen = wanted.setdefault(view_name, [])
+        if feature in chosen:
+            raise UnknownFeatureError(f"feature reference {ref!r} is listed twice.")
+        chosen.append(feature)
+    return wanted
+
+
+class OfflineEngine:
+    """Builds training sets with DuckDB.
+
+    Parameters
+    ----------
+    settings:
+        Memory limit, threads and spill folder.
+    root:
+        The project folder; relative source paths resolve against it.
+    """
+
+    def __init__(self, settings: OfflineSettings, root: Path, project: str) -> None:
+        self.settings = settings
+        self.root = root
+        self.project = project
+
+    def source_columns(self, view: FeatureView) -> dict[str, str]:
+        """Check ``view`` against its source's real columns and return them (name -> type)."""
+        con = connect(self.settings, self.root)
+        try:
+            relation = register_source(con, view.source, self.root, "__check")
+            check_view(view, relation.columns)
+            return relation.columns
+        finally:
+            con.close()
+
+    def check_source(self, source: FileSource) -> dict[str, str]:
+        """Check that a source is readable with usable timestamps; return its column types."""
+        con = connect(self.settings, self.root)
+        try:
+            return register_source(con, source, self.root, "__check").columns
+        finally:
+            con.close()
+
+    def get_historical_features(
+        self,
+        entity_df: EntityInput,
+        features: Sequence[str],
+        views: Mapping[str, AppliedView],
+        *,
+        full_feature_names: bool = False,
+        sources: Sequence[FileSource] = (),
+        version: str = "",
+    ) -> RetrievalJob:
+        """A lazy training-set job; see :meth:`cairn.FeatureStore.get_historical_features`."""
+        wanted = parse_refs(features, views)
+        names = _output_names(wanted, full_feature_names)
+        con = connect(self.settings, self.root)
+        join_keys = list(dict.fromkeys(k for v in wanted for k in views[v].view.join_keys))
+        if isinstance(entity_df, str) and is_sql(entity_df):
+            for j, source in enumerate(sources):  # SQL entity rows may name any applied source
+                rel = register_source(con, source, self.root, f"__sql_src{j}")
+                cols = ", ".join(quote(c) for c in rel.columns)
+                con.execute(
+                    f"CREATE OR REPLACE TEMP VIEW {quote(source.name)} AS "
+                    f"SELECT {cols} FROM {quote(rel.view)}"
+                )
+        entities = register_entities(con, entity_df, join_keys)
+        clash = sorted(set(names.values()) & set(entities.columns))
+        if clash:
+            raise EntityDataFrameError(
+                f"entity_df column {clash[0]!r} has the name of a requested feature; rename the "
+                f"column or pass full_feature_names=True."
+            )
+        requests: list[ViewRequest] = []
+        relations: dict[str, SourceRelation] = {}
+        for i, (view_name, feats) in enumerate(wanted.items()):
+            view = views[view_name].view
+            relation = relations.get(view.source.name)
+            if relation is None:
+                relation = register_source(con, view.source, self.root, f"__src{i}")
+                relations[view.source.name] = relation
+            dtypes = check_view(view, relation.columns)
+            requests.append(ViewRequest(view, feats, relation, dtypes))
+        used = {views[v].view.source.name: views[v].view.source for v in wanted}
+        meta = {
+            v: {
+                "version": views[v].version,
+                "definition_hash": views[v].definition_hash,
+                "features": wanted[v],
+            }
+            for v in wanted
+        }
+        factory = manifest_factory(
+            self.project,
+            list(features),
+            meta,
+            lambda: {n: source_version(s, self.root).to_dict() for n, s in sorted(used.items())},
+            full_feature_names,
+            version,
+        )
+        return RetrievalJob(con, entities, requests, names, factory)
+
+
+def _output_names(wanted: dict[str, list[str]], full: bool) -> dict[tuple[str, str], str]:
+    names: dict[tuple[str, str], str] = {}
+    seen: dict[str, str] = {}
+    for view, feats in wanted.items():
+        for f in feats:
+            name = f"{view}__{f}" if full else f
+            if name in seen:
+                raise DefinitionError(
+                    f"feature {f!r} is requested from both {seen[name]!r} and {view!r}; pass "
+                    f"full_feature_names=True to name them view__feature."
+                )
+            seen[name] = view
+            names[(view, f)] = name
+    return names

@@ -1,0 +1,173 @@
+"""Reading sources into DuckDB: one relation per source with Cairn's internal time columns.
+
+Every source becomes a SQL relation with its own columns plus
+
+* ``__ev``  event time, integer microseconds since the epoch (UTC);
+* ``__cr``  created (known-at) time in microseconds; the event time when the source has none;
+* ``__seq`` ingestion order: the row's position in its file (files in name order).
+
+Parquet is scanned lazily by DuckDB (out of core); CSV and Delta tables go through Arrow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from cairn.core.errors import SourceError
+from cairn.features.source import FileSource
+from cairn.offline.connection import literal, quote
+
+
+@dataclass(frozen=True)
+class SourceVersion:
+    """What exactly a source held when it was read: content hash or Delta version."""
+
+    name: str
+    path: str
+    file_format: str
+    sha256: str | None
+    delta_version: int | None
+    files: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form for manifests."""
+        return {
+            "name": self.name,
+            "path": self.path,
+            "format": self.file_format,
+            "sha256": self.sha256,
+            "delta_version": self.delta_version,
+            "files": self.files,
+        }
+
+
+@dataclass(frozen=True)
+class SourceRelation:
+    """A source registered in a connection: its view name and column types."""
+
+    source: FileSource
+    view: str
+    columns: dict[str, str]
+    """Source column -> DuckDB type, before Cairn's internal columns."""
+
+
+def parquet_files(path: Path) -> list[Path]:
+    """The Parquet files of a file or folder, in name order."""
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*.parquet") if p.is_file())
+    return [path]
+
+
+def register_source(
+    con: duckdb.DuckDBPyConnection, source: FileSource, root: Path, view: str
+) -> SourceRelation:
+    """Create the temporary view ``view`` over ``source`` with ``__ev``, ``__cr``, ``__seq``."""
+    path = source.resolve(root)
+    if not path.exists():
+        raise SourceError(
+            f"Source {source.name!r}: data not found at {path} "
+            f"(path {source.path!r}, resolved against {root})."
+        )
+    try:
+        base, seq = _base_relation(con, source, path, view, source.format_at(root))
+        columns = {
+            row[0]: row[1]
+            for row in con.execute(f"DESCRIBE SELECT * FROM {base}").fetchall()
+            if not row[0].startswith("__cairn") and row[0] != "file_row_number"
+        }
+    except duckdb.Error as exc:
+        raise SourceError(f"Source {source.name!r}: cannot read {path}: {exc}") from None
+    ev = _micros(source, source.timestamp_field, columns, "timestamp_field")
+    cr = ev
+    if source.created_timestamp_column is not None:
+        cr = _micros(source, source.created_timestamp_column, columns, "created_timestamp_column")
+    own = ", ".join(quote(c) for c in columns)
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {quote(view)} AS "
+        f"SELECT {own}, {ev} AS __ev, {cr} AS __cr, {seq} AS __seq FROM {base}"
+    )
+    return SourceRelation(source, view, columns)
+
+
+def _base_relation(
+    con: duckdb.DuckDBPyConnection, source: FileSource, path: Path, view: str, file_format: str
+) -> tuple[str, str]:
+    if file_format == "parquet":
+        files = parquet_files(path)
+        if not files:
+            raise SourceError(f"Source {source.name!r}: no .parquet files under {path}.")
+        listing = "[" + ", ".join(literal(str(f)) for f in files) + "]"
+        base = f"read_parquet({listing}, file_row_number=true, filename='__cairn_file')"
+        if len(files) == 1:
+            return base, "file_row_number"
+        order = " ".join(f"WHEN {literal(str(f))} THEN {i}" for i, f in enumerate(files))
+        return base, f"((CASE __cairn_file {order} END)::BIGINT << 40) + file_row_number"
+    table = _arrow_table(file_format, path)
+    table = table.append_column("__cairn_seq", pa.array(np.arange(table.num_rows, dtype=np.int64)))
+    arrow_name = f"{view}__arrow"
+    con.register(arrow_name, table)
+    return quote(arrow_name), "__cairn_seq"
+
+
+def _arrow_table(file_format: str, path: Path) -> pa.Table:
+    if file_format == "csv":
+        import pyarrow.csv as pacsv
+
+        return pacsv.read_csv(path)
+    from deltalake import DeltaTable
+
+    return DeltaTable(str(path)).to_pyarrow_table()
+
+
+def _micros(source: FileSource, column: str, columns: dict[str, str], role: str) -> str:
+    if column not in columns:
+        raise SourceError(
+            f"Source {source.name!r}: {role} {column!r} is not a column of {source.path}; "
+            f"columns are {', '.join(columns)}."
+        )
+    kind = columns[column].upper()
+    col = quote(column)
+    if "WITH TIME ZONE" in kind:
+        return f"epoch_us({col})"
+    if kind.startswith("TIMESTAMP") or kind == "DATE":
+        if source.timezone is None:
+            raise SourceError(
+                f"Source {source.name!r}: {role} {column!r} holds naive timestamps ({kind}); "
+                f"expected timezone-aware UTC timestamps, or declare the zone of the files "
+                f"with FileSource(..., timezone='UTC')."
+            )
+        if source.timezone.upper() in ("UTC", "Z", "ETC/UTC"):
+            return f"epoch_us({col}::TIMESTAMP)"
+        return f"epoch_us(timezone({literal(source.timezone)}, {col}::TIMESTAMP))"
+    raise SourceError(
+        f"Source {source.name!r}: {role} {column!r} must be a timestamp column; "
+        f"got {columns[column]}."
+    )
+
+
+def source_version(source: FileSource, root: Path) -> SourceVersion:
+    """The content version of a source: SHA-256 over its files, or its Delta table version."""
+    path = source.resolve(root)
+    file_format = source.format_at(root)
+    if file_format == "delta":
+        from deltalake import DeltaTable
+
+        table = DeltaTable(str(path))
+        return SourceVersion(
+            source.name, str(path), "delta", None, table.version(), len(table.file_uris())
+        )
+    files = parquet_files(path) if file_format == "parquet" else [path]
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(str(f.relative_to(path) if path.is_dir() else f.name).encode())
+        with f.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                digest.update(chunk)
+    return SourceVersion(source.name, str(path), file_format, digest.hexdigest(), None, len(files))

@@ -1,0 +1,75 @@
+"""Batch SQL for windowed aggregations (DESIGN §3.2), from the shared aggregation library.
+
+The value at ``t`` covers events with ``floor(t, hop) - window <= event_ts < t`` and
+``created_ts <= t``. Distinct ``(keys, t)`` pairs are range-joined to the source once per view
+(from the earliest window start of its aggregations); each aggregation then filters its own
+window and runs the library's SQL form of its function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cairn.core.types import Dtype
+from cairn.features.aggregates import get_function
+from cairn.features.aggregation import Aggregation
+from cairn.features.feature_view import FeatureView
+from cairn.offline.connection import quote
+
+
+def window_start(t: str, agg: Aggregation) -> str:
+    """SQL for the first event time counted at ``t``: ``floor(t, hop) - window``."""
+    hop = agg.hop_us
+    if hop == 0:
+        return f"({t} - {agg.window_us})"
+    return f"({t} - ((({t} % {hop}) + {hop}) % {hop}) - {agg.window_us})"
+
+
+def window_cte(
+    view: FeatureView,
+    source_view: str,
+    aggregations: Sequence[Aggregation],
+    source_types: dict[str, Dtype],
+    entities: str = "__entities",
+) -> str:
+    """A relation with the join keys, ``__t`` and one column per aggregation."""
+    keys = [quote(k) for k in view.join_keys]
+    q_keys = ", ".join(f"q.{k}" for k in keys)
+    starts = [window_start("q.__t", a) for a in aggregations]
+    lo = starts[0] if len(starts) == 1 else f"least({', '.join(starts)})"
+    on = " AND ".join([f"s.{k} = q.{k}" for k in keys] + [f"s.__ev >= {lo}", "s.__ev < q.__t"])
+    if view.source.created_timestamp_column is not None:
+        on += " AND s.__cr <= q.__t"
+    outputs = []
+    for agg, start in zip(aggregations, starts, strict=True):
+        fn = get_function(agg.function)
+        col = f"s.{quote(agg.column)}"
+        present = f"s.__ev >= {start} AND {col} IS NOT NULL"
+        if source_types[agg.column] is Dtype.FLOAT64:
+            present += f" AND NOT isnan({col})"
+        value = f"CASE WHEN {present} THEN {col} END"
+        order = f"CASE WHEN {present} THEN (s.__ev, s.__cr, s.__seq) END"
+        out = fn.output_dtype(source_types[agg.column]).sql
+        outputs.append(f"CAST({fn.sql(value, order)} AS {out}) AS {quote(agg.name)}")
+    return (
+        f"SELECT {q_keys}, q.__t, {', '.join(outputs)} "
+        f"FROM (SELECT DISTINCT {', '.join(keys)}, __t FROM {entities}) q "
+        f"JOIN {quote(source_view)} s ON {on} GROUP BY {q_keys}, q.__t"
+    )
+
+
+def window_join(view: FeatureView, alias: str) -> str:
+    """The LEFT JOIN clause attaching ``alias`` (a :func:`window_cte`) to entity rows ``e``."""
+    on = " AND ".join(
+        [f"e.{quote(k)} = {alias}.{quote(k)}" for k in view.join_keys] + [f"e.__t = {alias}.__t"]
+    )
+    return f"LEFT JOIN {alias} ON {on}"
+
+
+def window_value(alias: str, agg: Aggregation) -> str:
+    """The output expression of one aggregation; an empty window gives the function's
+    empty value (0 for count and sum, null otherwise)."""
+    fn = get_function(agg.function)
+    empty = fn.finalize(fn.init())
+    value = f"{alias}.{quote(agg.name)}"
+    return value if empty is None else f"coalesce({value}, {empty})"

@@ -1,0 +1,29 @@
+"""Where the real test servers are.
+
+`make test` (scripts/test.sh) starts Redis and PostgreSQL on 127.0.0.1 with
+scripts/services.sh and exports their URLs; a developer can point the tests at other
+servers by setting the same variables. A conftest uses these helpers to decide whether
+server-backed tests can run.
+"""
+
+from __future__ import annotations
+
+import os
+
+POSTGRES_URL_ENV = "CAIRN_TEST_POSTGRES_URL"
+REDIS_URL_ENV = "CAIRN_TEST_REDIS_URL"
+
+
+def _env_url(name: str) -> str | None:
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+def postgres_url() -> str | None:
+    """SQLAlchemy URL of the test PostgreSQL (``postgresql+psycopg://...``), or None."""
+    return _env_url(POSTGRES_URL_ENV)
+
+
+def redis_url() -> str | None:
+    """URL of the test Redis (``redis://127.0.0.1:PORT/0``), or None."""
+    return _env_url(REDIS_URL_ENV)

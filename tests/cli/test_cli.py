@@ -1,0 +1,92 @@
+"""The `cairn` command end to end on the example project (a real run, no mocks)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from cairn.cli.main import app
+
+runner = CliRunner(env={"COLUMNS": "200"})
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cli") / "credit"
+    result = runner.invoke(app, ["init", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "Next: cairn apply" in result.output
+    return path
+
+
+def test_apply_then_reapply_is_noop(project: Path) -> None:
+    first = runner.invoke(app, ["apply", "--repo", str(project)])
+    assert first.exit_code == 0, first.output
+    assert "created" in first.output
+    again = runner.invoke(app, ["apply", "--repo", str(project)])
+    assert again.exit_code == 0
+    assert "created" not in again.output and "unchanged" in again.output
+    listing = runner.invoke(app, ["features", "list", "--repo", str(project)])
+    assert "txn_stats" in listing.output and "customer_profile" in listing.output
+
+
+def test_training_set_command_writes_parquet_and_manifest(project: Path) -> None:
+    runner.invoke(app, ["apply", "--repo", str(project)])
+    out = project / "out" / "train.parquet"
+    sql = "SELECT customer_id, event_timestamp FROM applications LIMIT 50"
+    result = runner.invoke(
+        app,
+        [
+            "training-set",
+            sql,
+            "-f",
+            "customer_profile:income",
+            "-f",
+            "txn_stats:amount_sum_24h",
+            "-o",
+            str(out),
+            "--repo",
+            str(project),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    frame = pd.read_parquet(out)
+    assert list(frame.columns) == ["customer_id", "event_timestamp", "income", "amount_sum_24h"]
+    assert len(frame) == 50
+    manifest = json.loads(out.with_suffix(".manifest.json").read_text())
+    assert manifest["row_count"] == 50
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["training-set", "SELECT 1", "-f", "nope:x", "-o", "x.parquet"], "not applied"),
+        (["apply"], "No cairn.yaml"),
+    ],
+)
+def test_bad_input_is_one_line_and_nonzero(
+    project: Path, tmp_path: Path, args: list[str], message: str
+) -> None:
+    repo = project if args[0] != "apply" else tmp_path
+    result = runner.invoke(app, [*args, "--repo", str(repo)])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_init_refuses_non_empty_folder(tmp_path: Path) -> None:
+    (tmp_path / "keep.txt").write_text("mine")
+    result = runner.invoke(app, ["init", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "not empty" in result.output
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    for command in (["init"], ["quickstart"], ["apply"], ["training-set"], ["features", "list"]):
+        result = runner.invoke(app, [*command, "--help"])
+        assert result.exit_code == 0
+        assert "Example:" in result.output, command

@@ -1,0 +1,61 @@
+"""The metadata store on SQLite and on a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import pytest
+
+from cairn.core.errors import ConfigError
+from cairn.metadata import MetadataStore, NewDefinition
+
+
+def test_apply_versions_by_hash(metadata_url: str, project_name: str) -> None:
+    store = MetadataStore(metadata_url)
+    first = store.apply(
+        project_name,
+        [
+            NewDefinition("entity", "customer", "h1", {"v": 1}),
+            NewDefinition("source", "txns", "s1", {"v": 1}),
+        ],
+        "ana",
+    )
+    assert [(c.name, c.version, c.status) for c in first] == [
+        ("customer", 1, "created"),
+        ("txns", 1, "created"),
+    ]
+    again = store.apply(project_name, [NewDefinition("entity", "customer", "h1", {"v": 1})], "ana")
+    assert [(c.version, c.status) for c in again] == [(1, "unchanged")]
+    changed = store.apply(project_name, [NewDefinition("entity", "customer", "h2", {"v": 2})], "bo")
+    assert [(c.version, c.status) for c in changed] == [(2, "updated")]
+
+    latest = {r.name: r for r in store.latest(project_name)}
+    assert latest["customer"].version == 2
+    assert latest["customer"].spec == {"v": 2}
+    assert latest["customer"].applied_by == "bo"
+    assert latest["customer"].applied_at.tzinfo is not None
+    assert [r.name for r in store.latest(project_name, "source")] == ["txns"]
+    history = store.history(project_name, "entity", "customer")
+    assert [(r.version, r.definition_hash) for r in history] == [(1, "h1"), (2, "h2")]
+    store.close()
+
+
+def test_projects_are_isolated(metadata_url: str, project_name: str) -> None:
+    store = MetadataStore(metadata_url)
+    store.apply(project_name, [NewDefinition("entity", "customer", "h1", {})], "ana")
+    assert store.latest(project_name + "_other") == []
+    store.close()
+
+
+def test_reopening_keeps_definitions(metadata_url: str, project_name: str) -> None:
+    MetadataStore(metadata_url).apply(project_name, [NewDefinition("entity", "e", "h", {})], "a")
+    assert [r.name for r in MetadataStore(metadata_url).latest(project_name)] == ["e"]
+
+
+def test_bad_url_is_one_clear_error() -> None:
+    with pytest.raises(ConfigError, match="metadata.url must be a SQLAlchemy URL"):
+        MetadataStore("not a url")
+
+
+@pytest.mark.postgres
+def test_unreachable_postgres_names_the_server() -> None:
+    with pytest.raises(ConfigError, match="Cannot open the metadata store at postgresql"):
+        MetadataStore("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
