@@ -36,11 +36,23 @@ want_pg() { [ -z "${CAIRN_TEST_POSTGRES_URL:-}" ]; }
 want_redis() { [ -z "${CAIRN_TEST_REDIS_URL:-}" ]; }
 read_file() { cat "$1" 2>/dev/null || true; }
 
+# alive PID: the process exists and is not a zombie (daemons are re-parented to PID 1,
+# which in a container may be slow to reap them).
+alive() {
+    local pid="$1" stat
+    kill -0 "$pid" 2>/dev/null || return 1
+    if [ -r "/proc/$pid/stat" ]; then
+        stat="$(cat "/proc/$pid/stat" 2>/dev/null || true)"
+        stat="${stat##*) }"
+        [ "${stat:0:1}" != Z ] || return 1
+    fi
+}
+
 # ours PID NAME: PID is alive and (where /proc exists) is the program NAME.
 ours() {
     local pid="${1:-}" name="$2" comm
     [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-    kill -0 "$pid" 2>/dev/null || return 1
+    alive "$pid" || return 1
     if [ -r "/proc/$pid/comm" ]; then
         comm="$(cat "/proc/$pid/comm" 2>/dev/null || true)"
         [[ "$comm" == "$name"* ]] || return 1
@@ -50,7 +62,7 @@ ours() {
 # wait_gone PID SECONDS: wait for PID to exit.
 wait_gone() {
     local pid="$1" deadline=$((SECONDS + $2))
-    while kill -0 "$pid" 2>/dev/null; do
+    while alive "$pid"; do
         [ "$SECONDS" -ge "$deadline" ] && return 1
         sleep 0.1
     done
@@ -65,6 +77,8 @@ import sys
 
 def try_bind(port: int) -> int | None:
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # As the servers do: lets a port whose last connections sit in TIME_WAIT be reused.
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         s.bind(("127.0.0.1", port))
         return int(s.getsockname()[1])
@@ -97,11 +111,12 @@ pg_bindir() {
 
 # Run a PostgreSQL server program: as `postgres` when root, else as ourselves.
 # cd / first: `postgres` may not be allowed into the caller's working directory.
+# 9>&-: daemons must not inherit the lock file descriptor (see lock()).
 as_pg() {
     if is_root; then
-        (cd / && runuser -u "$PG_USER" -- "$@")
+        (cd / && runuser -u "$PG_USER" -- "$@" 9>&-)
     else
-        (cd / && "$@")
+        (cd / && "$@" 9>&-)
     fi
 }
 
@@ -132,12 +147,13 @@ ensure_installed() {
     : >"$log"
     # `apt-get update` only when the package lists don't know the packages yet
     # (a fresh image), or when the install fails on stale lists.
+    # 9>&-: a package's maintainer script may start a daemon; it must not inherit the lock.
     if ! apt-cache show "${pkgs[@]}" >/dev/null 2>&1; then
-        "${apt[@]}" update -qq >>"$log" 2>&1 || die "apt-get update failed (log: $log)"
+        "${apt[@]}" update -qq >>"$log" 2>&1 9>&- || die "apt-get update failed (log: $log)"
     fi
-    if ! "${install[@]}" >>"$log" 2>&1; then
-        "${apt[@]}" update -qq >>"$log" 2>&1 || die "apt-get update failed (log: $log)"
-        "${install[@]}" >>"$log" 2>&1 || die "apt-get install ${pkgs[*]} failed (log: $log)"
+    if ! "${install[@]}" >>"$log" 2>&1 9>&-; then
+        "${apt[@]}" update -qq >>"$log" 2>&1 9>&- || die "apt-get update failed (log: $log)"
+        "${install[@]}" >>"$log" 2>&1 9>&- || die "apt-get install ${pkgs[*]} failed (log: $log)"
     fi
     rm -f "$log"
     if want_pg && [ -z "$(pg_bindir)" ]; then
@@ -145,13 +161,14 @@ ensure_installed() {
     fi
 }
 
-# Keep a failed server's log where the user can read it after `stop` has cleaned up.
+# keep_log NAME FILE...: keep a failed server's output as $STATE/NAME-failed.log, where
+# it survives the cleanup; under CI also show its tail (CI's workspace may be gone later).
 keep_log() {
-    local src="$1" name="$2"
-    [ -f "$src" ] || return 0
-    cp "$src" "$STATE/$name-failed.log" 2>/dev/null || true
-    if [ -n "${CI:-}" ]; then
-        tail -n 30 "$src" | sed "s/^/  $name: /" >&2 || true
+    local name="$1" out="$STATE/$1-failed.log"
+    shift
+    cat "$@" >"$out" 2>/dev/null || true
+    if [ -n "${CI:-}" ] && [ -s "$out" ]; then
+        tail -n 30 "$out" | sed "s/^/  $name: /" >&2 || true
     fi
 }
 
@@ -188,15 +205,15 @@ start_redis() {
     echo "$port" >"$STATE/redis.port"
     if ! redis-server --daemonize yes --bind 127.0.0.1 --port "$port" \
         --pidfile "$pidfile" --dir "$dir" --logfile "$log" \
-        --save "" --appendonly no --protected-mode yes >/dev/null 2>&1; then
-        keep_log "$log" redis
+        --save "" --appendonly no --protected-mode yes >"$STATE/redis.out" 2>&1 9>&-; then
+        keep_log redis "$STATE/redis.out" "$log"
         stop_redis
         die "redis-server failed to start on 127.0.0.1:$port (log: $STATE/redis-failed.log)"
     fi
     local deadline=$((SECONDS + TIMEOUT))
     until ours "$(read_file "$pidfile")" redis-server && redis_ping "$port"; do
         if [ "$SECONDS" -ge "$deadline" ]; then
-            keep_log "$log" redis
+            keep_log redis "$STATE/redis.out" "$log"
             stop_redis
             die "Redis not ready on 127.0.0.1:$port after ${TIMEOUT}s (log: $STATE/redis-failed.log)"
         fi
@@ -214,7 +231,7 @@ stop_redis() {
             wait_gone "$pid" 5 || die "could not stop redis-server (pid $pid)"
         fi
     fi
-    rm -rf "$STATE/redis" "$STATE/redis.pid" "$STATE/redis.port" "$STATE/redis.log"
+    rm -rf "$STATE/redis" "$STATE/redis.pid" "$STATE/redis.port" "$STATE/redis.log" "$STATE/redis.out"
 }
 
 # ---------------------------------------------------------------- PostgreSQL
@@ -231,8 +248,11 @@ pg_running() {
 pg_fail() {
     local base="$1"
     shift
-    keep_log "$base/postgres.log" postgres
-    keep_log "$base/initdb.log" initdb
+    if [ -s "$base/postgres.log" ] || [ -s "$base/pg_ctl.out" ]; then
+        keep_log postgres "$base/pg_ctl.out" "$base/postgres.log"
+    else
+        keep_log postgres "$base/initdb.log"
+    fi
     stop_pg
     die "$*"
 }
@@ -261,7 +281,7 @@ start_pg() {
 
     as_pg env LC_ALL=C "$bindir/initdb" -D "$base/data" -U "$PG_USER" --auth=trust \
         --no-locale --encoding=UTF8 --no-sync >"$base/initdb.log" 2>&1 ||
-        pg_fail "$base" "initdb failed (log: $STATE/initdb-failed.log)"
+        pg_fail "$base" "initdb failed (log: $STATE/postgres-failed.log)"
     cat >>"$base/data/postgresql.conf" <<EOF
 
 # cairn test server (scripts/services.sh)
@@ -275,7 +295,7 @@ full_page_writes = off
 max_parallel_workers_per_gather = 0
 EOF
     as_pg "$bindir/pg_ctl" -D "$base/data" -l "$base/postgres.log" -w -t "$TIMEOUT" -s start \
-        >/dev/null 2>&1 ||
+        >"$base/pg_ctl.out" 2>&1 ||
         pg_fail "$base" "PostgreSQL failed to start on 127.0.0.1:$port (log: $STATE/postgres-failed.log)"
     local pid
     pid="$(head -n 1 "$base/data/postmaster.pid" 2>/dev/null || true)"
@@ -321,6 +341,8 @@ stop_pg() {
 
 # ---------------------------------------------------------------- commands
 
+# Serialise start/stop per state dir. Every daemon we launch gets `9>&-`, otherwise it
+# would hold this lock for its whole life.
 lock() {
     mkdir -p "$STATE"
     if command -v flock >/dev/null 2>&1; then
@@ -332,6 +354,7 @@ lock() {
 cmd_start() {
     command -v python3 >/dev/null 2>&1 || die "python3 is needed to pick free ports"
     lock
+    rm -f "$STATE"/*-failed.log
     ensure_installed
     start_redis
     start_pg

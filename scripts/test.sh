@@ -14,7 +14,12 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 services=scripts/services.sh
+if [ ! -x .venv/bin/python ]; then
+    echo "test.sh: error: .venv is missing: run 'make venv' (or 'make test')" >&2
+    exit 2
+fi
 started=0
+# shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
     if [ "$started" = 1 ]; then
         "$services" stop || echo "test.sh: warning: could not stop test servers" >&2
