@@ -63,3 +63,12 @@ def metadata_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def project_name() -> str:
     """A project name unique to the test (isolates tests sharing one PostgreSQL database)."""
     return f"p_{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(autouse=True)
+def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Render CLI tables wide, whatever terminal (or none) the test runner has."""
+    from cairn.cli import _console
+
+    for console in (_console.console, _console.err_console):
+        monkeypatch.setattr(console, "_width", 200)

@@ -65,6 +65,31 @@ def test_sql_form_equals_python_form(name: str, events: list[tuple[Any, int, int
     assert _close(got, expected)
 
 
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+@settings(derandomize=True, max_examples=40, deadline=None)
+@given(events=_events, cut=st.integers(0, 30))
+def test_sql_tile_states_merge_like_python_states(
+    name: str, events: list[tuple[Any, int, int]], cut: int
+) -> None:
+    """Tiles computed in SQL (materialization) merge in Python (online reads) to the same value."""
+    fn = FUNCTIONS[name]
+    data = _ordered(events)
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (v DOUBLE, ev BIGINT, cr BIGINT, seq BIGINT, part INT)")
+    rows = [(v, o[0], o[1], o[2], int(i >= cut)) for i, (v, o) in enumerate(data)]
+    if rows:
+        con.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?)", rows)
+    present = "v IS NOT NULL AND NOT isnan(v)"
+    sql = fn.state_sql(f"CASE WHEN {present} THEN v END",
+                       f"CASE WHEN {present} THEN (ev, cr, seq) END")
+    states = [fn.state_from_sql(s) for (s,) in
+              con.execute(f"SELECT {sql} FROM t GROUP BY part ORDER BY part").fetchall()]
+    merged = fn.init()
+    for state in states:
+        merged = fn.merge(merged, state)
+    assert _close(fn.finalize(merged), fn.finalize(fn.fold(data)))
+
+
 def test_tiles_and_windows() -> None:
     assert tile_start(7, 5) == 5
     assert tile_start(-7, 5) == -10

@@ -13,7 +13,7 @@ Example
 >>> rows = [SourceRow(("a",), 10, 10, {"x": 1.0}), SourceRow(("a",), 20, 25, {"x": 2.0})]
 >>> [snapshot_value(rows, Query(("a",), t), "x") for t in (10, 11, 21, 25)]
 [None, 1.0, 1.0, 2.0]
->>> window_value(rows, Query(("a",), 30), "x", "sum", window_us=15, hop_us=10)
+>>> window_value(rows, Query(("a",), 30), "x", "sum", window_us=25, hop_us=10)
 3.0
 """
 
@@ -321,3 +321,16 @@ def assert_frame(
 def describe(query: Query) -> str:
     """A readable description of a query (key and time as seconds after :data:`T0`)."""
     return f"key={query.key} t=T0{(query.t_us - T0) / SECOND:+.6f}s"
+
+
+def describe_rows(rows: Sequence[SourceRow]) -> str:
+    """Rows in file order, times as seconds after :data:`T0`, one per line."""
+
+    def secs(us: int | None) -> str:
+        return "None" if us is None else f"{(us - T0) / SECOND:+g}s"
+
+    return "\n".join(
+        f"  seq {i}: key={r.key} event={secs(r.event_us)} created={secs(r.created_us)} "
+        f"{dict(r.values)}"
+        for i, r in enumerate(rows)
+    )

@@ -17,7 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from _oracle import (
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from cairn import Entity, FeatureStore, FeatureView, Field, FileSource
+from tests.offline._oracle import (
     CREATED_COLUMN,
     EVENT_COLUMN,
     SECOND,
@@ -27,14 +31,11 @@ from _oracle import (
     SourceRow,
     assert_frame,
     describe,
+    describe_rows,
     entity_frame,
     snapshot_value,
     write_source,
 )
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
-from cairn import Entity, FeatureStore, FeatureView, Field, FileSource
 
 NewProject = Callable[[], Path]
 
@@ -60,9 +61,11 @@ PIT = settings(
     derandomize=True,
     deadline=None,
     database=None,
+    phases=[Phase.explicit, Phase.generate],
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-"""Seeded, no example database, no deadline (each example builds a store)."""
+"""Seeded, no example database, no deadline (each example builds a store). No shrinking: it
+rebuilds a store per step and takes minutes; the failure message lists the differing rows."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,15 @@ class Table:
     rows: list[SourceRow]
     has_created: bool
     ttl_s: int | None
+
+    def __repr__(self) -> str:  # what hypothesis prints for a failing example
+        return (
+            f"Table(has_created={self.has_created}, ttl_s={self.ttl_s}, rows:\n"
+            f"{describe_rows(self.rows)})"
+        )
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:  # hypothesis's printer
+        p.text(repr(self))
 
     @property
     def ttl_us(self) -> int | None:
@@ -89,7 +101,7 @@ def source_rows(draw: st.DrawFn, keys: Sequence[Key]) -> list[SourceRow]:
         key = draw(st.sampled_from(keys))
         event_s = draw(st.integers(0, 20))
         if rows and draw(st.integers(0, 3)) == 0:  # reuse an event time: ties and corrections
-            prev = draw(st.sampled_from(rows))
+            prev = rows[draw(st.integers(0, len(rows) - 1))]
             key, event_s = prev.key, (prev.event_us - T0) // SECOND
         created_s = event_s + draw(DELAYS_S)
         values = {name: draw(VALUE_STRATEGIES[name]) for name, _, _ in VALUES}
@@ -164,6 +176,12 @@ class SingleCase:
     queries: list[Query]
     refs: list[str]
 
+    def __repr__(self) -> str:
+        return f"SingleCase({self.refs}, {len(self.queries)} queries, {self.table!r})"
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:  # hypothesis's printer
+        p.text(repr(self))
+
 
 @st.composite
 def single_cases(draw: st.DrawFn) -> SingleCase:
@@ -173,7 +191,7 @@ def single_cases(draw: st.DrawFn) -> SingleCase:
     return SingleCase(table, queries, list(refs))
 
 
-@settings(PIT, max_examples=80)
+@settings(PIT, max_examples=100)
 @given(case=single_cases())
 def test_point_in_time_join_matches_oracle(new_project: NewProject, case: SingleCase) -> None:
     """One view, one string key, with or without a created column and a TTL."""
@@ -198,6 +216,15 @@ class TwoViewCase:
     queries: list[Query]
     refs: list[str]
 
+    def __repr__(self) -> str:
+        return (
+            f"TwoViewCase({self.refs}, {len(self.queries)} queries,\n"
+            f"profile={self.profile!r},\nrisk={self.risk!r})"
+        )
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:  # hypothesis's printer
+        p.text(repr(self))
+
 
 @st.composite
 def two_view_cases(draw: st.DrawFn) -> TwoViewCase:
@@ -214,7 +241,7 @@ def two_view_cases(draw: st.DrawFn) -> TwoViewCase:
     return TwoViewCase(profile, risk, queries, [ref for group in groups for ref in group])
 
 
-@settings(PIT, max_examples=30)
+@settings(PIT, max_examples=40)
 @given(case=two_view_cases())
 def test_two_views_with_two_join_keys_match_oracle(
     new_project: NewProject, case: TwoViewCase

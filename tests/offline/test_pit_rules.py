@@ -13,7 +13,9 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pytest
-from _oracle import (
+
+from cairn import Entity, FeatureStore, FeatureView, Field, FileSource
+from tests.offline._oracle import (
     CREATED_COLUMN,
     EVENT_COLUMN,
     SECOND,
@@ -25,8 +27,6 @@ from _oracle import (
     to_timestamps,
     write_source,
 )
-
-from cairn import Entity, FeatureStore, FeatureView, Field, FileSource
 
 Columns = Sequence[tuple[str, pa.DataType]]
 

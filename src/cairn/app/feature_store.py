@@ -8,17 +8,23 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from cairn.app.online_service import OnlineService
+from cairn.app.online_stores import open_online_store
 from cairn.core.config import Settings
 from cairn.core.errors import DefinitionError
 from cairn.features import Entity, FeatureView, FileSource, definition_hash
 from cairn.metadata import DefinitionChange, MetadataStore, NewDefinition
 from cairn.offline import AppliedView, OfflineEngine, RetrievalJob
 from cairn.offline.entities import EntityInput
+from cairn.online.materialize import MaterializeResult
+from cairn.online.reader import EntityRows
+from cairn.online.response import OnlineResponse
 
 Definition = Entity | FileSource | FeatureView
 _KIND = {Entity: "entity", FileSource: "source", FeatureView: "feature_view"}
@@ -60,6 +66,8 @@ class FeatureStore:
         self.settings = settings or Settings.load(self.root)
         self.project = self.settings.project
         self._metadata: MetadataStore | None = None
+        self._online: OnlineService | None = None
+        self._views_cache: dict[str, AppliedView] | None = None
         self.offline = OfflineEngine(self.settings.offline, self.root, self.project)
 
     @property
@@ -68,6 +76,63 @@ class FeatureStore:
         if self._metadata is None:
             self._metadata = MetadataStore(self.settings.metadata.url, root=self.root)
         return self._metadata
+
+    @property
+    def online(self) -> OnlineService:
+        """Online features: materialization and reads (the store opens on first use)."""
+        if self._online is None:
+            store = open_online_store(self.settings.online, self.root)
+            self._online = OnlineService(self.settings, self.root, self.project, store,
+                                         self.metadata, self.offline)
+        return self._online
+
+    def materialize(self, start_date: datetime, end_date: datetime,
+                    feature_views: Sequence[str] | None = None,
+                    progress: Callable[[str, int], None] | None = None
+                    ) -> list[MaterializeResult]:
+        """Write the values visible by ``end_date`` of rows with event time in
+        ``[start_date, end_date)`` to the online store (snapshot winners and window tiles)."""
+        return self.online.materialize(self._views(feature_views), end_date, start_date,
+                                       progress)
+
+    def materialize_incremental(self, end_date: datetime,
+                                feature_views: Sequence[str] | None = None,
+                                progress: Callable[[str, int], None] | None = None
+                                ) -> list[MaterializeResult]:
+        """Write everything that became visible since each view's watermark, up to
+        ``end_date``; late rows (known after their event time) are picked up."""
+        return self.online.materialize(self._views(feature_views), end_date, None, progress)
+
+    def get_online_features(self, features: Sequence[str], entity_rows: EntityRows,
+                            full_feature_names: bool = False, *,
+                            at: datetime | None = None) -> OnlineResponse:
+        """Online values: for each entity row, what the offline point-in-time join returns for
+        that key at the time of the request (``at``, default now).
+
+        Parameters
+        ----------
+        features:
+            ``"view:feature"`` references.
+        entity_rows:
+            ``[{"customer_id": 42}, ...]`` or ``{"customer_id": [42, ...]}``.
+
+        Returns
+        -------
+        OnlineResponse
+            ``.to_dict()`` / ``.to_df()``: join keys, features, and a per-row ``found`` flag.
+        """
+        return self.online.read(self._applied_views(), features, entity_rows,
+                                full_feature_names=full_feature_names, at=at)
+
+    def _views(self, names: Sequence[str] | None) -> dict[str, AppliedView]:
+        views = self._applied_views()
+        if names is None:
+            return views
+        unknown = [n for n in names if n not in views]
+        if unknown:
+            raise KeyError(f"No feature view {unknown[0]!r}; applied views: "
+                           f"{', '.join(views) or 'none'}.")
+        return {n: views[n] for n in names}
 
     def apply(self, objects: Iterable[Definition]) -> ApplyResult:
         """Validate definitions against their data and record them with a definition hash.
@@ -96,7 +161,9 @@ class FeatureStore:
             records.append(
                 NewDefinition("feature_view", v.name, definition_hash(v, deps=deps), v.to_spec())
             )
-        return ApplyResult(self.metadata.apply(self.project, records, current_user()))
+        result = ApplyResult(self.metadata.apply(self.project, records, current_user()))
+        self.refresh()
+        return result
 
     def list_entities(self) -> list[Entity]:
         """Applied entities, by name."""
@@ -153,7 +220,17 @@ class FeatureStore:
             version=__version__,
         )
 
+    def refresh(self) -> None:
+        """Forget cached definitions: the next call reads them from the metadata store (for
+        long-running processes when another process applies changes)."""
+        self._views_cache = None
+
     def _applied_views(self) -> dict[str, AppliedView]:
+        if self._views_cache is None:
+            self._views_cache = self._load_views()
+        return self._views_cache
+
+    def _load_views(self) -> dict[str, AppliedView]:
         records = self.metadata.latest(self.project)
         entities = {r.name: Entity.from_spec(r.spec) for r in records if r.kind == "entity"}
         sources = {r.name: FileSource.from_spec(r.spec) for r in records if r.kind == "source"}

@@ -46,12 +46,21 @@ class OfflineSettings:
 
 
 @dataclass(frozen=True)
+class OnlineSettings:
+    """The online store: ``sqlite:///path`` (embedded default) or ``redis://host:port/db``."""
+
+    url: str = f"sqlite:///{STATE_DIR}/online.db"
+    timeout_ms: int = 1000
+
+
+@dataclass(frozen=True)
 class Settings:
     """All of a project's settings, typed and validated once."""
 
     project: str
     metadata: MetadataSettings = field(default_factory=MetadataSettings)
     offline: OfflineSettings = field(default_factory=OfflineSettings)
+    online: OnlineSettings = field(default_factory=OnlineSettings)
 
     @classmethod
     def from_mapping(

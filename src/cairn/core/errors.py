@@ -9,6 +9,7 @@
      │    ├── EntityDataFrameError            the entity rows of a training-set query
      │    └── SourceError                     a source file: missing, unreadable, bad columns
      ├── UnknownFeatureError    (KeyError)    a feature reference that names nothing applied
+     ├── OnlineStoreError       (ConnectionError) the online store is unreachable or failing
      └── DependencyMissingError (ImportError) an optional extra is not installed
 
 Messages name the input, what was expected and what was received.
@@ -46,6 +47,10 @@ class SourceError(DataError):
 
 class UnknownFeatureError(CairnError, KeyError):
     """A feature reference names a view or a feature that was never applied."""
+
+
+class OnlineStoreError(CairnError, ConnectionError):
+    """The online store cannot be reached or answered with an error; the message names its URL."""
 
 
 class DependencyMissingError(CairnError, ImportError):

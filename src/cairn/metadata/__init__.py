@@ -9,8 +9,15 @@ from __future__ import annotations
 from cairn.metadata.store import (
     DefinitionChange,
     DefinitionRecord,
+    MaterializationRecord,
     MetadataStore,
     NewDefinition,
 )
 
-__all__ = ["DefinitionChange", "DefinitionRecord", "MetadataStore", "NewDefinition"]
+__all__ = [
+    "DefinitionChange",
+    "DefinitionRecord",
+    "MaterializationRecord",
+    "MetadataStore",
+    "NewDefinition",
+]

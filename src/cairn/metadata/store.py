@@ -29,6 +29,35 @@ definitions = sa.Table(
     sa.Column("applied_by", sa.String(128), nullable=False),
 )
 
+materializations = sa.Table(
+    "cairn_materializations",
+    _meta,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("project", sa.String(128), nullable=False, index=True),
+    sa.Column("view", sa.String(256), nullable=False),
+    sa.Column("definition_hash", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("start_us", sa.BigInteger, nullable=True),
+    sa.Column("end_us", sa.BigInteger, nullable=False),
+    sa.Column("max_event_us", sa.BigInteger, nullable=True),
+    sa.Column("rows_written", sa.BigInteger, nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class MaterializationRecord:
+    """One finished materialization run of a view."""
+
+    view: str
+    definition_hash: str
+    kind: str
+    start_us: int | None
+    end_us: int
+    max_event_us: int | None
+    rows_written: int
+    finished_at: datetime
+
 
 @dataclass(frozen=True)
 class DefinitionRecord:
@@ -191,6 +220,34 @@ class MetadataStore:
         )
         with self.engine.connect() as conn:
             return [_record(row) for row in conn.execute(query)]
+
+    def record_materialization(self, project: str, run: MaterializationRecord) -> None:
+        """Record a finished run; the view's watermark becomes the greatest ``end_us`` seen."""
+        with self.engine.begin() as conn:
+            conn.execute(materializations.insert().values(
+                project=project, view=run.view, definition_hash=run.definition_hash,
+                kind=run.kind, start_us=run.start_us, end_us=run.end_us,
+                max_event_us=run.max_event_us, rows_written=run.rows_written,
+                finished_at=run.finished_at))
+
+    def last_materializations(self, project: str) -> dict[str, MaterializationRecord]:
+        """Per view, the run with the greatest ``end_us`` (its watermark) and the greatest
+        ``max_event_us`` seen by any run."""
+        m = materializations
+        query = sa.select(m).where(m.c.project == project).order_by(m.c.end_us, m.c.id)
+        out: dict[str, MaterializationRecord] = {}
+        with self.engine.connect() as conn:
+            for row in conn.execute(query):
+                prev = out.get(row.view)
+                max_event = max((x for x in (row.max_event_us,
+                                             prev.max_event_us if prev else None)
+                                 if x is not None), default=None)
+                finished = row.finished_at if row.finished_at.tzinfo else row.finished_at.replace(
+                    tzinfo=UTC)
+                out[row.view] = MaterializationRecord(
+                    row.view, row.definition_hash, row.kind, row.start_us, row.end_us,
+                    max_event, row.rows_written, finished)
+        return out
 
     def close(self) -> None:
         """Release the connection pool."""

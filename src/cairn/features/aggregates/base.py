@@ -61,6 +61,15 @@ class AggregateFunction(ABC):
         """
 
     @abstractmethod
+    def state_sql(self, column: str, order: str) -> str:
+        """A DuckDB aggregate over raw events giving their partial state (for hop tiles);
+        :meth:`state_from_sql` turns the fetched value into the Python state."""
+
+    def state_from_sql(self, value: Any) -> Any:
+        """The Python state of a value fetched from :meth:`state_sql` (identity by default)."""
+        return value
+
+    @abstractmethod
     def output_dtype(self, input_dtype: Dtype) -> Dtype:
         """The dtype of the feature for an input column of ``input_dtype``."""
 

@@ -36,5 +36,8 @@ class Count(AggregateFunction):
     def sql(self, column: str, order: str) -> str:
         return f"count({column})"
 
+    def state_sql(self, column: str, order: str) -> str:
+        return f"count({column})"
+
     def output_dtype(self, input_dtype: Dtype) -> Dtype:
         return Dtype.INT64

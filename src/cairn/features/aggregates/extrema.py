@@ -38,6 +38,9 @@ class Min(AggregateFunction):
     def sql(self, column: str, order: str) -> str:
         return f"min({column})"
 
+    def state_sql(self, column: str, order: str) -> str:
+        return f"min({column})"
+
     def output_dtype(self, input_dtype: Dtype) -> Dtype:
         return input_dtype
 
@@ -63,4 +66,7 @@ class Max(Min):
         return a if b is None or a >= b else b
 
     def sql(self, column: str, order: str) -> str:
+        return f"max({column})"
+
+    def state_sql(self, column: str, order: str) -> str:
         return f"max({column})"

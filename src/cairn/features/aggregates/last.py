@@ -38,5 +38,14 @@ class Last(AggregateFunction):
     def sql(self, column: str, order: str) -> str:
         return f"arg_max({column}, {order})"
 
+    def state_sql(self, column: str, order: str) -> str:
+        return f"{{'o': max({order}), 'v': arg_max({column}, {order})}}"
+
+    def state_from_sql(self, value: Any) -> Any:
+        if value is None or value["o"] is None:
+            return None
+        return [list(value["o"].values()) if isinstance(value["o"], dict) else list(value["o"]),
+                value["v"]]
+
     def output_dtype(self, input_dtype: Dtype) -> Dtype:
         return input_dtype

@@ -35,5 +35,11 @@ class Mean(AggregateFunction):
     def sql(self, column: str, order: str) -> str:
         return f"avg({column})"
 
+    def state_sql(self, column: str, order: str) -> str:
+        return f"[count({column})::DOUBLE, coalesce(sum({column}), 0)::DOUBLE]"
+
+    def state_from_sql(self, value: Any) -> list[float]:
+        return [int(value[0]), value[1]]
+
     def output_dtype(self, input_dtype: Dtype) -> Dtype:
         return Dtype.FLOAT64

@@ -35,5 +35,11 @@ class Sum(AggregateFunction):
     def sql(self, column: str, order: str) -> str:
         return f"coalesce(sum({column}), 0)"
 
+    def state_sql(self, column: str, order: str) -> str:
+        return f"coalesce(sum({column}), 0)"
+
+    def state_from_sql(self, value: Any) -> int | float:
+        return int(value) if isinstance(value, int) else float(value)
+
     def output_dtype(self, input_dtype: Dtype) -> Dtype:
         return Dtype.INT64 if input_dtype is Dtype.INT64 else Dtype.FLOAT64

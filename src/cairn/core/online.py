@@ -1,0 +1,98 @@
+"""The online store contract: what every backend (SQLite, Redis) must do.
+
+Two kinds of records, both keyed by ``(view, entity key)``:
+
+* :class:`SnapshotRecord` — the winning row of a snapshot view: its order
+  ``(event_ts, created_ts, seq)`` and its feature values. A write replaces the stored record only
+  when its order is greater, so an older value never overwrites a newer one.
+* :class:`TileRecord` — the partial aggregation states of one hop tile of a windowed view (one
+  state per aggregation), computed from every event of the tile known at ``asof``. A write
+  replaces the stored tile only when its ``asof`` is not older, so re-writing is idempotent.
+
+Entity keys are strings (see :func:`encode_key`); values and states are JSON-ready.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+from cairn.core.types import Micros
+
+KEY_SEPARATOR = "\x1f"
+
+
+def encode_key(values: Sequence[Any]) -> str:
+    """The storage key of an entity: its join-key values joined by the unit separator.
+
+    Example
+    -------
+    >>> encode_key([42]), encode_key(["acct", 7])
+    ('42', 'acct\\x1f7')
+    """
+    return KEY_SEPARATOR.join(str(v) for v in values)
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotRecord:
+    """The latest visible row of a snapshot view for one entity."""
+
+    key: str
+    event_ts: Micros
+    created_ts: Micros
+    seq: int
+    values: list[Any]
+
+    @property
+    def order(self) -> tuple[int, int, int]:
+        """``(event_ts, created_ts, seq)``: the greater record wins."""
+        return (self.event_ts, self.created_ts, self.seq)
+
+
+@dataclass(frozen=True, slots=True)
+class TileRecord:
+    """Partial states of one hop tile ``[start, start + hop)`` of a windowed view."""
+
+    key: str
+    group: str
+    """The tile family: aggregations sharing a hop share tiles (e.g. ``"1h"``)."""
+    start: Micros
+    asof: Micros
+    states: dict[str, Any]
+
+
+@runtime_checkable
+class OnlineStore(Protocol):
+    """Low-latency storage of materialized features."""
+
+    url: str
+
+    def write(self, view: str, records: Sequence[SnapshotRecord]) -> int:
+        """Upsert records, keeping the greater order per key; returns how many were stored."""
+        ...
+
+    def read(self, view: str, keys: Sequence[str]) -> list[SnapshotRecord | None]:
+        """The stored record of each key (None when absent), in the order of ``keys``."""
+        ...
+
+    def write_tiles(self, view: str, tiles: Sequence[TileRecord]) -> int:
+        """Upsert tiles unless the stored one has a later ``asof``; returns how many were stored."""
+        ...
+
+    def read_tiles(self, view: str, group: str, keys: Sequence[str], start: Micros,
+                   end: Micros) -> list[list[TileRecord]]:
+        """Tiles of each key with ``start <= tile.start <= end``, per key in the order of ``keys``."""
+        ...
+
+    def delete_view(self, view: str) -> None:
+        """Drop everything stored for a view."""
+        ...
+
+    def ping(self) -> None:
+        """Raise :class:`~cairn.core.errors.OnlineStoreError` when the store is unreachable."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...

@@ -1,0 +1,157 @@
+"""The embedded online store: SQLite in WAL mode, one connection per thread."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import orjson
+
+from cairn.core.errors import OnlineStoreError
+from cairn.core.online import SnapshotRecord, TileRecord
+from cairn.core.types import Micros
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS snapshot (
+    view TEXT NOT NULL, key TEXT NOT NULL, ev INTEGER NOT NULL, cr INTEGER NOT NULL,
+    seq INTEGER NOT NULL, value BLOB NOT NULL, PRIMARY KEY (view, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS tiles (
+    view TEXT NOT NULL, grp TEXT NOT NULL, key TEXT NOT NULL, start INTEGER NOT NULL,
+    asof INTEGER NOT NULL, states BLOB NOT NULL, PRIMARY KEY (view, grp, key, start)) WITHOUT ROWID;
+"""
+_UPSERT = (
+    "INSERT INTO snapshot VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (view, key) DO UPDATE SET "
+    "ev = excluded.ev, cr = excluded.cr, seq = excluded.seq, value = excluded.value "
+    "WHERE (excluded.ev, excluded.cr, excluded.seq) > (snapshot.ev, snapshot.cr, snapshot.seq)"
+)
+_UPSERT_TILE = (
+    "INSERT INTO tiles VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (view, grp, key, start) DO UPDATE "
+    "SET asof = excluded.asof, states = excluded.states WHERE excluded.asof >= tiles.asof"
+)
+_READ_ONE = "SELECT ev, cr, seq, value FROM snapshot WHERE view = ? AND key = ?"
+_CHUNK = 500
+
+
+class SqliteOnlineStore:
+    """Online store in one SQLite file.
+
+    Parameters
+    ----------
+    path:
+        The database file (created with its folder); ``":memory:"`` for a private store.
+
+    Example
+    -------
+    >>> store = SqliteOnlineStore(":memory:")
+    >>> store.write("v", [SnapshotRecord("1", 10, 10, 0, [1.5])])
+    1
+    >>> store.write("v", [SnapshotRecord("1", 5, 5, 0, [9.9])])  # older: ignored
+    0
+    >>> store.read("v", ["1", "2"])[0].values, store.read("v", ["2"])
+    ([1.5], [None])
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self.url = f"sqlite:///{self.path}"
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._shared: sqlite3.Connection | None = None
+        self._conn().executescript(_SCHEMA)
+
+    def _conn(self) -> sqlite3.Connection:
+        if self.path == ":memory:":  # one private database, shared by the threads of this object
+            if self._shared is None:
+                self._shared = sqlite3.connect(":memory:", check_same_thread=False)
+            return self._shared
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                                       check_same_thread=False)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+            except sqlite3.Error as exc:
+                raise OnlineStoreError(f"Cannot open the online store at {self.url}: {exc}") from None
+            self._local.conn = conn
+        return conn
+
+    def write(self, view: str, records: Sequence[SnapshotRecord]) -> int:
+        rows = [(view, r.key, r.event_ts, r.created_ts, r.seq, orjson.dumps(r.values))
+                for r in records]
+        return self._write_many(_UPSERT, rows)
+
+    def read(self, view: str, keys: Sequence[str]) -> list[SnapshotRecord | None]:
+        conn = self._conn()
+        if len(keys) == 1:
+            row = conn.execute(_READ_ONE, (view, keys[0])).fetchone()
+            if row is None:
+                return [None]
+            return [SnapshotRecord(keys[0], row[0], row[1], row[2], orjson.loads(row[3]))]
+        found: dict[str, SnapshotRecord] = {}
+        for i in range(0, len(keys), _CHUNK):
+            chunk = list(dict.fromkeys(keys[i:i + _CHUNK]))
+            marks = ",".join("?" * len(chunk))
+            for key, ev, cr, seq, value in conn.execute(
+                f"SELECT key, ev, cr, seq, value FROM snapshot WHERE view = ? AND key IN ({marks})",
+                (view, *chunk),
+            ):
+                found[key] = SnapshotRecord(key, ev, cr, seq, orjson.loads(value))
+        return [found.get(k) for k in keys]
+
+    def write_tiles(self, view: str, tiles: Sequence[TileRecord]) -> int:
+        rows = [(view, t.group, t.key, t.start, t.asof, orjson.dumps(t.states)) for t in tiles]
+        return self._write_many(_UPSERT_TILE, rows)
+
+    def read_tiles(self, view: str, group: str, keys: Sequence[str], start: Micros,
+                   end: Micros) -> list[list[TileRecord]]:
+        conn = self._conn()
+        out: list[list[TileRecord]] = []
+        for key in keys:
+            out.append([
+                TileRecord(key, group, s, asof, orjson.loads(states))
+                for s, asof, states in conn.execute(
+                    "SELECT start, asof, states FROM tiles WHERE view = ? AND grp = ? AND key = ? "
+                    "AND start BETWEEN ? AND ? ORDER BY start", (view, group, key, start, end))
+            ])
+        return out
+
+    def delete_view(self, view: str) -> None:
+        conn = self._conn()
+        conn.execute("BEGIN")
+        conn.execute("DELETE FROM snapshot WHERE view = ?", (view,))
+        conn.execute("DELETE FROM tiles WHERE view = ?", (view,))
+        conn.execute("COMMIT")
+
+    def ping(self) -> None:
+        try:
+            self._conn().execute("SELECT 1").fetchone()
+        except sqlite3.Error as exc:
+            raise OnlineStoreError(f"The online store at {self.url} is not usable: {exc}") from None
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+        if self._shared is not None:
+            self._shared.close()
+            self._shared = None
+
+    def _write_many(self, sql: str, rows: Sequence[tuple[object, ...]]) -> int:
+        if not rows:
+            return 0
+        conn = self._conn()
+        before = conn.total_changes
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany(sql, rows)
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise OnlineStoreError(f"Write to the online store at {self.url} failed: {exc}") from None
+        return conn.total_changes - before

@@ -1,0 +1,165 @@
+"""Online reads: stored records and tiles -> exactly the offline point-in-time value at ``now``.
+
+Snapshot views: the stored winner, nulled when older than the TTL. Windowed views: the tiles
+of the window ``[floor(now, hop) - window, now)`` merged with the aggregation library, so events
+fall out of the window as time passes, without any rewrite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cairn.core.errors import EntityDataFrameError
+from cairn.core.online import KEY_SEPARATOR, OnlineStore
+from cairn.core.timeutil import from_micros
+from cairn.core.types import Dtype, Micros
+from cairn.features.aggregates import AggregateFunction, get_function
+from cairn.features.feature_view import FeatureView
+from cairn.online.materialize import hop_groups, tile_size
+from cairn.online.response import OnlineResponse
+
+EntityRows = Sequence[Mapping[str, Any]] | Mapping[str, Sequence[Any]]
+
+
+@dataclass(frozen=True)
+class _Agg:
+    name: str
+    fn: AggregateFunction
+    window: Micros
+    empty: Any
+
+
+@dataclass(frozen=True)
+class ViewPlan:
+    """How to read one view: its keys, the positions of wanted features, decoders."""
+
+    view: FeatureView
+    key_types: tuple[Dtype, ...]
+    positions: tuple[int, ...]
+    features: tuple[str, ...]
+    timestamps: frozenset[str]
+    groups: tuple[tuple[str, Micros, tuple[_Agg, ...]], ...]
+
+
+def plan_view(view: FeatureView, features: Sequence[str], key_types: Sequence[Dtype],
+              output_dtypes: Mapping[str, Dtype]) -> ViewPlan:
+    """Precompute what a read of ``features`` from ``view`` needs."""
+    names = view.feature_names
+    groups = []
+    if view.is_windowed:
+        for group, aggs in hop_groups(view).items():
+            chosen = tuple(
+                _Agg(a.name, get_function(a.function), a.window_us,
+                     get_function(a.function).finalize(get_function(a.function).init()))
+                for a in aggs if a.name in features)
+            if chosen:
+                groups.append((group, tile_size(aggs), chosen))
+    stamps = frozenset(f for f in features if output_dtypes.get(f) is Dtype.TIMESTAMP)
+    return ViewPlan(view, tuple(key_types), tuple(names.index(f) for f in features),
+                    tuple(features), stamps, tuple(groups))
+
+
+def entity_keys(plan: ViewPlan, rows: list[Mapping[str, Any]]) -> list[str]:
+    """Storage keys of the entity rows, checking each join key's presence and type."""
+    keys = []
+    for i, row in enumerate(rows):
+        parts = []
+        for name, dtype in zip(plan.view.join_keys, plan.key_types, strict=True):
+            if name not in row:
+                raise EntityDataFrameError(
+                    f"entity row {i} is missing the join key {name!r} of view "
+                    f"{plan.view.name!r}; got keys {sorted(row)}.")
+            value = row[name]
+            ok = (isinstance(value, int) and not isinstance(value, bool)) if dtype is Dtype.INT64 \
+                else isinstance(value, str)
+            if not ok:
+                expected = "an integer" if dtype is Dtype.INT64 else "a string"
+                raise EntityDataFrameError(
+                    f"entity row {i}: join key {name!r} must be {expected}; got "
+                    f"{type(value).__name__} {value!r}.")
+            parts.append(str(value))
+        keys.append(KEY_SEPARATOR.join(parts))
+    return keys
+
+
+def read_view(store: OnlineStore, plan: ViewPlan, keys: list[str],
+              now: Micros) -> tuple[list[list[Any]], list[bool]]:
+    """Values of the plan's features for each key (one list per feature) and found flags."""
+    if not plan.view.is_windowed:
+        return _read_snapshot(store, plan, keys, now)
+    columns: dict[str, list[Any]] = {}
+    found = [False] * len(keys)
+    for group, size, aggs in plan.groups:
+        end = now - 1 if size == 1 else now - now % size
+        lo = min(end - a.window for a in aggs) if size > 1 else now - max(a.window for a in aggs)
+        per_key = store.read_tiles(plan.view.name, group, keys, lo, end)
+        for agg in aggs:
+            start = (now - now % size - agg.window) if size > 1 else now - agg.window
+            out = []
+            for i, tiles in enumerate(per_key):
+                state = agg.fn.init()
+                for tile in tiles:
+                    if tile.start >= start:
+                        state = agg.fn.merge(state, tile.states[agg.name])
+                        found[i] = True
+                out.append(agg.fn.finalize(state))
+            columns[agg.name] = out
+    return [columns[f] for f in plan.features], found
+
+
+def _read_snapshot(store: OnlineStore, plan: ViewPlan, keys: list[str],
+                   now: Micros) -> tuple[list[list[Any]], list[bool]]:
+    records = store.read(plan.view.name, keys)
+    ttl = plan.view.ttl_us
+    oldest = None if ttl is None else now - ttl
+    columns: list[list[Any]] = [[] for _ in plan.features]
+    found = []
+    for record in records:
+        found.append(record is not None)
+        live = record is not None and (oldest is None or record.event_ts >= oldest)
+        for j, pos in enumerate(plan.positions):
+            value = record.values[pos] if live and record is not None else None
+            if value is not None and plan.features[j] in plan.timestamps:
+                value = from_micros(value)
+            columns[j].append(value)
+    return columns, found
+
+
+def as_rows(entity_rows: EntityRows) -> list[Mapping[str, Any]]:
+    """Entity rows as a list of mappings (accepts a list of dicts or a dict of lists)."""
+    if isinstance(entity_rows, Mapping):
+        names = list(entity_rows)
+        columns = [list(entity_rows[n]) for n in names]
+        lengths = {len(c) for c in columns}
+        if len(lengths) > 1:
+            raise EntityDataFrameError(
+                f"entity_rows columns must have equal lengths; got {dict(zip(names, map(len, columns), strict=True))}.")
+        return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+    if isinstance(entity_rows, (str, bytes)) or not isinstance(entity_rows, Sequence):
+        raise EntityDataFrameError(
+            f"entity_rows must be a list of dicts (e.g. [{{'customer_id': 42}}]) or a dict of "
+            f"lists; got {type(entity_rows).__name__}.")
+    for i, row in enumerate(entity_rows):
+        if not isinstance(row, Mapping):
+            raise EntityDataFrameError(
+                f"entity_rows[{i}] must be a dict of join keys; got {type(row).__name__} {row!r}.")
+    return list(entity_rows)
+
+
+def respond(plans: Sequence[ViewPlan], rows: list[Mapping[str, Any]], names: Mapping[tuple[str, str], str],
+            store: OnlineStore, now: Micros) -> OnlineResponse:
+    """Read every planned view and assemble the response."""
+    columns: dict[str, list[Any]] = {}
+    for plan in plans:
+        for key in plan.view.join_keys:
+            if key not in columns:
+                columns[key] = [row.get(key) for row in rows]
+    found = [False] * len(rows)
+    for plan in plans:
+        values, hit = read_view(store, plan, entity_keys(plan, rows), now)
+        for feature, column in zip(plan.features, values, strict=True):
+            columns[names[(plan.view.name, feature)]] = column
+        found = [a or b for a, b in zip(found, hit, strict=True)]
+    return OnlineResponse(columns, found)
