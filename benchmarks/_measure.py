@@ -51,6 +51,7 @@ def run_child(
     env: dict[str, str] | None = None,
     started_marker: Path | None = None,
     setup_timeout_s: float = 300.0,
+    cwd: Path | None = None,
 ) -> ChildOutcome:
     """Run ``cmd`` in a new process group; kill it on timeout or when its tree passes the cap.
 
@@ -60,7 +61,9 @@ def run_child(
     log_dir.mkdir(parents=True, exist_ok=True)
     out_path, err_path = log_dir / f"{name}.stdout", log_dir / f"{name}.stderr"
     with out_path.open("wb") as out, err_path.open("wb") as err:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, stdout=out, stderr=err, env=env, cwd=cwd, start_new_session=True
+        )
         watch = _Watch(proc, timeout_s, setup_timeout_s, mem_cap_mb, started_marker)
         status, usage = watch.run()
     peak_mb = max(watch.peak_mb, _maxrss_kb(usage) / 1024.0)

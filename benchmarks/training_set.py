@@ -1,7 +1,7 @@
 """Training-set benchmark: Cairn's point-in-time join beside Feast, pandas and raw DuckDB.
 
-What is measured (DESIGN §5, first row): one training-set call over the same seeded data, in
-the same run, for each contender:
+What is measured (DESIGN §5, first row): the training-set call of each contender over the same
+seeded data, in the same run:
 
 * data: 100k customers; view ``txn_profile`` 2M rows (created column lagging 0-6 h, 1 %
   corrections), view ``account`` 200k rows (no created column), 1M entity rows over the same
@@ -16,8 +16,8 @@ the same run, for each contender:
   pandas DataFrame holding the result, including reading the feature files. Imports, project
   setup and ``apply`` are excluded and reported as setup time. Peak RSS is the child's own
   (``os.wait4`` rusage, cross-checked by psutil polling of its process tree), so it includes the
-  interpreter, libraries and the entity frame. ``feast-file`` is killed after 120 s by default,
-  any child past the memory cap is killed; both are reported, never waited on.
+  interpreter, libraries and the entity frame. ``feast-file`` is killed when its call passes 120 s
+  (by default), any child past the memory cap is killed; both are reported, never waited on.
 * checks (``_ts_checks.py``): rows returned vs entity rows, entity order kept, ``account`` vs
   the pandas result by position ("agree" / "DIFFER n rows"), and a brute-force DESIGN §3.1
   reference on a sample of entity rows. Ratios are peer time / Cairn time. Nothing is asserted
@@ -62,6 +62,7 @@ from _ts_checks import (  # noqa: E402
 from _ts_contenders import (  # noqa: E402
     CONTENDERS,
     LABELS,
+    Call,
     ContenderUnavailable,
     canonical,
     setup_pandas,
@@ -123,7 +124,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--timeout",
         type=float,
         default=None,
-        help="seconds per contender (default: 120 for feast-file, 300 for others)",
+        help="limit on a child's training-set calls, counted after its setup "
+        "(default: 120 s for feast-file, 300 s for others)",
     )
     p.add_argument(
         "--mem-cap-mb",
@@ -192,8 +194,9 @@ def child_main(args: argparse.Namespace) -> int:
 
 
 def _timed_calls(
-    call: Any, entity_df: pd.DataFrame, repeat: int
+    call: Call, entity_df: pd.DataFrame, repeat: int
 ) -> tuple[list[float], pd.DataFrame]:
+    """Time ``repeat`` calls, each on a fresh copy of the entity rows; the last result."""
     times: list[float] = []
     result = pd.DataFrame()
     for _ in range(repeat):
@@ -274,7 +277,9 @@ def run_contender(name: str, args: argparse.Namespace, work: Path) -> Result:
     if args.quick:
         cmd.append("--quick")
     print(f"running {name:<20}", end=" ", flush=True)
-    env = {**os.environ, "FEAST_USAGE": "False", "PYTHONUNBUFFERED": "1"}
+    scratch = work / "scratch" / name  # the child's cwd and TMPDIR: removed with the work folder,
+    scratch.mkdir(parents=True)  # even when a killed child cannot clean up after itself
+    env = {**os.environ, "FEAST_USAGE": "False", "PYTHONUNBUFFERED": "1", "TMPDIR": str(scratch)}
     outcome = run_child(
         cmd,
         timeout_s=timeout,
@@ -283,6 +288,7 @@ def run_contender(name: str, args: argparse.Namespace, work: Path) -> Result:
         name=name,
         env=env,
         started_marker=work / f"{name}.started",
+        cwd=scratch,
     )
     result = _result_from(name, outcome, work / f"{name}.json", timeout)
     shown = f"{result.seconds:.2f} s" if result.seconds is not None else result.status

@@ -48,6 +48,8 @@ VALUE_STRATEGIES: dict[str, st.SearchStrategy[Any]] = {
 }
 DELAYS_S = st.sampled_from([0, 0, 0, 0, 1, 2, 5, 30, 30, -1])
 """created - event, in seconds: mostly on time, some corrections and late rows, rarely early."""
+CORRECTIONS_S = st.sampled_from([-1, 0, 1, 5])
+"""Created time of a row reusing an event time, relative to the reused row's."""
 GRID_S = range(-1, 53)
 """Whole-second entity times queried for every key (events are at 0-20 s, created up to 50 s)."""
 TTLS_S = st.sampled_from([None, None, 1, 3, 10])
@@ -100,10 +102,13 @@ def source_rows(draw: st.DrawFn, keys: Sequence[Key]) -> list[SourceRow]:
     for _ in range(draw(st.integers(1, 24))):
         key = draw(st.sampled_from(keys))
         event_s = draw(st.integers(0, 20))
+        created_s = event_s + draw(DELAYS_S)
         if rows and draw(st.integers(0, 3)) == 0:  # reuse an event time: ties and corrections
+            # an index, not sampled_from(rows): rows hold NaN, which made generation vary
             prev = rows[draw(st.integers(0, len(rows) - 1))]
             key, event_s = prev.key, (prev.event_us - T0) // SECOND
-        created_s = event_s + draw(DELAYS_S)
+            prev_created = prev.event_us if prev.created_us is None else prev.created_us
+            created_s = (prev_created - T0) // SECOND + draw(CORRECTIONS_S)
         values = {name: draw(VALUE_STRATEGIES[name]) for name, _, _ in VALUES}
         rows.append(SourceRow(key, T0 + event_s * SECOND, T0 + created_s * SECOND, values))
     return rows

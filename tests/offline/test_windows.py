@@ -449,6 +449,8 @@ UNKNOWN: Key = ("zz",)
 EVENT_SLOTS = 40
 FLOATS = st.sampled_from([-2.0, -0.75, 0.0, 0.25, 1.0, 1.5, 4.0])
 DELAY_SLOTS = st.sampled_from([0, 0, 0, 0, 1, 3, 20, 60, -1])
+CORRECTION_SLOTS = st.sampled_from([-1, 0, 1, 5])
+"""Created time of a row reusing an event time, relative to the reused row's."""
 
 WINDOWS = settings(
     derandomize=True,
@@ -508,10 +510,13 @@ def window_cases(draw: st.DrawFn, config: WindowConfig) -> WindowCase:
     for _ in range(draw(st.integers(1, 24))):
         key = draw(st.sampled_from(KEYS))
         event = T0 + draw(st.integers(0, EVENT_SLOTS)) * grid
+        created = event + draw(DELAY_SLOTS) * grid
         if rows and draw(st.integers(0, 3)) == 0:  # same event time: ties and corrections
+            # an index, not sampled_from(rows): rows hold NaN, which made generation vary
             prev = rows[draw(st.integers(0, len(rows) - 1))]
             key, event = prev.key, prev.event_us
-        created = event + draw(DELAY_SLOTS) * grid
+            created = event if prev.created_us is None else prev.created_us
+            created += draw(CORRECTION_SLOTS) * grid
         x = draw(st.one_of(st.none(), FLOATS, FLOATS, FLOATS, st.just(float("nan"))))
         n = draw(st.one_of(st.none(), st.integers(-5, 5), st.integers(-5, 5)))
         rows.append(SourceRow(key, event, created, {"x": x, "n": n}))

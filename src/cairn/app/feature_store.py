@@ -10,15 +10,30 @@ import getpass
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+import pyarrow as pa
+
 from cairn.app.online_service import OnlineService
 from cairn.app.online_stores import open_online_store
+from cairn.app.push import push as push_rows
 from cairn.core.config import Settings
 from cairn.core.errors import DefinitionError
-from cairn.features import Entity, FeatureView, FileSource, definition_hash
+from cairn.core.online import OnlineStore
+from cairn.core.timeutil import utcnow
+from cairn.features import (
+    Entity,
+    FeatureView,
+    FileSource,
+    PushSource,
+    Source,
+    batch_of,
+    definition_hash,
+    source_from_spec,
+)
 from cairn.metadata import DefinitionChange, MetadataStore, NewDefinition
 from cairn.offline import AppliedView, OfflineEngine, RetrievalJob
 from cairn.offline.entities import EntityInput
@@ -26,8 +41,8 @@ from cairn.online.materialize import MaterializeResult
 from cairn.online.reader import EntityRows
 from cairn.online.response import OnlineResponse
 
-Definition = Entity | FileSource | FeatureView
-_KIND = {Entity: "entity", FileSource: "source", FeatureView: "feature_view"}
+Definition = Entity | FileSource | PushSource | FeatureView
+_KIND = {Entity: "entity", FileSource: "source", PushSource: "source", FeatureView: "feature_view"}
 
 
 @dataclass(frozen=True)
@@ -51,6 +66,8 @@ class FeatureStore:
         A folder with a ``cairn.yaml``; ``project: NAME`` alone is a valid configuration.
     settings:
         Settings to use instead of reading ``cairn.yaml`` (tests, embedding).
+    online_store:
+        An online store to use instead of the one ``online.url`` names.
 
     Example
     -------
@@ -61,12 +78,19 @@ class FeatureStore:
     'demo'
     """
 
-    def __init__(self, repo_path: str | Path = ".", *, settings: Settings | None = None) -> None:
+    def __init__(
+        self,
+        repo_path: str | Path = ".",
+        *,
+        settings: Settings | None = None,
+        online_store: OnlineStore | None = None,
+    ) -> None:
         self.root = Path(repo_path).resolve()
         self.settings = settings or Settings.load(self.root)
         self.project = self.settings.project
         self._metadata: MetadataStore | None = None
         self._online: OnlineService | None = None
+        self._online_store = online_store
         self._views_cache: dict[str, AppliedView] | None = None
         self.offline = OfflineEngine(self.settings.offline, self.root, self.project)
 
@@ -81,31 +105,41 @@ class FeatureStore:
     def online(self) -> OnlineService:
         """Online features: materialization and reads (the store opens on first use)."""
         if self._online is None:
-            store = open_online_store(self.settings.online, self.root)
-            self._online = OnlineService(self.settings, self.root, self.project, store,
-                                         self.metadata, self.offline)
+            store = self._online_store or open_online_store(self.settings.online, self.root)
+            self._online = OnlineService(
+                self.settings, self.root, self.project, store, self.metadata, self.offline
+            )
         return self._online
 
-    def materialize(self, start_date: datetime, end_date: datetime,
-                    feature_views: Sequence[str] | None = None,
-                    progress: Callable[[str, int], None] | None = None
-                    ) -> list[MaterializeResult]:
+    def materialize(
+        self,
+        start_date: datetime,
+        end_date: datetime,
+        feature_views: Sequence[str] | None = None,
+        progress: Callable[[str, int], None] | None = None,
+    ) -> list[MaterializeResult]:
         """Write the values visible by ``end_date`` of rows with event time in
         ``[start_date, end_date)`` to the online store (snapshot winners and window tiles)."""
-        return self.online.materialize(self._views(feature_views), end_date, start_date,
-                                       progress)
+        return self.online.materialize(self._views(feature_views), end_date, start_date, progress)
 
-    def materialize_incremental(self, end_date: datetime,
-                                feature_views: Sequence[str] | None = None,
-                                progress: Callable[[str, int], None] | None = None
-                                ) -> list[MaterializeResult]:
+    def materialize_incremental(
+        self,
+        end_date: datetime,
+        feature_views: Sequence[str] | None = None,
+        progress: Callable[[str, int], None] | None = None,
+    ) -> list[MaterializeResult]:
         """Write everything that became visible since each view's watermark, up to
         ``end_date``; late rows (known after their event time) are picked up."""
         return self.online.materialize(self._views(feature_views), end_date, None, progress)
 
-    def get_online_features(self, features: Sequence[str], entity_rows: EntityRows,
-                            full_feature_names: bool = False, *,
-                            at: datetime | None = None) -> OnlineResponse:
+    def get_online_features(
+        self,
+        features: Sequence[str],
+        entity_rows: EntityRows,
+        full_feature_names: bool = False,
+        *,
+        at: datetime | None = None,
+    ) -> OnlineResponse:
         """Online values: for each entity row, what the offline point-in-time join returns for
         that key at the time of the request (``at``, default now).
 
@@ -121,8 +155,42 @@ class FeatureStore:
         OnlineResponse
             ``.to_dict()`` / ``.to_df()``: join keys, features, and a per-row ``found`` flag.
         """
-        return self.online.read(self._applied_views(), features, entity_rows,
-                                full_feature_names=full_feature_names, at=at)
+        return self.online.read(
+            self._applied_views(),
+            features,
+            entity_rows,
+            full_feature_names=full_feature_names,
+            at=at,
+        )
+
+    def push(
+        self,
+        push_source: str | PushSource,
+        df: pd.DataFrame | pa.Table,
+        *,
+        now: datetime | None = None,
+    ) -> list[MaterializeResult]:
+        """Append rows to a push source's offline log and bring the online store up to date
+        for every view it feeds, in one call.
+
+        Rows without the log's created column get the push time, so training sets built later
+        see them exactly from when they were known.
+        """
+        source = self._push_source(push_source)
+        views = {
+            n: a for n, a in self._applied_views().items() if a.view.source.name == source.name
+        }
+        moment = now or utcnow()
+        push_rows(source, df, views, self.root, moment)
+        # the same incremental run as a scheduled one: everything visible by now, no gap
+        return self.online.materialize(views, moment + timedelta(microseconds=1))
+
+    def _push_source(self, source: str | PushSource) -> PushSource:
+        name = source if isinstance(source, str) else source.name
+        for s in self.list_sources():
+            if s.name == name and isinstance(s, PushSource):
+                return s
+        raise KeyError(f"No push source {name!r} is applied; apply a PushSource first.")
 
     def _views(self, names: Sequence[str] | None) -> dict[str, AppliedView]:
         views = self._applied_views()
@@ -130,8 +198,9 @@ class FeatureStore:
             return views
         unknown = [n for n in names if n not in views]
         if unknown:
-            raise KeyError(f"No feature view {unknown[0]!r}; applied views: "
-                           f"{', '.join(views) or 'none'}.")
+            raise KeyError(
+                f"No feature view {unknown[0]!r}; applied views: {', '.join(views) or 'none'}."
+            )
         return {n: views[n] for n in names}
 
     def apply(self, objects: Iterable[Definition]) -> ApplyResult:
@@ -142,10 +211,11 @@ class FeatureStore:
         """
         entities, sources, views = _collect(objects)
         for view in views.values():
-            self.offline.source_columns(view)
+            if self._has_data(view.source):
+                self.offline.source_columns(view)
         used = {v.source.name for v in views.values()}
         for source in sources.values():
-            if source.name not in used:
+            if source.name not in used and self._has_data(source):
                 self.offline.check_source(source)
         hashes: dict[str, str] = {}
         records: list[NewDefinition] = []
@@ -165,13 +235,17 @@ class FeatureStore:
         self.refresh()
         return result
 
+    def _has_data(self, source: Source) -> bool:
+        """Push sources may be applied before anything was pushed; file sources must exist."""
+        return not isinstance(source, PushSource) or batch_of(source).resolve(self.root).exists()
+
     def list_entities(self) -> list[Entity]:
         """Applied entities, by name."""
         return [Entity.from_spec(r.spec) for r in self.metadata.latest(self.project, "entity")]
 
-    def list_sources(self) -> list[FileSource]:
+    def list_sources(self) -> list[Source]:
         """Applied sources, by name."""
-        return [FileSource.from_spec(r.spec) for r in self.metadata.latest(self.project, "source")]
+        return [source_from_spec(r.spec) for r in self.metadata.latest(self.project, "source")]
 
     def list_feature_views(self) -> list[FeatureView]:
         """Applied feature views, by name."""
@@ -233,7 +307,7 @@ class FeatureStore:
     def _load_views(self) -> dict[str, AppliedView]:
         records = self.metadata.latest(self.project)
         entities = {r.name: Entity.from_spec(r.spec) for r in records if r.kind == "entity"}
-        sources = {r.name: FileSource.from_spec(r.spec) for r in records if r.kind == "source"}
+        sources = {r.name: source_from_spec(r.spec) for r in records if r.kind == "source"}
         return {
             r.name: AppliedView(
                 FeatureView.from_spec(r.spec, entities, sources), r.version, r.definition_hash
@@ -256,19 +330,20 @@ def current_user() -> str:
 
 def _collect(
     objects: Iterable[Any],
-) -> tuple[dict[str, Entity], dict[str, FileSource], dict[str, FeatureView]]:
-    found: dict[type, dict[str, Any]] = {Entity: {}, FileSource: {}, FeatureView: {}}
+) -> tuple[dict[str, Entity], dict[str, Source], dict[str, FeatureView]]:
+    found: dict[str, dict[str, Any]] = {"entity": {}, "source": {}, "feature_view": {}}
 
     def add(obj: Any) -> None:
-        kind = type(obj)
-        if kind not in found:
+        kind = _KIND.get(type(obj))
+        if kind is None:
             raise DefinitionError(
-                f"apply() takes Entity, FileSource and FeatureView objects; got {obj!r}."
+                f"apply() takes Entity, FileSource, PushSource and FeatureView objects; "
+                f"got {obj!r}."
             )
         same = found[kind].get(obj.name)
         if same is not None and same != obj:
             raise DefinitionError(
-                f"Two different {_KIND[kind].replace('_', ' ')}s are named {obj.name!r}; names "
+                f"Two different {kind.replace('_', ' ')}s are named {obj.name!r}; names "
                 f"must be unique."
             )
         found[kind][obj.name] = obj
@@ -279,4 +354,4 @@ def _collect(
             for e in obj.entities:
                 add(e)
             add(obj.source)
-    return found[Entity], found[FileSource], found[FeatureView]
+    return found["entity"], found["source"], found["feature_view"]

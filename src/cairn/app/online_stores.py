@@ -15,9 +15,10 @@ def open_online_store(settings: OnlineSettings, root: Path) -> OnlineStore:
     if url.startswith("sqlite:///"):
         from cairn.online.backends.sqlite import SqliteOnlineStore
 
-        path = Path(url[len("sqlite:///"):])
-        return SqliteOnlineStore(path if path.is_absolute() or str(path) == ":memory:"
-                                 else root / path)
+        path = Path(url[len("sqlite:///") :])
+        return SqliteOnlineStore(
+            path if path.is_absolute() or str(path) == ":memory:" else root / path
+        )
     if url.startswith(("redis://", "rediss://", "unix://")):
         from cairn.online.backends.redis import RedisOnlineStore
 

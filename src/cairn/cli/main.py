@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cairn.cli import features, quickstart
+from cairn.cli import features, quickstart, serve
 
 app = typer.Typer(
     name="cairn",
@@ -18,6 +18,7 @@ app.command()(quickstart.quickstart)
 app.command()(features.apply)
 app.command("training-set")(features.training_set)
 app.add_typer(features.app, name="features")
+app.command()(serve.serve)
 
 
 @app.command()

@@ -80,9 +80,10 @@ class OnlineStore(Protocol):
         """Upsert tiles unless the stored one has a later ``asof``; returns how many were stored."""
         ...
 
-    def read_tiles(self, view: str, group: str, keys: Sequence[str], start: Micros,
-                   end: Micros) -> list[list[TileRecord]]:
-        """Tiles of each key with ``start <= tile.start <= end``, per key in the order of ``keys``."""
+    def read_tiles(
+        self, view: str, group: str, keys: Sequence[str], start: Micros, end: Micros
+    ) -> list[list[TileRecord]]:
+        """Tiles of each key with ``start <= tile.start <= end``, per key in key order."""
         ...
 
     def delete_view(self, view: str) -> None:

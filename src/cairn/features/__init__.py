@@ -21,7 +21,7 @@ from cairn.features.aggregation import Aggregation, default_hop
 from cairn.features.entity import Entity
 from cairn.features.feature_view import FeatureView
 from cairn.features.field import Field
-from cairn.features.source import FileSource
+from cairn.features.source import FileSource, PushSource, Source, batch_of, source_from_spec
 from cairn.features.spec import canonical_json, definition_hash
 
 __all__ = [
@@ -31,7 +31,11 @@ __all__ = [
     "FeatureView",
     "Field",
     "FileSource",
+    "PushSource",
+    "Source",
+    "batch_of",
     "canonical_json",
     "default_hop",
     "definition_hash",
+    "source_from_spec",
 ]

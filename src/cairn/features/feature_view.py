@@ -14,7 +14,7 @@ from cairn.features._names import check_name
 from cairn.features.aggregation import Aggregation
 from cairn.features.entity import Entity
 from cairn.features.field import Field
-from cairn.features.source import FileSource
+from cairn.features.source import FileSource, PushSource, Source
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class FeatureView:
 
     name: str
     entities: Sequence[Entity]
-    source: FileSource
+    source: Source
     schema: Sequence[Field] = ()
     ttl: timedelta | str | None = None
     aggregations: Sequence[Aggregation] = ()
@@ -65,9 +65,10 @@ class FeatureView:
                 f"FeatureView {self.name!r} entities must be a non-empty list of Entity; "
                 f"got {self.entities!r}."
             )
-        if not isinstance(self.source, FileSource):
+        if not isinstance(self.source, (FileSource, PushSource)):
             raise DefinitionError(
-                f"FeatureView {self.name!r} source must be a FileSource; got {self.source!r}."
+                f"FeatureView {self.name!r} source must be a FileSource or PushSource; "
+                f"got {self.source!r}."
             )
         schema, aggs = tuple(self.schema), tuple(self.aggregations)
         if bool(schema) == bool(aggs):
@@ -164,7 +165,7 @@ class FeatureView:
 
     @classmethod
     def from_spec(
-        cls, spec: dict[str, Any], entities: dict[str, Entity], sources: dict[str, FileSource]
+        cls, spec: dict[str, Any], entities: dict[str, Entity], sources: dict[str, Source]
     ) -> FeatureView:
         """Rebuild a view from ``to_spec`` output and the entities and sources it names."""
         return cls(

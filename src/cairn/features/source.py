@@ -126,3 +126,95 @@ def _infer_format(path: str) -> str | None:
     if p.endswith(".parquet") or p.endswith(".pq"):
         return "parquet"
     return None
+
+
+@dataclass(frozen=True)
+class PushSource:
+    """Rows pushed by an application (``store.push``) rather than landed in batch files.
+
+    Each push appends the rows to ``batch_source`` (the offline log: a Delta table or a folder
+    of Parquet files) and updates the online store in the same call, so training sets and
+    online reads see the same data.
+
+    Parameters
+    ----------
+    name:
+        Unique name of the source.
+    batch_source:
+        The offline log; its ``created_timestamp_column``, when declared, is filled with the
+        push time for rows that do not carry it.
+
+    Example
+    -------
+    >>> log = FileSource(path="data/pushed_txns", file_format="delta", name="pushed_log",
+    ...                  created_timestamp_column="created_timestamp")
+    >>> PushSource(name="txn_push", batch_source=log).timestamp_field
+    'event_timestamp'
+    """
+
+    name: str
+    batch_source: FileSource
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        check_name(self.name, "PushSource.name")
+        if not isinstance(self.batch_source, FileSource):
+            raise DefinitionError(
+                f"PushSource {self.name!r} batch_source must be a FileSource (a Delta table or a "
+                f"Parquet folder); got {self.batch_source!r}."
+            )
+        if self.batch_source.file_format == "csv":
+            raise DefinitionError(
+                f"PushSource {self.name!r} batch_source must be a Delta table or a Parquet "
+                f"folder (appendable); got the CSV file {self.batch_source.path!r}."
+            )
+
+    @property
+    def timestamp_field(self) -> str:
+        """The event time column (from the batch source)."""
+        return self.batch_source.timestamp_field
+
+    @property
+    def created_timestamp_column(self) -> str | None:
+        """The known-at column (from the batch source)."""
+        return self.batch_source.created_timestamp_column
+
+    @property
+    def path(self) -> str:
+        """Where the offline log lives."""
+        return self.batch_source.path
+
+    def resolve(self, root: str | Path) -> Path:
+        """The absolute path of the offline log."""
+        return self.batch_source.resolve(root)
+
+    def to_spec(self) -> dict[str, Any]:
+        """A JSON-ready description of this source."""
+        return {
+            "type": "push",
+            "name": self.name,
+            "batch_source": self.batch_source.to_spec(),
+            "description": self.description,
+        }
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any]) -> PushSource:
+        """Rebuild a push source from ``to_spec`` output."""
+        return cls(
+            name=spec["name"],
+            batch_source=FileSource.from_spec(spec["batch_source"]),
+            description=spec.get("description", ""),
+        )
+
+
+Source = FileSource | PushSource
+
+
+def source_from_spec(spec: dict[str, Any]) -> Source:
+    """Rebuild a FileSource or PushSource from its spec."""
+    return PushSource.from_spec(spec) if spec.get("type") == "push" else FileSource.from_spec(spec)
+
+
+def batch_of(source: Source) -> FileSource:
+    """The files holding a source's rows (a push source's offline log)."""
+    return source.batch_source if isinstance(source, PushSource) else source

@@ -10,6 +10,7 @@ from cairn.metadata.store import (
     DefinitionChange,
     DefinitionRecord,
     MaterializationRecord,
+    MaterializationState,
     MetadataStore,
     NewDefinition,
 )
@@ -18,6 +19,7 @@ __all__ = [
     "DefinitionChange",
     "DefinitionRecord",
     "MaterializationRecord",
+    "MaterializationState",
     "MetadataStore",
     "NewDefinition",
 ]

@@ -35,6 +35,7 @@ materializations = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("project", sa.String(128), nullable=False, index=True),
     sa.Column("view", sa.String(256), nullable=False),
+    sa.Column("store", sa.String(512), nullable=False),
     sa.Column("definition_hash", sa.String(64), nullable=False),
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("start_us", sa.BigInteger, nullable=True),
@@ -50,6 +51,7 @@ class MaterializationRecord:
     """One finished materialization run of a view."""
 
     view: str
+    store: str
     definition_hash: str
     kind: str
     start_us: int | None
@@ -57,6 +59,15 @@ class MaterializationRecord:
     max_event_us: int | None
     rows_written: int
     finished_at: datetime
+
+
+@dataclass(frozen=True)
+class MaterializationState:
+    """Where a view's materialization into one online store stands (µs since the epoch)."""
+
+    watermark: int | None
+    max_event_us: int | None
+    last_run: datetime | None
 
 
 @dataclass(frozen=True)
@@ -222,31 +233,49 @@ class MetadataStore:
             return [_record(row) for row in conn.execute(query)]
 
     def record_materialization(self, project: str, run: MaterializationRecord) -> None:
-        """Record a finished run; the view's watermark becomes the greatest ``end_us`` seen."""
+        """Record a finished run (only incremental runs move the watermark: an explicit range
+        may leave a gap before its start)."""
         with self.engine.begin() as conn:
-            conn.execute(materializations.insert().values(
-                project=project, view=run.view, definition_hash=run.definition_hash,
-                kind=run.kind, start_us=run.start_us, end_us=run.end_us,
-                max_event_us=run.max_event_us, rows_written=run.rows_written,
-                finished_at=run.finished_at))
+            conn.execute(
+                materializations.insert().values(
+                    project=project,
+                    view=run.view,
+                    store=run.store,
+                    definition_hash=run.definition_hash,
+                    kind=run.kind,
+                    start_us=run.start_us,
+                    end_us=run.end_us,
+                    max_event_us=run.max_event_us,
+                    rows_written=run.rows_written,
+                    finished_at=run.finished_at,
+                )
+            )
 
-    def last_materializations(self, project: str) -> dict[str, MaterializationRecord]:
-        """Per view, the run with the greatest ``end_us`` (its watermark) and the greatest
-        ``max_event_us`` seen by any run."""
+    def materialization_state(
+        self, project: str, store_url: str, hashes: dict[str, str]
+    ) -> dict[str, MaterializationState]:
+        """Per view (at its current definition hash, into one online store): the watermark
+        (greatest end of an incremental run), the greatest event time written, the last run."""
         m = materializations
-        query = sa.select(m).where(m.c.project == project).order_by(m.c.end_us, m.c.id)
-        out: dict[str, MaterializationRecord] = {}
+        query = sa.select(m).where(m.c.project == project, m.c.store == store_url)
+        out: dict[str, MaterializationState] = {}
         with self.engine.connect() as conn:
             for row in conn.execute(query):
-                prev = out.get(row.view)
-                max_event = max((x for x in (row.max_event_us,
-                                             prev.max_event_us if prev else None)
-                                 if x is not None), default=None)
-                finished = row.finished_at if row.finished_at.tzinfo else row.finished_at.replace(
-                    tzinfo=UTC)
-                out[row.view] = MaterializationRecord(
-                    row.view, row.definition_hash, row.kind, row.start_us, row.end_us,
-                    max_event, row.rows_written, finished)
+                if hashes.get(row.view) != row.definition_hash:
+                    continue  # a run of an older definition: its data does not count
+                prev = out.get(row.view, MaterializationState(None, None, None))
+                finished = row.finished_at
+                if finished.tzinfo is None:
+                    finished = finished.replace(tzinfo=UTC)
+                watermark = prev.watermark
+                if row.kind == "incremental":
+                    watermark = max(watermark or row.end_us, row.end_us)
+                events = [x for x in (prev.max_event_us, row.max_event_us) if x is not None]
+                out[row.view] = MaterializationState(
+                    watermark,
+                    max(events) if events else None,
+                    max(prev.last_run or finished, finished),
+                )
         return out
 
     def close(self) -> None:

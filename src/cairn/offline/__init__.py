@@ -8,7 +8,7 @@ shared aggregation library). The result keeps exactly the entity rows given, in 
 from __future__ import annotations
 
 from cairn.core.manifest import TrainingSetManifest
-from cairn.offline.engine import AppliedView, OfflineEngine, parse_refs
+from cairn.offline.engine import AppliedView, OfflineEngine, output_names, parse_refs
 from cairn.offline.retrieval import RetrievalJob
 from cairn.offline.sources import SourceVersion, source_version
 
@@ -18,6 +18,7 @@ __all__ = [
     "RetrievalJob",
     "SourceVersion",
     "TrainingSetManifest",
+    "output_names",
     "parse_refs",
     "source_version",
 ]

@@ -9,7 +9,7 @@ from pathlib import Path
 from cairn.core.config import OfflineSettings
 from cairn.core.errors import DefinitionError, EntityDataFrameError, UnknownFeatureError
 from cairn.features.feature_view import FeatureView
-from cairn.features.source import FileSource
+from cairn.features.source import Source, batch_of
 from cairn.offline.connection import connect, quote
 from cairn.offline.entities import EntityInput, is_sql, register_entities
 from cairn.offline.retrieval import RetrievalJob, ViewRequest, manifest_factory
@@ -79,17 +79,17 @@ class OfflineEngine:
         """Check ``view`` against its source's real columns and return them (name -> type)."""
         con = connect(self.settings, self.root)
         try:
-            relation = register_source(con, view.source, self.root, "__check")
+            relation = register_source(con, batch_of(view.source), self.root, "__check")
             check_view(view, relation.columns)
             return relation.columns
         finally:
             con.close()
 
-    def check_source(self, source: FileSource) -> dict[str, str]:
+    def check_source(self, source: Source) -> dict[str, str]:
         """Check that a source is readable with usable timestamps; return its column types."""
         con = connect(self.settings, self.root)
         try:
-            return register_source(con, source, self.root, "__check").columns
+            return register_source(con, batch_of(source), self.root, "__check").columns
         finally:
             con.close()
 
@@ -100,17 +100,19 @@ class OfflineEngine:
         views: Mapping[str, AppliedView],
         *,
         full_feature_names: bool = False,
-        sources: Sequence[FileSource] = (),
+        sources: Sequence[Source] = (),
         version: str = "",
     ) -> RetrievalJob:
         """A lazy training-set job; see :meth:`cairn.FeatureStore.get_historical_features`."""
         wanted = parse_refs(features, views)
-        names = _output_names(wanted, full_feature_names)
+        names = output_names(features, full_feature_names)
         con = connect(self.settings, self.root)
         join_keys = list(dict.fromkeys(k for v in wanted for k in views[v].view.join_keys))
         if isinstance(entity_df, str) and is_sql(entity_df):
             for j, source in enumerate(sources):  # SQL entity rows may name any applied source
-                rel = register_source(con, source, self.root, f"__sql_src{j}")
+                if not batch_of(source).resolve(self.root).exists():
+                    continue  # a push source nothing was pushed to yet
+                rel = register_source(con, batch_of(source), self.root, f"__sql_src{j}")
                 cols = ", ".join(quote(c) for c in rel.columns)
                 con.execute(
                     f"CREATE OR REPLACE TEMP VIEW {quote(source.name)} AS "
@@ -129,11 +131,11 @@ class OfflineEngine:
             view = views[view_name].view
             relation = relations.get(view.source.name)
             if relation is None:
-                relation = register_source(con, view.source, self.root, f"__src{i}")
+                relation = register_source(con, batch_of(view.source), self.root, f"__src{i}")
                 relations[view.source.name] = relation
             dtypes = check_view(view, relation.columns)
             requests.append(ViewRequest(view, feats, relation, dtypes))
-        used = {views[v].view.source.name: views[v].view.source for v in wanted}
+        used = {views[v].view.source.name: batch_of(views[v].view.source) for v in wanted}
         meta = {
             v: {
                 "version": views[v].version,
@@ -153,17 +155,18 @@ class OfflineEngine:
         return RetrievalJob(con, entities, requests, names, factory)
 
 
-def _output_names(wanted: dict[str, list[str]], full: bool) -> dict[tuple[str, str], str]:
+def output_names(refs: Sequence[str], full: bool) -> dict[tuple[str, str], str]:
+    """(view, feature) -> output column, in request order (refs already parsed and checked)."""
     names: dict[tuple[str, str], str] = {}
     seen: dict[str, str] = {}
-    for view, feats in wanted.items():
-        for f in feats:
-            name = f"{view}__{f}" if full else f
-            if name in seen:
-                raise DefinitionError(
-                    f"feature {f!r} is requested from both {seen[name]!r} and {view!r}; pass "
-                    f"full_feature_names=True to name them view__feature."
-                )
-            seen[name] = view
-            names[(view, f)] = name
+    for ref in refs:
+        view, _, f = ref.partition(":")
+        name = f"{view}__{f}" if full else f
+        if name in seen:
+            raise DefinitionError(
+                f"feature {f!r} is requested from both {seen[name]!r} and {view!r}; pass "
+                f"full_feature_names=True to name them view__feature."
+            )
+        seen[name] = view
+        names[(view, f)] = name
     return names

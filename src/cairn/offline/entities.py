@@ -109,7 +109,8 @@ def _from_text(con: duckdb.DuckDBPyConnection, text: str) -> str:
     con.execute(
         "CREATE OR REPLACE TEMP VIEW __entities_file AS SELECT * EXCLUDE (file_row_number, "
         "__cairn_file), row_number() OVER (ORDER BY __cairn_file, file_row_number) - 1 AS __row "
-        f"FROM read_parquet({listing}, file_row_number=true, filename='__cairn_file')"
+        f"FROM read_parquet({listing}, file_row_number=true, filename='__cairn_file', "
+        "can_have_nan=true)"
     )
     return "__entities_file"
 

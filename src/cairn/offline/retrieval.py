@@ -44,7 +44,8 @@ def build_query(
     with_entity_columns: bool,
 ) -> str:
     """The SQL returning ``__row`` (or the entity columns) and every requested feature."""
-    ctes, joins, outputs = [], [], []
+    ctes, joins = [], []
+    exprs: dict[tuple[str, str], str] = {}
     for i, req in enumerate(requests):
         alias = f"__v{i}"
         _check_key_types(req, entities)
@@ -61,7 +62,9 @@ def build_query(
             ctes.append(f"{alias} AS ({snapshot_cte(view, req.relation.view, req.features)})")
             joins.append(snapshot_join(view, alias))
             values = {f: snapshot_value(view, alias, f) for f in req.features}
-        outputs += [f"{values[f]} AS {quote(output_names[(view.name, f)])}" for f in req.features]
+        exprs.update({(view.name, f): values[f] for f in req.features})
+    # output_names is in request order: columns come out as the features were asked for
+    outputs = [f"{exprs[ref]} AS {quote(name)}" for ref, name in output_names.items()]
     head = "e.* EXCLUDE (__row, __t)" if with_entity_columns else "e.__row"
     return (
         f"WITH {', '.join(ctes)} SELECT {head}, {', '.join(outputs)} "

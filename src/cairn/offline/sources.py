@@ -104,7 +104,12 @@ def _base_relation(
         if not files:
             raise SourceError(f"Source {source.name!r}: no .parquet files under {path}.")
         listing = "[" + ", ".join(literal(str(f)) for f in files) + "]"
-        base = f"read_parquet({listing}, file_row_number=true, filename='__cairn_file')"
+        # can_have_nan: Parquet min/max statistics leave NaN out; without it DuckDB may
+        # prune `NOT isnan(x)` filters as always true (duckdb/duckdb#25521)
+        base = (
+            f"read_parquet({listing}, file_row_number=true, filename='__cairn_file', "
+            "can_have_nan=true)"
+        )
         if len(files) == 1:
             return base, "file_row_number"
         order = " ".join(f"WHEN {literal(str(f))} THEN {i}" for i, f in enumerate(files))

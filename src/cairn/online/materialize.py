@@ -27,6 +27,7 @@ from cairn.core.types import Dtype, Micros
 from cairn.features.aggregates import get_function
 from cairn.features.aggregation import Aggregation
 from cairn.features.feature_view import FeatureView
+from cairn.features.source import batch_of
 from cairn.offline.connection import connect, quote
 from cairn.offline.sources import register_source
 from cairn.offline.validate import check_view
@@ -90,47 +91,69 @@ class Materializer:
         self.root = root
         self.online = online
 
-    def run(self, view: FeatureView, span: Range,
-            progress: Progress | None = None) -> MaterializeResult:
+    def run(
+        self, view: FeatureView, span: Range, progress: Progress | None = None
+    ) -> MaterializeResult:
         """Materialize one view over ``span``."""
         began = time.perf_counter()
         con = connect(self.settings, self.root)
         try:
-            relation = register_source(con, view.source, self.root, "__m")
+            relation = register_source(con, batch_of(view.source), self.root, "__m")
             dtypes = check_view(view, relation.columns)
             max_event = _max_event(con, view, span)
             if view.is_windowed:
-                tiles = sum(self._tiles(con, view, aggs, span, dtypes, progress)
-                            for aggs in hop_groups(view).values())
+                tiles = sum(
+                    self._tiles(con, view, aggs, span, dtypes, progress)
+                    for aggs in hop_groups(view).values()
+                )
                 records = 0
             else:
                 records, tiles = self._snapshot(con, view, span, progress), 0
         finally:
             con.close()
-        return MaterializeResult(view.name, span.kind, records, tiles, max_event,
-                                 time.perf_counter() - began)
+        return MaterializeResult(
+            view.name, span.kind, records, tiles, max_event, time.perf_counter() - began
+        )
 
-    def _snapshot(self, con: duckdb.DuckDBPyConnection, view: FeatureView, span: Range,
-                  progress: Progress | None) -> int:
+    def _snapshot(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        view: FeatureView,
+        span: Range,
+        progress: Progress | None,
+    ) -> int:
         values = ", ".join(_value(f.name, Dtype.parse(f.dtype)) for f in view.schema)
         sql = (
-            f"SELECT {key_expr(view)} AS __key, __ev, __cr, __seq, struct_pack({values}) AS __values "
+            f"SELECT {key_expr(view)} AS __key, __ev, __cr, __seq, "
+            f"struct_pack({values}) AS __values "
             f"FROM __m WHERE {_visible(view, span)} "
             f"QUALIFY row_number() OVER (PARTITION BY {', '.join(map(quote, view.join_keys))} "
             f"ORDER BY __ev DESC, __cr DESC, __seq DESC) = 1"
         )
         written = 0
         for rows in _batches(con, sql):
-            written += self.online.write(view.name, [
-                SnapshotRecord(r["__key"], r["__ev"], r["__cr"], r["__seq"],
-                               list(r["__values"].values()))
-                for r in rows])
+            written += self.online.write(
+                view.name,
+                [
+                    SnapshotRecord(
+                        r["__key"], r["__ev"], r["__cr"], r["__seq"], list(r["__values"].values())
+                    )
+                    for r in rows
+                ],
+            )
             if progress:
                 progress(len(rows))
         return written
 
-    def _tiles(self, con: duckdb.DuckDBPyConnection, view: FeatureView, aggs: list[Aggregation],
-               span: Range, dtypes: dict[str, Dtype], progress: Progress | None) -> int:
+    def _tiles(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        view: FeatureView,
+        aggs: list[Aggregation],
+        span: Range,
+        dtypes: dict[str, Dtype],
+        progress: Progress | None,
+    ) -> int:
         size = tile_size(aggs)
         group = format_duration(aggs[0].hop_us)
         lowest = span.end - span.end % size - max(a.window_us for a in aggs)
@@ -145,23 +168,40 @@ class Materializer:
             if dtypes[agg.column] is Dtype.FLOAT64:
                 present += f" AND NOT isnan({col})"
             states.append(
-                f"{fn.state_sql(f'CASE WHEN {present} THEN {col} END', f'CASE WHEN {present} THEN (__ev, __cr, __seq) END')} "
-                f"AS {quote(agg.name)}")
-        known = (f"{_not_null(view)} AND __ev < {span.end} AND __cr <= {span.end} "
-                 f"AND __ev >= {lowest}")
+                fn.state_sql(
+                    f"CASE WHEN {present} THEN {col} END",
+                    f"CASE WHEN {present} THEN (__ev, __cr, __seq) END",
+                )
+                + f" AS {quote(agg.name)}"
+            )
+        known = (
+            f"{_not_null(view)} AND __ev < {span.end} AND __cr <= {span.end} AND __ev >= {lowest}"
+        )
         touched = ""
         if span.after is not None:
-            touched = (f"AND ({key_expr(view)}, {tile}) IN (SELECT DISTINCT {key_expr(view)}, "
-                       f"{tile} FROM __m WHERE {known} AND greatest(__ev + 1, __cr) > {span.after})")
-        sql = (f"SELECT {key_expr(view)} AS __key, {tile} AS __tile, {', '.join(states)} "
-               f"FROM __m WHERE {known} {touched} GROUP BY ALL")
+            touched = (
+                f"AND ({key_expr(view)}, {tile}) IN (SELECT DISTINCT {key_expr(view)}, "
+                f"{tile} FROM __m WHERE {known} AND greatest(__ev + 1, __cr) > {span.after})"
+            )
+        sql = (
+            f"SELECT {key_expr(view)} AS __key, {tile} AS __tile, {', '.join(states)} "
+            f"FROM __m WHERE {known} {touched} GROUP BY ALL"
+        )
         written = 0
         for rows in _batches(con, sql):
-            written += self.online.write_tiles(view.name, [
-                TileRecord(r["__key"], group, r["__tile"], span.end,
-                           {a.name: get_function(a.function).state_from_sql(r[a.name])
-                            for a in aggs})
-                for r in rows])
+            written += self.online.write_tiles(
+                view.name,
+                [
+                    TileRecord(
+                        r["__key"],
+                        group,
+                        r["__tile"],
+                        span.end,
+                        {a.name: get_function(a.function).state_from_sql(r[a.name]) for a in aggs},
+                    )
+                    for r in rows
+                ],
+            )
             if progress:
                 progress(len(rows))
         return written

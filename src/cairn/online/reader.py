@@ -43,22 +43,38 @@ class ViewPlan:
     groups: tuple[tuple[str, Micros, tuple[_Agg, ...]], ...]
 
 
-def plan_view(view: FeatureView, features: Sequence[str], key_types: Sequence[Dtype],
-              output_dtypes: Mapping[str, Dtype]) -> ViewPlan:
+def plan_view(
+    view: FeatureView,
+    features: Sequence[str],
+    key_types: Sequence[Dtype],
+    output_dtypes: Mapping[str, Dtype],
+) -> ViewPlan:
     """Precompute what a read of ``features`` from ``view`` needs."""
     names = view.feature_names
     groups = []
     if view.is_windowed:
         for group, aggs in hop_groups(view).items():
             chosen = tuple(
-                _Agg(a.name, get_function(a.function), a.window_us,
-                     get_function(a.function).finalize(get_function(a.function).init()))
-                for a in aggs if a.name in features)
+                _Agg(
+                    a.name,
+                    get_function(a.function),
+                    a.window_us,
+                    get_function(a.function).finalize(get_function(a.function).init()),
+                )
+                for a in aggs
+                if a.name in features
+            )
             if chosen:
                 groups.append((group, tile_size(aggs), chosen))
     stamps = frozenset(f for f in features if output_dtypes.get(f) is Dtype.TIMESTAMP)
-    return ViewPlan(view, tuple(key_types), tuple(names.index(f) for f in features),
-                    tuple(features), stamps, tuple(groups))
+    return ViewPlan(
+        view,
+        tuple(key_types),
+        tuple(names.index(f) for f in features),
+        tuple(features),
+        stamps,
+        tuple(groups),
+    )
 
 
 def entity_keys(plan: ViewPlan, rows: list[Mapping[str, Any]]) -> list[str]:
@@ -70,22 +86,28 @@ def entity_keys(plan: ViewPlan, rows: list[Mapping[str, Any]]) -> list[str]:
             if name not in row:
                 raise EntityDataFrameError(
                     f"entity row {i} is missing the join key {name!r} of view "
-                    f"{plan.view.name!r}; got keys {sorted(row)}.")
+                    f"{plan.view.name!r}; got keys {sorted(row)}."
+                )
             value = row[name]
-            ok = (isinstance(value, int) and not isinstance(value, bool)) if dtype is Dtype.INT64 \
+            ok = (
+                (isinstance(value, int) and not isinstance(value, bool))
+                if dtype is Dtype.INT64
                 else isinstance(value, str)
+            )
             if not ok:
                 expected = "an integer" if dtype is Dtype.INT64 else "a string"
                 raise EntityDataFrameError(
                     f"entity row {i}: join key {name!r} must be {expected}; got "
-                    f"{type(value).__name__} {value!r}.")
+                    f"{type(value).__name__} {value!r}."
+                )
             parts.append(str(value))
         keys.append(KEY_SEPARATOR.join(parts))
     return keys
 
 
-def read_view(store: OnlineStore, plan: ViewPlan, keys: list[str],
-              now: Micros) -> tuple[list[list[Any]], list[bool]]:
+def read_view(
+    store: OnlineStore, plan: ViewPlan, keys: list[str], now: Micros
+) -> tuple[list[list[Any]], list[bool]]:
     """Values of the plan's features for each key (one list per feature) and found flags."""
     if not plan.view.is_windowed:
         return _read_snapshot(store, plan, keys, now)
@@ -109,8 +131,9 @@ def read_view(store: OnlineStore, plan: ViewPlan, keys: list[str],
     return [columns[f] for f in plan.features], found
 
 
-def _read_snapshot(store: OnlineStore, plan: ViewPlan, keys: list[str],
-                   now: Micros) -> tuple[list[list[Any]], list[bool]]:
+def _read_snapshot(
+    store: OnlineStore, plan: ViewPlan, keys: list[str], now: Micros
+) -> tuple[list[list[Any]], list[bool]]:
     records = store.read(plan.view.name, keys)
     ttl = plan.view.ttl_us
     oldest = None if ttl is None else now - ttl
@@ -135,21 +158,30 @@ def as_rows(entity_rows: EntityRows) -> list[Mapping[str, Any]]:
         lengths = {len(c) for c in columns}
         if len(lengths) > 1:
             raise EntityDataFrameError(
-                f"entity_rows columns must have equal lengths; got {dict(zip(names, map(len, columns), strict=True))}.")
+                "entity_rows columns must have equal lengths; got "
+                f"{dict(zip(names, map(len, columns), strict=True))}."
+            )
         return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
     if isinstance(entity_rows, (str, bytes)) or not isinstance(entity_rows, Sequence):
         raise EntityDataFrameError(
             f"entity_rows must be a list of dicts (e.g. [{{'customer_id': 42}}]) or a dict of "
-            f"lists; got {type(entity_rows).__name__}.")
+            f"lists; got {type(entity_rows).__name__}."
+        )
     for i, row in enumerate(entity_rows):
         if not isinstance(row, Mapping):
             raise EntityDataFrameError(
-                f"entity_rows[{i}] must be a dict of join keys; got {type(row).__name__} {row!r}.")
+                f"entity_rows[{i}] must be a dict of join keys; got {type(row).__name__} {row!r}."
+            )
     return list(entity_rows)
 
 
-def respond(plans: Sequence[ViewPlan], rows: list[Mapping[str, Any]], names: Mapping[tuple[str, str], str],
-            store: OnlineStore, now: Micros) -> OnlineResponse:
+def respond(
+    plans: Sequence[ViewPlan],
+    rows: list[Mapping[str, Any]],
+    names: Mapping[tuple[str, str], str],
+    store: OnlineStore,
+    now: Micros,
+) -> OnlineResponse:
     """Read every planned view and assemble the response."""
     columns: dict[str, list[Any]] = {}
     for plan in plans:

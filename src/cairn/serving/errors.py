@@ -15,7 +15,8 @@ SourceError                 500     ``source_error``
 ConfigError                 500     ``config_error``
 DependencyMissingError      500     ``dependency_missing``
 malformed body (ApiError)   422     ``invalid_request``
-too many entities / bytes   413     ``too_many_entities`` / ``payload_too_large``
+too many entities           422     ``too_many_entities`` (``too_many_features``)
+body too large              413     ``payload_too_large``
 ==========================  ======  ==========================
 """
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -74,8 +76,9 @@ class ApiError(Exception):
         self.message = message
 
 
-def error_response(status_code: int, type_: str, message: str,
-                   headers: dict[str, str] | None = None) -> Response:
+def error_response(
+    status_code: int, type_: str, message: str, headers: Mapping[str, str] | None = None
+) -> Response:
     """The JSON error envelope.
 
     Example
@@ -100,7 +103,7 @@ def classify(exc: CairnError) -> tuple[int, str]:
     return 500, "internal_error"
 
 
-def request_id(request_headers: dict[str, str] | None = None) -> str:
+def request_id(request_headers: Mapping[str, str] | None = None) -> str:
     """The caller's ``X-Request-ID`` when it sent a sane one, else a new random id."""
     given = (request_headers or {}).get("x-request-id", "")
     if 0 < len(given) <= 128 and given.isprintable():
@@ -111,7 +114,8 @@ def request_id(request_headers: dict[str, str] | None = None) -> str:
 def internal_error(rid: str) -> Response:
     """The 500 answer to a bug: no internals, only the id to find it in the log."""
     return error_response(
-        500, "internal_error",
+        500,
+        "internal_error",
         f"Internal error; the server log has the details under request id {rid}.",
         headers={"X-Request-ID": rid},
     )
@@ -121,7 +125,7 @@ async def _cairn_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CairnError)
     status, type_ = classify(exc)
     if status >= 500:
-        rid = request_id(dict(request.headers))
+        rid = request_id(request.headers)
         log = logger.error if status == 503 else logger.exception
         log("%s %s failed (request id %s): %s", request.method, request.url.path, rid, exc)
         return error_response(status, type_, str(exc), headers={"X-Request-ID": rid})

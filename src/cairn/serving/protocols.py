@@ -42,7 +42,8 @@ class FeatureReader(Protocol):
     [9.5]
     """
 
-    def __call__(self, features: list[str], entity_rows: list[EntityRow],
-                 full_feature_names: bool, /) -> Mapping[str, list[Any]]:
+    def __call__(
+        self, features: list[str], entity_rows: list[EntityRow], full_feature_names: bool, /
+    ) -> Mapping[str, list[Any]]:
         """Online values of ``features`` for ``entity_rows``."""
         ...

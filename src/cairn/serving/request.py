@@ -17,11 +17,16 @@ from cairn.serving.errors import ApiError
 from cairn.serving.protocols import EntityRow
 
 _KEYS = ("features", "entities", "full_feature_names")
+_EXAMPLE = '{"features": ["view:feature"], "entities": [{"customer_id": 42}]}'
 
 
 @dataclass(frozen=True)
 class ServingLimits:
-    """Upper bounds on one request; larger requests get a 413.
+    """Upper bounds on one request.
+
+    More entities or features than allowed is a 422 (the limits are part of the published
+    schema, like any other constraint); a body over ``max_body_bytes`` is a 413, refused
+    before it is read.
 
     Parameters
     ----------
@@ -52,8 +57,7 @@ class OnlineRequest:
     full_feature_names: bool = False
 
 
-async def read_body(content_length: str | None, chunks: AsyncIterator[bytes],
-                    limit: int) -> bytes:
+async def read_body(content_length: str | None, chunks: AsyncIterator[bytes], limit: int) -> bytes:
     """The whole body, refusing (413) one longer than ``limit`` bytes before buffering it."""
     if content_length is not None and content_length.isdigit() and int(content_length) > limit:
         raise _too_large(int(content_length), limit)
@@ -68,9 +72,12 @@ async def read_body(content_length: str | None, chunks: AsyncIterator[bytes],
 
 
 def _too_large(size: int, limit: int) -> ApiError:
-    return ApiError(413, "payload_too_large",
-                    f"The request body has {size} bytes or more; at most {limit} are accepted "
-                    f"(split the entities over several requests).")
+    return ApiError(
+        413,
+        "payload_too_large",
+        f"The request body has {size} bytes or more; at most {limit} are accepted "
+        f"(split the entities over several requests).",
+    )
 
 
 def parse_online_request(body: bytes, limits: ServingLimits) -> OnlineRequest:
@@ -88,20 +95,24 @@ def parse_online_request(body: bytes, limits: ServingLimits) -> OnlineRequest:
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise _invalid(f"The request body is not valid JSON ({exc}); expected an object like "
-                       f'{{"features": ["view:feature"], "entities": [{{"customer_id": 42}}]}}.'
-                       ) from None
+        raise _invalid(
+            f"The request body is not valid JSON ({exc}); expected an object like {_EXAMPLE}."
+        ) from None
     if not isinstance(data, dict):
-        raise _invalid(f"The request body must be a JSON object with 'features' and 'entities'; "
-                       f"got {_kind(data)}.")
+        raise _invalid(
+            f"The request body must be a JSON object with 'features' and 'entities'; "
+            f"got {_got(data)}."
+        )
     unknown = [k for k in data if k not in _KEYS]
     if unknown:
-        raise _invalid(f"Unknown field {unknown[0]!r} in the request body; allowed fields: "
-                       f"{', '.join(_KEYS)}.")
+        raise _invalid(
+            f"Unknown field {unknown[0]!r} in the request body; allowed fields: {', '.join(_KEYS)}."
+        )
     for key in ("features", "entities"):
         if key not in data:
-            raise _invalid(f"The request body is missing {key!r}; expected an object like "
-                           f'{{"features": ["view:feature"], "entities": [{{"customer_id": 42}}]}}.')
+            raise _invalid(
+                f"The request body is missing {key!r}; expected an object like {_EXAMPLE}."
+            )
     full = data.get("full_feature_names", False)
     if not isinstance(full, bool):
         raise _invalid(f"'full_feature_names' must be true or false; got {_got(full)}.")
@@ -110,12 +121,16 @@ def parse_online_request(body: bytes, limits: ServingLimits) -> OnlineRequest:
 
 def _features(value: Any, limits: ServingLimits) -> list[str]:
     if not isinstance(value, list) or not value:
-        raise _invalid(f"'features' must be a non-empty array of 'view:feature' strings; "
-                       f"got {_got(value)}.")
+        raise _invalid(
+            f"'features' must be a non-empty array of 'view:feature' strings; got {_got(value)}."
+        )
     if len(value) > limits.max_features:
-        raise ApiError(413, "too_many_features",
-                       f"'features' has {len(value)} references; at most "
-                       f"{limits.max_features} are accepted per request.")
+        raise ApiError(
+            422,
+            "too_many_features",
+            f"'features' has {len(value)} references; at most "
+            f"{limits.max_features} are accepted per request.",
+        )
     for i, ref in enumerate(value):
         if not isinstance(ref, str):
             raise _invalid(f"features[{i}] must be a 'view:feature' string; got {_got(ref)}.")
@@ -128,31 +143,39 @@ def _rows(value: Any, limits: ServingLimits) -> list[EntityRow]:
         _check_count(len(rows), limits)
         for i, row in enumerate(rows):
             if not isinstance(row, dict):
-                raise _invalid(f"entities[{i}] must be an object of join keys like "
-                               f'{{"customer_id": 42}}; got {_got(row)}.')
+                raise _invalid(
+                    f"entities[{i}] must be an object of join keys like "
+                    f'{{"customer_id": 42}}; got {_got(row)}.'
+                )
         return rows
     if isinstance(value, dict):
         lengths: dict[str, int] = {}
         for key, column in value.items():
             if not isinstance(column, list):
-                raise _invalid(f"entities[{key!r}] must be an array of values (entities as an "
-                               f"object of arrays); got {_got(column)}.")
+                raise _invalid(
+                    f"entities[{key!r}] must be an array of values (entities as an "
+                    f"object of arrays); got {_got(column)}."
+                )
             lengths[key] = len(column)
         if len(set(lengths.values())) > 1:
             raise _invalid(f"The arrays in 'entities' must have equal lengths; got {lengths}.")
         _check_count(next(iter(lengths.values()), 0), limits)
         names = list(value)
-        return [dict(zip(names, row, strict=True))
-                for row in zip(*value.values(), strict=True)]
-    raise _invalid(f"'entities' must be an array of objects ([{{\"customer_id\": 42}}]) or an "
-                   f"object of arrays ({{\"customer_id\": [42, 43]}}); got {_got(value)}.")
+        return [dict(zip(names, row, strict=True)) for row in zip(*value.values(), strict=True)]
+    raise _invalid(
+        f"'entities' must be an array of objects ([{{\"customer_id\": 42}}]) or an "
+        f'object of arrays ({{"customer_id": [42, 43]}}); got {_got(value)}.'
+    )
 
 
 def _check_count(n: int, limits: ServingLimits) -> None:
     if n > limits.max_entities:
-        raise ApiError(413, "too_many_entities",
-                       f"'entities' has {n} rows; at most {limits.max_entities} are accepted per "
-                       f"request (split them over several requests).")
+        raise ApiError(
+            422,
+            "too_many_entities",
+            f"'entities' has {n} rows; at most {limits.max_entities} are accepted per "
+            f"request (split them over several requests).",
+        )
 
 
 def _invalid(message: str) -> ApiError:
@@ -160,8 +183,15 @@ def _invalid(message: str) -> ApiError:
 
 
 def _kind(value: Any) -> str:
-    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean",
-             int: "a number", float: "a number", type(None): "null"}
+    names = {
+        dict: "an object",
+        list: "an array",
+        str: "a string",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        type(None): "null",
+    }
     return names.get(type(value), type(value).__name__)
 
 

@@ -44,8 +44,10 @@ class Last(AggregateFunction):
     def state_from_sql(self, value: Any) -> Any:
         if value is None or value["o"] is None:
             return None
-        return [list(value["o"].values()) if isinstance(value["o"], dict) else list(value["o"]),
-                value["v"]]
+        return [
+            list(value["o"].values()) if isinstance(value["o"], dict) else list(value["o"]),
+            value["v"],
+        ]
 
     def output_dtype(self, input_dtype: Dtype) -> Dtype:
         return input_dtype

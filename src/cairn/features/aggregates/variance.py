@@ -53,8 +53,10 @@ class Var(AggregateFunction):
         return f"var_samp({column})"
 
     def state_sql(self, column: str, order: str) -> str:
-        return (f"[count({column})::DOUBLE, coalesce(avg({column}), 0)::DOUBLE, "
-                f"coalesce(var_pop({column}) * count({column}), 0)::DOUBLE]")
+        return (
+            f"[count({column})::DOUBLE, coalesce(avg({column}), 0)::DOUBLE, "
+            f"coalesce(var_pop({column}) * count({column}), 0)::DOUBLE]"
+        )
 
     def state_from_sql(self, value: Any) -> list[float]:
         return [int(value[0]), value[1], value[2]]

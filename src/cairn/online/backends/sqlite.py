@@ -70,18 +70,22 @@ class SqliteOnlineStore:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             try:
-                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None,
-                                       check_same_thread=False)
+                conn = sqlite3.connect(
+                    self.path, timeout=30, isolation_level=None, check_same_thread=False
+                )
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
             except sqlite3.Error as exc:
-                raise OnlineStoreError(f"Cannot open the online store at {self.url}: {exc}") from None
+                raise OnlineStoreError(
+                    f"Cannot open the online store at {self.url}: {exc}"
+                ) from None
             self._local.conn = conn
         return conn
 
     def write(self, view: str, records: Sequence[SnapshotRecord]) -> int:
-        rows = [(view, r.key, r.event_ts, r.created_ts, r.seq, orjson.dumps(r.values))
-                for r in records]
+        rows = [
+            (view, r.key, r.event_ts, r.created_ts, r.seq, orjson.dumps(r.values)) for r in records
+        ]
         return self._write_many(_UPSERT, rows)
 
     def read(self, view: str, keys: Sequence[str]) -> list[SnapshotRecord | None]:
@@ -93,7 +97,7 @@ class SqliteOnlineStore:
             return [SnapshotRecord(keys[0], row[0], row[1], row[2], orjson.loads(row[3]))]
         found: dict[str, SnapshotRecord] = {}
         for i in range(0, len(keys), _CHUNK):
-            chunk = list(dict.fromkeys(keys[i:i + _CHUNK]))
+            chunk = list(dict.fromkeys(keys[i : i + _CHUNK]))
             marks = ",".join("?" * len(chunk))
             for key, ev, cr, seq, value in conn.execute(
                 f"SELECT key, ev, cr, seq, value FROM snapshot WHERE view = ? AND key IN ({marks})",
@@ -106,17 +110,23 @@ class SqliteOnlineStore:
         rows = [(view, t.group, t.key, t.start, t.asof, orjson.dumps(t.states)) for t in tiles]
         return self._write_many(_UPSERT_TILE, rows)
 
-    def read_tiles(self, view: str, group: str, keys: Sequence[str], start: Micros,
-                   end: Micros) -> list[list[TileRecord]]:
+    def read_tiles(
+        self, view: str, group: str, keys: Sequence[str], start: Micros, end: Micros
+    ) -> list[list[TileRecord]]:
         conn = self._conn()
         out: list[list[TileRecord]] = []
         for key in keys:
-            out.append([
-                TileRecord(key, group, s, asof, orjson.loads(states))
-                for s, asof, states in conn.execute(
-                    "SELECT start, asof, states FROM tiles WHERE view = ? AND grp = ? AND key = ? "
-                    "AND start BETWEEN ? AND ? ORDER BY start", (view, group, key, start, end))
-            ])
+            out.append(
+                [
+                    TileRecord(key, group, s, asof, orjson.loads(states))
+                    for s, asof, states in conn.execute(
+                        "SELECT start, asof, states FROM tiles "
+                        "WHERE view = ? AND grp = ? AND key = ? "
+                        "AND start BETWEEN ? AND ? ORDER BY start",
+                        (view, group, key, start, end),
+                    )
+                ]
+            )
         return out
 
     def delete_view(self, view: str) -> None:
@@ -153,5 +163,7 @@ class SqliteOnlineStore:
         except sqlite3.Error as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            raise OnlineStoreError(f"Write to the online store at {self.url} failed: {exc}") from None
+            raise OnlineStoreError(
+                f"Write to the online store at {self.url} failed: {exc}"
+            ) from None
         return conn.total_changes - before

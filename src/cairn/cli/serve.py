@@ -1,0 +1,62 @@
+"""`cairn serve`: the HTTP API (online features, probes, metrics) under uvicorn."""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cairn.cli._console import RepoOption, one_line_errors
+
+
+class LogLevel(StrEnum):
+    """uvicorn's log levels."""
+
+    critical = "critical"
+    error = "error"
+    warning = "warning"
+    info = "info"
+    debug = "debug"
+    trace = "trace"
+
+
+@one_line_errors
+def serve(
+    repo: RepoOption = Path("."),
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 1,
+    log_level: Annotated[LogLevel, typer.Option(help="uvicorn's log level.")] = LogLevel.info,
+    access_log: Annotated[
+        bool, typer.Option(help="Log every request (costs about 0.1 ms per request).")
+    ] = True,
+) -> None:
+    """Serve online features over HTTP: POST /v1/features/online, /healthz, /readyz, /metrics
+    and the OpenAPI schema at /openapi.json.
+
+    Example: cairn serve --repo ./credit --port 8000 --workers 2
+    """
+    import uvicorn
+
+    from cairn.app.server import REPO_ENV, build_app
+
+    root = repo.resolve()
+    app = build_app(root)  # fails fast, in this process, on a bad project
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level=log_level.value, access_log=access_log)
+        return
+    # Workers are new processes: they import the app by name and find the project in the
+    # environment they inherit.
+    os.environ[REPO_ENV] = str(root)
+    uvicorn.run(
+        "cairn.app.server:app_from_env",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level=log_level.value,
+        access_log=access_log,
+    )

@@ -1,0 +1,70 @@
+"""The ASGI app factory: routes, error envelope and metrics around the callables it is given."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import FastAPI
+
+from cairn.serving.errors import install_error_handlers
+from cairn.serving.features import features_router
+from cairn.serving.metrics import ServingMetrics
+from cairn.serving.middleware import ObserveMiddleware
+from cairn.serving.probes import probes_router
+from cairn.serving.protocols import FeatureReader, FreshnessProbe, ReadinessProbe
+from cairn.serving.request import ServingLimits
+
+
+def create_app(
+    features: FeatureReader,
+    *,
+    freshness: FreshnessProbe | None = None,
+    ready: ReadinessProbe | None = None,
+    limits: ServingLimits | None = None,
+    offload: bool = False,
+) -> FastAPI:
+    """Build the HTTP API (OpenAPI at ``/openapi.json``).
+
+    Parameters
+    ----------
+    features:
+        Reads online features (see :class:`~cairn.serving.FeatureReader`).
+    freshness:
+        Per-view watermarks for the ``cairn_feature_*`` gauges; None leaves them out.
+    ready:
+        Raises when the online store does not answer; ``/readyz`` answers 503 then.
+    limits:
+        Request size bounds (default: 10,000 entities, 1,000 features, 8 MiB).
+    offload:
+        Read features in the thread pool rather than on the event loop.
+
+    Example
+    -------
+    >>> def reader(features, rows, full):
+    ...     return {"customer_id": [r["customer_id"] for r in rows], "found": [False] * len(rows)}
+    >>> app = create_app(reader)
+    >>> sorted(app.openapi()["paths"])
+    ['/healthz', '/metrics', '/readyz', '/v1/features/online']
+    """
+    limits = limits or ServingLimits()
+    metrics = ServingMetrics(freshness)
+    app = FastAPI(
+        title="Cairn",
+        version=_version(),
+        description="Online features, predictions and model operations.",
+        docs_url=None,  # the interactive docs load scripts from a CDN; the schema is enough
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+    app.include_router(features_router(features, limits, offload=offload))
+    app.include_router(probes_router(metrics, ready))
+    app.add_middleware(ObserveMiddleware, metrics=metrics)
+    app.state.metrics = metrics
+    return app
+
+
+def _version() -> str:
+    try:
+        return version("cairn")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0.0.0"

@@ -1,0 +1,1 @@
+"""Contract tests: every implementation of a core protocol runs its kit from ``cairn.testing``."""
