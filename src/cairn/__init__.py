@@ -23,7 +23,7 @@ from cairn.app.feature_store import ApplyResult, FeatureStore
 from cairn.core.config import Settings
 from cairn.core.manifest import TrainingSetManifest
 from cairn.core.types import Dtype
-from cairn.features import Aggregation, Entity, FeatureView, Field, FileSource
+from cairn.features import Aggregation, Entity, FeatureView, Field, FileSource, PushSource
 from cairn.offline import RetrievalJob
 
 try:
@@ -40,6 +40,7 @@ __all__ = [
     "FeatureView",
     "Field",
     "FileSource",
+    "PushSource",
     "RetrievalJob",
     "Settings",
     "TrainingSetManifest",

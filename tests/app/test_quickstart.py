@@ -16,6 +16,9 @@ def test_quickstart_builds_a_point_in_time_training_set(tmp_path: Path) -> None:
     result = CliRunner(env={"COLUMNS": "200"}).invoke(app, ["quickstart", str(target)])
     assert result.exit_code == 0, result.output
     assert "Training set" in result.output and "Manifest" in result.output
+    assert "Materialized:" in result.output and "Online features at" in result.output
+    assert result.output.count("0 mismatches") == 2  # both views: online == offline
+    assert "Freshness txn_stats" in result.output
     frame = pd.read_parquet(target / "training" / "training_set.parquet")
     applications = pd.read_parquet(target / "data" / "applications.parquet")
     assert len(frame) == len(applications)

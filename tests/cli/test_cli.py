@@ -86,7 +86,18 @@ def test_init_refuses_non_empty_folder(tmp_path: Path) -> None:
 
 
 def test_every_command_has_help_with_an_example() -> None:
-    for command in (["init"], ["quickstart"], ["apply"], ["training-set"], ["features", "list"]):
+    for command in (
+        ["init"],
+        ["quickstart"],
+        ["apply"],
+        ["training-set"],
+        ["features", "list"],
+        ["materialize"],
+        ["materialize-incremental"],
+        ["status"],
+        ["consistency", "check"],
+        ["serve"],
+    ):
         result = runner.invoke(app, [*command, "--help"])
         assert result.exit_code == 0
         assert "Example:" in result.output, command

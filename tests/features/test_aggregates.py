@@ -80,10 +80,13 @@ def test_sql_tile_states_merge_like_python_states(
     if rows:
         con.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?)", rows)
     present = "v IS NOT NULL AND NOT isnan(v)"
-    sql = fn.state_sql(f"CASE WHEN {present} THEN v END",
-                       f"CASE WHEN {present} THEN (ev, cr, seq) END")
-    states = [fn.state_from_sql(s) for (s,) in
-              con.execute(f"SELECT {sql} FROM t GROUP BY part ORDER BY part").fetchall()]
+    sql = fn.state_sql(
+        f"CASE WHEN {present} THEN v END", f"CASE WHEN {present} THEN (ev, cr, seq) END"
+    )
+    states = [
+        fn.state_from_sql(s)
+        for (s,) in con.execute(f"SELECT {sql} FROM t GROUP BY part ORDER BY part").fetchall()
+    ]
     merged = fn.init()
     for state in states:
         merged = fn.merge(merged, state)

@@ -12,11 +12,16 @@ T0 = pd.Timestamp("2026-01-01", tz="UTC")
 ENTITY = Entity(name="k", join_keys=["k"])
 SOURCE = FileSource(path="rows.parquet", created_timestamp_column="created_timestamp")
 SNAPSHOT = FeatureView(
-    name="snap", entities=[ENTITY], source=SOURCE, ttl="40s",
+    name="snap",
+    entities=[ENTITY],
+    source=SOURCE,
+    ttl="40s",
     schema=[Field(name="x", dtype="float64"), Field(name="tag", dtype="string")],
 )
 WINDOWED = FeatureView(
-    name="win", entities=[ENTITY], source=SOURCE,
+    name="win",
+    entities=[ENTITY],
+    source=SOURCE,
     aggregations=[
         Aggregation("x", "sum", "60s", hop="10s"),
         Aggregation("x", "count", "30s", hop="10s"),
@@ -37,14 +42,20 @@ def seconds(s: float) -> pd.Timestamp:
 
 def write_rows(repo: Path, rows: list[tuple[int, float, float, float | None, int]]) -> None:
     """Rows of (key, event s, created s, x, n) written in the given (ingestion) order."""
-    frame = pd.DataFrame({
-        "k": pd.Series([r[0] for r in rows], dtype="int64"),
-        "event_timestamp": pd.Series([seconds(r[1]) for r in rows], dtype="datetime64[us, UTC]"),
-        "created_timestamp": pd.Series([seconds(r[2]) for r in rows], dtype="datetime64[us, UTC]"),
-        "x": pd.Series([r[3] for r in rows], dtype="float64"),
-        "tag": pd.Series([f"t{i}" for i in range(len(rows))], dtype="string"),
-        "n": pd.Series([r[4] for r in rows], dtype="int64"),
-    })
+    frame = pd.DataFrame(
+        {
+            "k": pd.Series([r[0] for r in rows], dtype="int64"),
+            "event_timestamp": pd.Series(
+                [seconds(r[1]) for r in rows], dtype="datetime64[us, UTC]"
+            ),
+            "created_timestamp": pd.Series(
+                [seconds(r[2]) for r in rows], dtype="datetime64[us, UTC]"
+            ),
+            "x": pd.Series([r[3] for r in rows], dtype="float64"),
+            "tag": pd.Series([f"t{i}" for i in range(len(rows))], dtype="string"),
+            "n": pd.Series([r[4] for r in rows], dtype="int64"),
+        }
+    )
     frame.to_parquet(repo / "rows.parquet", index=False)
 
 

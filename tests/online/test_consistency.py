@@ -35,26 +35,36 @@ def assert_online_equals_offline(repo: Path, at: pd.Timestamp) -> None:
         name = ref.split(":")[1]
         for i, k in enumerate(KEYS):
             got, want = online[name][i], offline[name].iloc[i]
-            assert _same(got, want), f"{name} for key {k} at {at}: online {got!r} != offline {want!r}"
+            assert _same(got, want), (
+                f"{name} for key {k} at {at}: online {got!r} != offline {want!r}"
+            )
 
 
 _row = st.tuples(
-    st.sampled_from(KEYS[:3]),                           # key 4 never has data
-    st.integers(0, 120),                                  # event second
-    st.integers(0, 60),                                   # extra delay until known
+    st.sampled_from(KEYS[:3]),  # key 4 never has data
+    st.integers(0, 120),  # event second
+    st.integers(0, 60),  # extra delay until known
     st.one_of(st.none(), st.integers(-5, 5).map(float)),  # x, with missing values
     st.integers(0, 3),
 )
 
 
-@settings(derandomize=True, max_examples=35, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(rows=st.lists(_row, max_size=25), cuts=st.lists(st.integers(1, 200), min_size=1,
-                                                        max_size=3, unique=True),
-       read_after=st.integers(0, 30))
+@settings(
+    derandomize=True,
+    max_examples=35,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    rows=st.lists(_row, max_size=25),
+    cuts=st.lists(st.integers(1, 200), min_size=1, max_size=3, unique=True),
+    read_after=st.integers(0, 30),
+)
 def test_incremental_materialization_matches_offline(
-    tmp_path_factory: pytest.TempPathFactory, rows: list[tuple[int, int, int, float | None, int]],
-    cuts: list[int], read_after: int,
+    tmp_path_factory: pytest.TempPathFactory,
+    rows: list[tuple[int, int, int, float | None, int]],
+    cuts: list[int],
+    read_after: int,
 ) -> None:
     """Several incremental runs (late rows, corrections, ties, TTL and window edges), then a
     read at or after the last watermark with nothing new visible in between."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from cairn import FeatureStore
@@ -57,7 +56,7 @@ def test_ttl_is_enforced_at_read_time(repo: Path) -> None:
     write_rows(repo, [(1, 10, 10, 1.0, 1)])
     store = open_store(repo)
     store.materialize_incremental(seconds(11).to_pydatetime())
-    assert _x(store, 50) == 1.0   # event 10 >= 50 - 40 (edge inclusive)
+    assert _x(store, 50) == 1.0  # event 10 >= 50 - 40 (edge inclusive)
     assert _x(store, 50.000001) is None
 
 
@@ -66,8 +65,10 @@ def test_events_fall_out_of_the_window_without_rewrites(repo: Path) -> None:
     store = open_store(repo)
     store.materialize_incremental(seconds(30).to_pydatetime())
     ref = ["win:x_count_30s"]
-    counts = [store.get_online_features(ref, [{"k": 1}], at=seconds(t)).to_dict()["x_count_30s"][0]
-              for t in (30, 39.9, 40, 59.9, 60)]
+    counts = [
+        store.get_online_features(ref, [{"k": 1}], at=seconds(t)).to_dict()["x_count_30s"][0]
+        for t in (30, 39.9, 40, 59.9, 60)
+    ]
     # window at t: [floor(t, 10s) - 30s, t)
     assert counts == [2, 2, 1, 1, 0]
 
@@ -113,8 +114,10 @@ def _dump(path: Path) -> list[tuple[object, ...]]:
     import sqlite3
 
     with sqlite3.connect(path) as conn:
-        return (conn.execute("SELECT * FROM snapshot ORDER BY view, key").fetchall()
-                + conn.execute("SELECT * FROM tiles ORDER BY view, grp, key, start").fetchall())
+        return (
+            conn.execute("SELECT * FROM snapshot ORDER BY view, key").fetchall()
+            + conn.execute("SELECT * FROM tiles ORDER BY view, grp, key, start").fetchall()
+        )
 
 
 def test_killed_run_resumes_with_no_duplicates_and_no_gaps(

@@ -37,6 +37,7 @@ def test_bad_reads(store, features, rows, error, message) -> None:  # type: igno
 
 
 def test_full_feature_names(store) -> None:  # type: ignore[no-untyped-def]
-    out = store.get_online_features(["snap:x", "win:x_sum_60s"], [{"k": 1}],
-                                    full_feature_names=True, at=seconds(20)).to_dict()
+    out = store.get_online_features(
+        ["snap:x", "win:x_sum_60s"], [{"k": 1}], full_feature_names=True, at=seconds(20)
+    ).to_dict()
     assert out["snap__x"] == [1.0] and out["win__x_sum_60s"] == [1.0]

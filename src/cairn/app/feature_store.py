@@ -299,6 +299,10 @@ class FeatureStore:
         long-running processes when another process applies changes)."""
         self._views_cache = None
 
+    def applied_views(self) -> dict[str, AppliedView]:
+        """Applied views with their versions and definition hashes (cached; see refresh)."""
+        return self._applied_views()
+
     def _applied_views(self) -> dict[str, AppliedView]:
         if self._views_cache is None:
             self._views_cache = self._load_views()

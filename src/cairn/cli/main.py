@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cairn.cli import features, quickstart, serve
+from cairn.cli import features, online, quickstart, serve
 
 app = typer.Typer(
     name="cairn",
@@ -18,6 +18,10 @@ app.command()(quickstart.quickstart)
 app.command()(features.apply)
 app.command("training-set")(features.training_set)
 app.add_typer(features.app, name="features")
+app.command()(online.materialize)
+app.command("materialize-incremental")(online.materialize_incremental)
+app.command("status")(online.status_command)
+app.add_typer(online.consistency_app, name="consistency")
 app.command()(serve.serve)
 
 

@@ -91,6 +91,11 @@ def print_report(report: QuickstartReport) -> None:
         f"  {name}: {info.get('sha256') or 'delta v' + str(info.get('delta_version'))}"[:90]
         for name, info in manifest.sources.items()
     )
+    if report.late_rows_hidden:
+        console.print(
+            f"Point in time: {report.late_rows_hidden} applications had a profile update with an "
+            f"earlier event time that was only known later; the training set does not see it."
+        )
     console.print(
         Panel(
             f"digest {manifest.digest}\nentity rows {manifest.entity['rows']} from "
@@ -102,3 +107,43 @@ def print_report(report: QuickstartReport) -> None:
             title_align="left",
         )
     )
+
+    print_online(report)
+
+
+def print_online(report: QuickstartReport) -> None:
+    """The online half of the summary: materialization, a read, consistency, freshness."""
+    if report.materialized:
+        done = ", ".join(
+            f"{r.view}: {r.records:,} records / {r.tiles:,} tiles in {r.seconds:.2f}s"
+            for r in report.materialized
+        )
+        console.print(f"Materialized: {done}")
+    if report.online_sample is not None and report.online_at is not None:
+        sample = report.online_sample
+        shown = ["customer_id", "found", *report.feature_columns[:4], *report.feature_columns[-3:]]
+        table = Table(
+            *shown,
+            title=f"Online features at {report.online_at:%Y-%m-%d %H:%M} UTC "
+            f"(one read: {report.online_read_us or 0:.0f} µs p50 in process)",
+            title_justify="left",
+        )
+        for values in sample[shown].itertuples(index=False):
+            table.add_row(*(f"{v:.4g}" if isinstance(v, float) else str(v) for v in values))
+        console.print(table)
+    for check in report.consistency:
+        verdict = (
+            "[green]0 mismatches[/]"
+            if check.ok
+            else (f"[red]{sum(check.mismatches.values())} mismatches[/]")
+        )
+        console.print(
+            f"Consistency {check.view}: {check.keys} keys x "
+            f"{len(check.mismatches)} features online vs offline: {verdict}"
+        )
+    for info in report.status:
+        console.print(
+            f"Freshness {info['view']}: watermark {info['watermark']}, newest event "
+            f"{info['max_event']} ({info['freshness_seconds'] or 0:,.0f} s behind now: the demo "
+            f"data ends in the past)"
+        )

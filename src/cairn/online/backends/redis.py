@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit
 
 import orjson
 
@@ -337,23 +337,16 @@ def redact(url: str) -> str:
     """
     try:
         parts = urlsplit(url)
-        netloc = parts.netloc
         if parts.password is not None:
-            user, _, host = netloc.rpartition("@")
-            name = user.split(":", 1)[0]
-            netloc = f"{name}:***@{host}"
-        query = parts.query
-        if "password=" in query:
-            query = urlencode(
-                [
-                    (k, "***" if k == "password" else v)
-                    for k, v in parse_qsl(query, keep_blank_values=True)
-                ],
-                safe="*",
-            )
-        return urlunsplit(parts._replace(netloc=netloc, query=query))
+            user, _, host = parts.netloc.rpartition("@")
+            url = url.replace(parts.netloc, f"{user.split(':', 1)[0]}:***@{host}", 1)
     except ValueError:
         return "<unparseable URL>"
+    base, mark, query = url.partition("?")
+    if "password=" in query:
+        fields = query.split("&")
+        query = "&".join("password=***" if f.startswith("password=") else f for f in fields)
+    return base + mark + query
 
 
 def _part(name: str) -> str:

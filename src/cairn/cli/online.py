@@ -1,0 +1,177 @@
+"""`cairn materialize`, `materialize-incremental`, `status`, `consistency check`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import (
+    BarColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from cairn.app.consistency import check_consistency, status
+from cairn.app.feature_store import FeatureStore
+from cairn.cli._console import RepoOption, console, fail, one_line_errors
+from cairn.core.errors import ConfigError
+from cairn.core.timeutil import utcnow
+from cairn.online import MaterializeResult
+
+consistency_app = typer.Typer(help="Online/offline consistency.", no_args_is_help=True)
+ViewsOption = Annotated[
+    list[str] | None, typer.Option("--view", "-v", help="Only this view; repeat for more.")
+]
+
+
+def parse_time(value: str, name: str) -> datetime:
+    """An ISO 8601 time with a zone (``2026-03-01T00:00:00Z``), or ``now``."""
+    if value.strip().lower() == "now":
+        return utcnow()
+    try:
+        ts = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ConfigError(
+            f"{name} must be an ISO 8601 time like 2026-03-01T00:00:00Z or 'now'; got {value!r}."
+        ) from None
+    if ts.tzinfo is None:
+        raise ConfigError(
+            f"{name} must include a zone (e.g. 2026-03-01T00:00:00Z); got the naive {value!r}."
+        )
+    return ts
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str, int], None]]:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,} rows"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def tick(view: str, rows: int) -> None:
+            if view not in tasks:
+                tasks[view] = bar.add_task(f"materializing {view}", total=None)
+            bar.advance(tasks[view], rows)
+
+        yield tick
+
+
+def _print_results(results: list[MaterializeResult]) -> None:
+    if not results:
+        console.print("Nothing new to materialize: every view is at its watermark.")
+        return
+    table = Table("view", "kind", "records", "tiles", "seconds", title="Materialized")
+    for r in results:
+        table.add_row(r.view, r.kind, f"{r.records:,}", f"{r.tiles:,}", f"{r.seconds:.2f}")
+    console.print(table)
+
+
+@one_line_errors
+def materialize(
+    start: Annotated[str, typer.Argument(help="Start of event time (ISO 8601 with zone).")],
+    end: Annotated[str, typer.Argument(help="End of event time (ISO 8601 with zone, or now).")],
+    views: ViewsOption = None,
+    repo: RepoOption = Path("."),
+) -> None:
+    """Load rows with event time in [START, END) known by END into the online store.
+
+    Example: cairn materialize 2026-01-01T00:00:00Z 2026-03-01T00:00:00Z --view txn_stats
+    """
+    store = FeatureStore(repo)
+    with _progress() as tick:
+        results = store.materialize(
+            parse_time(start, "START"), parse_time(end, "END"), views, progress=tick
+        )
+    _print_results(results)
+
+
+@one_line_errors
+def materialize_incremental(
+    end: Annotated[
+        str, typer.Argument(help="Up to this time (ISO 8601 with zone, or now).")
+    ] = "now",
+    views: ViewsOption = None,
+    repo: RepoOption = Path("."),
+) -> None:
+    """Load everything that became visible since each view's watermark, up to END.
+
+    Example: cairn materialize-incremental now
+    """
+    store = FeatureStore(repo)
+    with _progress() as tick:
+        results = store.materialize_incremental(parse_time(end, "END"), views, progress=tick)
+    _print_results(results)
+
+
+@one_line_errors
+def status_command(repo: RepoOption = Path(".")) -> None:
+    """Per view: materialization watermark, newest event time, and freshness.
+
+    Example: cairn status --repo ./credit
+    """
+    store = FeatureStore(repo)
+    table = Table(
+        "view",
+        "kind",
+        "version",
+        "watermark",
+        "max event",
+        "freshness",
+        title=f"Project {store.project!r}, online store {store.online.store.url}",
+    )
+    for row in status(store):
+        fresh = row["freshness_seconds"]
+        table.add_row(
+            row["view"],
+            row["kind"],
+            str(row["version"]),
+            str(row["watermark"] or "never materialized"),
+            str(row["max_event"] or "-"),
+            "-" if fresh is None else f"{fresh:,.0f} s",
+        )
+    console.print(table)
+
+
+@consistency_app.command("check")
+@one_line_errors
+def consistency_check(
+    view: Annotated[str, typer.Argument(help="Feature view to check.")],
+    sample: Annotated[int, typer.Option("--sample", "-n", help="Keys to sample.", min=1)] = 100,
+    at: Annotated[
+        str | None, typer.Option(help="Compare at this time (default: the view's watermark).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the key sample.")] = 0,
+    repo: RepoOption = Path("."),
+) -> None:
+    """Compare online values with the offline point-in-time join for sampled keys.
+
+    Example: cairn consistency check txn_stats --sample 500
+    """
+    store = FeatureStore(repo)
+    report = check_consistency(
+        store, view, sample, None if at is None else parse_time(at, "--at"), seed
+    )
+    table = Table(
+        "feature", "mismatches", title=f"{report.keys} keys of {view!r} at {report.at.isoformat()}"
+    )
+    for feature, bad in report.mismatches.items():
+        table.add_row(feature, f"[red]{bad}[/]" if bad else "[green]0[/]")
+    console.print(table)
+    for example in report.examples:
+        console.print(f"  mismatch: {example}", highlight=False)
+    if not report.ok:
+        raise fail(f"{sum(report.mismatches.values())} mismatching values in {view!r}", code=1)

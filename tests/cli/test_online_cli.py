@@ -1,0 +1,65 @@
+"""`cairn materialize*`, `status`, `consistency check` on the example project."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cairn.cli.main import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("online-cli") / "credit"
+    assert runner.invoke(app, ["init", str(path)]).exit_code == 0
+    assert runner.invoke(app, ["apply", "--repo", str(path)]).exit_code == 0
+    return path
+
+
+def test_materialize_status_and_consistency(project: Path) -> None:
+    repo = ["--repo", str(project)]
+    before = runner.invoke(app, ["status", *repo])
+    assert before.exit_code == 0 and "never materialized" in before.output
+    first = runner.invoke(app, ["materialize-incremental", "2026-03-01T00:00:00Z", *repo])
+    assert first.exit_code == 0, first.output
+    assert "txn_stats" in first.output and "customer_profile" in first.output
+    again = runner.invoke(app, ["materialize-incremental", "2026-03-01T00:00:00Z", *repo])
+    assert "Nothing new to materialize" in again.output
+    ranged = runner.invoke(
+        app,
+        [
+            "materialize",
+            "2026-02-01T00:00:00Z",
+            "2026-03-01T00:00:00Z",
+            "--view",
+            "customer_profile",
+            *repo,
+        ],
+    )
+    assert ranged.exit_code == 0, ranged.output
+    after = runner.invoke(app, ["status", *repo])
+    assert "2026-03-01 00:00:00+00:00" in after.output
+    for view in ("customer_profile", "txn_stats"):
+        check = runner.invoke(app, ["consistency", "check", view, "--sample", "50", *repo])
+        assert check.exit_code == 0, check.output
+        assert "mismatches" in check.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["materialize-incremental", "2026-03-01"], "must include a zone"),
+        (["materialize-incremental", "yesterday"], "must be an ISO 8601 time"),
+        (["materialize", "2026-03-01T00:00:00Z", "2026-01-01T00:00:00Z"], "must be before"),
+        (["materialize-incremental", "now", "--view", "nope"], "No feature view 'nope'"),
+        (["consistency", "check", "nope"], "No feature view 'nope'"),
+    ],
+)
+def test_bad_input(project: Path, args: list[str], message: str) -> None:
+    result = runner.invoke(app, [*args, "--repo", str(project)])
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
