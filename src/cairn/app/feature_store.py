@@ -7,7 +7,6 @@ recorded by :mod:`cairn.metadata`, and computed by :class:`cairn.offline.Offline
 from __future__ import annotations
 
 import getpass
-import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,7 +19,7 @@ import pyarrow as pa
 from cairn.app.online_service import OnlineService
 from cairn.app.online_stores import open_online_store
 from cairn.app.push import push as push_rows
-from cairn.core.config import Settings
+from cairn.core.config import Settings, environment
 from cairn.core.errors import DefinitionError
 from cairn.core.online import OnlineStore
 from cairn.core.timeutil import utcnow
@@ -323,7 +322,7 @@ class FeatureStore:
 
 def current_user() -> str:
     """Who is acting: ``CAIRN_USER`` or the OS user."""
-    user = os.environ.get("CAIRN_USER")
+    user = environment("CAIRN_USER")
     if user:
         return user
     try:

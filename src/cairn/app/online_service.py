@@ -47,6 +47,7 @@ class OnlineService:
         self.metadata = metadata
         self.offline = offline
         self._plans: dict[tuple[str, str, tuple[str, ...]], ViewPlan] = {}
+        self._types: dict[tuple[str, str], dict[str, Dtype]] = {}
         self._requests: dict[tuple[int, tuple[str, ...], bool], _Request] = {}
 
     def materialize(
@@ -121,12 +122,24 @@ class OnlineService:
         self._requests[cache_key] = request
         return request
 
+    def warm(self, applied: AppliedView) -> None:
+        """Read a view's source schema now, so the first request does not pay for it."""
+        self._source_types(applied)
+
+    def _source_types(self, applied: AppliedView) -> dict[str, Dtype]:
+        key = (applied.view.name, applied.definition_hash)
+        types = self._types.get(key)
+        if types is None:
+            columns = self.offline.source_columns(applied.view)
+            types = {c: d for c, t in columns.items() if (d := dtype_of_sql(t)) is not None}
+            self._types[key] = types
+        return types
+
     def _plan(self, applied: AppliedView, features: list[str]) -> ViewPlan:
         cache_key = (applied.view.name, applied.definition_hash, tuple(features))
         plan = self._plans.get(cache_key)
         if plan is None:
-            columns = self.offline.source_columns(applied.view)
-            source_types = {c: d for c, t in columns.items() if (d := dtype_of_sql(t)) is not None}
+            source_types = self._source_types(applied)
             key_types = [source_types[k] for k in applied.view.join_keys]
             outputs: dict[str, Dtype] = applied.view.dtypes(source_types)
             plan = plan_view(applied.view, features, key_types, outputs)

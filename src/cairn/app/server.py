@@ -7,7 +7,7 @@ freshness probe and a readiness probe over one :class:`~cairn.app.FeatureStore`.
 from __future__ import annotations
 
 import logging
-import os
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from cairn.app.feature_store import FeatureStore
+from cairn.core.config import environment
 from cairn.core.types import Micros
 from cairn.serving import ServingLimits, create_app
 from cairn.serving.protocols import EntityRow
@@ -48,12 +49,15 @@ def build_app(repo_path: str | Path = ".", *, limits: ServingLimits | None = Non
         return store.get_online_features(features, entity_rows, full_feature_names).to_dict()
 
     def freshness() -> Mapping[str, Mapping[str, Micros | None]]:
-        return online.freshness(store._applied_views())
+        return online.freshness(store.applied_views())
 
-    try:  # warm the definitions cache so the first request does not pay for it
-        store._applied_views()
+    try:  # warm definitions and source schemas so the first request does not pay for them
+        views = store.applied_views()
+        for applied in views.values():
+            online.warm(applied)
     except Exception as exc:
         logger.warning("Could not load the applied definitions yet: %s", exc)
+    _refresh_periodically(store, REFRESH_SECONDS)
     # SQLite answers in microseconds: reading on the event loop beats a thread hop (~0.1 ms).
     # A networked store (Redis) could stall the loop for its timeout, so it reads in threads.
     offload = not online.store.url.startswith("sqlite")
@@ -65,4 +69,21 @@ def build_app(repo_path: str | Path = ".", *, limits: ServingLimits | None = Non
 def app_from_env() -> FastAPI:
     """:func:`build_app` for the project named by ``CAIRN_REPO`` (uvicorn's ``--factory``
     entry point when serving with several worker processes)."""
-    return build_app(os.environ.get(REPO_ENV, "."))
+    return build_app(environment(REPO_ENV, ".") or ".")
+
+
+REFRESH_SECONDS = 10.0
+"""How often a server re-reads the applied definitions (so `cairn apply` needs no restart)."""
+
+
+def _refresh_periodically(store: FeatureStore, seconds: float) -> None:
+    def loop() -> None:
+        while not stop.wait(seconds):
+            try:
+                store.refresh()
+                store.applied_views()
+            except Exception as exc:  # keep serving what was loaded
+                logger.warning("Refreshing definitions failed; serving the loaded ones: %s", exc)
+
+    stop = threading.Event()
+    threading.Thread(target=loop, name="cairn-refresh", daemon=True).start()

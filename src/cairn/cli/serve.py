@@ -31,7 +31,7 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 1,
     log_level: Annotated[LogLevel, typer.Option(help="uvicorn's log level.")] = LogLevel.info,
     access_log: Annotated[
-        bool, typer.Option(help="Log every request (costs about 0.1 ms per request).")
+        bool, typer.Option(help="Log every request (uvicorn's access log, at info level).")
     ] = True,
 ) -> None:
     """Serve online features over HTTP: POST /v1/features/online, /healthz, /readyz, /metrics

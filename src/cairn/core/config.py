@@ -109,6 +109,11 @@ class Settings:
         return cls.from_mapping(data, env=env, source=str(path))
 
 
+def environment(name: str, default: str | None = None) -> str | None:
+    """One environment variable (the single place Cairn reads the environment)."""
+    return os.environ.get(name, default)
+
+
 def _build(cls: type[Any], data: Mapping[str, Any], where: str) -> Any:
     hints = get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}

@@ -29,6 +29,8 @@ from cairn.core.types import Micros
 try:
     import redis
     from redis.backoff import NoBackoff
+    from redis.client import Pipeline
+    from redis.commands.core import Script
     from redis.retry import Retry
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
     raise DependencyMissingError(
@@ -40,8 +42,10 @@ _INT64 = 1 << 63
 _EXACT = 1 << 53
 """Scores are doubles: tile starts within +-2**53 keep their order in a sorted set."""
 _BATCH = 1_000
-"""Records per script call (and keys per MGET): bounds the time the server spends in one call."""
+"""Records or keys per script call or MGET: bounds the time the server spends in one call."""
 _CALLS_PER_PIPELINE = 50
+_Call = tuple[list[str], list[Any]]
+"""The keys and arguments of one script call."""
 
 # cmp(a, b): -1, 0 or 1 for two integers written in decimal as orjson does (optional '-', no
 # leading zeros), exactly for any length: by sign, then length, then 15 digits at a time.
@@ -288,7 +292,7 @@ class RedisOnlineStore:
             ns = self._namespaces[view] = f"{self.prefix}:{_part(view)}:"
         return ns
 
-    def _run(self, script: Any, calls: list[tuple[list[str], list[Any]]]) -> list[Any]:
+    def _run(self, script: Script, calls: list[_Call]) -> list[Any]:
         """Run a script once per batch of keys: one call directly, more through pipelines."""
         try:
             if len(calls) == 1:
@@ -306,7 +310,7 @@ class RedisOnlineStore:
         except redis.RedisError as exc:
             raise self._failure(exc) from None
 
-    def _pipeline(self, script: Any, calls: list[tuple[list[str], list[Any]]]) -> Any:
+    def _pipeline(self, script: Script, calls: list[_Call]) -> Pipeline:
         pipe = self._client.pipeline(transaction=False)
         for keys, args in calls:
             script(keys=keys, args=args, client=pipe)

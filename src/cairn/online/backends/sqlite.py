@@ -31,6 +31,10 @@ _UPSERT_TILE = (
     "SET asof = excluded.asof, states = excluded.states WHERE excluded.asof >= tiles.asof"
 )
 _READ_ONE = "SELECT ev, cr, seq, value FROM snapshot WHERE view = ? AND key = ?"
+_READ_TILES = (
+    "SELECT start, asof, states FROM tiles WHERE view = ? AND grp = ? AND key = ? "
+    "AND start BETWEEN ? AND ? ORDER BY start"
+)
 _CHUNK = 500
 
 
@@ -114,20 +118,22 @@ class SqliteOnlineStore:
         self, view: str, group: str, keys: Sequence[str], start: Micros, end: Micros
     ) -> list[list[TileRecord]]:
         conn = self._conn()
-        out: list[list[TileRecord]] = []
-        for key in keys:
-            out.append(
-                [
+        if len(keys) == 1:
+            rows = conn.execute(_READ_TILES, (view, group, keys[0], start, end)).fetchall()
+            return [[TileRecord(keys[0], group, s, a, orjson.loads(st)) for s, a, st in rows]]
+        found: dict[str, list[TileRecord]] = {}
+        for i in range(0, len(keys), _CHUNK):
+            chunk = list(dict.fromkeys(keys[i : i + _CHUNK]))
+            marks = ",".join("?" * len(chunk))
+            for key, s, asof, states in conn.execute(
+                "SELECT key, start, asof, states FROM tiles WHERE view = ? AND grp = ? "
+                f"AND key IN ({marks}) AND start BETWEEN ? AND ? ORDER BY key, start",
+                (view, group, *chunk, start, end),
+            ):
+                found.setdefault(key, []).append(
                     TileRecord(key, group, s, asof, orjson.loads(states))
-                    for s, asof, states in conn.execute(
-                        "SELECT start, asof, states FROM tiles "
-                        "WHERE view = ? AND grp = ? AND key = ? "
-                        "AND start BETWEEN ? AND ? ORDER BY start",
-                        (view, group, key, start, end),
-                    )
-                ]
-            )
-        return out
+                )
+        return [list(found.get(k, ())) for k in keys]
 
     def delete_view(self, view: str) -> None:
         conn = self._conn()
