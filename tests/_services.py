@@ -27,3 +27,26 @@ def postgres_url() -> str | None:
 def redis_url() -> str | None:
     """URL of the test Redis (``redis://127.0.0.1:PORT/0``), or None."""
     return _env_url(REDIS_URL_ENV)
+
+
+def _required(url: str | None, server: str, variable: str) -> str:
+    import pytest
+
+    if url is None:
+        if os.environ.get("CI"):
+            pytest.fail(
+                f"CI must run the {server} tests: {variable} is not set "
+                "(run them with `make test`, which starts a server)."
+            )
+        pytest.skip(f"no {server}: set {variable} or run `make test`")
+    return url
+
+
+def postgres_url_or_skip() -> str:
+    """The test PostgreSQL URL; skips without one, but fails under CI, which must run these."""
+    return _required(postgres_url(), "PostgreSQL", POSTGRES_URL_ENV)
+
+
+def redis_url_or_skip() -> str:
+    """The test Redis URL; skips without one, but fails under CI, which must run these."""
+    return _required(redis_url(), "Redis", REDIS_URL_ENV)

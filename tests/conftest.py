@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -10,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests._services import postgres_url
+from tests._services import postgres_url_or_skip
 
 
 @pytest.fixture
@@ -39,24 +38,12 @@ def write_parquet(repo: Path) -> Callable[[str, pd.DataFrame], Path]:
     return write
 
 
-def _pg_url_or_skip() -> str:
-    url = postgres_url()
-    if url is None:
-        if os.environ.get("CI"):
-            pytest.fail(
-                "CI must run the PostgreSQL tests: CAIRN_TEST_POSTGRES_URL is not set "
-                "(run them with `make test`, which starts a server)."
-            )
-        pytest.skip("no PostgreSQL: set CAIRN_TEST_POSTGRES_URL or run `make test`")
-    return url
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def metadata_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A metadata store URL on SQLite and on the real PostgreSQL server."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'metadata.db'}"
-    return _pg_url_or_skip()
+    return postgres_url_or_skip()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ so tests sharing one server never see each other's data, and deletes its views a
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -17,23 +16,9 @@ import pytest
 from cairn.core.online import OnlineStore, SnapshotRecord, TileRecord
 from cairn.online.backends.sqlite import SqliteOnlineStore
 from cairn.testing import ONLINE_STORE_CHECKS, OnlineStoreCheck, check_online_store, run_check
-from cairn.testing.online_store import check_concurrent_writers
-from tests._services import redis_url
+from tests._services import redis_url_or_skip
 
 StoreFactory = Callable[[], OnlineStore]
-
-
-def redis_url_or_skip() -> str:
-    """The test server's URL; skips without one, but fails under CI, which must run these."""
-    url = redis_url()
-    if url is None:
-        if os.environ.get("CI"):
-            pytest.fail(
-                "CI must run the Redis tests: CAIRN_TEST_REDIS_URL is not set "
-                "(run them with `make test`, which starts a server)."
-            )
-        pytest.skip("no Redis: set CAIRN_TEST_REDIS_URL or run `make test`")
-    return url
 
 
 @pytest.fixture(params=["sqlite-file", "sqlite-memory", "redis"])
@@ -42,15 +27,6 @@ def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> StoreFactory:
     if request.param == "sqlite-file":
         return lambda: SqliteOnlineStore(tmp_path / "online.db")
     if request.param == "sqlite-memory":
-        if request.node.callspec.params.get("check") is check_concurrent_writers:
-            request.applymarker(
-                pytest.mark.xfail(
-                    strict=False,
-                    reason="SqliteOnlineStore(':memory:') shares one connection between threads "
-                    "without a lock: concurrent writes may fail with 'cannot commit - no "
-                    "transaction is active'",
-                )
-            )
         return lambda: SqliteOnlineStore(":memory:")
     from cairn.online.backends.redis import RedisOnlineStore
 

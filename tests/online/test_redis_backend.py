@@ -6,7 +6,6 @@ the second half use the real test server (``CAIRN_TEST_REDIS_URL``); the first h
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
@@ -20,27 +19,15 @@ import redis
 from cairn.core.errors import ConfigError, DataError, OnlineStoreError
 from cairn.core.online import SnapshotRecord, TileRecord
 from cairn.online.backends.redis import RedisOnlineStore, redact
-from tests._services import redis_url
+from tests._services import redis_url_or_skip
 
 T = 1_767_225_600_000_000
-
-
-def _server_url() -> str:
-    url = redis_url()
-    if url is None:
-        if os.environ.get("CI"):
-            pytest.fail(
-                "CI must run the Redis tests: CAIRN_TEST_REDIS_URL is not set "
-                "(run them with `make test`, which starts a server)."
-            )
-        pytest.skip("no Redis: set CAIRN_TEST_REDIS_URL or run `make test`")
-    return url
 
 
 @pytest.fixture
 def server_url() -> str:
     """URL of the real test server (skips without one, fails under CI)."""
-    return _server_url()
+    return redis_url_or_skip()
 
 
 @pytest.fixture

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 import orjson
 
@@ -36,6 +39,18 @@ _READ_TILES = (
     "AND start BETWEEN ? AND ? ORDER BY start"
 )
 _CHUNK = 500
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _serialized(method: F) -> F:
+    """Run the method holding the store's lock (a no-op lock for file databases)."""
+
+    @functools.wraps(method)
+    def wrapper(self: SqliteOnlineStore, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 class SqliteOnlineStore:
@@ -64,6 +79,10 @@ class SqliteOnlineStore:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._shared: sqlite3.Connection | None = None
+        # one private in-memory database is one connection: threads take turns on it
+        self._lock: threading.RLock | contextlib.nullcontext[None] = (
+            threading.RLock() if self.path == ":memory:" else contextlib.nullcontext()
+        )
         self._conn().executescript(_SCHEMA)
 
     def _conn(self) -> sqlite3.Connection:
@@ -92,6 +111,7 @@ class SqliteOnlineStore:
         ]
         return self._write_many(_UPSERT, rows)
 
+    @_serialized
     def read(self, view: str, keys: Sequence[str]) -> list[SnapshotRecord | None]:
         conn = self._conn()
         if len(keys) == 1:
@@ -114,6 +134,7 @@ class SqliteOnlineStore:
         rows = [(view, t.group, t.key, t.start, t.asof, orjson.dumps(t.states)) for t in tiles]
         return self._write_many(_UPSERT_TILE, rows)
 
+    @_serialized
     def read_tiles(
         self, view: str, group: str, keys: Sequence[str], start: Micros, end: Micros
     ) -> list[list[TileRecord]]:
@@ -135,6 +156,7 @@ class SqliteOnlineStore:
                 )
         return [list(found.get(k, ())) for k in keys]
 
+    @_serialized
     def delete_view(self, view: str) -> None:
         conn = self._conn()
         conn.execute("BEGIN")
@@ -142,6 +164,7 @@ class SqliteOnlineStore:
         conn.execute("DELETE FROM tiles WHERE view = ?", (view,))
         conn.execute("COMMIT")
 
+    @_serialized
     def ping(self) -> None:
         try:
             self._conn().execute("SELECT 1").fetchone()
@@ -157,6 +180,7 @@ class SqliteOnlineStore:
             self._shared.close()
             self._shared = None
 
+    @_serialized
     def _write_many(self, sql: str, rows: Sequence[tuple[object, ...]]) -> int:
         if not rows:
             return 0
