@@ -185,3 +185,15 @@ def late_keys(data: DataSet, keys: list[int], t: pd.Timestamp) -> int:
     df = df.sort_values(["customer_id", "event_timestamp", "created_timestamp"], kind="stable")
     last = df.groupby("customer_id", sort=False).tail(1)
     return int((last["created_timestamp"] > t).sum())
+
+
+def differing_keys(got: pd.DataFrame, want: pd.DataFrame) -> int:
+    """Rows (keys) whose feature values differ between two frames of the same keys in the same
+    order; exact float equality, NaN equals NaN; every row counts when the keys differ."""
+    cols = [c for c in want.columns if c != "customer_id"]
+    if list(got["customer_id"]) != list(want["customer_id"]):
+        return len(want)
+    a = got[cols].to_numpy(dtype=float)
+    b = want[cols].to_numpy(dtype=float)
+    same = (a == b) | (np.isnan(a) & np.isnan(b))
+    return int((~same.all(axis=1)).sum())

@@ -82,7 +82,9 @@ def feast_repo(data: DataSet, repo: Path, redis: str | None = None) -> Any:
         timestamp_field="event_timestamp",
         created_timestamp_column="created_timestamp",
     )
-    b_src = FileSource(name=f"{B_VIEW}_src", path=str(data.b_path), timestamp_field="event_timestamp")
+    b_src = FileSource(
+        name=f"{B_VIEW}_src", path=str(data.b_path), timestamp_field="event_timestamp"
+    )
     no_ttl = timedelta(0)  # Feast: 0 means no TTL
     views = [
         FeatureView(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cairn.cli import features, online, quickstart, serve
+from cairn.cli import audit, features, online, quickstart, serve
 
 app = typer.Typer(
     name="cairn",
@@ -23,6 +23,7 @@ app.command("materialize-incremental")(online.materialize_incremental)
 app.command("status")(online.status_command)
 app.add_typer(online.consistency_app, name="consistency")
 app.command()(serve.serve)
+app.add_typer(audit.app, name="audit")
 
 
 @app.command()

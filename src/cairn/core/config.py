@@ -54,6 +54,19 @@ class OnlineSettings:
 
 
 @dataclass(frozen=True)
+class TrackingSettings:
+    """MLflow tracking and model registry: ``sqlite:///.cairn/mlflow.db`` (embedded default) or
+    any MLflow URI (``http://mlflow:5000``, ``postgresql+psycopg://...``).
+
+    ``experiment`` defaults to the project name; ``registry_uri`` to the tracking URI.
+    """
+
+    uri: str = f"sqlite:///{STATE_DIR}/mlflow.db"
+    experiment: str = ""
+    registry_uri: str | None = None
+
+
+@dataclass(frozen=True)
 class Settings:
     """All of a project's settings, typed and validated once."""
 
@@ -61,6 +74,7 @@ class Settings:
     metadata: MetadataSettings = field(default_factory=MetadataSettings)
     offline: OfflineSettings = field(default_factory=OfflineSettings)
     online: OnlineSettings = field(default_factory=OnlineSettings)
+    tracking: TrackingSettings = field(default_factory=TrackingSettings)
 
     @classmethod
     def from_mapping(

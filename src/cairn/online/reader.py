@@ -41,6 +41,9 @@ class ViewPlan:
     features: tuple[str, ...]
     timestamps: frozenset[str]
     groups: tuple[tuple[str, Micros, tuple[_Agg, ...]], ...]
+    join_keys: tuple[str, ...]
+    ttl_us: Micros | None
+    stamp_positions: tuple[bool, ...]
 
 
 def plan_view(
@@ -74,15 +77,30 @@ def plan_view(
         tuple(features),
         stamps,
         tuple(groups),
+        view.join_keys,
+        view.ttl_us,
+        tuple(f in stamps for f in features),
     )
 
 
 def entity_keys(plan: ViewPlan, rows: list[Mapping[str, Any]]) -> list[str]:
     """Storage keys of the entity rows, checking each join key's presence and type."""
+    if len(plan.join_keys) == 1:  # the common case, kept tight: it runs per entity per request
+        name, dtype = plan.join_keys[0], plan.key_types[0]
+        want: type = int if dtype is Dtype.INT64 else str
+        try:
+            values = [row[name] for row in rows]
+        except KeyError:
+            values = []
+        if len(values) == len(rows) and all(
+            type(v) is want or (want is int and isinstance(v, int) and not isinstance(v, bool))
+            for v in values
+        ):
+            return [str(v) for v in values]
     keys = []
     for i, row in enumerate(rows):
         parts = []
-        for name, dtype in zip(plan.view.join_keys, plan.key_types, strict=True):
+        for name, dtype in zip(plan.join_keys, plan.key_types, strict=True):
             if name not in row:
                 raise EntityDataFrameError(
                     f"entity row {i} is missing the join key {name!r} of view "
@@ -135,18 +153,18 @@ def _read_snapshot(
     store: OnlineStore, plan: ViewPlan, keys: list[str], now: Micros
 ) -> tuple[list[list[Any]], list[bool]]:
     records = store.read(plan.view.name, keys)
-    ttl = plan.view.ttl_us
-    oldest = None if ttl is None else now - ttl
-    columns: list[list[Any]] = [[] for _ in plan.features]
-    found = []
-    for record in records:
-        found.append(record is not None)
-        live = record is not None and (oldest is None or record.event_ts >= oldest)
-        for j, pos in enumerate(plan.positions):
-            value = record.values[pos] if live and record is not None else None
-            if value is not None and plan.features[j] in plan.timestamps:
-                value = from_micros(value)
-            columns[j].append(value)
+    oldest = None if plan.ttl_us is None else now - plan.ttl_us
+    found = [r is not None for r in records]
+    live = [
+        r.values if r is not None and (oldest is None or r.event_ts >= oldest) else None
+        for r in records
+    ]
+    columns: list[list[Any]] = []
+    for pos, stamp in zip(plan.positions, plan.stamp_positions, strict=True):
+        column = [None if v is None else v[pos] for v in live]
+        if stamp:
+            column = [None if v is None else from_micros(v) for v in column]
+        columns.append(column)
     return columns, found
 
 

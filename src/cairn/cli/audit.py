@@ -1,0 +1,86 @@
+"""`cairn audit log` and `cairn audit verify`: read and check the project's audit chain."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from cairn.app.feature_store import FeatureStore
+from cairn.cli._console import RepoOption, console, err_console, fail, one_line_errors
+from cairn.registry import AuditLog
+
+app = typer.Typer(help="The hash-chained audit log of governance actions.", no_args_is_help=True)
+
+
+def _open(repo: Path) -> AuditLog:
+    store = FeatureStore(repo)
+    return AuditLog(store.metadata.engine, store.project)
+
+
+@app.command("log")
+@one_line_errors
+def log(
+    subject: Annotated[
+        str | None, typer.Option("--subject", "-s", help="Only this subject (credit/3).")
+    ] = None,
+    action: Annotated[
+        str | None, typer.Option("--action", "-a", help="Only this action (alias.moved).")
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", "-n", help="Only the newest N entries.", min=0)
+    ] = None,
+    repo: RepoOption = Path("."),
+) -> None:
+    """List audit entries, oldest first.
+
+    Example: cairn audit log --subject credit@champion --limit 20
+    """
+    audit = _open(repo)
+    entries = audit.entries(subject=subject, action=action, limit=limit)
+    table = Table(
+        "seq",
+        "at",
+        "actor",
+        "action",
+        "subject",
+        "details",
+        "hash",
+        title=f"Audit log of project {audit.project!r}",
+    )
+    for e in entries:
+        table.add_row(
+            str(e.seq),
+            e.at.isoformat(timespec="seconds"),
+            escape(e.actor),
+            escape(e.action),
+            escape(e.subject),
+            escape(json.dumps(e.details, sort_keys=True, ensure_ascii=False)),
+            e.hash[:12],
+        )
+    console.print(table)
+    if not entries:
+        console.print("No audit entries match.")
+
+
+@app.command("verify")
+@one_line_errors
+def verify(repo: RepoOption = Path(".")) -> None:
+    """Recompute the hash chain; exit 1 naming each edited, missing or inserted entry.
+
+    Example: cairn audit verify --repo ./credit
+    """
+    result = _open(repo).verify()
+    if result.ok:
+        console.print(f"[green]chain intact:[/] {result.entries} entries", highlight=False)
+        return
+    for problem in result.problems:
+        err_console.print(f"[red]problem:[/] {escape(problem)}", highlight=False, soft_wrap=True)
+    raise fail(
+        f"audit chain broken: {len(result.problems)} problem(s) in {result.entries} entries",
+        code=1,
+    )

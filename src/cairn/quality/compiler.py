@@ -1,0 +1,133 @@
+"""The SQL compiler: a suite becomes one aggregate query per table, and at most one more.
+
+1. **The aggregate query.** Every check contributes aggregate expressions (``count_if``,
+   ``avg``, ``quantile_cont``, ``count(DISTINCT hash(…))`` …); identical expressions are
+   computed once, and all of them run in a single ``SELECT … FROM <data>``: one scan, in
+   parallel, streaming over Parquet. Checks that need another table (referential integrity,
+   leakage) embed it as an ``IN (SELECT …)`` subquery of that same statement.
+2. **The failing-row query**, only when a row-level check failed: one more scan, numbering
+   rows, that keeps the first N failing rows of every failing check with ``min_by(…, N)``
+   (a bounded heap per check, never the failing rows themselves) and counts exactly the rows
+   of uniqueness checks whose values repeat (window counts over the repeated columns).
+
+Columns are checked before anything runs: a check naming a column the data does not have is a
+:class:`~cairn.quality.errors.SuiteError`, unless the suite declares that column in a schema
+check (``expect_column_to_exist``, ``expect_table_columns_to_match_set``); then the schema
+check fails and the checks on the missing column fail with it, without running.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from cairn.quality.context import CompileContext, quote
+from cairn.quality.data import ROW
+from cairn.quality.errors import SuiteError
+from cairn.quality.expectations.base import Plan
+from cairn.quality.spec import ResolvedCheck, Suite
+
+_PARAM = re.compile(r"\$(p\d+)\b")
+
+
+@dataclass
+class CompiledCheck:
+    """A check with its plan and where its aggregates sit in the query."""
+
+    resolved: ResolvedCheck
+    plan: Plan | None
+    aliases: dict[str, str] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CompiledSuite:
+    """The aggregate query of a suite over one table."""
+
+    sql: str
+    params: dict[str, Any]
+    checks: list[CompiledCheck]
+    context: CompileContext
+
+
+def compile_suite(suite: Suite, ctx: CompileContext) -> CompiledSuite:
+    """Plan every check of ``suite`` on the context's table and fold them into one query."""
+    resolved = suite.resolved()
+    declared = _declared_columns(resolved)
+    expressions: dict[str, str] = {}  # SQL -> alias
+    checks = []
+    for rc in resolved:
+        ctx.owner = rc.owner
+        absent = [c for c in rc.expectation.columns(rc.args) if c not in ctx.columns]
+        if absent and not rc.expectation.schema_check:
+            undeclared = [c for c in absent if c not in declared]
+            if undeclared:
+                raise SuiteError(_unknown_column(rc.owner, undeclared[0], list(ctx.columns)))
+            checks.append(CompiledCheck(rc, None, missing=absent))
+            continue
+        plan = rc.expectation.plan(rc.args, ctx)
+        aliases = {}
+        for key, sql in plan.aggregates.items():
+            aliases[key] = expressions.setdefault(sql, f"a{len(expressions)}")
+        checks.append(CompiledCheck(rc, plan, aliases))
+    ctx.owner = "suite"
+    selected = ", ".join(["count(*) AS __rows", *(f"{s} AS {a}" for s, a in expressions.items())])
+    sql = f"SELECT {selected} FROM {ctx.relation} AS __t"
+    return CompiledSuite(sql, used_params(sql, ctx.params), checks, ctx)
+
+
+def failing_rows_query(
+    compiled: CompiledSuite, failing: list[CompiledCheck], rows_relation: str, limit: int
+) -> tuple[str, dict[str, Any]]:
+    """One query over the numbered rows: per failing check ``i``, ``__c{i}`` the number of
+    failing rows and ``__s{i}`` the first ``limit`` of them (by position) with their columns."""
+    ctx = compiled.context
+    flags, shown, outputs = [], {ROW: None}, []
+    for i, cc in enumerate(failing):
+        assert cc.plan is not None and cc.plan.rows is not None
+        rows = cc.plan.rows
+        flags.append(f"coalesce(({rows.predicate}), FALSE) AS __f{i}")
+        shown.update(dict.fromkeys(rows.columns))
+        outputs.append(f"count_if(__f{i}) AS __c{i}")
+        if limit > 0:
+            packed = ", ".join(quote(c) for c in dict.fromkeys([ROW, *rows.columns]))
+            outputs.append(
+                f"min_by(struct_pack({packed}), {ROW}, {int(limit)}) FILTER (WHERE __f{i}) "
+                f"AS __s{i}"
+            )
+    text = " ".join(flags)
+    windows = [a for a in ctx.windows if re.search(rf"\b{a}\b", text)]
+    source = rows_relation
+    if windows:
+        extra = ", ".join(f"{ctx.windows[a]} AS {a}" for a in windows)
+        source = f"(SELECT *, {extra} FROM {rows_relation} AS __r)"
+    columns = ", ".join(quote(c) for c in shown)
+    sql = (
+        f"SELECT {', '.join(outputs)} FROM "
+        f"(SELECT {columns}, {', '.join(flags)} FROM {source} AS __t) AS __m"
+    )
+    return sql, used_params(sql, ctx.params)
+
+
+def used_params(sql: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The parameters a statement refers to (DuckDB rejects unused ones)."""
+    return {name: params[name] for name in dict.fromkeys(_PARAM.findall(sql))}
+
+
+def _declared_columns(resolved: list[ResolvedCheck]) -> set[str]:
+    out: set[str] = set()
+    for rc in resolved:
+        if rc.expectation.name == "expect_column_to_exist":
+            out.add(rc.args["column"])
+        elif rc.expectation.name == "expect_table_columns_to_match_set":
+            out.update(rc.args["column_set"])
+    return out
+
+
+def _unknown_column(owner: str, column: str, columns: list[str]) -> str:
+    close = difflib.get_close_matches(column, columns, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    shown = ", ".join(columns[:30]) + (", …" if len(columns) > 30 else "")
+    return f"{owner}: unknown column {column!r}{hint}; the data has columns {shown or 'none'}."

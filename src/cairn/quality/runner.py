@@ -1,0 +1,260 @@
+"""Running a suite: bind the data, compile, run one aggregate query (plus one for failing rows
+when something failed), judge each check, and keep the result.
+
+Example
+-------
+>>> import pandas as pd
+>>> from cairn.quality.spec import Check, Suite
+>>> suite = Suite("people", [
+...     Check("expect_column_values_to_not_be_null", {"column": "age"}),
+...     Check("expect_column_values_to_be_between", {"column": "age", "min_value": 0},
+...           severity="medium"),
+... ])
+>>> result = validate(suite, pd.DataFrame({"age": [31, -4, 57]}))
+>>> result.verdict, result.action.value, result.queries
+('failed', 'warn', 2)
+>>> result.checks[1].unexpected_count, result.checks[1].failing_rows
+(1, [{'__cairn_row': 1, 'age': -4}])
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from cairn.core.errors import DataError, SourceError
+from cairn.core.timeutil import utcnow
+from cairn.quality.compiler import CompiledCheck, compile_suite, failing_rows_query
+from cairn.quality.context import CompileContext
+from cairn.quality.data import BoundTable, bind
+from cairn.quality.errors import SuiteError
+from cairn.quality.expectations.base import Outcome
+from cairn.quality.results import CheckResult, ValidationResult
+from cairn.quality.spec import Suite, as_suite
+
+if TYPE_CHECKING:
+    from cairn.quality.store import QualityStore
+
+
+def connect() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection in UTC."""
+    con = duckdb.connect(":memory:")
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+def validate(
+    suite: Suite | str | Path,
+    data: Any,
+    *,
+    label: str | None = None,
+    references: Mapping[str, Any] | None = None,
+    connection: duckdb.DuckDBPyConnection | None = None,
+    now: datetime | None = None,
+    sample_rows: int | None = None,
+    store: QualityStore | None = None,
+) -> ValidationResult:
+    """Run ``suite`` over ``data`` and return the result (it never raises on failed checks;
+    see :func:`cairn.quality.gate.enforce` for that).
+
+    Parameters
+    ----------
+    suite:
+        A :class:`~cairn.quality.spec.Suite` or the path of a suite file.
+    data:
+        A pandas DataFrame, an Arrow table (or anything with an Arrow stream), or a path to
+        Parquet (file or folder), CSV or Delta data.
+    label:
+        How the data is named in results (default: its path, or its type).
+    references:
+        Other tables (DataFrames, Arrow tables, paths) and reference profiles (dicts) named by
+        checks, in addition to the suite's ``references``.
+    connection:
+        A DuckDB connection to run in (default: a new in-memory one).
+    now:
+        The time freshness is measured against (default: now).
+    sample_rows:
+        Failing rows kept per failing check (default: the suite's ``sample_rows``).
+    store:
+        A :class:`~cairn.quality.store.QualityStore` to record the result in.
+    """
+    suite = as_suite(suite)
+    limit = suite.sample_rows if sample_rows is None else sample_rows
+    started, clock = utcnow(), time.perf_counter()
+    con = connection or connect()
+    try:
+        table = bind(con, data, label=label)
+        ctx = CompileContext(
+            table.columns,
+            table.relation,
+            resolve_table=_TableResolver(con, suite, references or {}),
+            load_profile=_ProfileLoader(suite, references or {}),
+            regex_error=lambda pattern: _regex_error(con, pattern),
+            now=now or started,
+        )
+        compiled = compile_suite(suite, ctx)
+        values = _run(con, compiled.sql, compiled.params, table)
+        outcomes = {id(cc): _evaluate(cc, values) for cc in compiled.checks}
+        failing = [
+            cc
+            for cc in compiled.checks
+            if cc.plan is not None
+            and cc.plan.rows is not None
+            and not outcomes[id(cc)].success
+        ]
+        samples: dict[int, list[dict[str, Any]]] = {}
+        queries = 1
+        if failing:
+            sql, params = failing_rows_query(compiled, failing, table.rows(), limit)
+            found = _run(con, sql, params, table)
+            queries += 1
+            for i, cc in enumerate(failing):
+                samples[id(cc)] = list(found.get(f"__s{i}") or [])
+                assert cc.plan is not None and cc.plan.rows is not None
+                if cc.plan.rows.exact_count:
+                    exact = {**_local(cc, values), "unexpected": found[f"__c{i}"]}
+                    outcomes[id(cc)] = cc.plan.evaluate(exact)
+    finally:
+        if connection is None:
+            con.close()
+    checks = [_result(cc, outcomes[id(cc)], samples.get(id(cc), [])) for cc in compiled.checks]
+    result = ValidationResult(
+        suite=suite.name,
+        suite_digest=suite.digest,
+        data=table.label,
+        rows=int(values["__rows"]),
+        checks=checks,
+        started_at=started,
+        seconds=time.perf_counter() - clock,
+        queries=queries,
+    )
+    return store.record(result) if store is not None else result
+
+
+def _run(
+    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any], table: BoundTable
+) -> dict[str, Any]:
+    try:
+        cursor = con.execute(sql, params)
+        (row,) = cursor.fetchall()  # fetch everything: DuckDB keeps a half-read result open
+    except duckdb.Error as exc:
+        raise DataError(f"Validating {table.label} failed in DuckDB: {exc}") from None
+    assert cursor.description is not None
+    return {d[0]: v for d, v in zip(cursor.description, row, strict=True)}
+
+
+def _local(cc: CompiledCheck, values: Mapping[str, Any]) -> dict[str, Any]:
+    local = {key: values[alias] for key, alias in cc.aliases.items()}
+    local["__rows"] = values["__rows"]
+    return local
+
+
+def _evaluate(cc: CompiledCheck, values: Mapping[str, Any]) -> Outcome:
+    if cc.plan is None:
+        missing = ", ".join(repr(c) for c in cc.missing)
+        return Outcome(False, None, message=f"column {missing} missing from the data")
+    return cc.plan.evaluate(_local(cc, values))
+
+
+def _result(cc: CompiledCheck, outcome: Outcome, rows: list[dict[str, Any]]) -> CheckResult:
+    rc = cc.resolved
+    share = None
+    if outcome.unexpected_count is not None and outcome.considered is not None:
+        share = outcome.unexpected_count / outcome.considered if outcome.considered else 0.0
+    return CheckResult(
+        index=rc.index,
+        expectation=rc.expectation.name,
+        kwargs=dict(rc.check.kwargs),
+        layer=rc.layer,
+        severity=rc.severity,
+        dimension=rc.expectation.dimension,
+        action=rc.action,
+        success=outcome.success,
+        observed=outcome.observed,
+        unexpected_count=outcome.unexpected_count,
+        unexpected_share=share,
+        considered=outcome.considered,
+        missing_count=outcome.missing_count,
+        failing_rows=rows,
+        details=dict(outcome.details),
+        message=outcome.message,
+    )
+
+
+def _regex_error(con: duckdb.DuckDBPyConnection, pattern: str) -> str | None:
+    try:
+        con.execute("SELECT regexp_matches('', $p)", {"p": pattern}).fetchall()
+    except duckdb.Error as exc:
+        return str(exc).splitlines()[0]
+    return None
+
+
+def _resolve_path(suite: Suite, ref: str) -> Path:
+    path = Path(suite.references.get(ref, ref)).expanduser()
+    if not path.is_absolute() and suite.base_dir is not None:
+        path = suite.base_dir / path
+    return path
+
+
+class _TableResolver:
+    """Binds the other tables checks name (once each): passed-in data, suite references,
+    or paths relative to the suite file."""
+
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, suite: Suite, given: Mapping[str, Any]
+    ) -> None:
+        self.con, self.suite, self.given = con, suite, given
+        self.bound: dict[str, tuple[str, dict[str, str]]] = {}
+
+    def __call__(self, ref: str) -> tuple[str, dict[str, str]]:
+        if ref not in self.bound:
+            data = self.given.get(ref)
+            if data is None:
+                data = _resolve_path(self.suite, ref)
+                if not data.exists():
+                    known = ", ".join([*self.suite.references, *self.given]) or "none"
+                    raise SuiteError(
+                        f"table {ref!r} is neither a reference of the suite ({known}) nor an "
+                        f"existing path (tried {data})."
+                    )
+            try:
+                table = bind(self.con, data, label=ref)
+            except SourceError as exc:
+                raise SuiteError(f"table {ref!r}: {exc}") from None
+            self.bound[ref] = (table.relation, table.columns)
+        return self.bound[ref]
+
+
+class _ProfileLoader:
+    """Reads reference profiles (JSON files, or dicts passed in) once each."""
+
+    def __init__(self, suite: Suite, given: Mapping[str, Any]) -> None:
+        self.suite, self.given = suite, given
+        self.loaded: dict[str, dict[str, Any]] = {}
+
+    def __call__(self, ref: str) -> dict[str, Any]:
+        if ref not in self.loaded:
+            given = self.given.get(ref)
+            if isinstance(given, Mapping):
+                profile = dict(given)
+            else:
+                path = _resolve_path(self.suite, ref) if given is None else Path(given)
+                try:
+                    profile = json.loads(path.read_text(encoding="utf-8"))
+                except FileNotFoundError:
+                    raise SuiteError(
+                        f"no reference profile at {path} (build one with "
+                        f"cairn.quality.profile_reference and save_profile)."
+                    ) from None
+                except (OSError, ValueError) as exc:
+                    raise SuiteError(f"cannot read the reference profile {path}: {exc}") from None
+            if not isinstance(profile, dict) or not isinstance(profile.get("columns"), dict):
+                raise SuiteError(f"{ref!r} is not a reference profile (no 'columns').")
+            self.loaded[ref] = profile
+        return self.loaded[ref]

@@ -1,0 +1,85 @@
+"""The registry's tables, in a ``MetaData`` of their own so the registry creates only what it
+owns (next to the metadata store's tables, in the same database)."""
+
+from __future__ import annotations
+
+import threading
+import weakref
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+metadata = sa.MetaData()
+
+audit_log = sa.Table(
+    "cairn_audit_log",
+    metadata,
+    sa.Column("project", sa.String(128), primary_key=True),
+    # (project, seq) is the primary key: two appends can never both write entry N.
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    # Text, not a timestamp: the hash covers these exact characters on every database.
+    sa.Column("at", sa.String(40), nullable=False),
+    sa.Column("actor", sa.String(128), nullable=False),
+    sa.Column("action", sa.String(128), nullable=False),
+    sa.Column("subject", sa.String(512), nullable=False),
+    sa.Column("details", sa.Text, nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Index("ix_cairn_audit_log_subject", "project", "subject"),
+    sa.Index("ix_cairn_audit_log_action", "project", "action"),
+)
+
+audit_head = sa.Table(
+    "cairn_audit_head",
+    metadata,
+    sa.Column("project", sa.String(128), primary_key=True),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+approvals = sa.Table(
+    "cairn_approvals",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("project", sa.String(128), nullable=False),
+    sa.Column("model", sa.String(256), nullable=False),
+    sa.Column("version", sa.String(64), nullable=False),
+    sa.Column("reviewer", sa.String(128), nullable=False),
+    sa.Column("ticket", sa.String(128), nullable=False),
+    sa.Column("decision", sa.String(16), nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("author", sa.String(128), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_cairn_approvals_version", "project", "model", "version"),
+)
+
+alias_moves = sa.Table(
+    "cairn_alias_moves",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("project", sa.String(128), nullable=False),
+    sa.Column("model", sa.String(256), nullable=False),
+    sa.Column("alias", sa.String(128), nullable=False),
+    sa.Column("version", sa.String(64), nullable=True),
+    sa.Column("previous", sa.String(64), nullable=True),
+    sa.Column("actor", sa.String(128), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_cairn_alias_moves_alias", "project", "model", "alias"),
+)
+
+_ready: weakref.WeakSet[Engine] = weakref.WeakSet()
+_lock = threading.Lock()
+
+
+def ensure_tables(engine: Engine) -> None:
+    """Create the registry's tables on ``engine`` if they are missing (once per engine)."""
+    with _lock:
+        if engine in _ready:
+            return
+        try:
+            metadata.create_all(engine)
+        except (sa.exc.IntegrityError, sa.exc.ProgrammingError):
+            # Another process created them between the existence check and CREATE TABLE.
+            metadata.create_all(engine)
+        _ready.add(engine)

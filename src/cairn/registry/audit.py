@@ -1,0 +1,316 @@
+"""The append-only, hash-chained audit log of a project.
+
+Every governance action (an approval, an alias move, a promotion) appends one entry. Each
+entry carries the SHA-256 of the previous one, and a separate head record holds the last
+``seq`` and hash, written in the same transaction as each append; so an edited, deleted,
+inserted or reordered entry, and a truncated tail, all show up in :meth:`AuditLog.verify`.
+How an entry is hashed is spelled out in :mod:`cairn.registry._chain`.
+
+Appends are serialised by the database. The first statement of an append is a no-op UPDATE
+of the project's head row: PostgreSQL takes that row's lock (a concurrent append waits,
+then reads the new head); SQLite takes its single write lock. The very first append of a
+project inserts the head row instead, and a concurrent first append fails on its primary key
+and retries. The head is then advanced with ``UPDATE ... WHERE seq = <old seq>`` and the
+entry's primary key is ``(project, seq)``, so even a database that did not serialise would
+reject a fork; the loser retries.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from cairn.core.timeutil import utcnow
+from cairn.registry._chain import (
+    GENESIS_HASH,
+    StoredEntry,
+    canonical_json,
+    entry_hash,
+    find_problems,
+    iso,
+    parse_at,
+)
+from cairn.registry._checks import require_text
+from cairn.registry._tables import audit_head, audit_log, ensure_tables
+from cairn.registry.errors import AuditLogBusyError, AuditTamperedError, RegistryInputError
+
+Clock = Callable[[], datetime]
+#: Runs inside an append's transaction, after the chain head is locked; gets the entry's
+#: time, writes what must commit together with the entry, and returns the entry's details.
+Step = Callable[[Connection, datetime], Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One entry of the chain."""
+
+    seq: int
+    project: str
+    at: datetime
+    actor: str
+    action: str
+    subject: str
+    details: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class AuditVerification:
+    """The result of checking a chain: ``ok`` when ``problems`` is empty; each problem names
+    the entry (``"entry 7 was edited (hash mismatch)"``)."""
+
+    ok: bool
+    entries: int
+    problems: list[str]
+
+
+class _HeadMoved(Exception):
+    """The head changed between reading and advancing it (a concurrent append won)."""
+
+
+class AuditLog:
+    """The audit log of one project in a SQLAlchemy database (SQLite or PostgreSQL).
+
+    Parameters
+    ----------
+    engine:
+        Where the log lives, e.g. ``MetadataStore(url).engine``; its tables are created.
+    project:
+        Whose log: each project has its own chain.
+    now:
+        The clock (default: UTC now); tests inject one for exact timestamps.
+    max_attempts:
+        How often an append retries after losing a race for the chain head.
+
+    Example
+    -------
+    >>> import sqlalchemy
+    >>> log = AuditLog(sqlalchemy.create_engine("sqlite://"), "credit")
+    >>> first = log.append("ana", "model.registered", "credit/1", {"run": "r1"})
+    >>> second = log.append("bo", "approval.recorded", "credit/1", {"decision": "approve"})
+    >>> second.seq, second.prev_hash == first.hash, first.prev_hash == "0" * 64
+    (2, True, True)
+    >>> [e.actor for e in log.entries(subject="credit/1")]
+    ['ana', 'bo']
+    >>> log.verify()
+    AuditVerification(ok=True, entries=2, problems=[])
+    """
+
+    def __init__(
+        self, engine: Engine, project: str, *, now: Clock = utcnow, max_attempts: int = 50
+    ) -> None:
+        self.engine = engine
+        self.project = require_text("project", project, "AuditLog", max_len=128)
+        self.now = now
+        if max_attempts < 1:
+            raise RegistryInputError(
+                f"AuditLog max_attempts must be at least 1; got {max_attempts}."
+            )
+        self.max_attempts = max_attempts
+        ensure_tables(engine)
+
+    def append(
+        self, actor: str, action: str, subject: str, details: Mapping[str, Any] | None = None
+    ) -> AuditEntry:
+        """Append one entry and return it (with its ``seq`` and ``hash``).
+
+        ``details`` must hold JSON values; it is stored in canonical form.
+        """
+        payload = dict(details or {})
+        canonical_json(payload)  # refuse non-JSON details before taking the lock
+        return self.append_with(actor, action, subject, lambda _conn, _at: payload)
+
+    def append_with(
+        self, actor: str, action: str, subject: str, step: Step, *, now: Clock | None = None
+    ) -> AuditEntry:
+        """Append one entry in the same transaction as ``step``'s own writes.
+
+        ``step(conn, at)`` runs after the chain head is locked, so steps of concurrent appends
+        run one at a time; it may run more than once (each failed attempt is rolled back). The
+        registry's stores record approvals and alias moves this way, so a record and its audit
+        entry commit together or not at all.
+        """
+        owner = "AuditLog.append"
+        actor = require_text("actor", actor, owner, max_len=128)
+        action = require_text("action", action, owner, max_len=128)
+        subject = require_text("subject", subject, owner, max_len=512)
+        clock = now or self.now
+        last: Exception | None = None
+        for attempt in range(self.max_attempts):
+            try:
+                with self.engine.begin() as conn:
+                    return self._append_once(conn, actor, action, subject, step, clock)
+            except (sa.exc.IntegrityError, _HeadMoved) as exc:
+                last = exc
+            except sa.exc.OperationalError as exc:
+                if not _is_contention(exc):
+                    raise
+                last = exc
+            time.sleep(random.uniform(0, min(0.05, 0.001 * 2**attempt)))
+        raise AuditLogBusyError(
+            f"Could not append {action!r} to the audit log of project {self.project!r} after "
+            f"{self.max_attempts} attempts: other appends kept taking the chain head "
+            f"(last error: {last})."
+        )
+
+    def _append_once(
+        self, conn: Connection, actor: str, action: str, subject: str, step: Step, clock: Clock
+    ) -> AuditEntry:
+        h, log = audit_head, audit_log
+        where = h.c.project == self.project
+        # Lock the head row first: every later read sees a chain no other append can change.
+        created = conn.execute(sa.update(h).where(where).values(seq=h.c.seq)).rowcount == 0
+        if created:  # the first append: a concurrent first append fails on the primary key
+            conn.execute(h.insert().values(project=self.project, seq=0, hash=GENESIS_HASH))
+        head = conn.execute(sa.select(h.c.seq, h.c.hash).where(where)).one()
+        top = conn.execute(
+            sa.select(sa.func.max(log.c.seq)).where(log.c.project == self.project)
+        ).scalar()
+        if created and top is not None:
+            raise AuditTamperedError(
+                f"The audit log of project {self.project!r} holds entries up to {top} but its "
+                f"chain head record is missing; nothing can be appended until this is "
+                f"investigated (run `cairn audit verify`)."
+            )
+        if top is not None and top > head.seq:
+            raise AuditTamperedError(
+                f"The audit log of project {self.project!r} holds entries after its chain head "
+                f"(entry {head.seq}, log ends at {top}); nothing can be appended until this is "
+                f"investigated (run `cairn audit verify`)."
+            )
+        seq, prev_hash = head.seq + 1, head.hash
+        at_text = iso(clock())
+        at = parse_at(at_text)
+        details = json.loads(canonical_json(dict(step(conn, at))))
+        digest = entry_hash(seq, self.project, at_text, actor, action, subject, details, prev_hash)
+        conn.execute(
+            log.insert().values(
+                project=self.project,
+                seq=seq,
+                at=at_text,
+                actor=actor,
+                action=action,
+                subject=subject,
+                details=canonical_json(details),
+                prev_hash=prev_hash,
+                hash=digest,
+            )
+        )
+        moved = conn.execute(
+            sa.update(h)
+            .where(where, h.c.seq == head.seq, h.c.hash == head.hash)
+            .values(seq=seq, hash=digest)
+        )
+        if moved.rowcount != 1:
+            raise _HeadMoved()
+        return AuditEntry(seq, self.project, at, actor, action, subject, details, prev_hash, digest)
+
+    def entries(
+        self,
+        *,
+        subject: str | None = None,
+        action: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[AuditEntry]:
+        """Entries oldest first, optionally only one subject or action, or from ``since`` on
+        (inclusive); ``limit`` keeps the newest ``limit`` of them."""
+        log = audit_log
+        query = sa.select(log).where(log.c.project == self.project)
+        if subject is not None:
+            query = query.where(log.c.subject == subject)
+        if action is not None:
+            query = query.where(log.c.action == action)
+        if since is not None:
+            query = query.where(log.c.at >= iso(since))
+        if limit is not None:
+            if limit < 0:
+                raise RegistryInputError(f"entries(limit=...) must be 0 or more; got {limit}.")
+            query = query.order_by(log.c.seq.desc()).limit(limit)
+        else:
+            query = query.order_by(log.c.seq)
+        with self.engine.connect() as conn:
+            rows = [_entry(row) for row in conn.execute(query)]
+        return rows[::-1] if limit is not None else rows
+
+    def verify(self) -> AuditVerification:
+        """Recompute every hash and link, and compare the last entry with the head record.
+
+        Example
+        -------
+        >>> import sqlalchemy
+        >>> engine = sqlalchemy.create_engine("sqlite://")
+        >>> log = AuditLog(engine, "credit")
+        >>> for n in range(3):
+        ...     _ = log.append("ana", "note", "credit", {"n": n})
+        >>> with engine.begin() as conn:
+        ...     _ = conn.exec_driver_sql("UPDATE cairn_audit_log SET details='{\\"n\\":9}' "
+        ...                              "WHERE seq = 2")
+        >>> log.verify().problems
+        ['entry 2 was edited (hash mismatch)']
+        """
+        log, h = audit_log, audit_head
+        with self.engine.connect() as conn:
+            head_row = conn.execute(
+                sa.select(h.c.seq, h.c.hash).where(h.c.project == self.project)
+            ).first()
+            rows = conn.execution_options(yield_per=1000).execute(
+                sa.select(
+                    log.c.seq,
+                    log.c.project,
+                    log.c.at,
+                    log.c.actor,
+                    log.c.action,
+                    log.c.subject,
+                    log.c.details,
+                    log.c.prev_hash,
+                    log.c.hash,
+                )
+                .where(log.c.project == self.project)
+                .order_by(log.c.seq)
+            )
+            count, problems = find_problems(
+                (StoredEntry(*row) for row in rows),
+                None if head_row is None else (head_row.seq, head_row.hash),
+            )
+        return AuditVerification(not problems, count, problems)
+
+
+def _entry(row: Any) -> AuditEntry:
+    try:
+        details = json.loads(row.details)
+    except ValueError:
+        details = {"<unreadable>": row.details}
+    try:
+        at = parse_at(row.at)
+    except ValueError:
+        raise AuditTamperedError(
+            f"Audit entry {row.seq} of project {row.project!r} has an unreadable time "
+            f"{row.at!r}; run `cairn audit verify`."
+        ) from None
+    return AuditEntry(
+        row.seq,
+        row.project,
+        at,
+        row.actor,
+        row.action,
+        row.subject,
+        details if isinstance(details, dict) else {"<unreadable>": row.details},
+        row.prev_hash,
+        row.hash,
+    )
+
+
+def _is_contention(exc: sa.exc.OperationalError) -> bool:
+    """SQLite's busy/locked, PostgreSQL's serialization failure or deadlock: worth a retry."""
+    code = getattr(exc.orig, "sqlstate", None)
+    return code in ("40001", "40P01") or "locked" in str(exc.orig) or "busy" in str(exc.orig)

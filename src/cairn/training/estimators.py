@@ -1,0 +1,246 @@
+"""Fitting: a native LightGBM booster by default, or any scikit-learn-compatible estimator.
+
+Each kind is one fitter in :data:`FITTERS` returning a :class:`FittedModel` that scores rows,
+measures its feature importance and logs itself to a run.
+"""
+
+from __future__ import annotations
+
+import importlib
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, packages_distributions, version
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from cairn.core.errors import ConfigError
+from cairn.tracking.models import Column, LoggedModel
+from cairn.tracking.run import RunLogger
+from cairn.training.config import ModelSpec
+from cairn.training.importance import Importance, permutation_importance, shap_importance
+
+Scores = npt.NDArray[np.float64]
+Labels = npt.NDArray[np.int64]
+BINARY_OBJECTIVES = ("binary", "cross_entropy", "xentropy")
+
+
+class FittedModel(Protocol):
+    """A fitted binary classifier, whatever its library."""
+
+    flavor: str
+    estimator: Any
+    params: dict[str, Any]
+    """What to log as the run's model parameters."""
+    extra_metrics: dict[str, float]
+
+    def predict(self, X: pd.DataFrame) -> Scores:
+        """The probability of the positive class (default) per row."""
+        ...
+
+    def importance(self, X: pd.DataFrame, y: Labels, *, sample: int, seed: int) -> Importance:
+        """Global feature importance over (a sample of) ``X``."""
+        ...
+
+    def log(self, run: RunLogger, columns: list[Column]) -> LoggedModel:
+        """Log the model (native flavor, explicit signature and requirements) into ``run``."""
+        ...
+
+
+@dataclass
+class LightGBMModel:
+    """A native ``lightgbm.Booster``; importance is mean |SHAP| from its own TreeSHAP."""
+
+    estimator: Any
+    params: dict[str, Any]
+    extra_metrics: dict[str, float] = field(default_factory=dict)
+    flavor: str = "lightgbm"
+
+    def predict(self, X: pd.DataFrame) -> Scores:
+        """Probabilities from the booster (its best iteration when early stopping ran)."""
+        return np.asarray(self.estimator.predict(X), dtype=np.float64)
+
+    def importance(self, X: pd.DataFrame, y: Labels, *, sample: int, seed: int) -> Importance:
+        """Mean |SHAP| over a sample of ``X``."""
+        return shap_importance(self.estimator, X, sample=sample, seed=seed)
+
+    def log(self, run: RunLogger, columns: list[Column]) -> LoggedModel:
+        """The booster as MLflow's lightgbm flavor (``model.lgb``)."""
+        return run.log_lightgbm(
+            self.estimator, columns=columns, pip_requirements=pins("lightgbm", "numpy", "pandas")
+        )
+
+
+@dataclass
+class SklearnModel:
+    """A scikit-learn-compatible estimator; importance is permutation AUC loss."""
+
+    estimator: Any
+    params: dict[str, Any]
+    extra_metrics: dict[str, float] = field(default_factory=dict)
+    flavor: str = "sklearn"
+
+    def predict(self, X: pd.DataFrame) -> Scores:
+        """``predict_proba(X)[:, 1]``."""
+        return np.asarray(self.estimator.predict_proba(X)[:, 1], dtype=np.float64)
+
+    def importance(self, X: pd.DataFrame, y: Labels, *, sample: int, seed: int) -> Importance:
+        """Permutation importance (AUC) over a sample of ``X``."""
+        return permutation_importance(self.estimator, X, y, sample=sample, seed=seed)
+
+    def log(self, run: RunLogger, columns: list[Column]) -> LoggedModel:
+        """The estimator as MLflow's sklearn flavor (cloudpickle)."""
+        extra = _distribution_of(type(self.estimator).__module__)
+        names = ["scikit-learn", "cloudpickle", "numpy", "pandas", *extra]
+        return run.log_sklearn(
+            self.estimator, columns=columns, pip_requirements=pins(*dict.fromkeys(names))
+        )
+
+
+def fit_lightgbm(
+    spec: ModelSpec,
+    X: pd.DataFrame,
+    y: Labels,
+    X_valid: pd.DataFrame,
+    y_valid: Labels,
+    *,
+    seed: int,
+    where: str,
+) -> FittedModel:
+    """Train a booster with ``spec.params`` over Cairn's defaults (binary objective, AUC,
+    seeded and deterministic, quiet)."""
+    import lightgbm as lgb
+
+    params: dict[str, Any] = {
+        "objective": "binary",
+        "metric": "auc",
+        "verbosity": -1,
+        "seed": seed,
+        "deterministic": True,
+        "force_col_wise": True,
+        **spec.params,
+    }
+    if params["objective"] not in BINARY_OBJECTIVES:
+        raise ConfigError(
+            f"{where}: model.params.objective must be a binary objective "
+            f"({', '.join(BINARY_OBJECTIVES)}) so scores are probabilities; "
+            f"got {params['objective']!r}."
+        )
+    for key in ("num_boost_round", "num_iterations", "n_estimators", "num_trees"):
+        if key in params:
+            raise ConfigError(
+                f"{where}: set the number of trees with model.num_boost_round, not "
+                f"model.params.{key}."
+            )
+    train_set = lgb.Dataset(X, y, free_raw_data=False)
+    callbacks: list[Callable[..., Any]] = []
+    valid_sets = []
+    if spec.early_stopping_rounds:
+        valid_sets = [lgb.Dataset(X_valid, y_valid, reference=train_set)]
+        callbacks.append(lgb.early_stopping(spec.early_stopping_rounds, verbose=False))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # LightGBM's notes on pandas categoricals
+        try:
+            booster = lgb.train(
+                params,
+                train_set,
+                num_boost_round=spec.num_boost_round,
+                valid_sets=valid_sets,
+                callbacks=callbacks,
+            )
+        except lgb.basic.LightGBMError as exc:
+            raise ConfigError(f"{where}: LightGBM refused model.params: {exc}") from None
+    extra = {"num_trees": float(booster.num_trees())}
+    if spec.early_stopping_rounds:
+        extra["best_iteration"] = float(booster.best_iteration)
+    logged = {**params, "num_boost_round": spec.num_boost_round}
+    if spec.early_stopping_rounds:
+        logged["early_stopping_rounds"] = spec.early_stopping_rounds
+    return LightGBMModel(booster, logged, extra)
+
+
+def fit_sklearn(
+    spec: ModelSpec,
+    X: pd.DataFrame,
+    y: Labels,
+    X_valid: pd.DataFrame,
+    y_valid: Labels,
+    *,
+    seed: int,
+    where: str,
+) -> FittedModel:
+    """Build ``spec.estimator`` with ``spec.params`` (seeded through ``random_state`` when it
+    has one) and fit it."""
+    assert spec.estimator is not None
+    factory = _resolve(spec.estimator, where)
+    try:
+        estimator = factory(**spec.params)
+    except TypeError as exc:
+        raise ConfigError(f"{where}: model.params do not fit {spec.estimator}: {exc}") from None
+    if not all(callable(getattr(estimator, m, None)) for m in ("fit", "predict_proba")):
+        raise ConfigError(
+            f"{where}: model.estimator {spec.estimator} must build an object with fit and "
+            f"predict_proba (a scikit-learn classifier); got {type(estimator).__name__}."
+        )
+    get_params = getattr(estimator, "get_params", None)
+    params: dict[str, Any] = dict(get_params()) if callable(get_params) else dict(spec.params)
+    if "random_state" in params and "random_state" not in spec.params:
+        estimator.set_params(random_state=seed)
+        params["random_state"] = seed
+    estimator.fit(X, y)
+    logged = {k: v for k, v in params.items() if isinstance(v, (str, int, float, bool, type(None)))}
+    return SklearnModel(estimator, {"estimator": spec.estimator, **logged})
+
+
+FITTERS: dict[str, Callable[..., FittedModel]] = {"lightgbm": fit_lightgbm, "sklearn": fit_sklearn}
+"""Model kind (``model.type`` in train.yaml) -> fitter."""
+
+
+def fit_model(
+    spec: ModelSpec,
+    X: pd.DataFrame,
+    y: Labels,
+    X_valid: pd.DataFrame,
+    y_valid: Labels,
+    *,
+    seed: int,
+    where: str = "train config",
+) -> FittedModel:
+    """Fit the model ``spec`` describes."""
+    return FITTERS[spec.kind](spec, X, y, X_valid, y_valid, seed=seed, where=where)
+
+
+def pins(*names: str) -> list[str]:
+    """``name==installed version`` for each installed distribution (explicit requirements:
+    MLflow's inference imports the model in a subprocess and takes seconds)."""
+    out = []
+    for name in names:
+        try:
+            out.append(f"{name}=={version(name)}")
+        except PackageNotFoundError:
+            continue
+    return out
+
+
+def _distribution_of(module: str) -> list[str]:
+    top = module.split(".", 1)[0]
+    return [d for d in packages_distributions().get(top, []) if d != "scikit-learn"]
+
+
+def _resolve(path: str, where: str) -> Callable[..., Any]:
+    module_name, _, attr = path.rpartition(".")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigError(
+            f"{where}: model.estimator {path!r}: cannot import {module_name!r} ({exc})."
+        ) from None
+    factory = getattr(module, attr, None)
+    if not callable(factory):
+        raise ConfigError(
+            f"{where}: model.estimator {path!r}: {module_name!r} has no class or function {attr!r}."
+        )
+    return factory  # type: ignore[no-any-return]
