@@ -277,3 +277,25 @@ def test_csv_and_delta_sources(repo: Path, rows: pd.DataFrame) -> None:
     out = job.to_df()
     assert out["p_csv__income"].tolist() == out["p_delta__income"].tolist() == [20.0, 30.0]
     assert job.manifest.sources["profiles_delta"]["delta_version"] == 0
+
+
+def test_nanosecond_timestamps_are_floored_to_microseconds(
+    repo: Path, write_parquet: Callable[[str, pd.DataFrame], Path]
+) -> None:
+    """pandas' default unit is ns: sources and entity rows in ns work, at µs resolution."""
+    ts = pd.Series([T0 + pd.Timedelta(nanoseconds=1500)], dtype="datetime64[ns, UTC]")
+    frame = pd.DataFrame(
+        {"customer_id": [1], "event_timestamp": ts, "income": [1.0], "segment": ["a"]}
+    )
+    write_parquet("data/profiles.parquet", frame)
+    store = FeatureStore(repo)
+    store.apply([_view()])
+    at = pd.Series(
+        [T0 + pd.Timedelta(nanoseconds=1999), T0 + pd.Timedelta(nanoseconds=2000)],
+        dtype="datetime64[ns, UTC]",
+    )
+    entities = pd.DataFrame({"customer_id": [1, 1], "event_timestamp": at})
+    out = store.get_historical_features(entities, ["profile:income"]).to_df()
+    # event 1.5 µs -> 1 µs; request 1.999 µs -> 1 µs (not after the event), 2 µs -> visible
+    assert out["income"].isna().tolist() == [True, False]
+    assert out["event_timestamp"].tolist() == at.tolist()

@@ -162,3 +162,17 @@ def test_freshness_reports_watermark_and_max_event(repo: Path) -> None:
     fresh = store.online.freshness(views)["snap"]
     micros: Micros = int(seconds(20).value // 1000)
     assert fresh == {"watermark": micros, "max_event": int(seconds(10).value // 1000)}
+
+
+def test_projects_sharing_one_online_store_stay_apart(tmp_path: Path) -> None:
+    shared = tmp_path / "shared-online.db"
+    stores = []
+    for name, x in (("alpha", 1.0), ("beta", 2.0)):
+        repo = tmp_path / name
+        repo.mkdir()
+        (repo / "cairn.yaml").write_text(f"project: {name}\nonline:\n  url: sqlite:///{shared}\n")
+        write_rows(repo, [(1, 10, 10, x, 1)])
+        store = open_store(repo)
+        store.materialize_incremental(seconds(20).to_pydatetime())
+        stores.append(store)
+    assert [_x(s, 20) for s in stores] == [1.0, 2.0]

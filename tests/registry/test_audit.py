@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -412,6 +413,6 @@ def test_concurrent_processes_never_fork_the_chain(metadata_url: str, project_na
     for k in range(procs):
         assert [e.details["i"] for e in entries if e.actor == f"proc{k}"] == list(range(n))
     actors = [e.actor for e in entries]
-    switches = sum(a != b for a, b in zip(actors, actors[1:], strict=False))
+    switches = sum(a != b for a, b in itertools.pairwise(actors))
     assert switches >= 1  # both wrote while the other did (not one after the other)
     store.close()

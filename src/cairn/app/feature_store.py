@@ -39,6 +39,8 @@ from cairn.offline.entities import EntityInput
 from cairn.online.materialize import MaterializeResult
 from cairn.online.reader import EntityRows
 from cairn.online.response import OnlineResponse
+from cairn.quality import QualityStore, Suite
+from cairn.quality.gate import gate_materialization, gate_training_set
 
 Definition = Entity | FileSource | PushSource | FeatureView
 _KIND = {Entity: "entity", FileSource: "source", PushSource: "source", FeatureView: "feature_view"}
@@ -116,20 +118,60 @@ class FeatureStore:
         end_date: datetime,
         feature_views: Sequence[str] | None = None,
         progress: Callable[[str, int], None] | None = None,
+        *,
+        quality: Suite | str | Path | None = None,
     ) -> list[MaterializeResult]:
         """Write the values visible by ``end_date`` of rows with event time in
-        ``[start_date, end_date)`` to the online store (snapshot winners and window tiles)."""
-        return self.online.materialize(self._views(feature_views), end_date, start_date, progress)
+        ``[start_date, end_date)`` to the online store (snapshot winners and window tiles).
+
+        With ``quality`` (a suite or its file), each view's source rows in the range are
+        validated first; a halting failure raises ``cairn.quality.QualityGateError`` before
+        anything is written (see :func:`cairn.quality.gate.gate_materialization`).
+        """
+        views = self._views(feature_views)
+        if quality is not None:
+            gate_materialization(
+                quality,
+                views,
+                root=self.root,
+                settings=self.settings,
+                end=end_date,
+                start=start_date,
+                store=self._quality_store(),
+            )
+        return self.online.materialize(views, end_date, start_date, progress)
 
     def materialize_incremental(
         self,
         end_date: datetime,
         feature_views: Sequence[str] | None = None,
         progress: Callable[[str, int], None] | None = None,
+        *,
+        quality: Suite | str | Path | None = None,
     ) -> list[MaterializeResult]:
         """Write everything that became visible since each view's watermark, up to
-        ``end_date``; late rows (known after their event time) are picked up."""
-        return self.online.materialize(self._views(feature_views), end_date, None, progress)
+        ``end_date``; late rows (known after their event time) are picked up.
+
+        With ``quality``, the rows that became visible since each view's watermark are
+        validated first, as in :meth:`materialize`.
+        """
+        views = self._views(feature_views)
+        if quality is not None:
+            marks = {n: f["watermark"] for n, f in self.online.freshness(views).items()}
+            gate_materialization(
+                quality,
+                views,
+                root=self.root,
+                settings=self.settings,
+                end=end_date,
+                watermarks=marks,
+                store=self._quality_store(),
+            )
+        return self.online.materialize(views, end_date, None, progress)
+
+    def _quality_store(self) -> QualityStore:
+        """Quality results live in the project's metadata store, with history."""
+        return QualityStore(self.metadata, project=self.project)
 
     def get_online_features(
         self,
@@ -260,7 +302,12 @@ class FeatureStore:
         return views[name].view
 
     def get_historical_features(
-        self, entity_df: EntityInput, features: Sequence[str], full_feature_names: bool = False
+        self,
+        entity_df: EntityInput,
+        features: Sequence[str],
+        full_feature_names: bool = False,
+        *,
+        quality: Suite | str | Path | None = None,
     ) -> RetrievalJob:
         """A point-in-time-correct training set (DESIGN §3.1, §3.2).
 
@@ -275,6 +322,11 @@ class FeatureStore:
             ``"view:feature"`` references.
         full_feature_names:
             Name output columns ``view__feature`` instead of ``feature``.
+        quality:
+            A quality suite (or its file) the training set must pass: ``.to_df()``,
+            ``.to_arrow()`` and ``.to_parquet()`` validate what they return (the entity columns
+            and the features) and raise ``cairn.quality.QualityGateError``, naming the failing
+            checks, on a critical or high failure; results are kept with history.
 
         Returns
         -------
@@ -284,7 +336,7 @@ class FeatureStore:
         """
         from cairn import __version__
 
-        return self.offline.get_historical_features(
+        job = self.offline.get_historical_features(
             entity_df,
             features,
             self._applied_views(),
@@ -292,6 +344,9 @@ class FeatureStore:
             sources=self.list_sources(),
             version=__version__,
         )
+        if quality is None:
+            return job
+        return gate_training_set(job, quality, store=self._quality_store())
 
     def refresh(self) -> None:
         """Forget cached definitions: the next call reads them from the metadata store (for

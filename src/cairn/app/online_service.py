@@ -14,7 +14,7 @@ from cairn.core.timeutil import to_micros, utcnow
 from cairn.core.types import Dtype, Micros, dtype_of_sql
 from cairn.metadata import MaterializationRecord, MaterializationState, MetadataStore
 from cairn.offline import AppliedView, OfflineEngine, output_names, parse_refs
-from cairn.online.materialize import Materializer, MaterializeResult, Range
+from cairn.online.materialize import Materializer, MaterializeResult, Range, storage_name
 from cairn.online.reader import EntityRows, ViewPlan, as_rows, plan_view, respond
 from cairn.online.response import OnlineResponse
 
@@ -63,7 +63,7 @@ class OnlineService:
         if start_us is not None and start_us >= end_us:
             raise DefinitionError(f"start_date {start} must be before end_date {end}.")
         marks = self._state(views)
-        runner = Materializer(self.settings.offline, self.root, self.store)
+        runner = Materializer(self.settings.offline, self.root, self.store, self.project)
         results = []
         for name, applied in views.items():
             after = marks[name].watermark if name in marks else None
@@ -142,7 +142,13 @@ class OnlineService:
             source_types = self._source_types(applied)
             key_types = [source_types[k] for k in applied.view.join_keys]
             outputs: dict[str, Dtype] = applied.view.dtypes(source_types)
-            plan = plan_view(applied.view, features, key_types, outputs)
+            plan = plan_view(
+                applied.view,
+                features,
+                key_types,
+                outputs,
+                storage_name(self.project, applied.view.name),
+            )
             self._plans[cache_key] = plan
         return plan
 

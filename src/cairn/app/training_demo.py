@@ -10,7 +10,8 @@ training, tracking and the registry together.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -106,13 +107,13 @@ def run_training_demo(
     """Train, review, promote and trace on an example project folder (applied if needed)."""
     steps: list[tuple[str, float]] = []
 
-    def step(name: str) -> float:
+    @contextmanager
+    def step(label: str) -> Iterator[None]:
         if on_step:
-            on_step(name)
-        return time.perf_counter()
-
-    def done(name: str, began: float) -> None:
-        steps.append((name, time.perf_counter() - began))
+            on_step(label)
+        began = time.perf_counter()
+        yield
+        steps.append((label, time.perf_counter() - began))
 
     store = FeatureStore(project_path)
     if not store.applied_views():
@@ -121,47 +122,38 @@ def run_training_demo(
     config = TrainConfig.from_yaml(config_path)
     tracker = Tracker.for_project(store.settings.tracking, store.root, store.project)
     registry = ModelRegistry(tracker, store.metadata.engine, store.project)
+    audit = registry.audit
     author = current_user()
     reviewer = REVIEWER if author.casefold() != REVIEWER else f"{REVIEWER}-2"
 
-    t = step("train: LightGBM champion candidate")
-    data = build_training_set(config, store)
-    champion = train(config, store, tracker, author=author, audit=registry.audit, training_set=data)
-    done("train: LightGBM (champion candidate)", t)
-
-    t = step("train: scikit-learn challenger")
-    rival = replace(config, model=CHALLENGER, tags={**config.tags, "cairn.role": "challenger"})
-    challenger = train(
-        rival, store, tracker, author=author, audit=registry.audit, training_set=data
-    )
-    done("train: HistGradientBoosting (challenger)", t)
-
-    t = step("review and promote")
+    with step("train: LightGBM (champion candidate)"):
+        data = build_training_set(config, store)
+        champion = train(config, store, tracker, author=author, audit=audit, training_set=data)
+    with step("train: HistGradientBoosting (challenger)"):
+        rival = replace(config, model=CHALLENGER, tags={**config.tags, "cairn.role": "challenger"})
+        challenger = train(rival, store, tracker, author=author, audit=audit, training_set=data)
     assert champion.version is not None and challenger.version is not None
-    approval = registry.approve(
-        config.model_name,
-        champion.version,
-        reviewer=reviewer,
-        ticket=TICKET,
-        decision="approve",
-        note="Quickstart review: validation AUC, KS and the training data lineage checked.",
-    )
-    promotion = registry.promote(
-        config.model_name, champion.version, actor=author, reason=f"{TICKET}: approved"
-    )
-    challenger_promotion = registry.promote(
-        config.model_name,
-        challenger.version,
-        alias="challenger",
-        actor=author,
-        reason="quickstart: scikit-learn challenger for comparison",
-    )
-    done(name, t)
-
-    name = "lineage: champion"
-    t = step(name)
-    lineage = build_lineage(registry, f"{config.model_name}@champion")
-    done(name, t)
+    with step(f"approve as {reviewer} and promote"):
+        approval = registry.approve(
+            config.model_name,
+            champion.version,
+            reviewer=reviewer,
+            ticket=TICKET,
+            decision="approve",
+            note="Quickstart review: validation AUC, KS and the training data lineage checked.",
+        )
+        promotion = registry.promote(
+            config.model_name, champion.version, actor=author, reason=f"{TICKET}: approved"
+        )
+        challenger_promotion = registry.promote(
+            config.model_name,
+            challenger.version,
+            alias="challenger",
+            actor=author,
+            reason="quickstart: scikit-learn challenger for comparison",
+        )
+    with step("lineage: champion"):
+        lineage = build_lineage(registry, f"{config.model_name}@champion")
     return TrainingDemo(
         path=store.root,
         config_path=config_path,

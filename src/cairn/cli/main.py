@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from cairn.cli import audit, features, online, quickstart, serve
+from cairn.cli import (
+    audit,
+    features,
+    lineage,
+    models,
+    online,
+    quality,
+    quickstart,
+    runs,
+    serve,
+    train,
+)
 
 app = typer.Typer(
     name="cairn",
@@ -23,7 +34,12 @@ app.command("materialize-incremental")(online.materialize_incremental)
 app.command("status")(online.status_command)
 app.add_typer(online.consistency_app, name="consistency")
 app.command()(serve.serve)
+app.add_typer(quality.app, name="quality")
 app.add_typer(audit.app, name="audit")
+app.command()(train.train)
+app.add_typer(models.app, name="models")
+app.add_typer(runs.app, name="runs")
+app.command()(lineage.lineage)
 
 
 @app.command()

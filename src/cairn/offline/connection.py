@@ -43,3 +43,19 @@ def quote(name: str) -> str:
 def literal(text: str) -> str:
     """A SQL string literal."""
     return "'" + text.replace("'", "''") + "'"
+
+
+def is_aware(sql_type: str) -> bool:
+    """Whether a DuckDB type is a timezone-aware timestamp (``TIMESTAMPTZ``, ``TIMESTAMPTZ_NS``)."""
+    kind = sql_type.upper()
+    return "WITH TIME ZONE" in kind or kind.startswith("TIMESTAMPTZ")
+
+
+def epoch_us(column: str, sql_type: str) -> str:
+    """SQL for microseconds since the epoch of a timestamp column; nanoseconds are floored
+    (Cairn's clock unit is the microsecond)."""
+    kind = sql_type.upper()
+    if kind.endswith("_NS"):
+        ns = f"epoch_ns({column})"
+        return f"(({ns} - ((({ns} % 1000) + 1000) % 1000)) // 1000)"
+    return f"epoch_us({column})"

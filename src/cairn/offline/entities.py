@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 
 from cairn.core.errors import EntityDataFrameError
-from cairn.offline.connection import literal, quote
+from cairn.offline.connection import epoch_us, is_aware, literal, quote
 
 TIME_COLUMN = "event_timestamp"
 EntityInput: TypeAlias = pd.DataFrame | pa.Table | str | Path
@@ -59,8 +59,8 @@ def register_entities(
     types = {row[0]: row[1] for row in described if row[0] != "__row"}
     _check_columns(types, join_keys)
     con.execute(
-        f"CREATE OR REPLACE TEMP VIEW __entities AS SELECT *, epoch_us({quote(TIME_COLUMN)}) "
-        f"AS __t FROM {base}"
+        f"CREATE OR REPLACE TEMP VIEW __entities AS SELECT *, "
+        f"{epoch_us(quote(TIME_COLUMN), types[TIME_COLUMN])} AS __t FROM {base}"
     )
     nulls = con.execute("SELECT count(*) FROM __entities WHERE __t IS NULL").fetchall()[0]
     if nulls and nulls[0]:
@@ -141,7 +141,7 @@ def _check_columns(types: dict[str, str], join_keys: Sequence[str]) -> None:
             f"join keys {list(join_keys)} and {TIME_COLUMN!r}; got columns {list(types)}."
         )
     kind = types[TIME_COLUMN].upper()
-    if "WITH TIME ZONE" not in kind:
+    if not is_aware(kind):
         raise EntityDataFrameError(
             f"entity_df column {TIME_COLUMN!r} must hold timezone-aware UTC timestamps; got {kind}."
         )

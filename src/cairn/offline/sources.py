@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from cairn.core.errors import SourceError
 from cairn.features.source import FileSource
-from cairn.offline.connection import literal, quote
+from cairn.offline.connection import epoch_us, is_aware, literal, quote
 
 
 @dataclass(frozen=True)
@@ -139,8 +139,8 @@ def _micros(source: FileSource, column: str, columns: dict[str, str], role: str)
         )
     kind = columns[column].upper()
     col = quote(column)
-    if "WITH TIME ZONE" in kind:
-        return f"epoch_us({col})"
+    if is_aware(kind):
+        return epoch_us(col, kind)
     if kind.startswith("TIMESTAMP") or kind == "DATE":
         if source.timezone is None:
             raise SourceError(
@@ -149,7 +149,7 @@ def _micros(source: FileSource, column: str, columns: dict[str, str], role: str)
                 f"with FileSource(..., timezone='UTC')."
             )
         if source.timezone.upper() in ("UTC", "Z", "ETC/UTC"):
-            return f"epoch_us({col}::TIMESTAMP)"
+            return epoch_us(col, kind) if kind.endswith("_NS") else f"epoch_us({col}::TIMESTAMP)"
         return f"epoch_us(timezone({literal(source.timezone)}, {col}::TIMESTAMP))"
     raise SourceError(
         f"Source {source.name!r}: {role} {column!r} must be a timestamp column; "

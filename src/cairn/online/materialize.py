@@ -63,6 +63,17 @@ class MaterializeResult:
     seconds: float
 
 
+def storage_name(namespace: str, view: str) -> str:
+    """``namespace.view`` (or ``view`` without a namespace).
+
+    Example
+    -------
+    >>> storage_name("credit", "txn_stats")
+    'credit.txn_stats'
+    """
+    return f"{namespace}.{view}" if namespace else view
+
+
 def hop_groups(view: FeatureView) -> dict[str, list[Aggregation]]:
     """Aggregations sharing a tile size share tiles; the key is the hop's name (``"0s"``:
     exact windows, stored as 1 µs tiles, one per event time)."""
@@ -86,10 +97,17 @@ def key_expr(view: FeatureView, prefix: str = "") -> str:
 class Materializer:
     """Computes records and tiles with DuckDB and writes them to an online store."""
 
-    def __init__(self, settings: OfflineSettings, root: Path, online: OnlineStore) -> None:
+    def __init__(
+        self, settings: OfflineSettings, root: Path, online: OnlineStore, namespace: str = ""
+    ) -> None:
         self.settings = settings
         self.root = root
         self.online = online
+        self.namespace = namespace
+
+    def storage_name(self, view: str) -> str:
+        """The name a view is stored under: projects sharing one online store stay apart."""
+        return storage_name(self.namespace, view)
 
     def run(
         self, view: FeatureView, span: Range, progress: Progress | None = None
@@ -134,7 +152,7 @@ class Materializer:
         for cols in _batches(con, sql):
             features = [cols[f.name] for f in view.schema]
             written += self.online.write(
-                view.name,
+                self.storage_name(view.name),
                 [
                     SnapshotRecord(key, ev, cr, seq, list(vals))
                     for key, ev, cr, seq, *vals in zip(
@@ -199,7 +217,7 @@ class Materializer:
             keys, starts = cols["__key"], cols["__tile"]
             tile_states = [[fn.state_from_sql(v) for v in cols[name]] for name, fn in functions]
             written += self.online.write_tiles(
-                view.name,
+                self.storage_name(view.name),
                 [
                     TileRecord(
                         keys[i],
@@ -232,7 +250,7 @@ def _not_null(view: FeatureView) -> str:
 
 def _value(name: str, dtype: Dtype) -> str:
     if dtype is Dtype.TIMESTAMP:  # stored as epoch microseconds, decoded on read
-        return f"epoch_us({quote(name)}) AS {quote(name)}"
+        return f"epoch_us(CAST({quote(name)} AS TIMESTAMPTZ)) AS {quote(name)}"
     return f"CAST({quote(name)} AS {dtype.sql}) AS {quote(name)}"
 
 

@@ -43,6 +43,8 @@ class ViewPlan:
     groups: tuple[tuple[str, Micros, tuple[_Agg, ...]], ...]
     join_keys: tuple[str, ...]
     ttl_us: Micros | None
+    storage: str
+    """The name the view is stored under in the online store."""
     stamp_positions: tuple[bool, ...]
 
 
@@ -51,6 +53,7 @@ def plan_view(
     features: Sequence[str],
     key_types: Sequence[Dtype],
     output_dtypes: Mapping[str, Dtype],
+    storage: str = "",
 ) -> ViewPlan:
     """Precompute what a read of ``features`` from ``view`` needs."""
     names = view.feature_names
@@ -79,6 +82,7 @@ def plan_view(
         tuple(groups),
         view.join_keys,
         view.ttl_us,
+        storage or view.name,
         tuple(f in stamps for f in features),
     )
 
@@ -134,7 +138,7 @@ def read_view(
     for group, size, aggs in plan.groups:
         end = now - 1 if size == 1 else now - now % size
         lo = min(end - a.window for a in aggs) if size > 1 else now - max(a.window for a in aggs)
-        per_key = store.read_tiles(plan.view.name, group, keys, lo, end)
+        per_key = store.read_tiles(plan.storage, group, keys, lo, end)
         for agg in aggs:
             start = (now - now % size - agg.window) if size > 1 else now - agg.window
             out = []
@@ -152,7 +156,7 @@ def read_view(
 def _read_snapshot(
     store: OnlineStore, plan: ViewPlan, keys: list[str], now: Micros
 ) -> tuple[list[list[Any]], list[bool]]:
-    records = store.read(plan.view.name, keys)
+    records = store.read(plan.storage, keys)
     oldest = None if plan.ttl_us is None else now - plan.ttl_us
     found = [r is not None for r in records]
     live = [

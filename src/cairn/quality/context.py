@@ -17,8 +17,9 @@ from cairn.quality.errors import SuiteError
 
 ColumnKind = Literal["numeric", "string", "bool", "temporal", "null", "other"]
 
-_INTEGERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT")
-_INTEGERS += ("UINTEGER", "UBIGINT", "UHUGEINT")
+_INTEGERS = frozenset(
+    ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER")
+) | {"UBIGINT", "UHUGEINT"}
 _FLOATS = ("FLOAT", "DOUBLE", "REAL")
 
 

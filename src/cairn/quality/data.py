@@ -87,15 +87,17 @@ def _describe(con: duckdb.DuckDBPyConnection, relation: str, label: str) -> dict
     columns = {str(r[0]): str(r[1]) for r in rows}
     reserved = [c for c in columns if c.startswith("__cairn")]
     if reserved:
-        raise SourceError(f"{label}: column names starting with '__cairn' are reserved; got "
-                          f"{reserved[0]!r}.")
+        raise SourceError(
+            f"{label}: column names starting with '__cairn' are reserved; got {reserved[0]!r}."
+        )
     return columns
 
 
 def _frame(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, name: str, label: str) -> BoundTable:
     if not all(isinstance(c, str) for c in df.columns) or df.columns.has_duplicates:
-        raise SourceError(f"{label}: column names must be distinct strings; got "
-                          f"{list(df.columns)[:10]!r}.")
+        raise SourceError(
+            f"{label}: column names must be distinct strings; got {list(df.columns)[:10]!r}."
+        )
     con.register(name, df)
 
     def rows() -> str:
@@ -146,16 +148,14 @@ def _parquet(con: duckdb.DuckDBPyConnection, files: list[Path], label: str) -> B
 
     def rows() -> str:
         scan = f"read_parquet({listing}, can_have_nan=true, file_row_number=true, filename=true)"
+        own = "* EXCLUDE (file_row_number, filename)"
         if len(files) == 1:
-            return f"(SELECT * EXCLUDE (file_row_number, filename), file_row_number AS {ROW} FROM {scan})"
+            return f"(SELECT {own}, file_row_number AS {ROW} FROM {scan})"
         offsets = np.cumsum([0] + [pq.read_metadata(f).num_rows for f in files[:-1]])
         case = " ".join(
             f"WHEN {literal(str(f))} THEN {int(o)}" for f, o in zip(files, offsets, strict=True)
         )
-        return (
-            f"(SELECT * EXCLUDE (file_row_number, filename), "
-            f"file_row_number + (CASE filename {case} END) AS {ROW} FROM {scan})"
-        )
+        return f"(SELECT {own}, file_row_number + (CASE filename {case} END) AS {ROW} FROM {scan})"
 
     return BoundTable(label, _describe(con, relation, label), relation, rows)
 
@@ -185,9 +185,7 @@ def _delta(con: duckdb.DuckDBPyConnection, path: Path, name: str, label: str) ->
     return BoundTable(label, _describe(con, quote(name), label), quote(name), rows)
 
 
-def bind_sql(
-    con: duckdb.DuckDBPyConnection, relation: str, rows: str, *, label: str
-) -> BoundTable:
+def bind_sql(con: duckdb.DuckDBPyConnection, relation: str, rows: str, *, label: str) -> BoundTable:
     """Describe SQL relations already valid in ``con``: ``relation`` for the aggregate query and
     ``rows`` with a ``__cairn_row`` column (e.g. a source's ingestion order)."""
     columns = _describe(con, relation, label)

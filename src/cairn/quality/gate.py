@@ -16,10 +16,12 @@ Example
 >>> import pandas as pd
 >>> from cairn.quality.spec import Check, Suite
 >>> suite = Suite("s", [Check("expect_column_values_to_not_be_null", {"column": "x"})])
->>> gate(suite, pd.DataFrame({"x": [1, None]}), what="Demo batch")
-Traceback (most recent call last):
-...
-cairn.quality.errors.QualityGateError: Demo batch halted by quality suite 's' on DataFrame: 1 of 1 check(s) failed with action halt: #1 expect_column_values_to_not_be_null (x) [critical]: 1 unexpected (50.00%)
+>>> try:
+...     gate(suite, pd.DataFrame({"x": [1, None]}), what="Demo batch")
+... except QualityGateError as exc:
+...     print(exc)
+Demo batch halted by quality suite 's' on DataFrame: 1 of 1 check(s) failed with action halt: \
+#1 expect_column_values_to_not_be_null (x) [critical]: 1 unexpected (50.00%)
 """
 
 from __future__ import annotations

@@ -195,7 +195,7 @@ def bind_args(
         )
     out: dict[str, Any] = {}
     for p in params:
-        if p.name not in kwargs or kwargs[p.name] is None and not p.nullable:
+        if p.name not in kwargs or (kwargs[p.name] is None and not p.nullable):
             if p.required:
                 raise SuiteError(f"{owner}: the argument {p.name!r} is required.")
             out[p.name] = p.default

@@ -14,8 +14,8 @@ again::
                   "sample": [...]}},
      "label": {"column": "defaulted", "positive_value": 1, "rate": 0.2815, "count": 4454}}
 
-Edges are the reference's quantiles (linear interpolation, equal to
-:func:`cairn.quality.psi.quantile_edges`), proportions are over all rows (missing included),
+Edges are the reference's quantiles (linear interpolation, as
+:func:`cairn.quality.psi.quantile_edges`, up to rounding in the last place), proportions are over all rows (missing included),
 and ``sample`` is a bounded, deterministic sample of present values (for KS and other tests).
 Profiles are computed by DuckDB, out of core on Parquet.
 
@@ -30,6 +30,7 @@ Example
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -130,11 +131,14 @@ def _columns(ctx: CompileContext, columns: Sequence[str] | None, label: str | No
         return [c for c in ctx.columns if ctx.kind(c) in kinds and c != label]
     for c in columns:
         if c not in ctx.columns:
-            raise DataError(f"column {c!r} is not in the data; columns are "
-                            f"{', '.join(ctx.columns)}.")
+            raise DataError(
+                f"column {c!r} is not in the data; columns are {', '.join(ctx.columns)}."
+            )
         if ctx.kind(c) not in ("numeric", "string", "bool"):
-            raise DataError(f"column {c!r} is {ctx.columns[c]}; profiles cover numeric, "
-                            f"boolean and text columns.")
+            raise DataError(
+                f"column {c!r} is {ctx.columns[c]}; profiles cover numeric, "
+                f"boolean and text columns."
+            )
     return list(columns)
 
 
@@ -165,10 +169,11 @@ def _profile_column(
         below = []
         if edges:
             tests = ", ".join(f"count_if({v} < $e{j})" for j in range(len(edges)))
-            below = list(_one(con, f"SELECT {tests} FROM {rel}", {f"e{j}": e
-                                                                 for j, e in enumerate(edges)}))
+            below = list(
+                _one(con, f"SELECT {tests} FROM {rel}", {f"e{j}": e for j, e in enumerate(edges)})
+            )
         cumulative = [0, *below, count]
-        counts = [b - a for a, b in zip(cumulative, cumulative[1:], strict=False)]
+        counts = [b - a for a, b in itertools.pairwise(cumulative)]
         return {
             "type": "numeric",
             "dtype": ctx.columns[column],
@@ -231,7 +236,8 @@ def _label(
     params = {k.lstrip("$"): v for k, v in ctx.params.items()}
     n, hits = _one(
         con,
-        f"SELECT count_if({present}), count_if({present} AND {value} = {param}) FROM {ctx.relation}",
+        f"SELECT count_if({present}), count_if({present} AND {value} = {param}) "
+        f"FROM {ctx.relation}",
         params,
     )
     return {

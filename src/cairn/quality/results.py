@@ -51,8 +51,8 @@ class CheckResult:
 
     ``unexpected_share`` is unexpected / rows considered (non-missing rows; all rows for the
     null check), as Great Expectations' ``unexpected_percent`` / 100. ``failing_rows`` holds up
-    to the suite's ``sample_rows`` failing rows, each with ``__cairn_row`` (its 0-based position
-    in the data) and the check's columns. ``action`` is what a failure of this check does.
+    to the suite's ``sample_rows`` failing rows as ``{"row": position, "values": {column: value}}``
+    (``row`` is the 0-based position in the data). ``action`` is what a failure of this check does.
     """
 
     index: int
@@ -189,9 +189,7 @@ class ValidationResult:
             else:
                 found = f"observed {_short(c.observed)}"
             reason = f", {c.message}" if c.message else ""
-            parts.append(
-                f"#{c.index} {c.expectation} ({c.target}) [{c.severity}]: {found}{reason}"
-            )
+            parts.append(f"#{c.index} {c.expectation} ({c.target}) [{c.severity}]: {found}{reason}")
         return "; ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:

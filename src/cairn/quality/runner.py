@@ -14,7 +14,7 @@ Example
 >>> result.verdict, result.action.value, result.queries
 ('failed', 'warn', 2)
 >>> result.checks[1].unexpected_count, result.checks[1].failing_rows
-(1, [{'__cairn_row': 1, 'age': -4}])
+(1, [{'row': 1, 'values': {'age': -4}}])
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from cairn.core.errors import DataError, SourceError
 from cairn.core.timeutil import utcnow
 from cairn.quality.compiler import CompiledCheck, compile_suite, failing_rows_query
 from cairn.quality.context import CompileContext
-from cairn.quality.data import BoundTable, bind
+from cairn.quality.data import ROW, BoundTable, bind
 from cairn.quality.errors import SuiteError
 from cairn.quality.expectations.base import Outcome
 from cairn.quality.results import CheckResult, ValidationResult
@@ -104,9 +104,7 @@ def validate(
         failing = [
             cc
             for cc in compiled.checks
-            if cc.plan is not None
-            and cc.plan.rows is not None
-            and not outcomes[id(cc)].success
+            if cc.plan is not None and cc.plan.rows is not None and not outcomes[id(cc)].success
         ]
         samples: dict[int, list[dict[str, Any]]] = {}
         queries = 1
@@ -115,7 +113,7 @@ def validate(
             found = _run(con, sql, params, table)
             queries += 1
             for i, cc in enumerate(failing):
-                samples[id(cc)] = list(found.get(f"__s{i}") or [])
+                samples[id(cc)] = [_row(r) for r in found.get(f"__s{i}") or []]
                 assert cc.plan is not None and cc.plan.rows is not None
                 if cc.plan.rows.exact_count:
                     exact = {**_local(cc, values), "unexpected": found[f"__c{i}"]}
@@ -147,6 +145,12 @@ def _run(
         raise DataError(f"Validating {table.label} failed in DuckDB: {exc}") from None
     assert cursor.description is not None
     return {d[0]: v for d, v in zip(cursor.description, row, strict=True)}
+
+
+def _row(packed: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"row": position, "values": {column: value}}`` from a packed failing row."""
+    values = {k: v for k, v in packed.items() if k != ROW}
+    return {"row": int(packed[ROW]), "values": values}
 
 
 def _local(cc: CompiledCheck, values: Mapping[str, Any]) -> dict[str, Any]:

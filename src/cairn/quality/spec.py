@@ -52,8 +52,15 @@ from cairn.quality.severity import (
     parse_actions,
 )
 
-SUITE_KEYS = ("name", "description", "source", "actions", "sample_rows", "references")
-SUITE_KEYS += ("expectations",)
+SUITE_KEYS = (
+    "name",
+    "description",
+    "source",
+    "actions",
+    "sample_rows",
+    "references",
+    "expectations",
+)
 _GX_IGNORED = ("id", "meta", "notes", "expectation_suite_name", "data_asset_type", "ge_cloud_id")
 _CHECK_KEYS = ("severity", "layer", "meta", "description", "notes", "id", "rendered_content")
 
@@ -194,8 +201,14 @@ class Suite:
             if not isinstance(check, Check):
                 raise SuiteError(f"suite {self.name!r}: check #{i} must be a Check; got {check!r}.")
             if check.location is None or check.location.index == 0:
-                check = Check(check.expectation, check.kwargs, check.severity, check.layer,
-                              check.meta, Location(i))
+                check = Check(
+                    check.expectation,
+                    check.kwargs,
+                    check.severity,
+                    check.layer,
+                    check.meta,
+                    Location(i),
+                )
             owner = check.describe()
             expectation = get_expectation(check.expectation, owner=owner)
             args = bind_args(check.kwargs, expectation.params, owner=owner)
@@ -246,12 +259,15 @@ class Suite:
         """Build a suite from parsed YAML/JSON (Great Expectations' suite JSON included)."""
         where = origin or "suite"
         if not isinstance(data, Mapping):
-            raise SuiteError(f"{where}: a suite must be a mapping with 'expectations'; "
-                             f"got {type(data).__name__}.")
+            raise SuiteError(
+                f"{where}: a suite must be a mapping with 'expectations'; "
+                f"got {type(data).__name__}."
+            )
         unknown = [k for k in data if k not in SUITE_KEYS and k not in _GX_IGNORED]
         if unknown:
-            raise SuiteError(f"{where}: unknown key {unknown[0]!r}; allowed keys are "
-                             f"{', '.join(SUITE_KEYS)}.")
+            raise SuiteError(
+                f"{where}: unknown key {unknown[0]!r}; allowed keys are {', '.join(SUITE_KEYS)}."
+            )
         items = data.get("expectations")
         if not isinstance(items, list):
             raise SuiteError(f"{where}: 'expectations' must be a list of checks; got {items!r}.")
@@ -309,7 +325,9 @@ def _check(item: Any, location: Location) -> Check:
         name = names[0]
         args = item[name] or {}
         if not isinstance(args, Mapping):
-            raise SuiteError(f"{location.describe(name)}: arguments must be a mapping; got {args!r}.")
+            raise SuiteError(
+                f"{location.describe(name)}: arguments must be a mapping; got {args!r}."
+            )
         kwargs = {k: v for k, v in args.items() if k not in _CHECK_KEYS}
         extra = {**{k: v for k, v in item.items() if k != name}, **args}
     if not isinstance(name, str):

@@ -116,7 +116,7 @@ class QualityStore:
     def record(self, result: ValidationResult) -> ValidationResult:
         """Keep a result; returns it with its ``run_id``."""
         with self.engine.begin() as conn:
-            run_id = conn.execute(
+            inserted = conn.execute(
                 runs.insert().values(
                     project=self.project,
                     suite=result.suite,
@@ -133,11 +133,11 @@ class QualityStore:
                     failed=len(result.failures),
                     result="{}",
                 )
-            ).inserted_primary_key[0]
-            stored = replace(result, run_id=int(run_id))
-            conn.execute(
-                runs.update().where(runs.c.id == run_id).values(result=stored.to_json())
-            )
+            ).inserted_primary_key
+            assert inserted is not None
+            run_id = int(inserted[0])
+            stored = replace(result, run_id=run_id)
+            conn.execute(runs.update().where(runs.c.id == run_id).values(result=stored.to_json()))
             if result.checks:
                 conn.execute(
                     checks.insert(),

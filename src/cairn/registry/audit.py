@@ -6,6 +6,11 @@ entry carries the SHA-256 of the previous one, and a separate head record holds 
 inserted or reordered entry, and a truncated tail, all show up in :meth:`AuditLog.verify`.
 How an entry is hashed is spelled out in :mod:`cairn.registry._chain`.
 
+What a chain alone cannot catch: someone with write access who rewrites an entry, recomputes
+every later hash and moves the head (or deletes a whole project's log and head). Anchor the
+head outside the database now and then (its ``seq`` and ``hash`` in a review ticket or WORM
+storage) to catch that too.
+
 Appends are serialised by the database. The first statement of an append is a no-op UPDATE
 of the project's head row: PostgreSQL takes that row's lock (a concurrent append waits,
 then reads the new head); SQLite takes its single write lock. The very first append of a

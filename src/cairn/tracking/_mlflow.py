@@ -17,7 +17,14 @@ from typing import Any
 from cairn.core.errors import DependencyMissingError
 
 _TELEMETRY_OFF = {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
-_QUIET_LOGGERS = {"mlflow": logging.WARNING, "mlflow.utils.environment": logging.ERROR}
+_QUIET_LOGGERS = {
+    "mlflow": logging.WARNING,
+    # Cairn passes explicit requirements; the pip version only goes into an unused conda.yaml.
+    "mlflow.utils.environment": logging.ERROR,
+    # Cairn pickles scikit-learn challengers on purpose (skops needs a reviewed list of trusted
+    # types per estimator); the artifact store is Cairn's own.
+    "mlflow.sklearn": logging.ERROR,
+}
 _module: ModuleType | None = None
 
 

@@ -102,7 +102,7 @@ class MlflowRegistry:
                 ) from None
         existing = ", ".join(v.version for v in self.versions(name)) or "none"
         raise UnknownModelError(
-            f"Model {name!r} has no version {version!r}; its versions are: {existing}."
+            f"Model {name!r} has no version {str(version)!r}; its versions are: {existing}."
         )
 
     def version_by_alias(self, name: str, alias: str) -> ModelVersionRecord | None:

@@ -12,6 +12,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+PERMUTATION_ROWS = 500
+"""Permutation importance re-scores the sample twice per feature: keep it small."""
+
 
 @dataclass(frozen=True)
 class Importance:
@@ -60,9 +63,9 @@ def permutation_importance(
     for estimators without a native TreeSHAP."""
     from sklearn.inspection import permutation_importance as permute
 
-    rows = sample_rows(len(X), sample, seed)
+    rows = sample_rows(len(X), min(sample, PERMUTATION_ROWS), seed)
     result = permute(
-        estimator, X.iloc[rows], y[rows], scoring="roc_auc", n_repeats=3, random_state=seed
+        estimator, X.iloc[rows], y[rows], scoring="roc_auc", n_repeats=2, random_state=seed
     )
     values = _ranked(list(X.columns), np.asarray(result.importances_mean))
     return Importance("permutation_auc", values, len(rows))

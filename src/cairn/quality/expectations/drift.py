@@ -7,6 +7,7 @@ aggregate query; the PSI itself is :func:`cairn.quality.psi.psi`.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from typing import Any
 
@@ -76,7 +77,7 @@ class ExpectColumnPsiToBeLessThan(Expectation):
             counts = [int(v[f"b{j}"] or 0) for j in range(len(labels) - 1)]
             if numeric:  # cumulative counts below each edge -> counts per bin
                 cumulative = [0, *counts, present]
-                bins = [b - a for a, b in zip(cumulative, cumulative[1:], strict=False)]
+                bins = [b - a for a, b in itertools.pairwise(cumulative)]
             else:
                 bins = [*counts, present - sum(counts)]
             actual = [c / rows for c in [*bins, rows - present]]
@@ -94,7 +95,7 @@ class ExpectColumnPsiToBeLessThan(Expectation):
 
 def _numeric_labels(edges: list[float]) -> list[str]:
     bounds = ["-inf", *(f"{e:.6g}" for e in edges), "+inf"]
-    return [f"[{a}, {b})" for a, b in zip(bounds, bounds[1:], strict=False)]
+    return [f"[{a}, {b})" for a, b in itertools.pairwise(bounds)]
 
 
 @register

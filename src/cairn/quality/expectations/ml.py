@@ -35,7 +35,10 @@ class ExpectNoTrainTestLeakage(Expectation):
     )
 
     def columns(self, args: Mapping[str, Any]) -> list[str]:
-        return [*(args["column_list"] or []), *([args["split_column"]] * bool(args["split_column"]))]
+        return [
+            *(args["column_list"] or []),
+            *([args["split_column"]] * bool(args["split_column"])),
+        ]
 
     def check_args(self, args: Mapping[str, Any], owner: str) -> None:
         from cairn.quality.errors import SuiteError
@@ -51,7 +54,7 @@ class ExpectNoTrainTestLeakage(Expectation):
         if split is not None:
             value, (train,) = in_set_terms(ctx, split, [args["train_value"]])
             _, (test,) = in_set_terms(ctx, split, [args["test_value"]])
-            mine = theirs = "row(" + ", ".join(ctx.col(k) for k in keys) + ")"
+            mine = theirs = _pack({k: ctx.col(k) for k in keys})
             lookup = f"SELECT {theirs} FROM {ctx.relation} WHERE {value} = {train}"
             considered = f"coalesce({value} = {test}, FALSE)"
         else:
@@ -60,16 +63,19 @@ class ExpectNoTrainTestLeakage(Expectation):
             if absent:
                 raise ctx.fail(f"table {args['other']!r} has no column {absent[0]!r}.")
             same = all(ctx.kind(k) == column_kind(columns[k]) for k in keys)
-            mine = "row(" + ", ".join(ctx.col(k) if same else ctx.text(k) for k in keys) + ")"
-            theirs = "row(" + ", ".join(
-                quote(k) if same else f"CAST({quote(k)} AS VARCHAR)" for k in keys
-            ) + ")"
+            mine = _pack({k: ctx.col(k) if same else ctx.text(k) for k in keys})
+            theirs = _pack({k: quote(k) if same else f"CAST({quote(k)} AS VARCHAR)" for k in keys})
             lookup = f"SELECT {theirs} FROM {relation}"
             considered = "TRUE"
         shown = tuple([*keys, *([split] if split else [])])
         return row_level(
             ctx, None, f"{mine} IN ({lookup})", mostly=1.0, considered=considered, columns=shown
         )
+
+
+def _pack(values: dict[str, str]) -> str:
+    """A struct of the keys: compared null-safely by ``IN``, whatever their number."""
+    return "struct_pack(" + ", ".join(f"{quote(k)} := {v}" for k, v in values.items()) + ")"
 
 
 @register
@@ -93,7 +99,10 @@ class ExpectFeatureLabelCorrelationToBeBelow(Expectation):
             ctx.require(c, ("numeric", "bool", "string", "null"), "a numeric or boolean column")
         x = ctx.number(column) if ctx.kind(column) != "null" else "CAST(NULL AS DOUBLE)"
         y = ctx.number(label) if ctx.kind(label) != "null" else "CAST(NULL AS DOUBLE)"
-        aggregates = {"r": f"corr({x}, {y})", "pairs": f"count_if({x} IS NOT NULL AND {y} IS NOT NULL)"}
+        aggregates = {
+            "r": f"corr({x}, {y})",
+            "pairs": f"count_if({x} IS NOT NULL AND {y} IS NOT NULL)",
+        }
         threshold = args["threshold"]
 
         def evaluate(v: Values) -> Outcome:

@@ -142,6 +142,4 @@ class ExpectColumnQuantileValuesToBeBetween(Expectation):
             ok = all(within(x, lo, hi) for x, (lo, hi) in zip(values, ranges, strict=True))
             return Outcome(ok, {"quantiles": quantiles, "values": values})
 
-        return statistic_plan(
-            ctx, args["column"], lambda v: f"quantile_cont({v}, {wanted})", judge
-        )
+        return statistic_plan(ctx, args["column"], lambda v: f"quantile_cont({v}, {wanted})", judge)

@@ -53,7 +53,10 @@ class ExpectTableColumnsToMatchSet(Expectation):
     name = "expect_table_columns_to_match_set"
     layer = Layer.SCHEMA
     dimension = Dimension.VALIDITY
-    params = (Param("column_set", "columns", required=True), Param("exact_match", "bool", default=True))
+    params = (
+        Param("column_set", "columns", required=True),
+        Param("exact_match", "bool", default=True),
+    )
     schema_check = True
 
     def columns(self, args: Mapping[str, Any]) -> list[str]:

@@ -107,6 +107,10 @@ def _temporal(ctx: CompileContext, value: Any, cast: str) -> str | None:
         return None
     if isinstance(value, (datetime, date)):
         value = value.isoformat()
+    try:
+        datetime.fromisoformat(str(value))
+    except ValueError:
+        raise ctx.fail(f"bound {value!r} is not an ISO date/time (e.g. 2026-01-31).") from None
     return ctx.param(str(value), cast)
 
 

@@ -1,0 +1,107 @@
+"""`cairn runs list|compare`: training runs side by side."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from cairn.cli._console import RepoOption, console, one_line_errors
+from cairn.cli._project import ProjectContext
+from cairn.core.errors import ConfigError
+from cairn.tracking import RunRecord
+
+app = typer.Typer(help="Training runs in the project's MLflow experiment.", no_args_is_help=True)
+
+
+@app.command("list")
+@one_line_errors
+def list_runs(
+    limit: Annotated[int, typer.Option(help="How many of the newest runs.", min=1)] = 20,
+    repo: RepoOption = Path("."),
+) -> None:
+    """List the newest training runs with their model, author and validation AUC.
+
+    Example: cairn runs list --limit 5
+    """
+    runs = ProjectContext(repo).tracker.search_runs(limit)
+    table = Table("run", "started", "model", "type", "author", "valid_auc", "data digest")
+    for r in runs:
+        auc = r.metrics.get("valid_auc")
+        table.add_row(
+            r.run_id,
+            "-" if r.start_time is None else f"{r.start_time:%Y-%m-%d %H:%M}",
+            r.tags.get("cairn.model_name", "-"),
+            r.params.get("model_type", "-"),
+            r.tags.get("cairn.author", "-"),
+            "-" if auc is None else f"{auc:.4f}",
+            r.tags.get("cairn.manifest_digest", "-")[:12],
+        )
+    console.print(table)
+
+
+@app.command()
+@one_line_errors
+def compare(
+    runs: Annotated[list[str], typer.Argument(help="Two or more run ids.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    repo: RepoOption = Path("."),
+) -> None:
+    """Show the params and metrics of runs side by side; differing params are highlighted.
+
+    Example: cairn runs compare 3f2c...e1 9a0b...77
+    """
+    if len(runs) < 2:
+        raise ConfigError(f"runs compare needs at least two run ids; got {len(runs)}.")
+    tracker = ProjectContext(repo).tracker
+    records = [tracker.get_run(r) for r in runs]
+    if as_json:
+        typer.echo(json.dumps(comparison(records), indent=2, default=str))
+        return
+    table = Table("", *[r.run_id[:12] for r in records], title="Runs side by side")
+    table.add_row("[bold]model", *[r.tags.get("cairn.model_name", "-") for r in records])
+    table.add_row(
+        "[bold]data digest", *[r.tags.get("cairn.manifest_digest", "-")[:16] for r in records]
+    )
+    for key, values in comparison(records)["metrics"].items():
+        best = _best(key, values)
+        table.add_row(key, *[_metric(v, v == best) for v in values])
+    for key, values in comparison(records)["params"].items():
+        differs = len({str(v) for v in values}) > 1
+        cells = [str("-" if v is None else v)[:40] for v in values]
+        table.add_row(
+            f"[yellow]{key}[/]" if differs else key,
+            *[f"[yellow]{c}[/]" if differs else c for c in cells],
+        )
+    console.print(table)
+
+
+def comparison(records: list[RunRecord]) -> dict[str, dict[str, list[object]]]:
+    """``{"metrics": {name: [value per run]}, "params": {...}}`` (None where a run lacks it)."""
+    metric_names = sorted({k for r in records for k in r.metrics})
+    param_names = sorted({k for r in records for k in r.params})
+    return {
+        "runs": {"run_id": [r.run_id for r in records]},
+        "metrics": {k: [r.metrics.get(k) for r in records] for k in metric_names},
+        "params": {k: [r.params.get(k) for r in records] for k in param_names},
+    }
+
+
+_LOWER_IS_BETTER = ("brier",)
+
+
+def _best(key: str, values: list[object]) -> object:
+    numbers = [v for v in values if isinstance(v, float)]
+    if len(numbers) < 2 or not key.startswith("valid_") or key.endswith(("_rows", "_rate")):
+        return None
+    return min(numbers) if key.endswith(_LOWER_IS_BETTER) else max(numbers)
+
+
+def _metric(value: object, best: bool) -> str:
+    if value is None:
+        return "-"
+    text = f"{value:,.0f}" if isinstance(value, float) and value.is_integer() else f"{value:.4f}"
+    return f"[bold green]{text}[/]" if best else text

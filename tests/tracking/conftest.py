@@ -1,0 +1,7 @@
+"""Tracking test fixtures (shared with tests/training through imports)."""
+
+from __future__ import annotations
+
+from tests.tracking._fixtures import config, governed, mlflow_template, project
+
+__all__ = ["config", "governed", "mlflow_template", "project"]
