@@ -50,6 +50,10 @@ class SnapshotRecord:
         return (self.event_ts, self.created_ts, self.seq)
 
 
+EncodedRecord = tuple[str, int, int, int, bytes]
+"""``(key, event_ts, created_ts, seq, JSON array of the values)``."""
+
+
 @dataclass(frozen=True, slots=True)
 class TileRecord:
     """Partial states of one hop tile ``[start, start + hop)`` of a windowed view."""
@@ -70,6 +74,11 @@ class OnlineStore(Protocol):
 
     def write(self, view: str, records: Sequence[SnapshotRecord]) -> int:
         """Upsert records, keeping the greater order per key; returns how many were stored."""
+        ...
+
+    def write_encoded(self, view: str, rows: Sequence[EncodedRecord]) -> int:
+        """:meth:`write` with each record's values already a JSON array (the bulk path of
+        materialization, where the encoding is done by the query engine)."""
         ...
 
     def read(self, view: str, keys: Sequence[str]) -> list[SnapshotRecord | None]:

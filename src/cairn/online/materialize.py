@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 
 from cairn.core.config import OfflineSettings
-from cairn.core.online import OnlineStore, SnapshotRecord, TileRecord
+from cairn.core.online import OnlineStore, TileRecord
 from cairn.core.timeutil import format_duration
 from cairn.core.types import Dtype, Micros
 from cairn.features.aggregates import get_function
@@ -140,30 +140,31 @@ class Materializer:
         span: Range,
         progress: Progress | None,
     ) -> int:
-        values = ", ".join(_value(f.name, Dtype.parse(f.dtype)) for f in view.schema)
-        # sorted by key: B-tree inserts in key order are several times faster than random ones
+        # DuckDB encodes each record's values as one JSON array (exact shortest round-trip
+        # doubles), so no Python object is built per value; rows come sorted by key because
+        # B-tree inserts in key order are several times faster than random ones
+        parts = " || ',' || ".join(_json_value(f.name, Dtype.parse(f.dtype)) for f in view.schema)
         sql = (
-            f"SELECT {key_expr(view)} AS __key, __ev, __cr, __seq, {values} "
+            f"SELECT {key_expr(view)} AS __key, __ev, __cr, __seq, "
+            f"encode('[' || {parts} || ']') AS __values "
             f"FROM __m WHERE {_visible(view, span)} "
             f"QUALIFY row_number() OVER (PARTITION BY {', '.join(map(quote, view.join_keys))} "
             f"ORDER BY __ev DESC, __cr DESC, __seq DESC) = 1 ORDER BY __key"
         )
         written = 0
         for cols in _batches(con, sql):
-            features = [cols[f.name] for f in view.schema]
-            written += self.online.write(
+            written += self.online.write_encoded(
                 self.storage_name(view.name),
-                [
-                    SnapshotRecord(key, ev, cr, seq, list(vals))
-                    for key, ev, cr, seq, *vals in zip(
+                list(
+                    zip(
                         cols["__key"],
                         cols["__ev"],
                         cols["__cr"],
                         cols["__seq"],
-                        *features,
+                        cols["__values"],
                         strict=True,
                     )
-                ],
+                ),
             )
             if progress:
                 progress(len(cols["__key"]))
@@ -248,10 +249,15 @@ def _not_null(view: FeatureView) -> str:
     return " AND ".join(f"{quote(k)} IS NOT NULL" for k in view.join_keys)
 
 
-def _value(name: str, dtype: Dtype) -> str:
+def _json_value(name: str, dtype: Dtype) -> str:
+    """SQL for one value as JSON text; null, NaN and infinities become ``null``."""
+    col = quote(name)
     if dtype is Dtype.TIMESTAMP:  # stored as epoch microseconds, decoded on read
-        return f"epoch_us(CAST({quote(name)} AS TIMESTAMPTZ)) AS {quote(name)}"
-    return f"CAST({quote(name)} AS {dtype.sql}) AS {quote(name)}"
+        return f"coalesce(to_json(epoch_us(CAST({col} AS TIMESTAMPTZ))), 'null')"
+    value = f"CAST({col} AS {dtype.sql})"
+    if dtype is Dtype.FLOAT64:
+        return f"CASE WHEN isfinite({value}) THEN to_json({value}) ELSE 'null' END"
+    return f"coalesce(to_json({value}), 'null')"
 
 
 def _max_event(con: duckdb.DuckDBPyConnection, view: FeatureView, span: Range) -> Micros | None:

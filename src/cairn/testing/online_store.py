@@ -128,6 +128,22 @@ def check_empty_inputs(store: OnlineStore) -> None:
     _expect(store.read_tiles(VIEW, "1h", [], 0, T), [], "read_tiles of no keys")
 
 
+def check_encoded_writes_equal_plain_writes(store: OnlineStore) -> None:
+    """The bulk path (values pre-encoded as a JSON array) stores exactly what write() does,
+    with the same order guard."""
+    import orjson
+
+    values: list[Any] = [1.5, None, "é\u2603", True, 7]
+    assert store.write_encoded(VIEW, [("k", 10, 11, 1, orjson.dumps(values))]) == 1
+    got = store.read(VIEW, ["k"])[0]
+    assert got is not None and got.values == values and got.order == (10, 11, 1)
+    assert store.write_encoded(VIEW, [("k", 10, 11, 0, b"[0]")]) == 0  # older: ignored
+    assert store.write_encoded(VIEW, [("k", 10, 12, 0, b"[2]")]) == 1
+    again = store.read(VIEW, ["k"])[0]
+    assert again is not None and again.values == [2]
+    store.delete_view(VIEW)
+
+
 def check_round_trip(store: OnlineStore) -> None:
     """A written record reads back equal."""
     record = _rec("k1", T, T + 5, 3, [1, 2.5, "a", True, None])
@@ -432,6 +448,7 @@ def check_concurrent_writers(store: OnlineStore) -> None:
 
 
 ONLINE_STORE_CHECKS: tuple[OnlineStoreCheck, ...] = (
+    check_encoded_writes_equal_plain_writes,
     check_protocol,
     check_empty_inputs,
     check_round_trip,

@@ -23,7 +23,7 @@ from urllib.parse import quote, urlsplit
 import orjson
 
 from cairn.core.errors import ConfigError, DataError, DependencyMissingError, OnlineStoreError
-from cairn.core.online import SnapshotRecord, TileRecord
+from cairn.core.online import EncodedRecord, SnapshotRecord, TileRecord
 from cairn.core.types import Micros
 
 try:
@@ -198,6 +198,19 @@ class RedisOnlineStore:
             _check_ints(r.key, r.event_ts, r.created_ts, r.seq)
         keys = [base + r.key for r in records]
         values = [_json(r.key, [r.event_ts, r.created_ts, r.seq, r.values]) for r in records]
+        calls = [
+            (keys[i : i + _BATCH], values[i : i + _BATCH]) for i in range(0, len(keys), _BATCH)
+        ]
+        return sum(int(n) for n in self._run(self._write_script, calls))
+
+    def write_encoded(self, view: str, rows: Sequence[EncodedRecord]) -> int:
+        if not rows:
+            return 0
+        base = self._namespace(view) + "s:"
+        for key, ev, cr, seq, _ in rows:
+            _check_ints(key, ev, cr, seq)
+        keys = [base + row[0] for row in rows]
+        values = [b"[%d,%d,%d,%s]" % (ev, cr, seq, blob) for _, ev, cr, seq, blob in rows]
         calls = [
             (keys[i : i + _BATCH], values[i : i + _BATCH]) for i in range(0, len(keys), _BATCH)
         ]

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import orjson
 
 from cairn.core.errors import OnlineStoreError
-from cairn.core.online import SnapshotRecord, TileRecord
+from cairn.core.online import EncodedRecord, SnapshotRecord, TileRecord
 from cairn.core.types import Micros
 
 _SCHEMA = """
@@ -104,6 +104,9 @@ class SqliteOnlineStore:
                 ) from None
             self._local.conn = conn
         return conn
+
+    def write_encoded(self, view: str, rows: Sequence[EncodedRecord]) -> int:
+        return self._write_many(_UPSERT, [(view, *row) for row in rows])
 
     def write(self, view: str, records: Sequence[SnapshotRecord]) -> int:
         rows = [
