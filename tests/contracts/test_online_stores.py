@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import orjson
 import pytest
 
 from cairn.core.online import OnlineStore, SnapshotRecord, TileRecord
@@ -58,6 +59,11 @@ class DictStore:
                 self.records[(view, r.key)] = r
                 stored += 1
         return stored
+
+    def write_encoded(self, view: str, rows: Sequence[tuple[str, int, int, int, bytes]]) -> int:
+        return self.write(
+            view, [SnapshotRecord(k, e, c, s, orjson.loads(v)) for k, e, c, s, v in rows]
+        )
 
     def read(self, view: str, keys: Sequence[str]) -> list[SnapshotRecord | None]:
         return [self.records.get((view, k)) for k in keys]
