@@ -17,6 +17,7 @@ import pytest
 from cairn.core.online import OnlineStore, SnapshotRecord, TileRecord
 from cairn.online.backends.sqlite import SqliteOnlineStore
 from cairn.testing import ONLINE_STORE_CHECKS, OnlineStoreCheck, check_online_store, run_check
+from cairn.testing.online_store import check_older_never_overwrites
 from tests._services import redis_url_or_skip
 
 StoreFactory = Callable[[], OnlineStore]
@@ -115,5 +116,7 @@ def test_the_kit_passes_a_correct_store_giving_each_check_a_fresh_one() -> None:
 
 
 def test_the_kit_catches_a_store_without_the_order_guard() -> None:
-    with pytest.raises(AssertionError, match=r"^check_older_never_overwrites failed on memory://"):
+    with pytest.raises(AssertionError, match=r"^check_encoded_writes_equal_plain_writes failed"):
         check_online_store(lambda: DictStore(guard=False))
+    with pytest.raises(AssertionError, match=r"^check_older_never_overwrites failed on memory://"):
+        run_check(check_older_never_overwrites, lambda: DictStore(guard=False))
