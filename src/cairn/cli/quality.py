@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -128,7 +129,9 @@ def suggest_command(
     """
     profiled: list[str] = []
     reference = None
-    with spinner(f"Profiling {data}"):
+    # printing the suite to stdout: no spinner there, the output may be piped into a file
+    busy = spinner(f"Profiling {data}") if out is not None else contextlib.nullcontext()
+    with busy:
         if profile is not None:
             saved = save_profile(profile_reference(data), profile)
             profiled = list(json.loads(saved.read_text())["columns"])

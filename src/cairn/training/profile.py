@@ -109,7 +109,10 @@ def reference_profile(
         "binning": BINNING,
         "features": features,
         "score": numeric_profile(
-            np.asarray(scores, dtype=np.float64), bins=bins, sample=sample, seed=seed + len(features)
+            np.asarray(scores, dtype=np.float64),
+            bins=bins,
+            sample=sample,
+            seed=seed + len(features),
         ),
     }
     if labels is not None and len(labels):

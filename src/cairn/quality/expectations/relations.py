@@ -96,6 +96,7 @@ class ExpectMulticolumnSumToEqual(Expectation):
 class ExpectColumnValuesToExistInTable(Expectation):
     """Every present value of ``column`` is found in ``table_column`` (default: the same name)
     of another table: a reference name of the suite or a path to Parquet, CSV or Delta data.
+    Numbers written as text compare with numbers as numbers; other mixed types as text.
     Cairn's name (referential integrity); Great Expectations has no core equivalent."""
 
     name = "expect_column_values_to_exist_in_table"
@@ -118,7 +119,10 @@ class ExpectColumnValuesToExistInTable(Expectation):
                 f"{', '.join(columns)}."
             )
         mine, theirs = ctx.col(column), quote(other_column)
-        if ctx.kind(column) != column_kind(columns[other_column]):
+        kinds = {ctx.kind(column), column_kind(columns[other_column])}
+        if kinds == {"numeric", "string"}:  # numbers written as text on one side
+            mine, theirs = f"TRY_CAST({mine} AS DOUBLE)", f"TRY_CAST({theirs} AS DOUBLE)"
+        elif len(kinds) > 1:
             mine, theirs = ctx.text(column), f"CAST({theirs} AS VARCHAR)"
         lookup = f"SELECT {theirs} FROM {relation} WHERE {quote(other_column)} IS NOT NULL"
         return row_level(ctx, column, f"NOT ({mine} IN ({lookup}))", mostly=args["mostly"])
