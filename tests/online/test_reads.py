@@ -41,3 +41,9 @@ def test_full_feature_names(store) -> None:  # type: ignore[no-untyped-def]
         ["snap:x", "win:x_sum_60s"], [{"k": 1}], full_feature_names=True, at=seconds(20)
     ).to_dict()
     assert out["snap__x"] == [1.0] and out["win__x_sum_60s"] == [1.0]
+
+
+def test_columns_follow_the_request_order(store) -> None:  # type: ignore[no-untyped-def]
+    refs = ["win:x_sum_60s", "snap:x", "win:x_count_30s", "snap:tag"]
+    out = store.get_online_features(refs, [{"k": 1}], at=seconds(20)).to_dict()
+    assert list(out) == ["k", "x_sum_60s", "x", "x_count_30s", "tag", "found"]

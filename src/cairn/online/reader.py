@@ -211,9 +211,12 @@ def respond(
             if key not in columns:
                 columns[key] = [row.get(key) for row in rows]
     found = [False] * len(rows)
+    values: dict[tuple[str, str], list[Any]] = {}
     for plan in plans:
-        values, hit = read_view(store, plan, entity_keys(plan, rows), now)
-        for feature, column in zip(plan.features, values, strict=True):
-            columns[names[(plan.view.name, feature)]] = column
+        per_feature, hit = read_view(store, plan, entity_keys(plan, rows), now)
+        for feature, column in zip(plan.features, per_feature, strict=True):
+            values[(plan.view.name, feature)] = column
         found = [a or b for a, b in zip(found, hit, strict=True)]
+    for ref, name in names.items():  # columns in request order
+        columns[name] = values[ref]
     return OnlineResponse(columns, found)
