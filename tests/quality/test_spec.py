@@ -102,7 +102,8 @@ BAD = [
         "argument 'column_list' must be a list of distinct column names",
     ),
     (
-        "  - expect_column_pair_values_a_to_be_greater_than_b: {column_A: a, column_B: b, ignore_row_if: sometimes}\n",
+        "  - expect_column_pair_values_a_to_be_greater_than_b:"
+        " {column_A: a, column_B: b, ignore_row_if: sometimes}\n",
         "argument 'ignore_row_if' must be one of",
     ),
     (

@@ -9,11 +9,16 @@ Test modules import the fixtures they use from here.
 
 from __future__ import annotations
 
+import os
 import shutil
+import sqlite3
 import subprocess
-from collections.abc import Callable
+import tempfile
+import uuid
+from contextlib import closing
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -38,11 +43,24 @@ ENTITIES = "SELECT customer_id, event_timestamp, defaulted FROM applications"
 
 @pytest.fixture(scope="session")
 def mlflow_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An empty MLflow SQLite database with its schema migrated (once per worker)."""
-    folder = tmp_path_factory.mktemp("mlflow-template")
-    db = folder / "mlflow.db"
-    tracker = Tracker(f"sqlite:///{db}", experiment="template")
-    tracker.call("create tables", tracker.client.search_experiments)
+    """An empty MLflow SQLite database with its schema migrated.
+
+    Built once per MLflow version and kept in the system temp folder across test sessions
+    (written under a unique name, then renamed into place, so parallel workers never see a
+    half-written file); a worker that finds none builds it.
+    """
+    cache = Path(tempfile.gettempdir()) / "cairn-test-cache"
+    cache.mkdir(exist_ok=True)
+    db = cache / f"mlflow-{version('mlflow')}-schema.db"
+    if not db.is_file():
+        folder = tmp_path_factory.mktemp("mlflow-template")
+        fresh = folder / "mlflow.db"
+        tracker = Tracker(f"sqlite:///{fresh}", experiment="template")
+        tracker.call("create tables", tracker.client.search_experiments)
+        partial = cache / f".{uuid.uuid4().hex}.db"
+        with closing(sqlite3.connect(fresh)) as conn:
+            conn.execute("VACUUM INTO ?", (str(partial),))  # one consistent file
+        os.replace(partial, db)
     return db
 
 
@@ -129,7 +147,8 @@ def config() -> TrainConfig:
             "features": FEATURES,
             "model": {
                 "num_boost_round": 15,
-                "params": {"num_leaves": 7, "min_data_in_leaf": 10, "num_threads": 1},
+                "threads": 1,
+                "params": {"num_leaves": 7, "min_data_in_leaf": 10},
             },
             "reference": {"sample": 50},
             "importance_sample": 100,
@@ -167,6 +186,5 @@ SKLEARN = ModelSpec(
     kind="sklearn",
     estimator="sklearn.ensemble.HistGradientBoostingClassifier",
     params={"max_iter": 15, "max_leaf_nodes": 7},
+    threads=1,
 )
-
-Factory = Callable[..., TrainingResult]

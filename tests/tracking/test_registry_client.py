@@ -17,6 +17,7 @@ def test_versions_aliases_and_tags(governed: Governed) -> None:
     assert v1.tags["cairn.manifest_digest"] == first.manifest.digest
     reg.set_alias("credit-default", "challenger", "2")
     assert reg.get_model("credit-default").aliases == {"challenger": "2"}
+    assert [v.aliases for v in reg.versions("credit-default")] == [[], ["challenger"]]
     by_alias = reg.version_by_alias("credit-default", "challenger")
     assert by_alias is not None and by_alias.run_id == second.run_id
     assert reg.version_by_alias("credit-default", "champion") is None

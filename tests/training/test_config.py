@@ -50,6 +50,7 @@ def test_defaults_and_round_trip(tmp_path: Path) -> None:
         ({"model": {"num_boost_round": 0}}, r"num_boost_round must be at least 1; got 0"),
         ({"model": {"params": [1]}}, r"model.params must be a mapping"),
         ({"reference": {"rows": "test"}}, r"reference.rows must be one of validation"),
+        ({"model": {"threads": 0}}, r"model.threads must be at least 1; got 0"),
     ],
 )
 def test_bad_values_name_the_key(change: dict[str, Any], message: str) -> None:

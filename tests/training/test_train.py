@@ -109,17 +109,23 @@ def test_not_registered_when_asked(governed: Governed) -> None:
 
 
 def test_a_missing_feature_is_one_clear_error(governed: Governed) -> None:
-    with pytest.raises(UnknownFeatureError, match=r"train.yaml: features: .*'profile:salary'.*"
-                       r"has no feature 'salary'"):  # fmt: skip
+    with pytest.raises(
+        UnknownFeatureError,
+        match=r"train.yaml: features: .*'profile:salary'.*"
+        r"has no feature 'salary'",
+    ):
         governed.train(features=["profile:income", "profile:salary"])
     with pytest.raises(UnknownFeatureError, match=r"names the view 'nope', which is not applied"):
         governed.train(features=["nope:x"])
 
 
 def test_a_missing_label_is_one_clear_error(governed: Governed) -> None:
-    with pytest.raises(ConfigError, match=r"train.yaml: label 'churned' is not a column of the "
-                       r"entity rows; expected one of \['customer_id', 'event_timestamp', "
-                       r"'defaulted'\]"):  # fmt: skip
+    with pytest.raises(
+        ConfigError,
+        match=r"train.yaml: label 'churned' is not a column of the "
+        r"entity rows; expected one of \['customer_id', 'event_timestamp', "
+        r"'defaulted'\]",
+    ):
         governed.train(label="churned")
 
 
@@ -156,4 +162,4 @@ def test_example_config_is_valid_yaml() -> None:
     from cairn.app.training_demo import EXAMPLE_CONFIG
 
     data = yaml.safe_load(EXAMPLE_CONFIG)
-    assert TrainConfig.from_mapping(data).model.params["num_threads"] == 1
+    assert TrainConfig.from_mapping(data).model.threads == 1

@@ -13,7 +13,7 @@ from cairn.training.profile import numeric_profile, reference_profile
 
 
 def test_time_split_holds_out_the_latest_rows_and_keeps_ties_together() -> None:
-    times = pd.Series(pd.to_datetime(["2026-01-0%d" % d for d in (5, 1, 3, 3, 2)], utc=True))
+    times = pd.Series(pd.to_datetime([f"2026-01-0{d}" for d in (5, 1, 3, 3, 2)], utc=True))
     s = time_split(times, 0.4)
     # the two latest rows are 01-05 and one 01-03: both 01-03 rows go to validation
     assert s.validation.tolist() == [0, 2, 3] and s.train.tolist() == [1, 4]

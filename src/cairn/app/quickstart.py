@@ -21,6 +21,7 @@ import pandas as pd
 from cairn.app.consistency import ConsistencyReport, check_consistency, status
 from cairn.app.feature_store import ApplyResult, FeatureStore
 from cairn.app.project import load_definitions
+from cairn.app.training_demo import TrainingDemo
 from cairn.core.config import CONFIG_FILE, STATE_DIR
 from cairn.core.errors import ConfigError
 from cairn.core.manifest import TrainingSetManifest
@@ -47,6 +48,7 @@ class QuickstartReport:
     online_read_us: float | None = None
     consistency: list[ConsistencyReport] = field(default_factory=list)
     status: list[dict[str, Any]] = field(default_factory=list)
+    training: TrainingDemo | None = None
 
 
 def run_quickstart(
@@ -108,6 +110,10 @@ def run_quickstart(
             check_consistency(store, view.name, sample=200) for view in store.list_feature_views()
         ]
     report.status = status(store)
+
+    from cairn.app.training_demo import run_training_demo
+
+    report.training = run_training_demo(path, on_step=on_step)
     return report
 
 

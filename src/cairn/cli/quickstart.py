@@ -109,6 +109,10 @@ def print_report(report: QuickstartReport) -> None:
     )
 
     print_online(report)
+    if report.training is not None:
+        from cairn.cli.lineage import print_training_demo
+
+        print_training_demo(report.training)
 
 
 def print_online(report: QuickstartReport) -> None:

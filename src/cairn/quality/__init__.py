@@ -24,6 +24,7 @@ Example
 
 from __future__ import annotations
 
+from cairn.quality.check import Check
 from cairn.quality.errors import QualityGateError, SuiteError
 from cairn.quality.expectations import Expectation, expectation_names, get_expectation
 from cairn.quality.gate import enforce, gate
@@ -33,7 +34,7 @@ from cairn.quality.psi import psi
 from cairn.quality.results import CheckResult, ValidationResult
 from cairn.quality.runner import validate
 from cairn.quality.severity import Action, Dimension, Layer, Severity
-from cairn.quality.spec import Check, Suite, load_suite
+from cairn.quality.spec import Suite, load_suite
 from cairn.quality.store import QualityStore, RunSummary
 from cairn.quality.suggest import suggest_suite
 

@@ -1,14 +1,21 @@
 """The SQL compiler: a suite becomes one aggregate query per table, and at most one more.
 
 1. **The aggregate query.** Every check contributes aggregate expressions (``count_if``,
-   ``avg``, ``quantile_cont``, ``count(DISTINCT hash(…))`` …); identical expressions are
+   ``avg``, ``quantile_cont``, ``count(DISTINCT …)`` …); identical expressions are
    computed once, and all of them run in a single ``SELECT … FROM <data>``: one scan, in
    parallel, streaming over Parquet. Checks that need another table (referential integrity,
    leakage) embed it as an ``IN (SELECT …)`` subquery of that same statement.
 2. **The failing-row query**, only when a row-level check failed: one more scan, numbering
    rows, that keeps the first N failing rows of every failing check with ``min_by(…, N)``
    (a bounded heap per check, never the failing rows themselves) and counts exactly the rows
-   of uniqueness checks whose values repeat (window counts over the repeated columns).
+   of uniqueness checks whose values repeat (a semi-join on the repeated values, found by
+   ``GROUP BY … HAVING count(*) > 1``).
+
+When the suite checks uniqueness of integer columns, their bounds let those checks count
+distinct values with a bitmap instead of a hash table (see
+:func:`cairn.quality.expectations.table.distinct_count`). The bounds come from Parquet footer
+statistics or from the columns in memory; only when neither has them (a SQL relation, a Delta
+or CSV input) does a **range probe** query (``min``/``max`` of those columns) run first.
 
 Columns are checked before anything runs: a check naming a column the data does not have is a
 :class:`~cairn.quality.errors.SuiteError`, unless the suite declares that column in a schema
@@ -23,11 +30,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from cairn.quality.context import CompileContext, quote
+from cairn.quality.check import ResolvedCheck
+from cairn.quality.context import CompileContext, IntRange, is_integer, quote
 from cairn.quality.data import ROW
 from cairn.quality.errors import SuiteError
 from cairn.quality.expectations.base import Plan
-from cairn.quality.spec import ResolvedCheck, Suite
+from cairn.quality.spec import Suite
 
 _PARAM = re.compile(r"\$(p\d+)\b")
 
@@ -78,35 +86,59 @@ def compile_suite(suite: Suite, ctx: CompileContext) -> CompiledSuite:
     return CompiledSuite(sql, used_params(sql, ctx.params), checks, ctx)
 
 
+def range_probe(suite: Suite, ctx: CompileContext) -> tuple[str, list[str]] | None:
+    """The query of the bounds and null counts of the integer columns checks asked for
+    (``Expectation.range_columns``), or None when no check asks."""
+    wanted: dict[str, None] = {}
+    for rc in suite.resolved():
+        for c in rc.expectation.range_columns(rc.args):
+            if c in ctx.columns and is_integer(ctx.columns[c]):
+                wanted[c] = None
+    if not wanted:
+        return None
+    parts = [f"min({quote(c)}), max({quote(c)}), count(*) - count({quote(c)})" for c in wanted]
+    return f"SELECT {', '.join(parts)} FROM {ctx.relation} AS __t", list(wanted)
+
+
+def read_ranges(columns: list[str], row: tuple[Any, ...]) -> dict[str, IntRange]:
+    """The probe's row as ranges per column."""
+    return {
+        c: IntRange(
+            None if row[3 * i] is None else int(row[3 * i]),
+            None if row[3 * i + 1] is None else int(row[3 * i + 1]),
+            int(row[3 * i + 2]),
+        )
+        for i, c in enumerate(columns)
+    }
+
+
 def failing_rows_query(
     compiled: CompiledSuite, failing: list[CompiledCheck], rows_relation: str, limit: int
 ) -> tuple[str, dict[str, Any]]:
     """One query over the numbered rows: per failing check ``i``, ``__c{i}`` the number of
-    failing rows and ``__s{i}`` the first ``limit`` of them (by position) with their columns."""
+    failing rows and ``__s{i}`` the first ``limit`` of them (by position) with their columns.
+    Checks with the same predicate share one flag (and so one semi-join)."""
     ctx = compiled.context
-    flags, shown, outputs = [], {ROW: None}, []
+    flags: dict[str, str] = {}  # predicate -> flag column
+    shown: dict[str, None] = {ROW: None}
+    outputs = []
     for i, cc in enumerate(failing):
         assert cc.plan is not None and cc.plan.rows is not None
         rows = cc.plan.rows
-        flags.append(f"coalesce(({rows.predicate}), FALSE) AS __f{i}")
+        flag = flags.setdefault(rows.predicate, f"__f{len(flags)}")
         shown.update(dict.fromkeys(rows.columns))
-        outputs.append(f"count_if(__f{i}) AS __c{i}")
+        outputs.append(f"count_if({flag}) AS __c{i}")
         if limit > 0:
             packed = ", ".join(quote(c) for c in dict.fromkeys([ROW, *rows.columns]))
             outputs.append(
-                f"min_by(struct_pack({packed}), {ROW}, {int(limit)}) FILTER (WHERE __f{i}) "
+                f"min_by(struct_pack({packed}), {ROW}, {int(limit)}) FILTER (WHERE {flag}) "
                 f"AS __s{i}"
             )
-    text = " ".join(flags)
-    windows = [a for a in ctx.windows if re.search(rf"\b{a}\b", text)]
-    source = rows_relation
-    if windows:
-        extra = ", ".join(f"{ctx.windows[a]} AS {a}" for a in windows)
-        source = f"(SELECT *, {extra} FROM {rows_relation} AS __r)"
+    flagged = ", ".join(f"coalesce(({p}), FALSE) AS {f}" for p, f in flags.items())
     columns = ", ".join(quote(c) for c in shown)
     sql = (
         f"SELECT {', '.join(outputs)} FROM "
-        f"(SELECT {columns}, {', '.join(flags)} FROM {source} AS __t) AS __m"
+        f"(SELECT {columns}, {flagged} FROM {rows_relation} AS __t) AS __m"
     )
     return sql, used_params(sql, ctx.params)
 

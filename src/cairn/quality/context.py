@@ -2,14 +2,16 @@
 
 A :class:`CompileContext` belongs to one run over one table. It hands out SQL for columns
 (quoted identifiers; NaN counted as missing in float columns), binds every value as a named
-parameter (``$p0``, ``$p1`` … values never become SQL text), registers window expressions
-for failing-row queries, and resolves other tables and reference profiles a check names.
+parameter (``$p0``, ``$p1`` … values never become SQL text), knows the value ranges of integer
+columns when the compiler probed them, and resolves other tables and reference profiles a
+check names.
 Errors raised through :meth:`CompileContext.fail` name the check being compiled.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -21,6 +23,25 @@ _INTEGERS = frozenset(
     ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER")
 ) | {"UBIGINT", "UHUGEINT"}
 _FLOATS = ("FLOAT", "DOUBLE", "REAL")
+
+
+def is_integer(sql_type: str) -> bool:
+    """Whether a DuckDB type is an integer type."""
+    return sql_type.upper() in _INTEGERS
+
+
+@dataclass(frozen=True)
+class IntRange:
+    """What the range probe found in an integer column: bounds, and how many values are null."""
+
+    low: int | None
+    high: int | None
+    nulls: int
+
+    @property
+    def size(self) -> int:
+        """How many integers lie in ``[low, high]`` (0 when the column is all null)."""
+        return 0 if self.low is None or self.high is None else self.high - self.low + 1
 
 
 def column_kind(sql_type: str) -> ColumnKind:
@@ -84,7 +105,7 @@ class CompileContext:
         self.relation = relation
         self.now = now
         self.params: dict[str, Any] = {}
-        self.windows: dict[str, str] = {}
+        self.ranges: dict[str, IntRange] = {}
         self.owner = "suite"
         self._resolve_table = resolve_table
         self._load_profile = load_profile
@@ -163,21 +184,16 @@ class CompileContext:
         q = quote(column)
         return q if self.kind(column) == "string" else f"CAST({q} AS VARCHAR)"
 
-    # -- values and windows --------------------------------------------------------------
+    # -- values and ranges ---------------------------------------------------------------
     def param(self, value: Any, cast: str | None = None) -> str:
         """A named parameter bound to ``value`` (optionally cast to a SQL type)."""
         name = f"p{len(self.params)}"
         self.params[name] = value
         return f"CAST(${name} AS {cast})" if cast else f"${name}"
 
-    def window(self, expression: str) -> str:
-        """The alias of a window expression computed for failing-row queries."""
-        for alias, expr in self.windows.items():
-            if expr == expression:
-                return alias
-        alias = f"__w{len(self.windows)}"
-        self.windows[alias] = expression
-        return alias
+    def int_range(self, column: str) -> IntRange | None:
+        """The probed range of an integer column (see :meth:`Expectation.range_columns`)."""
+        return self.ranges.get(column)
 
     def check_regex(self, pattern: str) -> None:
         """Raise a SuiteError when DuckDB (RE2) cannot compile ``pattern``."""

@@ -27,10 +27,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cairn.core.errors import SourceError
-from cairn.quality.context import quote
+from cairn.quality.context import IntRange, quote
 
 ROW = "__cairn_row"
 _ids = itertools.count()
+
+
+Ranges = Callable[[list[str]], dict[str, IntRange] | None]
 
 
 @dataclass
@@ -41,10 +44,16 @@ class BoundTable:
     columns: dict[str, str]
     relation: str
     _rows: Callable[[], str]
+    _ranges: Ranges | None = None
 
     def rows(self) -> str:
         """SQL (usable after FROM) of the data with ``__cairn_row``, its 0-based position."""
         return self._rows()
+
+    def ranges(self, columns: list[str]) -> dict[str, IntRange] | None:
+        """Bounds and null counts of integer columns without a query over the data (Parquet
+        footer statistics, or the columns in memory); None when they are not known so."""
+        return self._ranges(columns) if self._ranges is not None else None
 
 
 def literal(text: str) -> str:
@@ -106,7 +115,20 @@ def _frame(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, name: str, label: s
         con.register(f"{name}_rows", numbered)
         return quote(f"{name}_rows")
 
-    return BoundTable(label, _describe(con, quote(name), label), quote(name), rows)
+    def ranges(columns: list[str]) -> dict[str, IntRange]:
+        out = {}
+        for c in columns:
+            values = df[c]
+            nulls = int(values.isna().sum())
+            low, high = (values.min(), values.max()) if nulls < len(values) else (None, None)
+            out[c] = IntRange(_int(low), _int(high), nulls)
+        return out
+
+    return BoundTable(label, _describe(con, quote(name), label), quote(name), rows, ranges)
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)
 
 
 def _arrow(con: duckdb.DuckDBPyConnection, table: pa.Table, name: str, label: str) -> BoundTable:
@@ -117,7 +139,17 @@ def _arrow(con: duckdb.DuckDBPyConnection, table: pa.Table, name: str, label: st
         con.register(f"{name}_rows", numbered)
         return quote(f"{name}_rows")
 
-    return BoundTable(label, _describe(con, quote(name), label), quote(name), rows)
+    def ranges(columns: list[str]) -> dict[str, IntRange]:
+        import pyarrow.compute as pc
+
+        out = {}
+        for c in columns:
+            bounds = pc.min_max(table[c])
+            low, high = bounds["min"].as_py(), bounds["max"].as_py()
+            out[c] = IntRange(low, high, table[c].null_count)
+        return out
+
+    return BoundTable(label, _describe(con, quote(name), label), quote(name), rows, ranges)
 
 
 def _path(con: duckdb.DuckDBPyConnection, path: Path, name: str, label: str | None) -> BoundTable:
@@ -157,7 +189,37 @@ def _parquet(con: duckdb.DuckDBPyConnection, files: list[Path], label: str) -> B
         )
         return f"(SELECT {own}, file_row_number + (CASE filename {case} END) AS {ROW} FROM {scan})"
 
-    return BoundTable(label, _describe(con, relation, label), relation, rows)
+    def ranges(columns: list[str]) -> dict[str, IntRange] | None:
+        return _footer_ranges(files, columns)
+
+    return BoundTable(label, _describe(con, relation, label), relation, rows, ranges)
+
+
+def _footer_ranges(files: list[Path], columns: list[str]) -> dict[str, IntRange] | None:
+    """Integer bounds from Parquet footers (no data is read); None if a row group lacks them."""
+    low: dict[str, int] = {}
+    high: dict[str, int] = {}
+    nulls = dict.fromkeys(columns, 0)
+    counts = dict.fromkeys(columns, 0)
+    for f in files:
+        meta = pq.read_metadata(f)
+        names = [meta.schema.column(i).path for i in range(meta.num_columns)]
+        for g in range(meta.num_row_groups):
+            group = meta.row_group(g)
+            for c in columns:
+                if c not in names:
+                    return None
+                stats = group.column(names.index(c)).statistics
+                if stats is None or not stats.has_null_count:
+                    return None
+                nulls[c] += stats.null_count
+                counts[c] += group.num_rows
+                if group.num_rows > stats.null_count:
+                    if not stats.has_min_max:
+                        return None
+                    low[c] = min(low.get(c, stats.min), stats.min)
+                    high[c] = max(high.get(c, stats.max), stats.max)
+    return {c: IntRange(low.get(c), high.get(c), nulls[c]) for c in columns}
 
 
 def _delta(con: duckdb.DuckDBPyConnection, path: Path, name: str, label: str) -> BoundTable:

@@ -14,7 +14,7 @@ materialization with a suite.
 Example
 -------
 >>> import pandas as pd
->>> from cairn.quality.spec import Check, Suite
+>>> from cairn.quality import Check, Suite
 >>> suite = Suite("s", [Check("expect_column_values_to_not_be_null", {"column": "x"})])
 >>> try:
 ...     gate(suite, pd.DataFrame({"x": [1, None]}), what="Demo batch")

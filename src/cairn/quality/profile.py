@@ -15,9 +15,9 @@ again::
      "label": {"column": "defaulted", "positive_value": 1, "rate": 0.2815, "count": 4454}}
 
 Edges are the reference's quantiles (linear interpolation, as
-:func:`cairn.quality.psi.quantile_edges`, up to rounding in the last place), proportions are over all rows (missing included),
-and ``sample`` is a bounded, deterministic sample of present values (for KS and other tests).
-Profiles are computed by DuckDB, out of core on Parquet.
+:func:`cairn.quality.psi.quantile_edges`, up to rounding in the last place), proportions are
+over all rows (missing included), and ``sample`` is a bounded, deterministic sample of present
+values (for KS and other tests). Profiles are computed by DuckDB, out of core on Parquet.
 
 Example
 -------

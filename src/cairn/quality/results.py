@@ -141,8 +141,9 @@ class ValidationResult:
 
     ``verdict`` is ``passed`` when every check passed; ``action`` is the gravest action among
     the failed checks (``none`` when nothing failed); ``queries`` counts the DuckDB queries
-    over the data (one aggregate query per table, plus one for failing rows when a row-level
-    check failed).
+    over the data: one aggregate query, plus one for failing rows when a row-level check
+    failed (plus a small range probe when integer bounds are needed and neither file metadata
+    nor memory has them).
     """
 
     suite: str

@@ -4,7 +4,7 @@ when something failed), judge each check, and keep the result.
 Example
 -------
 >>> import pandas as pd
->>> from cairn.quality.spec import Check, Suite
+>>> from cairn.quality import Check, Suite
 >>> suite = Suite("people", [
 ...     Check("expect_column_values_to_not_be_null", {"column": "age"}),
 ...     Check("expect_column_values_to_be_between", {"column": "age", "min_value": 0},
@@ -31,7 +31,13 @@ import duckdb
 
 from cairn.core.errors import DataError, SourceError
 from cairn.core.timeutil import utcnow
-from cairn.quality.compiler import CompiledCheck, compile_suite, failing_rows_query
+from cairn.quality.compiler import (
+    CompiledCheck,
+    compile_suite,
+    failing_rows_query,
+    range_probe,
+    read_ranges,
+)
 from cairn.quality.context import CompileContext
 from cairn.quality.data import ROW, BoundTable, bind
 from cairn.quality.errors import SuiteError
@@ -109,8 +115,18 @@ def validate(
             regex_error=lambda pattern: _regex_error(con, pattern),
             now=now or started,
         )
+        queries = 0
+        probe = range_probe(suite, ctx)
+        if probe is not None:
+            sql, columns = probe
+            known = table.ranges(columns)
+            if known is None:  # not in file metadata or memory: ask DuckDB (a cheap scan)
+                known = read_ranges(columns, tuple(_run(con, sql, {}, table).values()))
+                queries += 1
+            ctx.ranges = known
         compiled = compile_suite(suite, ctx)
         values = _run(con, compiled.sql, compiled.params, table)
+        queries += 1
         outcomes = {id(cc): _evaluate(cc, values) for cc in compiled.checks}
         failing = [
             cc
@@ -118,7 +134,6 @@ def validate(
             if cc.plan is not None and cc.plan.rows is not None and not outcomes[id(cc)].success
         ]
         samples: dict[int, list[dict[str, Any]]] = {}
-        queries = 1
         if failing:
             sql, params = failing_rows_query(compiled, failing, table.rows(), limit)
             found = _run(con, sql, params, table)

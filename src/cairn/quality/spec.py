@@ -22,6 +22,7 @@ the data when the suite runs.
 
 Example
 -------
+>>> from cairn.quality.check import Check
 >>> suite = Suite("s", [Check("expect_column_values_to_not_be_null", {"column": "id"})])
 >>> suite.resolved()[0].severity, suite.resolved()[0].action
 (<Severity.CRITICAL: 'critical'>, <Action.HALT: 'halt'>)
@@ -39,8 +40,8 @@ from typing import Any
 from cairn.core.errors import DefinitionError
 from cairn.quality import expectations as _families  # noqa: F401  (registers every family)
 from cairn.quality._yaml import dump_suite, load_with_lines, read_text
+from cairn.quality.check import Check, Location, ResolvedCheck, parse_check
 from cairn.quality.errors import SuiteError
-from cairn.quality.expectations.base import Expectation
 from cairn.quality.expectations.registry import get_expectation
 from cairn.quality.params import bind_args
 from cairn.quality.severity import (
@@ -62,93 +63,6 @@ SUITE_KEYS = (
     "expectations",
 )
 _GX_IGNORED = ("id", "meta", "notes", "expectation_suite_name", "data_asset_type", "ge_cloud_id")
-_CHECK_KEYS = ("severity", "layer", "meta", "description", "notes", "id", "rendered_content")
-
-
-@dataclass(frozen=True)
-class Location:
-    """Where a check was written: its 1-based position and, from a file, the file and line."""
-
-    index: int
-    file: str | None = None
-    line: int | None = None
-
-    def describe(self, expectation: str) -> str:
-        """``file.yaml:12: check #3 (expect_…)``."""
-        where = f"{self.file}:{self.line}: " if self.file and self.line else ""
-        return f"{where}check #{self.index} ({expectation})"
-
-
-@dataclass(frozen=True)
-class Check:
-    """One check: an expectation name, its arguments, and optionally severity and layer.
-
-    Example
-    -------
-    >>> Check("expect_column_values_to_be_between", {"column": "age", "min_value": 18},
-    ...       severity="high").severity
-    <Severity.HIGH: 'high'>
-    """
-
-    expectation: str
-    kwargs: Mapping[str, Any] = field(default_factory=dict)
-    severity: Severity | str | None = None
-    layer: Layer | str | None = None
-    meta: Mapping[str, Any] = field(default_factory=dict)
-    location: Location | None = field(default=None, compare=False)
-
-    def __post_init__(self) -> None:
-        owner = self.describe()
-        if not isinstance(self.kwargs, Mapping):
-            raise SuiteError(f"{owner}: kwargs must be a mapping; got {self.kwargs!r}.")
-        if not isinstance(self.meta, Mapping):
-            raise SuiteError(f"{owner}: meta must be a mapping; got {self.meta!r}.")
-        for key, enum in (("severity", Severity), ("layer", Layer)):
-            value = getattr(self, key)
-            if value is None:
-                continue
-            try:
-                object.__setattr__(self, key, enum.parse(value, owner=f"{owner}: {key}"))
-            except SuiteError:
-                raise
-            except DefinitionError as exc:
-                raise SuiteError(str(exc)) from None
-
-    def describe(self) -> str:
-        """How errors name this check."""
-        location = self.location or Location(0)
-        if location.index == 0:
-            return f"check ({self.expectation})"
-        return location.describe(self.expectation)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Great Expectations' long form, plus severity and layer when set."""
-        out: dict[str, Any] = {"type": self.expectation, "kwargs": dict(self.kwargs)}
-        if self.severity is not None:
-            out["severity"] = str(self.severity)
-        if self.layer is not None:
-            out["layer"] = str(self.layer)
-        if self.meta:
-            out["meta"] = dict(self.meta)
-        return out
-
-
-@dataclass(frozen=True)
-class ResolvedCheck:
-    """A check with its expectation, bound arguments, effective severity, layer and action."""
-
-    index: int
-    check: Check
-    expectation: Expectation
-    args: dict[str, Any]
-    severity: Severity
-    layer: Layer
-    action: Action
-
-    @property
-    def owner(self) -> str:
-        """How errors name this check."""
-        return self.check.describe()
 
 
 @dataclass(frozen=True)
@@ -162,7 +76,8 @@ class Suite:
     checks:
         The checks, in order.
     actions:
-        Severity -> action overrides (default: critical/high halt, medium warns, low logs).
+        Severity -> action overrides, as enums or names (default: critical and high halt,
+        medium warns, low logs).
     sample_rows:
         Failing rows kept per failing check.
     source:
@@ -175,7 +90,7 @@ class Suite:
 
     name: str
     checks: Sequence[Check]
-    actions: Mapping[Severity, Action] = field(default_factory=default_actions)
+    actions: Mapping[Any, Action | str] = field(default_factory=default_actions)
     sample_rows: int = 20
     source: str | None = None
     description: str = ""
@@ -218,7 +133,9 @@ class Suite:
                 Severity(check.severity) if check.severity is not None else DEFAULT_SEVERITY[layer]
             )
             out.append(
-                ResolvedCheck(i, check, expectation, args, severity, layer, self.actions[severity])
+                ResolvedCheck(
+                    i, check, expectation, args, severity, layer, Action(self.actions[severity])
+                )
             )
         return out
 
@@ -229,7 +146,9 @@ class Suite:
             "name": self.name,
             "description": self.description,
             "source": self.source,
-            "actions": {str(s): str(a) for s, a in self.actions.items() if defaults[s] != a},
+            "actions": {
+                str(s): str(a) for s, a in self.actions.items() if defaults[Severity(s)] != a
+            },
             "sample_rows": self.sample_rows,
             "references": dict(self.references),
             "expectations": [c.to_dict() for c in self.checks],
@@ -272,7 +191,7 @@ class Suite:
         if not isinstance(items, list):
             raise SuiteError(f"{where}: 'expectations' must be a list of checks; got {items!r}.")
         checks = [
-            _check(item, Location(i, origin, lines[i - 1] if i - 1 < len(lines) else None))
+            parse_check(item, Location(i, origin, lines[i - 1] if i - 1 < len(lines) else None))
             for i, item in enumerate(items, start=1)
         ]
         references = data.get("references") or {}
@@ -299,47 +218,6 @@ class Suite:
             raise
         except DefinitionError as exc:
             raise SuiteError(str(exc)) from None
-
-
-def _check(item: Any, location: Location) -> Check:
-    """One list item: the long form (``type``/``kwargs``) or the short ``{expect_…: args}``."""
-    owner = location.describe("?")
-    if not isinstance(item, Mapping):
-        raise SuiteError(f"{owner}: a check must be a mapping; got {item!r}.")
-    if "type" in item or "expectation_type" in item:
-        name = item.get("type", item.get("expectation_type"))
-        unknown = [k for k in item if k not in ("type", "expectation_type", "kwargs", *_CHECK_KEYS)]
-        if unknown:
-            raise SuiteError(
-                f"{location.describe(str(name))}: unknown key {unknown[0]!r}; a check has "
-                f"type, kwargs, severity, layer and meta."
-            )
-        kwargs, extra = item.get("kwargs") or {}, item
-    else:
-        names = [k for k in item if str(k).startswith("expect_")]
-        if len(names) != 1:
-            raise SuiteError(
-                f"{owner}: write a check as {{expect_…: {{arguments}}}} or with 'type' and "
-                f"'kwargs'; got keys {', '.join(map(str, item))}."
-            )
-        name = names[0]
-        args = item[name] or {}
-        if not isinstance(args, Mapping):
-            raise SuiteError(
-                f"{location.describe(name)}: arguments must be a mapping; got {args!r}."
-            )
-        kwargs = {k: v for k, v in args.items() if k not in _CHECK_KEYS}
-        extra = {**{k: v for k, v in item.items() if k != name}, **args}
-    if not isinstance(name, str):
-        raise SuiteError(f"{owner}: the expectation name must be text; got {name!r}.")
-    return Check(
-        name,
-        kwargs,
-        extra.get("severity"),
-        extra.get("layer"),
-        extra.get("meta") or {},
-        location,
-    )
 
 
 def load_suite(path: str | Path) -> Suite:

@@ -21,10 +21,11 @@ import math
 import re
 from typing import Any
 
+from cairn.quality.check import Check
 from cairn.quality.context import CompileContext, quote
 from cairn.quality.data import bind
 from cairn.quality.runner import connect
-from cairn.quality.spec import Check, Suite
+from cairn.quality.spec import Suite
 
 MAX_SET = 20
 _SHAPE = "regexp_replace(regexp_replace({v}, '[A-Za-z]', 'a', 'g'), '[0-9]', '9', 'g')"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +27,7 @@ _QUIET_LOGGERS = {
     "mlflow.sklearn": logging.ERROR,
 }
 _module: ModuleType | None = None
+_bound_lock = threading.RLock()
 
 
 def load() -> ModuleType:
@@ -37,6 +39,8 @@ def load() -> ModuleType:
         # Git lookups by MLflow's run-context providers spawn long-lived git processes; Cairn
         # records the commit itself (cairn.tracking.provenance).
         os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+        # Ending a run on a tracking server prints its URL to stdout, into the CLI's output.
+        os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
         try:
             with quiet():
                 import mlflow
@@ -78,25 +82,27 @@ def bound(tracking_uri: str, registry_uri: str) -> Iterator[ModuleType]:
     """Point MLflow's process-wide URIs at one store for a block, then restore them.
 
     Parts of MLflow resolve ``models:/`` URIs and log model flavors through its fluent API,
-    which reads these globals even when called from a client bound to explicit URIs.
+    which reads these globals even when called from a client bound to explicit URIs. Blocks
+    are serialised by a re-entrant lock, so two threads never see each other's URIs.
     """
     mlflow = load()
     from mlflow.tracking._model_registry import utils as registry_utils
     from mlflow.tracking._tracking_service import utils as tracking_utils
 
-    previous = (
-        getattr(tracking_utils, "_tracking_uri", None),
-        getattr(registry_utils, "_registry_uri", None),
-    )
-    with quiet():
-        mlflow.set_tracking_uri(tracking_uri)
-        mlflow.set_registry_uri(registry_uri)
-    try:
-        yield mlflow
-    finally:
+    with _bound_lock:
+        previous = (
+            getattr(tracking_utils, "_tracking_uri", None),
+            getattr(registry_utils, "_registry_uri", None),
+        )
         with quiet():
-            mlflow.set_tracking_uri(previous[0])  # None unsets it (and MLFLOW_TRACKING_URI)
-            mlflow.set_registry_uri(previous[1])
+            mlflow.set_tracking_uri(tracking_uri)
+            mlflow.set_registry_uri(registry_uri)
+        try:
+            yield mlflow
+        finally:
+            with quiet():
+                mlflow.set_tracking_uri(previous[0])  # None unsets it (and MLFLOW_TRACKING_URI)
+                mlflow.set_registry_uri(previous[1])
 
 
 def error_code(exc: BaseException) -> str | None:

@@ -6,6 +6,7 @@ It only talks to MLflow. Governance (approvals, alias history, audit) is
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -40,8 +41,10 @@ class MlflowRegistry:
         run_id: str,
         tags: Mapping[str, str] | None = None,
         description: str = "",
+        model_id: str | None = None,
     ) -> ModelVersionRecord:
-        """A new version of ``name`` (created if new) from a logged model."""
+        """A new version of ``name`` (created if new) from a logged model (a tracking server
+        needs the logged model's ``model_id`` with a ``models:/`` source)."""
         try:
             with self.tracker.session():
                 self._client.create_registered_model(name)
@@ -58,6 +61,7 @@ class MlflowRegistry:
             run_id=run_id,
             tags=dict(tags or {}),
             description=description or None,
+            model_id=model_id,
         )
         return _version(mv)
 
@@ -80,15 +84,23 @@ class MlflowRegistry:
         raise UnknownModelError(f"No registered model {name!r}; registered models: {known}.")
 
     def versions(self, name: str) -> list[ModelVersionRecord]:
-        """Every version of a model, oldest first."""
-        self.get_model(name)
+        """Every version of a model, oldest first (with their aliases: MLflow's search leaves
+        them out)."""
+        model = self.get_model(name)
         found = self.tracker.call(
             f"list versions of {name!r}",
             self._client.search_model_versions,
             f"name = '{_quote(name)}'",
             max_results=10_000,
         )
-        return sorted((_version(v) for v in found), key=lambda v: int(v.version))
+        aliases: dict[str, list[str]] = {}
+        for alias, version in model.aliases.items():
+            aliases.setdefault(version, []).append(alias)
+        versions = [
+            dataclasses.replace(v, aliases=sorted(aliases.get(v.version, [])))
+            for v in map(_version, found)
+        ]
+        return sorted(versions, key=lambda v: int(v.version))
 
     def get_version(self, name: str, version: str | int) -> ModelVersionRecord:
         """One version; UnknownModelError naming the versions that exist."""

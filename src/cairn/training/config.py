@@ -46,7 +46,7 @@ _TOP = (
     "reference",
     "importance_sample",
 )
-_MODEL = ("type", "params", "num_boost_round", "early_stopping_rounds", "estimator")
+_MODEL = ("type", "params", "num_boost_round", "early_stopping_rounds", "estimator", "threads")
 _REFERENCE = ("bins", "sample", "rows")
 
 
@@ -58,6 +58,10 @@ class ModelSpec:
     ``num_boost_round`` rounds. ``sklearn`` builds ``estimator`` (a dotted path to a class or a
     factory returning an object with ``fit`` and ``predict_proba``) with ``params`` as
     keyword arguments.
+
+    ``threads`` caps the threads used while fitting and scoring (LightGBM's ``num_threads``;
+    OpenMP/BLAS pools for scikit-learn). On a busy machine OpenMP's spinning threads can make
+    a fit 50x slower than one thread; one thread also makes results exactly reproducible.
     """
 
     kind: str = "lightgbm"
@@ -65,6 +69,7 @@ class ModelSpec:
     num_boost_round: int = 200
     early_stopping_rounds: int | None = None
     estimator: str | None = None
+    threads: int | None = None
 
 
 @dataclass(frozen=True)
@@ -196,6 +201,7 @@ class TrainConfig:
                 "num_boost_round": self.model.num_boost_round,
                 "early_stopping_rounds": self.model.early_stopping_rounds,
                 "estimator": self.model.estimator,
+                "threads": self.model.threads,
             },
             "reference": {
                 "bins": self.reference.bins,
@@ -243,6 +249,7 @@ def _model(value: Any, where: str) -> ModelSpec:
             f"booster (got estimator {estimator!r})."
         )
     stop = value.get("early_stopping_rounds")
+    threads = value.get("threads")
     return ModelSpec(
         kind=kind,
         params={str(k): v for k, v in params.items()},
@@ -251,6 +258,7 @@ def _model(value: Any, where: str) -> ModelSpec:
         if stop is None
         else _int(stop, f"{where}.early_stopping_rounds", low=1),
         estimator=None if estimator is None else str(estimator),
+        threads=None if threads is None else _int(threads, f"{where}.threads", low=1),
     )
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import importlib
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, packages_distributions, version
 from typing import Any, Protocol
@@ -82,14 +83,17 @@ class SklearnModel:
     params: dict[str, Any]
     extra_metrics: dict[str, float] = field(default_factory=dict)
     flavor: str = "sklearn"
+    threads: int | None = None
 
     def predict(self, X: pd.DataFrame) -> Scores:
         """``predict_proba(X)[:, 1]``."""
-        return np.asarray(self.estimator.predict_proba(X)[:, 1], dtype=np.float64)
+        with thread_limit(self.threads):
+            return np.asarray(self.estimator.predict_proba(X)[:, 1], dtype=np.float64)
 
     def importance(self, X: pd.DataFrame, y: Labels, *, sample: int, seed: int) -> Importance:
         """Permutation importance (AUC) over a sample of ``X``."""
-        return permutation_importance(self.estimator, X, y, sample=sample, seed=seed)
+        with thread_limit(self.threads):
+            return permutation_importance(self.estimator, X, y, sample=sample, seed=seed)
 
     def log(self, run: RunLogger, columns: list[Column]) -> LoggedModel:
         """The estimator as MLflow's sklearn flavor (cloudpickle)."""
@@ -115,6 +119,7 @@ def fit_lightgbm(
     import lightgbm as lgb
 
     params: dict[str, Any] = {
+        **({} if spec.threads is None else {"num_threads": spec.threads}),
         "objective": "binary",
         "metric": "auc",
         "verbosity": -1,
@@ -190,9 +195,24 @@ def fit_sklearn(
     if "random_state" in params and "random_state" not in spec.params:
         estimator.set_params(random_state=seed)
         params["random_state"] = seed
-    estimator.fit(X, y)
+    with thread_limit(spec.threads):
+        estimator.fit(X, y)
     logged = {k: v for k, v in params.items() if isinstance(v, (str, int, float, bool, type(None)))}
-    return SklearnModel(estimator, {"estimator": spec.estimator, **logged})
+    if spec.threads is not None:
+        logged["threads"] = spec.threads
+    return SklearnModel(estimator, {"estimator": spec.estimator, **logged}, threads=spec.threads)
+
+
+@contextmanager
+def thread_limit(threads: int | None) -> Iterator[None]:
+    """Cap OpenMP and BLAS thread pools for the block (no cap when ``threads`` is None)."""
+    if threads is None:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=threads):
+        yield
 
 
 FITTERS: dict[str, Callable[..., FittedModel]] = {"lightgbm": fit_lightgbm, "sklearn": fit_sklearn}

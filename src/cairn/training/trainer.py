@@ -20,6 +20,7 @@ import pandas as pd
 from cairn.core.manifest import TrainingSetManifest
 from cairn.tracking import Tracker
 from cairn.tracking.datasets import DIGEST_TAG
+from cairn.tracking.models import LoggedModel
 from cairn.tracking.provenance import CodeCommit, code_commit, package_versions
 from cairn.training.config import TrainConfig
 from cairn.training.estimators import fit_model
@@ -200,7 +201,7 @@ def train(
     if config.register:
         t = time.perf_counter()
         say("registering")
-        version = _register(config, tracker, run_id, logged.uri, author, data.manifest, audit)
+        version = _register(config, tracker, run_id, logged, author, data.manifest, audit)
         lap("register", t)
     return TrainingResult(
         run_id=run_id,
@@ -223,7 +224,7 @@ def _register(
     config: TrainConfig,
     tracker: Tracker,
     run_id: str,
-    model_uri: str,
+    logged: LoggedModel,
     author: str,
     manifest: TrainingSetManifest,
     audit: AuditSink | None,
@@ -235,14 +236,19 @@ def _register(
         "cairn.flavor": config.model.kind,
     }
     mv = tracker.registry().register(
-        config.model_name, model_uri, run_id=run_id, tags=tags, description=config.description
+        config.model_name,
+        logged.uri,
+        run_id=run_id,
+        tags=tags,
+        description=config.description,
+        model_id=logged.model_id,
     )
     if audit is not None:
         audit.append(
             author,
             "model.registered",
             f"{mv.name}/{mv.version}",
-            {"run_id": run_id, "manifest_digest": manifest.digest, "model_uri": model_uri},
+            {"run_id": run_id, "manifest_digest": manifest.digest, "model_uri": logged.uri},
         )
     return mv.version
 

@@ -47,11 +47,10 @@ class Outcome:
 class RowFilter:
     """How to find a check's failing rows.
 
-    ``predicate`` is SQL over one row, true where the row fails; it may use window aliases
-    registered with :meth:`CompileContext.window`. ``columns`` are shown with each failing
-    row. With ``exact_count`` the aggregate query could only tell pass from fail (uniqueness
-    checks): the number of failing rows is counted by the failing-row query and handed back
-    to ``evaluate`` as ``values["unexpected"]``.
+    ``predicate`` is SQL over one row, true where the row fails. ``columns`` are shown with
+    each failing row. With ``exact_count`` the aggregate query could only tell pass from fail
+    (uniqueness checks): the number of failing rows is counted by the failing-row query and
+    handed back to ``evaluate`` as ``values["unexpected"]``.
     """
 
     predicate: str
@@ -88,6 +87,11 @@ class Expectation(ABC):
             if isinstance(args.get(key), list):
                 out.extend(args[key])
         return list(dict.fromkeys(out))
+
+    def range_columns(self, args: Mapping[str, Any]) -> list[str]:
+        """Integer columns whose min/max the compiler should probe before planning (one small
+        query for the whole suite); their ranges are then in :meth:`CompileContext.int_range`."""
+        return []
 
     def check_args(self, args: Mapping[str, Any], owner: str) -> None:  # noqa: B027
         """Checks across arguments (e.g. at least one bound); raise SuiteError naming owner."""

@@ -112,27 +112,80 @@ class ExpectTableRowsToBeUnique(Expectation):
     dimension = Dimension.UNIQUENESS
     params = (Param("column_list", "columns"), Param("mostly", "fraction", default=1.0))
 
+    def range_columns(self, args: Mapping[str, Any]) -> list[str]:
+        return list(args["column_list"] or [])
+
     def plan(self, args: Mapping[str, Any], ctx: CompileContext) -> Plan:
         columns = args["column_list"] or list(ctx.columns)
         return distinct_plan(ctx, columns, "TRUE", args["mostly"])
 
 
-def distinct_plan(ctx: CompileContext, columns: list[str], considered: str, mostly: float) -> Plan:
-    """A uniqueness check over ``columns``: the aggregate query compares a distinct count of
-    row hashes with the row count (a hash collision can only make it look *worse*); when it
-    looks worse, the failing-row query counts the rows whose values repeat, exactly."""
+BITMAP_BITS = 1 << 27
+"""Largest bitmap (bits, 16 MB) a uniqueness check may use to count distinct integers."""
+_BITMAP_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER")
+
+
+def distinct_count(
+    ctx: CompileContext, columns: list[str], considered: str, *, nulls_considered: bool
+) -> tuple[str, bool]:
+    """SQL counting the distinct values (or combinations) of ``columns`` among the considered
+    rows, and whether that count is exact.
+
+    Integer columns whose probed ranges multiply to at most :data:`BITMAP_BITS` are counted
+    exactly with a bitmap (``bitstring_agg`` over a mixed-radix key: one bit per possible
+    combination, a fraction of a hash table's work). Otherwise row hashes are counted: a
+    collision can only make the count lower, so a check that passes on it passes for sure.
+    """
+    ranges = [ctx.int_range(c) for c in columns]
+    fits = all(ctx.columns[c].upper() in _BITMAP_TYPES for c in columns)
+    known = [r for r in ranges if r is not None and r.size > 0]
+    if (
+        fits
+        and len(known) == len(columns)
+        and not (nulls_considered and any(r.nulls for r in known))
+    ):
+        total = 1
+        for r in known:
+            total *= r.size
+        if total <= BITMAP_BITS:
+            terms, stride = [], 1
+            for c, r in reversed(list(zip(columns, known, strict=True))):
+                terms.append(f"({ctx.col(c)} - {ctx.param(r.low)}) * {ctx.param(stride)}")
+                stride *= r.size
+            key = " + ".join(reversed(terms))
+            bounds = f"{ctx.param(0)}, {ctx.param(total - 1)}"
+            bitmap = f"bitstring_agg({key}, {bounds}) FILTER (WHERE {considered})"
+            return f"coalesce(bit_count({bitmap}), 0)", True
     quoted = ", ".join(ctx.col(c) for c in columns)
-    aggregates = {
-        "considered": f"count_if({considered})",
-        "distinct": f"count(DISTINCT hash({quoted})) FILTER (WHERE {considered})",
-    }
-    copies = ctx.window(f"count(*) OVER (PARTITION BY {quoted})")
-    failing = f"({considered}) AND {copies} > 1"
+    return f"count(DISTINCT hash({quoted})) FILTER (WHERE {considered})", False
+
+
+def distinct_plan(
+    ctx: CompileContext,
+    columns: list[str],
+    considered: str,
+    mostly: float,
+    *,
+    nulls_considered: bool = True,
+) -> Plan:
+    """A uniqueness check over ``columns``: the aggregate query compares the number of distinct
+    values (or combinations; nulls equal nulls) with the number of rows considered; when they
+    differ, the failing-row query counts every row whose values repeat, exactly."""
+    distinct, _ = distinct_count(ctx, columns, considered, nulls_considered=nulls_considered)
+    aggregates = {"considered": f"count_if({considered})", "distinct": distinct}
+    if len(columns) == 1 and not nulls_considered:
+        key = ctx.col(columns[0])
+    else:  # a struct compares null-safely in IN
+        key = "struct_pack(" + ", ".join(f"{ctx.col(c)} := {ctx.col(c)}" for c in columns) + ")"
+    repeated = (
+        f"SELECT {key} FROM {ctx.relation} WHERE {considered} GROUP BY ALL HAVING count(*) > 1"
+    )
+    failing = f"({considered}) AND {key} IN ({repeated})"
 
     def evaluate(v: Values) -> Outcome:
-        n, distinct = int(v["considered"] or 0), int(v["distinct"] or 0)
+        n, found = int(v["considered"] or 0), int(v["distinct"] or 0)
         missing = int(v["__rows"]) - n
-        if distinct == n:
+        if found == n:
             return Outcome(True, 0.0, 0, n, missing)
         if "unexpected" not in v:  # decided by the failing-row query
             return Outcome(False, None, None, n, missing)

@@ -16,7 +16,7 @@ from cairn.quality.expectations.base import (
     within,
 )
 from cairn.quality.expectations.registry import register
-from cairn.quality.expectations.table import distinct_plan
+from cairn.quality.expectations.table import distinct_count, distinct_plan
 from cairn.quality.params import Param
 from cairn.quality.severity import Dimension, Layer
 
@@ -32,9 +32,13 @@ class ExpectColumnValuesToBeUnique(Expectation):
     dimension = Dimension.UNIQUENESS
     params = (Param("column", "column", required=True), Param("mostly", "fraction", default=1.0))
 
+    def range_columns(self, args: Mapping[str, Any]) -> list[str]:
+        return [args["column"]]
+
     def plan(self, args: Mapping[str, Any], ctx: CompileContext) -> Plan:
         column = args["column"]
-        return distinct_plan(ctx, [column], ctx.present(column), args["mostly"])
+        present = ctx.present(column)
+        return distinct_plan(ctx, [column], present, args["mostly"], nulls_considered=False)
 
 
 @register
@@ -50,6 +54,9 @@ class ExpectCompoundColumnsToBeUnique(Expectation):
         Param("ignore_row_if", "string", default=IGNORE_ALL[0], choices=IGNORE_ALL),
         Param("mostly", "fraction", default=1.0),
     )
+
+    def range_columns(self, args: Mapping[str, Any]) -> list[str]:
+        return list(args["column_list"])
 
     def plan(self, args: Mapping[str, Any], ctx: CompileContext) -> Plan:
         columns = args["column_list"]
@@ -80,13 +87,16 @@ class ExpectColumnProportionOfUniqueValuesToBeBetween(Expectation):
     def check_args(self, args: Mapping[str, Any], owner: str) -> None:
         check_bounds(args, owner)
 
+    def range_columns(self, args: Mapping[str, Any]) -> list[str]:
+        return [args["column"]]
+
     def plan(self, args: Mapping[str, Any], ctx: CompileContext) -> Plan:
         column = args["column"]
         present = ctx.present(column)
-        aggregates = {
-            "considered": f"count_if({present})",
-            "distinct": f"count(DISTINCT {ctx.col(column)}) FILTER (WHERE {present})",
-        }
+        distinct, exact = distinct_count(ctx, [column], present, nulls_considered=False)
+        if not exact:
+            distinct = f"count(DISTINCT {ctx.col(column)}) FILTER (WHERE {present})"
+        aggregates = {"considered": f"count_if({present})", "distinct": distinct}
 
         def evaluate(v: Values) -> Outcome:
             n = int(v["considered"] or 0)
