@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
@@ -10,6 +12,10 @@ from cairn.serving.errors import install_error_handlers
 from cairn.serving.features import features_router
 from cairn.serving.metrics import ServingMetrics
 from cairn.serving.middleware import ObserveMiddleware
+from cairn.serving.predict import predict_router
+from cairn.serving.prediction_log import SegmentLog
+from cairn.serving.prediction_metrics import PredictionMetrics
+from cairn.serving.predictor import Predictor
 from cairn.serving.probes import probes_router
 from cairn.serving.protocols import FeatureReader, FreshnessProbe, ReadinessProbe
 from cairn.serving.request import ServingLimits
@@ -22,6 +28,9 @@ def create_app(
     ready: ReadinessProbe | None = None,
     limits: ServingLimits | None = None,
     offload: bool = False,
+    predictor: Predictor | None = None,
+    outcomes: SegmentLog | None = None,
+    admin_token: str | None = None,
 ) -> FastAPI:
     """Build the HTTP API (OpenAPI at ``/openapi.json``).
 
@@ -37,6 +46,12 @@ def create_app(
         Request size bounds (default: 10,000 entities, 1,000 features, 8 MiB).
     offload:
         Read features in the thread pool rather than on the event loop.
+    predictor, outcomes:
+        The predict path and the outcome log; with them the app also answers
+        ``/v1/predict/...``, ``/v1/explanations/...``, ``/v1/outcomes`` and ``/v1/deployments``,
+        and flushes both logs in the background while it runs.
+    admin_token:
+        The bearer token admin endpoints require (None: admin endpoints refuse).
 
     Example
     -------
@@ -48,8 +63,19 @@ def create_app(
     """
     limits = limits or ServingLimits()
     metrics = ServingMetrics(freshness)
+    logs = [log for log in (predictor.log if predictor else None, outcomes) if log is not None]
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        for log in logs:
+            log.start()
+        yield
+        for log in logs:
+            log.close()
+
     app = FastAPI(
         title="Cairn",
+        lifespan=lifespan,
         version=_version(),
         description="Online features, predictions and model operations.",
         docs_url=None,  # the interactive docs load scripts from a CDN; the schema is enough
@@ -57,6 +83,9 @@ def create_app(
     )
     install_error_handlers(app)
     app.include_router(features_router(features, limits, offload=offload))
+    if predictor is not None and outcomes is not None:
+        predictor.metrics = PredictionMetrics(metrics.registry)
+        app.include_router(predict_router(predictor, outcomes, limits, admin_token))
     app.include_router(probes_router(metrics, ready))
     app.add_middleware(ObserveMiddleware, metrics=metrics)
     app.state.metrics = metrics

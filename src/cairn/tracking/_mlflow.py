@@ -41,6 +41,7 @@ def load() -> ModuleType:
         os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
         # Ending a run on a tracking server prints its URL to stdout, into the CLI's output.
         os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
+        os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
         try:
             with quiet():
                 import mlflow

@@ -1,0 +1,92 @@
+"""The prediction and outcome logs' Parquet schemas, and records as flat rows of them.
+
+Nested values (entity keys, the feature vector, reason codes) are JSON text, so one schema fits
+every model; DuckDB reads them with ``json_extract`` (``features->>'income'``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pyarrow as pa
+
+from cairn.core.predictions import Outcome, PredictionRecord
+
+_TS = pa.timestamp("us", tz="UTC")
+
+PREDICTION_SCHEMA = pa.schema(
+    [
+        ("prediction_id", pa.string()),
+        ("time", _TS),
+        ("deployment", pa.string()),
+        ("strategy", pa.string()),
+        ("arm", pa.string()),
+        ("model_name", pa.string()),
+        ("model_version", pa.string()),
+        ("unit_id", pa.string()),
+        ("entity", pa.string()),
+        ("features", pa.string()),
+        ("score", pa.float64()),
+        ("decision", pa.string()),
+        ("latency_ms", pa.float64()),
+        ("reason_codes", pa.string()),
+        ("explained", pa.bool_()),
+        ("fallback", pa.string()),
+        ("entity_unknown", pa.bool_()),
+    ]
+)
+"""One row per prediction (DESIGN §3.4); ``fallback`` is null, ``defaults`` or ``rules``."""
+
+OUTCOME_SCHEMA = pa.schema(
+    [
+        ("prediction_id", pa.string()),
+        ("entity", pa.string()),
+        ("event_time", _TS),
+        ("deployment", pa.string()),
+        ("label", pa.float64()),
+        ("observed_at", _TS),
+    ]
+)
+"""One row per label: by prediction id, or by entity + event time."""
+
+_JSON = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_SORT_KEYS
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value, option=_JSON).decode()
+
+
+def prediction_row(record: PredictionRecord) -> dict[str, Any]:
+    """A prediction as a row of :data:`PREDICTION_SCHEMA`."""
+    return {
+        "prediction_id": record.prediction_id,
+        "time": record.time,
+        "deployment": record.deployment,
+        "strategy": record.strategy,
+        "arm": record.arm,
+        "model_name": record.model_name,
+        "model_version": record.model_version,
+        "unit_id": record.unit_id,
+        "entity": _json(record.entity),
+        "features": _json(record.features),
+        "score": record.score,
+        "decision": record.decision,
+        "latency_ms": record.latency_ms,
+        "reason_codes": _json([r.to_dict() for r in record.reason_codes]),
+        "explained": record.explained,
+        "fallback": record.fallback,
+        "entity_unknown": record.entity_unknown,
+    }
+
+
+def outcome_row(outcome: Outcome) -> dict[str, Any]:
+    """An outcome as a row of :data:`OUTCOME_SCHEMA`."""
+    return {
+        "prediction_id": outcome.prediction_id,
+        "entity": _json(outcome.entity),
+        "event_time": outcome.event_time,
+        "deployment": outcome.deployment,
+        "label": outcome.label,
+        "observed_at": outcome.observed_at,
+    }

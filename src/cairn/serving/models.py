@@ -1,0 +1,112 @@
+"""What serving scores: a native booster with its input columns, and the loader protocol.
+
+The composition root implements :class:`ModelLoader` over the registry (``cairn.app``), so
+serving never imports tracking or training. A :class:`ScoringModel` turns feature values into
+the booster's float matrix itself (categories become their level index, as LightGBM saw them
+in training), which keeps pandas off the request path.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from cairn.core.errors import DataError
+
+FloatMatrix = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class ScoringModel:
+    """A loaded model version ready to score.
+
+    Parameters
+    ----------
+    name, version:
+        The registered model and version.
+    booster:
+        The native booster (anything with LightGBM's ``predict``).
+    features:
+        Model input columns, in order.
+    refs:
+        The ``view:feature`` reference of each column, same order (None: request-time only).
+    categories:
+        Per categorical column, its levels (index = the code the booster expects).
+
+    Example
+    -------
+    >>> m = ScoringModel("m", "1", None, ["x", "home"], ["v:x", "v:home"], {"home": ["own", "rent"]})
+    >>> m.matrix([{"x": 2, "home": "rent"}, {"x": None, "home": "boat"}]).tolist()
+    [[2.0, 1.0], [nan, nan]]
+    """
+
+    name: str
+    version: str
+    booster: Any
+    features: list[str]
+    refs: list[str | None]
+    categories: dict[str, list[str]] = field(default_factory=dict)
+    references: dict[str, float] = field(default_factory=dict)
+    _codes: dict[str, dict[str, float]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        codes = {c: {lv: float(i) for i, lv in enumerate(lvs)} for c, lvs in self.categories.items()}
+        object.__setattr__(self, "_codes", codes)  # derived once; the value stays frozen
+
+    @property
+    def online_refs(self) -> list[str]:
+        """The ``view:feature`` references read from the online store."""
+        return [r for r in self.refs if r is not None]
+
+    def matrix(self, rows: Sequence[Mapping[str, Any]]) -> FloatMatrix:
+        """Rows of column -> value as the booster's float64 matrix (unknown levels: NaN)."""
+        codes = self._codes
+        X = np.full((len(rows), len(self.features)), np.nan)
+        for j, name in enumerate(self.features):
+            levels = codes.get(name)
+            for i, row in enumerate(rows):
+                value = row.get(name)
+                if value is None:
+                    continue
+                if levels is not None:
+                    X[i, j] = levels.get(str(value), math.nan)
+                    continue
+                try:
+                    X[i, j] = float(value)
+                except (TypeError, ValueError):
+                    raise DataError(
+                        f"Feature {name!r} of model {self.name}/{self.version} must be a "
+                        f"number; got {value!r}."
+                    ) from None
+        return X
+
+    def score(self, X: FloatMatrix) -> FloatMatrix:
+        """The booster's probability for each row."""
+        return np.asarray(self.booster.predict(X, num_threads=1), dtype=np.float64)
+
+    def warm(self) -> None:
+        """Score and explain one empty row, so the first request does not pay for it."""
+        X = self.matrix([{}])
+        self.score(X)
+        self.booster.predict(X, pred_contrib=True, num_threads=1)
+
+
+class ModelLoader(Protocol):
+    """Loads models from the registry (implemented by ``cairn.app``).
+
+    ``resolve`` is cheap (one registry read) and tells whether an alias moved; ``load``
+    downloads and parses a version. Both raise when the registry is unreachable.
+    """
+
+    def resolve(self, ref: str) -> str:
+        """The version ``ref`` (``NAME@ALIAS`` or ``NAME/VERSION``) points at now."""
+        ...
+
+    def load(self, ref: str, version: str) -> ScoringModel:
+        """Load ``version`` of the model named in ``ref``."""
+        ...

@@ -1,0 +1,156 @@
+"""Routes of the predict path: ``POST /v1/predict/{deployment}`` (and ``/batch``),
+``GET /v1/explanations/{prediction_id}``, ``POST /v1/outcomes`` and ``GET /v1/deployments``."""
+
+from __future__ import annotations
+
+import hmac
+import time
+from typing import Any
+
+import orjson
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from cairn.serving.errors import ApiError
+from cairn.serving.outcomes import outcome_rows, parse_outcomes
+from cairn.serving.predict_request import parse_predict
+from cairn.serving.predict_schemas import (
+    EXPLANATION,
+    OUTCOMES_RESPONSE,
+    PREDICT_ROW,
+    PREDICTION,
+    PREDICTION_BATCH,
+    outcomes_request,
+    predict_batch_request,
+)
+from cairn.serving.prediction_log import SegmentLog
+from cairn.serving.predictor import Predictor
+from cairn.serving.request import ServingLimits, read_body
+from cairn.serving.responses import json_response
+from cairn.serving.schemas import error_responses
+
+
+def _ok(schema: dict[str, Any], text: str) -> dict[int | str, dict[str, Any]]:
+    return {200: {"description": text, "content": {"application/json": {"schema": schema}}}}
+
+
+def _body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+def predict_router(
+    predictor: Predictor,
+    outcomes: SegmentLog,
+    limits: ServingLimits,
+    admin_token: str | None = None,
+) -> APIRouter:
+    """The predict, explanation, outcome and deployment routes over ``predictor``.
+
+    ``POST /v1/deployments/reload`` (re-resolve aliases now) needs ``Authorization: Bearer
+    <admin_token>``; without a configured token it is refused (403).
+    """
+    router = APIRouter()
+
+    @router.post(
+        "/v1/predict/{deployment}",
+        summary="Score one entity",
+        description="Online features -> the deployment's model -> decision, with reason codes "
+        "for declines (per the deployment's explain setting); logged before the answer.",
+        response_class=Response,
+        responses={**_ok(PREDICTION, "The prediction."), **error_responses(404, 413, 422, 503)},
+        openapi_extra=_body(PREDICT_ROW),
+    )
+    async def predict(deployment: str, request: Request) -> Response:
+        predictor.deployment(deployment)
+        body = await read_body(request.headers.get("content-length"), request.stream(), limits.max_body_bytes)
+        rows = parse_predict(body, limits, batch=False)
+        scored = await predictor.predict(deployment, rows)
+        return json_response(scored[0].to_json())
+
+    @router.post(
+        "/v1/predict/{deployment}/batch",
+        summary="Score many entities",
+        response_class=Response,
+        responses={**_ok(PREDICTION_BATCH, "One prediction per row, in order."), **error_responses(404, 413, 422, 503)},
+        openapi_extra=_body(predict_batch_request(limits.max_entities)),
+    )
+    async def predict_batch(deployment: str, request: Request) -> Response:
+        predictor.deployment(deployment)
+        body = await read_body(request.headers.get("content-length"), request.stream(), limits.max_body_bytes)
+        rows = parse_predict(body, limits, batch=True)
+        scored = await predictor.predict(deployment, rows)
+        return json_response({"predictions": [s.to_json() for s in scored]})
+
+    @router.get(
+        "/v1/explanations/{prediction_id}",
+        summary="Reason codes of a prediction",
+        description="The stored explanation, or one computed now from the logged features.",
+        response_class=Response,
+        responses={**_ok(EXPLANATION, "The explanation."), **error_responses(404, 409)},
+    )
+    def explanation(prediction_id: str) -> Response:  # sync: may read the log from disk
+        return json_response(predictor.explanation(prediction_id))
+
+    @router.post(
+        "/v1/outcomes",
+        summary="Attach labels",
+        description="Labels by prediction id, or by entity + event time, with an observed-at time.",
+        response_class=Response,
+        responses={**_ok(OUTCOMES_RESPONSE, "Accepted and logged."), **error_responses(413, 422)},
+        openapi_extra=_body(outcomes_request(limits.max_entities)),
+    )
+    async def post_outcomes(request: Request) -> Response:
+        body = await read_body(request.headers.get("content-length"), request.stream(), limits.max_body_bytes)
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise ApiError(422, "invalid_request", f"The request body is not valid JSON ({exc}).") from None
+        parsed = parse_outcomes(data, now_us=time.time_ns() // 1000, max_rows=limits.max_entities)
+        outcomes.append_many([orjson.dumps(r) + b"\n" for r in outcome_rows(parsed)])
+        if outcomes.durability == "fsync":
+            await run_in_threadpool(outcomes.sync)
+        return json_response({"accepted": len(parsed)})
+
+    @router.get(
+        "/v1/deployments",
+        summary="Deployments and the model versions they serve",
+        response_class=Response,
+        responses=_ok({"type": "object"}, "Name -> model reference, loaded version, settings."),
+    )
+    async def deployments() -> Response:
+        out = {}
+        for name, dep in predictor.deployments.items():
+            model = predictor.models.get(dep.model)
+            out[name] = {
+                "model": dep.model,
+                "version": None if model is None else model.version,
+                "threshold": dep.threshold,
+                "explain": dep.explain,
+                "fallback": None if dep.fallback is None else dep.fallback.kind,
+            }
+        return json_response({"deployments": out})
+
+    @router.post(
+        "/v1/deployments/reload",
+        summary="Re-resolve every deployment's alias now (admin)",
+        response_class=Response,
+        responses={
+            **_ok({"type": "object"}, "The references that moved."),
+            **error_responses(401, 403),
+        },
+    )
+    def reload(request: Request) -> Response:  # sync: loading a model blocks
+        check_admin(request.headers.get("authorization"), admin_token)
+        return json_response({"moved": predictor.refresh()})
+
+    return router
+
+
+def check_admin(header: str | None, token: str | None) -> None:
+    """Refuse a request without the admin bearer token (403 when none is configured)."""
+    if not token:
+        raise ApiError(403, "admin_disabled", "Admin endpoints are off: set CAIRN_ADMIN_TOKEN.")
+    if not header or not hmac.compare_digest(header.encode(), f"Bearer {token}".encode()):
+        raise ApiError(401, "unauthorized", "This endpoint needs 'Authorization: Bearer <admin token>'.")

@@ -1,0 +1,133 @@
+"""OpenAPI descriptions of the predict, outcome and explanation bodies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cairn.serving.schemas import JoinKeyValue
+
+_SCALAR: dict[str, Any] = {"type": ["number", "string", "boolean", "null"]}
+
+PREDICT_ROW: dict[str, Any] = {
+    "type": "object",
+    "required": ["entities"],
+    "additionalProperties": False,
+    "properties": {
+        "entities": {
+            "type": "object",
+            "minProperties": 1,
+            "additionalProperties": JoinKeyValue,
+            "description": "Join keys of the entity, e.g. {\"customer_id\": 42}.",
+        },
+        "features": {
+            "type": "object",
+            "additionalProperties": _SCALAR,
+            "description": "Request-time values of model inputs (override the online store).",
+        },
+        "unit_id": {"type": "string", "minLength": 1, "maxLength": 128},
+    },
+    "example": {"entities": {"customer_id": 42}},
+}
+
+
+def predict_batch_request(max_rows: int) -> dict[str, Any]:
+    """The batch body under a row limit."""
+    return {
+        "type": "object",
+        "required": ["rows"],
+        "additionalProperties": False,
+        "properties": {"rows": {"type": "array", "minItems": 1, "maxItems": max_rows, "items": PREDICT_ROW}},
+    }
+
+
+REASON_CODE: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "feature": {"type": "string"},
+        "direction": {"type": "string", "enum": ["high", "low", "missing", "category"]},
+        "contribution": {"type": "number"},
+        "value": {},
+        "code": {"type": "string"},
+        "text": {"type": "string"},
+    },
+}
+
+PREDICTION: dict[str, Any] = {
+    "type": "object",
+    "required": ["prediction_id", "deployment", "model", "score", "decision", "reason_codes", "flags"],
+    "properties": {
+        "prediction_id": {"type": "string"},
+        "deployment": {"type": "string"},
+        "model": {
+            "type": "object",
+            "properties": {"name": {"type": "string"}, "version": {"type": "string"}},
+        },
+        "score": {"type": "number"},
+        "decision": {"type": "string", "enum": ["approve", "decline"]},
+        "reason_codes": {"type": "array", "items": REASON_CODE},
+        "summary": {"type": "string"},
+        "latency_ms": {"type": "number"},
+        "flags": {
+            "type": "object",
+            "properties": {
+                "fallback": {"type": "boolean"},
+                "fallback_kind": {"type": ["string", "null"]},
+                "entity_unknown": {"type": "boolean"},
+            },
+        },
+    },
+}
+
+PREDICTION_BATCH: dict[str, Any] = {
+    "type": "object",
+    "required": ["predictions"],
+    "properties": {"predictions": {"type": "array", "items": PREDICTION}},
+}
+
+EXPLANATION: dict[str, Any] = {
+    "type": "object",
+    "required": ["prediction_id", "reason_codes", "summary"],
+    "properties": {
+        "prediction_id": {"type": "string"},
+        "deployment": {"type": "string"},
+        "model": {"type": "object"},
+        "score": {"type": "number"},
+        "decision": {"type": "string"},
+        "reason_codes": {"type": "array", "items": REASON_CODE},
+        "summary": {"type": "string"},
+        "computed": {"type": "boolean"},
+    },
+}
+
+_TIME: dict[str, Any] = {"type": "string", "format": "date-time"}
+
+
+def outcomes_request(max_rows: int) -> dict[str, Any]:
+    """The outcomes body under a row limit."""
+    row = {
+        "type": "object",
+        "required": ["label"],
+        "additionalProperties": False,
+        "properties": {
+            "prediction_id": {"type": "string", "minLength": 1},
+            "entities": {"type": "object", "minProperties": 1, "additionalProperties": JoinKeyValue},
+            "event_time": _TIME,
+            "observed_at": _TIME,
+            "label": {"type": "number"},
+            "deployment": {"type": "string"},
+        },
+    }
+    return {
+        "type": "object",
+        "required": ["outcomes"],
+        "additionalProperties": False,
+        "properties": {"outcomes": {"type": "array", "minItems": 1, "maxItems": max_rows, "items": row}},
+        "example": {"outcomes": [{"prediction_id": "9f1c...", "label": 1}]},
+    }
+
+
+OUTCOMES_RESPONSE: dict[str, Any] = {
+    "type": "object",
+    "required": ["accepted"],
+    "properties": {"accepted": {"type": "integer"}},
+}
