@@ -71,3 +71,27 @@ def test_suggest_writes_a_suite_and_profile(files: Path) -> None:
     assert again.exit_code == 0, again.output
     printed = runner.invoke(app, ["quality", "suggest", str(files / "warn.parquet")])
     assert printed.output.startswith("name: warn\n")
+
+
+def test_as_of_and_values_that_look_like_markup(files: Path) -> None:
+    (files / "fresh.yaml").write_text(
+        "name: fresh\nexpectations:\n"
+        "  - expect_data_to_be_fresh: {column: t, max_age: 1d}\n"
+        "  - expect_column_values_to_be_in_set: {column: s, value_set: [ok], severity: low}\n"
+    )
+    frame = pd.DataFrame({"t": pd.to_datetime(["2026-01-01"], utc=True), "s": ["[bold]x[/]"]})
+    frame.to_parquet(files / "f.parquet")
+    base = [
+        "quality",
+        "validate",
+        str(files / "fresh.yaml"),
+        str(files / "f.parquet"),
+        "--no-store",
+    ]
+    fresh = runner.invoke(app, [*base, "--as-of", "2026-01-01T12:00:00Z"])
+    assert fresh.exit_code == 0, fresh.output
+    assert "row 0 (s=[bold]x[/])" in fresh.output
+    stale = runner.invoke(app, [*base, "--as-of", "2026-01-03T00:00:00+00:00"])
+    assert stale.exit_code == 1
+    naive = runner.invoke(app, [*base, "--as-of", "2026-01-03"])
+    assert naive.exit_code == 2 and "--as-of must include a zone" in naive.output

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from cairn.app.example import create_example_project
+from cairn.cli._console import console
+from cairn.cli.quality import print_demo
 from cairn.quality import Action, QualityStore, load_suite
 from cairn.quality.demo import run_quality_demo, write_example_suites
 
@@ -20,6 +22,12 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_example_suites_pass_and_the_broken_batch_halts(project: Path) -> None:
     demo = run_quality_demo(project)
+    with console.capture() as captured:
+        print_demo(demo)
+    shown = captured.get()
+    assert "Data quality (freshness as of" in shown and "transactions" in shown
+    assert "Broken batch: 12 applications without a customer id" in shown
+    assert "Halted" in shown and "values_to_be_unique" in shown
     assert [(r.suite, r.verdict) for r in demo.results] == [
         ("applications", "passed"),
         ("profiles", "passed"),

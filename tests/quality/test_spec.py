@@ -115,6 +115,10 @@ BAD = [
         "argument 'row_condition' is not supported",
     ),
     ("  - just_a_string\n", "a check must be a mapping"),
+    (
+        "  - expect_column_values_to_not_be_null: {column: id}\n    serverity: high\n",
+        "unknown key 'serverity' beside the expectation",
+    ),
 ]
 
 

@@ -21,6 +21,7 @@ import pandas as pd
 from cairn.app.consistency import ConsistencyReport, check_consistency, status
 from cairn.app.feature_store import ApplyResult, FeatureStore
 from cairn.app.project import load_definitions
+from cairn.app.serving_demo import ServingDemo
 from cairn.app.training_demo import TrainingDemo
 from cairn.core.config import CONFIG_FILE, STATE_DIR
 from cairn.core.errors import ConfigError
@@ -49,6 +50,7 @@ class QuickstartReport:
     consistency: list[ConsistencyReport] = field(default_factory=list)
     status: list[dict[str, Any]] = field(default_factory=list)
     training: TrainingDemo | None = None
+    serving: ServingDemo | None = None
 
 
 def run_quickstart(
@@ -114,6 +116,11 @@ def run_quickstart(
     from cairn.app.training_demo import run_training_demo
 
     report.training = run_training_demo(path, on_step=on_step)
+
+    from cairn.app.serving_demo import run_serving_demo
+
+    with step("serve: predictions over HTTP, reason codes, outcomes, log"):
+        report.serving = run_serving_demo(path)
     return report
 
 

@@ -15,19 +15,45 @@ from typing import Any
 from fastapi import FastAPI
 
 from cairn.app.feature_store import FeatureStore
-from cairn.core.config import environment
+from cairn.app.model_loader import RegistryModelLoader
+from cairn.core.config import STATE_DIR, environment
+from cairn.core.errors import ConfigError
 from cairn.core.types import Micros
+from cairn.explain import REASON_CODES_FILE, ReasonCodeBook
+from cairn.registry.models import ModelRegistry
 from cairn.serving import ServingLimits, create_app
+from cairn.serving.deployments import DEPLOYMENTS_FILE, Deployment, load_deployments
+from cairn.serving.log_records import OUTCOME_SCHEMA, PREDICTION_SCHEMA
+from cairn.serving.prediction_log import Durability, SegmentLog
+from cairn.serving.predictor import Predictor
 from cairn.serving.protocols import EntityRow
+from cairn.tracking import Tracker
 
 REPO_ENV = "CAIRN_REPO"
 """The project folder of :func:`app_from_env` (set by ``cairn serve`` for its workers)."""
+DURABILITY_ENV = "CAIRN_LOG_DURABILITY"
+"""``write`` (default: an acknowledged prediction survives SIGKILL) or ``fsync``."""
+ADMIN_TOKEN_ENV = "CAIRN_ADMIN_TOKEN"
+"""The bearer token of the admin endpoints (unset: they refuse)."""
+POLL_ENV = "CAIRN_MODEL_POLL_SECONDS"
+"""How often deployments re-resolve their aliases (default 10 s)."""
+PREDICTIONS_DIR = f"{STATE_DIR}/predictions"
+OUTCOMES_DIR = f"{STATE_DIR}/outcomes"
 
 logger = logging.getLogger("cairn.serving")
 
 
-def build_app(repo_path: str | Path = ".", *, limits: ServingLimits | None = None) -> FastAPI:
+def build_app(
+    repo_path: str | Path = ".",
+    *,
+    limits: ServingLimits | None = None,
+    durability: Durability | None = None,
+) -> FastAPI:
     """The HTTP app serving the project at ``repo_path``.
+
+    With a ``deployments.yaml`` in the project, it also scores: models are loaded from the
+    registry and warmed here, before the app takes traffic, and re-resolved every
+    ``CAIRN_MODEL_POLL_SECONDS``.
 
     A missing or invalid ``cairn.yaml`` or online store URL fails here, before serving
     starts; an online store that does not answer only makes ``/readyz`` report 503.
@@ -61,9 +87,65 @@ def build_app(repo_path: str | Path = ".", *, limits: ServingLimits | None = Non
     # SQLite answers in microseconds: reading on the event loop beats a thread hop (~0.1 ms).
     # A networked store (Redis) could stall the loop for its timeout, so it reads in threads.
     offload = not online.store.url.startswith("sqlite")
-    return create_app(
-        read, freshness=freshness, ready=online.store.ping, limits=limits, offload=offload
+    deployments = load_deployments(store.root / DEPLOYMENTS_FILE)
+    if not deployments:
+        return create_app(
+            read, freshness=freshness, ready=online.store.ping, limits=limits, offload=offload
+        )
+    given = durability or environment(DURABILITY_ENV, "write") or "write"
+    if given not in ("write", "fsync"):
+        raise ConfigError(f"{DURABILITY_ENV} must be write or fsync; got {given!r}.")
+    mode: Durability = "fsync" if given == "fsync" else "write"
+    predictor = Predictor(
+        deployments,
+        _loader(store),
+        read,
+        SegmentLog(store.root / PREDICTIONS_DIR, PREDICTION_SCHEMA, durability=mode),
+        books=_books(store.root, deployments),
+        offload=offload,  # the feature budget applies to networked stores (Redis)
     )
+    predictor.refresh()  # load and warm before the first request
+    _poll_models(predictor, float(environment(POLL_ENV, "10") or 10))
+
+    def ready() -> None:
+        online.store.ping()
+        predictor.ready()
+
+    return create_app(
+        read,
+        freshness=freshness,
+        ready=ready,
+        limits=limits,
+        offload=offload,
+        predictor=predictor,
+        outcomes=SegmentLog(store.root / OUTCOMES_DIR, OUTCOME_SCHEMA, durability=mode),
+        admin_token=environment(ADMIN_TOKEN_ENV),
+    )
+
+
+def _loader(store: FeatureStore) -> RegistryModelLoader:
+    tracker = Tracker.for_project(store.settings.tracking, store.root, store.project)
+    return RegistryModelLoader(
+        tracker, ModelRegistry(tracker, store.metadata.engine, store.project)
+    )
+
+
+def _books(root: Path, deployments: Mapping[str, Deployment]) -> dict[str, ReasonCodeBook]:
+    books: dict[str, ReasonCodeBook] = {}
+    for name, dep in deployments.items():
+        path = root / (dep.reason_codes or REASON_CODES_FILE)
+        if dep.reason_codes is not None or path.is_file():
+            books[name] = ReasonCodeBook.from_yaml(path)
+    return books
+
+
+def _poll_models(predictor: Predictor, seconds: float) -> None:
+    def loop() -> None:
+        while not stop.wait(seconds):
+            predictor.refresh()  # logs and keeps the loaded models when MLflow is down
+
+    stop = threading.Event()
+    threading.Thread(target=loop, name="cairn-model-poll", daemon=True).start()
 
 
 def app_from_env() -> FastAPI:

@@ -10,6 +10,7 @@ from cairn.cli import (
     lineage,
     models,
     online,
+    predictions,
     quality,
     quickstart,
     runs,
@@ -40,6 +41,8 @@ app.command()(train.train)
 app.add_typer(models.app, name="models")
 app.add_typer(runs.app, name="runs")
 app.command()(lineage.lineage)
+app.add_typer(predictions.predictions_app, name="predictions")
+app.add_typer(predictions.outcomes_app, name="outcomes")
 
 
 @app.command()

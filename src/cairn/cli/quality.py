@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
 from cairn.cli._console import RepoOption, console, one_line_errors
 from cairn.cli._progress import spinner
 from cairn.core.config import CONFIG_FILE, Settings
-from cairn.core.errors import SourceError
+from cairn.core.errors import ConfigError, SourceError
 from cairn.quality import (
     Action,
     CheckResult,
@@ -47,6 +49,10 @@ def validate_command(
     rows: Annotated[int | None, typer.Option(help="Failing rows kept per check.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     store: Annotated[bool, typer.Option(help="Keep the result in the project's store.")] = True,
+    as_of: Annotated[
+        str | None,
+        typer.Option(help="Measure freshness at this ISO time (e.g. 2026-07-10T00:00:00Z)."),
+    ] = None,
     repo: RepoOption = Path("."),
 ) -> None:
     """Validate DATA with SUITE; print every check and the health score. Exits 1 when a
@@ -56,8 +62,11 @@ def validate_command(
     """
     spec = load_suite(suite)
     keeper = _store(repo) if store else None
+    now = None if as_of is None else _time(as_of)
     with spinner(f"Validating {data} with suite {spec.name!r}"):
-        result = validate(spec, _data(data, repo), sample_rows=rows, store=keeper, label=data)
+        result = validate(
+            spec, _data(data, repo), sample_rows=rows, store=keeper, label=data, now=now
+        )
     if as_json:
         typer.echo(result.to_json())
     else:
@@ -159,18 +168,18 @@ def print_result(result: ValidationResult, *, failing_rows: int = 3) -> None:
         "observed",
         "unexpected",
         "action",
-        title=f"Suite {result.suite!r} on {result.data} ({result.rows:,} rows)",
+        title=f"Suite {escape(result.suite)!r} on {escape(result.data)} ({result.rows:,} rows)",
         title_justify="left",
     )
     for c in result.checks:
         table.add_row(
             str(c.index),
             c.expectation.removeprefix("expect_"),
-            c.target,
+            escape(c.target),
             str(c.layer),
             str(c.severity),
             "[green]pass[/]" if c.success else "[red]FAIL[/]",
-            _observed(c),
+            escape(_observed(c)),
             _unexpected(c),
             "-" if c.success else f"[{_STYLE[c.action]}]{c.action}[/]",
         )
@@ -181,14 +190,15 @@ def print_result(result: ValidationResult, *, failing_rows: int = 3) -> None:
             shown = ", ".join(_failing_row(r) for r in c.failing_rows[:failing_rows])
             more = (c.unexpected_count or 0) - min(failing_rows, len(c.failing_rows))
             tail = f" … and {more:,} more" if more > 0 else ""
-            console.print(f"  #{c.index} failing rows: {shown}{tail}", highlight=False)
+            console.print(f"  #{c.index} failing rows: {shown}{tail}", markup=False)
         if c.message:
-            console.print(f"  #{c.index}: {c.message}", highlight=False)
+            console.print(f"  #{c.index}: {c.message}", markup=False)
     stored = f" Stored as run {result.run_id}." if result.run_id is not None else ""
+    queries = f"{result.queries} {'query' if result.queries == 1 else 'queries'}"
     console.print(
         f"{_verdict(result.verdict)}: action [{_STYLE[result.action]}]{result.action}[/] "
-        f"({len(result.failures)} of {len(result.checks)} checks failed; {result.queries} "
-        f"queries, {result.seconds:.2f} s).{stored}"
+        f"({len(result.failures)} of {len(result.checks)} checks failed; {queries}, "
+        f"{result.seconds:.2f} s).{stored}"
     )
 
 
@@ -231,7 +241,7 @@ def print_demo(demo: QualityDemo) -> None:
         )
     console.print(table)
     broken = demo.broken
-    console.print("Broken batch: " + "; ".join(demo.faults) + ".")
+    console.print("Broken batch: " + "; ".join(demo.faults) + ".", markup=False)
     failed = Table("#", "check", "target", "severity", "observed", "unexpected", "action")
     for c in broken.failures:
         failed.add_row(
@@ -246,7 +256,19 @@ def print_demo(demo: QualityDemo) -> None:
     console.print(failed)
     print_health(broken)
     if demo.halted:
-        console.print(Panel(demo.halted, title="Halted", title_align="left", style="red"))
+        console.print(Panel(escape(demo.halted), title="Halted", title_align="left", style="red"))
+
+
+def _time(value: str) -> datetime:
+    try:
+        ts = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ConfigError(f"--as-of must be an ISO 8601 time with a zone; got {value!r}.") from None
+    if ts.tzinfo is None:
+        raise ConfigError(
+            f"--as-of must include a zone (e.g. 2026-07-10T00:00:00Z); got {value!r}."
+        )
+    return ts
 
 
 def _store(repo: Path) -> QualityStore | None:
@@ -284,7 +306,7 @@ def _verdict(verdict: str) -> str:
 def _observed(c: CheckResult) -> str:
     value = c.observed
     if c.unexpected_share is not None:
-        return f"{c.unexpected_share:.2%} bad"
+        return "-"  # a row-level check: see the unexpected column
     if isinstance(value, float):
         text = f"{value:.4g}"
     elif isinstance(value, dict) and "values" in value:
@@ -299,7 +321,9 @@ def _observed(c: CheckResult) -> str:
 def _unexpected(c: CheckResult) -> str:
     if c.unexpected_count is None:
         return "-"
-    return f"{c.unexpected_count:,}"
+    if c.unexpected_share is None:
+        return f"{c.unexpected_count:,}"
+    return f"{c.unexpected_count:,} ({c.unexpected_share:.2%})"
 
 
 def _failing_row(row: Any) -> str:

@@ -113,6 +113,10 @@ def print_report(report: QuickstartReport) -> None:
         from cairn.cli.lineage import print_training_demo
 
         print_training_demo(report.training)
+    if report.serving is not None:
+        from cairn.cli.predictions import print_serving_demo
+
+        print_serving_demo(report.serving)
 
 
 def print_online(report: QuickstartReport) -> None:

@@ -1,15 +1,22 @@
-"""`cairn serve`: the HTTP API (online features, probes, metrics) under uvicorn."""
+"""`cairn serve`: the HTTP API (online features, predictions, probes, metrics) under uvicorn."""
 
 from __future__ import annotations
 
 import os
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from cairn.cli._console import RepoOption, one_line_errors
+
+
+class LogFormat(StrEnum):
+    """How the server writes its logs."""
+
+    text = "text"
+    json = "json"
 
 
 class LogLevel(StrEnum):
@@ -33,20 +40,32 @@ def serve(
     access_log: Annotated[
         bool, typer.Option(help="Log every request (uvicorn's access log, at info level).")
     ] = True,
+    log_format: Annotated[
+        LogFormat, typer.Option(help="text, or json: one structured JSON object per line.")
+    ] = LogFormat.text,
 ) -> None:
     """Serve online features over HTTP: POST /v1/features/online, /healthz, /readyz, /metrics
-    and the OpenAPI schema at /openapi.json.
+    and the OpenAPI schema at /openapi.json. With a deployments.yaml in the project, also
+    POST /v1/predict/{deployment}, GET /v1/explanations/{id} and POST /v1/outcomes
+    (prediction log durability: CAIRN_LOG_DURABILITY=write|fsync; admin token:
+    CAIRN_ADMIN_TOKEN).
 
-    Example: cairn serve --repo ./credit --port 8000 --workers 2
+    Example: cairn serve --repo ./credit --port 8000 --workers 2 --log-format json
     """
     import uvicorn
 
     from cairn.app.server import REPO_ENV, build_app
+    from cairn.serving.json_logs import log_config
 
+    logging: dict[str, Any] = {}
+    if log_format is LogFormat.json:
+        logging["log_config"] = log_config(log_level.value)
     root = repo.resolve()
     app = build_app(root)  # fails fast, in this process, on a bad project
     if workers == 1:
-        uvicorn.run(app, host=host, port=port, log_level=log_level.value, access_log=access_log)
+        uvicorn.run(
+            app, host=host, port=port, log_level=log_level.value, access_log=access_log, **logging
+        )
         return
     # Workers are new processes: they import the app by name and find the project in the
     # environment they inherit.
@@ -59,4 +78,5 @@ def serve(
         port=port,
         log_level=log_level.value,
         access_log=access_log,
+        **logging,
     )

@@ -7,29 +7,44 @@ from pathlib import Path
 REASON_CODES_FILE = "reason_codes.yaml"
 
 EXAMPLE_REASON_CODES = """\
-# Adverse-action reason texts of the example credit project, per model feature and direction.
-# A factor pushing toward decline is "high" or "low" against `reference` (default: the model's
-# median split threshold), "missing" when absent, "category" for a text level ({value}).
+# Adverse-action reason texts of the example credit project, per feature and direction.
+# A factor pushing toward decline is "high" or "low" against `reference` (default: the
+# model's median split threshold), "missing" when absent, "category" for a level ({value}).
 default: Other factors in the credit profile
 features:
-  income:     {code: R01, low: Income insufficient for the amount requested, missing: Income not verified}
+  income:
+    code: R01
+    low: Income insufficient for the amount requested
+    missing: Income not verified
   expenses:   {code: R02, high: Monthly expenses too high, low: Monthly expenses not established}
   assets:     {code: R03, low: Insufficient assets, high: Asset level unusual for the application}
   debt:       {code: R04, high: Existing debt too high, low: Limited credit history}
   seniority:  {code: R05, low: Length of employment too short, high: Employment record unusual}
-  age:        {code: R06, low: Limited length of credit history, high: Length of credit history unusual}
+  age:
+    code: R06
+    low: Limited length of credit history
+    high: Length of credit history unusual
   home:       {code: R07, category: "Housing status ({value})", missing: Housing status unknown}
   marital:    {code: R08, category: "Household situation ({value})"}
   records:    {code: R09, category: "Derogatory public records ({value})"}
   job:        {code: R10, category: "Employment type ({value})", missing: Employment type unknown}
   amount_sum_24h:        {code: T01, high: Spending in the last 24 hours too high}
   amount_count_24h:      {code: T02, high: Too many transactions in the last 24 hours}
-  amount_count_7d:       {code: T03, high: Too many transactions in the last 7 days, low: Too little recent account activity}
-  amount_sum_7d:         {code: T04, high: Spending in the last 7 days too high, low: Too little recent account activity}
+  amount_count_7d:
+    code: T03
+    high: Too many transactions in the last 7 days
+    low: Too little recent account activity
+  amount_sum_7d:
+    code: T04
+    high: Spending in the last 7 days too high
+    low: Too little recent account activity
   amount_mean_30d:       {code: T05, high: Average transaction amount too high}
   amount_max_30d:        {code: T06, high: Largest recent transaction too high}
   amount_std_30d:        {code: T07, high: Spending pattern too irregular}
-  amount_sum_90d:        {code: T08, high: Spending in the last 90 days too high, low: Too little account activity}
+  amount_sum_90d:
+    code: T08
+    high: Spending in the last 90 days too high
+    low: Too little account activity
   cash_advance_sum_30d:  {code: T09, high: Cash advances in the last 30 days too high}
   cash_advance_sum_90d:  {code: T10, high: Cash advances in the last 90 days too high}
   late_night_mean_30d:   {code: T11, high: Too many late-night transactions}

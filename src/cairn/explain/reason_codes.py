@@ -38,7 +38,8 @@ class ReasonCodeBook:
 
     Example
     -------
-    >>> book = ReasonCodeBook.from_dict({"features": {"debt": {"code": "D01", "high": "Debt too high"}}})
+    >>> entry = {"code": "D01", "high": "Debt too high"}
+    >>> book = ReasonCodeBook.from_dict({"features": {"debt": entry}})
     >>> book.text("debt", "high"), book.code("debt")
     ('Debt too high', 'D01')
     >>> book.text("age", "low")
@@ -111,8 +112,10 @@ def direction_of(value: Any, is_category: bool, reference: float | None) -> Dire
 
     Example
     -------
-    >>> direction_of(5.0, False, 3.0), direction_of(None, False, 3.0), direction_of("rent", True, None)
-    ('high', 'missing', 'category')
+    >>> direction_of(5.0, False, 3.0), direction_of(None, False, 3.0)
+    ('high', 'missing')
+    >>> direction_of("rent", True, None)
+    'category'
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "missing"
@@ -139,7 +142,8 @@ def top_reasons(
 
     Example
     -------
-    >>> book = ReasonCodeBook.from_dict({"features": {"debt": {"code": "D01", "high": "Debt too high"}}})
+    >>> entry = {"code": "D01", "high": "Debt too high"}
+    >>> book = ReasonCodeBook.from_dict({"features": {"debt": entry}})
     >>> [r.text for r in top_reasons([0.5, -0.2], ["debt", "income"], [9e3, 1e3], book)]
     ['Debt too high']
     """

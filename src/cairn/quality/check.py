@@ -132,6 +132,12 @@ def parse_check(item: Any, location: Location) -> Check:
                 f"'kwargs'; got keys {', '.join(map(str, item))}."
             )
         name = names[0]
+        stray = [k for k in item if k != name and k not in CHECK_KEYS]
+        if stray:
+            raise SuiteError(
+                f"{location.describe(name)}: unknown key {stray[0]!r} beside the expectation; "
+                f"allowed: {', '.join(CHECK_KEYS[:3])}."
+            )
         args = item[name] or {}
         if not isinstance(args, Mapping):
             raise SuiteError(

@@ -179,10 +179,11 @@ def _parquet(con: duckdb.DuckDBPyConnection, files: list[Path], label: str) -> B
     relation = f"read_parquet({listing}, can_have_nan=true)"
 
     def rows() -> str:
+        if len(files) == 1:
+            scan = f"read_parquet({listing}, can_have_nan=true, file_row_number=true)"
+            return f"(SELECT * EXCLUDE (file_row_number), file_row_number AS {ROW} FROM {scan})"
         scan = f"read_parquet({listing}, can_have_nan=true, file_row_number=true, filename=true)"
         own = "* EXCLUDE (file_row_number, filename)"
-        if len(files) == 1:
-            return f"(SELECT {own}, file_row_number AS {ROW} FROM {scan})"
         offsets = np.cumsum([0] + [pq.read_metadata(f).num_rows for f in files[:-1]])
         case = " ".join(
             f"WHEN {literal(str(f))} THEN {int(o)}" for f, o in zip(files, offsets, strict=True)

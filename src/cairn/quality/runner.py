@@ -33,6 +33,7 @@ from cairn.core.errors import DataError, SourceError
 from cairn.core.timeutil import utcnow
 from cairn.quality.compiler import (
     CompiledCheck,
+    CompiledSuite,
     compile_suite,
     failing_rows_query,
     range_probe,
@@ -115,15 +116,7 @@ def validate(
             regex_error=lambda pattern: _regex_error(con, pattern),
             now=now or started,
         )
-        queries = 0
-        probe = range_probe(suite, ctx)
-        if probe is not None:
-            sql, columns = probe
-            known = table.ranges(columns)
-            if known is None:  # not in file metadata or memory: ask DuckDB (a cheap scan)
-                known = read_ranges(columns, tuple(_run(con, sql, {}, table).values()))
-                queries += 1
-            ctx.ranges = known
+        queries = _probe_ranges(con, suite, ctx, table)
         compiled = compile_suite(suite, ctx)
         values = _run(con, compiled.sql, compiled.params, table)
         queries += 1
@@ -135,15 +128,8 @@ def validate(
         ]
         samples: dict[int, list[dict[str, Any]]] = {}
         if failing:
-            sql, params = failing_rows_query(compiled, failing, table.rows(), limit)
-            found = _run(con, sql, params, table)
+            _failing_rows(con, compiled, failing, table, limit, values, outcomes, samples)
             queries += 1
-            for i, cc in enumerate(failing):
-                samples[id(cc)] = [_row(r) for r in found.get(f"__s{i}") or []]
-                assert cc.plan is not None and cc.plan.rows is not None
-                if cc.plan.rows.exact_count:
-                    exact = {**_local(cc, values), "unexpected": found[f"__c{i}"]}
-                    outcomes[id(cc)] = cc.plan.evaluate(exact)
     finally:
         if connection is None:
             con.close()
@@ -159,6 +145,44 @@ def validate(
         queries=queries,
     )
     return store.record(result) if store is not None else result
+
+
+def _probe_ranges(
+    con: duckdb.DuckDBPyConnection, suite: Suite, ctx: CompileContext, table: BoundTable
+) -> int:
+    """Fill ``ctx.ranges`` for the integer columns checks asked about; the queries it ran."""
+    probe = range_probe(suite, ctx)
+    if probe is None:
+        return 0
+    sql, columns = probe
+    known = table.ranges(columns)
+    if known is not None:
+        ctx.ranges = known
+        return 0
+    ctx.ranges = read_ranges(columns, tuple(_run(con, sql, {}, table).values()))
+    return 1
+
+
+def _failing_rows(
+    con: duckdb.DuckDBPyConnection,
+    compiled: CompiledSuite,
+    failing: list[CompiledCheck],
+    table: BoundTable,
+    limit: int,
+    values: Mapping[str, Any],
+    outcomes: dict[int, Outcome],
+    samples: dict[int, list[dict[str, Any]]],
+) -> None:
+    """Run the failing-row query: keep each failing check's rows, and settle the checks whose
+    count only this query knows (uniqueness)."""
+    sql, params = failing_rows_query(compiled, failing, table.rows(), limit)
+    found = _run(con, sql, params, table)
+    for i, cc in enumerate(failing):
+        samples[id(cc)] = [_row(r) for r in found.get(f"__s{i}") or []]
+        assert cc.plan is not None and cc.plan.rows is not None
+        if cc.plan.rows.exact_count:
+            exact = {**_local(cc, values), "unexpected": found[f"__c{i}"]}
+            outcomes[id(cc)] = cc.plan.evaluate(exact)
 
 
 def _run(

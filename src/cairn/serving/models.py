@@ -40,7 +40,8 @@ class ScoringModel:
 
     Example
     -------
-    >>> m = ScoringModel("m", "1", None, ["x", "home"], ["v:x", "v:home"], {"home": ["own", "rent"]})
+    >>> levels = {"home": ["own", "rent"]}
+    >>> m = ScoringModel("m", "1", None, ["x", "home"], ["v:x", "v:home"], levels)
     >>> m.matrix([{"x": 2, "home": "rent"}, {"x": None, "home": "boat"}]).tolist()
     [[2.0, 1.0], [nan, nan]]
     """
@@ -55,7 +56,9 @@ class ScoringModel:
     _codes: dict[str, dict[str, float]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        codes = {c: {lv: float(i) for i, lv in enumerate(lvs)} for c, lvs in self.categories.items()}
+        codes = {
+            c: {lv: float(i) for i, lv in enumerate(lvs)} for c, lvs in self.categories.items()
+        }
         object.__setattr__(self, "_codes", codes)  # derived once; the value stays frozen
 
     @property

@@ -8,7 +8,7 @@ A row is ``{"prediction_id": "...", "label": 1, "observed_at": "2026-11-26T10:00
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from cairn.core.predictions import Outcome
@@ -23,8 +23,9 @@ def parse_outcomes(data: Any, *, now_us: int, max_rows: int) -> list[Outcome]:
 
     Example
     -------
-    >>> parse_outcomes({"outcomes": [{"prediction_id": "p1", "label": 1}]}, now_us=5, max_rows=10)
-    [Outcome(label=1.0, observed_at=5, prediction_id='p1', entity=None, event_time=None, deployment=None)]
+    >>> body = {"outcomes": [{"prediction_id": "p1", "label": 1}]}
+    >>> [(o.prediction_id, o.label) for o in parse_outcomes(body, now_us=5, max_rows=10)]
+    [('p1', 1.0)]
     """
     if not isinstance(data, Mapping) or set(data) != {"outcomes"}:
         raise _invalid(f"The body must be an object with only 'outcomes'; got {_got(data)}.")
@@ -32,7 +33,11 @@ def parse_outcomes(data: Any, *, now_us: int, max_rows: int) -> list[Outcome]:
     if not isinstance(rows, list) or not rows:
         raise _invalid(f"'outcomes' must be a non-empty array; got {_got(rows)}.")
     if len(rows) > max_rows:
-        raise ApiError(422, "too_many_rows", f"'outcomes' has {len(rows)} rows; at most {max_rows} per request.")
+        raise ApiError(
+            422,
+            "too_many_rows",
+            f"'outcomes' has {len(rows)} rows; at most {max_rows} per request.",
+        )
     return [outcome_of(r, f"outcomes[{i}]", now_us) for i, r in enumerate(rows)]
 
 
@@ -74,7 +79,9 @@ def outcome_of(row: Any, where: str, now_us: int) -> Outcome:
 def _micros(value: Any, where: str) -> int | None:
     if value is None:
         return None
-    if isinstance(value, datetime):
+    if isinstance(value, datetime | date) and not isinstance(value, datetime):
+        moment = datetime(value.year, value.month, value.day, tzinfo=UTC)
+    elif isinstance(value, datetime):
         moment = value
     elif isinstance(value, str):
         try:

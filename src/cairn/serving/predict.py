@@ -64,7 +64,9 @@ def predict_router(
     )
     async def predict(deployment: str, request: Request) -> Response:
         predictor.deployment(deployment)
-        body = await read_body(request.headers.get("content-length"), request.stream(), limits.max_body_bytes)
+        body = await read_body(
+            request.headers.get("content-length"), request.stream(), limits.max_body_bytes
+        )
         rows = parse_predict(body, limits, batch=False)
         scored = await predictor.predict(deployment, rows)
         return json_response(scored[0].to_json())
@@ -73,12 +75,17 @@ def predict_router(
         "/v1/predict/{deployment}/batch",
         summary="Score many entities",
         response_class=Response,
-        responses={**_ok(PREDICTION_BATCH, "One prediction per row, in order."), **error_responses(404, 413, 422, 503)},
+        responses={
+            **_ok(PREDICTION_BATCH, "One prediction per row, in order."),
+            **error_responses(404, 413, 422, 503),
+        },
         openapi_extra=_body(predict_batch_request(limits.max_entities)),
     )
     async def predict_batch(deployment: str, request: Request) -> Response:
         predictor.deployment(deployment)
-        body = await read_body(request.headers.get("content-length"), request.stream(), limits.max_body_bytes)
+        body = await read_body(
+            request.headers.get("content-length"), request.stream(), limits.max_body_bytes
+        )
         rows = parse_predict(body, limits, batch=True)
         scored = await predictor.predict(deployment, rows)
         return json_response({"predictions": [s.to_json() for s in scored]})
@@ -102,11 +109,15 @@ def predict_router(
         openapi_extra=_body(outcomes_request(limits.max_entities)),
     )
     async def post_outcomes(request: Request) -> Response:
-        body = await read_body(request.headers.get("content-length"), request.stream(), limits.max_body_bytes)
+        body = await read_body(
+            request.headers.get("content-length"), request.stream(), limits.max_body_bytes
+        )
         try:
             data = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
-            raise ApiError(422, "invalid_request", f"The request body is not valid JSON ({exc}).") from None
+            raise ApiError(
+                422, "invalid_request", f"The request body is not valid JSON ({exc})."
+            ) from None
         parsed = parse_outcomes(data, now_us=time.time_ns() // 1000, max_rows=limits.max_entities)
         outcomes.append_many([orjson.dumps(r) + b"\n" for r in outcome_rows(parsed)])
         if outcomes.durability == "fsync":
@@ -153,4 +164,6 @@ def check_admin(header: str | None, token: str | None) -> None:
     if not token:
         raise ApiError(403, "admin_disabled", "Admin endpoints are off: set CAIRN_ADMIN_TOKEN.")
     if not header or not hmac.compare_digest(header.encode(), f"Bearer {token}".encode()):
-        raise ApiError(401, "unauthorized", "This endpoint needs 'Authorization: Bearer <admin token>'.")
+        raise ApiError(
+            401, "unauthorized", "This endpoint needs 'Authorization: Bearer <admin token>'."
+        )

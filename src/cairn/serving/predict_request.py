@@ -40,7 +40,9 @@ def parse_predict(body: bytes, limits: ServingLimits, *, batch: bool) -> list[Pr
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise _invalid(f"The request body is not valid JSON ({exc}); expected {_EXAMPLE}.") from None
+        raise _invalid(
+            f"The request body is not valid JSON ({exc}); expected {_EXAMPLE}."
+        ) from None
     if not isinstance(data, dict):
         raise _invalid(f"The request body must be a JSON object; got {_got(data)}.")
     if not batch:
@@ -50,7 +52,9 @@ def parse_predict(body: bytes, limits: ServingLimits, *, batch: bool) -> list[Pr
         raise _invalid(f"Unknown field {unknown[0]!r} in the request body; allowed: rows.")
     rows = data.get("rows")
     if not isinstance(rows, list) or not rows:
-        raise _invalid(f"'rows' must be a non-empty array of rows like {_EXAMPLE}; got {_got(rows)}.")
+        raise _invalid(
+            f"'rows' must be a non-empty array of rows like {_EXAMPLE}; got {_got(rows)}."
+        )
     if len(rows) > limits.max_entities:
         raise ApiError(
             422,
@@ -62,7 +66,9 @@ def parse_predict(body: bytes, limits: ServingLimits, *, batch: bool) -> list[Pr
 
 def _row(data: Any, where: str) -> PredictRow:
     if not isinstance(data, dict):
-        raise _invalid(f"{where.rstrip('.') or 'row'} must be an object like {_EXAMPLE}; got {_got(data)}.")
+        raise _invalid(
+            f"{where.rstrip('.') or 'row'} must be an object like {_EXAMPLE}; got {_got(data)}."
+        )
     unknown = [k for k in data if k not in _ROW_KEYS]
     if unknown:
         raise _invalid(
@@ -72,19 +78,29 @@ def _row(data: Any, where: str) -> PredictRow:
     if entity is None:
         raise _invalid(f"The request is missing '{where}entities'; expected {_EXAMPLE}.")
     if not isinstance(entity, dict) or not entity:
-        raise _invalid(f"'{where}entities' must be a non-empty object of join keys; got {_got(entity)}.")
+        raise _invalid(
+            f"'{where}entities' must be a non-empty object of join keys; got {_got(entity)}."
+        )
     for key, value in entity.items():
         if isinstance(value, bool) or not isinstance(value, str | int):
-            raise _invalid(f"'{where}entities.{key}' must be an integer or a string; got {_got(value)}.")
+            raise _invalid(
+                f"'{where}entities.{key}' must be an integer or a string; got {_got(value)}."
+            )
     features = data.get("features", {})
     if not isinstance(features, dict):
-        raise _invalid(f"'{where}features' must be an object of feature -> value; got {_got(features)}.")
+        raise _invalid(
+            f"'{where}features' must be an object of feature -> value; got {_got(features)}."
+        )
     for key, value in features.items():
         if not isinstance(value, _SCALARS):
-            raise _invalid(f"'{where}features.{key}' must be a number, string or null; got {_got(value)}.")
+            raise _invalid(
+                f"'{where}features.{key}' must be a number, string or null; got {_got(value)}."
+            )
     unit = data.get("unit_id")
     if unit is not None and (not isinstance(unit, str) or not 0 < len(unit) <= 128):
-        raise _invalid(f"'{where}unit_id' must be a string of 1 to 128 characters; got {_got(unit)}.")
+        raise _invalid(
+            f"'{where}unit_id' must be a string of 1 to 128 characters; got {_got(unit)}."
+        )
     return PredictRow(entity, features, unit)
 
 

@@ -17,7 +17,7 @@ PREDICT_ROW: dict[str, Any] = {
             "type": "object",
             "minProperties": 1,
             "additionalProperties": JoinKeyValue,
-            "description": "Join keys of the entity, e.g. {\"customer_id\": 42}.",
+            "description": 'Join keys of the entity, e.g. {"customer_id": 42}.',
         },
         "features": {
             "type": "object",
@@ -36,7 +36,9 @@ def predict_batch_request(max_rows: int) -> dict[str, Any]:
         "type": "object",
         "required": ["rows"],
         "additionalProperties": False,
-        "properties": {"rows": {"type": "array", "minItems": 1, "maxItems": max_rows, "items": PREDICT_ROW}},
+        "properties": {
+            "rows": {"type": "array", "minItems": 1, "maxItems": max_rows, "items": PREDICT_ROW}
+        },
     }
 
 
@@ -54,7 +56,15 @@ REASON_CODE: dict[str, Any] = {
 
 PREDICTION: dict[str, Any] = {
     "type": "object",
-    "required": ["prediction_id", "deployment", "model", "score", "decision", "reason_codes", "flags"],
+    "required": [
+        "prediction_id",
+        "deployment",
+        "model",
+        "score",
+        "decision",
+        "reason_codes",
+        "flags",
+    ],
     "properties": {
         "prediction_id": {"type": "string"},
         "deployment": {"type": "string"},
@@ -110,7 +120,11 @@ def outcomes_request(max_rows: int) -> dict[str, Any]:
         "additionalProperties": False,
         "properties": {
             "prediction_id": {"type": "string", "minLength": 1},
-            "entities": {"type": "object", "minProperties": 1, "additionalProperties": JoinKeyValue},
+            "entities": {
+                "type": "object",
+                "minProperties": 1,
+                "additionalProperties": JoinKeyValue,
+            },
             "event_time": _TIME,
             "observed_at": _TIME,
             "label": {"type": "number"},
@@ -121,7 +135,9 @@ def outcomes_request(max_rows: int) -> dict[str, Any]:
         "type": "object",
         "required": ["outcomes"],
         "additionalProperties": False,
-        "properties": {"outcomes": {"type": "array", "minItems": 1, "maxItems": max_rows, "items": row}},
+        "properties": {
+            "outcomes": {"type": "array", "minItems": 1, "maxItems": max_rows, "items": row}
+        },
         "example": {"outcomes": [{"prediction_id": "9f1c...", "label": 1}]},
     }
 

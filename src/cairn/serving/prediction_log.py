@@ -76,7 +76,7 @@ class SegmentLog:
         self._prefix = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._seq = 0
         self._count = 0
-        self._fd = self._open()
+        self._fd: int | None = self._open()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -91,8 +91,12 @@ class SegmentLog:
         return fd
 
     def start(self) -> None:
-        """Start the background flusher (idempotent)."""
-        if self._thread is None:
+        """Start the background flusher (idempotent; restarts a closed log)."""
+        with self._lock:
+            if self._fd is None:
+                self._fd = self._open()
+        if self._thread is None or not self._thread.is_alive():
+            self._stop.clear()
             self._thread = threading.Thread(target=self._run, name="cairn-log-flush", daemon=True)
             self._thread.start()
 
@@ -105,6 +109,8 @@ class SegmentLog:
         """Stage pre-serialized JSON lines with one ``write(2)``."""
         data = b"".join(lines)
         with self._lock:
+            if self._fd is None:  # appended after close: reopen rather than lose the record
+                self._fd = self._open()
             view = memoryview(data)
             while view:
                 written = os.write(self._fd, view)
@@ -118,6 +124,8 @@ class SegmentLog:
         """``fsync`` the staging file (``durability="fsync"`` awaits this before answering)."""
         with self._lock:
             fd = self._fd
+        if fd is None:
+            return
         try:
             os.fsync(fd)
         except OSError:  # rotated and closed meanwhile: the rotation synced it
@@ -126,7 +134,7 @@ class SegmentLog:
     def flush(self) -> None:
         """Rotate the staging file and convert the closed one into a segment now."""
         with self._lock:
-            if self._count == 0:
+            if self._count == 0 or self._fd is None:
                 return
             old_fd, old_path = self._fd, self._path
             self._fd = self._open()
@@ -155,8 +163,10 @@ class SegmentLog:
             self._thread.join(timeout=10)
         self.flush()
         with self._lock:
-            os.close(self._fd)
-            self._path.unlink(missing_ok=True)
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+                self._path.unlink(missing_ok=True)
 
     def staged_lines(self) -> list[bytes]:
         """Every staged line not yet in a segment, across processes (for point lookups)."""
@@ -219,4 +229,3 @@ def recover(directory: str | Path, schema: pa.Schema) -> int:
     for partial in directory.glob(".*.parquet.tmp"):
         partial.unlink(missing_ok=True)
     return done
-

@@ -16,14 +16,17 @@ class PredictionMetrics:
     >>> from prometheus_client import generate_latest
     >>> m = PredictionMetrics(CollectorRegistry())
     >>> m.observe("credit", "main", "decline", 0.002)
-    >>> b'cairn_predictions_total{arm="main",decision="decline",deployment="credit"} 1.0' in generate_latest(m.registry)
+    >>> line = b'cairn_predictions_total{arm="main",decision="decline",deployment="credit"} 1.0'
+    >>> line in generate_latest(m.registry)
     True
     """
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.registry = registry
         self.predictions = Counter(
-            "cairn_predictions", "Predictions answered.", ("deployment", "arm", "decision"),
+            "cairn_predictions",
+            "Predictions answered.",
+            ("deployment", "arm", "decision"),
             registry=registry,
         )
         self.latency = Histogram(
@@ -34,11 +37,15 @@ class PredictionMetrics:
             registry=registry,
         )
         self.fallbacks = Counter(
-            "cairn_prediction_fallbacks", "Rows scored by a fallback.", ("deployment", "reason"),
+            "cairn_prediction_fallbacks",
+            "Rows scored by a fallback.",
+            ("deployment", "reason"),
             registry=registry,
         )
         self.errors = Counter(
-            "cairn_prediction_errors", "Predict requests refused.", ("deployment", "type"),
+            "cairn_prediction_errors",
+            "Predict requests refused.",
+            ("deployment", "type"),
             registry=registry,
         )
 

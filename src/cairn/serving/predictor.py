@@ -112,7 +112,9 @@ class Predictor:
     def refs(self) -> list[str]:
         """Every model reference the deployments and their fallbacks use."""
         refs = [d.model for d in self.deployments.values()]
-        refs += [d.fallback.model for d in self.deployments.values() if d.fallback and d.fallback.model]
+        refs += [
+            d.fallback.model for d in self.deployments.values() if d.fallback and d.fallback.model
+        ]
         return sorted(set(refs))
 
     def refresh(self) -> list[str]:
@@ -152,7 +154,9 @@ class Predictor:
         dep = self.deployments.get(name)
         if dep is None:
             known = ", ".join(sorted(self.deployments)) or "none (add deployments.yaml)"
-            raise ApiError(404, "unknown_deployment", f"No deployment {name!r}; deployments: {known}.")
+            raise ApiError(
+                404, "unknown_deployment", f"No deployment {name!r}; deployments: {known}."
+            )
         return dep
 
     async def predict(self, name: str, rows: Sequence[PredictRow]) -> list[Scored]:
@@ -161,7 +165,11 @@ class Predictor:
         model = self.models.get(dep.model)
         if model is None:
             self._error(name, "model_unavailable")
-            raise ApiError(503, "model_unavailable", f"Deployment {name!r} has no model loaded yet ({dep.model}).")
+            raise ApiError(
+                503,
+                "model_unavailable",
+                f"Deployment {name!r} has no model loaded yet ({dep.model}).",
+            )
         self._check_inputs(model, rows)
         start = time.perf_counter()
         fallback: str | None = None
@@ -178,7 +186,7 @@ class Predictor:
                 self._error(name, "online_store_unavailable")
                 raise OnlineStoreError(
                     f"Online features for deployment {name!r} are unavailable and it has no "
-                    f"fallback: {exc or 'read exceeded ' + str(dep.feature_budget_ms) + ' ms'}"
+                    f"fallback: {str(exc) or f'the read took over {dep.feature_budget_ms:g} ms'}."
                 ) from None
             fallback = dep.fallback.kind
             reason = "timeout" if isinstance(exc, TimeoutError) else "store_down"
@@ -194,7 +202,9 @@ class Predictor:
         for s in scored:
             self._remember(s.record)
             if self.metrics:
-                self.metrics.observe(name, s.record.arm, s.record.decision, s.record.latency_ms / 1000)
+                self.metrics.observe(
+                    name, s.record.arm, s.record.decision, s.record.latency_ms / 1000
+                )
         return scored
 
     def _check_inputs(self, model: ScoringModel, rows: Sequence[PredictRow]) -> None:
@@ -241,7 +251,8 @@ class Predictor:
             name, version = model.name, model.version
         decisions = ["decline" if s >= dep.threshold else "approve" for s in scores]
         explain = [
-            X is not None and (dep.explain == "always" or (dep.explain == "declines" and d == "decline"))
+            X is not None
+            and (dep.explain == "always" or (dep.explain == "declines" and d == "decline"))
             for d in decisions
         ]
         reasons: dict[int, list[ReasonCode]] = {}
@@ -254,7 +265,9 @@ class Predictor:
         latency = round((time.perf_counter() - start) * 1000, 3)
         out: list[Scored] = []
         for i, row in enumerate(rows):
-            vector = {f: inputs[i].get(f) for f in model.features} if X is not None else dict(inputs[i])
+            vector = (
+                {f: inputs[i].get(f) for f in model.features} if X is not None else dict(inputs[i])
+            )
             record = PredictionRecord(
                 prediction_id=uuid.uuid4().hex,
                 time=now,
@@ -304,12 +317,17 @@ class Predictor:
         """The stored explanation of a prediction, or one computed from its logged features."""
         row = self._recent.get(prediction_id) or self._find_in_log(prediction_id)
         if row is None:
-            raise ApiError(404, "unknown_prediction", f"No prediction {prediction_id!r} in the log.")
+            raise ApiError(
+                404, "unknown_prediction", f"No prediction {prediction_id!r} in the log."
+            )
         codes = orjson.loads(row["reason_codes"] or "[]")
         computed = False
         if not row["explained"]:
             codes = [c.to_dict() for c in self._compute(row)]
             computed = True
+            if prediction_id in self._recent:  # later calls return it without recomputing
+                explained = {**row, "reason_codes": orjson.dumps(codes).decode(), "explained": True}
+                self._recent[prediction_id] = explained
         reasons = [ReasonCode(**c) for c in codes]
         return {
             "prediction_id": prediction_id,
@@ -324,8 +342,11 @@ class Predictor:
 
     def _compute(self, row: Mapping[str, Any]) -> list[ReasonCode]:
         model = next(
-            (m for m in self.models.values()
-             if m.name == row["model_name"] and m.version == row["model_version"]),
+            (
+                m
+                for m in self.models.values()
+                if m.name == row["model_name"] and m.version == row["model_version"]
+            ),
             None,
         )
         if model is None:
