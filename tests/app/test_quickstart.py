@@ -21,6 +21,7 @@ def test_quickstart_builds_a_point_in_time_training_set(tmp_path: Path) -> None:
     assert "Materialized:" in result.output and "Online features at" in result.output
     assert result.output.count("0 mismatches") == 2  # both views: online == offline
     assert "Freshness txn_stats" in result.output
+    assert "Data quality" in result.output and "Halted" in result.output  # broken batch stopped
     assert "Lineage complete." in result.output  # trained, approved by a second user, promoted
     assert "Served 300 predictions" in result.output and "Reason codes" in result.output
     frame = pd.read_parquet(target / "training" / "training_set.parquet")

@@ -27,6 +27,7 @@ from cairn.core.config import CONFIG_FILE, STATE_DIR
 from cairn.core.errors import ConfigError
 from cairn.core.manifest import TrainingSetManifest
 from cairn.online import MaterializeResult
+from cairn.quality.demo import QualityDemo, run_quality_demo
 
 DEFAULT_DIR = Path("cairn-quickstart")
 
@@ -50,6 +51,7 @@ class QuickstartReport:
     consistency: list[ConsistencyReport] = field(default_factory=list)
     status: list[dict[str, Any]] = field(default_factory=list)
     training: TrainingDemo | None = None
+    quality: QualityDemo | None = None
     serving: ServingDemo | None = None
 
 
@@ -76,6 +78,8 @@ def run_quickstart(
         shutil.rmtree(path / STATE_DIR, ignore_errors=True)  # every run starts from scratch
         project = create_example_project(path, seed=seed, force=True)
     store = FeatureStore(path)
+    with step("quality: validate data, halt a broken batch"):
+        report.quality = run_quality_demo(path)
     with step("apply: features.py"):
         report.applied = store.apply(load_definitions(path))
     with step("training set: point-in-time join"):

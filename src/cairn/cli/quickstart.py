@@ -59,6 +59,10 @@ def print_report(report: QuickstartReport) -> None:
     for name, seconds in report.steps:
         steps.add_row(name, f"{seconds:.2f}")
     console.print(steps)
+    if report.quality is not None:
+        from cairn.cli.quality import print_demo
+
+        print_demo(report.quality)
     if report.applied is not None:
         counts: dict[str, int] = {}
         for c in report.applied.changes:

@@ -99,6 +99,9 @@ def create_example_project(
         (root / rel).write_text(text, encoding="utf-8")
     applied = _span(tables[APPLICATIONS])
     spans = [_span(t) for t in tables.values()]
+    from cairn.quality.demo import write_example_suites
+
+    write_example_suites(root)  # quality/*.yaml and their reference profiles
     return ExampleProject(
         path=root,
         seed=seed,
