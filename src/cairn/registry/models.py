@@ -9,11 +9,12 @@ becomes ``fallback``).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
+from cairn.core.errors import ConfigError
+from cairn.core.predictions import ModelRef as CoreModelRef
 from cairn.registry.aliases import AliasHistory, AliasMove, validate_alias
 from cairn.registry.approvals import Approval, ApprovalStore
 from cairn.registry.audit import AuditLog
@@ -35,12 +36,10 @@ from cairn.tracking import (
     UnknownRunError,
 )
 
-_REF = re.compile(r"^(?P<name>[^@/\s]+)(?:@(?P<alias>[^@/\s]+)|/(?P<version>\d+))$")
-
 
 @dataclass(frozen=True)
-class ModelRef:
-    """A parsed ``NAME@ALIAS`` or ``NAME/VERSION`` reference.
+class ModelRef(CoreModelRef):
+    """:class:`cairn.core.predictions.ModelRef` whose parse errors are registry input errors.
 
     Example
     -------
@@ -50,23 +49,14 @@ class ModelRef:
     '3'
     """
 
-    name: str
-    alias: str | None = None
-    version: str | None = None
-
     @classmethod
     def parse(cls, text: str) -> ModelRef:
         """Parse a reference; anything else is a RegistryInputError showing both forms."""
-        match = _REF.match(text.strip()) if isinstance(text, str) else None
-        if match is None:
-            raise RegistryInputError(
-                f"A model reference must be MODEL@ALIAS (e.g. credit-default@champion) or "
-                f"MODEL/VERSION (e.g. credit-default/3); got {text!r}."
-            )
-        return cls(match["name"], match["alias"], match["version"])
-
-    def __str__(self) -> str:
-        return f"{self.name}@{self.alias}" if self.alias else f"{self.name}/{self.version}"
+        try:
+            ref = CoreModelRef.parse(text)
+        except ConfigError as exc:
+            raise RegistryInputError(str(exc)) from None
+        return cls(ref.name, ref.alias, ref.version)
 
 
 @dataclass(frozen=True)
