@@ -69,6 +69,11 @@ def test_writes_the_project_files(project: ExampleProject) -> None:
         "data/profiles.parquet",
         "data/transactions.parquet",
         "features.py",
+        "quality/applications.yaml",
+        "quality/profiles.yaml",
+        "quality/reference/applications.json",
+        "quality/reference/transactions.json",
+        "quality/transactions.yaml",
     ]
     assert all(p.is_file() for p in project.files)
     readme = (project.path / "README.md").read_text()
