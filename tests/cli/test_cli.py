@@ -101,3 +101,30 @@ def test_every_command_has_help_with_an_example() -> None:
         result = runner.invoke(app, [*command, "--help"])
         assert result.exit_code == 0
         assert "Example:" in result.output, command
+
+
+def test_training_set_halts_on_a_failing_quality_suite(project: Path, tmp_path: Path) -> None:
+    runner.invoke(app, ["apply", "--repo", str(project)])
+    suite = tmp_path / "suite.yaml"
+    suite.write_text(
+        "name: ts\nexpectations:\n  - expect_column_values_to_not_be_null: {column: income}\n"
+    )
+    out = tmp_path / "train.parquet"
+    result = runner.invoke(
+        app,
+        [
+            "training-set",
+            "SELECT customer_id, event_timestamp FROM applications",
+            "-f",
+            "customer_profile:income",
+            "-o",
+            str(out),
+            "--quality",
+            str(suite),
+            "--repo",
+            str(project),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "halted by quality suite 'ts'" in result.output and "income" in result.output
+    assert not out.exists()

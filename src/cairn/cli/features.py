@@ -64,6 +64,10 @@ def training_set(
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Parquet file to write.")],
     full_feature_names: Annotated[bool, typer.Option(help="Name columns view__feature.")] = False,
+    quality: Annotated[
+        Path | None,
+        typer.Option(help="A quality suite the training set must pass (halts on critical/high)."),
+    ] = None,
     repo: RepoOption = Path("."),
 ) -> None:
     """Build a point-in-time-correct training set and write it to Parquet with its manifest.
@@ -74,7 +78,7 @@ def training_set(
     store = FeatureStore(repo)
     with spinner("Building the training set"):
         job = store.get_historical_features(
-            entities, features, full_feature_names=full_feature_names
+            entities, features, full_feature_names=full_feature_names, quality=quality
         )
         path = job.to_parquet(out)
         manifest = job.manifest
