@@ -9,7 +9,8 @@ store, no logging, no reason codes. With ``CAIRN_BENCH_BARE_EXPLAIN=1`` it also 
 
 Configured by environment variables (set by ``benchmarks/predict.py``):
 ``CAIRN_BENCH_BARE_DIR`` (holding ``model.lgb``, ``ids.npy``, ``X.npy``),
-``CAIRN_BENCH_BARE_EXPLAIN`` and ``CAIRN_BENCH_BARE_THRESHOLD``. Run with
+``CAIRN_BENCH_BARE_EXPLAIN``, ``CAIRN_BENCH_BARE_THRESHOLD`` and, for diagnosis only,
+``CAIRN_BENCH_BARE_GCLOG=1`` (print garbage collections slower than 5 ms to stderr). Run with
 ``uvicorn _predict_bare:app --workers 1 --no-access-log``.
 """
 
@@ -35,6 +36,23 @@ _rows: dict[int, np.ndarray] = {
 }
 _booster.predict(_X[:1], num_threads=1)  # warm, as Cairn's ScoringModel.warm does
 _booster.predict(_X[:1], pred_contrib=True, num_threads=1)
+
+if os.environ.get("CAIRN_BENCH_BARE_GCLOG") == "1":  # diagnosis: log slow collections
+    import gc
+    import sys
+    import time
+
+    _gc_start = [0.0]
+
+    def _gc_log(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            _gc_start[0] = time.perf_counter()
+            return
+        ms = (time.perf_counter() - _gc_start[0]) * 1000
+        if ms > 5:
+            print(f"gc gen{info['generation']} {ms:.1f} ms", file=sys.stderr, flush=True)
+
+    gc.callbacks.append(_gc_log)
 
 app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
 

@@ -18,11 +18,15 @@ open-loop load, and Cairn's own overhead against a bare endpoint.
   ``bare+contrib``: the same, plus ``pred_contrib`` for declines: the model compute Cairn does
   on the request path, which DESIGN §5 excludes from Cairn's overhead.
 * load (``_predict_load.py``): open loop, requests due on a fixed schedule at 100, 500 and
-  1,000 per second for 10 s each (3 s with ``--quick``), keep-alive raw-socket connections
+  1,000 per second for 10 s each (3 s with ``--quick``) in two rounds of half that (per rate:
+  cairn, bare, bare+contrib, then the reverse order, latencies pooled, so a passing stall or a
+  drift in background load does not land on one contender only), keep-alive raw-socket connections
   (more opened while all are busy, up to 64), latency from the *scheduled* send time to the
   end of the answer; non-2xx, connection errors and answers slower than 2 s are errors. Each
-  run is its own child process; the three servers stay up and the runs are interleaved per
-  rate (cairn, bare, bare+contrib) after a discarded 2 s warm-up of each server.
+  run is its own child process; the three servers stay up throughout, and each gets a discarded
+  2 s warm-up at 100 rps first. The CPU the two idle servers used during each run is recorded
+  (``idle_servers_cpu_s`` in the JSON; the "idle cpu" column sums it), since background work of
+  an idle server competes for the same cores.
 * report: p50 / p90 / p99 / max ms, errors, achieved rps, server CPU ms per request (psutil,
   server process), and "Cairn overhead" = Cairn's percentile minus the bare endpoint's at the
   same rate, against both bare variants. Check: for 20 customers, Cairn's score equals the
@@ -56,6 +60,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
+import numpy as np  # noqa: E402
 import orjson  # noqa: E402
 import psutil  # noqa: E402
 from _measure import run_child  # noqa: E402
@@ -65,6 +70,7 @@ from _online_servers import Server, _start, _wait_until, free_port  # noqa: E402
 CONTENDERS = ("cairn-serve", "bare", "bare+contrib")
 PATHS = {"cairn-serve": "/v1/predict/credit", "bare": "/predict", "bare+contrib": "/predict"}
 RATES = (100, 500, 1000)
+ROUNDS = 2  # per rate: cairn, bare, bare+contrib, then the reverse order
 TARGET_RATE = 500
 SETUP_TIMEOUT_S = 1200.0
 START_TIMEOUT_S = 120.0
@@ -88,7 +94,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def duration_s(quick: bool) -> float:
-    return 3.0 if quick else 10.0
+    """Seconds of one round; each contender gets ROUNDS of them per rate."""
+    return 1.5 if quick else 5.0
 
 
 def customers(quick: bool) -> int:
@@ -117,6 +124,7 @@ def load_main(args: argparse.Namespace) -> int:
     ]
     result = run(args.port, requests, args.rate, args.duration, REQUEST_TIMEOUT_S)
     Path(args.out).write_text(json.dumps(result.summary()))
+    np.save(Path(args.out).with_suffix(".npy"), np.asarray(result.latencies_ms))
     return 0
 
 
@@ -249,27 +257,36 @@ def parent_main(args: argparse.Namespace) -> int:
             for name, server in servers.items():  # warm-up, discarded
                 _load(me, quick, name, server, 100, 1.0 if args.quick else 2.0, work, "warm")
             for rate in RATES:
-                for name, server in servers.items():
-                    load_before = os.getloadavg()
-                    cpu0 = server_cpu_s(server)
-                    state, summary = _load(
-                        me, quick, name, server, rate, duration_s(args.quick), work, "run"
-                    )
-                    cpu = server_cpu_s(server) - cpu0
-                    status[f"{name}@{rate}"] = state
-                    if summary is None:
-                        continue
-                    summary.update(
-                        {
-                            "name": name,
-                            "server_cpu_ms_per_req": cpu * 1000 / max(summary["ok"], 1),
-                            "server_cpu_share": cpu / max(summary["duration_s"], 1e-9),
-                            "load_before": load_before,
-                            "load_after": os.getloadavg(),
-                            "server_rss_mb": server.rss_mb(),
-                        }
-                    )
-                    runs.append(summary)
+                rounds: dict[str, list[dict[str, Any]]] = {n: [] for n in CONTENDERS}
+                for rnd in range(ROUNDS):
+                    order = CONTENDERS if rnd % 2 == 0 else CONTENDERS[::-1]
+                    for name in order:
+                        server = servers[name]
+                        load_before = os.getloadavg()
+                        cpu0 = server_cpu_s(server)
+                        idle0 = {n: server_cpu_s(v) for n, v in servers.items() if n != name}
+                        tag = f"run{rnd}"
+                        state, summary = _load(
+                            me, quick, name, server, rate, duration_s(args.quick), work, tag
+                        )
+                        status[f"{name}@{rate}#{rnd}"] = state
+                        if summary is None:
+                            continue
+                        summary.update(
+                            {
+                                "server_cpu_s": server_cpu_s(server) - cpu0,
+                                "idle_servers_cpu_s": {
+                                    n: server_cpu_s(servers[n]) - c for n, c in idle0.items()
+                                },
+                                "load_before": load_before,
+                                "load_after": os.getloadavg(),
+                                "latency_file": work / f"{tag}-{name}-{rate:g}.npy",
+                            }
+                        )
+                        rounds[name].append(summary)
+                for name, parts in rounds.items():
+                    if parts:
+                        runs.append(pooled(name, parts, servers[name]))
     finally:
         if args.keep:
             print(f"work folder kept: {work}")
@@ -303,6 +320,43 @@ def parent_main(args: argparse.Namespace) -> int:
     return 1 if bad or wrong else 0
 
 
+def pooled(name: str, parts: list[dict[str, Any]], server: Server) -> dict[str, Any]:
+    """One contender's rounds at one rate as one row: latencies pooled, counts summed."""
+    ms = np.concatenate([np.load(p["latency_file"]) for p in parts])
+    if ms.size == 0:
+        ms = np.asarray([np.nan])
+    p50, p90, p99, p999 = np.percentile(ms, [50, 90, 99, 99.9])
+    ok = sum(int(p["ok"]) for p in parts)
+    cpu = sum(float(p["server_cpu_s"]) for p in parts)
+    return {
+        "name": name,
+        "rate": parts[0]["rate"],
+        "rounds": len(parts),
+        "duration_s": sum(float(p["duration_s"]) for p in parts),
+        "scheduled": sum(int(p["scheduled"]) for p in parts),
+        "ok": ok,
+        "errors": sum(int(p["errors"]) for p in parts),
+        "timeouts": sum(int(p["timeouts"]) for p in parts),
+        "achieved_rps": float(np.mean([p["achieved_rps"] for p in parts])),
+        "connections": max(int(p["connections"]) for p in parts),
+        "max_send_lag_ms": max(float(p["max_send_lag_ms"]) for p in parts),
+        "p50_ms": float(p50),
+        "p90_ms": float(p90),
+        "p99_ms": float(p99),
+        "p999_ms": float(p999),
+        "mean_ms": float(np.mean(ms)),
+        "max_ms": float(np.max(ms)),
+        "round_p50_ms": [p["p50_ms"] for p in parts],
+        "round_p99_ms": [p["p99_ms"] for p in parts],
+        "round_max_ms": [p["max_ms"] for p in parts],
+        "idle_servers_cpu_s": [p["idle_servers_cpu_s"] for p in parts],
+        "server_cpu_ms_per_req": cpu * 1000 / max(ok, 1),
+        "load_before": min((p["load_before"] for p in parts), key=lambda x: x[0]),
+        "load_after": max((p["load_after"] for p in parts), key=lambda x: x[0]),
+        "server_rss_mb": server.rss_mb(),
+    }
+
+
 def _load(
     me: list[str],
     quick: list[str],
@@ -313,7 +367,7 @@ def _load(
     work: Path,
     tag: str,
 ) -> tuple[str, dict[str, Any] | None]:
-    out_path = work / f"{tag}-{name}-{rate:g}.json"
+    out_path = work / f"{tag}-{name}-{rate:g}.json"  # and .npy: the latencies
     cmd = [*me, "--load", name, "--port", str(server.port), "--rate", str(rate)]
     cmd += ["--duration", str(seconds), "--out", str(out_path), *quick]
     out = run_child(
@@ -336,7 +390,7 @@ def print_table(runs: list[dict[str, Any]]) -> None:
     head = (
         f"{'contender':<13} {'rate':>5} {'sent':>6} {'ok':>6} {'err':>4} {'ach rps':>8} "
         f"{'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'max ms':>7} {'p50/bare':>8} "
-        f"{'p99/bare':>8} {'srv cpu ms/req':>14} {'conns':>5} {'load1':>5}"
+        f"{'p99/bare':>8} {'srv cpu ms/req':>14} {'idle cpu s':>10} {'conns':>5} {'load1':>5}"
     )
     print(head)
     print("-" * len(head))
@@ -349,8 +403,14 @@ def print_table(runs: list[dict[str, Any]]) -> None:
             f"{r['name']:<13} {r['rate']:>5g} {r['scheduled']:>6} {r['ok']:>6} {r['errors']:>4} "
             f"{r['achieved_rps']:>8.1f} {r['p50_ms']:>7.2f} {r['p90_ms']:>7.2f} "
             f"{r['p99_ms']:>7.2f} {r['max_ms']:>7.1f} {r50:>8} {r99:>8} "
-            f"{r['server_cpu_ms_per_req']:>14.3f} {r['connections']:>5} {r['load_after'][0]:>5.2f}"
+            f"{r['server_cpu_ms_per_req']:>14.3f} {idle_cpu(r):>10.2f} {r['connections']:>5} "
+            f"{r['load_after'][0]:>5.2f}"
         )
+
+
+def idle_cpu(run: dict[str, Any]) -> float:
+    """CPU seconds the other (idle) servers used during this contender's rounds."""
+    return sum(sum(d.values()) for d in run["idle_servers_cpu_s"])
 
 
 def print_overhead(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
