@@ -6,6 +6,7 @@ freshness probe and a readiness probe over one :class:`~cairn.app.FeatureStore`.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from collections.abc import Mapping
@@ -151,7 +152,17 @@ def _poll_models(predictor: Predictor, seconds: float) -> None:
 def app_from_env() -> FastAPI:
     """:func:`build_app` for the project named by ``CAIRN_REPO`` (uvicorn's ``--factory``
     entry point when serving with several worker processes)."""
-    return build_app(environment(REPO_ENV, ".") or ".")
+    app = build_app(environment(REPO_ENV, ".") or ".")
+    freeze_heap()
+    return app
+
+
+def freeze_heap() -> None:
+    """Move everything loaded at start-up (models, definitions, libraries) out of the garbage
+    collector's reach: full collections then scan only request garbage, which removes the
+    ~100 ms pauses that otherwise set the p99 latency."""
+    gc.collect()
+    gc.freeze()
 
 
 REFRESH_SECONDS = 10.0

@@ -54,7 +54,7 @@ def serve(
     """
     import uvicorn
 
-    from cairn.app.server import REPO_ENV, build_app
+    from cairn.app.server import REPO_ENV, build_app, freeze_heap
     from cairn.serving.json_logs import log_config
 
     logging: dict[str, Any] = {}
@@ -63,6 +63,7 @@ def serve(
     root = repo.resolve()
     app = build_app(root)  # fails fast, in this process, on a bad project
     if workers == 1:
+        freeze_heap()
         uvicorn.run(
             app, host=host, port=port, log_level=log_level.value, access_log=access_log, **logging
         )
