@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -33,6 +34,17 @@ def test_quickstart_builds_a_point_in_time_training_set(tmp_path: Path) -> None:
     # the profile visible at each application is the published credit_data record: late and
     # corrected rows in profiles.parquet must not leak into the training set
     assert frame["income"].isna().sum() == applications.get("income", frame["income"]).isna().sum()
+    # a served decision traces back to its model, data, code and approval
+    from cairn.app.predictions import query
+
+    (prediction_id,) = query(target, "SELECT prediction_id FROM predictions LIMIT 1").rows[0]
+    traced = CliRunner(env={"COLUMNS": "200"}).invoke(
+        app, ["lineage", prediction_id, "--json", "--repo", str(target)]
+    )
+    assert traced.exit_code == 0, traced.output
+    body = json.loads(traced.output)
+    assert body["prediction"]["prediction_id"] == prediction_id
+    assert body["lineage"]["model"]["name"] == "credit-default"
     # running it again (a new process, as a user would) reuses the folder from scratch
     cairn = Path(sys.executable).parent / "cairn"
     again = subprocess.run(

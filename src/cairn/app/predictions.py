@@ -71,6 +71,27 @@ def query(root: str | Path, sql: str) -> QueryResult:
         return QueryResult(columns, cursor.fetchall())
 
 
+def find_prediction(root: str | Path, prediction_id: str) -> dict[str, Any] | None:
+    """One logged prediction by id (the decision, its model version, entity and score), or None.
+
+    Example
+    -------
+    >>> import tempfile
+    >>> find_prediction(tempfile.mkdtemp(), "nope") is None
+    True
+    """
+    with connect(root) as con:
+        cursor = con.execute(
+            "SELECT prediction_id, time, deployment, strategy, arm, model_name, model_version, "
+            "entity, score, decision, reason_codes, fallback FROM predictions "
+            "WHERE prediction_id = ? LIMIT 1",
+            [prediction_id],
+        )
+        columns = [d[0] for d in cursor.description or []]
+        rows = cursor.fetchall()
+    return dict(zip(columns, rows[0], strict=True)) if rows else None
+
+
 def load_outcomes(root: str | Path, path: str | Path) -> int:
     """Append the outcomes of a CSV, Parquet or JSON-lines file to the outcome log.
 

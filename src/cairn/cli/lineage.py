@@ -5,6 +5,7 @@ Also prints the training half of the quickstart (:func:`print_training_demo`).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,6 +13,7 @@ import typer
 from rich.table import Table
 from rich.tree import Tree
 
+from cairn.app.predictions import find_prediction
 from cairn.app.training_demo import TrainingDemo
 from cairn.cli._console import RepoOption, console, err_console, one_line_errors
 from cairn.cli._project import ProjectContext
@@ -23,24 +25,43 @@ from cairn.registry.models import ModelRef
 @one_line_errors
 def lineage(
     ref: Annotated[
-        str, typer.Argument(help="MODEL@ALIAS (e.g. credit-default@champion) or MODEL/VERSION.")
+        str,
+        typer.Argument(
+            help="MODEL@ALIAS (e.g. credit-default@champion), MODEL/VERSION, or a prediction id."
+        ),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a tree.")] = False,
     repo: RepoOption = Path("."),
 ) -> None:
-    """Print a model version's lineage: run, training-set manifest, quality, code, approvals.
+    """Print a model version's lineage (or a served decision's, from its prediction id): run,
+    training-set manifest, quality, code, approvals.
 
     Example: cairn lineage credit-default@champion --repo ./credit
     """
-    if "@" not in ref and "/" not in ref:
-        raise RegistryInputError(
-            f"{ref!r} is not a model reference; prediction ids are traced once serving logs "
-            f"predictions. Use MODEL@ALIAS (credit-default@champion) or MODEL/VERSION."
-        )
+    prediction = None
+    if "@" not in ref and "/" not in ref:  # a prediction id: start from the logged decision
+        prediction = find_prediction(repo, ref)
+        if prediction is None:
+            raise RegistryInputError(
+                "lineage needs a model reference (MODEL@ALIAS, e.g. credit-default@champion, "
+                f"or MODEL/VERSION) or a logged prediction id; got {ref!r}, which is neither."
+            )
+        ref = f"{prediction['model_name']}/{prediction['model_version']}"
     found = build_lineage(ProjectContext(repo).registry, ModelRef.parse(ref))
     if as_json:
-        typer.echo(found.to_json())
+        if prediction is None:
+            typer.echo(found.to_json())
+        else:
+            body = {"prediction": prediction, "lineage": json.loads(found.to_json())}
+            typer.echo(json.dumps(body, indent=2, default=str))
         return
+    if prediction is not None:
+        console.print(
+            f"[bold]prediction {prediction['prediction_id']}[/] at {prediction['time']}: "
+            f"{prediction['decision']} (score {prediction['score']:.4f}) by deployment "
+            f"{prediction['deployment']!r}, arm {prediction['arm']}, for {prediction['entity']}",
+            highlight=False,
+        )
     print_lineage(found)
 
 
