@@ -111,4 +111,6 @@ def test_cli_lineage_tree_and_json(governed: Governed) -> None:
     assert unknown.exit_code == 2 and "has no alias 'fallback'" in unknown.output
     prediction = runner.invoke(app, ["lineage", "3fa85f64-5717", *repo])
     assert prediction.exit_code == 2
-    assert "prediction ids are traced once serving" in prediction.output
+    # not a model reference and not a logged prediction id (prediction ids are traced from the
+    # prediction log; see tests/app/test_quickstart.py)
+    assert "or a logged prediction id; got '3fa85f64-5717'" in prediction.output
