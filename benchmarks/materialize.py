@@ -53,7 +53,6 @@ import tempfile
 import time
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -86,6 +85,7 @@ from _online_servers import (  # noqa: E402
     redis_info_field,
     redis_server,
 )
+from _report import machine_info, write_json  # noqa: E402
 
 RUN_ORDER = ("cairn-sqlite", "cairn-redis", "feast-sqlite", "feast-redis")
 PEER = {"feast-sqlite": "cairn-sqlite", "feast-redis": "cairn-redis"}
@@ -182,7 +182,7 @@ def child_main(args: argparse.Namespace) -> int:
             run = setup(data, work / f"{name}-project-{i}", args.redis_port)
         except ContenderUnavailable as exc:
             report["unavailable"] = str(exc)
-            _write_json(work / f"{name}.json", report)
+            write_json(work / f"{name}.json", report)
             return UNAVAILABLE_EXIT
         setups.append(time.perf_counter() - t0)
         gc.collect()
@@ -205,12 +205,8 @@ def child_main(args: argparse.Namespace) -> int:
     run.online(keys).to_parquet(work / f"{name}.online.parquet")
     if run.offline is not None:
         run.offline(keys).to_parquet(work / f"{name}.offline.parquet")
-    _write_json(work / f"{name}.json", report)
+    write_json(work / f"{name}.json", report)
     return 0
-
-
-def _write_json(path: Path, obj: dict[str, Any]) -> None:
-    path.write_text(json.dumps(obj, indent=1, default=str) + "\n")
 
 
 # ----------------------------------------------------------------------------- parent
@@ -495,24 +491,6 @@ def emit_json(
         "results": [asdict(r) for r in results],
     }
     print("BENCH_JSON " + json.dumps(payload, separators=(",", ":"), default=str))
-
-
-def machine_info() -> dict[str, Any]:
-    """Date (UTC), usable cores, total RAM and CPU model of this machine."""
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "nproc": len(os.sched_getaffinity(0)),
-        "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
-        "cpu": cpu,
-    }
 
 
 def versions() -> dict[str, str]:

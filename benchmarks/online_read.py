@@ -49,7 +49,6 @@ import tempfile
 import time
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -88,6 +87,7 @@ from _online_servers import (  # noqa: E402
     feast_server,
     redis_server,
 )
+from _report import machine_info, write_json  # noqa: E402
 
 IN_PROCESS = (
     "cairn-sqlite",
@@ -211,10 +211,10 @@ def prepare_main(args: argparse.Namespace) -> int:
         PREPARE[args.prepare](args.prepare, data, paths, args.redis_port)
     except ContenderUnavailable as exc:
         report["unavailable"] = str(exc)
-        _write_json(paths.work / f"prepare-{args.prepare}.json", report)
+        write_json(paths.work / f"prepare-{args.prepare}.json", report)
         return UNAVAILABLE_EXIT
     report["seconds"] = time.perf_counter() - t0
-    _write_json(paths.work / f"prepare-{args.prepare}.json", report)
+    write_json(paths.work / f"prepare-{args.prepare}.json", report)
     return 0
 
 
@@ -229,7 +229,7 @@ def measure_main(args: argparse.Namespace) -> int:
         readers = READERS[name](name, data, paths, args.redis_port)
     except ContenderUnavailable as exc:
         report["unavailable"] = str(exc)
-        _write_json(paths.work / f"measure-{name}.json", report)
+        write_json(paths.work / f"measure-{name}.json", report)
         return UNAVAILABLE_EXIT
     counts = call_counts(args.quick)
     for (views, n), read in readers.reads.items():
@@ -241,7 +241,7 @@ def measure_main(args: argparse.Namespace) -> int:
     if readers.values is not None:
         keys = sample_keys(data, CHECK_KEYS)
         readers.values(keys).to_parquet(paths.work / f"values-{name}.parquet")
-    _write_json(paths.work / f"measure-{name}.json", report)
+    write_json(paths.work / f"measure-{name}.json", report)
     return 0
 
 
@@ -301,12 +301,8 @@ def http_main(args: argparse.Namespace) -> int:
             )
     finally:
         client.close()
-    _write_json(work / f"measure-{name}.json", report)
+    write_json(work / f"measure-{name}.json", report)
     return 0
-
-
-def _write_json(path: Path, obj: dict[str, Any]) -> None:
-    path.write_text(json.dumps(obj, indent=1, default=str) + "\n")
 
 
 # ----------------------------------------------------------------------------- parent
@@ -667,24 +663,6 @@ def emit_json(
         "results": [asdict(r) for r in rows],
     }
     print("BENCH_JSON " + json.dumps(payload, separators=(",", ":"), default=str))
-
-
-def machine_info() -> dict[str, Any]:
-    """Date (UTC), usable cores, total RAM and CPU model of this machine."""
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "nproc": len(os.sched_getaffinity(0)),
-        "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
-        "cpu": cpu,
-    }
 
 
 def versions() -> dict[str, str]:

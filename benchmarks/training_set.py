@@ -52,6 +52,7 @@ if str(HERE) not in sys.path:
 import pandas as pd  # noqa: E402
 import psutil  # noqa: E402
 from _measure import ChildOutcome, run_child  # noqa: E402
+from _report import write_json  # noqa: E402
 from _ts_checks import (  # noqa: E402
     RuleCheck,
     differing_rows,
@@ -179,7 +180,7 @@ def child_main(args: argparse.Namespace) -> int:
         call = CONTENDERS[args.child](data, work)
     except ContenderUnavailable as exc:
         report["unavailable"] = str(exc)
-        _write_json(work / f"{args.child}.json", report)
+        write_json(work / f"{args.child}.json", report)
         return UNAVAILABLE_EXIT
     report["setup_s"] = time.perf_counter() - t0
     report["rss_before_call_mb"] = psutil.Process().memory_info().rss / 2**20
@@ -188,7 +189,7 @@ def child_main(args: argparse.Namespace) -> int:
     report.update(
         seconds=min(times), times=times, rows=len(result), columns=[str(c) for c in result.columns]
     )
-    _write_json(work / f"{args.child}.json", report)
+    write_json(work / f"{args.child}.json", report)
     canonical(result).to_parquet(work / f"{args.child}.parquet")
     return 0
 
@@ -207,10 +208,6 @@ def _timed_calls(
         result = call(frame)
         times.append(time.perf_counter() - start)
     return times, result
-
-
-def _write_json(path: Path, obj: dict[str, Any]) -> None:
-    path.write_text(json.dumps(obj, indent=1, default=str) + "\n")
 
 
 # ----------------------------------------------------------------------------- parent
