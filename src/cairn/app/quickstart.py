@@ -133,13 +133,17 @@ def _late_rows(path: Path) -> int:
     a join on event time alone would have leaked it into the training set."""
     data = path / "data"
     sql = (
-        f"SELECT count(*) FROM read_parquet('{data / 'applications.parquet'}') a WHERE EXISTS ("
-        f"SELECT 1 FROM read_parquet('{data / 'profiles.parquet'}') p "
+        "SELECT count(*) FROM read_parquet($apps) a WHERE EXISTS ("
+        "SELECT 1 FROM read_parquet($profiles) p "
         "WHERE p.customer_id = a.customer_id AND p.event_timestamp < a.event_timestamp "
         "AND p.created_timestamp > a.event_timestamp)"
     )
+    params = {
+        "apps": str(data / "applications.parquet"),
+        "profiles": str(data / "profiles.parquet"),
+    }
     with duckdb.connect() as con:
-        return int(con.execute(sql).fetchall()[0][0])
+        return int(con.execute(sql, params).fetchall()[0][0])
 
 
 def _check_reusable(path: Path) -> None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 
-from cairn.core.errors import CairnError
+from cairn.core.errors import CairnError, ConfigError
+from cairn.core.timeutil import utcnow
 
 console = Console()
 err_console = Console(stderr=True)
@@ -38,3 +40,20 @@ def one_line_errors(fn: F) -> F:
             raise fail(str(exc).strip("'\"")) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def parse_time(value: str, name: str) -> datetime:
+    """An ISO 8601 time with a zone (``2026-03-01T00:00:00Z``), or ``now``."""
+    if value.strip().lower() == "now":
+        return utcnow()
+    try:
+        ts = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ConfigError(
+            f"{name} must be an ISO 8601 time like 2026-03-01T00:00:00Z or 'now'; got {value!r}."
+        ) from None
+    if ts.tzinfo is None:
+        raise ConfigError(
+            f"{name} must include a zone (e.g. 2026-03-01T00:00:00Z); got the naive {value!r}."
+        )
+    return ts

@@ -9,9 +9,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cairn.cli._console import RepoOption, console, err_console, one_line_errors
+from cairn.cli._console import RepoOption, console, err_console, one_line_errors, parse_time
 from cairn.cli._project import ProjectContext
-from cairn.cli.online import parse_time
 from cairn.registry.aliases import AliasMove
 from cairn.registry.promotion import Promotion
 

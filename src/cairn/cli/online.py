@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -21,32 +20,13 @@ from rich.table import Table
 
 from cairn.app.consistency import check_consistency, status
 from cairn.app.feature_store import FeatureStore
-from cairn.cli._console import RepoOption, console, fail, one_line_errors
-from cairn.core.errors import ConfigError
-from cairn.core.timeutil import utcnow
+from cairn.cli._console import RepoOption, console, fail, one_line_errors, parse_time
 from cairn.online import MaterializeResult
 
 consistency_app = typer.Typer(help="Online/offline consistency.", no_args_is_help=True)
 ViewsOption = Annotated[
     list[str] | None, typer.Option("--view", "-v", help="Only this view; repeat for more.")
 ]
-
-
-def parse_time(value: str, name: str) -> datetime:
-    """An ISO 8601 time with a zone (``2026-03-01T00:00:00Z``), or ``now``."""
-    if value.strip().lower() == "now":
-        return utcnow()
-    try:
-        ts = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise ConfigError(
-            f"{name} must be an ISO 8601 time like 2026-03-01T00:00:00Z or 'now'; got {value!r}."
-        ) from None
-    if ts.tzinfo is None:
-        raise ConfigError(
-            f"{name} must include a zone (e.g. 2026-03-01T00:00:00Z); got the naive {value!r}."
-        )
-    return ts
 
 
 @contextmanager

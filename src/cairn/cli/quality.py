@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -13,10 +12,10 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from cairn.cli._console import RepoOption, console, one_line_errors
+from cairn.cli._console import RepoOption, console, one_line_errors, parse_time
 from cairn.cli._progress import spinner
 from cairn.core.config import CONFIG_FILE, Settings
-from cairn.core.errors import ConfigError, SourceError
+from cairn.core.errors import SourceError
 from cairn.quality import (
     Action,
     CheckResult,
@@ -62,7 +61,7 @@ def validate_command(
     """
     spec = load_suite(suite)
     keeper = _store(repo) if store else None
-    now = None if as_of is None else _time(as_of)
+    now = None if as_of is None else parse_time(as_of, "--as-of")
     with spinner(f"Validating {data} with suite {spec.name!r}"):
         result = validate(
             spec, _data(data, repo), sample_rows=rows, store=keeper, label=data, now=now
@@ -257,18 +256,6 @@ def print_demo(demo: QualityDemo) -> None:
     print_health(broken)
     if demo.halted:
         console.print(Panel(escape(demo.halted), title="Halted", title_align="left", style="red"))
-
-
-def _time(value: str) -> datetime:
-    try:
-        ts = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise ConfigError(f"--as-of must be an ISO 8601 time with a zone; got {value!r}.") from None
-    if ts.tzinfo is None:
-        raise ConfigError(
-            f"--as-of must include a zone (e.g. 2026-07-10T00:00:00Z); got {value!r}."
-        )
-    return ts
 
 
 def _store(repo: Path) -> QualityStore | None:

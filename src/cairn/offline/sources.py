@@ -149,7 +149,7 @@ def _micros(source: FileSource, column: str, columns: dict[str, str], role: str)
                 f"with FileSource(..., timezone='UTC')."
             )
         if source.timezone.upper() in ("UTC", "Z", "ETC/UTC"):
-            return epoch_us(col, kind) if kind.endswith("_NS") else f"epoch_us({col}::TIMESTAMP)"
+            return epoch_us(col, kind)
         return f"epoch_us(timezone({literal(source.timezone)}, {col}::TIMESTAMP))"
     raise SourceError(
         f"Source {source.name!r}: {role} {column!r} must be a timestamp column; "
