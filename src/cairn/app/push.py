@@ -13,6 +13,7 @@ from cairn.core.errors import DataError
 from cairn.core.timeutil import utcnow
 from cairn.features.source import PushSource
 from cairn.offline import AppliedView
+from cairn.offline.entities import arrow_table
 from cairn.offline.log import append_to_log
 
 
@@ -23,9 +24,7 @@ def prepare_push(
     now: datetime | None = None,
 ) -> pa.Table:
     """Check pushed rows against the views fed by ``source`` and stamp their created time."""
-    table = (
-        frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
-    )
+    table = frame if isinstance(frame, pa.Table) else arrow_table(frame)
     needed = {source.timestamp_field}
     for applied in views.values():
         view = applied.view

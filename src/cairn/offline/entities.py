@@ -6,6 +6,7 @@ They are registered as the relation ``__entities`` with their own columns plus `
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,19 @@ class EntityRows:
     types: dict[str, str]
     frame: pd.DataFrame | None
     """The caller's DataFrame, when one was given (its columns are returned as they are)."""
+    table: pa.Table | None = None
+    """The same rows as Arrow (converted once, reused by ``to_arrow``)."""
+
+
+def arrow_table(frame: pd.DataFrame) -> pa.Table:
+    """A DataFrame as an Arrow table, without its index.
+
+    pyarrow < 26 reads timezone-aware columns through ``Series.values``, which pandas 3.1
+    deprecates; the warning concerns pyarrow's internals, not the caller, so it is not shown.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Series.values returning an ndarray")
+        return pa.Table.from_pandas(frame, preserve_index=False)
 
 
 def register_entities(
@@ -38,10 +52,11 @@ def register_entities(
 ) -> EntityRows:
     """Validate the entity rows and register them as ``__entities``."""
     frame: pd.DataFrame | None = None
+    table: pa.Table | None = None
     if isinstance(entity_df, pd.DataFrame):
         frame = entity_df
         _check_frame(entity_df)
-        table = pa.Table.from_pandas(entity_df, preserve_index=False)
+        table = arrow_table(entity_df)
         base = _with_row(con, table)
     elif isinstance(entity_df, pa.Table):
         base = _with_row(con, entity_df)
@@ -68,7 +83,7 @@ def register_entities(
             f"entity_df column {TIME_COLUMN!r} has {nulls[0]} null value(s); every entity row "
             f"needs the time at which its features are wanted."
         )
-    return EntityRows([c for c in types], types, frame)
+    return EntityRows([c for c in types], types, frame, table)
 
 
 def _with_row(con: duckdb.DuckDBPyConnection, table: pa.Table) -> str:

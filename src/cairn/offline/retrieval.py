@@ -115,9 +115,9 @@ class RetrievalJob:
     def to_arrow(self) -> pa.Table:
         """The training set as an Arrow table, entity rows in their given order."""
         table = self._con.sql(self._query).to_arrow_table()
-        if self._entities.frame is None:
+        if self._entities.table is None:
             return table
-        entity = pa.Table.from_pandas(self._entities.frame, preserve_index=False)
+        entity = self._entities.table
         for name in table.column_names[1:]:
             entity = entity.append_column(name, table.column(name))
         return entity
