@@ -43,3 +43,13 @@ if [ "${#uv[@]}" -gt 0 ]; then
 else
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[$extra]"
 fi
+
+# gbstats (GrowthBook's statistics, the test oracle of cairn.experiments) declares numpy<2 and
+# pandas<2 but its statistics modules run on current ones: install it without its pins.
+if [ "$extra" = "dev" ]; then
+    if [ "${#uv[@]}" -gt 0 ]; then
+        "${uv[@]}" pip install --quiet -p "$venv" --no-deps gbstats==0.8.0
+    else
+        "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps gbstats==0.8.0
+    fi
+fi
