@@ -6,20 +6,32 @@ Peak RSS is per child process: the parent reaps the child with ``os.wait4``, who
 parent also polls the RSS of the whole process tree with psutil, so a child that is killed
 (timeout, memory cap) still gets a peak, and worker processes it never reaps are counted.
 
-Nothing here asserts anything about time: it only measures and reports.
+Also here: the plumbing around those children (a work folder, a scratch folder per child,
+the command that starts a child of the benchmark script itself) and the latency summary the
+latency benchmarks share. Nothing here asserts anything about time: it only measures and
+reports. numpy is imported only where it is needed: some benchmark parents stay small.
 """
 
 from __future__ import annotations
 
 import os
 import resource
+import shutil
 import signal
 import subprocess
+import sys
+import tempfile
 import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psutil
+
+if TYPE_CHECKING:
+    import numpy as np
 
 POLL_S = 0.05
 
@@ -39,6 +51,10 @@ class ChildOutcome:
     stderr_tail: str
     measured_s: float | None = None
     """Seconds from the child's ``started`` marker to its end (None without a marker)."""
+
+    def last_line(self, limit: int) -> str:
+        """The last line of the child's stderr, cut to ``limit`` characters."""
+        return (self.stderr_tail.splitlines()[-1:] or [""])[0][:limit]
 
 
 def run_child(
@@ -68,8 +84,84 @@ def run_child(
         status, usage = watch.run()
     peak_mb = max(watch.peak_mb, _maxrss_kb(usage) / 1024.0)
     return ChildOutcome(
-        status, proc.returncode, watch.elapsed, peak_mb, _tail(err_path), watch.measured_s
+        status, proc.returncode, watch.elapsed, peak_mb, tail(err_path), watch.measured_s
     )
+
+
+def default_mem_cap_mb() -> float:
+    """The memory cap of a contender's process tree unless one is given: 75 % of the RAM."""
+    return 0.75 * psutil.virtual_memory().total / 2**20
+
+
+def self_command(script: str, *args: str, quick: bool = False) -> list[str]:
+    """The command that runs the benchmark ``script`` (its ``__file__``) again as a child."""
+    return [sys.executable, str(Path(script).resolve()), *args, *(["--quick"] if quick else [])]
+
+
+def run_in_scratch(
+    cmd: list[str],
+    *,
+    work: Path,
+    name: str,
+    timeout_s: float,
+    env: dict[str, str],
+    mem_cap_mb: float | None = None,
+    marker: bool = True,
+) -> ChildOutcome:
+    """:func:`run_child` for a contender: logs in ``work/logs``; cwd and TMPDIR its own folder
+    ``work/scratch/name`` (removed with the work folder, even when a killed child cannot clean
+    up after itself); ``env`` added to ours; the memory cap 75 % of RAM unless given; with
+    ``marker``, ``timeout_s`` counts from the child's touching ``work/{name}.started``."""
+    scratch = work / "scratch" / name
+    scratch.mkdir(parents=True, exist_ok=True)
+    return run_child(
+        cmd,
+        timeout_s=timeout_s,
+        mem_cap_mb=mem_cap_mb or default_mem_cap_mb(),
+        log_dir=work / "logs",
+        name=name,
+        env={**os.environ, **env, "PYTHONUNBUFFERED": "1", "TMPDIR": str(scratch)},
+        started_marker=work / f"{name}.started" if marker else None,
+        cwd=scratch,
+    )
+
+
+@contextmanager
+def work_folder(prefix: str, keep: bool) -> Iterator[Path]:
+    """A fresh temporary folder for one run: removed at the end, or kept and named (``keep``)."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield work
+    finally:
+        if keep:
+            print(f"work folder kept: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def warm_page_cache(paths: Iterable[Path]) -> None:
+    """Read every input file once so no contender pays for a cold page cache."""
+    for path in paths:
+        with path.open("rb") as fh:
+            while fh.read(1 << 24):
+                pass
+
+
+def latency_stats(ms: np.ndarray) -> dict[str, float]:
+    """p50, p90, p99, p99.9, mean and max of latencies in ms (all NaN when there are none)."""
+    import numpy as np
+
+    if ms.size == 0:
+        ms = np.asarray([np.nan])
+    p50, p90, p99, p999 = np.percentile(ms, [50, 90, 99, 99.9])
+    return {
+        "p50_ms": float(p50),
+        "p90_ms": float(p90),
+        "p99_ms": float(p99),
+        "p999_ms": float(p999),
+        "mean_ms": float(np.mean(ms)),
+        "max_ms": float(np.max(ms)),
+    }
 
 
 class _Watch:
@@ -99,10 +191,10 @@ class _Watch:
             pid, wait_status, usage = os.wait4(self.proc.pid, os.WNOHANG)
             if pid == self.proc.pid:
                 break
-            self.peak_mb = max(self.peak_mb, _tree_rss_mb(self.proc.pid))
+            self.peak_mb = max(self.peak_mb, tree_rss_mb(self.proc.pid))
             reason = self._limit_passed()
             if reason:
-                _kill_group(self.proc.pid)
+                signal_group(self.proc.pid, signal.SIGKILL)
                 pid, wait_status, usage = os.wait4(self.proc.pid, 0)
                 break
             time.sleep(POLL_S)
@@ -143,7 +235,7 @@ def _maxrss_kb(usage: resource.struct_rusage) -> int:
     return int(usage.ru_maxrss)  # kilobytes on Linux
 
 
-def _tree_rss_mb(pid: int) -> float:
+def tree_rss_mb(pid: int) -> float:
     """Resident memory of a process and all its descendants, in MB (0 if it is gone)."""
     try:
         root = psutil.Process(pid)
@@ -159,15 +251,16 @@ def _tree_rss_mb(pid: int) -> float:
     return total / (1024.0 * 1024.0)
 
 
-def _kill_group(pid: int) -> None:
-    """Kill the child's process group (it was started in its own session)."""
+def signal_group(pgid: int, sig: signal.Signals) -> None:
+    """Send ``sig`` to a process group (a child started in its own session); gone is fine."""
     try:
-        os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
         pass
 
 
-def _tail(path: Path, lines: int = 15) -> str:
+def tail(path: Path, lines: int = 15) -> str:
+    """The last ``lines`` lines of a log file ("" when it cannot be read)."""
     try:
         text = path.read_text(errors="replace")
     except OSError:

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
+from _measure import signal_group, tail, tree_rss_mb
 
 STOP_WAIT_S = 10.0
 
@@ -46,44 +46,22 @@ class Server:
 
     def rss_mb(self) -> float:
         """Resident memory of the server and its children (0 when gone)."""
-        try:
-            root = psutil.Process(self.proc.pid)
-            procs = [root, *root.children(recursive=True)]
-        except psutil.Error:
-            return 0.0
-        total = 0
-        for p in procs:
-            try:
-                total += p.memory_info().rss
-            except psutil.Error:
-                continue
-        return total / 2**20
+        return tree_rss_mb(self.proc.pid)
 
     def log_tail(self, lines: int = 8) -> str:
-        try:
-            text = self.log.read_text(errors="replace")
-        except OSError:
-            return ""
-        return "\n".join(text.strip().splitlines()[-lines:])
+        return tail(self.log, lines)
 
     def stop(self) -> None:
         """SIGTERM the process group, wait, then SIGKILL it; always reaps the process."""
         if self.proc.poll() is None:
-            _signal_group(self.proc.pid, signal.SIGTERM)
+            signal_group(self.proc.pid, signal.SIGTERM)
             try:
                 self.proc.wait(STOP_WAIT_S)
             except subprocess.TimeoutExpired:
-                _signal_group(self.proc.pid, signal.SIGKILL)
+                signal_group(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(STOP_WAIT_S)
         # workers (gunicorn, uvicorn) of the group that outlived their parent
-        _signal_group(self.proc.pid, signal.SIGKILL)
-
-
-def _signal_group(pgid: int, sig: signal.Signals) -> None:
-    try:
-        os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
+        signal_group(self.proc.pid, signal.SIGKILL)
 
 
 def _start(
@@ -190,27 +168,47 @@ def _health_probe(path: str) -> bytes:
     return f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode()
 
 
-@contextmanager
-def cairn_server(
-    cairn_bin: Path, repo: Path, log_dir: Path, timeout_s: float = 60.0
-) -> Iterator[Server]:
-    """``cairn serve`` (one uvicorn worker, no access log) over ``repo``, stopped on exit."""
-    port = free_port()
-    cmd = [
-        str(cairn_bin), "serve",
-        "--repo", str(repo),
+def uvicorn_flags(port: int) -> list[str]:
+    """The serving options of ``cairn serve`` and of uvicorn in the benchmarks: 127.0.0.1,
+    ``port``, one worker, no access log, warnings only."""
+    return [
         "--host", "127.0.0.1",
         "--port", str(port),
         "--workers", "1",
         "--no-access-log",
         "--log-level", "warning",
     ]  # fmt: skip
-    server = _start("cairn-serve", cmd, port, log_dir)
+
+
+@contextmanager
+def http_server(
+    name: str,
+    cmd: Sequence[str],
+    port: int,
+    log_dir: Path,
+    health: str,
+    timeout_s: float,
+    env: dict[str, str] | None = None,
+) -> Iterator[Server]:
+    """Start ``cmd`` (listening on ``port``), wait until ``GET health`` answers 200, yield the
+    server; stopped on exit."""
+    server = _start(name, cmd, port, log_dir, env=env)
     try:
-        _wait_until(server, _health_probe("/healthz"), b"HTTP/1.1 200", timeout_s)
+        _wait_until(server, _health_probe(health), b"HTTP/1.1 200", timeout_s)
         yield server
     finally:
         server.stop()
+
+
+@contextmanager
+def cairn_server(
+    cairn_bin: Path, repo: Path, log_dir: Path, timeout_s: float = 60.0, health: str = "/healthz"
+) -> Iterator[Server]:
+    """``cairn serve`` (one uvicorn worker, no access log) over ``repo``, stopped on exit."""
+    port = free_port()
+    cmd = [str(cairn_bin), "serve", "--repo", str(repo), *uvicorn_flags(port)]
+    with http_server("cairn-serve", cmd, port, log_dir, health, timeout_s) as server:
+        yield server
 
 
 @contextmanager
@@ -232,9 +230,5 @@ def feast_server(
         "--registry_ttl_sec", "3600",
     ]  # fmt: skip
     env = {**os.environ, "FEAST_USAGE": "False"}
-    server = _start("feast-serve", cmd, port, log_dir, env=env)
-    try:
-        _wait_until(server, _health_probe("/health"), b"HTTP/1.1 200", timeout_s)
+    with http_server("feast-serve", cmd, port, log_dir, "/health", timeout_s, env) as server:
         yield server
-    finally:
-        server.stop()

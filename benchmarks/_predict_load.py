@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from _measure import latency_stats
 
 
 @dataclass
@@ -39,8 +40,6 @@ class LoadResult:
     """From the first due time to the last answer."""
 
     def summary(self) -> dict[str, float | int | dict[int, int]]:
-        ms = np.asarray(self.latencies_ms) if self.latencies_ms else np.asarray([np.nan])
-        p50, p90, p99, p999 = np.percentile(ms, [50, 90, 99, 99.9])
         done = len(self.latencies_ms)
         return {
             "rate": self.rate,
@@ -53,12 +52,7 @@ class LoadResult:
             "achieved_rps": done / self.elapsed_s if self.elapsed_s > 0 else 0.0,
             "connections": self.connections,
             "max_send_lag_ms": self.max_send_lag_ms,
-            "p50_ms": float(p50),
-            "p90_ms": float(p90),
-            "p99_ms": float(p99),
-            "p999_ms": float(p999),
-            "mean_ms": float(np.mean(ms)),
-            "max_ms": float(np.max(ms)),
+            **latency_stats(np.asarray(self.latencies_ms, dtype=float)),
         }
 
 

@@ -44,16 +44,12 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import os
 import resource
-import shutil
 import sys
-import tempfile
 import time
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +58,6 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 import pandas as pd  # noqa: E402
-import psutil  # noqa: E402
 from _mat_contenders import (  # noqa: E402
     CONTENDERS,
     LABELS,
@@ -78,14 +73,34 @@ from _mat_data import (  # noqa: E402
     reference_at,
     sample_keys,
 )
-from _measure import ChildOutcome, run_child  # noqa: E402
+from _measure import (  # noqa: E402
+    ChildOutcome,
+    run_in_scratch,
+    self_command,
+    warm_page_cache,
+    work_folder,
+)
 from _online_servers import (  # noqa: E402
     Server,
     ServerUnavailable,
     redis_info_field,
     redis_server,
 )
-from _report import machine_info, write_json  # noqa: E402
+from _report import (  # noqa: E402
+    bench_parser,
+    cell,
+    data_location,
+    load_note,
+    open_run,
+    pick_names,
+    print_bench_json,
+    print_table,
+    read_json,
+    run_facts,
+    versions_of,
+    wall_header,
+    write_json,
+)
 
 RUN_ORDER = ("cairn-sqlite", "cairn-redis", "feast-sqlite", "feast-redis")
 PEER = {"feast-sqlite": "cairn-sqlite", "feast-redis": "cairn-redis"}
@@ -95,6 +110,7 @@ UNAVAILABLE_EXIT = 3
 DATA_ROOT = HERE / ".data" / "materialize"
 SAMPLE = 1_000
 DESIGN_FEAST_S = 45.0  # DESIGN §5: Feast 0.67, DuckDB store, idle box
+PACKAGES = ("cairn", "feast", "duckdb", "pandas", "pyarrow", "redis", "hiredis")
 
 
 @dataclass
@@ -123,14 +139,10 @@ class Result:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--quick", action="store_true", help="10x smaller data, for smoke runs")
-    p.add_argument(
-        "--only",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help=f"run only these contenders (repeat or comma-separate): {', '.join(RUN_ORDER)}",
+    p = bench_parser(
+        __doc__,
+        quick="10x smaller data, for smoke runs",
+        only=f"run only these contenders (repeat or comma-separate): {', '.join(RUN_ORDER)}",
     )
     p.add_argument(
         "--repeat",
@@ -147,18 +159,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--work", help=argparse.SUPPRESS)
     p.add_argument("--redis-port", type=int, default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    names = [n.strip() for item in args.only for n in item.split(",") if n.strip()]
-    unknown = [n for n in names if n not in CONTENDERS]
+    args.only, unknown = pick_names(args.only, RUN_ORDER)
     if unknown:
         p.error(f"--only: unknown contender(s) {', '.join(unknown)}; expected {RUN_ORDER}")
-    args.only = [n for n in RUN_ORDER if n in names] if names else list(RUN_ORDER)
     if args.repeat < 1:
         p.error(f"--repeat must be at least 1; got {args.repeat}")
     return args
-
-
-def data_set(quick: bool) -> tuple[Path, float]:
-    return DATA_ROOT / ("quick" if quick else "full"), 0.1 if quick else 1.0
 
 
 # ----------------------------------------------------------------------------- child
@@ -166,8 +172,7 @@ def data_set(quick: bool) -> tuple[Path, float]:
 
 def child_main(args: argparse.Namespace) -> int:
     """Materialize ``--repeat`` times into fresh projects; save timings and sampled values."""
-    root, scale = data_set(args.quick)
-    data, _ = ensure_data(root, scale)
+    data, _ = ensure_data(*data_location(DATA_ROOT, args.quick))
     work = Path(args.work)
     name = args.child
     report: dict[str, Any] = {"name": name}
@@ -214,24 +219,12 @@ def child_main(args: argparse.Namespace) -> int:
 
 def parent_main(args: argparse.Namespace) -> int:
     """Generate data, start Redis, run each contender in a child, check, print table and JSON."""
-    root, scale = data_set(args.quick)
-    machine = machine_info()
-    print(
-        f"materialize benchmark ({'quick, 10x smaller' if args.quick else 'full size'}) "
-        f"on {machine['cpu']} x{machine['nproc']}, {machine['ram_gb']} GB RAM, {machine['date']}"
-    )
-    t0 = time.perf_counter()
-    data, generated = ensure_data(root, scale)
-    print(
-        f"data: {'generated' if generated else 'reused'} {root} "
-        f"({time.perf_counter() - t0:.1f} s, excluded from timings)"
-    )
-    _warm_page_cache(data)
-    work = Path(tempfile.mkdtemp(prefix="cairn_bench_mat_"))
-    load_before = os.getloadavg()
+    machine, data = open_run("materialize", args.quick, DATA_ROOT, ensure_data)
+    warm_page_cache(data.files())
     results: list[Result] = []
     notes: list[str] = []
-    try:
+    with work_folder("cairn_bench_mat_", args.keep) as work:
+        load_before = os.getloadavg()
         with ExitStack() as stack:
             redis: Server | None = None
             if any(n in NEEDS_REDIS for n in args.only):
@@ -246,15 +239,10 @@ def parent_main(args: argparse.Namespace) -> int:
                 results.append(run_contender(name, args, work, redis))
         load_after = os.getloadavg()
         run_checks(results, data, work)
-    finally:
-        if args.keep:
-            print(f"work folder kept: {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
     add_ratios(results)
     late = late_keys(data, sample_keys(data, SAMPLE), END)
     print()
-    print_table(results, data)
+    print_results(results, data)
     print_targets(results)
     print_notes(notes, late, load_before, load_after)
     emit_json(results, data, machine, args, (load_before, load_after), late)
@@ -263,44 +251,17 @@ def parent_main(args: argparse.Namespace) -> int:
     return 1 if bad or wrong else 0
 
 
-def _warm_page_cache(data: DataSet) -> None:
-    """Read every input file once so no contender pays for a cold disk cache."""
-    for path in data.files():
-        with path.open("rb") as fh:
-            while fh.read(1 << 24):
-                pass
-
-
 def run_contender(name: str, args: argparse.Namespace, work: Path, redis: Server | None) -> Result:
     """Run one contender in a child process and collect what it measured."""
-    cmd = [
-        sys.executable,
-        str(Path(__file__).resolve()),
-        "--child",
-        name,
-        "--work",
-        str(work),
-        "--repeat",
-        str(1 if name in SINGLE_CALL else args.repeat),
-    ]
-    if args.quick:
-        cmd.append("--quick")
+    repeat = 1 if name in SINGLE_CALL else args.repeat
+    cmd = self_command(
+        __file__, "--child", name, "--work", str(work), "--repeat", str(repeat), quick=args.quick
+    )
     if redis is not None:
         cmd += ["--redis-port", str(redis.port)]
     print(f"running {name:<14}", end=" ", flush=True)
-    scratch = work / "scratch" / name
-    scratch.mkdir(parents=True)
-    env = {**os.environ, "FEAST_USAGE": "False", "PYTHONUNBUFFERED": "1", "TMPDIR": str(scratch)}
-    outcome = run_child(
-        cmd,
-        timeout_s=args.timeout,
-        mem_cap_mb=0.75 * psutil.virtual_memory().total / 2**20,
-        log_dir=work / "logs",
-        name=name,
-        env=env,
-        started_marker=work / f"{name}.started",
-        cwd=scratch,
-    )
+    env = {"FEAST_USAGE": "False"}
+    outcome = run_in_scratch(cmd, work=work, name=name, timeout_s=args.timeout, env=env)
     result = _result_from(name, outcome, work / f"{name}.json")
     if redis is not None and name in NEEDS_REDIS and result.status == "ok":
         used = redis_info_field(redis.port, "memory", "used_memory")
@@ -312,13 +273,12 @@ def run_contender(name: str, args: argparse.Namespace, work: Path, redis: Server
 
 def _result_from(name: str, outcome: ChildOutcome, report_path: Path) -> Result:
     result = Result(name=name, label=LABELS[name], status=outcome.status)
-    report = json.loads(report_path.read_text()) if report_path.exists() else {}
+    report = read_json(report_path)
     if "unavailable" in report:
         result.status, result.detail = "skipped", report["unavailable"]
         return result
     if outcome.status != "ok":
-        last = outcome.stderr_tail.splitlines()[-1:] or [""]
-        result.detail = last[0][:300]
+        result.detail = outcome.last_line(300)
         result.peak_rss_mb = outcome.peak_rss_mb
     if "seconds" in report:
         result.seconds, result.times = report["seconds"], report["times"]
@@ -362,11 +322,10 @@ def add_ratios(results: list[Result]) -> None:
 # ----------------------------------------------------------------------------- output
 
 
-def print_table(results: list[Result], data: DataSet) -> None:
-    most = max((len(r.times) for r in results), default=1)
+def print_results(results: list[Result], data: DataSet) -> None:
     header = [
         "contender",
-        f"wall s (best of {most})" if most > 1 else "wall s",
+        wall_header(max((len(r.times) for r in results), default=1)),
         "first s",
         "Feast/Cairn",
         "rows written",
@@ -378,39 +337,27 @@ def print_table(results: list[Result], data: DataSet) -> None:
         "setup s",
         "status",
     ]
-    rows = [header] + [_row(r) for r in results]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    print(
+    title = (
         f"Materialize: {data.sizes.entities:,} entities, 2 views over "
         f"{data.feature_rows():,} feature rows, empty online store -> latest values at END"
     )
-    print("\n".join(lines))
-    for r in results:
-        if r.detail:
-            print(f"  {r.name}: {r.detail}")
+    details = [f"{r.name}: {r.detail}" for r in results if r.detail]
+    print_table(title, header, [_row(r) for r in results], details)
 
 
 def _row(r: Result) -> list[str]:
-    def num(v: float | None, fmt: str) -> str:
-        return "-" if v is None else format(v, fmt)
-
-    ratio = num(r.ratio_vs_cairn, ".1f")
-    if r.ratio_vs_cairn is not None:
-        ratio += "x"
     return [
         r.label,
-        num(r.seconds, ".2f"),
-        num(r.times[0] if r.times else None, ".2f"),
-        ratio,
-        num(r.rows, ","),
-        num(r.rows_per_s, ",.0f"),
-        num(r.peak_rss_mb, ",.0f"),
-        num(r.server_mb, ",.0f"),
+        cell(r.seconds, ".2f"),
+        cell(r.times[0] if r.times else None, ".2f"),
+        cell(r.ratio_vs_cairn, ".1f", "x"),
+        cell(r.rows, ","),
+        cell(r.rows_per_s, ",.0f"),
+        cell(r.peak_rss_mb, ",.0f"),
+        cell(r.server_mb, ",.0f"),
         r.vs_reference,
         r.online_vs_offline,
-        num(r.setup_s, ".1f"),
+        cell(r.setup_s, ".1f"),
         r.status,
     ]
 
@@ -459,14 +406,7 @@ def print_notes(
         f"  vs §3.1 ref: {late} of the {SAMPLE:,} sampled keys have a winning row stamped before"
         " END but created after it; §3.1 hides it at END, Feast (event time only) writes it."
     )
-    print(
-        f"  load average before/after: {_load(load_before)} / {_load(load_after)}"
-        " (other work on the box inflates times)"
-    )
-
-
-def _load(avg: tuple[float, ...]) -> str:
-    return " ".join(f"{x:.2f}" for x in avg)
+    print(load_note(load_before, load_after))
 
 
 def emit_json(
@@ -484,23 +424,10 @@ def emit_json(
         "sizes": {**asdict(data.sizes), "feature_rows": data.feature_rows()},
         "sample_keys": SAMPLE,
         "late_keys_in_sample": late,
-        "machine": machine,
-        "versions": versions(),
-        "loadavg_before": list(load[0]),
-        "loadavg_after": list(load[1]),
+        **run_facts(machine, versions_of(PACKAGES), load),
         "results": [asdict(r) for r in results],
     }
-    print("BENCH_JSON " + json.dumps(payload, separators=(",", ":"), default=str))
-
-
-def versions() -> dict[str, str]:
-    out = {"python": sys.version.split()[0]}
-    for dist in ("cairn", "feast", "duckdb", "pandas", "pyarrow", "redis", "hiredis"):
-        try:
-            out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            out[dist] = "not installed"
-    return out
+    print_bench_json(payload)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -41,15 +41,11 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import os
-import shutil
 import sys
-import tempfile
 import time
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +55,6 @@ if str(HERE) not in sys.path:
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import psutil  # noqa: E402
 from _mat_data import (  # noqa: E402
     END,
     DataSet,
@@ -70,7 +65,7 @@ from _mat_data import (  # noqa: E402
     sample_keys,
 )
 from _mat_repos import feature_refs  # noqa: E402
-from _measure import run_child  # noqa: E402
+from _measure import latency_stats, run_in_scratch, self_command, work_folder  # noqa: E402
 from _online_contenders import (  # noqa: E402
     LABELS,
     PREPARE,
@@ -87,7 +82,19 @@ from _online_servers import (  # noqa: E402
     feast_server,
     redis_server,
 )
-from _report import machine_info, write_json  # noqa: E402
+from _report import (  # noqa: E402
+    bench_parser,
+    data_location,
+    load_note,
+    open_run,
+    pick_names,
+    print_bench_json,
+    print_table,
+    read_json,
+    run_facts,
+    versions_of,
+    write_json,
+)
 
 IN_PROCESS = (
     "cairn-sqlite",
@@ -117,6 +124,7 @@ SEED = 7
 CHECK_KEYS = 200
 CHILD_TIMEOUT_S = 300.0
 UNAVAILABLE_EXIT = 3
+PACKAGES = ("cairn", "feast", "duckdb", "redis", "hiredis", "uvicorn", "fastapi", "orjson")
 
 
 @dataclass
@@ -143,14 +151,10 @@ class Row:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--quick", action="store_true", help="10x less data and calls (smoke run)")
-    p.add_argument(
-        "--only",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help=f"run only these contenders (repeat or comma-separate): {', '.join(RUN_ORDER)}",
+    p = bench_parser(
+        __doc__,
+        quick="10x less data and calls (smoke run)",
+        only=f"run only these contenders (repeat or comma-separate): {', '.join(RUN_ORDER)}",
     )
     p.add_argument("--keep", action="store_true", help="keep the work folder (stores, logs)")
     p.add_argument("--prepare", help=argparse.SUPPRESS)
@@ -160,16 +164,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--work", help=argparse.SUPPRESS)
     p.add_argument("--redis-port", type=int, default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    names = [n.strip() for item in args.only for n in item.split(",") if n.strip()]
-    unknown = [n for n in names if n not in RUN_ORDER]
+    args.only, unknown = pick_names(args.only, RUN_ORDER)
     if unknown:
         p.error(f"--only: unknown contender(s) {', '.join(unknown)}; expected {RUN_ORDER}")
-    args.only = [n for n in RUN_ORDER if n in names] if names else list(RUN_ORDER)
     return args
-
-
-def data_set(quick: bool) -> tuple[Path, float]:
-    return DATA_ROOT / ("quick" if quick else "full"), 0.1 if quick else 1.0
 
 
 def call_counts(quick: bool) -> dict[int, int]:
@@ -184,26 +182,12 @@ def key_batches(entities: int, per_call: int, calls: int, salt: int) -> list[lis
     return [[int(k) for k in row] for row in keys]
 
 
-def latency_stats(ns: np.ndarray) -> dict[str, float]:
-    ms = ns / 1e6
-    p50, p90, p99, p999 = np.percentile(ms, [50, 90, 99, 99.9])
-    return {
-        "p50_ms": float(p50),
-        "p90_ms": float(p90),
-        "p99_ms": float(p99),
-        "p999_ms": float(p999),
-        "mean_ms": float(ms.mean()),
-        "max_ms": float(ms.max()),
-    }
-
-
 # ----------------------------------------------------------------------------- children
 
 
 def prepare_main(args: argparse.Namespace) -> int:
     """Fill one store (materialize, or write the raw tables)."""
-    root, scale = data_set(args.quick)
-    data, _ = ensure_data(root, scale)
+    data, _ = ensure_data(*data_location(DATA_ROOT, args.quick))
     paths = Paths(Path(args.work))
     report: dict[str, Any] = {"name": args.prepare}
     t0 = time.perf_counter()
@@ -220,8 +204,7 @@ def prepare_main(args: argparse.Namespace) -> int:
 
 def measure_main(args: argparse.Namespace) -> int:
     """Time every case of one in-process contender; read sampled keys for the check."""
-    root, scale = data_set(args.quick)
-    data, _ = ensure_data(root, scale)
+    data, _ = ensure_data(*data_location(DATA_ROOT, args.quick))
     paths = Paths(Path(args.work))
     name = args.measure
     report: dict[str, Any] = {"name": name, "cases": []}
@@ -237,7 +220,8 @@ def measure_main(args: argparse.Namespace) -> int:
         warm = [readers.request(k) for k in key_batches(data.sizes.entities, n, calls // 10, 1)]
         timed = [readers.request(k) for k in key_batches(data.sizes.entities, n, calls, 2)]
         ns = _time_calls(read, warm, timed)
-        report["cases"].append({"views": views, "entities": n, "calls": calls, **latency_stats(ns)})
+        stats = latency_stats(ns / 1e6)
+        report["cases"].append({"views": views, "entities": n, "calls": calls, **stats})
     if readers.values is not None:
         keys = sample_keys(data, CHECK_KEYS)
         readers.values(keys).to_parquet(paths.work / f"values-{name}.parquet")
@@ -260,8 +244,7 @@ def _time_calls(read: Any, warm: list[Any], timed: list[Any]) -> np.ndarray:
 
 def http_main(args: argparse.Namespace) -> int:
     """Time requests to a running server (``--port``) over one keep-alive connection."""
-    root, scale = data_set(args.quick)
-    data, _ = ensure_data(root, scale)
+    data, _ = ensure_data(*data_location(DATA_ROOT, args.quick))
     work = Path(args.work)
     name = args.http
     path = "/v1/features/online" if name == "cairn-http" else "/get-online-features"
@@ -296,7 +279,7 @@ def http_main(args: argparse.Namespace) -> int:
                     "calls": calls,
                     "errors": errors[0],
                     "sample_answer": body[:200].decode(errors="replace"),
-                    **latency_stats(ns),
+                    **latency_stats(ns / 1e6),
                 }
             )
     finally:
@@ -309,26 +292,14 @@ def http_main(args: argparse.Namespace) -> int:
 
 
 def parent_main(args: argparse.Namespace) -> int:
-    root, scale = data_set(args.quick)
-    machine = machine_info()
-    print(
-        f"online-read benchmark ({'quick, 10x smaller' if args.quick else 'full size'}) "
-        f"on {machine['cpu']} x{machine['nproc']}, {machine['ram_gb']} GB RAM, {machine['date']}"
-    )
-    t0 = time.perf_counter()
-    data, generated = ensure_data(root, scale)
-    print(
-        f"data: {'generated' if generated else 'reused'} {root} "
-        f"({time.perf_counter() - t0:.1f} s, excluded from timings)"
-    )
-    work = Path(tempfile.mkdtemp(prefix="cairn_bench_online_"))
-    paths = Paths(work)
+    machine, data = open_run("online-read", args.quick, DATA_ROOT, ensure_data)
     notes: list[str] = []
     rows: list[Row] = []
     servers_mb: dict[str, float] = {}
     status: dict[str, str] = {}
-    load_before = os.getloadavg()
-    try:
+    with work_folder("cairn_bench_online_", args.keep) as work:
+        paths = Paths(work)
+        load_before = os.getloadavg()
         with ExitStack() as stack:
             redis: Server | None = None
             if any(n in NEEDS_REDIS for n in args.only):
@@ -364,15 +335,10 @@ def parent_main(args: argparse.Namespace) -> int:
                 rows += _rows_of(name, work)
         load_after = os.getloadavg()
         checks = run_checks(data, work, [n for n in IN_PROCESS if n in wanted])
-    finally:
-        if args.keep:
-            print(f"work folder kept: {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
     add_ratios(rows)
     late = late_keys(data, sample_keys(data, CHECK_KEYS), END)
     print()
-    print_table(rows, data, status)
+    print_results(rows, data, status)
     print_checks(checks, late)
     targets = print_targets(rows)
     print_notes(notes, servers_mb, load_before, load_after)
@@ -391,31 +357,20 @@ def parent_main(args: argparse.Namespace) -> int:
 def _child(
     args: argparse.Namespace, work: Path, extra: list[str], label: str, redis_port: int | None
 ) -> str:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--work", str(work), *extra]
-    if args.quick:
-        cmd.append("--quick")
+    cmd = self_command(__file__, "--work", str(work), *extra, quick=args.quick)
     if redis_port is not None:
         cmd += ["--redis-port", str(redis_port)]
     print(f"{label:<26}", end=" ", flush=True)
-    scratch = work / "scratch" / label
-    scratch.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "FEAST_USAGE": "False", "PYTHONUNBUFFERED": "1", "TMPDIR": str(scratch)}
-    outcome = run_child(
-        cmd,
-        timeout_s=CHILD_TIMEOUT_S,
-        mem_cap_mb=0.75 * psutil.virtual_memory().total / 2**20,
-        log_dir=work / "logs",
-        name=label,
-        env=env,
-        cwd=scratch,
+    env = {"FEAST_USAGE": "False"}
+    outcome = run_in_scratch(
+        cmd, work=work, name=label, timeout_s=CHILD_TIMEOUT_S, env=env, marker=False
     )
-    report_path = work / f"{label}.json"
-    report = json.loads(report_path.read_text()) if report_path.exists() else {}
+    report = read_json(work / f"{label}.json")
     if "unavailable" in report:
         print(f"skipped: {report['unavailable']}")
         return f"skipped ({report['unavailable']})"
     if outcome.status != "ok":
-        last = (outcome.stderr_tail.splitlines()[-1:] or [""])[0][:200]
+        last = outcome.last_line(200)
         print(f"{outcome.status}: {last}")
         return f"{outcome.status}: {last}"
     print(f"ok, {outcome.elapsed_s:.0f} s, peak {outcome.peak_rss_mb:,.0f} MB")
@@ -449,11 +404,8 @@ def _http(
 
 
 def _rows_of(name: str, work: Path) -> list[Row]:
-    path = work / f"measure-{name}.json"
-    if not path.exists():
-        return []
     out = []
-    for c in json.loads(path.read_text()).get("cases", []):
+    for c in read_json(work / f"measure-{name}.json").get("cases", []):
         out.append(
             Row(
                 name,
@@ -500,7 +452,7 @@ def add_ratios(rows: list[Row]) -> None:
 # ----------------------------------------------------------------------------- output
 
 
-def print_table(rows: list[Row], data: DataSet, status: dict[str, str]) -> None:
+def print_results(rows: list[Row], data: DataSet, status: dict[str, str]) -> None:
     header = [
         "entities",
         "views",
@@ -528,22 +480,16 @@ def print_table(rows: list[Row], data: DataSet, status: dict[str, str]) -> None:
                 f"{r.calls:,}" + (f" ({r.errors} errors)" if r.errors else ""),
             ]
         )
-    table = [header, *body]
-    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in table]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    print(
+    title = (
         f"Online read latency: {data.sizes.entities:,} customers materialized, 2 views x 5 "
         "float64 features; per call, in ms"
     )
-    print("\n".join(lines))
-    print(
-        "  p50 / Cairn: the contender's latency divided by Cairn's on the same store and case"
-        " (HTTP: by cairn serve); above 1x is slower than Cairn."
-    )
-    for name, state in status.items():
-        if state != "ok":
-            print(f"  {name}: {state}")
+    details = [
+        "p50 / Cairn: the contender's latency divided by Cairn's on the same store and case"
+        " (HTTP: by cairn serve); above 1x is slower than Cairn.",
+        *(f"{name}: {state}" for name, state in status.items() if state != "ok"),
+    ]
+    print_table(title, header, body, details)
 
 
 def print_checks(checks: dict[str, int], late: int) -> None:
@@ -626,14 +572,7 @@ def print_notes(
     if servers_mb:
         shown = ", ".join(f"{LABELS[k]} {v:,.0f} MB" for k, v in servers_mb.items())
         print(f"  server RSS after the run: {shown}")
-    print(
-        f"  load average before/after: {_load(load_before)} / {_load(load_after)}"
-        " (other work on the box inflates times, p99 most)"
-    )
-
-
-def _load(avg: tuple[float, ...]) -> str:
-    return " ".join(f"{x:.2f}" for x in avg)
+    print(load_note(load_before, load_after, ", p99 most"))
 
 
 def emit_json(
@@ -652,28 +591,18 @@ def emit_json(
         "quick": args.quick,
         "sizes": asdict(data.sizes),
         "calls": call_counts(args.quick),
-        "machine": machine,
-        "versions": versions(),
-        "loadavg_before": list(load[0]),
-        "loadavg_after": list(load[1]),
+        **run_facts(machine, versions(), load),
         "status": status,
         "checks_differing_keys": checks,
         "targets": targets,
         "server_rss_mb": servers_mb,
         "results": [asdict(r) for r in rows],
     }
-    print("BENCH_JSON " + json.dumps(payload, separators=(",", ":"), default=str))
+    print_bench_json(payload)
 
 
-def versions() -> dict[str, str]:
-    out = {"python": sys.version.split()[0]}
-    for dist in ("cairn", "feast", "duckdb", "redis", "hiredis", "uvicorn", "fastapi", "orjson"):
-        try:
-            out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            out[dist] = "not installed"
-    out["sqlite"] = __import__("sqlite3").sqlite_version
-    return out
+def versions() -> dict[str, str | None]:
+    return {**versions_of(PACKAGES), "sqlite": __import__("sqlite3").sqlite_version}
 
 
 def main(argv: list[str] | None = None) -> int:

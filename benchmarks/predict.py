@@ -46,13 +46,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
-import tempfile
 import time
-from contextlib import ExitStack, contextmanager
-from datetime import UTC, datetime
-from importlib import metadata
+from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -63,9 +59,16 @@ if str(HERE) not in sys.path:
 import numpy as np  # noqa: E402
 import orjson  # noqa: E402
 import psutil  # noqa: E402
-from _measure import run_child  # noqa: E402
+from _measure import latency_stats, run_child, self_command, work_folder  # noqa: E402
 from _online_http import KeepAliveClient, post_request  # noqa: E402
-from _online_servers import Server, _start, _wait_until, free_port  # noqa: E402
+from _online_servers import (  # noqa: E402
+    Server,
+    cairn_server,
+    free_port,
+    http_server,
+    uvicorn_flags,
+)
+from _report import host_info, print_banner, print_bench_json  # noqa: E402
 
 CONTENDERS = ("cairn-serve", "bare", "bare+contrib")
 PATHS = {"cairn-serve": "/v1/predict/credit", "bare": "/predict", "bare+contrib": "/predict"}
@@ -131,46 +134,22 @@ def load_main(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------------- servers
 
 
-@contextmanager
-def start_server(name: str, work: Path) -> Any:
+def start_server(name: str, work: Path) -> AbstractContextManager[Server]:
     """One of the contenders' servers on a free 127.0.0.1 port; always stopped on exit."""
-    port = free_port()
     logs = work / "logs"
     if name == "cairn-serve":
-        cmd = [
-            str(Path(sys.executable).parent / "cairn"), "serve",
-            "--repo", str(work / "project"),
-            "--host", "127.0.0.1",
-            "--port", str(port),
-            "--workers", "1",
-            "--no-access-log",
-            "--log-level", "warning",
-        ]  # fmt: skip
-        env = dict(os.environ)
-        probe = b"GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    else:
-        cmd = [
-            sys.executable, "-m", "uvicorn", "_predict_bare:app",
-            "--app-dir", str(HERE),
-            "--host", "127.0.0.1",
-            "--port", str(port),
-            "--workers", "1",
-            "--no-access-log",
-            "--log-level", "warning",
-        ]  # fmt: skip
-        env = {
-            **os.environ,
-            "CAIRN_BENCH_BARE_DIR": str(work / "bare"),
-            "CAIRN_BENCH_BARE_EXPLAIN": "1" if name == "bare+contrib" else "0",
-            "CAIRN_BENCH_BARE_THRESHOLD": "0.5",
-        }
-        probe = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    server = _start(name.replace("+", "-"), cmd, port, logs, env=env)
-    try:
-        _wait_until(server, probe, b"HTTP/1.1 200", START_TIMEOUT_S)
-        yield server
-    finally:
-        server.stop()
+        cairn = Path(sys.executable).parent / "cairn"
+        return cairn_server(cairn, work / "project", logs, START_TIMEOUT_S, health="/readyz")
+    port = free_port()
+    app = [sys.executable, "-m", "uvicorn", "_predict_bare:app", "--app-dir", str(HERE)]
+    env = {
+        **os.environ,
+        "CAIRN_BENCH_BARE_DIR": str(work / "bare"),
+        "CAIRN_BENCH_BARE_EXPLAIN": "1" if name == "bare+contrib" else "0",
+        "CAIRN_BENCH_BARE_THRESHOLD": "0.5",
+    }
+    cmd = [*app, *uvicorn_flags(port)]
+    return http_server(name.replace("+", "-"), cmd, port, logs, "/healthz", START_TIMEOUT_S, env)
 
 
 def server_cpu_s(server: Server) -> float:
@@ -219,19 +198,15 @@ def check_scores(servers: dict[str, Server], setup: dict[str, Any]) -> dict[str,
 
 
 def parent_main(args: argparse.Namespace) -> int:
-    machine = machine_info()
-    print(
-        f"predict benchmark ({'quick' if args.quick else 'full'}) on {machine['cpu']} "
-        f"x{machine['nproc']}, {machine['ram_gb']} GB RAM, {machine['date']}"
-    )
-    work = Path(tempfile.mkdtemp(prefix="cairn_bench_predict_"))
+    machine = host_info(("cairn", "fastapi", "uvicorn", "lightgbm", "uvloop"))
+    print_banner("predict", "quick" if args.quick else "full", machine)
     runs: list[dict[str, Any]] = []
     status: dict[str, str] = {}
     check: dict[str, Any] = {}
     setup: dict[str, Any] = {}
-    try:
+    with work_folder("cairn_bench_predict_", args.keep) as work:
         t0 = time.perf_counter()
-        me = [sys.executable, str(Path(__file__).resolve()), "--work", str(work)]
+        me = self_command(__file__, "--work", str(work))
         quick = ["--quick"] if args.quick else []
         out = run_child(
             [*me, "--setup", *quick],
@@ -287,11 +262,6 @@ def parent_main(args: argparse.Namespace) -> int:
                 for name, parts in rounds.items():
                     if parts:
                         runs.append(pooled(name, parts, servers[name]))
-    finally:
-        if args.keep:
-            print(f"work folder kept: {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
     print()
     print_table(runs)
     overhead = print_overhead(runs)
@@ -314,7 +284,7 @@ def parent_main(args: argparse.Namespace) -> int:
         "targets": targets,
         "status": status,
     }
-    print("BENCH_JSON " + json.dumps(payload, default=str))
+    print_bench_json(payload, compact=False)
     bad = [k for k, v in status.items() if v != "ok"]
     wrong = check.get("max_abs_score_diff", 1.0) > 1e-12
     return 1 if bad or wrong else 0
@@ -323,9 +293,6 @@ def parent_main(args: argparse.Namespace) -> int:
 def pooled(name: str, parts: list[dict[str, Any]], server: Server) -> dict[str, Any]:
     """One contender's rounds at one rate as one row: latencies pooled, counts summed."""
     ms = np.concatenate([np.load(p["latency_file"]) for p in parts])
-    if ms.size == 0:
-        ms = np.asarray([np.nan])
-    p50, p90, p99, p999 = np.percentile(ms, [50, 90, 99, 99.9])
     ok = sum(int(p["ok"]) for p in parts)
     cpu = sum(float(p["server_cpu_s"]) for p in parts)
     return {
@@ -340,12 +307,7 @@ def pooled(name: str, parts: list[dict[str, Any]], server: Server) -> dict[str, 
         "achieved_rps": float(np.mean([p["achieved_rps"] for p in parts])),
         "connections": max(int(p["connections"]) for p in parts),
         "max_send_lag_ms": max(float(p["max_send_lag_ms"]) for p in parts),
-        "p50_ms": float(p50),
-        "p90_ms": float(p90),
-        "p99_ms": float(p99),
-        "p999_ms": float(p999),
-        "mean_ms": float(np.mean(ms)),
-        "max_ms": float(np.max(ms)),
+        **latency_stats(ms),
         "round_p50_ms": [p["p50_ms"] for p in parts],
         "round_p99_ms": [p["p99_ms"] for p in parts],
         "round_max_ms": [p["max_ms"] for p in parts],
@@ -460,31 +422,6 @@ def print_targets(overhead: list[dict[str, Any]]) -> dict[str, Any]:
             f"-> {'MET' if met else 'NOT MET'}"
         )
     return targets
-
-
-def machine_info() -> dict[str, Any]:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    versions = {}
-    for pkg in ("cairn", "fastapi", "uvicorn", "lightgbm", "uvloop"):
-        try:
-            versions[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            versions[pkg] = None
-    return {
-        "cpu": cpu,
-        "nproc": os.cpu_count(),
-        "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "python": sys.version.split()[0],
-        "versions": versions,
-    }
 
 
 def main(argv: list[str] | None = None) -> int:

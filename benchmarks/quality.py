@@ -30,16 +30,11 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +43,13 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 import psutil  # noqa: E402
-from _measure import ChildOutcome, run_child  # noqa: E402
+from _measure import (  # noqa: E402
+    ChildOutcome,
+    run_in_scratch,
+    self_command,
+    warm_page_cache,
+    work_folder,
+)
 from _quality_contenders import (  # noqa: E402
     CONTENDERS,
     LABELS,
@@ -56,12 +57,27 @@ from _quality_contenders import (  # noqa: E402
     load_frame,
 )
 from _quality_data import DIRTY_FAILURES, ensure, path_for  # noqa: E402
+from _report import (  # noqa: E402
+    bench_parser,
+    cell,
+    load_note,
+    machine_info,
+    pick_names,
+    print_banner,
+    print_bench_json,
+    print_table,
+    read_json,
+    run_facts,
+    versions_of,
+    write_json,
+)
 
 RUN_ORDER = ("cairn", "cairn-pandas", "pandera-polars", "pandera-pandas", "gx")
 MEMORY_ONLY = ("cairn-pandas",)
 SCENARIOS = ("parquet", "memory", "dirty")
 UNAVAILABLE_EXIT = 3
 DATA_ROOT = HERE / ".data" / "quality"
+PACKAGES = ("cairn", "duckdb", "great-expectations", "pandera", "polars", "pandas", "pyarrow")
 
 
 @dataclass
@@ -86,14 +102,10 @@ class Result:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    p.add_argument("--quick", action="store_true", help="10x smaller data (100k and 500k rows)")
-    p.add_argument(
-        "--only",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help=f"contenders to run (repeat or comma-separate): {', '.join(RUN_ORDER)}",
+    p = bench_parser(
+        __doc__,
+        quick="10x smaller data (100k and 500k rows)",
+        only=f"contenders to run (repeat or comma-separate): {', '.join(RUN_ORDER)}",
     )
     p.add_argument(
         "--scenarios",
@@ -116,13 +128,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--tag", help=argparse.SUPPRESS)
     p.add_argument("--generate", type=int, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    names = [n.strip() for item in args.only for n in item.split(",") if n.strip()]
-    unknown = [n for n in names if n not in CONTENDERS]
+    args.only, unknown = pick_names(args.only, RUN_ORDER)
     if unknown:
         p.error(
             f"--only: unknown contender(s) {', '.join(unknown)}; expected {', '.join(RUN_ORDER)}"
         )
-    args.only = [n for n in RUN_ORDER if n in names] if names else list(RUN_ORDER)
     args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     if any(s not in SCENARIOS for s in args.scenarios):
         p.error(f"--scenarios: expected some of {', '.join(SCENARIOS)}; got {args.scenarios}")
@@ -144,7 +154,7 @@ def child_main(args: argparse.Namespace) -> int:
         call = CONTENDERS[args.child]()
     except ContenderUnavailable as exc:
         report["unavailable"] = str(exc)
-        out.write_text(json.dumps(report))
+        write_json(out, report)
         return UNAVAILABLE_EXIT
     report["setup_s"] = time.perf_counter() - t0
     data: Any = args.data
@@ -162,7 +172,7 @@ def child_main(args: argparse.Namespace) -> int:
         failed = call(data)
         times.append(time.perf_counter() - start)
     report.update(seconds=min(times), times=times, failed=failed)
-    out.write_text(json.dumps(report))
+    write_json(out, report)
     return 0
 
 
@@ -172,10 +182,7 @@ def child_main(args: argparse.Namespace) -> int:
 def parent_main(args: argparse.Namespace) -> int:
     sizes = (100_000, 500_000) if args.quick else (1_000_000, 5_000_000)
     machine = machine_info()
-    print(
-        f"quality benchmark ({'quick' if args.quick else 'full size'}) on {machine['cpu']} "
-        f"x{machine['nproc']}, {machine['ram_gb']} GB RAM, {machine['date']}"
-    )
+    print_banner("quality", "quick" if args.quick else "full size", machine)
     files: dict[int, tuple[Path, Path]] = {}
     for rows in sizes:
         t0 = time.perf_counter()
@@ -183,8 +190,7 @@ def parent_main(args: argparse.Namespace) -> int:
         generated = not (clean.exists() and dirty.exists())
         if generated:  # in a child: a parent that held the data would inflate every child's
             # peak RSS (ru_maxrss survives fork and exec)
-            gen = [sys.executable, str(Path(__file__).resolve()), "--generate", str(rows)]
-            subprocess.run(gen, check=True)
+            subprocess.run(self_command(__file__, "--generate", str(rows)), check=True)
         files[rows] = (clean, dirty)
         print(
             f"data: {'generated' if generated else 'reused'} {rows:,} rows x 20 columns "
@@ -195,36 +201,23 @@ def parent_main(args: argparse.Namespace) -> int:
         for rows in sizes if scenario != "dirty" else sizes[:1]:
             path = files[rows][1 if scenario == "dirty" else 0]
             plan.append((scenario, rows, path))
-    work = Path(tempfile.mkdtemp(prefix="cairn_bench_quality_"))
-    load_before = os.getloadavg()
     results: list[Result] = []
-    try:
+    with work_folder("cairn_bench_quality_", args.keep) as work:
+        load_before = os.getloadavg()
         for scenario, rows, path in plan:
-            _warm(path)
+            warm_page_cache([path])
             for name in args.only:
                 if name in MEMORY_ONLY and scenario != "memory":
                     continue
                 results.append(run_contender(name, scenario, rows, path, args, work))
-    finally:
-        if args.keep:
-            print(f"work folder kept: {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
     load_after = os.getloadavg()
     add_ratios(results)
     print()
-    print_table(results, args.repeat)
+    print_results(results, args.repeat)
     ok = print_targets(results)
     print_notes(load_before, load_after)
     emit_json(results, machine, args, sizes, (load_before, load_after))
     return 0 if ok else 1
-
-
-def _warm(path: Path) -> None:
-    """Read the file once so no contender pays for a cold page cache."""
-    with path.open("rb") as fh:
-        while fh.read(1 << 24):
-            pass
 
 
 def run_contender(
@@ -232,37 +225,23 @@ def run_contender(
 ) -> Result:
     tag = f"{name}-{scenario}-{rows}"
     mode = "memory" if scenario == "memory" else "parquet"
-    cmd = [
-        sys.executable,
-        str(Path(__file__).resolve()),
-        "--child",
-        name,
-        "--data",
-        str(path),
-        "--mode",
-        mode,
-        "--work",
-        str(work),
-        "--tag",
-        tag,
-        "--repeat",
-        str(args.repeat),
-    ]
+    cmd = self_command(
+        __file__,
+        "--child", name,
+        "--data", str(path),
+        "--mode", mode,
+        "--work", str(work),
+        "--tag", tag,
+        "--repeat", str(args.repeat),
+    )  # fmt: skip
     print(f"running {scenario:<8} {rows:>9,} {name:<16}", end=" ", flush=True)
-    scratch = work / "scratch" / tag
-    scratch.mkdir(parents=True)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "TMPDIR": str(scratch)}
-    env["GX_ANALYTICS_ENABLED"] = "false"
-    cap = args.mem_cap_mb or 0.75 * psutil.virtual_memory().total / 2**20
-    outcome = run_child(
+    outcome = run_in_scratch(
         cmd,
-        timeout_s=args.timeout,
-        mem_cap_mb=cap,
-        log_dir=work / "logs",
+        work=work,
         name=tag,
-        env=env,
-        started_marker=work / f"{tag}.started",
-        cwd=scratch,
+        timeout_s=args.timeout,
+        env={"GX_ANALYTICS_ENABLED": "false"},
+        mem_cap_mb=args.mem_cap_mb,
     )
     result = _result(name, scenario, rows, outcome, work / f"{tag}.json")
     shown = f"{result.seconds:.3f} s" if result.seconds is not None else result.status
@@ -272,12 +251,12 @@ def run_contender(
 
 def _result(name: str, scenario: str, rows: int, outcome: ChildOutcome, report: Path) -> Result:
     r = Result(scenario, rows, name, LABELS[name], outcome.status, peak_rss_mb=outcome.peak_rss_mb)
-    data = json.loads(report.read_text()) if report.exists() else {}
+    data = read_json(report)
     if "unavailable" in data:
         r.status, r.detail = "unavailable", data["unavailable"]
         return r
     if outcome.status != "ok":
-        r.detail = (outcome.stderr_tail.splitlines()[-1:] or [""])[0][:300]
+        r.detail = outcome.last_line(300)
     if "seconds" in data:
         r.seconds, r.times = data["seconds"], data["times"]
         r.setup_s, r.load_s = data.get("setup_s"), data.get("load_s")
@@ -304,7 +283,7 @@ def add_ratios(results: list[Result]) -> None:
             r.rss_ratio = r.peak_rss_mb / cairn.peak_rss_mb
 
 
-def print_table(results: list[Result], repeat: int) -> None:
+def print_results(results: list[Result], repeat: int) -> None:
     header = [
         "scenario",
         "rows",
@@ -318,32 +297,23 @@ def print_table(results: list[Result], repeat: int) -> None:
         "setup s",
         "status",
     ]
-    rows = [header] + [_row(r) for r in results]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    print("Quality suite: 20 checks over 20 columns")
-    print("\n".join(lines))
-    for r in results:
-        if r.detail:
-            print(f"  {r.name} ({r.scenario}, {r.rows:,}): {r.detail}")
+    details = [f"{r.name} ({r.scenario}, {r.rows:,}): {r.detail}" for r in results if r.detail]
+    title = "Quality suite: 20 checks over 20 columns"
+    print_table(title, header, [_row(r) for r in results], details)
 
 
 def _row(r: Result) -> list[str]:
-    def num(v: float | None, fmt: str, suffix: str = "") -> str:
-        return "-" if v is None else format(v, fmt) + suffix
-
     return [
         r.scenario,
         f"{r.rows:,}",
         r.label,
-        num(r.seconds, ".3f"),
-        num(r.times[0] if r.times else None, ".3f"),
-        num(r.time_ratio, ".2f", "x"),
-        num(r.peak_rss_mb, ",.0f"),
-        num(r.rss_ratio, ".2f", "x"),
+        cell(r.seconds, ".3f"),
+        cell(r.times[0] if r.times else None, ".3f"),
+        cell(r.time_ratio, ".2f", "x"),
+        cell(r.peak_rss_mb, ",.0f"),
+        cell(r.rss_ratio, ".2f", "x"),
         "-" if r.failed_checks is None else str(r.failed_checks),
-        num(r.setup_s, ".1f"),
+        cell(r.setup_s, ".1f"),
         r.status,
     ]
 
@@ -403,14 +373,7 @@ def print_notes(before: tuple[float, ...], after: tuple[float, ...]) -> None:
         "  same semantics where they differ: quantiles/median (Cairn linear, GX pandas "
         "nearest), GX's `mostly` vs pandera custom share checks."
     )
-    print(
-        f"  load average before/after: {_load(before)} / {_load(after)} "
-        "(other work on the box inflates times)"
-    )
-
-
-def _load(avg: tuple[float, ...]) -> str:
-    return " ".join(f"{x:.2f}" for x in avg)
+    print(load_note(before, after))
 
 
 def emit_json(
@@ -425,40 +388,10 @@ def emit_json(
         "quick": args.quick,
         "repeat": args.repeat,
         "sizes": list(sizes),
-        "machine": machine,
-        "versions": versions(),
-        "loadavg_before": list(load[0]),
-        "loadavg_after": list(load[1]),
+        **run_facts(machine, versions_of(PACKAGES), load),
         "results": [asdict(r) for r in results],
     }
-    print("BENCH_JSON " + json.dumps(payload, separators=(",", ":"), default=str))
-
-
-def machine_info() -> dict[str, Any]:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "nproc": len(os.sched_getaffinity(0)),
-        "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
-        "cpu": cpu,
-    }
-
-
-def versions() -> dict[str, str]:
-    out = {"python": sys.version.split()[0]}
-    for dist in ("cairn", "duckdb", "great-expectations", "pandera", "polars", "pandas", "pyarrow"):
-        try:
-            out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            out[dist] = "not installed"
-    return out
+    print_bench_json(payload)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -41,15 +41,10 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import os
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +53,8 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 import numpy as np  # noqa: E402
-from _measure import run_child  # noqa: E402
+from _measure import run_child, self_command, work_folder  # noqa: E402
+from _report import host_info, load_text, print_bench_json, read_json, write_json  # noqa: E402
 
 CONTENDERS = ("native", "native-1t", "cairn-contrib", "cairn-reasons", "shap", "shap-cext")
 LABELS = {
@@ -192,7 +188,7 @@ def measure_main(args: argparse.Namespace) -> int:
         explain = explainer(name, booster)
     except ImportError as exc:
         report["unavailable"] = str(exc)
-        (work / f"measure-{name}.json").write_text(json.dumps(report))
+        write_json(work / f"measure-{name}.json", report)
         return UNAVAILABLE_EXIT
     rows = np.load(work / "rows.npy")
     n = calls(args.quick)
@@ -210,7 +206,7 @@ def measure_main(args: argparse.Namespace) -> int:
     values = np.vstack([explain(check[i : i + 1]) for i in range(CHECK_ROWS)])
     np.save(work / f"values-{name}.npy", values)
     np.save(work / f"ns-{name}-{args.round}.npy", ns)
-    (work / f"measure-{name}.json").write_text(json.dumps(report))
+    write_json(work / f"measure-{name}.json", report)
     return 0
 
 
@@ -236,17 +232,16 @@ def stats_of(work: Path, name: str) -> dict[str, Any]:
 
 
 def parent_main(args: argparse.Namespace) -> int:
-    machine = machine_info()
+    machine = host_info(("lightgbm", "shap", "numpy", "cairn"), ram=False)
     print(
         f"reason-codes benchmark ({'quick' if args.quick else 'full'}) on {machine['cpu']} "
         f"x{machine['nproc']}, {machine['date']}; load average before "
-        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+        f"{load_text(os.getloadavg())}"
     )
-    work = Path(tempfile.mkdtemp(prefix="cairn_bench_reasons_"))
     status: dict[str, str] = {}
     results: dict[str, dict[str, Any]] = {}
     diffs: dict[str, float] = {}
-    try:
+    with work_folder("cairn_bench_reasons_", args.keep) as work:
         model = build_model(work, args.quick)
         print(
             f"model: {model['trees']} trees, depth {DEPTH}, {model['features']} features, "
@@ -257,9 +252,8 @@ def parent_main(args: argparse.Namespace) -> int:
             for name in order:
                 if status.get(name, "ok") != "ok":
                     continue
-                cmd = [sys.executable, str(Path(__file__).resolve()), "--work", str(work)]
-                cmd += ["--measure", name, "--round", str(rnd)]
-                cmd += ["--quick"] if args.quick else []
+                child_args = ("--work", str(work), "--measure", name, "--round", str(rnd))
+                cmd = self_command(__file__, *child_args, quick=args.quick)
                 out = run_child(
                     cmd,
                     timeout_s=CHILD_TIMEOUT_S,
@@ -268,9 +262,9 @@ def parent_main(args: argparse.Namespace) -> int:
                     name=f"{name}-{rnd}",
                 )
                 status[name] = out.status
-                path = work / f"measure-{name}.json"
-                if out.returncode == UNAVAILABLE_EXIT and path.exists():
-                    status[name] = f"unavailable: {json.loads(path.read_text())['unavailable']}"
+                report = read_json(work / f"measure-{name}.json")
+                if out.returncode == UNAVAILABLE_EXIT and report:
+                    status[name] = f"unavailable: {report['unavailable']}"
                 elif out.status != "ok":
                     print(f"{name}: {out.status}\n{out.stderr_tail}")
         results = {n: stats_of(work, n) for n in CONTENDERS if status.get(n) == "ok"}
@@ -279,11 +273,6 @@ def parent_main(args: argparse.Namespace) -> int:
             for name in results:
                 vals = np.load(work / f"values-{name}.npy")
                 diffs[name] = float(np.nanmax(np.abs(vals - ref)))
-    finally:
-        if args.keep:
-            print(f"work folder kept: {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
     load_after = os.getloadavg()
     print()
     print_table(results, status, diffs)
@@ -292,7 +281,7 @@ def parent_main(args: argparse.Namespace) -> int:
     for line in targets["lines"]:
         print(line)
     print(
-        f"\nload average after: {' '.join(f'{x:.2f}' for x in load_after)} "
+        f"\nload average after: {load_text(load_after)} "
         f"({machine['nproc']} CPUs; the children ran one at a time)"
     )
     payload = {
@@ -306,7 +295,7 @@ def parent_main(args: argparse.Namespace) -> int:
         "targets": {k: v for k, v in targets.items() if k != "lines"},
         "load_after": load_after,
     }
-    print("BENCH_JSON " + json.dumps(payload, default=str))
+    print_bench_json(payload, compact=False)
     cairn_ok = all(status.get(n) == "ok" for n in ("cairn-contrib", "cairn-reasons"))
     return 0 if cairn_ok else 1
 
@@ -372,30 +361,6 @@ def targets_of(results: dict[str, dict[str, Any]], diffs: dict[str, float]) -> d
                 f"{'MET' if speed >= 2 else 'NOT MET'} (>= 2x)"
             )
     return out
-
-
-def machine_info() -> dict[str, Any]:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    versions = {}
-    for pkg in ("lightgbm", "shap", "numpy", "cairn"):
-        try:
-            versions[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            versions[pkg] = None
-    return {
-        "cpu": cpu,
-        "nproc": os.cpu_count(),
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "python": sys.version.split()[0],
-        "versions": versions,
-    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -33,15 +33,10 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import os
-import shutil
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +46,28 @@ if str(HERE) not in sys.path:
 
 import pandas as pd  # noqa: E402
 import psutil  # noqa: E402
-from _measure import ChildOutcome, run_child  # noqa: E402
-from _report import write_json  # noqa: E402
+from _measure import (  # noqa: E402
+    ChildOutcome,
+    run_in_scratch,
+    self_command,
+    warm_page_cache,
+    work_folder,
+)
+from _report import (  # noqa: E402
+    bench_parser,
+    cell,
+    data_location,
+    load_note,
+    open_run,
+    pick_names,
+    print_bench_json,
+    print_table,
+    read_json,
+    run_facts,
+    versions_of,
+    wall_header,
+    write_json,
+)
 from _ts_checks import (  # noqa: E402
     RuleCheck,
     differing_rows,
@@ -77,6 +92,7 @@ DEFAULT_TIMEOUT_S = {"feast-file": 120.0}
 FALLBACK_TIMEOUT_S = 300.0
 UNAVAILABLE_EXIT = 3
 DATA_ROOT = HERE / ".data" / "training_set"
+PACKAGES = ("cairn", "feast", "duckdb", "pandas", "pyarrow", "numpy", "dask", "ibis-framework")
 
 
 @dataclass
@@ -105,15 +121,13 @@ class Result:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--quick", action="store_true", help="10x smaller data, for smoke runs")
-    p.add_argument(
-        "--only",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="run only these contenders (repeat or comma-separate): "
-        f"{', '.join(RUN_ORDER + OPT_IN)}; {', '.join(OPT_IN)} runs only when named",
+    p = bench_parser(
+        __doc__,
+        quick="10x smaller data, for smoke runs",
+        only=(
+            "run only these contenders (repeat or comma-separate): "
+            f"{', '.join(RUN_ORDER + OPT_IN)}; {', '.join(OPT_IN)} runs only when named"
+        ),
     )
     p.add_argument(
         "--repeat",
@@ -151,18 +165,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def _contender_names(only: list[str]) -> list[str]:
-    names = [n.strip() for item in only for n in item.split(",") if n.strip()]
-    unknown = [n for n in names if n not in CONTENDERS]
+    names, unknown = pick_names(only, RUN_ORDER + OPT_IN, default=RUN_ORDER)
     if unknown:
         raise SystemExit(
             f"--only: unknown contender(s) {', '.join(unknown)}; "
             f"expected some of {', '.join(RUN_ORDER + OPT_IN)}"
         )
-    return [n for n in RUN_ORDER + OPT_IN if n in names] if names else list(RUN_ORDER)
-
-
-def data_set(quick: bool) -> tuple[Path, float]:
-    return DATA_ROOT / ("quick" if quick else "full"), 0.1 if quick else 1.0
+    return names
 
 
 # ----------------------------------------------------------------------------- child
@@ -170,7 +179,7 @@ def data_set(quick: bool) -> tuple[Path, float]:
 
 def child_main(args: argparse.Namespace) -> int:
     """Set up one contender, time its training-set call, save the result for the checks."""
-    root, scale = data_set(args.quick)
+    root, scale = data_location(DATA_ROOT, args.quick)
     data = DataSet(root, Sizes.for_scale(scale))
     work = Path(args.work)
     report: dict[str, Any] = {"name": args.child}
@@ -215,33 +224,16 @@ def _timed_calls(
 
 def parent_main(args: argparse.Namespace) -> int:
     """Generate data, run each contender in a child, check results, print table and JSON."""
-    root, scale = data_set(args.quick)
-    machine = machine_info()
-    print(
-        f"training-set benchmark ({'quick, 10x smaller' if args.quick else 'full size'}) "
-        f"on {machine['cpu']} x{machine['nproc']}, {machine['ram_gb']} GB RAM, {machine['date']}"
-    )
-    t0 = time.perf_counter()
-    data, generated = ensure_data(root, scale)
-    print(
-        f"data: {'generated' if generated else 'reused'} {root} "
-        f"({time.perf_counter() - t0:.1f} s, excluded from timings)"
-    )
-    _warm_page_cache(data)
-    work = Path(tempfile.mkdtemp(prefix="cairn_bench_ts_"))
-    load_before = os.getloadavg()
-    try:
+    machine, data = open_run("training-set", args.quick, DATA_ROOT, ensure_data)
+    warm_page_cache(data.files())
+    with work_folder("cairn_bench_ts_", args.keep) as work:
+        load_before = os.getloadavg()
         results = [run_contender(name, args, work) for name in args.only]
         load_after = os.getloadavg()
         run_checks(results, data, work, args.sample)
-    finally:
-        if args.keep:
-            print(f"work folder kept: {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
     add_ratios(results)
     print()
-    print_table(results, data)
+    print_results(results, data)
     print_targets(results)
     print_notes(load_before, load_after)
     emit_json(results, data, machine, args, (load_before, load_after))
@@ -249,43 +241,21 @@ def parent_main(args: argparse.Namespace) -> int:
     return 1 if cairn is not None and cairn.status != "ok" else 0
 
 
-def _warm_page_cache(data: DataSet) -> None:
-    """Read every input file once so no contender pays for a cold disk cache."""
-    for path in data.files():
-        with path.open("rb") as fh:
-            while fh.read(1 << 24):
-                pass
-
-
 def run_contender(name: str, args: argparse.Namespace, work: Path) -> Result:
     """Run one contender in a child process and collect what it measured."""
     timeout = args.timeout or DEFAULT_TIMEOUT_S.get(name, FALLBACK_TIMEOUT_S)
-    cap = args.mem_cap_mb or 0.75 * psutil.virtual_memory().total / 2**20
-    cmd = [
-        sys.executable,
-        str(Path(__file__).resolve()),
-        "--child",
-        name,
-        "--work",
-        str(work),
-        "--repeat",
-        str(1 if name in SINGLE_CALL else args.repeat),
-    ]
-    if args.quick:
-        cmd.append("--quick")
+    repeat = 1 if name in SINGLE_CALL else args.repeat
+    cmd = self_command(
+        __file__, "--child", name, "--work", str(work), "--repeat", str(repeat), quick=args.quick
+    )
     print(f"running {name:<20}", end=" ", flush=True)
-    scratch = work / "scratch" / name  # the child's cwd and TMPDIR: removed with the work folder,
-    scratch.mkdir(parents=True)  # even when a killed child cannot clean up after itself
-    env = {**os.environ, "FEAST_USAGE": "False", "PYTHONUNBUFFERED": "1", "TMPDIR": str(scratch)}
-    outcome = run_child(
+    outcome = run_in_scratch(
         cmd,
-        timeout_s=timeout,
-        mem_cap_mb=cap,
-        log_dir=work / "logs",
+        work=work,
         name=name,
-        env=env,
-        started_marker=work / f"{name}.started",
-        cwd=scratch,
+        timeout_s=timeout,
+        env={"FEAST_USAGE": "False"},
+        mem_cap_mb=args.mem_cap_mb,
     )
     result = _result_from(name, outcome, work / f"{name}.json", timeout)
     shown = f"{result.seconds:.2f} s" if result.seconds is not None else result.status
@@ -297,7 +267,7 @@ def _result_from(name: str, outcome: ChildOutcome, report_path: Path, timeout: f
     result = Result(
         name=name, label=LABELS[name], status=outcome.status, peak_rss_mb=outcome.peak_rss_mb
     )
-    report = json.loads(report_path.read_text()) if report_path.exists() else {}
+    report = read_json(report_path)
     if "unavailable" in report:
         result.status, result.detail = "unavailable", report["unavailable"]
         return result
@@ -306,8 +276,7 @@ def _result_from(name: str, outcome: ChildOutcome, report_path: Path, timeout: f
         result.detail = f"training-set call killed after {call_s:.1f} s"
         result.timed_out_after = call_s
     elif outcome.status != "ok":
-        last = outcome.stderr_tail.splitlines()[-1:] or [""]
-        result.detail = last[0][:300]
+        result.detail = outcome.last_line(300)
     if "seconds" in report:
         result.seconds, result.times = report["seconds"], report["times"]
         result.setup_s, result.rows = report.get("setup_s"), report["rows"]
@@ -353,18 +322,13 @@ def add_ratios(results: list[Result]) -> None:
             r.ratio_vs_cairn = peer_s / cairn.seconds
 
 
-def _best_of(results: list[Result]) -> str:
-    most = max((len(r.times) for r in results), default=1)
-    return f" (best of {most})" if most > 1 else ""
-
-
 # ----------------------------------------------------------------------------- output
 
 
-def print_table(results: list[Result], data: DataSet) -> None:
+def print_results(results: list[Result], data: DataSet) -> None:
     header = [
         "contender",
-        f"wall s{_best_of(results)}",
+        wall_header(max((len(r.times) for r in results), default=1)),
         "first s",
         "peer/Cairn",
         "peak RSS MB",
@@ -377,44 +341,33 @@ def print_table(results: list[Result], data: DataSet) -> None:
         "setup s",
         "status",
     ]
-    rows = [header] + [_row(r) for r in results]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    print(
+    title = (
         f"Training set: {data.sizes.entity_rows:,} entity rows x 2 views over "
         f"{data.sizes.a_rows + data.sizes.b_rows:,} feature rows"
     )
-    print("\n".join(lines))
-    for r in results:
-        if r.detail:
-            print(f"  {r.name}: {r.detail}")
+    details = [f"{r.name}: {r.detail}" for r in results if r.detail]
+    print_table(title, header, [_row(r) for r in results], details)
 
 
 def _row(r: Result) -> list[str]:
-    def num(v: float | None, fmt: str) -> str:
-        return "-" if v is None else format(v, fmt)
-
     order = "-" if r.order_kept is None else ("yes" if r.order_kept else "no")
-    wall, ratio = num(r.seconds, ".2f"), num(r.ratio_vs_cairn, ".2f")
-    if r.ratio_vs_cairn is not None:
-        ratio += "x"
+    wall, ratio = cell(r.seconds, ".2f"), cell(r.ratio_vs_cairn, ".2f", "x")
     if r.timed_out_after is not None:
         wall = f"> {r.timed_out_after:.1f}"
         ratio = f"> {r.ratio_vs_cairn:.1f}x" if r.ratio_vs_cairn is not None else "-"
     return [
         r.label,
         wall,
-        num(r.times[0] if r.times else None, ".2f"),
+        cell(r.times[0] if r.times else None, ".2f"),
         ratio,
-        num(r.peak_rss_mb, ",.0f"),
-        num(r.base_rss_mb, ",.0f"),
-        num(r.rows, ","),
-        num(r.dropped, ","),
+        cell(r.peak_rss_mb, ",.0f"),
+        cell(r.base_rss_mb, ",.0f"),
+        cell(r.rows, ","),
+        cell(r.dropped, ","),
         order,
         r.account_vs_pandas,
         r.rule.text() if r.rule else "-",
-        num(r.setup_s, ".1f"),
+        cell(r.setup_s, ".1f"),
         r.status,
     ]
 
@@ -472,14 +425,7 @@ def print_notes(load_before: tuple[float, ...], load_after: tuple[float, ...]) -
         "  pandas and raw DuckDB ignore created_ts (no known-at cutoff), so they differ from"
         " §3.1 on txn_profile where late rows or corrections matter."
     )
-    print(
-        f"  load average before/after: {_load(load_before)} / {_load(load_after)}"
-        " (other work on the box inflates times)"
-    )
-
-
-def _load(avg: tuple[float, ...]) -> str:
-    return " ".join(f"{x:.2f}" for x in avg)
+    print(load_note(load_before, load_after))
 
 
 def emit_json(
@@ -494,58 +440,16 @@ def emit_json(
         "quick": args.quick,
         "repeat": args.repeat,
         "sizes": asdict(data.sizes),
-        "machine": machine,
-        "versions": versions(),
-        "loadavg_before": list(load[0]),
-        "loadavg_after": list(load[1]),
+        **run_facts(machine, versions_of(PACKAGES), load),
         "results": [_result_json(r) for r in results],
     }
-    print("BENCH_JSON " + json.dumps(payload, separators=(",", ":"), default=str))
+    print_bench_json(payload)
 
 
 def _result_json(r: Result) -> dict[str, Any]:
     out = asdict(r)
     out["rule_sample"] = asdict(r.rule) if r.rule else None
     del out["rule"]
-    return out
-
-
-def machine_info() -> dict[str, Any]:
-    """Date (UTC), usable cores, total RAM and CPU model of this machine."""
-    return {
-        "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "nproc": len(os.sched_getaffinity(0)),
-        "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
-        "cpu": _cpu_model(),
-    }
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown CPU"
-
-
-def versions() -> dict[str, str]:
-    out = {"python": sys.version.split()[0]}
-    for dist in (
-        "cairn",
-        "feast",
-        "duckdb",
-        "pandas",
-        "pyarrow",
-        "numpy",
-        "dask",
-        "ibis-framework",
-    ):
-        try:
-            out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            out[dist] = "not installed"
     return out
 
 

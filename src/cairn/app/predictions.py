@@ -43,13 +43,16 @@ def connect(root: str | Path) -> duckdb.DuckDBPyConnection:
     ):
         directory = root / folder
         recover(directory, schema)
+        empty = f"_{view}_schema"  # every column of the schema, even if no segment has it yet
+        con.register(empty, pa.Table.from_pylist([], schema=schema))
         if any(directory.glob("*.parquet")):
             glob = str(directory / "*.parquet").replace("'", "''")
             con.execute(
-                f"CREATE VIEW {view} AS SELECT * FROM read_parquet('{glob}', union_by_name=true)"
+                f"CREATE VIEW {view} AS SELECT * FROM {empty} UNION ALL BY NAME "
+                f"SELECT * FROM read_parquet('{glob}', union_by_name=true)"
             )
         else:
-            con.register(view, pa.Table.from_pylist([], schema=schema))
+            con.execute(f"CREATE VIEW {view} AS SELECT * FROM {empty}")
     return con
 
 
@@ -74,6 +77,8 @@ def query(root: str | Path, sql: str) -> QueryResult:
 def find_prediction(root: str | Path, prediction_id: str) -> dict[str, Any] | None:
     """One logged prediction by id (the decision, its model version, entity and score), or None.
 
+    Shadow scores logged under the same id are not the prediction and are skipped.
+
     Example
     -------
     >>> import tempfile
@@ -84,7 +89,7 @@ def find_prediction(root: str | Path, prediction_id: str) -> dict[str, Any] | No
         cursor = con.execute(
             "SELECT prediction_id, time, deployment, strategy, arm, model_name, model_version, "
             "entity, score, decision, reason_codes, fallback FROM predictions "
-            "WHERE prediction_id = ? LIMIT 1",
+            "WHERE prediction_id = ? AND NOT coalesce(shadow, false) LIMIT 1",
             [prediction_id],
         )
         columns = [d[0] for d in cursor.description or []]

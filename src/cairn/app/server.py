@@ -1,7 +1,10 @@
 """Wiring for ``cairn serve``: a project's FeatureStore -> the serving app's callables.
 
 :mod:`cairn.serving` knows nothing of the feature store; this module hands it a reader, a
-freshness probe and a readiness probe over one :class:`~cairn.app.FeatureStore`.
+freshness probe and a readiness probe over one :class:`~cairn.app.FeatureStore`, and the
+deployments' rollouts from the project's :class:`~cairn.serving.routing.RolloutStore`: loaded
+at start, then polled every ``CAIRN_ROLLOUT_POLL_SECONDS`` (one cheap ``stamp()`` query); a
+changed rollout's models are loaded and warmed before its router replaces the old one.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import gc
 import logging
 import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -17,17 +21,21 @@ from fastapi import FastAPI
 
 from cairn.app.feature_store import FeatureStore
 from cairn.app.model_loader import RegistryModelLoader
+from cairn.app.rollout import RolloutService
 from cairn.core.config import STATE_DIR, environment
 from cairn.core.errors import ConfigError
 from cairn.core.types import Micros
 from cairn.explain import REASON_CODES_FILE, ReasonCodeBook
 from cairn.registry.models import ModelRegistry
 from cairn.serving import ServingLimits, create_app
+from cairn.serving.admin import AdminTokens
 from cairn.serving.deployments import DEPLOYMENTS_FILE, Deployment, load_deployments
 from cairn.serving.log_records import OUTCOME_SCHEMA, PREDICTION_SCHEMA
 from cairn.serving.prediction_log import Durability, SegmentLog
 from cairn.serving.predictor import Predictor
 from cairn.serving.protocols import EntityRow
+from cairn.serving.routing import RolloutSpec, RolloutStore
+from cairn.serving.routing.shadow import DEFAULT_MAXSIZE
 from cairn.tracking import Tracker
 
 REPO_ENV = "CAIRN_REPO"
@@ -35,9 +43,17 @@ REPO_ENV = "CAIRN_REPO"
 DURABILITY_ENV = "CAIRN_LOG_DURABILITY"
 """``write`` (default: an acknowledged prediction survives SIGKILL) or ``fsync``."""
 ADMIN_TOKEN_ENV = "CAIRN_ADMIN_TOKEN"
-"""The bearer token of the admin endpoints (unset: they refuse)."""
+"""The bearer token of the admin endpoints, with every role (unset: they refuse)."""
+ADMIN_TOKENS_ENV = "CAIRN_ADMIN_TOKENS"
+"""More admin tokens with roles: ``viewer:TOKEN,deployer:NAME:TOKEN,...``."""
 POLL_ENV = "CAIRN_MODEL_POLL_SECONDS"
 """How often deployments re-resolve their aliases (default 10 s)."""
+ROLLOUT_POLL_ENV = "CAIRN_ROLLOUT_POLL_SECONDS"
+"""How often the server checks the rollout store for changed rollouts (default 1 s)."""
+SHADOW_QUEUE_ENV = "CAIRN_SHADOW_QUEUE"
+"""Rows the shadow queue holds before it drops new ones (default 10,000)."""
+RETRY_SECONDS = 10.0
+"""How long a rollout whose models failed to load waits before the next try."""
 PREDICTIONS_DIR = f"{STATE_DIR}/predictions"
 OUTCOMES_DIR = f"{STATE_DIR}/outcomes"
 
@@ -97,16 +113,22 @@ def build_app(
     if given not in ("write", "fsync"):
         raise ConfigError(f"{DURABILITY_ENV} must be write or fsync; got {given!r}.")
     mode: Durability = "fsync" if given == "fsync" else "write"
+    tracker = Tracker.for_project(store.settings.tracking, store.root, store.project)
+    registry = ModelRegistry(tracker, store.metadata.engine, store.project)
+    rollouts = RolloutStore(store.metadata.engine, project=store.project)
     predictor = Predictor(
         deployments,
-        _loader(store),
+        RegistryModelLoader(tracker, registry),
         read,
         SegmentLog(store.root / PREDICTIONS_DIR, PREDICTION_SCHEMA, durability=mode),
         books=_books(store.root, deployments),
         offload=offload,  # the feature budget applies to networked stores (Redis)
+        shadow_queue=int(environment(SHADOW_QUEUE_ENV, str(DEFAULT_MAXSIZE)) or DEFAULT_MAXSIZE),
     )
-    predictor.refresh()  # load and warm before the first request
+    stamp, specs = _read_rollouts(rollouts)
+    predictor.apply_rollouts(specs)  # load and warm every model before the first request
     _poll_models(predictor, float(environment(POLL_ENV, "10") or 10))
+    _poll_rollouts(predictor, rollouts, stamp, float(environment(ROLLOUT_POLL_ENV, "1") or 1))
 
     def ready() -> None:
         online.store.ping()
@@ -120,14 +142,10 @@ def build_app(
         offload=offload,
         predictor=predictor,
         outcomes=SegmentLog(store.root / OUTCOMES_DIR, OUTCOME_SCHEMA, durability=mode),
-        admin_token=environment(ADMIN_TOKEN_ENV),
-    )
-
-
-def _loader(store: FeatureStore) -> RegistryModelLoader:
-    tracker = Tracker.for_project(store.settings.tracking, store.root, store.project)
-    return RegistryModelLoader(
-        tracker, ModelRegistry(tracker, store.metadata.engine, store.project)
+        admin_token=AdminTokens.parse(
+            environment(ADMIN_TOKENS_ENV), admin_token=environment(ADMIN_TOKEN_ENV)
+        ),
+        rollouts=RolloutService(rollouts, registry, deployments),
     )
 
 
@@ -147,6 +165,44 @@ def _poll_models(predictor: Predictor, seconds: float) -> None:
 
     stop = threading.Event()
     threading.Thread(target=loop, name="cairn-model-poll", daemon=True).start()
+
+
+def _read_rollouts(rollouts: RolloutStore) -> tuple[int | None, dict[str, RolloutSpec]]:
+    """The store's stamp and every current rollout (none, logged, when it cannot be read)."""
+    try:
+        stamp = rollouts.stamp()  # first: a change landing meanwhile is read again next poll
+        return stamp, rollouts.all_current()
+    except Exception as exc:  # a spec that no longer validates, a database that is down
+        logger.warning("Could not read the rollouts; serving deployments.yaml: %s", exc)
+        return None, {}
+
+
+def _poll_rollouts(
+    predictor: Predictor, rollouts: RolloutStore, stamp: int | None, seconds: float
+) -> None:
+    """Apply changed rollouts: one ``stamp()`` query per poll, the specs only when it moved."""
+
+    def loop() -> None:
+        last, retry_at = stamp, 0.0
+        while not stop.wait(seconds):
+            retry = bool(predictor.unapplied) and time.monotonic() >= retry_at
+            try:
+                now = rollouts.stamp()
+                if now == last and not retry:
+                    continue
+                changed = predictor.apply_rollouts(rollouts.all_current())
+            except Exception as exc:  # keep serving the current rollouts
+                logger.warning("Could not apply the rollouts; serving the current ones: %s", exc)
+                continue
+            last = now
+            for name in changed:
+                logger.info("Deployment %s now serves %s", name, predictor.rollout(name).strategy)
+            for name, why in predictor.unapplied.items():
+                logger.warning("Rollout of %s not applied yet: %s", name, why)
+            retry_at = time.monotonic() + RETRY_SECONDS
+
+    stop = threading.Event()
+    threading.Thread(target=loop, name="cairn-rollout-poll", daemon=True).start()
 
 
 def app_from_env() -> FastAPI:

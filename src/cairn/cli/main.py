@@ -6,6 +6,8 @@ import typer
 
 from cairn.cli import (
     audit,
+    deploy,
+    experiment,
     features,
     lineage,
     models,
@@ -43,6 +45,8 @@ app.add_typer(runs.app, name="runs")
 app.command()(lineage.lineage)
 app.add_typer(predictions.predictions_app, name="predictions")
 app.add_typer(predictions.outcomes_app, name="outcomes")
+app.add_typer(deploy.app, name="deploy")
+app.add_typer(experiment.app, name="experiment")
 
 
 @app.command()

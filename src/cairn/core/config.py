@@ -13,6 +13,7 @@ Example
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -67,6 +68,75 @@ class TrackingSettings:
 
 
 @dataclass(frozen=True)
+class MonitoringSettings:
+    """Drift and performance monitoring (``cairn monitor``).
+
+    PSI below ``psi_monitor`` is stable, up to ``psi_drift`` monitor, above it drift;
+    ``bands`` gives chosen features (or ``score``) their own ``[monitor, drift]`` edges.
+    ``alpha`` (unset by default) also flags a feature whose KS/χ² p-value, corrected across
+    features (Benjamini-Hochberg), is below it; ``null_share`` flags a significant move of the
+    missing share by at least that much. A window's performance is judged once
+    ``completeness`` of its predictions have a label; a realized AUC or KS more than
+    ``performance_drop`` (absolute) below the training baseline is a signal. Band changes are
+    POSTed as JSON to ``webhook_url`` when set (``webhook_timeout_s`` bounds each call).
+    Per-segment drift compares the ``max_segments`` largest segments (the rest are
+    ``(other)``) with the same segment in the preceding window, profiled with ``bins``
+    quantile bins; segments with fewer than ``min_segment_rows`` rows are not compared. (Drift
+    of all traffic uses the bins of the model's reference profile, fixed at training time.)
+
+    Example
+    -------
+    >>> MonitoringSettings(bands={"income": [0.05, 0.2]}).bands
+    {'income': (0.05, 0.2)}
+    """
+
+    psi_monitor: float = 0.1
+    psi_drift: float = 0.25
+    bands: dict[str, tuple[float, float]] = field(default_factory=dict)
+    alpha: float | None = None
+    null_share: float | None = 0.05
+    completeness: float = 0.8
+    performance_drop: float = 0.05
+    webhook_url: str | None = None
+    webhook_timeout_s: float = 5.0
+    max_segments: int = 20
+    min_segment_rows: int = 100
+    bins: int = 10
+
+    def __post_init__(self) -> None:
+        checks = (
+            ("psi_monitor", 0 < self.psi_monitor < self.psi_drift, "above 0, below psi_drift"),
+            ("alpha", self.alpha is None or 0 < self.alpha < 1, "between 0 and 1"),
+            ("null_share", self.null_share is None or 0 < self.null_share < 1, "in (0, 1)"),
+            ("completeness", 0 < self.completeness <= 1, "in (0, 1]"),
+            ("performance_drop", 0 <= self.performance_drop < 1, "in [0, 1)"),
+            ("webhook_timeout_s", self.webhook_timeout_s > 0, "above 0"),
+            ("max_segments", self.max_segments >= 1, "at least 1"),
+            ("min_segment_rows", self.min_segment_rows >= 1, "at least 1"),
+            ("bins", self.bins >= 2, "at least 2"),
+        )
+        for name, ok, expected in checks:
+            if not ok:
+                raise ConfigError(
+                    f"monitoring.{name} must be {expected}; got {getattr(self, name)!r}."
+                )
+        bands: dict[str, tuple[float, float]] = {}
+        for name, pair in self.bands.items():
+            try:
+                low, high = (float(v) for v in pair)
+                ok = 0 <= low <= high
+            except (TypeError, ValueError):
+                ok = False
+            if not ok:
+                raise ConfigError(
+                    f"monitoring.bands.{name} must be [monitor, drift] PSI edges with "
+                    f"0 <= monitor <= drift (e.g. [0.05, 0.2]); got {pair!r}."
+                )
+            bands[str(name)] = (low, high)
+        object.__setattr__(self, "bands", bands)
+
+
+@dataclass(frozen=True)
 class Settings:
     """All of a project's settings, typed and validated once."""
 
@@ -75,6 +145,7 @@ class Settings:
     offline: OfflineSettings = field(default_factory=OfflineSettings)
     online: OnlineSettings = field(default_factory=OnlineSettings)
     tracking: TrackingSettings = field(default_factory=TrackingSettings)
+    monitoring: MonitoringSettings = field(default_factory=MonitoringSettings)
 
     @classmethod
     def from_mapping(
@@ -163,6 +234,22 @@ def _coerce(hint: Any, value: Any, where: str) -> Any:
         if optional:
             return None
         raise ConfigError(f"{where} must not be empty.")
+    if str(hint).startswith("dict"):
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                raise ConfigError(f"{where} must be a mapping (JSON); got {value!r}.") from None
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{where} must be a mapping; got {value!r}.")
+        return dict(value)
+    if "float" in str(hint):
+        if isinstance(value, bool):
+            raise ConfigError(f"{where} must be a number; got {value!r}.")
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{where} must be a number; got {value!r}.") from None
     if "int" in str(hint):
         if isinstance(value, bool):
             raise ConfigError(f"{where} must be an integer; got {value!r}.")

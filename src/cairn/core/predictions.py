@@ -82,6 +82,10 @@ class PredictionRecord:
 
     ``time`` is microseconds since the epoch (UTC); ``features`` is the exact vector scored
     (model column -> value); ``reason_codes`` is empty when the deployment did not explain it.
+    ``strategy`` and ``arm`` say how the rollout routed the unit (``seed``: the canary or A/B
+    assignment seed; ``exposed``: False for A/B units outside coverage). ``shadow`` marks a
+    challenger's score logged under the primary's ``prediction_id`` (arm
+    ``shadow:<model>``); ``error`` says the arm's model failed and the control model answered.
     """
 
     prediction_id: str
@@ -101,6 +105,10 @@ class PredictionRecord:
     explained: bool = False
     fallback: str | None = None
     entity_unknown: bool = False
+    seed: str | None = None
+    exposed: bool = True
+    shadow: bool = False
+    error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (reason codes as dicts)."""

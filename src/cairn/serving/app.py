@@ -8,6 +8,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
 
+from cairn.serving.admin import AdminTokens, RolloutAdmin, admin_router
 from cairn.serving.errors import install_error_handlers
 from cairn.serving.features import features_router
 from cairn.serving.metrics import ServingMetrics
@@ -30,7 +31,8 @@ def create_app(
     offload: bool = False,
     predictor: Predictor | None = None,
     outcomes: SegmentLog | None = None,
-    admin_token: str | None = None,
+    admin_token: AdminTokens | str | None = None,
+    rollouts: RolloutAdmin | None = None,
 ) -> FastAPI:
     """Build the HTTP API (OpenAPI at ``/openapi.json``).
 
@@ -51,7 +53,11 @@ def create_app(
         ``/v1/predict/...``, ``/v1/explanations/...``, ``/v1/outcomes`` and ``/v1/deployments``,
         and flushes both logs in the background while it runs.
     admin_token:
-        The bearer token admin endpoints require (None: admin endpoints refuse).
+        The admin bearer tokens with their roles, or one token with every role (None: admin
+        endpoints refuse).
+    rollouts:
+        The rollout service; with it the app also answers the admin routes
+        ``/v1/deployments/{name}/rollout[...]`` (:mod:`cairn.serving.admin`).
 
     Example
     -------
@@ -86,6 +92,8 @@ def create_app(
     if predictor is not None and outcomes is not None:
         predictor.metrics = PredictionMetrics(metrics.registry)
         app.include_router(predict_router(predictor, outcomes, limits, admin_token))
+    if rollouts is not None:
+        app.include_router(admin_router(rollouts, AdminTokens.of(admin_token)))
     app.include_router(probes_router(metrics, ready))
     app.add_middleware(ObserveMiddleware, metrics=metrics)
     app.state.metrics = metrics

@@ -34,9 +34,18 @@ PREDICTION_SCHEMA = pa.schema(
         ("explained", pa.bool_()),
         ("fallback", pa.string()),
         ("entity_unknown", pa.bool_()),
+        ("seed", pa.string()),
+        ("exposed", pa.bool_()),
+        ("shadow", pa.bool_()),
+        ("error", pa.string()),
     ]
 )
-"""One row per prediction (DESIGN §3.4); ``fallback`` is null, ``defaults`` or ``rules``."""
+"""One row per prediction (DESIGN §3.4); ``fallback`` is null, ``defaults`` or ``rules``.
+
+Shadow scores are extra rows under the primary's ``prediction_id`` with ``shadow`` true: a
+reader looking up or counting predictions keeps ``NOT coalesce(shadow, false)``. ``exposed``
+is false for A/B units outside coverage; ``error`` is set when the arm's model failed and the
+control model answered (logs written before these columns read them as null)."""
 
 OUTCOME_SCHEMA = pa.schema(
     [
@@ -77,6 +86,10 @@ def prediction_row(record: PredictionRecord) -> dict[str, Any]:
         "explained": record.explained,
         "fallback": record.fallback,
         "entity_unknown": record.entity_unknown,
+        "seed": record.seed,
+        "exposed": record.exposed,
+        "shadow": record.shadow,
+        "error": record.error,
     }
 
 

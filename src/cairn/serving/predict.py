@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import hmac
 import time
 from typing import Any
 
@@ -13,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from cairn.serving.admin import AdminTokens, Principal, Role
 from cairn.serving.errors import ApiError
 from cairn.serving.outcomes import outcome_rows, parse_outcomes
 from cairn.serving.predict_request import parse_predict
@@ -44,12 +44,13 @@ def predict_router(
     predictor: Predictor,
     outcomes: SegmentLog,
     limits: ServingLimits,
-    admin_token: str | None = None,
+    admin_token: AdminTokens | str | None = None,
 ) -> APIRouter:
     """The predict, explanation, outcome and deployment routes over ``predictor``.
 
-    ``POST /v1/deployments/reload`` (re-resolve aliases now) needs ``Authorization: Bearer
-    <admin_token>``; without a configured token it is refused (403).
+    ``POST /v1/deployments/reload`` (re-resolve aliases now) needs an admin token with the
+    deployer role (``Authorization: Bearer <token>``); without a configured token it is
+    refused (403).
     """
     router = APIRouter()
 
@@ -128,20 +129,14 @@ def predict_router(
         "/v1/deployments",
         summary="Deployments and the model versions they serve",
         response_class=Response,
-        responses=_ok({"type": "object"}, "Name -> model reference, loaded version, settings."),
+        responses=_ok(
+            {"type": "object"},
+            "Name -> control model reference and loaded version, settings, and the rollout "
+            "(strategy, arms with their models, loaded versions and traffic shares, shadows).",
+        ),
     )
     async def deployments() -> Response:
-        out = {}
-        for name, dep in predictor.deployments.items():
-            model = predictor.models.get(dep.model)
-            out[name] = {
-                "model": dep.model,
-                "version": None if model is None else model.version,
-                "threshold": dep.threshold,
-                "explain": dep.explain,
-                "fallback": None if dep.fallback is None else dep.fallback.kind,
-            }
-        return json_response({"deployments": out})
+        return json_response({"deployments": predictor.describe()})
 
     @router.post(
         "/v1/deployments/reload",
@@ -159,11 +154,18 @@ def predict_router(
     return router
 
 
-def check_admin(header: str | None, token: str | None) -> None:
-    """Refuse a request without the admin bearer token (403 when none is configured)."""
-    if not token:
-        raise ApiError(403, "admin_disabled", "Admin endpoints are off: set CAIRN_ADMIN_TOKEN.")
-    if not header or not hmac.compare_digest(header.encode(), f"Bearer {token}".encode()):
-        raise ApiError(
-            401, "unauthorized", "This endpoint needs 'Authorization: Bearer <admin token>'."
-        )
+def check_admin(
+    header: str | None, token: AdminTokens | str | None, role: Role = "deployer"
+) -> Principal:
+    """The principal of the request's admin bearer token if its role covers ``role``.
+
+    ``token`` is one token with every role (``CAIRN_ADMIN_TOKEN``) or :class:`AdminTokens`
+    with roles; 403 when none is configured or the role is too low, 401 for a missing or
+    unknown token.
+
+    Example
+    -------
+    >>> check_admin("Bearer s3cret", "s3cret").role
+    'approver'
+    """
+    return AdminTokens.of(token).require(header, role)

@@ -9,7 +9,8 @@ from cairn.serving.metrics import LATENCY_BUCKETS
 
 class PredictionMetrics:
     """``cairn_predictions_total``, ``cairn_prediction_latency_seconds``,
-    ``cairn_prediction_fallbacks_total`` and ``cairn_prediction_errors_total``.
+    ``cairn_prediction_fallbacks_total``, ``cairn_prediction_errors_total``,
+    ``cairn_prediction_arm_errors_total`` and ``cairn_shadow_dropped_total``.
 
     Example
     -------
@@ -48,6 +49,18 @@ class PredictionMetrics:
             ("deployment", "type"),
             registry=registry,
         )
+        self.shadow_dropped = Counter(
+            "cairn_shadow_dropped",
+            "Rows not shadow-scored because the shadow queue was full.",
+            ("deployment",),
+            registry=registry,
+        )
+        self.arm_errors = Counter(
+            "cairn_prediction_arm_errors",
+            "Rows whose arm model failed and the control model answered.",
+            ("deployment", "arm"),
+            registry=registry,
+        )
 
     def observe(self, deployment: str, arm: str, decision: str, seconds: float) -> None:
         """Count one prediction."""
@@ -61,3 +74,11 @@ class PredictionMetrics:
     def error(self, deployment: str, type_: str) -> None:
         """Count a refused request."""
         self.errors.labels(deployment, type_).inc()
+
+    def dropped(self, deployment: str, rows: int) -> None:
+        """Count rows the full shadow queue dropped."""
+        self.shadow_dropped.labels(deployment).inc(rows)
+
+    def arm_error(self, deployment: str, arm: str, rows: int) -> None:
+        """Count rows whose arm model failed (answered by the control model)."""
+        self.arm_errors.labels(deployment, arm).inc(rows)

@@ -1,9 +1,11 @@
-"""The predict path: online features -> native booster -> threshold -> reason codes -> log.
+"""The predict path: route -> online features -> native booster -> threshold -> reason codes
+-> log -> shadow queue.
 
-A :class:`Predictor` holds the deployments, the models they are bound to (loaded and warmed
-through a :class:`~cairn.serving.models.ModelLoader`, swapped atomically when an alias moves),
-the prediction log and the outcome log. Routes (:mod:`cairn.serving.predict`) only parse and
-answer.
+A :class:`Predictor` holds the deployments, their rollouts (a router per deployment: single,
+blue-green, canary or A/B; see :mod:`cairn.serving.routing`), the models those need (loaded
+and warmed through a :class:`~cairn.serving.models.ModelLoader`; a new rollout or a moved alias
+takes effect in one reference assignment, after its models are loaded), the prediction log and
+the shadow queue. Routes (:mod:`cairn.serving.predict`) only parse and answer.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,7 @@ import orjson
 from starlette.concurrency import run_in_threadpool
 
 from cairn.core.errors import OnlineStoreError
-from cairn.core.predictions import PredictionRecord, ReasonCode
+from cairn.core.predictions import ModelRef, PredictionRecord, ReasonCode
 from cairn.explain import ReasonCodeBook, summarize, top_reasons, tree_contributions
 from cairn.serving.deployments import Deployment
 from cairn.serving.errors import ApiError
@@ -33,6 +35,9 @@ from cairn.serving.predict_request import PredictRow
 from cairn.serving.prediction_log import SegmentLog
 from cairn.serving.prediction_metrics import PredictionMetrics
 from cairn.serving.protocols import FeatureReader
+from cairn.serving.routing import RolloutSpec, Route, Router, ShadowJob, ShadowQueue, router_for
+from cairn.serving.routing.plan import Plan, Serving
+from cairn.serving.routing.shadow import DEFAULT_MAXSIZE
 
 logger = logging.getLogger("cairn.serving")
 RECENT = 10_000
@@ -66,6 +71,43 @@ class Scored:
         }
 
 
+_SEEDED = frozenset({"canary", "ab"})
+"""Strategies that assign units by hash (their records carry the seed)."""
+
+
+def unit_of(entity: Mapping[str, Any]) -> str:
+    """The unit a row is assigned by when it gives no ``unit_id``: its entity key's value.
+
+    Example
+    -------
+    >>> unit_of({"customer_id": 42}), unit_of({"b": 2, "a": "x"})
+    ('42', 'x|2')
+    """
+    if len(entity) == 1:
+        return str(next(iter(entity.values())))
+    return "|".join(str(entity[k]) for k in sorted(entity))
+
+
+def _version(model: ScoringModel | None) -> str | None:
+    return None if model is None else model.version
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """One request on its way through scoring (what every arm's group shares)."""
+
+    dep: Deployment
+    plan: Plan
+    rows: Sequence[PredictRow]
+    inputs: list[dict[str, Any]]
+    found: list[bool]
+    fallback: str | None
+    routes: list[Route]
+    units: list[str]
+    start: float
+    read_done: float
+
+
 class Predictor:
     """Scores rows for named deployments.
 
@@ -83,6 +125,11 @@ class Predictor:
         Reason-code book per deployment (a default book names features generically).
     offload:
         Read features in the thread pool, bounded by each deployment's feature budget.
+    rollouts:
+        Deployment -> rollout spec; a deployment without one serves its ``deployments.yaml``
+        model alone (strategy ``single``, arm ``main``).
+    shadow_queue:
+        Rows the shadow queue holds before it drops (and counts) new ones.
     """
 
     def __init__(
@@ -95,6 +142,8 @@ class Predictor:
         books: Mapping[str, ReasonCodeBook] | None = None,
         offload: bool = True,
         metrics: PredictionMetrics | None = None,
+        rollouts: Mapping[str, RolloutSpec] | None = None,
+        shadow_queue: int = DEFAULT_MAXSIZE,
     ) -> None:
         self.deployments = dict(deployments)
         self.loader = loader
@@ -103,19 +152,45 @@ class Predictor:
         self.books = dict(books or {})
         self.offload = offload
         self.metrics = metrics
-        self.models: dict[str, ScoringModel] = {}
+        self.unapplied: dict[str, str] = {}
+        """Deployment -> why its newest rollout is not served yet (a model failed to load)."""
+        self._routers = self._routers_for(rollouts or {})
+        self._serving = Serving.build(self._routers, {})
         self._recent: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._refresh_lock = threading.Lock()
+        self.shadow = ShadowQueue(self._score_shadows, maxsize=shadow_queue, on_drop=self._drop)
 
-    # -- models -------------------------------------------------------------------------
+    # -- models and rollouts --------------------------------------------------------------
+
+    @property
+    def models(self) -> Mapping[str, ScoringModel]:
+        """Reference -> loaded model, for every model a rollout or fallback uses."""
+        return self._serving.models
+
+    def rollout(self, name: str) -> RolloutSpec:
+        """The rollout deployment ``name`` serves now."""
+        return self._serving.plans[self.deployment(name).name].router.spec
 
     def refs(self) -> list[str]:
-        """Every model reference the deployments and their fallbacks use."""
-        refs = [d.model for d in self.deployments.values()]
+        """Every model reference the rollouts (arms and shadows) and fallbacks use."""
+        return self._refs(self._routers)
+
+    def _refs(self, routers: Mapping[str, Router]) -> list[str]:
+        refs = [ref for r in routers.values() for ref in r.spec.models()]
         refs += [
             d.fallback.model for d in self.deployments.values() if d.fallback and d.fallback.model
         ]
         return sorted(set(refs))
+
+    def _routers_for(self, specs: Mapping[str, RolloutSpec]) -> dict[str, Router]:
+        for name in sorted(set(specs) - set(self.deployments)):
+            logger.warning(
+                "Ignoring the rollout of %r: no such deployment in deployments.yaml", name
+            )
+        return {
+            name: router_for(specs.get(name) or RolloutSpec.single(name, dep.model))
+            for name, dep in self.deployments.items()
+        }
 
     def refresh(self) -> list[str]:
         """Load (and warm) every model whose reference now points at another version.
@@ -123,29 +198,132 @@ class Predictor:
         A registry that does not answer leaves the loaded models serving; returns the
         references that moved.
         """
-        moved: list[str] = []
         with self._refresh_lock:
-            for ref in self.refs():
-                try:
-                    version = self.loader.resolve(ref)
-                    current = self.models.get(ref)
-                    if current is not None and current.version == version:
-                        continue
-                    model = self.loader.load(ref, version)
-                    model.warm()
-                except Exception as exc:  # keep serving what was loaded
-                    logger.warning("Could not load %s; keeping the loaded model: %s", ref, exc)
-                    continue
-                self.models[ref] = model  # one assignment: requests see old or new, whole
-                moved.append(ref)
-                logger.info("Serving %s as %s/%s", ref, model.name, model.version)
+            models, moved = self._load(self.refs(), self._serving.models)
+            self._serving = Serving.build(self._routers, self._needed(self._routers, models))
         return moved
 
+    def apply_rollouts(self, specs: Mapping[str, RolloutSpec]) -> list[str]:
+        """Serve ``specs`` (deployment -> rollout); returns the deployments whose rollout changed.
+
+        Every model the new rollouts need is loaded and warmed first; then the routers and
+        models change in one assignment, so no request meets a half-loaded model. A deployment
+        whose new arms cannot all be loaded keeps its current rollout and is listed in
+        :attr:`unapplied` (call again to retry). Deployments without a spec serve their
+        ``deployments.yaml`` model.
+        """
+        with self._refresh_lock:
+            current = self._routers
+            wanted = self._routers_for(specs)
+            routers = {
+                name: current[name] if current[name].spec == r.spec else r
+                for name, r in wanted.items()
+            }
+            models, _ = self._load(self._refs(routers), self._serving.models, resolve_loaded=False)
+            self.unapplied = {}
+            for name, router in routers.items():
+                missing = [a.model for a in router.spec.arms if a.model not in models]
+                if missing and router is not current[name]:
+                    self.unapplied[name] = f"could not load {', '.join(missing)}"
+                    routers[name] = current[name]
+            if self.unapplied:  # the rollouts kept need their models (loaded, unless at start)
+                models, _ = self._load(self._refs(routers), models, resolve_loaded=False)
+            self._routers = routers
+            self._serving = Serving.build(routers, self._needed(routers, models))
+        return sorted(name for name in routers if routers[name] is not current[name])
+
+    def _needed(
+        self, routers: Mapping[str, Router], models: Mapping[str, ScoringModel]
+    ) -> dict[str, ScoringModel]:
+        keep = set(self._refs(routers))
+        return {ref: m for ref, m in models.items() if ref in keep}
+
+    def _load(
+        self,
+        refs: Iterable[str],
+        loaded: Mapping[str, ScoringModel],
+        *,
+        resolve_loaded: bool = True,
+    ) -> tuple[dict[str, ScoringModel], list[str]]:
+        """``loaded`` plus every ref of ``refs`` not loaded (or moved, with ``resolve_loaded``)."""
+        models = dict(loaded)
+        moved: list[str] = []
+        for ref in refs:
+            if ref in models and not resolve_loaded:
+                continue
+            try:
+                version = self.loader.resolve(ref)
+                current = models.get(ref)
+                if current is not None and current.version == version:
+                    continue
+                model = self._loaded_as(ref, version, models.values())
+                if model is None:
+                    model = self.loader.load(ref, version)
+                    model.warm()
+            except Exception as exc:  # keep serving what was loaded
+                logger.warning("Could not load %s; keeping the loaded model: %s", ref, exc)
+                continue
+            models[ref] = model
+            moved.append(ref)
+            logger.info("Serving %s as %s/%s", ref, model.name, model.version)
+        return models, moved
+
+    @staticmethod
+    def _loaded_as(ref: str, version: str, models: Iterable[ScoringModel]) -> ScoringModel | None:
+        name = ModelRef.parse(ref).name
+        return next((m for m in models if m.name == name and m.version == version), None)
+
     def ready(self) -> None:
-        """Raise unless every deployment has its model loaded."""
-        missing = [d.name for d in self.deployments.values() if d.model not in self.models]
+        """Raise unless every deployment has its control model loaded."""
+        plans = self._serving.plans
+        missing = [name for name, plan in plans.items() if plan.control is None]
         if missing:
             raise OnlineStoreError(f"No model loaded yet for deployment(s) {', '.join(missing)}.")
+
+    def describe(self) -> dict[str, Any]:
+        """Each deployment's settings, rollout and loaded versions (``GET /v1/deployments``)."""
+        out: dict[str, Any] = {}
+        for name, dep in self.deployments.items():
+            plan = self._serving.plans[name]
+            spec = plan.router.spec
+            weights = spec.weights()
+            control = plan.control
+            out[name] = {
+                "model": plan.router.control.model,
+                "version": None if control is None else control.version,
+                "threshold": dep.threshold,
+                "explain": dep.explain,
+                "fallback": None if dep.fallback is None else dep.fallback.kind,
+                "rollout": {
+                    "strategy": spec.strategy,
+                    "version": spec.version,
+                    "state": spec.state,
+                    "live": spec.live,
+                    "stage": spec.stage if spec.strategy == "canary" else None,
+                    "stages": list(spec.stages) if spec.strategy == "canary" else None,
+                    "seed": spec.seed if spec.strategy in ("canary", "ab") else None,
+                    "arms": [
+                        {
+                            "name": a.name,
+                            "model": a.model,
+                            "version": _version(plan.arms.get(a.name)),
+                            "share": weights[a.name],
+                        }
+                        for a in spec.arms
+                    ],
+                    "shadows": [
+                        {"model": ref, "version": _version(plan.shadows.get(ref))}
+                        for ref in spec.shadows
+                    ],
+                    "pending": self.unapplied.get(name),
+                    "shadow_queue": {  # shared by every deployment's shadows
+                        "pending": self.shadow.pending,
+                        "scored": self.shadow.done,
+                        "dropped": self.shadow.dropped,
+                    },
+                },
+            }
+        return out
 
     # -- predict ------------------------------------------------------------------------
 
@@ -160,26 +338,35 @@ class Predictor:
         return dep
 
     async def predict(self, name: str, rows: Sequence[PredictRow]) -> list[Scored]:
-        """Score ``rows`` for deployment ``name``, log them, and return the answers."""
+        """Route, score and log ``rows`` for deployment ``name``, and return the answers.
+
+        Each row goes to the arm its unit (``unit_id``, else the entity key) is assigned to;
+        an arm whose model fails answers with the control model and logs ``error``. Shadow
+        models score the rows after the answer is logged, off the request path.
+        """
         dep = self.deployment(name)
-        model = self.models.get(dep.model)
-        if model is None:
+        plan = self._serving.plans[name]  # read once: this request sees one rollout
+        control = plan.control
+        if control is None:
             self._error(name, "model_unavailable")
             raise ApiError(
                 503,
                 "model_unavailable",
-                f"Deployment {name!r} has no model loaded yet ({dep.model}).",
+                f"Deployment {name!r} has no model loaded yet ({plan.router.control.model}).",
             )
-        self._check_inputs(model, rows)
+        self._check_inputs(plan, control, rows)
         start = time.perf_counter()
+        units = [row.unit_id or unit_of(row.entity) for row in rows]
+        choose = plan.router.choose
+        routes = [choose(u) for u in units]
         fallback: str | None = None
         found = [True] * len(rows)
         try:
-            values = await self._features(dep, model, rows)
+            values = await self._features(dep, plan.online_refs, rows)
             found = values.pop("found", found)
+            names = [f for f in plan.allowed if f in values]
             inputs = [
-                {**{f: values[f][i] for f in model.features if f in values}, **row.features}
-                for i, row in enumerate(rows)
+                {**{f: values[f][i] for f in names}, **row.features} for i, row in enumerate(rows)
             ]
         except (OnlineStoreError, TimeoutError) as exc:
             if dep.fallback is None:
@@ -193,9 +380,14 @@ class Predictor:
             logger.warning("Deployment %s: fallback %s (%s: %s)", name, fallback, reason, exc)
             if self.metrics:
                 self.metrics.fallback(name, reason, len(rows))
-            model = self.models.get(dep.fallback.model or dep.model, model)
             inputs = [{**dep.fallback.defaults, **row.features} for row in rows]
-        scored = self._score(dep, model, rows, inputs, found, fallback, start)
+        read_done = time.perf_counter()
+        batch = _Batch(dep, plan, rows, inputs, found, fallback, routes, units, start, read_done)
+        if fallback is not None:
+            model = self.models.get(dep.fallback.model or "", control) if dep.fallback else control
+            scored = self._score(batch, model, range(len(rows)), time.perf_counter())
+        else:
+            scored = self._score_arms(batch, control)
         self.log.append_many([orjson.dumps(prediction_row(s.record)) + b"\n" for s in scored])
         if self.log.durability == "fsync":
             await run_in_threadpool(self.log.sync)
@@ -205,10 +397,15 @@ class Predictor:
                 self.metrics.observe(
                     name, s.record.arm, s.record.decision, s.record.latency_ms / 1000
                 )
+        if plan.shadows and fallback is None:
+            self.shadow.start()
+            self.shadow.offer(
+                ShadowJob(name, tuple(plan.shadows), inputs, [s.record for s in scored])
+            )
         return scored
 
-    def _check_inputs(self, model: ScoringModel, rows: Sequence[PredictRow]) -> None:
-        allowed = set(model.features)
+    def _check_inputs(self, plan: Plan, control: ScoringModel, rows: Sequence[PredictRow]) -> None:
+        allowed = plan.allowed
         for i, row in enumerate(rows):
             for key in row.features:
                 if key not in allowed:
@@ -216,13 +413,13 @@ class Predictor:
                         422,
                         "unknown_feature",
                         f"Request feature {key!r} (row {i}) is not an input of model "
-                        f"{model.name}/{model.version}; its inputs: {', '.join(model.features)}.",
+                        f"{control.name}/{control.version}; its inputs: "
+                        f"{', '.join(control.features)}.",
                     )
 
     async def _features(
-        self, dep: Deployment, model: ScoringModel, rows: Sequence[PredictRow]
+        self, dep: Deployment, refs: list[str], rows: Sequence[PredictRow]
     ) -> dict[str, list[Any]]:
-        refs = model.online_refs
         entities = [r.entity for r in rows]
         if not refs:
             return {"found": [True] * len(rows)}
@@ -231,16 +428,54 @@ class Predictor:
         call = run_in_threadpool(self.reader, refs, entities, False)
         return dict(await asyncio.wait_for(call, dep.feature_budget_ms / 1000))
 
+    def _score_arms(self, batch: _Batch, control: ScoringModel) -> list[Scored]:
+        groups: dict[Route, list[int]] = {}
+        for i, route in enumerate(batch.routes):
+            groups.setdefault(route, []).append(i)
+        if len(groups) == 1:  # the common case: one arm for the whole request
+            route, rows = next(iter(groups.items()))
+            return self._score_arm(batch, route, rows, control)
+        out: list[Scored | None] = [None] * len(batch.rows)
+        for route, rows in groups.items():
+            for i, s in zip(rows, self._score_arm(batch, route, rows, control), strict=True):
+                out[i] = s
+        return [s for s in out if s is not None]
+
+    def _score_arm(
+        self, batch: _Batch, route: Route, rows: list[int], control: ScoringModel
+    ) -> list[Scored]:
+        began = time.perf_counter()
+        model = batch.plan.arms.get(route.arm)
+        try:
+            if model is None:
+                raise LookupError(f"model {route.model} is not loaded")
+            return self._score(batch, model, rows, began)
+        except Exception as exc:
+            if model is control:
+                raise
+            error = f"{type(exc).__name__}: {exc}"[:500]
+            try:
+                scored = self._score(batch, control, rows, began, error)
+            except Exception:
+                raise exc from None  # the control fails too: the input is at fault
+            name = batch.dep.name
+            logger.warning(
+                "Deployment %s arm %s failed; control answered: %s", name, route.arm, error
+            )
+            if self.metrics:
+                self.metrics.arm_error(name, route.arm, len(rows))
+            return scored
+
     def _score(
         self,
-        dep: Deployment,
+        batch: _Batch,
         model: ScoringModel,
-        rows: Sequence[PredictRow],
-        inputs: list[dict[str, Any]],
-        found: list[bool],
-        fallback: str | None,
-        start: float,
+        rows: Sequence[int],
+        began: float,
+        error: str | None = None,
     ) -> list[Scored]:
+        dep, fallback = batch.dep, batch.fallback
+        inputs = [batch.inputs[i] for i in rows]
         if fallback == "rules":
             assert dep.fallback is not None and dep.fallback.score is not None
             scores = [dep.fallback.score] * len(rows)
@@ -256,17 +491,20 @@ class Predictor:
             for d in decisions
         ]
         reasons: dict[int, list[ReasonCode]] = {}
-        wanted = [i for i, e in enumerate(explain) if e]
+        wanted = [j for j, e in enumerate(explain) if e]
         if wanted and X is not None:
             phi = tree_contributions(model.booster, X[wanted])
-            for row_phi, i in zip(phi, wanted, strict=True):
-                reasons[i] = self.reasons(dep, model, row_phi[:-1].tolist(), inputs[i])
+            for row_phi, j in zip(phi, wanted, strict=True):
+                reasons[j] = self.reasons(dep, model, row_phi[:-1].tolist(), inputs[j])
         now = time.time_ns() // 1000
-        latency = round((time.perf_counter() - start) * 1000, 3)
+        done = time.perf_counter()
+        latency = round(((batch.read_done - batch.start) + (done - began)) * 1000, 3)
+        seed = batch.plan.router.spec.seed
         out: list[Scored] = []
-        for i, row in enumerate(rows):
+        for j, i in enumerate(rows):
+            route = batch.routes[i]
             vector = (
-                {f: inputs[i].get(f) for f in model.features} if X is not None else dict(inputs[i])
+                {f: inputs[j].get(f) for f in model.features} if X is not None else dict(inputs[j])
             )
             record = PredictionRecord(
                 prediction_id=uuid.uuid4().hex,
@@ -274,19 +512,80 @@ class Predictor:
                 deployment=dep.name,
                 model_name=name,
                 model_version=version,
-                entity=row.entity,
+                entity=batch.rows[i].entity,
                 features=vector,
-                score=float(scores[i]),
-                decision=decisions[i],
+                score=float(scores[j]),
+                decision=decisions[j],
                 latency_ms=latency,
-                unit_id=row.unit_id,
-                reason_codes=reasons.get(i, []),
-                explained=explain[i],
+                strategy=route.strategy,
+                arm=route.arm,
+                unit_id=batch.units[i],
+                reason_codes=reasons.get(j, []),
+                explained=explain[j],
                 fallback=fallback,
-                entity_unknown=not found[i],
+                entity_unknown=not batch.found[i],
+                seed=seed if route.strategy in _SEEDED else None,
+                exposed=route.exposed,
+                error=error,
             )
             out.append(Scored(record, summarize(record.reason_codes, record.decision)))
         return out
+
+    # -- shadow ---------------------------------------------------------------------------
+
+    def _score_shadows(self, job: ShadowJob) -> None:
+        """Score one answered request with each shadow model; log under the same ids."""
+        dep = self.deployments.get(job.deployment)
+        models = self._serving.models
+        lines: list[bytes] = []
+        for ref in job.models:
+            model = models.get(ref)
+            if dep is None or model is None:
+                continue
+            try:
+                began = time.perf_counter()
+                inputs = self._shadow_inputs(model, job)
+                scores = model.score(model.matrix(inputs)).tolist()
+                latency = round((time.perf_counter() - began) * 1000, 3)
+            except Exception as exc:  # a broken challenger never touches the champion path
+                logger.warning("Shadow model %s failed on %s: %s", ref, job.deployment, exc)
+                continue
+            now = time.time_ns() // 1000
+            for primary, values, score in zip(job.records, inputs, scores, strict=True):
+                shadow = replace(
+                    primary,
+                    time=now,
+                    arm=f"shadow:{ref}",
+                    model_name=model.name,
+                    model_version=model.version,
+                    features={f: values.get(f) for f in model.features},
+                    score=float(score),
+                    decision="decline" if score >= dep.threshold else "approve",
+                    latency_ms=latency,
+                    reason_codes=[],
+                    explained=False,
+                    shadow=True,
+                    error=None,
+                )
+                lines.append(orjson.dumps(prediction_row(shadow)) + b"\n")
+        if lines:
+            self.log.append_many(lines)
+
+    def _shadow_inputs(self, model: ScoringModel, job: ShadowJob) -> list[dict[str, Any]]:
+        """The primary's inputs, plus online features only the shadow model reads."""
+        have = job.inputs[0].keys() if job.inputs else set()
+        missing = [
+            r for f, r in zip(model.features, model.refs, strict=True) if r and f not in have
+        ]
+        if not missing:
+            return list(job.inputs)
+        values = dict(self.reader(missing, [r.entity for r in job.records], False))
+        names = [f for f in model.features if f in values and f not in have]
+        return [{**row, **{f: values[f][i] for f in names}} for i, row in enumerate(job.inputs)]
+
+    def _drop(self, job: ShadowJob) -> None:
+        if self.metrics:
+            self.metrics.dropped(job.deployment, len(job))
 
     def reasons(
         self, dep: Deployment, model: ScoringModel, phi: list[float], values: Mapping[str, Any]
@@ -369,22 +668,22 @@ class Predictor:
                     found: dict[str, Any] = orjson.loads(line)
                 except orjson.JSONDecodeError:
                     continue
-                if found.get("prediction_id") == prediction_id:
+                if found.get("prediction_id") == prediction_id and not found.get("shadow"):
                     return found
         return find_segment_row(self.log.directory, prediction_id)
 
 
 def find_segment_row(directory: Path, prediction_id: str) -> dict[str, Any] | None:
-    """One prediction's row from the Parquet segments, or None."""
+    """One prediction's (primary, not shadow) row from the Parquet segments, or None."""
     import duckdb
 
     if not any(directory.glob("*.parquet")):
         return None
     with duckdb.connect() as con:
         cursor = con.execute(
-            "SELECT * FROM read_parquet(?) WHERE prediction_id = ? LIMIT 1",
+            "SELECT * FROM read_parquet(?, union_by_name = true) WHERE prediction_id = ?",
             [str(directory / "*.parquet"), prediction_id],
         )
         names = [d[0] for d in cursor.description or []]
-        hit = cursor.fetchone()
-    return None if hit is None else dict(zip(names, hit, strict=True))
+        rows = [dict(zip(names, hit, strict=True)) for hit in cursor.fetchall()]
+    return next((row for row in rows if not row.get("shadow")), None)

@@ -1,0 +1,200 @@
+"""Experiment analysis on a project: wiring (log, metrics, rollout, threshold) and the demo.
+
+:func:`analyze_deployment` opens the project's prediction log, its metric catalog
+(``experiments.yaml``) and the deployment's current rollout (its arm weights check the
+traffic split; a canary or A/B's ``since`` is the default experiment start), then runs
+:func:`cairn.experiments.analyze`. :func:`compare_deployment` judges a shadow challenger at the
+deployment's threshold (``deployments.yaml``), with labels mature by the ``default_rate``
+window. :func:`run_experiment_demo` does both on the quickstart's ``credit`` deployment and
+writes the HTML report; with one arm or no shadow it says what is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from sqlalchemy.exc import SQLAlchemyError
+
+from cairn.app.predictions import connect
+from cairn.core.errors import CairnError
+from cairn.core.timeutil import from_micros, utcnow
+from cairn.experiments.analysis import Correction, analyze
+from cairn.experiments.analysis_results import ExperimentAnalysis
+from cairn.experiments.champion.compare import ChampionComparison, compare_champion
+from cairn.experiments.metrics import EXPERIMENTS_FILE, MetricCatalog
+from cairn.experiments.report import write_html
+
+DEMO_METRICS = (
+    "approval_rate",
+    "default_rate",
+    "bad_rate_among_approved",
+    "score",
+    "latency_ms",
+    "error_rate",
+)
+REPORT = Path(".cairn/reports/experiment-credit.html")
+EXAMPLE_EXPERIMENTS = """\
+# Experiment metrics of the example credit project (`cairn experiment analyze credit`).
+# Built-ins: approval_rate, default_rate, bad_rate_among_approved, score, latency_ms, error_rate.
+min_completeness: 0.5            # labeled share of mature units an outcome metric needs
+metrics:
+  default_rate:
+    maturity: 0s                 # the example's labels arrive at once; real defaults take 60-90d
+  bad_rate_among_approved:
+    maturity: 0s
+  high_risk_share:               # a project metric: units scored at or above 0.3
+    type: proportion
+    sql: score >= 0.3
+    direction: decrease
+    family: risk
+"""
+
+
+@dataclass(frozen=True)
+class RolloutFacts:
+    """What the deployment's rollout says about the experiment (all None without one)."""
+
+    strategy: str | None = None
+    weights: dict[str, float] | None = None
+    since: datetime | None = None
+
+
+def rollout_facts(root: Path, deployment: str) -> RolloutFacts:
+    """The current rollout's strategy, arm weights and stage start, if the project has one."""
+    try:
+        from cairn.app.feature_store import FeatureStore
+        from cairn.serving.routing.store import RolloutStore
+
+        store = FeatureStore(root)
+        spec = RolloutStore(store.metadata.engine, project=store.project).current(deployment)
+    except (CairnError, ImportError, OSError, SQLAlchemyError):
+        return RolloutFacts()
+    if spec is None:
+        return RolloutFacts()
+    since = from_micros(spec.since) if spec.since else None
+    if spec.strategy in ("ab", "canary"):
+        return RolloutFacts(spec.strategy, dict(spec.weights()), since)
+    return RolloutFacts(spec.strategy, None, since)
+
+
+def analyze_deployment(
+    root: str | Path,
+    deployment: str,
+    metrics: Sequence[str] = (),
+    *,
+    weights: Mapping[str, float] | None = None,
+    start: datetime | None = None,
+    **options: Any,
+) -> ExperimentAnalysis:
+    """Analyze a project's deployment (``options`` go to :func:`cairn.experiments.analyze`).
+
+    Without ``metrics``, every metric of the catalog; without ``weights``, the rollout's.
+    """
+    root = Path(root)
+    catalog = MetricCatalog.load(root)
+    chosen = catalog.select(list(metrics) or list(catalog.metrics))
+    facts = rollout_facts(root, deployment)
+    if weights is None:
+        weights = facts.weights
+    as_of = options.get("as_of") or utcnow()
+    options["as_of"] = as_of
+    if start is None and facts.strategy in ("ab", "canary") and facts.since is not None:
+        start = facts.since if facts.since <= as_of else None
+    options.setdefault("min_completeness", catalog.min_completeness)
+    with connect(root) as con:
+        return analyze(con, deployment, chosen, weights=weights, start=start, **options)
+
+
+def compare_deployment(
+    root: str | Path,
+    deployment: str,
+    challenger: str | None = None,
+    *,
+    as_of: datetime | None = None,
+    protected: str | Path | None = None,
+    attribute: str | None = None,
+    key: str | None = None,
+    threshold: float | None = None,
+) -> ChampionComparison:
+    """Champion vs a shadow challenger at the deployment's threshold."""
+    root = Path(root)
+    if threshold is None:
+        from cairn.serving.deployments import DEPLOYMENTS_FILE, load_deployments
+
+        found = load_deployments(root / DEPLOYMENTS_FILE).get(deployment)
+        threshold = found.threshold if found is not None else 0.5
+    maturity = MetricCatalog.load(root).get("default_rate").maturity
+    with connect(root) as con:
+        return compare_champion(
+            con,
+            deployment,
+            challenger=challenger,
+            threshold=threshold,
+            as_of=as_of,
+            maturity=maturity,
+            protected=protected,
+            attribute=attribute,
+            key=key,
+        )
+
+
+@dataclass
+class ExperimentDemo:
+    """What the experiment demo found: the arms' analysis and the champion comparison."""
+
+    path: Path
+    analysis: ExperimentAnalysis
+    comparison: ChampionComparison | None
+    comparison_note: str | None
+    report: Path
+    notes: list[str] = field(default_factory=list)
+
+
+def run_experiment_demo(
+    project_path: str | Path,
+    *,
+    deployment: str = "credit",
+    as_of: datetime | None = None,
+    correction: Correction = "holm",
+) -> ExperimentDemo:
+    """Analyze ``deployment``'s arms and its shadow challenger; write the HTML report."""
+    path = Path(project_path).resolve()
+    if not (path / EXPERIMENTS_FILE).exists():
+        (path / EXPERIMENTS_FILE).write_text(EXAMPLE_EXPERIMENTS, encoding="utf-8")
+    as_of = as_of or utcnow()
+    catalog = MetricCatalog.load(path)
+    names = [*DEMO_METRICS, *(n for n in catalog.metrics if n not in DEMO_METRICS)]
+    analysis = analyze_deployment(
+        path, deployment, names, as_of=as_of, segment=_segment(path), correction=correction
+    )
+    comparison: ChampionComparison | None = None
+    note: str | None = None
+    try:
+        comparison = compare_deployment(path, deployment, as_of=as_of)
+    except CairnError as exc:
+        note = f"no champion vs challenger comparison: {exc}"
+    report = write_html(path / REPORT, analysis, comparison)
+    return ExperimentDemo(path, analysis, comparison, note, report)
+
+
+def _segment(root: Path) -> str | None:
+    """A categorical feature of the example model to break results down by (prior records)."""
+    with connect(root) as con:
+        try:
+            rows = con.execute(
+                "SELECT DISTINCT unnest(json_keys(features)) FROM "
+                "(SELECT features FROM predictions WHERE features IS NOT NULL LIMIT 100)"
+            ).fetchall()
+        except duckdb.Error:  # an unreadable features column just means no breakdown
+            return None
+    keys = sorted(str(r[0]) for r in rows)
+    for wanted in ("records", "home", "job"):
+        for key in keys:
+            if key == wanted or key.endswith(f"__{wanted}"):
+                return f"features->>'{key}'"
+    return None

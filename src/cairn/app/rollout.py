@@ -1,0 +1,568 @@
+"""The deployment admin service: create, change, switch, promote and roll back rollouts.
+
+Both ``cairn deploy ...`` and the HTTP admin routes (:mod:`cairn.serving.admin`) call a
+:class:`RolloutService`. It keeps the specs in the :class:`~cairn.serving.routing.RolloutStore`
+and adds what serving cannot know:
+
+- every model reference must exist in the registry (an unknown model, version or alias is
+  one clear error);
+- a model about to take all of a deployment's traffic (single, the live blue-green slot, a
+  promotion) must pass the champion rules of :mod:`cairn.registry.promotion`: not rejected,
+  and approved by someone other than its author unless the model's audited policy waives it;
+  promotion itself goes through :func:`cairn.registry.promotion.promote`;
+- a canary's candidate is pinned to the version its reference names when the canary starts,
+  so the version the gates judge is the version that gets promoted;
+- every change is an audit event (``rollout.*``, subject ``deployment/NAME``) naming the
+  actor, their role, the reason and the spec before and after.
+
+Writes use ``expected_version``: a change based on a spec that moved meanwhile (an operator
+and the canary controller at once) fails with ``ConflictError`` instead of overwriting.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from cairn.core.errors import ConfigError
+from cairn.core.predictions import ModelRef
+from cairn.registry.errors import GovernanceError
+from cairn.registry.models import ModelRegistry
+from cairn.registry.promotion import CHAMPION, policy_of
+from cairn.serving.admin import RolloutUpdate, UnknownDeploymentError
+from cairn.serving.deployments import DEPLOYMENTS_FILE, Deployment, load_deployments
+from cairn.serving.routing import Arm, ConflictError, RolloutChange, RolloutSpec, RolloutStore
+
+ACTION_PREFIX = "rollout."
+CREATE_KEYS = {
+    "single": {"model"},
+    "blue-green": {"blue", "green", "live"},
+    "canary": {"candidate", "control", "stages", "gate"},
+    "ab": {"arms", "coverage"},
+}
+COMMON_KEYS = {"strategy", "shadows", "seed"}
+SET_KEYS = ("weights", "stages", "stage", "gate", "shadows", "coverage", "state")
+Deployments = Mapping[str, Deployment] | Callable[[], Mapping[str, Deployment]]
+
+
+def subject(deployment: str) -> str:
+    """The audit subject of a deployment's rollout.
+
+    Example
+    -------
+    >>> subject("credit")
+    'deployment/credit'
+    """
+    return f"deployment/{deployment}"
+
+
+class RolloutService:
+    """Rollouts of one project's deployments, under the registry's governance.
+
+    Parameters
+    ----------
+    store:
+        Where the specs live (the project's metadata database).
+    registry:
+        The governed model registry (its audit log records every change).
+    deployments:
+        Name -> deployment (``deployments.yaml``), or a callable that reads them afresh.
+    """
+
+    def __init__(
+        self, store: RolloutStore, registry: ModelRegistry, deployments: Deployments
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        self._deployments = deployments
+
+    @classmethod
+    def for_project(cls, repo: str | Path) -> RolloutService:
+        """The service of the project at ``repo`` (its metadata DB, registry, deployments)."""
+        from cairn.app.feature_store import FeatureStore
+        from cairn.tracking import Tracker
+
+        fs = FeatureStore(repo)
+        tracker = Tracker.for_project(fs.settings.tracking, fs.root, fs.project)
+        registry = ModelRegistry(tracker, fs.metadata.engine, fs.project)
+        store = RolloutStore(fs.metadata.engine, project=fs.project)
+        path = fs.root / DEPLOYMENTS_FILE
+        return cls(store, registry, lambda: load_deployments(path))
+
+    # -- reading -----------------------------------------------------------------------
+
+    def deployment(self, name: str) -> Deployment:
+        """The deployment called ``name``; :class:`UnknownDeploymentError` names the others."""
+        known = self._deployments() if callable(self._deployments) else self._deployments
+        if name not in known:
+            names = ", ".join(sorted(known)) or f"none (add them to {DEPLOYMENTS_FILE})"
+            raise UnknownDeploymentError(f"No deployment {name!r}; deployments: {names}.")
+        return known[name]
+
+    def current(self, name: str) -> RolloutSpec:
+        """The stored rollout, or the implicit single one of ``deployments.yaml`` (version 0)."""
+        dep = self.deployment(name)
+        return self.store.current(name) or RolloutSpec.single(name, dep.model)
+
+    def status(self, deployment: str) -> dict[str, Any]:
+        """The rollout, its weights, the version each reference resolves to, the last change
+        and the last gate decision."""
+        spec = self.current(deployment)
+        weights = spec.weights()
+        arms = [
+            {"name": a.name, "model": a.model, "weight": weights[a.name], **self._resolved(a.model)}
+            for a in spec.arms
+        ]
+        history = self.store.history(deployment)[-1:]
+        decisions = [
+            e
+            for e in self.registry.audit.entries(subject=subject(deployment), limit=20)
+            if "gate" in e.details
+        ]
+        return {
+            "deployment": deployment,
+            "rollout": spec.to_dict(),
+            "weights": weights,
+            "arms": arms,
+            "shadows": [{"model": ref, **self._resolved(ref)} for ref in spec.shadows],
+            "last_change": None
+            if not history
+            else {
+                "version": history[0].version,
+                "actor": history[0].actor,
+                "reason": history[0].reason,
+                "at": history[0].at.isoformat(),
+            },
+            "last_decision": None
+            if not decisions
+            else {
+                **decisions[-1].details["gate"],
+                "at": decisions[-1].at.isoformat(),
+                "change": decisions[-1].action,
+            },
+        }
+
+    def history(self, deployment: str) -> list[RolloutChange]:
+        """Every stored version of the deployment's rollout, oldest first."""
+        self.deployment(deployment)
+        return self.store.history(deployment)
+
+    # -- changes -----------------------------------------------------------------------
+
+    def create(
+        self,
+        deployment: str,
+        request: Mapping[str, Any],
+        *,
+        actor: str,
+        role: str,
+        reason: str = "",
+        replace: bool = False,
+    ) -> RolloutUpdate:
+        """Start a rollout from ``request`` (``strategy`` and its models; see
+        :func:`build_spec`). An active canary, blue-green or A/B rollout is only replaced
+        with ``replace``."""
+        before = self.store.current(deployment)
+        base = self.current(deployment).control.model
+        if before is not None and before.state == "active" and before.strategy != "single":
+            if not replace:
+                raise ConflictError(
+                    f"Deployment {deployment!r} has an active {before.strategy} rollout "
+                    f"(version {before.version}); promote or roll it back first, or replace it "
+                    f'(--replace / "replace": true).'
+                )
+        spec = build_spec(deployment, request, base=base)
+        for ref in spec.models():
+            self.registry.resolve(ref)  # unknown model, version or alias: one clear error
+        notes: list[str] = []
+        if spec.strategy == "canary":
+            candidate = self._pinned(spec.arm("canary").model)
+            arms = (spec.arms[0], Arm("canary", candidate))
+            spec = spec.with_changes(arms=arms)
+            notes += self._approval_notes(candidate)
+        self._require_champion_rules(spec, deployment)
+        return self._write(deployment, spec, before, "created", actor, role, reason, notes)
+
+    def set(
+        self,
+        deployment: str,
+        changes: Mapping[str, Any],
+        *,
+        actor: str,
+        role: str,
+        reason: str = "",
+    ) -> RolloutUpdate:
+        """Change fields of the stored rollout: ``weights`` ({arm: weight}), ``stages``,
+        ``stage``, ``gate`` (fields to change), ``shadows``, ``coverage`` or ``state``
+        (``active`` resumes a held rollout, ``held`` pauses it)."""
+        if not changes:
+            raise ConfigError(
+                f"Rollout of {deployment!r}: nothing to change; give one of {', '.join(SET_KEYS)}."
+            )
+        before = self._stored(deployment)
+        spec = apply_changes(before, changes)
+        for ref in spec.shadows:
+            self.registry.resolve(ref)
+        return self._write(deployment, spec, before, "changed", actor, role, reason)
+
+    def switch(
+        self, deployment: str, *, actor: str, role: str, reason: str = "", to: str | None = None
+    ) -> RolloutUpdate:
+        """Blue-green: make the other slot (or ``to``) live; its model must pass the champion
+        rules, since it takes all traffic."""
+        before = self._stored(deployment)
+        if before.strategy != "blue-green":
+            raise ConfigError(
+                f"switch applies to blue-green rollouts; {deployment!r} has a {before.strategy} "
+                f"rollout (use promote or rollback)."
+            )
+        live = to or ("green" if before.live == "blue" else "blue")
+        if live not in ("blue", "green"):
+            raise ConfigError(f"switch --to must be blue or green; got {live!r}.")
+        if live == before.live:
+            raise ConfigError(f"The {live} slot of {deployment!r} is already live.")
+        spec = before.with_changes(live=live, since=0)
+        self._require_champion_rules(spec, deployment)
+        return self._write(deployment, spec, before, "switched", actor, role, reason)
+
+    def rollback(
+        self,
+        deployment: str,
+        *,
+        actor: str,
+        role: str,
+        reason: str = "",
+        expected_version: int | None = None,
+        decision: Mapping[str, Any] | None = None,
+    ) -> RolloutUpdate:
+        """All traffic back to the control: a canary or A/B test ends ``rolled_back``, a
+        blue-green rollout makes the other slot live, a single one returns to its previous
+        stored spec."""
+        before = self._stored(deployment)
+        if before.strategy in ("canary", "ab"):
+            if before.state in ("rolled_back", "promoted"):
+                raise ConfigError(
+                    f"The {before.strategy} of {deployment!r} is already {before.state}."
+                )
+            spec = before.with_changes(state="rolled_back", since=0)
+        elif before.strategy == "blue-green":
+            spec = before.with_changes(live="green" if before.live == "blue" else "blue", since=0)
+        else:
+            older = [c.spec for c in self.store.history(deployment) if c.version < before.version]
+            if not older:
+                raise ConfigError(
+                    f"Deployment {deployment!r} has no earlier rollout to roll back to."
+                )
+            spec = older[-1].with_changes(since=0)
+        return self._write(
+            deployment,
+            spec,
+            before,
+            "rolled_back",
+            actor,
+            role,
+            reason,
+            expected=expected_version,
+            decision=decision,
+        )
+
+    def promote(
+        self,
+        deployment: str,
+        *,
+        actor: str,
+        role: str,
+        reason: str = "",
+        arm: str | None = None,
+        expected_version: int | None = None,
+        decision: Mapping[str, Any] | None = None,
+    ) -> RolloutUpdate:
+        """Make the candidate (canary arm, live blue-green slot, ``arm`` of an A/B test, the
+        single model) champion through :func:`cairn.registry.promotion.promote` (four eyes);
+        the deployment then serves ``MODEL@champion`` alone."""
+        before = self._stored(deployment)
+        chosen = _candidate(before, arm)
+        ref, mv = self.registry.resolve(chosen.model)
+        why = reason or f"promoted from the {before.strategy} rollout of {deployment}"
+        self.registry.promote(ref.name, mv.version, alias=CHAMPION, actor=actor, reason=why)
+        champion = f"{ref.name}@{CHAMPION}"
+        shadows = tuple(s for s in before.shadows if s != champion)
+        spec = RolloutSpec.single(deployment, champion).with_changes(shadows=shadows)
+        notes = (f"{ref.name} v{mv.version} is now {CHAMPION}",)
+        return self._write(
+            deployment,
+            spec,
+            before,
+            "promoted",
+            actor,
+            role,
+            why,
+            list(notes),
+            expected=expected_version,
+            decision=decision,
+        )
+
+    def advance(
+        self,
+        deployment: str,
+        *,
+        actor: str,
+        role: str,
+        reason: str,
+        expected_version: int | None = None,
+        decision: Mapping[str, Any] | None = None,
+    ) -> RolloutUpdate:
+        """Move an active canary to its next stage (the canary controller's step)."""
+        before = self._stored(deployment)
+        if before.strategy != "canary" or before.state != "active":
+            raise ConfigError(
+                f"Only an active canary advances; {deployment!r} is a {before.state} "
+                f"{before.strategy} rollout."
+            )
+        if before.stage + 1 >= len(before.stages):
+            raise ConfigError(f"The canary of {deployment!r} is at its last stage; promote it.")
+        spec = before.with_changes(stage=before.stage + 1, since=0)
+        return self._write(
+            deployment, spec, before, "advanced", actor, role, reason,
+            expected=expected_version, decision=decision,
+        )  # fmt: skip
+
+    def hold(
+        self,
+        deployment: str,
+        *,
+        actor: str,
+        role: str,
+        reason: str,
+        expected_version: int | None = None,
+        decision: Mapping[str, Any] | None = None,
+    ) -> RolloutUpdate:
+        """Pause a rollout where it is (``set --state active`` resumes it)."""
+        before = self._stored(deployment)
+        spec = before.with_changes(state="held")
+        return self._write(
+            deployment, spec, before, "held", actor, role, reason,
+            expected=expected_version, decision=decision,
+        )  # fmt: skip
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _stored(self, deployment: str) -> RolloutSpec:
+        self.deployment(deployment)
+        spec = self.store.current(deployment)
+        if spec is None:
+            raise ConfigError(
+                f"Deployment {deployment!r} has no rollout yet; create one: cairn deploy create "
+                f"{deployment} --strategy canary --candidate MODEL@ALIAS."
+            )
+        return spec
+
+    def _write(
+        self,
+        deployment: str,
+        spec: RolloutSpec,
+        before: RolloutSpec | None,
+        what: str,
+        actor: str,
+        role: str,
+        reason: str,
+        notes: list[str] | None = None,
+        *,
+        expected: int | None = None,
+        decision: Mapping[str, Any] | None = None,
+    ) -> RolloutUpdate:
+        expected = (before.version if before else 0) if expected is None else expected
+        stored = self.store.put(spec, actor=actor, reason=reason, expected_version=expected)
+        details: dict[str, Any] = {
+            "role": role,
+            "reason": reason,
+            "version": stored.version,
+            "before": None if before is None else before.to_dict(),
+            "after": stored.to_dict(),
+        }
+        if decision is not None:
+            details["gate"] = dict(decision)
+        self.registry.audit.append(actor, ACTION_PREFIX + what, subject(deployment), details)
+        return RolloutUpdate(stored, before, tuple(notes or ()))
+
+    def _resolved(self, ref: str) -> dict[str, Any]:
+        try:
+            return {"version": self.registry.resolve(ref)[1].version}
+        except (KeyError, ValueError) as exc:
+            return {"version": None, "error": str(exc)}
+
+    def _pinned(self, ref: str) -> str:
+        parsed, mv = self.registry.resolve(ref)
+        return f"{parsed.name}/{mv.version}"
+
+    def _approval_notes(self, ref: str) -> list[str]:
+        try:
+            self._require_approved(ref, "promote")
+        except GovernanceError as exc:
+            return [f"the canary will hold before promotion: {exc}"]
+        return []
+
+    def _require_champion_rules(self, spec: RolloutSpec, deployment: str) -> None:
+        """The model that takes all traffic (single, live slot) must pass the champion rules."""
+        if spec.strategy == "single":
+            self._require_approved(spec.arms[0].model, f"serve all of {deployment!r}")
+        elif spec.strategy == "blue-green":
+            self._require_approved(spec.control.model, f"go live on {deployment!r}")
+
+    def _require_approved(self, ref: str, doing: str) -> None:
+        """The champion rules of :func:`cairn.registry.promotion.promote`, checked without
+        moving an alias (the current champion passes)."""
+        parsed, mv = self.registry.resolve(ref)
+        name, label = parsed.name, f"{parsed.name} v{mv.version}"
+        if self.registry.mlflow.get_model(name).aliases.get(CHAMPION) == mv.version:
+            return
+        approval = self.registry.approvals.latest(name, mv.version)
+        if approval is not None and approval.decision == "reject":
+            raise GovernanceError(
+                f"{label} was rejected by {approval.reviewer} ({approval.ticket}); it cannot "
+                f"{doing}."
+            )
+        if not policy_of(self.registry.audit, name).require_four_eyes:
+            return
+        author = self.registry.author_of(mv)
+        if approval is None or approval.reviewer.strip().casefold() == author.strip().casefold():
+            raise GovernanceError(
+                f"four eyes: {label} (author {author}) is not approved by a second person, so "
+                f"it cannot {doing}; approve it first: cairn models approve {name} "
+                f"{mv.version} --reviewer ID --ticket MRR-YYYY-NNNN --decision approve."
+            )
+
+
+def _candidate(spec: RolloutSpec, arm: str | None) -> Arm:
+    if spec.strategy == "ab":
+        if arm is None:
+            names = ", ".join(a.name for a in spec.arms)
+            raise ConfigError(
+                f"Promoting from an A/B test needs the winning arm (--arm NAME); arms: {names}."
+            )
+        return spec.arm(arm)
+    if arm is not None:
+        raise ConfigError(
+            f"--arm applies to A/B tests only; {spec.deployment!r} is {spec.strategy}."
+        )
+    if spec.strategy == "canary":
+        if spec.state == "rolled_back":
+            raise ConfigError(
+                f"The canary of {spec.deployment!r} was rolled back; it cannot be promoted."
+            )
+        return spec.arm("canary")
+    return spec.control  # blue-green: the live slot; single: the one arm
+
+
+def build_spec(deployment: str, request: Mapping[str, Any], *, base: str) -> RolloutSpec:
+    """A rollout spec from a create request; ``base`` is the model a missing ``model``,
+    ``control`` or ``blue`` defaults to (the deployment's current model).
+
+    Example
+    -------
+    >>> spec = build_spec("credit", {"strategy": "canary", "candidate": "m/2", "stages": [10, 100]},
+    ...                   base="m@champion")
+    >>> [(a.name, a.model) for a in spec.arms], spec.stages
+    ([('control', 'm@champion'), ('canary', 'm/2')], (10.0, 100.0))
+    """
+    strategy = request.get("strategy")
+    if strategy not in CREATE_KEYS:
+        raise ConfigError(
+            f"Rollout of {deployment!r}: strategy must be one of {', '.join(CREATE_KEYS)}; "
+            f"got {strategy!r}."
+        )
+    allowed = CREATE_KEYS[strategy] | COMMON_KEYS
+    unknown = sorted(set(request) - allowed)
+    if unknown:
+        raise ConfigError(
+            f"Rollout of {deployment!r}: {unknown[0]!r} does not apply to a {strategy} rollout; "
+            f"it takes {', '.join(sorted(allowed))}."
+        )
+    data: dict[str, Any] = {
+        "deployment": deployment,
+        "strategy": strategy,
+        "shadows": list(request.get("shadows") or []),
+        "seed": request.get("seed") or f"{deployment}-{strategy}-{uuid.uuid4().hex[:8]}",
+    }
+    if strategy == "single":
+        data["arms"] = [{"name": "main", "model": request.get("model") or base}]
+    elif strategy == "blue-green":
+        data["arms"] = [
+            {"name": "blue", "model": request.get("blue") or base},
+            {"name": "green", "model": _required(request, "green", deployment)},
+        ]
+        data["live"] = request.get("live") or "blue"
+    elif strategy == "canary":
+        data["arms"] = [
+            {"name": "control", "model": request.get("control") or base},
+            {"name": "canary", "model": _required(request, "candidate", deployment)},
+        ]
+        for key in ("stages", "gate"):
+            if request.get(key) is not None:
+                data[key] = request[key]
+    else:
+        data["arms"] = _required(request, "arms", deployment)
+        if request.get("coverage") is not None:
+            data["coverage"] = request["coverage"]
+    return RolloutSpec.from_dict(data)
+
+
+def _required(request: Mapping[str, Any], key: str, deployment: str) -> Any:
+    value = request.get(key)
+    if value is None or value == "" or value == []:
+        raise ConfigError(
+            f"Rollout of {deployment!r}: a {request['strategy']} rollout needs {key!r}."
+        )
+    if key in ("green", "candidate"):
+        ModelRef.parse(value)
+    return value
+
+
+def apply_changes(spec: RolloutSpec, changes: Mapping[str, Any]) -> RolloutSpec:
+    """``spec`` with the fields of a ``set`` request changed (validated as a whole).
+
+    Example
+    -------
+    >>> ab = RolloutSpec.ab("credit", [Arm("a", "m/1", 0.5), Arm("b", "m/2", 0.5)], "s")
+    >>> apply_changes(ab, {"weights": {"a": 0.2, "b": 0.8}}).weights()
+    {'a': 0.2, 'b': 0.8}
+    """
+    where = f"Rollout of {spec.deployment!r}"
+    unknown = sorted(set(changes) - set(SET_KEYS))
+    if unknown:
+        raise ConfigError(f"{where}: cannot set {unknown[0]!r}; settable: {', '.join(SET_KEYS)}.")
+    if not changes:
+        raise ConfigError(f"{where}: nothing to change; give one of {', '.join(SET_KEYS)}.")
+    data = spec.to_dict()
+    if "weights" in changes:
+        weights = changes["weights"]
+        if spec.strategy != "ab" or not isinstance(weights, Mapping):
+            raise ConfigError(
+                f"{where}: weights apply to A/B tests as {{arm: weight}}; this is a "
+                f"{spec.strategy} rollout and got {weights!r}."
+            )
+        names = [a.name for a in spec.arms]
+        for name in weights:
+            if name not in names:
+                raise ConfigError(f"{where}: no arm {name!r} to weigh; arms: {', '.join(names)}.")
+        data["arms"] = [{**a, "weight": weights.get(a["name"], a["weight"])} for a in data["arms"]]
+    if "gate" in changes:
+        gate = changes["gate"]
+        if not isinstance(gate, Mapping):
+            raise ConfigError(f"{where}: gate must map gate fields to values; got {gate!r}.")
+        data["gate"] = {**data["gate"], **gate}
+    for key in ("stages", "stage", "shadows", "coverage"):
+        if key in changes:
+            data[key] = changes[key]
+    if "state" in changes:
+        if changes["state"] not in ("active", "held"):
+            raise ConfigError(
+                f"{where}: state can be set to active (resume) or held (pause); got "
+                f"{changes['state']!r} (use rollback or promote to end a rollout)."
+            )
+        data["state"] = changes["state"]
+    if {"stage", "stages", "state"} & set(changes):
+        data["since"] = 0  # a new stage or a resumed rollout judges fresh data
+    return RolloutSpec.from_dict(data)

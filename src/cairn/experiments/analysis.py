@@ -1,0 +1,414 @@
+"""Analyze a deployment's experiment: one SQL aggregate, then the statistics on its sums.
+
+:func:`analyze` reads the sufficient statistics (:mod:`cairn.experiments.aggregate`), checks
+the traffic split (SRM), judges each metric's maturity, then compares every treatment arm
+with the control: relative and absolute lift (Welch t, or always-valid sequential intervals),
+Bayesian chance to win and risk, CUPED when a pre-period exists, guardrails one-sided toward
+harm, corrections within each metric family, and the same per segment.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Literal
+
+import duckdb
+
+from cairn.core.errors import ConfigError
+from cairn.core.timeutil import utcnow
+from cairn.experiments.aggregate import (
+    ArmSums,
+    MetricSums,
+    default_start,
+    log_columns,
+    sufficient_statistics,
+)
+from cairn.experiments.analysis_results import (
+    ArmMetric,
+    ArmUnits,
+    Comparison,
+    ExperimentAnalysis,
+    MetricAnalysis,
+    Verdict,
+)
+from cairn.experiments.maturity import Completeness, immature_reason
+from cairn.experiments.metrics import Metric
+from cairn.experiments.segments import Dimension
+from cairn.experiments.stats import (
+    Adjusted,
+    Proportion,
+    Ratio,
+    SampleMean,
+    SrmResult,
+    Statistic,
+    TestResult,
+    adjust_p_values,
+    bayesian,
+    cuped_theta,
+    frequentist,
+    sequential,
+    srm,
+)
+
+Correction = Literal["holm", "bh", "bonferroni"]
+_CONTROL_NAMES = ("control", "main", "blue", "champion")
+
+
+def analyze(
+    con: duckdb.DuckDBPyConnection,
+    deployment: str,
+    metrics: Sequence[Metric],
+    *,
+    control: str | None = None,
+    start: datetime | None = None,
+    as_of: datetime | None = None,
+    segment: str | None = None,
+    max_segments: int = 10,
+    sequential_test: bool = False,
+    n_star: float = 10_000,
+    correction: Correction | None = "holm",
+    alpha: float = 0.05,
+    weights: Mapping[str, float] | None = None,
+    cuped: bool = True,
+    min_completeness: float = 0.8,
+) -> ExperimentAnalysis:
+    """Compare ``deployment``'s arms on ``metrics``.
+
+    Parameters
+    ----------
+    con
+        A DuckDB connection with the views ``predictions`` and ``outcomes``.
+    control
+        The baseline arm (default: ``control``, ``main``, ``blue`` or else the largest arm).
+    start, as_of
+        The experiment start (default: when the deployment switched to its current strategy;
+        earlier predictions are the CUPED pre-period) and the analysis time (default: now).
+    segment
+        A dimension to break results down by (see :mod:`cairn.experiments.segments`).
+    sequential_test, n_star
+        Always-valid intervals tuned for ``n_star`` total units instead of fixed-horizon ones.
+    correction
+        ``holm``, ``bh``, ``bonferroni`` or None, within each metric family.
+    weights
+        Traffic weight per arm for the sample-ratio check (None: not checked).
+    min_completeness
+        Labeled share of mature units an outcome metric needs in every arm for a verdict.
+
+    Example
+    -------
+    >>> con = duckdb.connect()
+    >>> _ = con.execute("CREATE VIEW predictions AS SELECT 'p' || i AS prediction_id, "
+    ...   "TIMESTAMPTZ '2026-01-02' AS time, 'credit' AS deployment, "
+    ...   "CASE WHEN i % 2 = 0 THEN 'control' ELSE 'treatment' END AS arm, 'u' || i AS unit_id, "
+    ...   "CASE WHEN i % 3 = 0 THEN 'decline' ELSE 'approve' END AS decision, 0.5 AS score, "
+    ...   "'ab' AS strategy FROM range(1000) t(i)")
+    >>> _ = con.execute("CREATE VIEW outcomes AS SELECT NULL::VARCHAR AS prediction_id, "
+    ...   "NULL::VARCHAR AS entity, NULL::TIMESTAMPTZ AS event_time, NULL AS deployment, "
+    ...   "NULL::DOUBLE AS label, NULL::TIMESTAMPTZ AS observed_at WHERE false")
+    >>> from cairn.experiments.metrics import BUILTIN_METRICS as B
+    >>> weights = {"control": 1, "treatment": 1}
+    >>> result = analyze(con, "credit", [B["approval_rate"]], weights=weights)
+    >>> c = result.metric("approval_rate").comparisons[0]
+    >>> c.arm, c.verdict, result.srm.mismatch
+    ('treatment', 'flat', False)
+    """
+    if correction not in (None, "holm", "bh", "bonferroni"):
+        raise ConfigError(f"correction must be holm, bh, bonferroni or None; got {correction!r}.")
+    if not 0 < min_completeness <= 1:
+        raise ConfigError(f"min_completeness must be in (0, 1]; got {min_completeness!r}.")
+    if not metrics:
+        raise ConfigError("Name at least one metric to analyze.")
+    as_of = as_of or utcnow()
+    if start is None:
+        start = default_start(con, deployment, as_of)
+    dimension = (
+        Dimension.parse(segment, log_columns(con), max_segments) if segment is not None else None
+    )
+    stats = sufficient_statistics(
+        con, deployment, metrics, start=start, as_of=as_of, dimension=dimension
+    )
+    method: Literal["frequentist", "sequential"] = (
+        "sequential" if sequential_test else "frequentist"
+    )
+    base = ExperimentAnalysis(
+        deployment=deployment,
+        status="ok",
+        control=None,
+        arms=[ArmUnits(a.arm, a.units) for a in stats.arms],
+        start=start,
+        as_of=as_of,
+        method=method,
+        alpha=alpha,
+        correction=correction,
+        metrics=[],
+        dimension=dimension.name if dimension else None,
+        multiple_exposures=stats.multiple_exposures,
+    )
+    notes = []
+    if stats.multiple_exposures:
+        notes.append(f"{stats.multiple_exposures} units were seen in more than one arm; excluded.")
+    if not stats.arms:
+        return replace(
+            base,
+            status="not enough data",
+            reason=f"not enough data: no predictions of deployment {deployment!r} between "
+            f"{start.isoformat()} and {as_of.isoformat()}",
+            notes=notes,
+        )
+    by_arm = {a.arm: a for a in stats.arms}
+    control = _control(control, by_arm)
+    units = [ArmUnits(a.arm, a.units, _weight(weights, a.arm)) for a in stats.arms]
+    check, srm_note = _srm(stats.arms, weights)
+    base = replace(base, control=control, arms=units, srm=check, srm_note=srm_note, notes=notes)
+    if len(stats.arms) < 2:
+        return replace(
+            base,
+            status="not enough data",
+            reason=f"not enough data: only arm {control!r} has units; an experiment needs a "
+            "control and at least one treatment arm",
+        )
+    tester = _Tester(sequential_test, n_star, alpha, cuped)
+    analyses = [
+        _metric(m, stats.arms, stats.segments, control, tester, min_completeness) for m in metrics
+    ]
+    return replace(base, metrics=_correct(analyses, correction, alpha))
+
+
+class _Tester:
+    """The statistical tests of one analysis, with its options."""
+
+    def __init__(self, sequential_test: bool, n_star: float, alpha: float, cuped: bool) -> None:
+        self.sequential, self.n_star, self.alpha, self.cuped = sequential_test, n_star, alpha, cuped
+
+    def test(
+        self, c: Statistic, t: Statistic, relative: bool, alternative: str = "two-sided"
+    ) -> TestResult:
+        side: Literal["two-sided", "greater", "less"] = (
+            "greater"
+            if alternative == "greater"
+            else "less"
+            if alternative == "less"
+            else "two-sided"
+        )
+        if self.sequential:
+            return sequential(
+                c, t, n_star=self.n_star, relative=relative, alpha=self.alpha, alternative=side
+            )
+        return frequentist(c, t, relative=relative, alpha=self.alpha, alternative=side)
+
+    def compare(
+        self, metric: Metric, control: ArmSums, treatment: ArmSums, segment: str | None
+    ) -> Comparison:
+        c_sums, t_sums = control.metrics[metric.name], treatment.metrics[metric.name]
+        c_stat, t_stat, adjusted = _statistics(metric, c_sums, t_sums, self.cuped)
+        harm = "greater" if metric.direction == "decrease" else "less"
+        relative = self.test(c_stat, t_stat, True, harm if metric.guardrail else "two-sided")
+        absolute = self.test(c_stat, t_stat, False, harm if metric.guardrail else "two-sided")
+        bayes = bayesian(c_stat, t_stat, relative=True, alpha=self.alpha)
+        good_up = metric.direction == "increase"
+        chance = bayes.chance_to_win if good_up else 1.0 - bayes.chance_to_win
+        risk = bayes.risk if good_up else (bayes.risk[1], bayes.risk[0])
+        error = relative.error or absolute.error
+        if error is not None:
+            chance, risk = 0.5, (0.0, 0.0)
+        return Comparison(
+            metric=metric.name,
+            arm=treatment.arm,
+            control=control.arm,
+            control_mean=_mean(metric, c_sums),
+            treatment_mean=_mean(metric, t_sums),
+            control_n=c_sums.n,
+            treatment_n=t_sums.n,
+            relative=relative,
+            absolute=absolute,
+            bayes=bayes,
+            chance_to_win=chance,
+            risk=risk,
+            cuped=adjusted,
+            p_value=relative.p_value,
+            adjusted_p_value=relative.p_value,
+            verdict="error" if error else "flat",
+            segment=segment,
+            error=error,
+        )
+
+
+def _statistics(
+    metric: Metric, c: MetricSums, t: MetricSums, cuped: bool
+) -> tuple[Statistic, Statistic, bool]:
+    """The arms' statistics; CUPED-adjusted when a pre-period exists and θ is not 0."""
+    if metric.kind == "ratio":
+        return _ratio(c), _ratio(t), False
+    post_c, post_t = (
+        _simple(metric, c.n, c.sum, c.sum_squares),
+        _simple(metric, t.n, t.sum, t.sum_squares),
+    )
+    if not cuped or (c.pre_n == 0 and t.pre_n == 0) or c.n == 0 or t.n == 0:
+        return post_c, post_t, False
+    pre_c = _simple(metric, c.n, c.pre_sum, c.pre_sum_squares)
+    pre_t = _simple(metric, t.n, t.pre_sum, t.pre_sum_squares)
+    adj_c = Adjusted(post_c, pre_c, c.post_pre_sum_of_products)
+    adj_t = Adjusted(post_t, pre_t, t.post_pre_sum_of_products)
+    if cuped_theta(adj_c, adj_t) == 0:
+        return post_c, post_t, False
+    return adj_c, adj_t, True
+
+
+def _simple(metric: Metric, n: int, total: float, squares: float) -> SampleMean | Proportion:
+    if metric.kind == "proportion":
+        return Proportion(n, total)
+    return SampleMean(n, total, squares)
+
+
+def _ratio(s: MetricSums) -> Ratio:
+    return Ratio(s.n, s.sum, s.sum_squares, s.d_sum, s.d_sum_squares, s.m_d_sum_of_products)
+
+
+def _mean(metric: Metric, s: MetricSums) -> float:
+    if metric.kind == "ratio":
+        return s.sum / s.d_sum if s.d_sum else 0.0
+    return s.sum / s.n if s.n else 0.0
+
+
+def _metric(
+    metric: Metric,
+    arms: Sequence[ArmSums],
+    segments: Sequence[ArmSums],
+    control: str,
+    tester: _Tester,
+    min_completeness: float,
+) -> MetricAnalysis:
+    ordered = sorted(arms, key=lambda a: (a.arm != control, a.arm))
+    values = [
+        ArmMetric(a.arm, a.metrics[metric.name].n, _mean(metric, a.metrics[metric.name]))
+        for a in ordered
+    ]
+    completeness = [
+        Completeness(
+            a.arm,
+            a.units,
+            a.metrics[metric.name].mature_units,
+            a.metrics[metric.name].labeled_units,
+        )
+        for a in ordered
+    ]
+    reason = immature_reason(metric, completeness, min_completeness)
+    if reason is not None:
+        return MetricAnalysis(metric, "immature", values, completeness, [], [], reason)
+    if all(v.n == 0 for v in values):
+        return MetricAnalysis(
+            metric,
+            "no data",
+            values,
+            completeness,
+            [],
+            [],
+            f"no data: no unit has a value of {metric.name}",
+        )
+    base = ordered[0]
+    comparisons = [tester.compare(metric, base, a, None) for a in ordered[1:]]
+    by_segment: dict[str, dict[str, ArmSums]] = {}
+    for s in segments:
+        by_segment.setdefault(s.segment or "", {})[s.arm] = s
+    seg_results = []
+    for name, seg_arms in by_segment.items():
+        if control not in seg_arms:
+            continue
+        for a in ordered[1:]:
+            if a.arm in seg_arms:
+                seg_results.append(tester.compare(metric, seg_arms[control], seg_arms[a.arm], name))
+    return MetricAnalysis(metric, "ok", values, completeness, comparisons, seg_results, None)
+
+
+def _control(control: str | None, arms: Mapping[str, ArmSums]) -> str:
+    """The named control, else a conventional name, else the arm with the most units."""
+    if control is not None:
+        if control not in arms:
+            raise ConfigError(
+                f"The control arm {control!r} has no units in the log; arms: "
+                f"{', '.join(sorted(arms))}."
+            )
+        return control
+    for name in _CONTROL_NAMES:
+        if name in arms:
+            return name
+    return max(arms.values(), key=lambda a: (a.units, a.arm)).arm
+
+
+def _weight(weights: Mapping[str, float] | None, arm: str) -> float | None:
+    if weights is None or arm not in weights:
+        return None
+    return float(weights[arm])
+
+
+def _srm(
+    arms: Sequence[ArmSums], weights: Mapping[str, float] | None
+) -> tuple[SrmResult | None, str | None]:
+    """The sample-ratio check, or why it was not run (no weights, or weights for other arms)."""
+    if weights is None:
+        return None, "not checked: no traffic weights were given"
+    observed = {a.arm: a.units for a in arms}
+    unknown = sorted(set(observed) - set(weights))
+    if unknown:
+        return None, (
+            f"not checked: the weights name arms {', '.join(sorted(weights))} but the log "
+            f"also has {', '.join(unknown)}"
+        )
+    bad = [f"{k}={v!r}" for k, v in weights.items() if not _is_weight(v)]
+    if bad or not any(float(v) > 0 for v in weights.values()):
+        return (
+            None,
+            "not checked: weights must be non-negative numbers, not all 0; "
+            f"got {bad or dict(weights)}",
+        )
+    names = sorted(weights)
+    check = srm([observed.get(n, 0) for n in names], [float(weights[n]) for n in names])
+    return check, check.error
+
+
+def _is_weight(value: object) -> bool:
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    return ok and math.isfinite(float(value)) and float(value) >= 0  # type: ignore[arg-type]
+
+
+def _verdict(metric: Metric, c: Comparison, p: float | None, alpha: float) -> Verdict:
+    if c.error is not None or p is None:
+        return "error"
+    if metric.guardrail:
+        return "harm" if p < alpha else "no harm"
+    if p >= alpha:
+        return "flat"
+    up = c.relative.expected > 0
+    return "better" if up == (metric.direction == "increase") else "worse"
+
+
+def _correct(
+    analyses: list[MetricAnalysis], correction: Correction | None, alpha: float
+) -> list[MetricAnalysis]:
+    """Adjust p-values within each family (goal metrics, overall results), then verdicts."""
+    family: dict[str, list[tuple[int, int]]] = {}
+    for i, a in enumerate(analyses):
+        if a.metric.guardrail:
+            continue
+        for j, c in enumerate(a.comparisons):
+            if c.p_value is not None:
+                family.setdefault(a.metric.family, []).append((i, j))
+    adjusted: dict[tuple[int, int], float] = {}
+    for members in family.values():
+        raw = [analyses[i].comparisons[j].p_value or 1.0 for i, j in members]
+        fixed = adjust_p_values(raw, correction) if correction else raw
+        adjusted.update(zip(members, fixed, strict=True))
+    out = []
+    for i, a in enumerate(analyses):
+        comparisons = []
+        for j, c in enumerate(a.comparisons):
+            p = adjusted.get((i, j), c.p_value)
+            comparisons.append(
+                replace(c, adjusted_p_value=p, verdict=_verdict(a.metric, c, p, alpha))
+            )
+        segments = [replace(s, verdict=_verdict(a.metric, s, s.p_value, alpha)) for s in a.segments]
+        out.append(replace(a, comparisons=comparisons, segments=segments))
+    return out

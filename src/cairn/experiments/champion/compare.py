@@ -1,0 +1,268 @@
+"""Champion vs challenger on shadow pairs: metrics side by side and a recommendation.
+
+On the requests both scored, once outcomes arrived: AUC with DeLong's interval and the paired
+DeLong test, KS, precision and recall at the deployment's threshold, Brier score (paired
+difference) and reliability, the approval-rate difference (paired), adverse impact ratios by a
+protected attribute, and latency p99. The recommendation is ``promote`` only when the
+challenger ranks significantly better and nothing blocks it (fairness, calibration, latency);
+``keep`` when it ranks significantly worse or something blocks it; else ``inconclusive``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+import numpy as np
+from numpy.typing import NDArray
+
+from cairn.core.errors import ConfigError
+from cairn.core.timeutil import utcnow
+from cairn.experiments.analysis_results import plain
+from cairn.experiments.champion.calibration import (
+    Classification,
+    PairedDifference,
+    brier_terms,
+    classification,
+    paired_difference,
+)
+from cairn.experiments.champion.delong import AucDifference, AucResult, delong_auc, delong_test
+from cairn.experiments.champion.fairness import AdverseImpact, adverse_impact
+from cairn.experiments.champion.pairs import ShadowPairs, load_pairs, pick_challenger
+
+Recommendation = Literal["promote", "keep", "inconclusive"]
+
+
+@dataclass(frozen=True)
+class ModelMetrics:
+    """One model's metrics on the pairs (label-based ones None without enough labels)."""
+
+    model: str
+    approval_rate: float
+    latency_p99_ms: float | None
+    auc: AucResult | None = None
+    classification: Classification | None = None
+    adverse_impact: AdverseImpact | None = None
+
+
+@dataclass(frozen=True)
+class ChampionComparison:
+    """The champion against one shadow challenger, with the recommendation and its reasons."""
+
+    deployment: str
+    threshold: float
+    as_of: datetime
+    pairs: int
+    labeled_pairs: int
+    positives: int
+    champion: ModelMetrics
+    challenger: ModelMetrics
+    recommendation: Recommendation
+    reasons: list[str]
+    auc_difference: AucDifference | None = None
+    brier_difference: PairedDifference | None = None
+    approval_difference: PairedDifference | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {f.name: plain(getattr(self, f.name)) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class Policy:
+    """When a challenger may be promoted.
+
+    ``min_labeled`` labeled pairs with at least ``min_class`` of each class are needed to judge
+    ranking; ``air_threshold`` is the four-fifths rule; the challenger's p99 latency may be at
+    most ``latency_ratio`` times the champion's.
+    """
+
+    alpha: float = 0.05
+    min_labeled: int = 100
+    min_class: int = 10
+    air_threshold: float = 0.8
+    latency_ratio: float = 1.2
+
+
+def compare_champion(
+    con: duckdb.DuckDBPyConnection,
+    deployment: str,
+    *,
+    challenger: str | None = None,
+    threshold: float = 0.5,
+    as_of: datetime | None = None,
+    start: datetime | None = None,
+    maturity: int = 0,
+    protected: str | Path | None = None,
+    attribute: str | None = None,
+    key: str | None = None,
+    policy: Policy | None = None,
+) -> ChampionComparison:
+    """Compare ``deployment``'s champion with a shadow ``challenger`` (``NAME[/VERSION]``).
+
+    ``threshold`` is the deployment's operating point (``score >= threshold`` declines);
+    ``maturity`` (µs) is how old a request must be for its label to count; ``protected`` is a
+    Parquet/CSV file with the ``attribute`` per entity ``key``.
+    """
+    if not 0 <= threshold <= 1:
+        raise ConfigError(f"threshold must be between 0 and 1; got {threshold!r}.")
+    policy = policy or Policy()
+    as_of = as_of or utcnow()
+    chosen = pick_challenger(con, deployment, challenger)
+    pairs = load_pairs(
+        con,
+        deployment,
+        chosen,
+        as_of=as_of,
+        maturity=maturity,
+        start=start,
+        protected=Path(protected) if protected is not None else None,
+        attribute=attribute,
+        key=key,
+    )
+    return judge(pairs, deployment, threshold, as_of, policy, attribute or "group")
+
+
+def judge(
+    pairs: ShadowPairs,
+    deployment: str,
+    threshold: float,
+    as_of: datetime,
+    policy: Policy,
+    attribute: str = "group",
+) -> ChampionComparison:
+    """Metrics and the recommendation for loaded pairs (separate from loading, for tests)."""
+    labeled = ~np.isnan(pairs.label)
+    y = pairs.label[labeled] > 0
+    positives, n_labeled = int(y.sum()), int(labeled.sum())
+    enough = n_labeled >= policy.min_labeled and min(positives, n_labeled - positives) >= (
+        policy.min_class
+    )
+    approve_a = pairs.champion_score < threshold
+    approve_b = pairs.challenger_score < threshold
+    champion = _metrics(pairs.champion, pairs.champion_score, pairs.champion_latency, approve_a)
+    challenger = _metrics(
+        pairs.challenger, pairs.challenger_score, pairs.challenger_latency, approve_b
+    )
+    notes = []
+    if pairs.excluded:
+        notes.append(f"{pairs.excluded} pairs served by another primary model were left out.")
+    auc_diff = brier_diff = None
+    if enough:
+        a, b = pairs.champion_score[labeled], pairs.challenger_score[labeled]
+        champion = _labeled(champion, y, a, threshold, policy.alpha)
+        challenger = _labeled(challenger, y, b, threshold, policy.alpha)
+        auc_diff = delong_test(y, a, b, alpha=policy.alpha)
+        brier_diff = paired_difference(brier_terms(y, a), brier_terms(y, b), alpha=policy.alpha)
+    if pairs.group is not None and len(pairs):
+        champion = _fair(champion, pairs.group, approve_a, attribute, policy)
+        challenger = _fair(challenger, pairs.group, approve_b, attribute, policy)
+    approval = paired_difference(approve_a, approve_b, alpha=policy.alpha) if len(pairs) else None
+    recommendation, reasons = recommend(
+        champion, challenger, auc_diff, brier_diff, policy, n_labeled, positives, len(pairs)
+    )
+    return ChampionComparison(
+        deployment=deployment,
+        threshold=threshold,
+        as_of=as_of,
+        pairs=len(pairs),
+        labeled_pairs=n_labeled,
+        positives=positives,
+        champion=champion,
+        challenger=challenger,
+        recommendation=recommendation,
+        reasons=reasons,
+        auc_difference=auc_diff,
+        brier_difference=brier_diff,
+        approval_difference=approval,
+        notes=notes,
+    )
+
+
+def recommend(
+    champion: ModelMetrics,
+    challenger: ModelMetrics,
+    auc_diff: AucDifference | None,
+    brier_diff: PairedDifference | None,
+    policy: Policy,
+    labeled: int,
+    positives: int,
+    pairs: int,
+) -> tuple[Recommendation, list[str]]:
+    """``promote``, ``keep`` or ``inconclusive``, with the reasons in plain words."""
+    if auc_diff is None:
+        return "inconclusive", [
+            f"not enough labeled pairs: {labeled} of {pairs} pairs have a mature outcome "
+            f"({positives} positives); need {policy.min_labeled} with at least "
+            f"{policy.min_class} of each class"
+        ]
+    reasons = []
+    better = auc_diff.p_value < policy.alpha and auc_diff.difference > 0
+    worse = auc_diff.p_value < policy.alpha and auc_diff.difference < 0
+    lo, hi = auc_diff.ci
+    reasons.append(
+        f"AUC {auc_diff.auc_b:.3f} vs {auc_diff.auc_a:.3f} ({auc_diff.difference:+.3f}, "
+        f"{1 - policy.alpha:.0%} CI {lo:+.3f} to {hi:+.3f}, DeLong p={auc_diff.p_value:.3g}): "
+        + (
+            "challenger ranks better"
+            if better
+            else "challenger ranks worse"
+            if worse
+            else "no significant difference"
+        )
+    )
+    blockers = []
+    air_b, air_a = challenger.adverse_impact, champion.adverse_impact
+    if air_b is not None and air_b.flagged:
+        was = f"{air_a.min_ratio:.2f}" if air_a and air_a.min_ratio is not None else "n/a"
+        blockers.append(
+            f"adverse impact ratio by {air_b.attribute} {air_b.min_ratio:.2f} is below "
+            f"{policy.air_threshold} (champion {was})"
+        )
+    if brier_diff is not None and brier_diff.ci[0] > 0:
+        blockers.append(
+            f"calibration is worse: Brier {brier_diff.b:.4f} vs {brier_diff.a:.4f} "
+            f"(p={brier_diff.p_value:.3g})"
+        )
+    p99_a, p99_b = champion.latency_p99_ms, challenger.latency_p99_ms
+    if p99_a and p99_b and p99_b > policy.latency_ratio * p99_a:
+        blockers.append(
+            f"latency p99 {p99_b:.2f} ms is above {policy.latency_ratio} x the champion's "
+            f"{p99_a:.2f} ms"
+        )
+    reasons += blockers
+    if worse or blockers:
+        return "keep", reasons
+    if better:
+        return "promote", reasons
+    return "inconclusive", reasons
+
+
+def _metrics(
+    model: str, scores: NDArray[np.float64], latency: NDArray[np.float64], approve: NDArray[Any]
+) -> ModelMetrics:
+    finite = latency[~np.isnan(latency)]
+    p99 = float(np.quantile(finite, 0.99)) if len(finite) else None
+    rate = float(approve.mean()) if len(scores) else math.nan
+    return ModelMetrics(model, rate, p99)
+
+
+def _labeled(
+    m: ModelMetrics, y: NDArray[np.bool_], s: NDArray[np.float64], threshold: float, alpha: float
+) -> ModelMetrics:
+    auc = delong_auc(y, s, alpha=alpha)
+    return ModelMetrics(
+        m.model, m.approval_rate, m.latency_p99_ms, auc, classification(y, s, threshold)
+    )
+
+
+def _fair(
+    m: ModelMetrics, groups: NDArray[Any], approve: NDArray[Any], attribute: str, policy: Policy
+) -> ModelMetrics:
+    impact = adverse_impact(groups, approve, attribute=attribute, threshold=policy.air_threshold)
+    return ModelMetrics(m.model, m.approval_rate, m.latency_p99_ms, m.auc, m.classification, impact)

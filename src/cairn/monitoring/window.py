@@ -1,0 +1,242 @@
+"""A time window of the prediction log, as the typed feature columns drift is computed on.
+
+Monitoring reads the log through a DuckDB connection (the composition root passes one with a
+``predictions`` view; a Parquet glob works too), never through serving. :func:`resolve_window`
+fixes the window: it ends at the ``as_of`` asked for; without one it ends now — or, when the
+deployment's log ends earlier, just after its last prediction (``anchor="last_prediction"``),
+so a log that stopped (a demo, a paused deployment) does not give an empty window.
+:func:`read_window` extracts each model input from the ``features`` JSON in SQL
+(``json_extract_string``, no Python row loop), typed as the reference profile says: numeric
+inputs as ``DOUBLE`` (JSON booleans as 0/1, anything else that is not a number as null),
+categorical ones as text. Only primary rows count: a row with
+``shadow`` true (a challenger's score logged under the primary's prediction id) is left out
+when the log has that column.
+
+Example
+-------
+>>> import duckdb, pyarrow as pa
+>>> from datetime import UTC, datetime
+>>> t0, day = datetime(2026, 10, 1, tzinfo=UTC), 86_400_000_000
+>>> log = pa.table({"prediction_id": ["a", "b"], "deployment": ["credit"] * 2,
+...     "time": pa.array([t0, t0], pa.timestamp("us", "UTC")), "score": [0.2, 0.7],
+...     "model_name": ["m"] * 2, "model_version": ["1"] * 2,
+...     "features": ['{"income": 10, "job": "fixed"}', '{"income": "n/a"}']})
+>>> con = duckdb.connect()
+>>> con.register("predictions", log)  # doctest: +ELLIPSIS
+<...>
+>>> w = resolve_window(con, "credit", width=day, now=to_micros(datetime(2026, 11, 1, tzinfo=UTC)))
+>>> w.anchor, from_micros(w.end).isoformat()
+('last_prediction', '2026-10-01T00:00:00.000001+00:00')
+>>> kinds = {"income": "numeric", "job": "categorical"}
+>>> read_window(con, w, kinds).select(["income", "job"]).to_pylist()
+[{'income': 10.0, 'job': 'fixed'}, {'income': None, 'job': None}]
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+import duckdb
+import pyarrow as pa
+
+from cairn.core.errors import ConfigError, DataError
+from cairn.core.timeutil import format_duration, from_micros, to_micros, utcnow
+from cairn.core.types import Micros
+
+ColumnKind = Literal["numeric", "categorical"]
+Anchor = Literal["as_of", "now", "last_prediction", "empty"]
+
+PREDICTIONS = "predictions"
+BASE_COLUMNS = ("prediction_id", "time", "model_name", "model_version", "score")
+"""Log columns every window keeps next to the model inputs (``time`` as µs since the epoch)."""
+SEGMENT = "__segment"
+"""The name of the segment column :func:`read_window` adds when asked for one."""
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_JSON_COLUMNS = ("features", "entity")
+
+
+@dataclass(frozen=True)
+class Window:
+    """The slice of the log one monitoring run reads: ``start <= time < end`` (µs, UTC).
+
+    ``as_of`` is the end asked for (or the time the run started); ``anchor`` says why the
+    window ends where it does: at the ``as_of`` given, ``now``, just after the deployment's
+    last prediction because its log ends before now (``last_prediction``), or now with
+    nothing ever logged for the deployment (``empty``).
+    """
+
+    deployment: str
+    start: Micros
+    end: Micros
+    as_of: Micros
+    anchor: Anchor
+
+    @property
+    def width(self) -> Micros:
+        """``end - start`` in microseconds."""
+        return self.end - self.start
+
+    def describe(self) -> str:
+        """One line: the bounds, and why the window ends where it does."""
+        span = f"[{_iso(self.start)}, {_iso(self.end)}) ({format_duration(self.width)})"
+        if self.anchor == "last_prediction":
+            return f"{span}, ending at the last prediction (the log ends before now)"
+        if self.anchor == "now":
+            return f"{span}, ending now"
+        if self.anchor == "empty":
+            return f"{span}, ending now: nothing was ever logged for {self.deployment!r}"
+        return span
+
+
+def resolve_window(
+    con: duckdb.DuckDBPyConnection,
+    deployment: str,
+    *,
+    width: Micros,
+    as_of: Micros | None = None,
+    now: Micros | None = None,
+    relation: str = PREDICTIONS,
+) -> Window:
+    """The window of ``width`` ending at ``as_of``; without one, ending ``now`` (default: the
+    clock) or just after the deployment's last prediction when its log ends earlier."""
+    if width <= 0:
+        raise ConfigError(f"The monitoring window must be longer than 0; got {width} µs.")
+    if as_of is not None:
+        return Window(deployment, as_of - width, as_of, as_of, "as_of")
+    now = to_micros(utcnow()) if now is None else now
+    source, params = log_source(relation)
+    row = con.execute(
+        f"SELECT epoch_us(max(time)) FROM {source} WHERE deployment = ? AND time <= ?"
+        + primary_rows(con, source, params),
+        [*params, deployment, from_micros(now)],
+    ).fetchone()
+    last = None if row is None else row[0]
+    if last is None:
+        return Window(deployment, now - width, now, now, "empty")
+    if int(last) + 1 < now:
+        end = int(last) + 1
+        return Window(deployment, end - width, end, now, "last_prediction")
+    return Window(deployment, now - width, now, now, "now")
+
+
+def read_window(
+    con: duckdb.DuckDBPyConnection,
+    window: Window,
+    columns: Mapping[str, ColumnKind],
+    *,
+    relation: str = PREDICTIONS,
+    segment: str | None = None,
+) -> pa.Table:
+    """The window's primary rows: :data:`BASE_COLUMNS`, one typed column per model input
+    (``columns``: name -> ``numeric`` | ``categorical``) and, with ``segment``, a text column
+    :data:`SEGMENT` holding the segment value (``(missing)`` when a row lacks it).
+
+    ``segment`` names a log column (``arm``, ``decision``, ...), a model input or an entity
+    key (looked up in that order); one that names none of them is a :class:`DataError`.
+    """
+    source, params = log_source(relation)
+    present = log_columns(con, source, params)
+    select = [
+        "prediction_id",
+        "epoch_us(time) AS time",
+        "model_name",
+        "model_version",
+        "CAST(score AS DOUBLE) AS score",
+    ]
+    args: list[object] = []
+    for name, kind in columns.items():
+        if kind not in ("numeric", "categorical"):
+            raise ConfigError(f"Column {name!r} must be numeric or categorical; got {kind!r}.")
+        raw = "json_extract_string(features, ?)"
+        if kind == "numeric":
+            expr = (
+                f"coalesce(TRY_CAST({raw} AS DOUBLE), "
+                f"CASE {raw} WHEN 'true' THEN 1.0 WHEN 'false' THEN 0.0 END)"
+            )
+            args.extend([_path(name), _path(name)])
+        else:
+            expr = raw
+            args.append(_path(name))
+        select.append(f"{expr} AS {_quote(name)}")
+    if segment is not None:
+        expr, seg_args = _segment(segment, present)
+        select.append(f"coalesce({expr}, '(missing)') AS {SEGMENT}")
+        args.extend(seg_args)
+    sql = (
+        f"SELECT {', '.join(select)} FROM {source} "
+        "WHERE deployment = ? AND time >= ? AND time < ?"
+        + primary_rows(con, source, params)
+        + " ORDER BY time, prediction_id"
+    )
+    table = con.sql(
+        sql,
+        params=[
+            *args,
+            *params,
+            window.deployment,
+            from_micros(window.start),
+            from_micros(window.end),
+        ],
+    ).to_arrow_table()
+    if segment is not None and table.num_rows:
+        values = table.column(SEGMENT)
+        if values.null_count == 0 and set(values.unique().to_pylist()) == {"(missing)"}:
+            raise DataError(
+                f"Segment column {segment!r} is not a log column, model input or entity key "
+                f"of deployment {window.deployment!r} (no row of the window has it); log "
+                f"columns: {', '.join(c for c in present if c not in _JSON_COLUMNS)}; model "
+                f"inputs: {', '.join(columns) or 'none'}."
+            )
+    return table
+
+
+def _segment(name: str, present: list[str]) -> tuple[str, list[object]]:
+    if name in present and name not in _JSON_COLUMNS:
+        return f"CAST({_quote(name)} AS VARCHAR)", []
+    return (
+        "coalesce(json_extract_string(features, ?), json_extract_string(entity, ?))",
+        [_path(name), _path(name)],
+    )
+
+
+def log_source(relation: str) -> tuple[str, list[object]]:
+    """A relation name as it is, or a Parquet path/glob read with ``read_parquet``."""
+    if _IDENTIFIER.match(relation):
+        return relation, []
+    if relation.endswith(".parquet"):
+        return "read_parquet(?, union_by_name = true)", [relation]
+    raise ConfigError(
+        f"The prediction log must be a relation name (e.g. predictions) or a Parquet path or "
+        f"glob ending in .parquet; got {relation!r}."
+    )
+
+
+def log_columns(con: duckdb.DuckDBPyConnection, source: str, params: list[object]) -> list[str]:
+    try:
+        cursor = con.execute(f"SELECT * FROM {source} LIMIT 0", params)
+    except duckdb.Error as exc:
+        raise DataError(f"Cannot read the prediction log {source}: {exc}") from None
+    return [d[0] for d in cursor.description or []]
+
+
+def primary_rows(con: duckdb.DuckDBPyConnection, source: str, params: list[object]) -> str:
+    """The filter keeping primary rows: shadow scores are not traffic the model decided."""
+    return (
+        " AND NOT coalesce(shadow, false)" if "shadow" in log_columns(con, source, params) else ""
+    )
+
+
+def _path(name: str) -> str:
+    return '$."' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _iso(us: Micros) -> str:
+    return from_micros(us).isoformat().replace("+00:00", "Z")

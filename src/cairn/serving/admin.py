@@ -1,0 +1,413 @@
+"""Admin HTTP routes of rollouts, behind bearer tokens with roles.
+
+=======================================================  ========  ==========================
+Route                                                    Role      Does
+=======================================================  ========  ==========================
+``GET  /v1/deployments/{name}/rollout``                  viewer    the current rollout
+``GET  /v1/deployments/{name}/rollout/history``          viewer    every version, who, why
+``POST /v1/deployments/{name}/rollout``                  deployer  create (``strategy`` in the
+                                                                   body) or change one
+``POST /v1/deployments/{name}/rollout/switch``           deployer  blue-green: swap the slots
+``POST /v1/deployments/{name}/rollout/rollback``         deployer  back to the control
+``POST /v1/deployments/{name}/rollout/promote``          approver  candidate -> champion
+=======================================================  ========  ==========================
+
+Roles are ordered ``viewer < deployer < approver``: a token may do what its role and every
+lower role may. Tokens come from the environment (read by ``cairn.app``):
+``CAIRN_ADMIN_TOKEN`` is one token with every role (named ``admin``), and
+``CAIRN_ADMIN_TOKENS="viewer:TOKEN,deployer:NAME:TOKEN,..."`` adds tokens per role, optionally
+naming who holds them (the name is the actor in the audit log). No token configured: every
+admin route answers 403; a missing or unknown token 401; a token whose role is too low 403.
+
+Serving never imports the registry: the routes call an injected :class:`RolloutAdmin`
+(``cairn.app.rollout.RolloutService`` implements it) and map its errors by their built-in
+family: ``PermissionError`` (a governance rule refused) and a stale write are 409,
+``LookupError`` (unknown model or alias) 422 and ``ValueError`` (a bad spec) 422.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+import orjson
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from cairn.core.errors import CairnError, ConfigError
+from cairn.serving.errors import ApiError
+from cairn.serving.request import read_body
+from cairn.serving.responses import json_response
+from cairn.serving.routing import ConflictError, RolloutChange, RolloutSpec
+from cairn.serving.schemas import error_responses
+
+Role = Literal["viewer", "deployer", "approver"]
+ROLES: tuple[Role, ...] = ("viewer", "deployer", "approver")
+MAX_BODY = 64 * 1024
+
+
+class UnknownDeploymentError(CairnError, LookupError):
+    """The deployment named in an admin request does not exist (HTTP 404)."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who holds a token: a name (the audit log's actor) and a role."""
+
+    name: str
+    role: Role
+
+    def may(self, role: Role) -> bool:
+        """Whether this principal's role covers ``role`` (viewer < deployer < approver)."""
+        return ROLES.index(self.role) >= ROLES.index(role)
+
+
+class AdminTokens:
+    """Bearer tokens and the principals they stand for.
+
+    Parameters
+    ----------
+    tokens:
+        Token -> principal.
+
+    Example
+    -------
+    >>> tokens = AdminTokens.parse("viewer:v-123,deployer:ana:d-456", admin_token="root-789")
+    >>> tokens.require("Bearer d-456", "deployer")
+    Principal(name='ana', role='deployer')
+    >>> tokens.require("Bearer root-789", "approver").name
+    'admin'
+    >>> try:
+    ...     tokens.require("Bearer v-123", "deployer")
+    ... except ApiError as exc:
+    ...     print(exc.status_code, exc.message)
+    403 This endpoint needs the deployer role; the token given has the viewer role.
+    """
+
+    def __init__(self, tokens: Mapping[str, Principal] | None = None) -> None:
+        self.tokens = dict(tokens or {})
+
+    @classmethod
+    def parse(cls, spec: str | None, *, admin_token: str | None = None) -> AdminTokens:
+        """Tokens from ``ROLE:TOKEN`` or ``ROLE:NAME:TOKEN`` entries separated by commas,
+        plus ``admin_token`` with every role; a malformed entry is a ConfigError."""
+        tokens: dict[str, Principal] = {}
+        if admin_token:
+            tokens[admin_token] = Principal("admin", "approver")
+        for i, entry in enumerate(e.strip() for e in (spec or "").split(",")):
+            if not entry:
+                continue
+            parts = entry.split(":")
+            role = parts[0].strip()
+            if role not in ROLES or len(parts) not in (2, 3) or not parts[-1].strip():
+                raise ConfigError(
+                    f"CAIRN_ADMIN_TOKENS entry {i + 1} must be ROLE:TOKEN or ROLE:NAME:TOKEN "
+                    f"with ROLE one of {', '.join(ROLES)}; got {_redact(entry)!r}."
+                )
+            name = parts[1].strip() if len(parts) == 3 else f"api-{role}"
+            token = parts[-1].strip()
+            if token in tokens:
+                raise ConfigError(f"CAIRN_ADMIN_TOKENS entry {i + 1} repeats a token.")
+            tokens[token] = Principal(name or f"api-{role}", role)
+        return cls(tokens)
+
+    @classmethod
+    def of(cls, value: AdminTokens | str | None) -> AdminTokens:
+        """``value`` itself, or one token with every role (None: no tokens)."""
+        if isinstance(value, AdminTokens):
+            return value
+        return cls.parse(None, admin_token=value)
+
+    def __bool__(self) -> bool:
+        return bool(self.tokens)
+
+    def require(self, header: str | None, role: Role) -> Principal:
+        """The principal of the request's bearer token if its role covers ``role``.
+
+        Raises :class:`ApiError` 403 when no token is configured or the role is too low, and
+        401 when the header is missing or names no known token.
+        """
+        if not self.tokens:
+            raise ApiError(
+                403,
+                "admin_disabled",
+                "Admin endpoints are off: set CAIRN_ADMIN_TOKEN or CAIRN_ADMIN_TOKENS.",
+            )
+        given = (header or "").encode()
+        found: Principal | None = None
+        for token, principal in self.tokens.items():  # compare with every token: no timing hint
+            if hmac.compare_digest(given, f"Bearer {token}".encode()):
+                found = principal
+        if found is None:
+            raise ApiError(
+                401, "unauthorized", "This endpoint needs 'Authorization: Bearer <admin token>'."
+            )
+        if not found.may(role):
+            raise ApiError(
+                403,
+                "forbidden",
+                f"This endpoint needs the {role} role; the token given has the {found.role} role.",
+            )
+        return found
+
+
+def _redact(entry: str) -> str:
+    head, _, _ = entry.rpartition(":")
+    return f"{head}:***" if head else "***"
+
+
+@dataclass(frozen=True)
+class RolloutUpdate:
+    """What an admin action did: the stored spec, the one it replaced, and notes to show."""
+
+    spec: RolloutSpec
+    previous: RolloutSpec | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_json(self) -> dict[str, Any]:
+        """The response body of an admin action."""
+        return {
+            "rollout": self.spec.to_dict(),
+            "weights": self.spec.weights(),
+            "previous_version": None if self.previous is None else self.previous.version,
+            "notes": list(self.notes),
+        }
+
+
+class RolloutAdmin(Protocol):
+    """The rollout service the admin routes call (implemented in ``cairn.app.rollout``).
+
+    Every method raises :class:`UnknownDeploymentError` for an unknown deployment.
+    """
+
+    def status(self, deployment: str) -> dict[str, Any]:
+        """The current rollout, its weights and the versions its references resolve to."""
+        ...
+
+    def history(self, deployment: str) -> list[RolloutChange]:
+        """Every stored version, oldest first."""
+        ...
+
+    def create(
+        self,
+        deployment: str,
+        request: Mapping[str, Any],
+        *,
+        actor: str,
+        role: str,
+        reason: str = "",
+        replace: bool = False,
+    ) -> RolloutUpdate:
+        """Start a new rollout from a request (``strategy`` and its models)."""
+        ...
+
+    def set(
+        self,
+        deployment: str,
+        changes: Mapping[str, Any],
+        *,
+        actor: str,
+        role: str,
+        reason: str = "",
+    ) -> RolloutUpdate:
+        """Change fields of the current rollout (weights, stages, gate, shadows, state)."""
+        ...
+
+    def switch(
+        self, deployment: str, *, actor: str, role: str, reason: str = "", to: str | None = None
+    ) -> RolloutUpdate:
+        """Blue-green: make the other slot (or ``to``) live."""
+        ...
+
+    def rollback(
+        self, deployment: str, *, actor: str, role: str, reason: str = ""
+    ) -> RolloutUpdate:
+        """Send all traffic back to the control (or the previous slot or spec)."""
+        ...
+
+    def promote(
+        self, deployment: str, *, actor: str, role: str, reason: str = "", arm: str | None = None
+    ) -> RolloutUpdate:
+        """Make the candidate champion under the governance rules; the rollout ends single."""
+        ...
+
+
+def _ok(text: str) -> dict[int | str, dict[str, Any]]:
+    schema = {"type": "object"}
+    return {200: {"description": text, "content": {"application/json": {"schema": schema}}}}
+
+
+def _body(properties: dict[str, Any]) -> dict[str, Any]:
+    schema = {"type": "object", "properties": properties}
+    return {"requestBody": {"required": False, "content": {"application/json": {"schema": schema}}}}
+
+
+_REASON = {"reason": {"type": "string", "description": "Why (kept in the audit log)."}}
+_READ = error_responses(401, 403, 404)
+_WRITE = error_responses(401, 403, 404, 409, 413, 422)
+
+
+def admin_router(service: RolloutAdmin, tokens: AdminTokens) -> APIRouter:
+    """The rollout admin routes over ``service`` (see the module docstring).
+
+    Example
+    -------
+    >>> router = admin_router(None, AdminTokens())  # type: ignore[arg-type]
+    >>> sorted({r.path for r in router.routes})[0]
+    '/v1/deployments/{name}/rollout'
+    """
+    router = APIRouter()
+    prefix = "/v1/deployments/{name}/rollout"
+
+    def allow(request: Request, role: Role) -> Principal:
+        return tokens.require(request.headers.get("authorization"), role)
+
+    @router.get(
+        prefix,
+        summary="The deployment's rollout (viewer)",
+        response_class=Response,
+        responses={**_ok("Strategy, arms, weights, state, resolved versions."), **_READ},
+    )
+    async def status(name: str, request: Request) -> Response:
+        allow(request, "viewer")
+        return json_response(await _run(service.status, name))
+
+    @router.get(
+        f"{prefix}/history",
+        summary="Every version of the deployment's rollout (viewer)",
+        response_class=Response,
+        responses={**_ok("Versions, oldest first, with actor, reason and time."), **_READ},
+    )
+    async def history(name: str, request: Request) -> Response:
+        allow(request, "viewer")
+        changes: list[RolloutChange] = await _run(service.history, name)
+        return json_response({"deployment": name, "history": [_change(c) for c in changes]})
+
+    @router.post(
+        prefix,
+        summary="Create (body has 'strategy') or change the rollout (deployer)",
+        description="Create: strategy single (model), blue-green (blue, green, live), canary "
+        "(candidate, control, stages, gate) or ab (arms: [{name, model, weight}], seed, "
+        "coverage); shadows with any; replace: true to end an active rollout. Change: "
+        "weights ({arm: weight}), stages, gate, shadows, coverage, state (active|held).",
+        response_class=Response,
+        responses={**_ok("The stored rollout."), **_WRITE},
+        openapi_extra=_body(
+            {
+                **_REASON,
+                "strategy": {"type": "string", "enum": ["single", "blue-green", "canary", "ab"]},
+                "replace": {"type": "boolean"},
+            }
+        ),
+    )
+    async def create_or_set(name: str, request: Request) -> Response:
+        who = allow(request, "deployer")
+        body = await _json_body(request)
+        reason = _text(body.pop("reason", ""), "reason")
+        by = {"actor": who.name, "role": who.role, "reason": reason}
+        if "strategy" in body:
+            replace = body.pop("replace", False)
+            if not isinstance(replace, bool):
+                raise ApiError(
+                    422, "invalid_request", f"replace must be true or false; got {replace!r}."
+                )
+            done = await _run(service.create, name, body, replace=replace, **by)
+        else:
+            done = await _run(service.set, name, body, **by)
+        return json_response(done.to_json())
+
+    def action(path: str, role: Role, summary: str, option: str | None) -> None:
+        fields = {**_REASON, **({option: {"type": "string"}} if option else {})}
+
+        async def endpoint(name: str, request: Request) -> Response:
+            who = allow(request, role)
+            body = await _json_body(request)
+            unknown = sorted(set(body) - set(fields))
+            if unknown:
+                raise ApiError(
+                    422,
+                    "invalid_request",
+                    f"Unknown field {unknown[0]!r}; {path} accepts {', '.join(sorted(fields))}.",
+                )
+            kwargs: dict[str, Any] = (
+                {option: _text(body[option], option)}
+                if (option is not None and body.get(option) is not None)
+                else {}
+            )
+            reason = _text(body.get("reason", ""), "reason")
+            fn = getattr(service, path)
+            done = await _run(fn, name, actor=who.name, role=who.role, reason=reason, **kwargs)
+            return json_response(done.to_json())
+
+        router.add_api_route(
+            f"{prefix}/{path}",
+            endpoint,
+            methods=["POST"],
+            summary=summary,
+            response_class=Response,
+            responses={**_ok("The stored rollout."), **_WRITE},
+            openapi_extra=_body(fields),
+            name=f"rollout_{path}",
+        )
+
+    action("switch", "deployer", "Blue-green: make the other slot live (deployer)", "to")
+    action("rollback", "deployer", "Send all traffic back to the control (deployer)", None)
+    action("promote", "approver", "Promote the candidate to champion (approver)", "arm")
+    return router
+
+
+async def _run(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call the service off the event loop; its errors become 4xx by their built-in family."""
+    try:
+        return await run_in_threadpool(fn, *args, **kwargs)
+    except ApiError:
+        raise
+    except ConflictError as exc:
+        raise ApiError(409, "conflict", str(exc)) from None
+    except UnknownDeploymentError as exc:
+        raise ApiError(404, "unknown_deployment", str(exc)) from None
+    except PermissionError as exc:
+        raise ApiError(409, "governance", str(exc)) from None
+    except LookupError as exc:
+        raise ApiError(422, "unknown_model", str(exc)) from None
+    except ValueError as exc:
+        raise ApiError(422, "invalid_rollout", str(exc)) from None
+
+
+def _change(c: RolloutChange) -> dict[str, Any]:
+    return {
+        "version": c.version,
+        "actor": c.actor,
+        "reason": c.reason,
+        "at": c.at.isoformat(),
+        "rollout": c.spec.to_dict(),
+    }
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    raw = await read_body(request.headers.get("content-length"), request.stream(), MAX_BODY)
+    if not raw.strip():
+        return {}
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ApiError(
+            422, "invalid_request", f"The request body is not valid JSON ({exc})."
+        ) from None
+    if not isinstance(data, dict):
+        raise ApiError(
+            422,
+            "invalid_request",
+            f"The request body must be a JSON object; got {type(data).__name__}.",
+        )
+    return data
+
+
+def _text(value: Any, name: str) -> str:
+    if not isinstance(value, str):
+        raise ApiError(422, "invalid_request", f"{name} must be a string; got {value!r}.")
+    return value

@@ -1,0 +1,160 @@
+"""Shadow scoring off the request path: a bounded queue and one worker thread.
+
+After the primary answer is logged, the predictor offers the request's rows to the queue and
+returns at once. The worker scores them with each shadow model and logs the scores under the
+primaries' prediction ids. A full queue drops the job and counts it: shadow scoring never
+blocks or slows the champion's answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cairn.core.predictions import PredictionRecord
+
+logger = logging.getLogger("cairn.serving")
+DEFAULT_MAXSIZE = 10_000
+"""Rows the shadow queue holds before it drops."""
+
+
+@dataclass(frozen=True)
+class ShadowJob:
+    """The rows of one answered request, for its deployment's shadow models.
+
+    Parameters
+    ----------
+    deployment:
+        The deployment the rows were answered for.
+    models:
+        The shadow model references to score them with.
+    inputs:
+        Per row, the feature values the primary read (column -> value).
+    records:
+        The primary records, same order (their prediction ids link the shadow rows).
+    """
+
+    deployment: str
+    models: tuple[str, ...]
+    inputs: Sequence[dict[str, Any]]
+    records: Sequence[PredictionRecord]
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+
+class ShadowQueue:
+    """A queue of at most ``maxsize`` rows, worked by one daemon thread.
+
+    Parameters
+    ----------
+    work:
+        Scores and logs one job (called on the worker thread; exceptions are logged).
+    maxsize:
+        Rows held at most; an offer that does not fit is dropped.
+    on_drop:
+        Called with each dropped job (e.g. to count it in Prometheus).
+
+    Example
+    -------
+    >>> rec = PredictionRecord("p1", 0, "credit", "m", "1", {}, {}, 0.1, "approve", 1.0)
+    >>> done = []
+    >>> queue = ShadowQueue(lambda job: done.append(len(job)), maxsize=1)
+    >>> queue.offer(ShadowJob("credit", ("m@challenger",), [{}], [rec]))
+    True
+    >>> queue.offer(ShadowJob("credit", ("m@challenger",), [{}], [rec]))  # full: dropped
+    False
+    >>> queue.start()
+    >>> queue.drain()
+    True
+    >>> queue.close()
+    >>> done, queue.dropped
+    ([1], 1)
+    """
+
+    def __init__(
+        self,
+        work: Callable[[ShadowJob], None],
+        *,
+        maxsize: int = DEFAULT_MAXSIZE,
+        on_drop: Callable[[ShadowJob], None] | None = None,
+    ) -> None:
+        if maxsize < 1:
+            raise ValueError(f"The shadow queue's maxsize must be at least 1; got {maxsize}.")
+        self.work = work
+        self.maxsize = maxsize
+        self.on_drop = on_drop
+        self.dropped = 0
+        self.done = 0
+        self._jobs: deque[ShadowJob] = deque()
+        self._rows = 0
+        self._busy = False
+        self._cond = threading.Condition()
+        self._stop = False
+        self._thread: threading.Thread | None = None
+
+    @property
+    def pending(self) -> int:
+        """Rows waiting to be scored."""
+        return self._rows
+
+    def offer(self, job: ShadowJob) -> bool:
+        """Queue ``job`` unless it does not fit (then drop and count it); never blocks."""
+        with self._cond:
+            fits = self._rows + len(job) <= self.maxsize
+            if fits:
+                self._jobs.append(job)
+                self._rows += len(job)
+                self._cond.notify()
+            else:
+                self.dropped += len(job)
+        if not fits and self.on_drop is not None:
+            self.on_drop(job)
+        return fits
+
+    def start(self) -> None:
+        """Start the worker (idempotent)."""
+        with self._cond:
+            self._stop = False
+            if self._thread is not None and self._thread.is_alive():
+                return
+            self._thread = threading.Thread(target=self._run, name="cairn-shadow", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._jobs and not self._stop:
+                    self._cond.wait()
+                if not self._jobs:
+                    return
+                job = self._jobs.popleft()
+                self._rows -= len(job)
+                self._busy = True
+            try:
+                self.work(job)
+            except Exception:  # a failing shadow model must not stop the worker
+                logger.exception("Shadow scoring failed for deployment %s", job.deployment)
+            finally:
+                with self._cond:
+                    self.done += len(job)
+                    self._busy = False
+                    self._cond.notify_all()
+
+    def drain(self, timeout: float = 10.0) -> bool:
+        """Wait until every queued job is scored; False if ``timeout`` seconds pass first."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._jobs and not self._busy, timeout)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Score what is queued (up to ``timeout`` seconds), then stop the worker."""
+        with self._cond:
+            self._stop = True
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None

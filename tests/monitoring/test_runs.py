@@ -1,0 +1,179 @@
+"""One monitoring run over a seeded log: drift, robustness, segments, performance, signals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cairn.core.config import MonitoringSettings
+from cairn.core.predictions import Outcome, PredictionRecord
+from cairn.monitoring import ReferenceProfile
+from cairn.monitoring.runs import OTHER, MonitorRun, monitor
+from tests.monitoring.test_window import DAY, T0, connection, log_table, outcome_table, record
+
+N = 1500
+
+
+@pytest.fixture(scope="module")
+def profile() -> ReferenceProfile:
+    rng = np.random.default_rng(20261126)
+    frame = pd.DataFrame(
+        {
+            "income": rng.normal(3000, 500, 4000),
+            "age": rng.normal(40, 10, 4000),
+            "job": rng.choice(["fixed", "temp"], 4000),
+            "score": rng.beta(2, 5, 4000),
+        }
+    )
+    return ReferenceProfile.build(frame, categorical={"job"}, score_column="score", sample=2000)
+
+
+def traffic(
+    start: int,
+    seed: int,
+    *,
+    shift: float = 0.0,
+    n: int = N,
+    age: bool = True,
+    first: int = 0,
+    **kw: object,
+) -> list[PredictionRecord]:
+    """``n`` predictions spread over the day from ``start``, like the reference (or with
+    income shifted, or without age)."""
+    rng = np.random.default_rng(seed)
+    income = rng.normal(3000 + shift, 500, n)
+    ages = rng.normal(40, 10, n)
+    jobs = rng.choice(["fixed", "temp"], n)
+    scores = rng.beta(2, 5, n)
+    times = np.sort(start + rng.integers(0, DAY, n))
+    out = []
+    for i in range(n):
+        features = {"income": float(income[i]), "job": str(jobs[i])}
+        features["age"] = float(ages[i]) if age else None
+        arm = "canary" if i % 10 == 0 else "main"
+        values = {"arm": arm, **kw}
+        out.append(record(first + i, int(times[i]), features, float(scores[i]), **values))
+    return out
+
+
+def run(profile: ReferenceProfile, records: list[PredictionRecord], **kw: object) -> MonitorRun:
+    outcomes = kw.pop("outcomes", [])
+    con = connection(log_table(records), outcome_table(outcomes))  # type: ignore[arg-type]
+    args: dict[str, object] = {
+        "deployment": "credit",
+        "model_name": "credit-default",
+        "model_version": "1",
+        "width": DAY,
+        "as_of": T0 + DAY,
+    }
+    args.update(kw)
+    return monitor(con, profile, **args)  # type: ignore[arg-type]
+
+
+def test_traffic_like_the_reference_flags_nothing(profile: ReferenceProfile) -> None:
+    result = run(profile, traffic(T0, 1))
+    assert result.status == "ok" and result.rows == N
+    assert result.flagged() == [] and result.signals == [] and result.errors() == []
+    assert {f.feature for f in result.results()} == {"income", "age", "job", "score"}
+    assert result.message.endswith("no drift")
+
+
+def test_a_shifted_input_is_flagged_and_an_all_null_one_is_an_error_not_a_failure(
+    profile: ReferenceProfile,
+) -> None:
+    result = run(profile, traffic(T0, 2, shift=800, age=False))
+    assert result.status == "ok" and result.flagged() == ["income"]
+    (age,) = result.errors()
+    assert age.feature == "age" and age.state == "error" and age.error
+    assert [(s.kind, s.subject, s.band) for s in result.signals] == [("drift", "income", "drift")]
+    signal = result.signals[0]
+    assert signal.threshold == 0.25 and signal.value > 0.25 and signal.at == T0 + DAY
+    assert "psi" in signal.details["reasons"] and signal.segment is None
+    assert "drifted: income" in result.message
+
+
+def test_an_empty_window_says_so(profile: ReferenceProfile) -> None:
+    result = run(profile, traffic(T0 + 5 * DAY, 3, n=10))
+    assert result.status == "empty" and result.rows == 0 and result.features == []
+    assert result.message.startswith("Empty window: no primary prediction of 'credit' in [")
+
+
+def test_score_drift_is_measured_on_the_rows_the_reference_version_scored(
+    profile: ReferenceProfile,
+) -> None:
+    mine = traffic(T0, 4, n=800)
+    theirs = [
+        PredictionRecord(**{**r.__dict__, "score": 0.99, "model_version": "2"})
+        for r in traffic(T0, 5, n=800, first=10_000)
+    ]
+    result = run(profile, mine + theirs)
+    assert result.score is not None and result.score.band == "stable"
+    assert result.score.rows == 800 and result.rows == 1600
+    only_theirs = run(profile, theirs)
+    assert only_theirs.score is not None and only_theirs.score.state == "error"
+
+
+def test_per_feature_bands_from_settings(profile: ReferenceProfile) -> None:
+    settings = MonitoringSettings(bands={"income": (0.001, 0.002)})
+    result = run(profile, traffic(T0, 6), settings=settings)
+    income = next(f for f in result.results() if f.feature == "income")
+    assert income.band == "drift" and result.flagged() == ["income"]
+    assert result.signals[0].threshold == 0.002
+
+
+def test_segments_compare_with_the_same_segment_in_the_preceding_window(
+    profile: ReferenceProfile,
+) -> None:
+    before = traffic(T0 - DAY, 7)
+    now = [
+        r
+        if r.arm == "main"
+        else PredictionRecord(**{**r.__dict__, "features": {**r.features, "income": 9000.0}})
+        for r in traffic(T0, 8, first=N)
+    ]
+    small = traffic(T0, 9, n=20, first=10 * N, arm="blue")
+    result = run(
+        profile,
+        before + now + small,
+        segment="arm",
+        settings=MonitoringSettings(min_segment_rows=50),
+    )
+    assert result.segment_column == "arm"
+    assert result.segments == {"arm=main": 1350, "arm=canary": 150, "arm=blue": 20}
+    assert result.flagged("arm=canary") == ["income"]  # only the canary's traffic moved
+    assert result.flagged("arm=main") == []
+    assert result.results("arm=blue") == []  # too few rows to compare
+    segment_signals = [(s.subject, s.segment) for s in result.signals if s.segment]
+    assert segment_signals == [("income", "arm=canary")]
+
+
+def test_a_high_cardinality_segment_stays_bounded(profile: ReferenceProfile) -> None:
+    records = traffic(T0 - DAY, 10, n=300) + traffic(T0, 11, n=300, first=300)
+    settings = MonitoringSettings(max_segments=3, min_segment_rows=1)
+    result = run(profile, records, segment="customer_id", settings=settings)
+    assert len(result.segments) == 4 and f"customer_id={OTHER}" in result.segments
+    assert result.segments[f"customer_id={OTHER}"] == 297
+
+
+def test_performance_and_its_signal(profile: ReferenceProfile) -> None:
+    records = traffic(T0, 12, n=400)
+    outcomes = [
+        Outcome(float(r.score > 0.3), T0 + 2 * DAY, prediction_id=r.prediction_id)
+        for r in records[:-40]
+    ]  # 90 % labeled; labels follow the score, so AUC is high
+    coin = np.random.default_rng(13).integers(0, 2, len(outcomes))
+    noise = [  # labels unrelated to the score: AUC ~0.5, KS small
+        Outcome(float(c), o.observed_at, prediction_id=o.prediction_id)
+        for c, o in zip(coin, outcomes, strict=True)
+    ]
+    good = run(profile, records, outcomes=outcomes, baseline={"auc": 0.8, "ks": 0.5})
+    assert good.performance is not None and good.performance.status == "judged"
+    assert good.performance.degraded == [] and good.signals == []
+    bad = run(profile, records, outcomes=noise, baseline={"auc": 0.8, "ks": 0.5})
+    assert bad.performance is not None and bad.performance.degraded == ["auc", "ks"]
+    assert [(s.kind, s.subject, s.band) for s in bad.signals] == [
+        ("performance", "auc", "degraded"),
+        ("performance", "ks", "degraded"),
+    ]
+    assert bad.signals[0].threshold == pytest.approx(0.75)
