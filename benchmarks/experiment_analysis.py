@@ -96,7 +96,8 @@ COPY (
     ELSE 'approve' END AS decision,
   0.4 + 2.0 * pow(u(i, 7), 3) + CASE WHEN arm = 't1' THEN 0.02 ELSE 0 END AS latency_ms,
   '[]' AS reason_codes, FALSE AS explained, NULL::VARCHAR AS fallback,
-  FALSE AS entity_unknown, FALSE AS shadow,
+  FALSE AS entity_unknown, CASE WHEN pre THEN NULL ELSE 'bench-ab' END AS seed,
+  TRUE AS exposed, FALSE AS shadow,
   CASE WHEN u(i, 8) < 0.005 THEN 'boom' END AS error
  FROM ({rows})
 ) TO '{path}' (FORMAT parquet, ROW_GROUP_SIZE 1000000)
@@ -144,8 +145,10 @@ def run_cairn(root: Path) -> dict[str, Any]:
         B["latency_ms"],
     ]
     with connect(root) as con:
-        result = analyze(con, "credit", metrics, start=START, as_of=AS_OF,
-                         segment="features->>'region'", weights=dict.fromkeys(ARMS, 1.0))  # fmt: skip
+        result = analyze(
+            con, "credit", metrics, start=START, as_of=AS_OF,
+            segment="features->>'region'", weights=dict.fromkeys(ARMS, 1.0),
+        )  # fmt: skip
     out: dict[str, Any] = {"srm_p": result.srm.p_value if result.srm else None}
     for m in result.metrics:
         for c in [*m.comparisons, *m.segments]:
@@ -189,12 +192,12 @@ def run_pandas_gbstats(root: Path) -> dict[str, Any]:
     exp, pre = df[df.time >= start], df[df.time < start]
     g = exp.groupby("unit")
     units = pd.DataFrame({
-        "arm_min": g.arm.min(), "arm_max": g.arm.max(), "region": g.region.first(),
+        "arm": g.arm.first(), "arms": g.arm.nunique(), "region": g.region.first(),
         "approval": g.approve.max(), "default": g.default.max(), "score": g.score.mean(),
         "lat_num": g.latency_ms.sum(), "lat_den": g.latency_ms.count().astype(float),
         "bad_num": g.bad_num.sum(min_count=1), "bad_den": g.bad_den.sum(min_count=1),
     })  # fmt: skip
-    units = units[units.arm_min == units.arm_max].rename(columns={"arm_min": "arm"})
+    units = units[units.arms == 1]  # units seen in two arms are left out, as Cairn does
     p = pre.groupby("unit")
     for name, series in (("approval", p.approve.max()), ("default", p.default.max()),
                          ("score", p.score.mean())):  # fmt: skip
@@ -296,9 +299,11 @@ def parent_main(args: argparse.Namespace) -> int:
             outcome = run_in_scratch(cmd, work=work, name=tag, timeout_s=args.timeout,
                                      env={}, mem_cap_mb=args.mem_cap_mb)  # fmt: skip
             report = read_json(work / f"{tag}.json") if outcome.status == "ok" else {}
-            results[name] = {"status": outcome.status, "peak_rss_mb": outcome.peak_rss_mb,
-                             "times": report.get("times", []), "answer": report.get("answer"),
-                             "stderr": outcome.stderr_tail if outcome.status != "ok" else ""}  # fmt: skip
+            results[name] = {
+                "status": outcome.status, "peak_rss_mb": outcome.peak_rss_mb,
+                "times": report.get("times", []), "answer": report.get("answer"),
+                "stderr": outcome.stderr_tail if outcome.status != "ok" else "",
+            }  # fmt: skip
         load_after = os.getloadavg()
     return report_results(results, rows, machine, args, (load_before, load_after))
 
@@ -321,7 +326,8 @@ def report_results(
                       cell(t_ratio, ".1f", "x"), cell(m_ratio, ".1f", "x")])  # fmt: skip
     agreement = _agreement(base.get("answer"), results["pandas+gbstats"].get("answer"))
     details = [f"{len(agreement['keys'])} comparisons checked; max relative difference "
-               f"lift {agreement['lift']:.2e}, p-value {agreement['p']:.2e}"
+               f"lift {agreement['lift']:.1e}, p-value {agreement['p']:.1e} (p > 1e-10; "
+               f"absolute {agreement['p_abs']:.1e}), CUPED on/off same: {agreement['cuped_same']}"
                if agreement["keys"] else "answers not compared (a contender failed)",
                f"load average before/after: {load[0]} / {load[1]}"]  # fmt: skip
     for name, r in results.items():
@@ -347,9 +353,10 @@ def _agreement(a: dict[str, Any] | None, b: dict[str, Any] | None) -> dict[str, 
     keys = sorted(k for k in a if "|" in k and k in b)
     assert len(keys) == len([k for k in a if "|" in k]), "the contenders compared different things"
     rel = [abs(a[k][0] - b[k][0]) / max(abs(b[k][0]), 1e-12) for k in keys]
-    pv = [abs(a[k][1] - b[k][1]) / max(abs(b[k][1]), 1e-300) for k in keys]
+    pv = [abs(a[k][1] - b[k][1]) / b[k][1] for k in keys if b[k][1] > 1e-10]
     srm = abs(a["srm_p"] - b["srm_p"]) / max(b["srm_p"], 1e-300)
-    return {"keys": keys, "lift": max(rel), "p": max(pv), "srm_p": srm,
+    p_abs = max(abs(a[k][1] - b[k][1]) for k in keys)
+    return {"keys": keys, "lift": max(rel), "p": max(pv, default=0.0), "p_abs": p_abs, "srm_p": srm,
             "cuped_same": all(a[k][2] == b[k][2] for k in keys)}  # fmt: skip
 
 

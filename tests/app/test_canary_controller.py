@@ -45,6 +45,7 @@ def write_log(
     errors: dict[str, float] | None = None,
     slow: dict[str, float] | None = None,
     deployment: str = "credit",
+    seed: str = "s",
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Append one Parquet segment of primary rows per arm (and a shadow row per canary row,
     which the gates must ignore); returns each arm's (errors, latency)."""
@@ -63,7 +64,7 @@ def write_log(
                 "model_version": "1" if arm == "control" else "3", "unit_id": uuid.uuid4().hex,
                 "entity": "{}", "features": "{}", "score": 0.2, "decision": "approve",
                 "latency_ms": float(latency[i]), "reason_codes": "[]", "explained": False,
-                "fallback": None, "entity_unknown": False, "seed": "s", "exposed": True,
+                "fallback": None, "entity_unknown": False, "seed": seed, "exposed": True,
                 "shadow": False, "error": "boom" if failed[i] else None,
             }  # fmt: skip
             rows.append(base)
@@ -80,7 +81,13 @@ def write_log(
 def _canary(svc: RolloutService, stages: list[float]) -> None:
     svc.create(
         "credit",
-        {"strategy": "canary", "candidate": "credit-default/3", "stages": stages, "gate": GATE},
+        {
+            "strategy": "canary",
+            "candidate": "credit-default/3",
+            "stages": stages,
+            "gate": GATE,
+            "seed": "s",  # the seed write_log logs
+        },
         actor="ana",
         role="deployer",
     )
@@ -90,7 +97,7 @@ def test_sql_statistics_match_the_gate_functions(root: Path, global_random_seed:
     rng = np.random.default_rng(global_random_seed)
     written = write_log(root, rng, {"control": 700, "canary": 300}, errors={"canary": 0.05})
     with connect(root) as con:
-        stats = arm_stats(con, "credit", 0)
+        stats = arm_stats(con, "credit", "s", 0)
     for arm, (failed, latency) in written.items():
         expected = ArmStats.from_values(failed, latency)
         got = stats[arm]
@@ -102,14 +109,16 @@ def test_sql_statistics_match_the_gate_functions(root: Path, global_random_seed:
             (expected.p99, expected.p99_low, expected.p99_high)
         )
     with connect(root) as con:
-        later = arm_stats(con, "credit", time.time_ns() // 1000 + 10**6)
+        later = arm_stats(con, "credit", "s", time.time_ns() // 1000 + 10**6)
+        other = arm_stats(con, "credit", "another-canary", 0)
     assert later["canary"].n == 0  # rows before the stage began do not count
+    assert other["canary"].n == 0  # nor rows of another canary
 
 
 def test_a_healthy_canary_walks_every_stage_to_promotion(root: Path) -> None:
     svc = _rollout.service(root)
     _canary(svc, [10, 50, 100])
-    controller = CanaryController(svc, root)
+    controller = CanaryController(svc, root, settle_s=0)
     rng = np.random.default_rng(1)
     assert [s.decision.action for s in controller.run_once()] == ["wait"]  # no data yet
     write_log(root, rng, {"control": 540, "canary": 60})
@@ -148,7 +157,7 @@ def test_an_erroring_canary_rolls_back_at_once(root: Path) -> None:
     write_log(
         root, np.random.default_rng(2), {"control": 270, "canary": 30}, errors={"canary": 0.5}
     )
-    (step,) = CanaryController(svc, root).run_once()
+    (step,) = CanaryController(svc, root, settle_s=0).run_once()
     assert (step.decision.action, step.decision.gate) == ("rollback", "error_rate")
     assert step.update is not None and step.update.spec.state == "rolled_back"
     assert step.decision.numbers["canary_n"] == 30  # before the minimum sample: harm is enough
@@ -161,7 +170,7 @@ def test_a_slow_canary_rolls_back(root: Path) -> None:
     svc = _rollout.service(root)
     _canary(svc, [10, 50, 100])
     write_log(root, np.random.default_rng(3), {"control": 900, "canary": 100}, slow={"canary": 3})
-    (step,) = CanaryController(svc, root).run_once()
+    (step,) = CanaryController(svc, root, settle_s=0).run_once()
     assert step.decision.action == "rollback" and step.decision.gate in ("latency", "p99_floor")
 
 
@@ -169,7 +178,7 @@ def test_sample_ratio_mismatch_holds_until_resumed(root: Path) -> None:
     svc = _rollout.service(root)
     _canary(svc, [10, 50, 100])
     write_log(root, np.random.default_rng(4), {"control": 300, "canary": 120})  # 29 %, not 10 %
-    controller = CanaryController(svc, root)
+    controller = CanaryController(svc, root, settle_s=0)
     (step,) = controller.run_once()
     assert (step.decision.action, step.decision.gate) == ("hold", "srm")
     assert controller.run_once() == []  # a held canary waits for an operator
@@ -181,12 +190,18 @@ def test_an_unapproved_candidate_holds_instead_of_promoting(root: Path) -> None:
     svc = _rollout.service(root)
     svc.create(
         "credit",
-        {"strategy": "canary", "candidate": "credit-default/2", "stages": [50, 100], "gate": GATE},
+        {
+            "strategy": "canary",
+            "candidate": "credit-default/2",
+            "stages": [50, 100],
+            "gate": GATE,
+            "seed": "s",
+        },
         actor="ana",
         role="deployer",
     )
     write_log(root, np.random.default_rng(5), {"control": 100, "canary": 100})
-    (step,) = CanaryController(svc, root).run_once()
+    (step,) = CanaryController(svc, root, settle_s=0).run_once()
     assert step.decision.action == "promote" and step.update is not None
     assert step.update.spec.state == "held" and "four eyes" in step.note
     assert svc.registry.mlflow.get_model("credit-default").aliases["champion"] == "1"
@@ -198,7 +213,7 @@ def test_an_operator_change_wins_over_the_controller(root: Path) -> None:
     svc = _rollout.service(root)
     _canary(svc, [10, 50, 100])
     write_log(root, np.random.default_rng(6), {"control": 540, "canary": 60})
-    controller = CanaryController(svc, root)
+    controller = CanaryController(svc, root, settle_s=0)
     judged = svc.store.current("credit")
     assert judged is not None
     svc.set("credit", {"gate": {"min_samples": 30}}, actor="ana", role="deployer")  # meanwhile
@@ -211,5 +226,5 @@ def test_an_operator_change_wins_over_the_controller(root: Path) -> None:
 def test_a_full_traffic_stage_waits_for_a_person(root: Path) -> None:
     svc = _rollout.service(root)
     _canary(svc, [100])
-    (step,) = CanaryController(svc, root).run_once()
+    (step,) = CanaryController(svc, root, settle_s=0).run_once()
     assert (step.decision.action, step.decision.gate) == ("wait", "full_traffic")

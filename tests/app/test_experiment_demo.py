@@ -9,7 +9,6 @@ import pytest
 
 from cairn.app.experiment_demo import analyze_deployment, run_experiment_demo
 from cairn.cli.experiment import print_experiment_demo
-from cairn.core.timeutil import to_micros
 from cairn.serving.routing import Arm, RolloutSpec, RolloutStore
 from tests.experiments._log import START, write_log
 
@@ -49,15 +48,27 @@ def test_demo_with_one_arm_and_no_shadow_says_what_is_missing(
     assert "not enough data: only arm 'main' has units" in out
 
 
-def test_the_rollout_supplies_weights_and_start(tmp_path: Path) -> None:
-    project = _project(tmp_path, units=400)
+def test_the_rollout_history_supplies_the_ab_weights(tmp_path: Path) -> None:
+    project = _project(tmp_path, units=400, seed_column="ab-seed")
     from cairn.app.feature_store import FeatureStore
 
     store = FeatureStore(project)
+    rollouts = RolloutStore(store.metadata.engine, project=store.project)
     arms = [Arm("control", "m@champion", 0.5), Arm("treatment", "m@challenger", 0.5)]
-    since = START + timedelta(days=5)
-    spec = RolloutSpec.ab("credit", arms).with_changes(since=to_micros(since))
-    RolloutStore(store.metadata.engine, project=store.project).put(spec, actor="t", reason="ab")
+    rollouts.put(RolloutSpec.ab("credit", arms, "ab-seed"), actor="t", reason="ab")
+    canary = RolloutSpec.canary("credit", "m@champion", "m@challenger", seed="later")
+    rollouts.put(canary, actor="t", reason="canary")  # the current spec: not this experiment
     result = analyze_deployment(project, "credit", ["approval_rate"], as_of=AS_OF)
+    assert result.experiment == "ab-seed" and result.start > START
     assert result.srm is not None and [a.weight for a in result.arms] == [0.5, 0.5]
-    assert result.start == since
+
+
+def test_a_canary_is_not_checked_against_one_split(tmp_path: Path) -> None:
+    project = _project(tmp_path, units=100, seed_column="c-seed")
+    from cairn.app.feature_store import FeatureStore
+
+    store = FeatureStore(project)
+    spec = RolloutSpec.canary("credit", "m@champion", "m@challenger", seed="c-seed")
+    RolloutStore(store.metadata.engine, project=store.project).put(spec, actor="t", reason="c")
+    result = analyze_deployment(project, "credit", ["approval_rate"], as_of=AS_OF)
+    assert result.srm is None and "changes by stage" in (result.srm_note or "")

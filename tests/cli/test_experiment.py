@@ -26,7 +26,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "deployments.yaml").write_text(
         "deployments:\n  credit: {model: credit-default@champion, threshold: 0.4}\n"
     )
-    write_log(root, seed=9, units=800)
+    write_log(root, seed=9, units=800, seed_column="ab-1")
     return root
 
 
@@ -44,7 +44,7 @@ def test_analyze_prints_tables_and_writes_the_report(project: Path) -> None:
         "--html", str(report), "--repo", str(project),
     )  # fmt: skip
     assert code == 0, out
-    assert "control control, correction bh" in out and "SRM: p = " in out
+    assert "credit ab experiment ab-1: frequentist" in out and "SRM: p = " in out
     assert "approval_rate (proportion, goals, good: increase)" in out
     assert "north · treatment" in out and "(other) · treatment" in out
     assert "default_rate (proportion, goals, good: decrease)" in out
@@ -67,6 +67,13 @@ def test_compare_uses_the_deployment_threshold(project: Path) -> None:
     assert "Recommendation:" in out and "AUC" in out
 
 
+def test_list_shows_the_logged_experiments(project: Path, tmp_path: Path) -> None:
+    code, out = _run("experiment", "list", "credit", "--repo", str(project))
+    assert code == 0 and "ab-1" in out and "control, treatment" in out, out
+    code, out = _run("experiment", "list", "credit", "--repo", str(tmp_path))
+    assert code == 0 and "No experiments" in out
+
+
 def test_plan_is_registered() -> None:
     code, out = _run("experiment", "plan", "--help")
     assert code == 0 and "--baseline" in out
@@ -80,6 +87,7 @@ def test_plan_is_registered() -> None:
         (["analyze", "credit", "--weights", "control:50"], "--weights must look like"),
         (["analyze", "credit", "--as-of", "yesterday"], "--as-of must be an ISO 8601 time"),
         (["analyze", "credit", "--control", "ghost"], "The control arm 'ghost'"),
+        (["analyze", "credit", "--experiment", "nope"], "No experiment with seed 'nope'"),
         (["analyze", "credit", "--segment", "bogus"], "Segment 'bogus'"),
         (["compare", "credit", "--challenger", "x/9"], "No shadow predictions of 'x/9'"),
         (["compare", "credit", "--protected", "p.parquet"], "--protected needs --attribute"),

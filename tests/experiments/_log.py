@@ -67,8 +67,12 @@ def write_log(
     error_share: float = 0.01,
     with_shadow: bool = True,
     shadow_columns: bool = True,
+    seed_column: str | None = None,
 ) -> SyntheticLog:
-    """Write a log of ``units`` units; treatment arms shift the log-odds by ``lift``."""
+    """Write a log of ``units`` units; treatment arms shift the log-odds by ``lift``.
+
+    ``seed_column`` is logged as the A/B rows' assignment ``seed`` (None: no seeds, as old logs).
+    """
     rng = np.random.default_rng(seed)
     weights = weights or tuple(1.0 for _ in arms)
     share = np.asarray(weights, dtype=float) / sum(weights)
@@ -103,7 +107,7 @@ def write_log(
             failed = "boom" if error[i] and phase == "post" else None
             _append_prediction(rows, ids[i], int(times[i]), arm, strategy, "credit-default", "1",
                                f"c{u}", str(region[u]), float(score[i]), float(latency[i]),
-                               failed, False)  # fmt: skip
+                               failed, False, seed_column if phase == "post" else None)  # fmt: skip
             if with_shadow and phase == "post":
                 sharp = risk[i] + rng.normal(0, challenger_noise)
                 _append_prediction(rows, ids[i], int(times[i]) + 5, arm, "ab", "credit-default",
@@ -149,6 +153,7 @@ def _append_prediction(
     latency: float,
     error: str | None,
     shadow: bool,
+    seed: str | None = None,
 ) -> None:
     values: dict[str, object] = {
         "prediction_id": pid,
@@ -170,6 +175,8 @@ def _append_prediction(
         "entity_unknown": False,
         "shadow": shadow,
         "error": error,
+        "seed": seed,
+        "exposed": True,
     }
     for key, column in rows.items():
         column.append(values.get(key))

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cairn.core.errors import DataError
-from cairn.experiments.aggregate import MetricSums, default_start, sufficient_statistics
+from cairn.experiments.aggregate import MetricSums, sufficient_statistics
 from cairn.experiments.metrics import BUILTIN_METRICS, Metric
 from cairn.experiments.segments import Dimension
 
@@ -128,7 +128,7 @@ def _oracle(pred: pd.DataFrame, out: pd.DataFrame, metric: Metric) -> dict[str, 
         labeled = p[p.label.notna()].groupby("unit").size().reindex(members).notna()
         extra: dict[str, Any] = {
             "mature_units": int(mature.sum()),
-            "labeled_units": int(labeled.sum()),
+            "labeled_units": int(labeled.sum()) if metric.uses_outcome else 0,
         }
         if metric.kind == "ratio":
             num = _row_value(metric, p).groupby(p.unit).sum(min_count=1).fillna(0.0)
@@ -242,12 +242,3 @@ def test_a_bad_metric_expression_names_the_metric() -> None:
     broken = Metric("broken", "mean", "no_such_column + 1")
     with pytest.raises(DataError, match="Metric 'broken'.*no_such_column"):
         sufficient_statistics(_connect(pred, out), "credit", [broken], start=START, as_of=AS_OF)
-
-
-def test_default_start_is_when_the_current_strategy_began() -> None:
-    pred, out = _log(2, 40, 3, 2)
-    con = _connect(pred, out)
-    started = default_start(con, "credit", AS_OF)
-    primary = pred[(pred.deployment == "credit") & ~pred.shadow & (pred.time <= AS_OF)]
-    assert started == primary[primary.strategy == "ab"].time.min()
-    assert default_start(con, "nothing", AS_OF) == AS_OF

@@ -181,7 +181,10 @@ def test_segments_compare_each_arm_within_each_segment(project: Path) -> None:
 def test_result_is_plain_json(project: Path) -> None:
     import json
 
-    data = _run(project, segment="arm").to_dict()
+    result = _run(project, segment="arm")  # each segment holds one arm: nothing to compare
+    segments = result.metric("approval_rate").segments
+    assert len(segments) == 6 and all((s.error or "").startswith("empty arm") for s in segments)
+    data = result.to_dict()
     text = json.dumps(data, allow_nan=False)
     assert '"verdict"' in text and data["metrics"][0]["metric"]["maturity"] == "0s"
 
@@ -195,7 +198,9 @@ def test_weights_that_do_not_match_the_arms(project: Path) -> None:
     missing_arm = _run(project, weights={"control": 1, "t1": 1, "t2": 1, "t3": 1})
     assert missing_arm.srm is not None and missing_arm.srm.mismatch  # t3 got no units at all
     unchecked = _run(project)
-    assert unchecked.srm is None and unchecked.srm_note == "not checked: no traffic weights were given"
+    assert (
+        unchecked.srm is None and unchecked.srm_note == "not checked: no traffic weights were given"
+    )
 
 
 def test_zero_variance_and_empty_arms(project: Path) -> None:

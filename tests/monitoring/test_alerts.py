@@ -53,7 +53,7 @@ def hook() -> Iterator[Hook]:
 
     server = HTTPServer(("127.0.0.1", 0), Handler)
     state.url = f"http://127.0.0.1:{server.server_port}/hooks/T000/secret"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield state
     if state.delay is not None:

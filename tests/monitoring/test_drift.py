@@ -9,11 +9,11 @@ import pytest
 import scipy.stats
 
 from cairn.core.errors import ConfigError, DataError
+from cairn.experiments.stats import adjust_p_values
 from cairn.monitoring import (
     DriftReport,
     DriftThresholds,
     ReferenceProfile,
-    adjust_p_values,
     compute_drift,
 )
 

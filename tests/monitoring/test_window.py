@@ -151,3 +151,13 @@ def test_the_log_can_be_a_parquet_glob(tmp_path: Path) -> None:
     assert read_window(con, w, {"x": "numeric"}, relation=glob).column("x").to_pylist() == [1.5]
     with pytest.raises(ConfigError, match="relation name"):
         read_window(con, w, {}, relation="predictions; DROP TABLE x")
+
+
+def test_inputs_differing_only_in_case_are_both_read() -> None:
+    rows = [record(0, T0, {"Income": 1, "income": 2, "it's": "x"})]
+    w = Window("credit", T0, T0 + DAY, T0 + DAY, "as_of")
+    kinds = {"Income": "numeric", "income": "numeric", "it's": "categorical"}
+    table = read_window(connection(log_table(rows)), w, kinds)  # type: ignore[arg-type]
+    assert table.select(["Income", "income", "it's"]).to_pylist() == [
+        {"Income": 1.0, "income": 2.0, "it's": "x"}
+    ]

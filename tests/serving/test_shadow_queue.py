@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 
 import pytest
@@ -41,7 +42,7 @@ def test_worker_survives_a_failing_job(caplog: pytest.LogCaptureFixture) -> None
     queue.start()
     for n in (1, 2, 3):
         queue.offer(job(n))
-    assert queue.drain()
+        assert queue.drain()
     queue.close()
     assert seen == [1, 2, 3]
     assert "Shadow scoring failed for deployment credit" in caplog.text
@@ -65,14 +66,40 @@ def test_close_scores_what_is_queued_then_stops() -> None:
         queue.offer(job(n))
     queue.start()
     queue.close()
-    assert done == [1, 2]
+    assert done == [3]  # both jobs, merged into one call
     queue.start()  # restartable
     queue.offer(job(3))
     assert queue.drain()
     queue.close()
-    assert done == [1, 2, 3]
+    assert done == [3, 3] and queue.done == 6
 
 
 def test_maxsize_must_be_positive() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         ShadowQueue(lambda j: None, maxsize=0)
+
+
+def test_queued_jobs_of_one_deployment_are_scored_together() -> None:
+    sizes: list[int] = []
+    queue = ShadowQueue(lambda j: sizes.append(len(j)))
+    for n in (1, 2, 3):
+        queue.offer(job(n))
+    queue.offer(ShadowJob("fraud", ("m@challenger",), [{}], [RECORD]))
+    queue.start()
+    assert queue.drain()
+    queue.close()
+    assert sizes == [6, 1] and queue.done == 7
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="per-thread priority is POSIX-only")
+def test_the_worker_runs_nicer_than_the_request_path() -> None:
+    nice: list[int] = []
+    queue = ShadowQueue(
+        lambda j: nice.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+    )
+    queue.start()
+    queue.offer(job(1))
+    assert queue.drain()
+    queue.close()
+    here = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert nice == [min(19, here + 10)]

@@ -1,9 +1,9 @@
 """The canary controller: judges every active canary from the prediction log, on a schedule.
 
 Each evaluation reads one SQL aggregate per canary from the project's prediction log (primary
-rows of the ``control`` and ``canary`` arms since the stage began: rows, distinct units,
-errors, latency sums, p99 and its order-statistic bounds), hands the two arms to
-:func:`cairn.experiments.gates.evaluate_gates`, and acts through the
+rows of the ``control`` and ``canary`` arms under the canary's assignment seed since the stage
+began: rows, distinct units, errors, latency sums, p99 and its order-statistic bounds), hands
+the two arms to :func:`cairn.experiments.gates.evaluate_gates`, and acts through the
 :class:`~cairn.app.rollout.RolloutService`:
 
 - ``advance`` moves to the next stage; passing the stage before 100 % **promotes** (the step
@@ -44,6 +44,8 @@ from cairn.serving.routing import CanaryGate, ConflictError, RolloutSpec
 logger = logging.getLogger("cairn.rollout")
 ACTOR = "cairn-controller"
 ARMS = ("control", "canary")
+SETTLE_S = 2.0
+"""Seconds at the start of a stage whose rows are not judged (two server polls)."""
 
 ARM_STATS_SQL = """
 WITH rows AS (
@@ -52,8 +54,8 @@ WITH rows AS (
            row_number() OVER (PARTITION BY arm ORDER BY latency_ms) AS k,
            count(*) OVER (PARTITION BY arm) AS n
     FROM predictions
-    WHERE deployment = $deployment AND strategy = 'canary' AND arm IN ('control', 'canary')
-      AND NOT coalesce(shadow, false) AND epoch_us(time) >= $since
+    WHERE deployment = $deployment AND strategy = 'canary' AND seed = $seed
+      AND arm IN ('control', 'canary') AND NOT coalesce(shadow, false) AND epoch_us(time) >= $since
 )
 SELECT arm, count(*) AS n, count(DISTINCT unit) AS units, sum(failed::INTEGER) AS errors,
        sum(latency_ms) AS latency_sum, sum(latency_ms * latency_ms) AS latency_squares,
@@ -68,21 +70,28 @@ FROM rows GROUP BY arm
 
 
 def arm_stats(
-    con: duckdb.DuckDBPyConnection, deployment: str, since: int, *, alpha: float = 0.05
+    con: duckdb.DuckDBPyConnection,
+    deployment: str,
+    seed: str,
+    since: int,
+    *,
+    alpha: float = 0.05,
 ) -> dict[str, ArmStats]:
-    """Both arms' numbers since ``since`` (epoch µs) from the ``predictions`` relation of
-    ``con`` (primary rows only; an arm without rows is empty).
+    """Both arms' numbers from the ``predictions`` relation of ``con``: primary rows of the
+    canary with assignment ``seed`` (rows a previous rollout served do not count, however long
+    the servers took to load the new one) logged since ``since`` (epoch µs). An arm without
+    rows is empty.
 
     Example
     -------
     >>> import tempfile
     >>> with connect(tempfile.mkdtemp()) as con:
-    ...     stats = arm_stats(con, "credit", 0)
+    ...     stats = arm_stats(con, "credit", "credit-canary-1", 0)
     >>> stats["canary"].n, stats["control"].p99
     (0, 0.0)
     """
     z = NormalDist().inv_cdf(1 - alpha)
-    params = {"deployment": deployment, "since": since, "q": P99, "z": z}
+    params = {"deployment": deployment, "seed": seed, "since": since, "q": P99, "z": z}
     found = {row[0]: row for row in con.execute(ARM_STATS_SQL, params).fetchall()}
     out: dict[str, ArmStats] = {}
     for arm in ARMS:
@@ -151,17 +160,31 @@ class CanaryController:
         The project folder (its prediction log is read with DuckDB).
     actor:
         Who the audit log names for the controller's changes.
+    settle_s:
+        Rows logged in the first ``settle_s`` seconds of a stage are not judged: servers apply
+        a new stage when they next poll the rollout store (``CAIRN_ROLLOUT_POLL_SECONDS``,
+        default 1 s), so those rows may still follow the previous stage's weights and would
+        look like a sample-ratio mismatch.
     """
 
-    def __init__(self, service: RolloutService, root: str | Path, *, actor: str = ACTOR) -> None:
+    def __init__(
+        self,
+        service: RolloutService,
+        root: str | Path,
+        *,
+        actor: str = ACTOR,
+        settle_s: float = SETTLE_S,
+    ) -> None:
         self.service = service
         self.root = Path(root)
         self.actor = actor
+        self.settle_s = settle_s
 
     def evaluate(self, spec: RolloutSpec, con: duckdb.DuckDBPyConnection) -> GateDecision:
         """The gates' decision on ``spec``'s current stage (changes nothing)."""
         policy = gate_policy(spec.gate)
-        stats = arm_stats(con, spec.deployment, spec.since, alpha=policy.alpha)
+        since = spec.since + round(self.settle_s * 1_000_000)
+        stats = arm_stats(con, spec.deployment, spec.seed, since, alpha=policy.alpha)
         percent = spec.stages[spec.stage]
         if percent >= 100.0:
             return GateDecision(

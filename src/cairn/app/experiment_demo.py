@@ -1,8 +1,8 @@
 """Experiment analysis on a project: wiring (log, metrics, rollout, threshold) and the demo.
 
-:func:`analyze_deployment` opens the project's prediction log, its metric catalog
-(``experiments.yaml``) and the deployment's current rollout (its arm weights check the
-traffic split; a canary or A/B's ``since`` is the default experiment start), then runs
+:func:`analyze_deployment` opens the project's prediction log and its metric catalog
+(``experiments.yaml``), picks the experiment (by its seed in the log; default the latest),
+takes its A/B weights from the rollout history for the sample-ratio check, then runs
 :func:`cairn.experiments.analyze`. :func:`compare_deployment` judges a shadow challenger at the
 deployment's threshold (``deployments.yaml``), with labels mature by the ``default_rate``
 window. :func:`run_experiment_demo` does both on the quickstart's ``credit`` deployment and
@@ -12,7 +12,7 @@ writes the HTML report; with one arm or no shadow it says what is missing.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,12 +22,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from cairn.app.predictions import connect
 from cairn.core.errors import CairnError
-from cairn.core.timeutil import from_micros, utcnow
+from cairn.core.timeutil import utcnow
 from cairn.experiments.analysis import Correction, analyze
 from cairn.experiments.analysis_results import ExperimentAnalysis
 from cairn.experiments.champion.compare import ChampionComparison, compare_champion
 from cairn.experiments.metrics import EXPERIMENTS_FILE, MetricCatalog
 from cairn.experiments.report import write_html
+from cairn.experiments.scope import logged_experiments, resolve_scope
 
 DEMO_METRICS = (
     "approval_rate",
@@ -55,31 +56,34 @@ metrics:
 """
 
 
-@dataclass(frozen=True)
-class RolloutFacts:
-    """What the deployment's rollout says about the experiment (all None without one)."""
+def rollout_weights(
+    root: Path, deployment: str, seed: str | None
+) -> tuple[dict[str, float] | None, str | None]:
+    """The A/B weights of the experiment ``seed`` from the rollout history, or why there are none.
 
-    strategy: str | None = None
-    weights: dict[str, float] | None = None
-    since: datetime | None = None
-
-
-def rollout_facts(root: Path, deployment: str) -> RolloutFacts:
-    """The current rollout's strategy, arm weights and stage start, if the project has one."""
+    A canary's split changes by stage (its gates check SRM per stage); an A/B test whose
+    weights changed midway cannot be checked against one split.
+    """
     try:
         from cairn.app.feature_store import FeatureStore
         from cairn.serving.routing.store import RolloutStore
 
         store = FeatureStore(root)
-        spec = RolloutStore(store.metadata.engine, project=store.project).current(deployment)
+        history = RolloutStore(store.metadata.engine, project=store.project).history(deployment)
     except (CairnError, ImportError, OSError, SQLAlchemyError):
-        return RolloutFacts()
-    if spec is None:
-        return RolloutFacts()
-    since = from_micros(spec.since) if spec.since else None
-    if spec.strategy in ("ab", "canary"):
-        return RolloutFacts(spec.strategy, dict(spec.weights()), since)
-    return RolloutFacts(spec.strategy, None, since)
+        return None, None
+    specs = [c.spec for c in history if c.spec.state != "rolled_back"]
+    specs = [x for x in specs if x.seed == seed] if seed is not None else specs[-1:]
+    if not specs:
+        return None, None
+    if specs[-1].strategy == "canary":
+        return None, "not checked: a canary's split changes by stage (its gates check each stage)"
+    if specs[-1].strategy != "ab":
+        return None, None
+    splits = {tuple(sorted(x.weights().items())) for x in specs}
+    if len(splits) > 1:
+        return None, "not checked: the A/B weights changed during the experiment"
+    return dict(specs[-1].weights()), None
 
 
 def analyze_deployment(
@@ -87,27 +91,32 @@ def analyze_deployment(
     deployment: str,
     metrics: Sequence[str] = (),
     *,
+    seed: str | None = None,
     weights: Mapping[str, float] | None = None,
     start: datetime | None = None,
+    as_of: datetime | None = None,
     **options: Any,
 ) -> ExperimentAnalysis:
     """Analyze a project's deployment (``options`` go to :func:`cairn.experiments.analyze`).
 
-    Without ``metrics``, every metric of the catalog; without ``weights``, the rollout's.
+    Without ``metrics``, every metric of the catalog; without ``seed``, the deployment's latest
+    experiment; without ``weights``, the A/B split the rollout history recorded for it.
     """
     root = Path(root)
     catalog = MetricCatalog.load(root)
     chosen = catalog.select(list(metrics) or list(catalog.metrics))
-    facts = rollout_facts(root, deployment)
-    if weights is None:
-        weights = facts.weights
-    as_of = options.get("as_of") or utcnow()
-    options["as_of"] = as_of
-    if start is None and facts.strategy in ("ab", "canary") and facts.since is not None:
-        start = facts.since if facts.since <= as_of else None
+    as_of = as_of or utcnow()
     options.setdefault("min_completeness", catalog.min_completeness)
     with connect(root) as con:
-        return analyze(con, deployment, chosen, weights=weights, start=start, **options)
+        scope = resolve_scope(con, deployment, as_of, seed=seed, start=start)
+        note = None
+        if weights is None:
+            weights, note = rollout_weights(root, deployment, scope.seed)
+        result = analyze(
+            con, deployment, chosen, seed=scope.seed, start=scope.start, as_of=as_of,
+            weights=weights, **options,
+        )  # fmt: skip
+    return replace(result, srm_note=note) if note and result.srm is None else result
 
 
 def compare_deployment(
@@ -162,16 +171,19 @@ def run_experiment_demo(
     as_of: datetime | None = None,
     correction: Correction = "holm",
 ) -> ExperimentDemo:
-    """Analyze ``deployment``'s arms and its shadow challenger; write the HTML report."""
+    """Analyze ``deployment``'s latest A/B test and its shadow challenger; write the report."""
     path = Path(project_path).resolve()
     if not (path / EXPERIMENTS_FILE).exists():
         (path / EXPERIMENTS_FILE).write_text(EXAMPLE_EXPERIMENTS, encoding="utf-8")
     as_of = as_of or utcnow()
     catalog = MetricCatalog.load(path)
     names = [*DEMO_METRICS, *(n for n in catalog.metrics if n not in DEMO_METRICS)]
+    with connect(path) as con:
+        tests = [e for e in logged_experiments(con, deployment, as_of) if e.strategy == "ab"]
     analysis = analyze_deployment(
-        path, deployment, names, as_of=as_of, segment=_segment(path), correction=correction
-    )
+        path, deployment, names, seed=tests[0].seed if tests else None, as_of=as_of,
+        segment=_segment(path), correction=correction,
+    )  # fmt: skip
     comparison: ChampionComparison | None = None
     note: str | None = None
     try:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy.engine import Engine
+
 from cairn.app.predictions import connect
 from cairn.core.config import MonitoringSettings, Settings
 from cairn.core.errors import ConfigError
@@ -162,8 +164,12 @@ class ProjectMonitoring:
     def report(self, out: str | Path, *, deployment: str | None = None) -> Path:
         """Write the HTML report (relative paths resolve in the project folder)."""
         path = Path(out)
-        if deployment is not None:
-            self.deployment(deployment)
+        if deployment is not None and not self.history.runs(deployment, limit=1):
+            known = sorted({r.deployment for r in self.history.runs()})
+            raise ConfigError(
+                f"No monitoring runs of deployment {deployment!r} yet (cairn monitor run -d "
+                f"{deployment}); deployments with runs: {', '.join(known) or 'none'}."
+            )
         return write_report(
             self.history, path if path.is_absolute() else self.root / path, deployment=deployment
         )
@@ -173,8 +179,19 @@ class ProjectMonitoring:
         return self.history.runs(deployment, limit=limit)
 
 
-def monitoring_collector(root: str | Path, *, ttl_s: float = 30.0) -> MonitoringCollector:
-    """The Prometheus collector of a project's latest monitoring results (for ``cairn serve``:
-    ``app.state.metrics.registry.register(monitoring_collector(root))``)."""
-    history = ProjectMonitoring(root).history
-    return MonitoringCollector(history.latest, ttl_s=ttl_s)
+def monitoring_collector(
+    metadata: MetadataStore | Engine | str, project: str, *, ttl_s: float = 30.0
+) -> MonitoringCollector:
+    """The Prometheus collector of a project's latest monitoring results, for ``cairn serve``
+    (``app.state.metrics.registry.register(monitoring_collector(store.metadata,
+    store.project))``): it reads the history at scrape time, at most every ``ttl_s``.
+
+    Example
+    -------
+    >>> from prometheus_client import CollectorRegistry, generate_latest
+    >>> registry = CollectorRegistry()
+    >>> registry.register(monitoring_collector("sqlite://", "demo"))
+    >>> b"cairn_monitor_up 1.0" in generate_latest(registry)
+    True
+    """
+    return MonitoringCollector(MonitorHistory(metadata, project=project).latest, ttl_s=ttl_s)

@@ -19,8 +19,11 @@ import duckdb
 import pandas as pd
 
 from cairn.app.consistency import ConsistencyReport, check_consistency, status
+from cairn.app.experiment_demo import ExperimentDemo
 from cairn.app.feature_store import ApplyResult, FeatureStore
+from cairn.app.monitoring_demo import MonitoringDemo
 from cairn.app.project import load_definitions
+from cairn.app.rollout_demo import RolloutDemo
 from cairn.app.serving_demo import ServingDemo
 from cairn.app.training_demo import TrainingDemo
 from cairn.core.config import CONFIG_FILE, STATE_DIR
@@ -53,6 +56,9 @@ class QuickstartReport:
     training: TrainingDemo | None = None
     quality: QualityDemo | None = None
     serving: ServingDemo | None = None
+    monitoring: MonitoringDemo | None = None
+    rollout: RolloutDemo | None = None
+    experiment: ExperimentDemo | None = None
 
 
 def run_quickstart(
@@ -125,6 +131,21 @@ def run_quickstart(
 
     with step("serve: predictions over HTTP, reason codes, outcomes, log"):
         report.serving = run_serving_demo(path)
+
+    from cairn.app.monitoring_demo import run_monitoring_demo
+
+    with step("monitor: a stable and a drifted month, drift and performance"):
+        report.monitoring = run_monitoring_demo(path)
+
+    from cairn.app.rollout_demo import run_rollout_demo
+
+    with step("rollouts: shadow, A/B, canary promoted, broken canary rolled back"):
+        report.rollout = run_rollout_demo(path, on_step=on_step)
+
+    from cairn.app.experiment_demo import run_experiment_demo
+
+    with step("experiments: A/B analysis, champion vs shadow challenger"):
+        report.experiment = run_experiment_demo(path)
     return report
 
 

@@ -283,6 +283,11 @@ class RolloutService:
         single model) champion through :func:`cairn.registry.promotion.promote` (four eyes);
         the deployment then serves ``MODEL@champion`` alone."""
         before = self._stored(deployment)
+        if expected_version is not None and before.version != expected_version:
+            raise ConflictError(  # before the alias moves, not only when the spec is written
+                f"Rollout of {deployment!r} is at version {before.version}, not "
+                f"{expected_version}: it changed since it was read; re-read it."
+            )
         chosen = _candidate(before, arm)
         ref, mv = self.registry.resolve(chosen.model)
         why = reason or f"promoted from the {before.strategy} rollout of {deployment}"
@@ -399,7 +404,7 @@ class RolloutService:
 
     def _approval_notes(self, ref: str) -> list[str]:
         try:
-            self._require_approved(ref, "promote")
+            self._require_approved(ref, "become champion")
         except GovernanceError as exc:
             return [f"the canary will hold before promotion: {exc}"]
         return []

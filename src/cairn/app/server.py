@@ -21,6 +21,7 @@ from fastapi import FastAPI
 
 from cairn.app.feature_store import FeatureStore
 from cairn.app.model_loader import RegistryModelLoader
+from cairn.app.monitoring import monitoring_collector
 from cairn.app.rollout import RolloutService
 from cairn.core.config import STATE_DIR, environment
 from cairn.core.errors import ConfigError
@@ -134,7 +135,7 @@ def build_app(
         online.store.ping()
         predictor.ready()
 
-    return create_app(
+    app = create_app(
         read,
         freshness=freshness,
         ready=ready,
@@ -147,6 +148,9 @@ def build_app(
         ),
         rollouts=RolloutService(rollouts, registry, deployments),
     )
+    # the latest drift and performance results of `cairn monitor run`, read at scrape time
+    app.state.metrics.registry.register(monitoring_collector(store.metadata, store.project))
+    return app
 
 
 def _books(root: Path, deployments: Mapping[str, Deployment]) -> dict[str, ReasonCodeBook]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -19,6 +19,9 @@ from rich.table import Table
 from cairn.cli._console import RepoOption, console, err_console, one_line_errors
 from cairn.core.errors import ConfigError
 from cairn.serving.admin import RolloutUpdate
+
+if TYPE_CHECKING:
+    from cairn.app.rollout_demo import RolloutDemo
 
 app = typer.Typer(
     help="Rollouts: single, blue-green, canary with automatic gates, A/B, shadow models.",
@@ -391,3 +394,49 @@ def _gate(
         "interval_s": interval,
     }
     return {k: v for k, v in values.items() if v is not None}
+
+
+def print_rollout_demo(demo: RolloutDemo) -> None:
+    """The rollout step of the quickstart, for a terminal."""
+    out = console
+    out.print(
+        f"Rollouts: {demo.requests} requests over HTTP, [bold]{demo.failed} failed[/], "
+        f"{demo.seconds:.1f} s; challenger {demo.challenger}, slow candidate {demo.slow}."
+    )
+    out.print(
+        f"Shadow: {demo.shadow_rows} challenger scores logged under {demo.shadow_ids} of the "
+        f"champion's prediction ids (off the request path)."
+    )
+    for pid, arm, primary, shadow in demo.shadow_sample:
+        out.print(f"  {pid}…  champion {primary:.3f}  {arm} {shadow:.3f}", highlight=False)
+    ab = Table("arm", "weight", "predictions", "share", title="A/B 50/50, sticky by customer")
+    total = sum(demo.ab_counts.values()) or 1
+    for arm, weight in demo.ab_weights.items():
+        count = demo.ab_counts.get(arm, 0)
+        ab.add_row(arm, f"{weight:.0%}", str(count), f"{count / total:.1%}")
+    out.print(ab)
+    out.print(
+        f"SRM χ² p = {demo.ab_srm_p:.3f} (below 0.001 would mean broken assignment); "
+        f"{demo.ab_labeled} A/B predictions labeled, {demo.outcomes} outcomes posted in all."
+    )
+    table = Table("canary", "stage", "decision", "gate", "why", title="Canary controller")
+    for name, steps in (("challenger", demo.canary_steps), ("slow", demo.broken_steps)):
+        for s in steps:
+            table.add_row(name, f"{s.percent:g}%", s.decision.action, s.decision.gate,
+                          s.decision.reason)  # fmt: skip
+    out.print(table)
+    out.print(
+        f"Champion is now {demo.challenger.split('/')[0]} v{demo.champion} "
+        "(promoted through four eyes)."
+    )
+    rolled = demo.rollback
+    if rolled is not None:
+        n = rolled.decision.numbers
+        out.print(
+            f"Slow canary rolled back by gate [bold]{rolled.decision.gate}[/] after "
+            f"{n.get('canary_n')} canary rows: mean latency "
+            f"{n.get('canary_latency_mean_ms', 0):.2f} vs {n.get('control_latency_mean_ms', 0):.2f}"
+            f" ms, p99 {n.get('canary_p99_ms', 0):.2f} vs {n.get('control_p99_ms', 0):.2f} ms."
+        )
+    state = "[green]intact[/]" if demo.audit_ok else "[red]BROKEN[/]"
+    out.print(f"Audit chain {state}: {demo.audit_entries} entries.")

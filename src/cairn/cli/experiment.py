@@ -39,8 +39,11 @@ def analyze_command(
         list[str] | None,
         typer.Option("--metric", "-m", help="Metric to analyze (repeat); default: all."),
     ] = None,
+    experiment: Annotated[
+        str | None, typer.Option(help="Experiment seed (see `list`; default: the latest).")
+    ] = None,
     control: Annotated[
-        str | None, typer.Option(help="Control arm (default: control/main).")
+        str | None, typer.Option(help="Control arm (default: control/main/champion).")
     ] = None,
     segment: Annotated[
         str | None, typer.Option(help="Break down by a log column or features->>'name'.")
@@ -75,6 +78,7 @@ def analyze_command(
         repo.resolve(),
         deployment,
         metric or [],
+        seed=experiment,
         weights=parse_weights(weights) if weights else None,
         start=parse_time(start, "--start") if start else None,
         control=control,
@@ -138,6 +142,33 @@ def compare_command(
         console.print(f"Report: {write_html(html, None, result)}")
 
 
+@app.command("list")
+@one_line_errors
+def list_command(
+    deployment: Annotated[str, typer.Argument(help="Deployment whose experiments to list.")],
+    repo: RepoOption = Path("."),
+) -> None:
+    """List the A/B tests and canaries in a deployment's prediction log, the latest first.
+
+    Example: cairn experiment list credit
+    """
+    from cairn.app.predictions import connect
+    from cairn.core.timeutil import utcnow
+    from cairn.experiments.scope import logged_experiments
+
+    with connect(repo.resolve()) as con:
+        found = logged_experiments(con, deployment, utcnow())
+    if not found:
+        console.print(f"No experiments (seeded A/B tests or canaries) in {deployment!r}.")
+        return
+    table = Table("experiment (seed)", "strategy", "arms", "from", "to", "predictions",
+                  title=f"Experiments of {deployment}", title_justify="left")  # fmt: skip
+    for e in found:
+        table.add_row(e.seed, e.strategy, ", ".join(e.arms), f"{e.start:%Y-%m-%d %H:%M}",
+                      f"{e.end:%Y-%m-%d %H:%M}", f"{e.predictions:,}")  # fmt: skip
+    console.print(table)
+
+
 def parse_weights(text: str) -> dict[str, float]:
     """``control=50,treatment=50`` as a mapping; anything else is a ConfigError.
 
@@ -164,8 +195,9 @@ def parse_weights(text: str) -> dict[str, float]:
 
 def print_analysis(a: ExperimentAnalysis) -> None:
     """The analysis as Rich tables: arms and SRM, then one table per metric."""
+    which = f" {a.strategy} experiment {a.experiment}" if a.experiment else ""
     console.print(
-        f"[bold]{a.deployment}[/]: {a.method} analysis from {a.start:%Y-%m-%d %H:%M} to "
+        f"[bold]{a.deployment}[/]{which}: {a.method} analysis from {a.start:%Y-%m-%d %H:%M} to "
         f"{a.as_of:%Y-%m-%d %H:%M} UTC, control [bold]{a.control or '-'}[/], "
         f"correction {a.correction or 'none'}"
     )
@@ -190,9 +222,15 @@ def print_analysis(a: ExperimentAnalysis) -> None:
         if m.status != "ok":
             console.print(f"[bold]{title}[/]: [yellow]{m.reason}[/]")
             continue
+        caption = None
+        if m.metric.uses_outcome:
+            caption = "labels: " + ", ".join(
+                f"{c.arm} {c.share or 0:.0%} of {c.mature_units:,} mature units"
+                for c in m.completeness
+            )
         table = Table(
             "arm", "units", "mean", "lift", "interval", "p", "adj. p", "win", "CUPED", "verdict",
-            title=title, title_justify="left",
+            title=title, title_justify="left", caption=caption, caption_justify="left",
         )  # fmt: skip
         first = m.arms[0]
         table.add_row(first.arm, f"{first.n:,}", f"{first.mean:.4g}", *["-"] * 6, "control")
@@ -205,9 +243,9 @@ def _comparison_cells(c: Comparison) -> list[str]:
     style = _STYLE.get(c.verdict, "")
     verdict = f"[{style}]{c.verdict}[/]" if style else c.verdict
     label = f"{c.segment} · {c.arm}" if c.segment else c.arm
-    if c.error:
+    if c.error:  # the reason code; the whole sentence is in the report and to_dict()
         return [label, f"{c.treatment_n:,}", f"{c.treatment_mean:.4g}", *["-"] * 6,
-                f"[yellow]{c.error}[/]"]  # fmt: skip
+                f"[yellow]{c.error.split(':')[0]}[/]"]  # fmt: skip
     lo, hi = c.relative.ci
     return [
         label,

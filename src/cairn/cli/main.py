@@ -11,6 +11,7 @@ from cairn.cli import (
     features,
     lineage,
     models,
+    monitor,
     online,
     predictions,
     quality,
@@ -47,6 +48,7 @@ app.add_typer(predictions.predictions_app, name="predictions")
 app.add_typer(predictions.outcomes_app, name="outcomes")
 app.add_typer(deploy.app, name="deploy")
 app.add_typer(experiment.app, name="experiment")
+app.add_typer(monitor.app, name="monitor")
 
 
 @app.command()

@@ -59,9 +59,10 @@ def run_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the run as JSON.")] = False,
     repo: RepoOption = Path("."),
 ) -> None:
-    """Compare the latest window of a deployment's predictions with its model's reference
-    profile: drift per input and of the score, performance as labels allow; stored with
-    history; band changes are alerted.
+    """Monitor a deployment's latest window against its model's reference profile.
+
+    Drift per model input and of the score, realized performance once labels allow; the run
+    is stored with history and band changes are alerted (log, webhook).
 
     Example: cairn monitor run --deployment credit --window 1d --segment home
     """
@@ -152,7 +153,9 @@ def print_run(outcome: MonitoringOutcome) -> None:
             f"[yellow]Webhook: not delivered ({escape(alert.error or '')}).[/]", highlight=False
         )
     if run.signals:
-        names = ", ".join(f"{s.kind}:{s.subject}" for s in run.signals)
+        names = ", ".join(
+            f"{s.kind}:{s.subject}" + (f"[{s.segment}]" if s.segment else "") for s in run.signals
+        )
         console.print(f"Signals: {names}", highlight=False, markup=False)
 
 

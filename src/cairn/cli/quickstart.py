@@ -121,6 +121,18 @@ def print_report(report: QuickstartReport) -> None:
         from cairn.cli.predictions import print_serving_demo
 
         print_serving_demo(report.serving)
+    if report.monitoring is not None:
+        from cairn.cli.monitor import print_monitoring_demo
+
+        print_monitoring_demo(report.monitoring)
+    if report.rollout is not None:
+        from cairn.cli.deploy import print_rollout_demo
+
+        print_rollout_demo(report.rollout)
+    if report.experiment is not None:
+        from cairn.cli.experiment import print_experiment_demo
+
+        print_experiment_demo(report.experiment)
 
 
 def print_online(report: QuickstartReport) -> None:

@@ -3,11 +3,28 @@
 :mod:`cairn.experiments.stats` compares arms from per-arm sums (frequentist, sequential,
 Bayesian, CUPED, ratio metrics, sample-ratio mismatch, multiple-comparison corrections) with
 the formulas of GrowthBook's gbstats; :mod:`cairn.experiments.power` plans sample size,
-duration and minimum detectable effect before an experiment starts.
+duration and minimum detectable effect before an experiment starts. :func:`analyze` runs an
+experiment from the prediction log: one SQL aggregate of sufficient statistics per arm and
+segment (:mod:`~cairn.experiments.aggregate`), metrics from ``experiments.yaml``
+(:class:`MetricCatalog`), maturity and label completeness, then plain result objects
+(:class:`ExperimentAnalysis`); :func:`compare_champion` judges a shadow challenger
+(:mod:`cairn.experiments.champion`); :func:`write_html` renders a self-contained report.
 """
 
 from __future__ import annotations
 
+from cairn.experiments.aggregate import SufficientStatistics, sufficient_statistics
+from cairn.experiments.analysis import analyze
+from cairn.experiments.analysis_results import (
+    ArmMetric,
+    ArmUnits,
+    Comparison,
+    ExperimentAnalysis,
+    MetricAnalysis,
+)
+from cairn.experiments.champion import ChampionComparison, compare_champion
+from cairn.experiments.maturity import Completeness
+from cairn.experiments.metrics import BUILTIN_METRICS, Metric, MetricCatalog
 from cairn.experiments.power import (
     ArmPlan,
     PowerDesign,
@@ -18,6 +35,8 @@ from cairn.experiments.power import (
     sequential_minimum_detectable_effect,
     sequential_sample_size,
 )
+from cairn.experiments.report import render_html, write_html
+from cairn.experiments.segments import Dimension
 from cairn.experiments.stats import (
     Adjusted,
     BayesResult,
@@ -36,9 +55,20 @@ from cairn.experiments.stats import (
 )
 
 __all__ = [
+    "BUILTIN_METRICS",
     "Adjusted",
+    "ArmMetric",
     "ArmPlan",
+    "ArmUnits",
     "BayesResult",
+    "ChampionComparison",
+    "Comparison",
+    "Completeness",
+    "Dimension",
+    "ExperimentAnalysis",
+    "Metric",
+    "MetricAnalysis",
+    "MetricCatalog",
     "PowerDesign",
     "PowerPlan",
     "Proportion",
@@ -46,16 +76,22 @@ __all__ = [
     "SampleMean",
     "SrmResult",
     "Statistic",
+    "SufficientStatistics",
     "TestResult",
     "adjust_p_values",
+    "analyze",
     "bayesian",
+    "compare_champion",
     "comparison_power",
     "cuped_theta",
     "frequentist",
     "minimum_detectable_effect",
+    "render_html",
     "sample_size",
     "sequential",
     "sequential_minimum_detectable_effect",
     "sequential_sample_size",
     "srm",
+    "sufficient_statistics",
+    "write_html",
 ]

@@ -64,7 +64,15 @@ class SufficientStatistics:
 
 
 def log_columns(con: duckdb.DuckDBPyConnection, view: str = "predictions") -> list[str]:
-    """The columns of a view, or a :class:`DataError` naming it when it does not exist."""
+    """The columns of a view, or a :class:`DataError` naming it when it does not exist.
+
+    Example
+    -------
+    >>> con = duckdb.connect()
+    >>> _ = con.execute("CREATE VIEW predictions AS SELECT 1 AS score, 'a' AS arm")
+    >>> log_columns(con)
+    ['score', 'arm']
+    """
     try:
         cursor = con.execute(f'SELECT * FROM "{view}" LIMIT 0')
     except duckdb.Error as exc:
@@ -101,30 +109,59 @@ labels AS (
 
 
 def missing_columns(columns: Sequence[str]) -> str:
-    """``, NULL AS error, FALSE AS shadow`` for logs written before those columns existed."""
-    extra = []
-    if "error" not in columns:
-        extra.append("CAST(NULL AS VARCHAR) AS error")
-    if "shadow" not in columns:
-        extra.append("FALSE AS shadow")
+    """Defaults for columns older logs lack: ``error`` null, ``shadow`` false, ``seed`` null,
+    ``exposed`` true.
+
+    Example
+    -------
+    >>> missing_columns(["prediction_id", "shadow", "seed", "exposed"])
+    ', CAST(NULL AS VARCHAR) AS error'
+    """
+    defaults = {
+        "error": "CAST(NULL AS VARCHAR) AS error",
+        "shadow": "FALSE AS shadow",
+        "seed": "CAST(NULL AS VARCHAR) AS seed",
+        "exposed": "TRUE AS exposed",
+    }
+    extra = [sql for name, sql in defaults.items() if name not in columns]
     return "".join(f", {e}" for e in extra)
 
 
-def base_sql(columns: Sequence[str], *, entity_outcomes: bool = True) -> str:
+def base_sql(
+    columns: Sequence[str],
+    *,
+    entity_outcomes: bool = True,
+    labels: bool = True,
+    seeded: bool = False,
+) -> str:
     """CTEs ``base`` (primary rows of the deployment up to ``$as_of``), ``labels`` and ``rows``.
 
-    Parameters are ``$deployment``, ``$as_of`` and ``$start``; ``rows`` adds ``unit``,
-    ``label``, ``observed_at`` and ``in_exp`` (``time >= $start``) to the prediction columns.
+    Parameters are ``$deployment``, ``$as_of`` and ``$start`` (and ``$seed`` when ``seeded``);
+    ``rows`` adds ``unit``, ``label``, ``observed_at``, ``in_exp`` (from ``$start`` on, exposed,
+    of the experiment ``$seed``) and ``in_pre`` (before ``$start``: the CUPED pre-period) to the
+    prediction columns; other rows count for nothing. Without ``labels`` (no metric reads
+    outcomes) the outcome columns are null and not joined.
     """
+    experiment = "time >= $start AND coalesce(exposed, TRUE)" + (
+        " AND seed = $seed" if seeded else ""
+    )
+    flags = f"({experiment}) AS in_exp, time < $start AS in_pre"
+    if labels:
+        outcomes = f"{labels_sql(entity_outcomes=entity_outcomes)},"
+        rows = f"SELECT b.*, l.label, l.observed_at, {flags}\n FROM base b "
+        rows += "LEFT JOIN labels l USING (prediction_id)"
+    else:
+        outcomes = ""
+        rows = "SELECT *, CAST(NULL AS DOUBLE) AS label, CAST(NULL AS TIMESTAMPTZ) AS observed_at,"
+        rows += f" {flags} FROM base"
     return f"""
 base AS (
  SELECT *, coalesce(unit_id, prediction_id) AS unit
  FROM (SELECT *{missing_columns(columns)} FROM predictions)
  WHERE deployment = $deployment AND NOT coalesce(shadow, FALSE) AND time <= $as_of
-),{labels_sql(entity_outcomes=entity_outcomes)},
+),{outcomes}
 rows AS (
- SELECT b.*, l.label, l.observed_at, b.time >= $start AS in_exp
- FROM base b LEFT JOIN labels l USING (prediction_id)
+ {rows}
 )"""
 
 
@@ -140,10 +177,12 @@ def _unit_columns(metrics: Sequence[Metric], windows: dict[int, str]) -> list[st
             continue
         agg = "max" if m.kind == "proportion" else m.unit_aggregate
         cols.append(f"{agg}(CASE WHEN in_exp AND {mat} THEN {value} END) AS v{i}")
-        cols.append(f"{agg}(CASE WHEN NOT in_exp AND {mat} THEN {value} END) AS p{i}")
+        cols.append(f"{agg}(CASE WHEN in_pre AND {mat} THEN {value} END) AS p{i}")
+    labeled = {windows[m.maturity] for m in metrics if m.uses_outcome}
     for k in windows.values():
         cols.append(f"bool_or(in_exp AND time <= $cut{k}) AS mat{k}")
-        cols.append(f"bool_or(in_exp AND time <= $cut{k} AND label IS NOT NULL) AS lab{k}")
+        if k in labeled:
+            cols.append(f"bool_or(in_exp AND time <= $cut{k} AND label IS NOT NULL) AS lab{k}")
     return cols
 
 
@@ -173,7 +212,8 @@ def _arm_columns(metrics: Sequence[Metric], windows: dict[int, str]) -> list[str
             ]
         k = windows[m.maturity]
         cols.append(f"count(*) FILTER (WHERE mat{k}) AS m{i}_mature_units")
-        cols.append(f"count(*) FILTER (WHERE lab{k}) AS m{i}_labeled_units")
+        labeled = f"count(*) FILTER (WHERE lab{k})" if m.uses_outcome else "0"
+        cols.append(f"{labeled} AS m{i}_labeled_units")
     return cols
 
 
@@ -183,6 +223,7 @@ def statistics_sql(
     dimension: Dimension | None = None,
     *,
     entity_outcomes: bool = True,
+    seeded: bool = False,
 ) -> str:
     """The one query behind :func:`sufficient_statistics` (for reading and testing)."""
     windows = {w: str(k) for k, w in enumerate(dict.fromkeys(m.maturity for m in metrics))}
@@ -210,7 +251,9 @@ capped AS (
 SELECT arm, seg, GROUPING(seg) AS overall,
  {arms}
 FROM capped GROUP BY GROUPING SETS ((arm), (arm, seg))"""
-    with_units = f"""WITH {base_sql(columns, entity_outcomes=entity_outcomes)},
+    labels = any(m.uses_outcome for m in metrics)
+    ctes = base_sql(columns, entity_outcomes=entity_outcomes, labels=labels, seeded=seeded)
+    with_units = f"""WITH {ctes},
 units AS MATERIALIZED (
  SELECT unit,
  {units}
@@ -229,6 +272,7 @@ def sufficient_statistics(
     start: datetime,
     as_of: datetime,
     dimension: Dimension | None = None,
+    seed: str | None = None,
 ) -> SufficientStatistics:
     """Sums per arm (and per segment) for ``metrics`` over ``deployment``'s log.
 
@@ -242,6 +286,9 @@ def sufficient_statistics(
         Nothing logged or observed after it counts; maturity is measured against it.
     dimension
         Optional segment dimension (capped to its ``max_segments`` largest values).
+    seed
+        The experiment (its assignment seed in the log): from ``start`` on only its exposed
+        rows count. None: every exposed row from ``start`` on.
 
     Example
     -------
@@ -262,11 +309,15 @@ def sufficient_statistics(
     """
     columns = log_columns(con)
     params: dict[str, Any] = {"deployment": deployment, "as_of": as_of, "start": start}
+    if seed is not None:
+        params["seed"] = seed
     for k, window in enumerate(dict.fromkeys(m.maturity for m in metrics)):
         params[f"cut{k}"] = maturity_cutoff(as_of, window)
     entity_outcomes = has_entity_outcomes(con)
     check_expressions(con, columns, metrics, dimension, params, entity_outcomes)
-    sql = statistics_sql(columns, metrics, dimension, entity_outcomes=entity_outcomes)
+    sql = statistics_sql(
+        columns, metrics, dimension, entity_outcomes=entity_outcomes, seeded=seed is not None
+    )
     try:
         cursor = con.execute(sql, params)
     except duckdb.Error as exc:
@@ -300,7 +351,8 @@ def check_expressions(
     entity_outcomes: bool = True,
 ) -> None:
     """Plan each metric's SQL alone, so a typo names its metric instead of failing the query."""
-    prefix = f"WITH {base_sql(columns, entity_outcomes=entity_outcomes)}\n"
+    seeded = "seed" in params
+    prefix = f"WITH {base_sql(columns, entity_outcomes=entity_outcomes, seeded=seeded)}\n"
     probes = [(f"Metric {m.name!r}", m.sql) for m in metrics]
     probes += [(f"Metric {m.name!r} denominator", m.denominator) for m in metrics if m.denominator]
     if dimension is not None:
@@ -315,6 +367,16 @@ def check_expressions(
 
 
 def has_entity_outcomes(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether any outcome is keyed by entity + event time (then the ASOF join is needed).
+
+    Example
+    -------
+    >>> con = duckdb.connect()
+    >>> _ = con.execute("CREATE VIEW outcomes AS SELECT NULL AS prediction_id, "
+    ...                 "'{\\"customer_id\\": 1}' AS entity")
+    >>> has_entity_outcomes(con)
+    True
+    """
     try:
         row = con.execute(
             "SELECT count(*) FROM outcomes WHERE prediction_id IS NULL AND entity IS NOT NULL"
@@ -343,40 +405,3 @@ def _metric_sums(row: dict[str, Any], i: int) -> MetricSums:
         mature_units=int(num("mature_units")),
         labeled_units=int(num("labeled_units")),
     )
-
-
-def default_start(con: duckdb.DuckDBPyConnection, deployment: str, as_of: datetime) -> datetime:
-    """When ``deployment`` switched to the strategy of its latest prediction (before ``as_of``).
-
-    Predictions before it are the CUPED pre-period. Without predictions, ``as_of`` itself.
-
-    Example
-    -------
-    >>> from datetime import UTC
-    >>> con = duckdb.connect()
-    >>> _ = con.execute("CREATE VIEW predictions AS SELECT * FROM (VALUES "
-    ...   "(TIMESTAMPTZ '2026-01-01 00:00:00+00', 'credit', 'single'), "
-    ...   "(TIMESTAMPTZ '2026-01-05 00:00:00+00', 'credit', 'ab'), "
-    ...   "(TIMESTAMPTZ '2026-01-06 00:00:00+00', 'credit', 'ab')) t(time, deployment, strategy)")
-    >>> default_start(con, "credit", datetime(2026, 2, 1, tzinfo=UTC)).date().isoformat()
-    '2026-01-05'
-    """
-    columns = log_columns(con)
-    shadow = "AND NOT coalesce(shadow, FALSE)" if "shadow" in columns else ""
-    scope = f"deployment = $deployment AND time <= $as_of {shadow}"
-    params = {"deployment": deployment, "as_of": as_of}
-    if "strategy" not in columns:
-        sql = f"SELECT min(time) FROM predictions WHERE {scope}"
-    else:
-        sql = f"""
-WITH d AS (SELECT time, strategy FROM predictions WHERE {scope}),
-latest AS (SELECT arg_max(strategy, time) AS s FROM d),
-before AS (SELECT max(time) AS t FROM d WHERE strategy IS DISTINCT FROM (SELECT s FROM latest))
-SELECT min(time) FROM d WHERE time > coalesce((SELECT t FROM before), '-infinity'::TIMESTAMPTZ)
-"""
-    try:
-        row = con.execute(sql, params).fetchone()
-    except duckdb.Error as exc:
-        raise DataError(f"Cannot read the prediction log: {exc}") from None
-    found = row[0] if row else None
-    return found if isinstance(found, datetime) else as_of

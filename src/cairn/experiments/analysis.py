@@ -22,7 +22,6 @@ from cairn.core.timeutil import utcnow
 from cairn.experiments.aggregate import (
     ArmSums,
     MetricSums,
-    default_start,
     log_columns,
     sufficient_statistics,
 )
@@ -34,27 +33,29 @@ from cairn.experiments.analysis_results import (
     MetricAnalysis,
     Verdict,
 )
+from cairn.experiments.comparison import ArmComparer, metric_mean
 from cairn.experiments.maturity import Completeness, immature_reason
 from cairn.experiments.metrics import Metric
+from cairn.experiments.scope import resolve_scope
 from cairn.experiments.segments import Dimension
 from cairn.experiments.stats import (
-    Adjusted,
-    Proportion,
-    Ratio,
-    SampleMean,
     SrmResult,
-    Statistic,
-    TestResult,
     adjust_p_values,
-    bayesian,
-    cuped_theta,
-    frequentist,
-    sequential,
     srm,
 )
 
 Correction = Literal["holm", "bh", "bonferroni"]
 _CONTROL_NAMES = ("control", "main", "blue", "champion")
+
+
+class _NoUnits(dict[str, MetricSums]):
+    """Every metric's sums of an arm absent from a segment: zero units (an "empty arm")."""
+
+    def __missing__(self, key: str) -> MetricSums:
+        return MetricSums(0, 0.0, 0.0)
+
+
+_NO_UNITS = _NoUnits()
 
 
 def analyze(
@@ -63,6 +64,7 @@ def analyze(
     metrics: Sequence[Metric],
     *,
     control: str | None = None,
+    seed: str | None = None,
     start: datetime | None = None,
     as_of: datetime | None = None,
     segment: str | None = None,
@@ -82,10 +84,14 @@ def analyze(
     con
         A DuckDB connection with the views ``predictions`` and ``outcomes``.
     control
-        The baseline arm (default: ``control``, ``main``, ``blue`` or else the largest arm).
+        The baseline arm (default: ``control``, ``main``, ``blue``, ``champion`` or else the
+        largest arm).
+    seed
+        The experiment: the A/B test's or canary's assignment seed in the log (default: the
+        deployment's latest; see :mod:`cairn.experiments.scope`).
     start, as_of
-        The experiment start (default: when the deployment switched to its current strategy;
-        earlier predictions are the CUPED pre-period) and the analysis time (default: now).
+        The experiment start (default: its first prediction; earlier predictions are the
+        CUPED pre-period) and the analysis time (default: now).
     segment
         A dimension to break results down by (see :mod:`cairn.experiments.segments`).
     sequential_test, n_star
@@ -122,13 +128,13 @@ def analyze(
     if not metrics:
         raise ConfigError("Name at least one metric to analyze.")
     as_of = as_of or utcnow()
-    if start is None:
-        start = default_start(con, deployment, as_of)
+    scope = resolve_scope(con, deployment, as_of, seed=seed, start=start)
+    start = scope.start
     dimension = (
         Dimension.parse(segment, log_columns(con), max_segments) if segment is not None else None
     )
     stats = sufficient_statistics(
-        con, deployment, metrics, start=start, as_of=as_of, dimension=dimension
+        con, deployment, metrics, start=start, as_of=as_of, dimension=dimension, seed=scope.seed
     )
     method: Literal["frequentist", "sequential"] = (
         "sequential" if sequential_test else "frequentist"
@@ -137,6 +143,8 @@ def analyze(
         deployment=deployment,
         status="ok",
         control=None,
+        experiment=scope.seed,
+        strategy=scope.strategy,
         arms=[ArmUnits(a.arm, a.units) for a in stats.arms],
         start=start,
         as_of=as_of,
@@ -160,7 +168,8 @@ def analyze(
         )
     by_arm = {a.arm: a for a in stats.arms}
     control = _control(control, by_arm)
-    units = [ArmUnits(a.arm, a.units, _weight(weights, a.arm)) for a in stats.arms]
+    ordered = sorted(stats.arms, key=lambda a: (a.arm != control, a.arm))
+    units = [ArmUnits(a.arm, a.units, _weight(weights, a.arm)) for a in ordered]
     check, srm_note = _srm(stats.arms, weights)
     base = replace(base, control=control, arms=units, srm=check, srm_note=srm_note, notes=notes)
     if len(stats.arms) < 2:
@@ -170,107 +179,11 @@ def analyze(
             reason=f"not enough data: only arm {control!r} has units; an experiment needs a "
             "control and at least one treatment arm",
         )
-    tester = _Tester(sequential_test, n_star, alpha, cuped)
+    tester = ArmComparer(sequential_test, n_star, alpha, cuped)
     analyses = [
         _metric(m, stats.arms, stats.segments, control, tester, min_completeness) for m in metrics
     ]
     return replace(base, metrics=_correct(analyses, correction, alpha))
-
-
-class _Tester:
-    """The statistical tests of one analysis, with its options."""
-
-    def __init__(self, sequential_test: bool, n_star: float, alpha: float, cuped: bool) -> None:
-        self.sequential, self.n_star, self.alpha, self.cuped = sequential_test, n_star, alpha, cuped
-
-    def test(
-        self, c: Statistic, t: Statistic, relative: bool, alternative: str = "two-sided"
-    ) -> TestResult:
-        side: Literal["two-sided", "greater", "less"] = (
-            "greater"
-            if alternative == "greater"
-            else "less"
-            if alternative == "less"
-            else "two-sided"
-        )
-        if self.sequential:
-            return sequential(
-                c, t, n_star=self.n_star, relative=relative, alpha=self.alpha, alternative=side
-            )
-        return frequentist(c, t, relative=relative, alpha=self.alpha, alternative=side)
-
-    def compare(
-        self, metric: Metric, control: ArmSums, treatment: ArmSums, segment: str | None
-    ) -> Comparison:
-        c_sums, t_sums = control.metrics[metric.name], treatment.metrics[metric.name]
-        c_stat, t_stat, adjusted = _statistics(metric, c_sums, t_sums, self.cuped)
-        harm = "greater" if metric.direction == "decrease" else "less"
-        relative = self.test(c_stat, t_stat, True, harm if metric.guardrail else "two-sided")
-        absolute = self.test(c_stat, t_stat, False, harm if metric.guardrail else "two-sided")
-        bayes = bayesian(c_stat, t_stat, relative=True, alpha=self.alpha)
-        good_up = metric.direction == "increase"
-        chance = bayes.chance_to_win if good_up else 1.0 - bayes.chance_to_win
-        risk = bayes.risk if good_up else (bayes.risk[1], bayes.risk[0])
-        error = relative.error or absolute.error
-        if error is not None:
-            chance, risk = 0.5, (0.0, 0.0)
-        return Comparison(
-            metric=metric.name,
-            arm=treatment.arm,
-            control=control.arm,
-            control_mean=_mean(metric, c_sums),
-            treatment_mean=_mean(metric, t_sums),
-            control_n=c_sums.n,
-            treatment_n=t_sums.n,
-            relative=relative,
-            absolute=absolute,
-            bayes=bayes,
-            chance_to_win=chance,
-            risk=risk,
-            cuped=adjusted,
-            p_value=relative.p_value,
-            adjusted_p_value=relative.p_value,
-            verdict="error" if error else "flat",
-            segment=segment,
-            error=error,
-        )
-
-
-def _statistics(
-    metric: Metric, c: MetricSums, t: MetricSums, cuped: bool
-) -> tuple[Statistic, Statistic, bool]:
-    """The arms' statistics; CUPED-adjusted when a pre-period exists and θ is not 0."""
-    if metric.kind == "ratio":
-        return _ratio(c), _ratio(t), False
-    post_c, post_t = (
-        _simple(metric, c.n, c.sum, c.sum_squares),
-        _simple(metric, t.n, t.sum, t.sum_squares),
-    )
-    if not cuped or (c.pre_n == 0 and t.pre_n == 0) or c.n == 0 or t.n == 0:
-        return post_c, post_t, False
-    pre_c = _simple(metric, c.n, c.pre_sum, c.pre_sum_squares)
-    pre_t = _simple(metric, t.n, t.pre_sum, t.pre_sum_squares)
-    adj_c = Adjusted(post_c, pre_c, c.post_pre_sum_of_products)
-    adj_t = Adjusted(post_t, pre_t, t.post_pre_sum_of_products)
-    if cuped_theta(adj_c, adj_t) == 0:
-        return post_c, post_t, False
-    return adj_c, adj_t, True
-
-
-def _simple(metric: Metric, n: int, total: float, squares: float) -> SampleMean | Proportion:
-    if metric.kind == "proportion":
-        return Proportion(n, total)
-    return SampleMean(n, total, squares)
-
-
-def _ratio(s: MetricSums) -> Ratio:
-    return Ratio(s.n, s.sum, s.sum_squares, s.d_sum, s.d_sum_squares, s.m_d_sum_of_products)
-
-
-def _mean(metric: Metric, s: MetricSums) -> float:
-    if metric.kind == "ratio":
-        return s.sum / s.d_sum if s.d_sum else 0.0
-    return s.sum / s.n if s.n else 0.0
 
 
 def _metric(
@@ -278,12 +191,12 @@ def _metric(
     arms: Sequence[ArmSums],
     segments: Sequence[ArmSums],
     control: str,
-    tester: _Tester,
+    tester: ArmComparer,
     min_completeness: float,
 ) -> MetricAnalysis:
     ordered = sorted(arms, key=lambda a: (a.arm != control, a.arm))
     values = [
-        ArmMetric(a.arm, a.metrics[metric.name].n, _mean(metric, a.metrics[metric.name]))
+        ArmMetric(a.arm, a.metrics[metric.name].n, metric_mean(metric, a.metrics[metric.name]))
         for a in ordered
     ]
     completeness = [
@@ -315,11 +228,10 @@ def _metric(
         by_segment.setdefault(s.segment or "", {})[s.arm] = s
     seg_results = []
     for name, seg_arms in by_segment.items():
-        if control not in seg_arms:
-            continue
+        base_arm = seg_arms.get(control) or ArmSums(control, 0, _NO_UNITS, name)
         for a in ordered[1:]:
-            if a.arm in seg_arms:
-                seg_results.append(tester.compare(metric, seg_arms[control], seg_arms[a.arm], name))
+            other = seg_arms.get(a.arm) or ArmSums(a.arm, 0, _NO_UNITS, name)
+            seg_results.append(tester.compare(metric, base_arm, other, name))
     return MetricAnalysis(metric, "ok", values, completeness, comparisons, seg_results, None)
 
 
@@ -409,6 +321,9 @@ def _correct(
             comparisons.append(
                 replace(c, adjusted_p_value=p, verdict=_verdict(a.metric, c, p, alpha))
             )
-        segments = [replace(s, verdict=_verdict(a.metric, s, s.p_value, alpha)) for s in a.segments]
+        segments = [  # exploratory: not corrected, so no adjusted p-value
+            replace(s, adjusted_p_value=None, verdict=_verdict(a.metric, s, s.p_value, alpha))
+            for s in a.segments
+        ]
         out.append(replace(a, comparisons=comparisons, segments=segments))
     return out

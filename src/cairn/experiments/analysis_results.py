@@ -146,6 +146,9 @@ class ExperimentAnalysis:
     metrics: list[MetricAnalysis]
     srm: SrmResult | None = None
     srm_note: str | None = None
+    experiment: str | None = None
+    """The experiment's assignment seed in the log (None for logs without seeds)."""
+    strategy: str | None = None
     dimension: str | None = None
     multiple_exposures: int = 0
     reason: str | None = None

@@ -22,6 +22,8 @@ from cairn.experiments.metrics import Metric
 class Completeness:
     """Mature and labeled units of one arm for one metric's maturity window.
 
+    ``labeled_units`` is counted for metrics that read outcomes only (0 otherwise).
+
     Example
     -------
     >>> Completeness("control", units=10, mature_units=8, labeled_units=6).share

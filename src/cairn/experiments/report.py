@@ -33,12 +33,12 @@ th:first-child{text-align:left}.note{color:#57606a}.bad{color:#cf222e;font-weigh
 def render_html(
     analysis: ExperimentAnalysis | None, champion: ChampionComparison | None = None
 ) -> str:
-    """The report as one HTML string.
+    """The report as one HTML string (either part may be None).
 
     Example
     -------
-    >>> "<svg" in interval_svg([("b", 0.1, 0.0, 0.2, "#000")])
-    True
+    >>> "<script" in render_html(None)
+    False
     """
     source = analysis or champion
     title = source.deployment if source is not None else "experiment"
@@ -61,7 +61,15 @@ def write_html(
     analysis: ExperimentAnalysis | None,
     champion: ChampionComparison | None = None,
 ) -> Path:
-    """Write :func:`render_html` to ``path`` (UTF-8) and return it."""
+    """Write :func:`render_html` to ``path`` (UTF-8) and return it.
+
+    Example
+    -------
+    >>> import tempfile
+    >>> out = write_html(Path(tempfile.mkdtemp()) / "r.html", None)
+    >>> out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    True
+    """
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render_html(analysis, champion), encoding="utf-8")
@@ -74,6 +82,11 @@ def interval_svg(
     """Horizontal intervals ``(label, estimate, low, high, colour)`` on one axis through 0.
 
     Infinite bounds (one-sided tests) run to the edge of the plot with an arrow.
+
+    Example
+    -------
+    >>> interval_svg([("t1", 0.05, 0.01, math.inf, "#1a7f37")]).count("<line")
+    2
     """
     finite = [v for _, e, lo, hi, _ in rows for v in (e, lo, hi) if math.isfinite(v)] + [0.0]
     span = max(abs(v) for v in finite) * 1.15 or 1.0
@@ -118,7 +131,12 @@ def _analysis(a: ExperimentAnalysis) -> list[str]:
     parts = [
         f"<p>Status: <b>{escape(a.status)}</b>"
         + (f" — {escape(a.reason)}" if a.reason else "")
-        + f"<br>Experiment from {a.start:%Y-%m-%d %H:%M} to {a.as_of:%Y-%m-%d %H:%M} UTC; "
+        + (
+            f"<br>{escape(a.strategy or '')} experiment <code>{escape(a.experiment)}</code>"
+            if a.experiment
+            else ""
+        )
+        + f"<br>From {a.start:%Y-%m-%d %H:%M} to {a.as_of:%Y-%m-%d %H:%M} UTC; "
         f"control <b>{escape(a.control or '-')}</b>; {escape(a.method)} tests at "
         f"α = {a.alpha}; correction {escape(a.correction or 'none')}.</p>",
         "<h2>Traffic</h2>",
@@ -153,7 +171,7 @@ def _metric(m: MetricAnalysis) -> list[str]:
     ]
     rows = []
     for arm, c in zip(m.arms, m.completeness, strict=True):
-        share = "-" if c.share is None else f"{c.share:.0%}"
+        share = "-" if c.share is None or not metric.uses_outcome else f"{c.share:.0%}"
         rows.append([arm.arm, f"{arm.n:,}", f"{arm.mean:.4g}", f"{c.mature_units:,}", share])
     parts.append(_table(["arm", "units counted", "mean", "mature units", "labeled"], rows))
     if m.status != "ok":
@@ -171,10 +189,15 @@ def _metric(m: MetricAnalysis) -> list[str]:
 def _comparisons(comparisons: Sequence[Comparison]) -> str:
     rows = []
     for c in comparisons:
+        label = (f"{c.segment} · " if c.segment else "") + c.arm
+        if c.error:
+            rows.append([label, f"{c.treatment_mean:.4g} vs {c.control_mean:.4g}", *["-"] * 7,
+                         f"<span style='color:#9a6700'>{escape(c.error)}</span>"])  # fmt: skip
+            continue
         lo, hi = c.relative.ci
         rows.append(
             [
-                (f"{c.segment} · " if c.segment else "") + c.arm,
+                label,
                 f"{c.treatment_mean:.4g} vs {c.control_mean:.4g}",
                 f"{c.absolute.expected:+.4g}",
                 f"{c.relative.expected:+.2%}",
@@ -184,7 +207,7 @@ def _comparisons(comparisons: Sequence[Comparison]) -> str:
                 f"{c.chance_to_win:.1%}",
                 "yes" if c.cuped else "no",
                 f"<span style='color:{_COLORS.get(c.verdict, '#57606a')}'>"
-                f"{escape(c.error or c.verdict)}</span>",
+                f"{escape(c.verdict)}</span>",
             ]
         )
     head = ["arm", "mean", "abs. lift", "rel. lift", "interval", "p", "adj. p", "chance to win",

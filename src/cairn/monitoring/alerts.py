@@ -32,6 +32,7 @@ from cairn.monitoring.history import BandChange
 from cairn.monitoring.runs import MonitorRun
 
 logger = logging.getLogger("cairn.monitoring")
+logger.addHandler(logging.NullHandler())  # a library: the application decides where logs go
 
 
 @dataclass(frozen=True)

@@ -31,13 +31,14 @@ import pandas as pd
 import pyarrow as pa
 
 from cairn.core.errors import ConfigError, DataError
+from cairn.experiments.stats import adjust_p_values
 from cairn.monitoring._categorical import categorical_drift
 from cairn.monitoring._columns import columns_of, numeric_values, row_count, text_values
 from cairn.monitoring._numeric import numeric_drift
 from cairn.monitoring.profile import ReferenceProfile
 from cairn.monitoring.reference import ColumnReference, NumericReference
 from cairn.monitoring.results import DriftReport, FeatureDrift
-from cairn.monitoring.thresholds import CORRECTIONS, DriftThresholds, adjust_p_values
+from cairn.monitoring.thresholds import CORRECTIONS, DriftThresholds
 
 __all__ = ["DriftReport", "FeatureDrift", "compute_drift"]
 

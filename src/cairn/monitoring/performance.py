@@ -88,8 +88,9 @@ class WindowPerformance:
         if self.status == "error":
             return f"not judged: {self.error} ({share})"
         shown = ", ".join(f"{k} {v:.3f}" for k, v in self.metrics.items())
+        base = ", ".join(f"{k} {v:.3f}" for k, v in self.baseline.items() if k in JUDGED)
         worse = f"; degraded: {', '.join(self.degraded)}" if self.degraded else ""
-        return f"{shown} on {share}{worse}"
+        return f"{shown} on {share}" + (f" (training: {base})" if base else "") + worse
 
 
 def realized_metrics(

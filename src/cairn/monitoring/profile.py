@@ -30,11 +30,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from cairn.core.errors import DataError
+from cairn.monitoring._columns import columns_of, numeric_values
 from cairn.monitoring.metrics.psi import Side
 from cairn.monitoring.reference import (
     CategoricalReference,
@@ -104,28 +104,32 @@ class ReferenceProfile:
         bins, top_k, sample, seed:
             Quantile bins, categories kept per column, sample size per column and its seed.
         """
-        frame = data.to_pandas() if isinstance(data, pa.Table) else data
-        if score_column is not None and score_column not in frame.columns:
+        columns = columns_of(data)
+        if score_column is not None and score_column not in columns:
             raise DataError(
                 f"score_column {score_column!r} is not a column of the reference data; "
-                f"columns are {', '.join(map(str, frame.columns))}."
+                f"columns are {', '.join(columns)}."
             )
-        missing = sorted(set(categorical) - set(frame.columns))
+        missing = sorted(set(categorical) - set(columns))
         if missing:
             raise DataError(f"categorical column(s) {', '.join(missing)} are not in the data.")
         if bins < 2:
             raise DataError(f"bins must be at least 2; got {bins}.")
-        X = frame.drop(columns=[score_column]) if score_column is not None else frame
         scores = None
         if score_column is not None:
-            scores = frame[score_column].to_numpy(dtype=np.float64, na_value=np.nan)
-        for name in X.columns:
-            if name not in categorical and not pd.api.types.is_numeric_dtype(X[name]):
+            scores = numeric_values(data, score_column)
+            data = (
+                data.drop_columns([score_column])
+                if isinstance(data, pa.Table)
+                else data.drop(columns=[score_column])
+            )
+        for name in columns_of(data):
+            if name not in categorical and not _numeric(data, name):
                 raise DataError(
-                    f"column {name!r} is {X[name].dtype}, not numeric; list it in categorical."
+                    f"column {name!r} is {_dtype(data, name)}, not numeric; list it in categorical."
                 )
         raw = reference_profile(
-            X, scores, categorical=set(categorical), bins=bins, sample=sample, seed=seed,
+            data, scores, categorical=set(categorical), bins=bins, sample=sample, seed=seed,
             rows="reference", top_k=top_k,
         )  # fmt: skip
         return cls.from_dict(raw)
@@ -168,6 +172,18 @@ class ReferenceProfile:
         if self.score is not None:
             out["score"] = self.score.to_dict()
         return out
+
+
+def _numeric(data: pd.DataFrame | pa.Table, name: str) -> bool:
+    if isinstance(data, pa.Table):
+        kind = data.schema.field(name).type
+        return bool(pa.types.is_integer(kind) or pa.types.is_floating(kind)
+                    or pa.types.is_boolean(kind) or pa.types.is_decimal(kind))  # fmt: skip
+    return bool(pd.api.types.is_numeric_dtype(data[name]))
+
+
+def _dtype(data: pd.DataFrame | pa.Table, name: str) -> str:
+    return str(data.schema.field(name).type if isinstance(data, pa.Table) else data[name].dtype)
 
 
 def _from_quality(d: Mapping[str, Any]) -> ReferenceProfile:

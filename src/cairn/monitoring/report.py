@@ -139,7 +139,15 @@ def _summary(run: MonitorRun, changes: Sequence[BandChange]) -> str:
     if changes:
         rows.append(("Band changes", "; ".join(c.describe() for c in changes)))
     if run.signals:
-        rows.append(("Signals", ", ".join(f"{s.kind}:{s.subject}" for s in run.signals)))
+        rows.append(
+            (
+                "Signals",
+                ", ".join(
+                    f"{s.kind}:{s.subject}" + (f"[{s.segment}]" if s.segment else "")
+                    for s in run.signals
+                ),
+            )
+        )
     cells = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
     return f"<table class='kv'>{cells}</table>"
 

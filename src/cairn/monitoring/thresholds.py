@@ -5,7 +5,8 @@ By default only PSI decides (DESIGN §3.5): below 0.1 ``stable``, 0.1 to 0.25 ``
 
 * ``alpha`` is set and its test's p-value — KS for a numeric feature, the two-sample χ² for a
   categorical one — is below ``alpha`` after correcting for the number of features tested
-  (Bonferroni or Benjamini–Hochberg; the score is tested on its own);
+  (Bonferroni or Benjamini–Hochberg, with :func:`cairn.experiments.stats.adjust_p_values`; the
+  score is tested on its own);
 * its share of missing values moved by at least ``null_share`` (absolute) and the
   two-proportion test finds the move significant at ``null_alpha``;
 * ``js`` or ``wasserstein`` is set and the Jensen–Shannon distance or the Wasserstein distance
@@ -21,17 +22,13 @@ Example
 ('monitor', 'monitor')
 >>> t.band("income", 0.21), DriftThresholds.from_dict(t.to_dict()) == t
 ('drift', True)
->>> [round(p, 3) for p in adjust_p_values([0.01, 0.04, 0.03], "bh")]
-[0.03, 0.04, 0.04]
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
-
-import numpy as np
 
 from cairn.core.errors import ConfigError
 from cairn.quality.psi import BANDS, band
@@ -123,27 +120,6 @@ class DriftThresholds:
                 k: _pair(f"features[{k!r}]", v) for k, v in args["features"].items()
             }
         return cls(**args)
-
-
-def adjust_p_values(p_values: Sequence[float], method: Correction) -> list[float]:
-    """P-values adjusted for testing them together: ``bonferroni`` (family-wise) or ``bh``
-    (Benjamini–Hochberg step-up, false discovery rate)."""
-    p = np.asarray(p_values, dtype=np.float64)
-    m = p.size
-    if m == 0:
-        return []
-    if method == "bonferroni":
-        return [float(x) for x in np.minimum(p * m, 1.0)]
-    if method != "bh":
-        raise ConfigError(
-            f"correction must be one of {', '.join(CORRECTIONS)} or None; got {method!r}."
-        )
-    order = np.argsort(p)[::-1]
-    ranked = p[order] * m / np.arange(m, 0, -1)
-    adjusted = np.minimum(np.minimum.accumulate(ranked), 1.0)
-    out = np.empty(m)
-    out[order] = adjusted
-    return [float(x) for x in out]
 
 
 def _pair(name: str, value: Any) -> tuple[float, float]:

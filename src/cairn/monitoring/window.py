@@ -34,6 +34,7 @@ Example
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -140,37 +141,46 @@ def read_window(
     """
     source, params = log_source(relation)
     present = log_columns(con, source, params)
-    select = [
+    inner = [
         "prediction_id",
         "epoch_us(time) AS time",
         "model_name",
         "model_version",
         "CAST(score AS DOUBLE) AS score",
     ]
+    outer = ["prediction_id", "time", "model_name", "model_version", "score"]
     args: list[object] = []
-    for name, kind in columns.items():
+    unique = len({name.lower() for name in columns}) == len(columns)
+    if columns and unique:  # parse each row's JSON once (DuckDB struct names ignore case)
+        shape = json.dumps(dict.fromkeys(columns, "VARCHAR")).replace("'", "''")
+        inner.append(f"json_transform(features, '{shape}') AS __inputs")
+    for i, (name, kind) in enumerate(columns.items()):
         if kind not in ("numeric", "categorical"):
             raise ConfigError(f"Column {name!r} must be numeric or categorical; got {kind!r}.")
-        raw = "json_extract_string(features, ?)"
+        if unique:
+            raw = f"__inputs.{_quote(name)}"
+        else:
+            raw = f"json_extract_string(features, {_literal(_path(name))})"
         if kind == "numeric":
-            expr = (
+            raw = (
                 f"coalesce(TRY_CAST({raw} AS DOUBLE), "
                 f"CASE {raw} WHEN 'true' THEN 1.0 WHEN 'false' THEN 0.0 END)"
             )
-            args.extend([_path(name), _path(name)])
+        # positional aliases: DuckDB names ignore case, the model's inputs may not
+        if unique:
+            outer.append(f"{raw} AS __c{i}")
         else:
-            expr = raw
-            args.append(_path(name))
-        select.append(f"{expr} AS {_quote(name)}")
+            inner.append(f"{raw} AS __c{i}")
+            outer.append(f"__c{i}")
     if segment is not None:
-        expr, seg_args = _segment(segment, present)
-        select.append(f"coalesce({expr}, '(missing)') AS {SEGMENT}")
-        args.extend(seg_args)
+        expr, args = _segment(segment, present)
+        inner.append(f"coalesce({expr}, '(missing)') AS {SEGMENT}")
+        outer.append(SEGMENT)
     sql = (
-        f"SELECT {', '.join(select)} FROM {source} "
+        f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM {source} "
         "WHERE deployment = ? AND time >= ? AND time < ?"
         + primary_rows(con, source, params)
-        + " ORDER BY time, prediction_id"
+        + ") ORDER BY time, prediction_id"
     )
     table = con.sql(
         sql,
@@ -182,6 +192,9 @@ def read_window(
             from_micros(window.end),
         ],
     ).to_arrow_table()
+    table = table.rename_columns(
+        [*BASE_COLUMNS, *columns, *([SEGMENT] if segment is not None else [])]
+    )
     if segment is not None and table.num_rows:
         values = table.column(SEGMENT)
         if values.null_count == 0 and set(values.unique().to_pylist()) == {"(missing)"}:
@@ -232,6 +245,10 @@ def primary_rows(con: duckdb.DuckDBPyConnection, source: str, params: list[objec
 
 def _path(name: str) -> str:
     return '$."' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _quote(name: str) -> str:

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 
 from cairn.serving.admin import AdminTokens, RolloutAdmin, admin_router
 from cairn.serving.errors import install_error_handlers
@@ -76,6 +77,8 @@ def create_app(
         for log in logs:
             log.start()
         yield
+        if predictor is not None:  # score what the shadow queue holds before the logs close
+            await run_in_threadpool(predictor.shadow.close)
         for log in logs:
             log.close()
 

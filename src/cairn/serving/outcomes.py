@@ -59,6 +59,11 @@ def outcome_of(row: Any, where: str, now_us: int) -> Outcome:
     entity = row.get("entities")
     if entity is not None and (not isinstance(entity, Mapping) or not entity):
         raise _invalid(f"{where}.entities must be an object of join keys; got {_got(entity)}.")
+    for key, value in (entity or {}).items():
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise _invalid(
+                f"{where}.entities.{key} must be an integer or a string; got {_got(value)}."
+            )
     event_time = _micros(row.get("event_time"), f"{where}.event_time")
     if pid is None and (entity is None or event_time is None):
         raise _invalid(f"{where} needs a prediction_id, or entities with an event_time.")

@@ -112,23 +112,25 @@ EXPLANATION: dict[str, Any] = {
 _TIME: dict[str, Any] = {"type": "string", "format": "date-time"}
 
 
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
 def outcomes_request(max_rows: int) -> dict[str, Any]:
     """The outcomes body under a row limit."""
     row = {
         "type": "object",
         "required": ["label"],
         "additionalProperties": False,
-        "properties": {
-            "prediction_id": {"type": "string", "minLength": 1},
-            "entities": {
-                "type": "object",
-                "minProperties": 1,
-                "additionalProperties": JoinKeyValue,
-            },
-            "event_time": _TIME,
-            "observed_at": _TIME,
+        "properties": {  # null is the same as leaving a field out (file rows have nulls)
+            "prediction_id": _nullable({"type": "string", "minLength": 1}),
+            "entities": _nullable(
+                {"type": "object", "minProperties": 1, "additionalProperties": JoinKeyValue}
+            ),
+            "event_time": _nullable(_TIME),
+            "observed_at": _nullable(_TIME),
             "label": {"type": "number"},
-            "deployment": {"type": "string"},
+            "deployment": _nullable({"type": "string"}),
         },
     }
     return {

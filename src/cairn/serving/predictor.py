@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ import orjson
 from starlette.concurrency import run_in_threadpool
 
 from cairn.core.errors import OnlineStoreError
-from cairn.core.predictions import ModelRef, PredictionRecord, ReasonCode
+from cairn.core.predictions import PredictionRecord, ReasonCode
 from cairn.explain import ReasonCodeBook, summarize, top_reasons, tree_contributions
 from cairn.serving.deployments import Deployment
 from cairn.serving.errors import ApiError
@@ -35,9 +34,10 @@ from cairn.serving.predict_request import PredictRow
 from cairn.serving.prediction_log import SegmentLog
 from cairn.serving.prediction_metrics import PredictionMetrics
 from cairn.serving.protocols import FeatureReader
-from cairn.serving.routing import RolloutSpec, Route, Router, ShadowJob, ShadowQueue, router_for
-from cairn.serving.routing.plan import Plan, Serving
-from cairn.serving.routing.shadow import DEFAULT_MAXSIZE
+from cairn.serving.routing import RolloutSpec, Route, ShadowJob, ShadowQueue
+from cairn.serving.routing.plan import Plan
+from cairn.serving.routing.rollouts import Rollouts
+from cairn.serving.routing.shadow import DEFAULT_MAXSIZE, shadow_records
 
 logger = logging.getLogger("cairn.serving")
 RECENT = 10_000
@@ -152,12 +152,8 @@ class Predictor:
         self.books = dict(books or {})
         self.offload = offload
         self.metrics = metrics
-        self.unapplied: dict[str, str] = {}
-        """Deployment -> why its newest rollout is not served yet (a model failed to load)."""
-        self._routers = self._routers_for(rollouts or {})
-        self._serving = Serving.build(self._routers, {})
+        self.rollouts = Rollouts(deployments, loader, rollouts)
         self._recent: OrderedDict[str, dict[str, Any]] = OrderedDict()
-        self._refresh_lock = threading.Lock()
         self.shadow = ShadowQueue(self._score_shadows, maxsize=shadow_queue, on_drop=self._drop)
 
     # -- models and rollouts --------------------------------------------------------------
@@ -165,32 +161,20 @@ class Predictor:
     @property
     def models(self) -> Mapping[str, ScoringModel]:
         """Reference -> loaded model, for every model a rollout or fallback uses."""
-        return self._serving.models
+        return self.rollouts.current.models
+
+    @property
+    def unapplied(self) -> Mapping[str, str]:
+        """Deployment -> why its newest rollout is not served yet (a model failed to load)."""
+        return self.rollouts.unapplied
 
     def rollout(self, name: str) -> RolloutSpec:
         """The rollout deployment ``name`` serves now."""
-        return self._serving.plans[self.deployment(name).name].router.spec
+        return self.rollouts.current.plans[self.deployment(name).name].router.spec
 
     def refs(self) -> list[str]:
         """Every model reference the rollouts (arms and shadows) and fallbacks use."""
-        return self._refs(self._routers)
-
-    def _refs(self, routers: Mapping[str, Router]) -> list[str]:
-        refs = [ref for r in routers.values() for ref in r.spec.models()]
-        refs += [
-            d.fallback.model for d in self.deployments.values() if d.fallback and d.fallback.model
-        ]
-        return sorted(set(refs))
-
-    def _routers_for(self, specs: Mapping[str, RolloutSpec]) -> dict[str, Router]:
-        for name in sorted(set(specs) - set(self.deployments)):
-            logger.warning(
-                "Ignoring the rollout of %r: no such deployment in deployments.yaml", name
-            )
-        return {
-            name: router_for(specs.get(name) or RolloutSpec.single(name, dep.model))
-            for name, dep in self.deployments.items()
-        }
+        return self.rollouts.refs()
 
     def refresh(self) -> list[str]:
         """Load (and warm) every model whose reference now points at another version.
@@ -198,10 +182,7 @@ class Predictor:
         A registry that does not answer leaves the loaded models serving; returns the
         references that moved.
         """
-        with self._refresh_lock:
-            models, moved = self._load(self.refs(), self._serving.models)
-            self._serving = Serving.build(self._routers, self._needed(self._routers, models))
-        return moved
+        return self.rollouts.refresh()
 
     def apply_rollouts(self, specs: Mapping[str, RolloutSpec]) -> list[str]:
         """Serve ``specs`` (deployment -> rollout); returns the deployments whose rollout changed.
@@ -212,115 +193,32 @@ class Predictor:
         :attr:`unapplied` (call again to retry). Deployments without a spec serve their
         ``deployments.yaml`` model.
         """
-        with self._refresh_lock:
-            current = self._routers
-            wanted = self._routers_for(specs)
-            routers = {
-                name: current[name] if current[name].spec == r.spec else r
-                for name, r in wanted.items()
-            }
-            models, _ = self._load(self._refs(routers), self._serving.models, resolve_loaded=False)
-            self.unapplied = {}
-            for name, router in routers.items():
-                missing = [a.model for a in router.spec.arms if a.model not in models]
-                if missing and router is not current[name]:
-                    self.unapplied[name] = f"could not load {', '.join(missing)}"
-                    routers[name] = current[name]
-            if self.unapplied:  # the rollouts kept need their models (loaded, unless at start)
-                models, _ = self._load(self._refs(routers), models, resolve_loaded=False)
-            self._routers = routers
-            self._serving = Serving.build(routers, self._needed(routers, models))
-        return sorted(name for name in routers if routers[name] is not current[name])
-
-    def _needed(
-        self, routers: Mapping[str, Router], models: Mapping[str, ScoringModel]
-    ) -> dict[str, ScoringModel]:
-        keep = set(self._refs(routers))
-        return {ref: m for ref, m in models.items() if ref in keep}
-
-    def _load(
-        self,
-        refs: Iterable[str],
-        loaded: Mapping[str, ScoringModel],
-        *,
-        resolve_loaded: bool = True,
-    ) -> tuple[dict[str, ScoringModel], list[str]]:
-        """``loaded`` plus every ref of ``refs`` not loaded (or moved, with ``resolve_loaded``)."""
-        models = dict(loaded)
-        moved: list[str] = []
-        for ref in refs:
-            if ref in models and not resolve_loaded:
-                continue
-            try:
-                version = self.loader.resolve(ref)
-                current = models.get(ref)
-                if current is not None and current.version == version:
-                    continue
-                model = self._loaded_as(ref, version, models.values())
-                if model is None:
-                    model = self.loader.load(ref, version)
-                    model.warm()
-            except Exception as exc:  # keep serving what was loaded
-                logger.warning("Could not load %s; keeping the loaded model: %s", ref, exc)
-                continue
-            models[ref] = model
-            moved.append(ref)
-            logger.info("Serving %s as %s/%s", ref, model.name, model.version)
-        return models, moved
-
-    @staticmethod
-    def _loaded_as(ref: str, version: str, models: Iterable[ScoringModel]) -> ScoringModel | None:
-        name = ModelRef.parse(ref).name
-        return next((m for m in models if m.name == name and m.version == version), None)
+        return self.rollouts.apply(specs)
 
     def ready(self) -> None:
         """Raise unless every deployment has its control model loaded."""
-        plans = self._serving.plans
+        plans = self.rollouts.current.plans
         missing = [name for name, plan in plans.items() if plan.control is None]
         if missing:
             raise OnlineStoreError(f"No model loaded yet for deployment(s) {', '.join(missing)}.")
 
     def describe(self) -> dict[str, Any]:
         """Each deployment's settings, rollout and loaded versions (``GET /v1/deployments``)."""
+        queue = {"pending": self.shadow.pending, "scored": self.shadow.done}
+        queue["dropped"] = self.shadow.dropped  # one queue, shared by every deployment
         out: dict[str, Any] = {}
         for name, dep in self.deployments.items():
-            plan = self._serving.plans[name]
-            spec = plan.router.spec
-            weights = spec.weights()
-            control = plan.control
+            plan = self.rollouts.current.plans[name]
             out[name] = {
                 "model": plan.router.control.model,
-                "version": None if control is None else control.version,
+                "version": _version(plan.control),
                 "threshold": dep.threshold,
                 "explain": dep.explain,
                 "fallback": None if dep.fallback is None else dep.fallback.kind,
                 "rollout": {
-                    "strategy": spec.strategy,
-                    "version": spec.version,
-                    "state": spec.state,
-                    "live": spec.live,
-                    "stage": spec.stage if spec.strategy == "canary" else None,
-                    "stages": list(spec.stages) if spec.strategy == "canary" else None,
-                    "seed": spec.seed if spec.strategy in ("canary", "ab") else None,
-                    "arms": [
-                        {
-                            "name": a.name,
-                            "model": a.model,
-                            "version": _version(plan.arms.get(a.name)),
-                            "share": weights[a.name],
-                        }
-                        for a in spec.arms
-                    ],
-                    "shadows": [
-                        {"model": ref, "version": _version(plan.shadows.get(ref))}
-                        for ref in spec.shadows
-                    ],
+                    **plan.to_json(),
                     "pending": self.unapplied.get(name),
-                    "shadow_queue": {  # shared by every deployment's shadows
-                        "pending": self.shadow.pending,
-                        "scored": self.shadow.done,
-                        "dropped": self.shadow.dropped,
-                    },
+                    "shadow_queue": queue,
                 },
             }
         return out
@@ -345,7 +243,7 @@ class Predictor:
         models score the rows after the answer is logged, off the request path.
         """
         dep = self.deployment(name)
-        plan = self._serving.plans[name]  # read once: this request sees one rollout
+        plan = self.rollouts.current.plans[name]  # read once: this request sees one rollout
         control = plan.control
         if control is None:
             self._error(name, "model_unavailable")
@@ -536,52 +434,21 @@ class Predictor:
     def _score_shadows(self, job: ShadowJob) -> None:
         """Score one answered request with each shadow model; log under the same ids."""
         dep = self.deployments.get(job.deployment)
-        models = self._serving.models
+        models = self.rollouts.current.models
         lines: list[bytes] = []
         for ref in job.models:
             model = models.get(ref)
             if dep is None or model is None:
                 continue
+            time.sleep(0)  # let a waiting request take the interpreter between models
             try:
-                began = time.perf_counter()
-                inputs = self._shadow_inputs(model, job)
-                scores = model.score(model.matrix(inputs)).tolist()
-                latency = round((time.perf_counter() - began) * 1000, 3)
+                records = shadow_records(job, ref, model, dep.threshold, self.reader)
             except Exception as exc:  # a broken challenger never touches the champion path
                 logger.warning("Shadow model %s failed on %s: %s", ref, job.deployment, exc)
                 continue
-            now = time.time_ns() // 1000
-            for primary, values, score in zip(job.records, inputs, scores, strict=True):
-                shadow = replace(
-                    primary,
-                    time=now,
-                    arm=f"shadow:{ref}",
-                    model_name=model.name,
-                    model_version=model.version,
-                    features={f: values.get(f) for f in model.features},
-                    score=float(score),
-                    decision="decline" if score >= dep.threshold else "approve",
-                    latency_ms=latency,
-                    reason_codes=[],
-                    explained=False,
-                    shadow=True,
-                    error=None,
-                )
-                lines.append(orjson.dumps(prediction_row(shadow)) + b"\n")
+            lines += [orjson.dumps(prediction_row(r)) + b"\n" for r in records]
         if lines:
             self.log.append_many(lines)
-
-    def _shadow_inputs(self, model: ScoringModel, job: ShadowJob) -> list[dict[str, Any]]:
-        """The primary's inputs, plus online features only the shadow model reads."""
-        have = job.inputs[0].keys() if job.inputs else set()
-        missing = [
-            r for f, r in zip(model.features, model.refs, strict=True) if r and f not in have
-        ]
-        if not missing:
-            return list(job.inputs)
-        values = dict(self.reader(missing, [r.entity for r in job.records], False))
-        names = [f for f in model.features if f in values and f not in have]
-        return [{**row, **{f: values[f][i] for f in names}} for i, row in enumerate(job.inputs)]
 
     def _drop(self, job: ShadowJob) -> None:
         if self.metrics:

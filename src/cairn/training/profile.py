@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
 
 PROFILE_VERSION = 1
 BINNING = "right-closed, open outer bins: bin = numpy.searchsorted(edges, value, side='left')"
@@ -99,7 +100,7 @@ def categorical_profile(
 
 
 def reference_profile(
-    X: pd.DataFrame,
+    X: pd.DataFrame | pa.Table,
     scores: npt.NDArray[np.float64] | None,
     *,
     categorical: set[str],
@@ -111,10 +112,11 @@ def reference_profile(
     top_k: int = MAX_CATEGORIES,
 ) -> dict[str, Any]:
     """The profile of every feature of ``X`` and of the model's ``scores`` on the same rows
-    (``scores=None``: no score profile)."""
+    (``scores=None``: no score profile). An Arrow table is read one column at a time."""
     features: dict[str, Any] = {}
-    for i, name in enumerate(X.columns):
-        col = X[name]
+    names = X.column_names if isinstance(X, pa.Table) else list(X.columns)
+    for i, name in enumerate(names):
+        col = X.column(name).to_pandas() if isinstance(X, pa.Table) else X[name]
         if name in categorical:
             features[name] = categorical_profile(col, sample=sample, seed=seed + i, top_k=top_k)
         else:
@@ -122,7 +124,7 @@ def reference_profile(
             features[name] = numeric_profile(values, bins=bins, sample=sample, seed=seed + i)
     out: dict[str, Any] = {
         "version": PROFILE_VERSION,
-        "rows": len(X),
+        "rows": X.num_rows if isinstance(X, pa.Table) else len(X),
         "reference_rows": rows,
         "bins": bins,
         "binning": BINNING,

@@ -108,6 +108,23 @@ def compare_champion(
     ``threshold`` is the deployment's operating point (``score >= threshold`` declines);
     ``maturity`` (µs) is how old a request must be for its label to count; ``protected`` is a
     Parquet/CSV file with the ``attribute`` per entity ``key``.
+
+    Example
+    -------
+    >>> from datetime import UTC
+    >>> con = duckdb.connect()
+    >>> _ = con.execute("CREATE VIEW predictions AS SELECT 'p' || (i // 2) AS prediction_id, "
+    ...   "TIMESTAMPTZ '2026-01-02' AS time, 'credit' AS deployment, 'm' AS model_name, "
+    ...   "CAST(1 + i % 2 AS VARCHAR) AS model_version, i % 2 = 1 AS shadow, '{}' AS entity, "
+    ...   "((i // 2) % 3 = 0)::INT * (0.2 + 0.3 * (i % 2)) + ((i // 2) * 7 % 10) / 25 AS score, "
+    ...   "1.0 AS latency_ms FROM range(400) t(i)")
+    >>> _ = con.execute("CREATE VIEW outcomes AS SELECT 'p' || j AS prediction_id, "
+    ...   "NULL::VARCHAR AS entity, NULL::TIMESTAMPTZ AS event_time, 'credit' AS deployment, "
+    ...   "(j % 3 = 0)::DOUBLE AS label, TIMESTAMPTZ '2026-01-03' AS observed_at "
+    ...   "FROM range(200) t(j)")
+    >>> r = compare_champion(con, "credit", as_of=datetime(2026, 2, 1, tzinfo=UTC))
+    >>> r.champion.model, r.challenger.model, r.pairs, r.recommendation
+    ('m/1', 'm/2', 200, 'promote')
     """
     if not 0 <= threshold <= 1:
         raise ConfigError(f"threshold must be between 0 and 1; got {threshold!r}.")

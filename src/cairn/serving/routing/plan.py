@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from cairn.serving.models import ScoringModel
 from cairn.serving.routing.route import Router
@@ -60,6 +61,45 @@ class Plan:
         refs = list(dict.fromkeys(r for m in loaded for r in m.online_refs))
         shadows = {ref: models[ref] for ref in spec.shadows if ref in models}
         return cls(router, arms, models.get(router.control.model), allowed, refs, shadows)
+
+    def to_json(self) -> dict[str, Any]:
+        """The rollout as ``GET /v1/deployments`` shows it: strategy, state, arms with their
+        models, loaded versions and traffic shares, shadows.
+
+        Example
+        -------
+        >>> from cairn.serving.routing import RolloutSpec, router_for
+        >>> Plan.build(router_for(RolloutSpec.single("credit", "m@champion")), {}).to_json()["arms"]
+        [{'name': 'main', 'model': 'm@champion', 'version': None, 'share': 1.0}]
+        """
+        spec = self.router.spec
+        weights = spec.weights()
+        canary = spec.strategy == "canary"
+        return {
+            "strategy": spec.strategy,
+            "version": spec.version,
+            "state": spec.state,
+            "live": spec.live,
+            "stage": spec.stage if canary else None,
+            "stages": list(spec.stages) if canary else None,
+            "seed": spec.seed if spec.strategy in ("canary", "ab") else None,
+            "arms": [
+                {
+                    "name": a.name,
+                    "model": a.model,
+                    "version": _version(self.arms.get(a.name)),
+                    "share": weights[a.name],
+                }
+                for a in spec.arms
+            ],
+            "shadows": [
+                {"model": ref, "version": _version(self.shadows.get(ref))} for ref in spec.shadows
+            ],
+        }
+
+
+def _version(model: ScoringModel | None) -> str | None:
+    return None if model is None else model.version
 
 
 @dataclass(frozen=True)
