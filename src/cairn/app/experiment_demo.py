@@ -186,12 +186,34 @@ def run_experiment_demo(
     )  # fmt: skip
     comparison: ChampionComparison | None = None
     note: str | None = None
+    protected = _age_bands(path)
     try:
-        comparison = compare_deployment(path, deployment, as_of=as_of)
+        comparison = compare_deployment(
+            path, deployment, as_of=as_of, protected=protected, attribute="age_band",
+            key="customer_id",
+        )  # fmt: skip
     except CairnError as exc:
         note = f"no champion vs challenger comparison: {exc}"
     report = write_html(path / REPORT, analysis, comparison)
     return ExperimentDemo(path, analysis, comparison, note, report)
+
+
+def _age_bands(root: Path) -> Path:
+    """A protected-attribute table for the adverse impact ratio: each customer's age band
+    (under 25, 25 to 61, 62 and over, as US fair-lending reviews group age) from the latest
+    profile, kept apart from the prediction log as a compliance team would supply it."""
+    out = root / ".cairn" / "reports" / "protected_age.parquet"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    profiles = str(root / "data" / "profiles.parquet")
+    with duckdb.connect() as con:
+        con.execute(
+            "COPY (SELECT customer_id, CASE WHEN age < 25 THEN 'under 25' WHEN age < 62 "
+            "THEN '25-61' ELSE '62+' END AS age_band FROM read_parquet(?) "
+            "QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY event_timestamp DESC) "
+            "= 1) TO '" + str(out).replace("'", "''") + "' (FORMAT parquet)",
+            [profiles],
+        )
+    return out
 
 
 def _segment(root: Path) -> str | None:

@@ -303,9 +303,36 @@ def _model_rows(a: ModelMetrics, b: ModelMetrics) -> list[list[str]]:
     return rows
 
 
+def print_summary(a: ExperimentAnalysis) -> None:
+    """One line per metric and treatment arm (no segments): the quickstart's short form of
+    :func:`print_analysis`."""
+    which = f" {a.strategy} experiment {a.experiment}" if a.experiment else ""
+    srm = "" if a.srm is None else f", SRM p = {a.srm.p_value:.3g}"
+    units = ", ".join(f"{u.arm} {u.units:,}" for u in a.arms)
+    console.print(
+        f"[bold]{a.deployment}[/]{which}: {units} units, control [bold]{a.control or '-'}[/]{srm}"
+    )
+    if a.status != "ok":
+        console.print(f"[bold yellow]{a.reason}[/]")
+        return
+    table = Table(
+        "metric", "arm", "control", "arm mean", "lift", "interval", "p", "adj. p", "win",
+        "CUPED", "verdict", title="A/B analysis (segments in the HTML report)",
+        title_justify="left",
+    )  # fmt: skip
+    for m in a.metrics:
+        if m.status != "ok":
+            table.add_row(m.metric.name, *["-"] * 9, f"[yellow]{m.reason}[/]")
+            continue
+        for c in m.comparisons:
+            cells = _comparison_cells(c)
+            table.add_row(m.metric.name, cells[0], f"{c.control_mean:.4g}", *cells[2:])
+    console.print(table)
+
+
 def print_experiment_demo(demo: ExperimentDemo) -> None:
     """The experiment step of the quickstart: the arms, the challenger, the report."""
-    print_analysis(demo.analysis)
+    print_summary(demo.analysis)
     if demo.comparison is not None:
         print_comparison(demo.comparison)
     elif demo.comparison_note:

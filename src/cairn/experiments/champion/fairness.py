@@ -75,7 +75,7 @@ def adverse_impact(
     approvals = np.bincount(index, weights=yes.astype(np.float64), minlength=len(names))
     rates = approvals / np.maximum(counts, 1)
     judged = counts >= min_group
-    if not judged.any() or rates[judged].max() == 0:
+    if judged.sum() < 2 or rates[judged].max() == 0:  # a ratio needs two groups to compare
         rows = [
             GroupRate(str(n), int(c), float(r), None)
             for n, c, r in zip(names, counts, rates, strict=True)
