@@ -189,8 +189,8 @@ def run_experiment_demo(
     protected = _age_bands(path)
     try:
         comparison = compare_deployment(
-            path, deployment, as_of=as_of, protected=protected, attribute="age_band",
-            key="customer_id",
+            path, deployment, as_of=as_of, protected=protected,
+            attribute="age_band" if protected else None, key="customer_id" if protected else None,
         )  # fmt: skip
     except CairnError as exc:
         note = f"no champion vs challenger comparison: {exc}"
@@ -198,20 +198,22 @@ def run_experiment_demo(
     return ExperimentDemo(path, analysis, comparison, note, report)
 
 
-def _age_bands(root: Path) -> Path:
+def _age_bands(root: Path) -> Path | None:
     """A protected-attribute table for the adverse impact ratio: each customer's age band
     (under 25, 25 to 61, 62 and over, as US fair-lending reviews group age) from the latest
     profile, kept apart from the prediction log as a compliance team would supply it."""
+    profiles = root / "data" / "profiles.parquet"
+    if not profiles.is_file():  # not the example project: no protected attribute to judge
+        return None
     out = root / ".cairn" / "reports" / "protected_age.parquet"
     out.parent.mkdir(parents=True, exist_ok=True)
-    profiles = str(root / "data" / "profiles.parquet")
     with duckdb.connect() as con:
         con.execute(
             "COPY (SELECT customer_id, CASE WHEN age < 25 THEN 'under 25' WHEN age < 62 "
             "THEN '25-61' ELSE '62+' END AS age_band FROM read_parquet(?) "
             "QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY event_timestamp DESC) "
             "= 1) TO '" + str(out).replace("'", "''") + "' (FORMAT parquet)",
-            [profiles],
+            [str(profiles)],
         )
     return out
 
