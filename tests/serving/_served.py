@@ -28,12 +28,21 @@ def register_champion(path: Path, mlflow_template: Path, seed: int) -> None:
     """Log the tiny booster as Cairn's trainer would and point ``credit-default@champion`` at it."""
     (path / ".cairn").mkdir(exist_ok=True)
     shutil.copy(mlflow_template, path / ".cairn" / "mlflow.db")
+    register_version(path, seed, "champion", run_name="tiny")
+    (path / "deployments.yaml").write_text(DEPLOYMENTS)
+
+
+def register_version(path: Path, seed: int, alias: str, *, run_name: str | None = None) -> str:
+    """Log a tiny booster as the trainer would, register it, point ``alias`` at it; returns
+    the new version."""
     store = FeatureStore(path)
     tracker = Tracker.for_project(store.settings.tracking, store.root, store.project)
-    booster = train_booster(seed)
     columns = [Column(f, "string" if f == "segment" else "double") for f in FEATURES]
-    with tracker.start_run(name="tiny", tags={"cairn.flavor": "lightgbm"}) as run:
-        logged = run.log_lightgbm(booster, columns=columns, pip_requirements=["lightgbm"])
+    name = run_name or f"tiny-{alias}"
+    with tracker.start_run(name=name, tags={"cairn.flavor": "lightgbm"}) as run:
+        logged = run.log_lightgbm(
+            train_booster(seed), columns=columns, pip_requirements=["lightgbm"]
+        )
         run.log_json(
             {"features": FEATURES, "categories": {"segment": LEVELS}}, "feature_frame.json"
         )
@@ -47,8 +56,8 @@ def register_champion(path: Path, mlflow_template: Path, seed: int) -> None:
         model_id=logged.model_id,
         tags={"cairn.flavor": "lightgbm"},
     )
-    registry.set_alias("credit-default", "champion", mv.version)
-    (path / "deployments.yaml").write_text(DEPLOYMENTS)
+    registry.set_alias("credit-default", alias, mv.version)
+    return str(mv.version)
 
 
 def use_redis(path: Path, url: str, end: datetime) -> None:

@@ -23,7 +23,7 @@ from typing import Any, get_type_hints
 
 import yaml
 
-from cairn.core.errors import ConfigError
+from cairn.core.errors import ConfigError, check_fields
 
 CONFIG_FILE = "cairn.yaml"
 STATE_DIR = ".cairn"
@@ -115,11 +115,7 @@ class MonitoringSettings:
             ("min_segment_rows", self.min_segment_rows >= 1, "at least 1"),
             ("bins", self.bins >= 2, "at least 2"),
         )
-        for name, ok, expected in checks:
-            if not ok:
-                raise ConfigError(
-                    f"monitoring.{name} must be {expected}; got {getattr(self, name)!r}."
-                )
+        check_fields(self, "monitoring", checks)
         bands: dict[str, tuple[float, float]] = {}
         for name, pair in self.bands.items():
             try:

@@ -17,6 +17,8 @@ Messages name the input, what was expected and what was received.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class CairnError(Exception):
     """Base of every error Cairn raises on purpose."""
@@ -68,3 +70,20 @@ def require(module: str, extra: str) -> object:
             f"The optional dependency {module!r} is not installed; "
             f"install it with: pip install 'cairn[{extra}]'"
         ) from exc
+
+
+def check_fields(owner: object, prefix: str, checks: Iterable[tuple[str, bool, str]]) -> None:
+    """Raise a :class:`ConfigError` for the first ``(field, ok, expected)`` check that failed,
+    naming ``prefix.field``, what was expected and the field's value on ``owner``.
+
+    Example
+    -------
+    >>> from types import SimpleNamespace
+    >>> check_fields(SimpleNamespace(bins=1), "monitoring", [("bins", False, "at least 2")])
+    Traceback (most recent call last):
+    ...
+    cairn.core.errors.ConfigError: monitoring.bins must be at least 2; got 1.
+    """
+    for name, ok, expected in checks:
+        if not ok:
+            raise ConfigError(f"{prefix}.{name} must be {expected}; got {getattr(owner, name)!r}.")

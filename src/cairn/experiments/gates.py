@@ -47,7 +47,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from cairn.core.errors import ConfigError
+from cairn.core.errors import ConfigError, check_fields
 from cairn.experiments.stats import Proportion, SampleMean, TestResult, sequential, srm
 
 Action = Literal["wait", "advance", "promote", "rollback", "hold"]
@@ -110,11 +110,7 @@ class GatePolicy:
             ("srm_p", 0 < self.srm_p < 1, "in (0, 1)"),
             ("patience", self.patience >= 1, "at least 1"),
         )
-        for name, ok, expected in checks:
-            if not ok:
-                raise ConfigError(
-                    f"GatePolicy.{name} must be {expected}; got {getattr(self, name)!r}."
-                )
+        check_fields(self, "GatePolicy", checks)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from cairn.monitoring.metrics.nulls import null_share_test
 from cairn.monitoring.metrics.psi import psi
 from cairn.monitoring.metrics.psi_evidently import psi_evidently_from_counts
 from cairn.monitoring.reference import CategoricalReference
-from cairn.monitoring.results import FeatureDrift
+from cairn.monitoring.results import FeatureDrift, unusable
 
 MAX_UNSEEN = 20
 """At most this many unseen categories are named (the most frequent first)."""
@@ -31,12 +31,12 @@ def categorical_drift(name: str, ref: CategoricalReference, text: pa.Array) -> F
     n = len(text)
     n_missing = int(text.null_count)
     null_cur = n_missing / n if n else None
-    reason = _unusable(ref, n, n_missing)
-    if reason:
-        return FeatureDrift(
-            name, "categorical", "error", None, error=reason, rows=n,
-            null_share_reference=ref.missing, null_share_current=null_cur,
-        )  # fmt: skip
+    error = unusable(
+        name, "categorical", reference_empty=ref.rows == ref.missing_count,
+        reference_null_share=ref.missing, rows=n, missing=n_missing,
+    )  # fmt: skip
+    if error is not None:
+        return error
     counted = pc.value_counts(text)
     values = counted.field("values")
     counts = np.asarray(counted.field("counts").to_numpy(), dtype=np.int64)
@@ -102,13 +102,3 @@ def _psi_evidently(
     ref = np.concatenate((ref_on_current, sample_counts[only_sample]))
     cur = np.concatenate((counts, np.zeros(int(only_sample.sum()), dtype=np.int64)))
     return psi_evidently_from_counts(ref, cur)
-
-
-def _unusable(ref: CategoricalReference, rows: int, missing: int) -> str | None:
-    if ref.rows == ref.missing_count:
-        return "the reference has no values for this feature"
-    if rows == 0:
-        return "no current rows"
-    if missing == rows:
-        return f"all {rows} current values are null"
-    return None

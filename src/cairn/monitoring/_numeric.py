@@ -22,7 +22,7 @@ from cairn.monitoring.metrics.psi import Side, bin_counts, psi
 from cairn.monitoring.metrics.psi_evidently import evidently_shares, psi_from_shares
 from cairn.monitoring.metrics.wasserstein import wasserstein_distance
 from cairn.monitoring.reference import NumericReference
-from cairn.monitoring.results import FeatureDrift
+from cairn.monitoring.results import FeatureDrift, unusable
 
 
 def numeric_drift(
@@ -33,12 +33,12 @@ def numeric_drift(
     missing = np.isnan(values)
     n_missing = int(missing.sum())
     null_cur = n_missing / n if n else None
-    reason = _unusable(ref, n, n_missing)
-    if reason:
-        return FeatureDrift(
-            name, "numeric", "error", None, error=reason, rows=n,
-            null_share_reference=ref.missing, null_share_current=null_cur,
-        )  # fmt: skip
+    error = unusable(
+        name, "numeric", reference_empty=ref.counts.size == 0 or ref.rows == ref.missing_count,
+        reference_null_share=ref.missing, rows=n, missing=n_missing,
+    )  # fmt: skip
+    if error is not None:
+        return error
     present = values[~missing] if n_missing else values.copy()
     present.sort()
     cur_counts = np.append(bin_counts(present, ref.edges, side=side), n_missing)
@@ -83,13 +83,3 @@ def _finite(ascending: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     if ascending.size == 0 or (np.isfinite(ascending[0]) and np.isfinite(ascending[-1])):
         return ascending
     return ascending[np.isfinite(ascending)]
-
-
-def _unusable(ref: NumericReference, rows: int, missing: int) -> str | None:
-    if ref.counts.size == 0 or ref.rows == ref.missing_count:
-        return "the reference has no values for this feature"
-    if rows == 0:
-        return "no current rows"
-    if missing == rows:
-        return f"all {rows} current values are null"
-    return None

@@ -19,6 +19,7 @@ window) is a change from nothing unless it is ``stable``/``ok``.
 
 Example
 -------
+>>> from datetime import UTC
 >>> from cairn.monitoring.window import Window
 >>> history = MonitorHistory("sqlite://", project="demo")
 >>> w = Window("credit", 0, 86_400_000_000, 86_400_000_000, "as_of")
@@ -35,10 +36,8 @@ Example
 from __future__ import annotations
 
 import json
-import threading
-import weakref
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +45,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from cairn.core.signals import MonitoringSignal
-from cairn.metadata import MetadataStore
+from cairn.metadata import MetadataStore, create_tables, engine_of, utc
 from cairn.monitoring.performance import WindowPerformance
 from cairn.monitoring.runs import ALL, FeatureResult, MonitorRun
 from cairn.monitoring.window import Window
@@ -122,8 +121,6 @@ changes_table = sa.Table(
 
 _RANK = {"stable": 0, "ok": 0, "monitor": 1, "drift": 2, "degraded": 2, "error": 2}
 _QUIET = {"stable", "ok"}
-_ready: weakref.WeakSet[Engine] = weakref.WeakSet()
-_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -195,11 +192,9 @@ class MonitorHistory:
     def __init__(
         self, metadata: MetadataStore | Engine | str, *, project: str, root: Path | None = None
     ) -> None:
-        if isinstance(metadata, str):
-            metadata = MetadataStore(metadata, root=root)
-        self.engine: Engine = metadata.engine if isinstance(metadata, MetadataStore) else metadata
+        self.engine: Engine = engine_of(metadata, root=root)
         self.project = project
-        _ensure_tables(self.engine)
+        create_tables(runs_table.metadata, self.engine)
 
     def record(self, run: MonitorRun) -> tuple[MonitorRun, list[BandChange]]:
         """Keep a run; returns it with its ``run_id`` and its band changes."""
@@ -280,7 +275,7 @@ class MonitorHistory:
                 performance=_performance(row.performance),
                 signals=signals[row.id],
                 changes=changes[row.id],
-                started_at=_aware(row.started_at),
+                started_at=utc(row.started_at),
                 segment_column=row.segment_column,
             )
             for row in rows
@@ -431,7 +426,7 @@ class MonitorHistory:
             features=features,
             performance=_performance(row.performance),
             signals=signals,
-            started_at=_aware(row.started_at),
+            started_at=utc(row.started_at),
             seconds=float(row.seconds),
             segment_column=row.segment_column,
             segments={str(k): int(v) for k, v in json.loads(row.segments).items()},
@@ -512,18 +507,3 @@ def _window(row: Any) -> Window:
 
 def _performance(text: str | None) -> WindowPerformance | None:
     return None if text is None else WindowPerformance.from_dict(json.loads(text))
-
-
-def _aware(ts: datetime) -> datetime:
-    return ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
-
-
-def _ensure_tables(engine: Engine) -> None:
-    with _lock:
-        if engine in _ready:
-            return
-        try:
-            metadata.create_all(engine)
-        except (sa.exc.IntegrityError, sa.exc.ProgrammingError):
-            metadata.create_all(engine)  # another process created them first
-        _ready.add(engine)

@@ -157,3 +157,29 @@ class DriftReport:
             int(d.get("rows", 0)),
             d.get("correction"),
         )
+
+
+def unusable(
+    feature: str,
+    kind: str,
+    *,
+    reference_empty: bool,
+    reference_null_share: float,
+    rows: int,
+    missing: int,
+) -> FeatureDrift | None:
+    """The ``error`` result of a column that cannot be compared, or None when it can: the
+    reference has no values, there are no current rows, or every current value is null."""
+    if reference_empty:
+        reason = "the reference has no values for this feature"
+    elif rows == 0:
+        reason = "no current rows"
+    elif missing == rows:
+        reason = f"all {rows} current values are null"
+    else:
+        return None
+    return FeatureDrift(
+        feature, kind, "error", None, error=reason, rows=rows,
+        null_share_reference=reference_null_share,
+        null_share_current=missing / rows if rows else None,
+    )  # fmt: skip

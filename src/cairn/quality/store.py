@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from cairn.metadata import MetadataStore
+from cairn.metadata import MetadataStore, engine_of, utc
 from cairn.quality.results import ValidationResult, jsonable
 
 _meta = sa.MetaData()
@@ -107,9 +107,7 @@ class QualityStore:
         project: str = "default",
         root: Path | None = None,
     ) -> None:
-        if isinstance(metadata, str):
-            metadata = MetadataStore(metadata, root=root)
-        self.engine: Engine = metadata.engine if isinstance(metadata, MetadataStore) else metadata
+        self.engine: Engine = engine_of(metadata, root=root)
         self.project = project
         _meta.create_all(self.engine)
 
@@ -176,7 +174,7 @@ class QualityStore:
                     suite_digest=r.suite_digest,
                     data=r.data,
                     rows=r.rows,
-                    started_at=_utc(r.started_at),
+                    started_at=utc(r.started_at),
                     seconds=r.seconds,
                     verdict=r.verdict,
                     action=r.action,
@@ -201,7 +199,3 @@ class QualityStore:
         query = sa.select(runs.c.suite).where(runs.c.project == self.project).distinct()
         with self.engine.connect() as conn:
             return sorted(conn.execute(query).scalars())
-
-
-def _utc(ts: datetime) -> datetime:
-    return ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)

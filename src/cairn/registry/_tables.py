@@ -3,11 +3,10 @@ owns (next to the metadata store's tables, in the same database)."""
 
 from __future__ import annotations
 
-import threading
-import weakref
-
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+
+from cairn.metadata import create_tables
 
 metadata = sa.MetaData()
 
@@ -68,18 +67,7 @@ alias_moves = sa.Table(
     sa.Index("ix_cairn_alias_moves_alias", "project", "model", "alias"),
 )
 
-_ready: weakref.WeakSet[Engine] = weakref.WeakSet()
-_lock = threading.Lock()
-
 
 def ensure_tables(engine: Engine) -> None:
     """Create the registry's tables on ``engine`` if they are missing (once per engine)."""
-    with _lock:
-        if engine in _ready:
-            return
-        try:
-            metadata.create_all(engine)
-        except (sa.exc.IntegrityError, sa.exc.ProgrammingError):
-            # Another process created them between the existence check and CREATE TABLE.
-            metadata.create_all(engine)
-        _ready.add(engine)
+    create_tables(metadata, engine)

@@ -33,6 +33,13 @@ def _coerce(owner: Any, names: tuple[str, ...]) -> None:
             raise DataError(f"{kind}.{name} must be a number; got {value!r}.") from None
 
 
+def _covariance(n: int, sum_of_products: float, a_sum: float, b_sum: float) -> float:
+    """Sample covariance from sums, ``n - 1`` in the denominator (0 below two units)."""
+    if n <= 1:
+        return 0.0
+    return (sum_of_products - a_sum * b_sum / n) / (n - 1)
+
+
 @dataclass(frozen=True)
 class SampleMean:
     """A mean metric: units, sum and sum of squares.
@@ -71,9 +78,7 @@ class SampleMean:
     @property
     def variance(self) -> float:
         """Sample variance with ``n - 1`` in the denominator (0 below two units)."""
-        if self.n <= 1:
-            return 0.0
-        return (self.sum_squares - self.sum**2 / self.n) / (self.n - 1)
+        return _covariance(self.n, self.sum_squares, self.sum, self.sum)
 
 
 @dataclass(frozen=True)
@@ -159,9 +164,7 @@ class Ratio:
     @property
     def covariance(self) -> float:
         """Sample covariance of numerator and denominator."""
-        if self.n <= 1:
-            return 0.0
-        return (self.m_d_sum_of_products - self.m_sum * self.d_sum / self.n) / (self.n - 1)
+        return _covariance(self.n, self.m_d_sum_of_products, self.m_sum, self.d_sum)
 
     @property
     def variance(self) -> float:
@@ -239,11 +242,7 @@ class Adjusted:
     @property
     def covariance(self) -> float:
         """Sample covariance of post and pre."""
-        if self.n <= 1:
-            return 0.0
-        return (self.post_pre_sum_of_products - self.post.sum * self.pre.sum / self.n) / (
-            self.n - 1
-        )
+        return _covariance(self.n, self.post_pre_sum_of_products, self.post.sum, self.pre.sum)
 
     @property
     def variance(self) -> float:

@@ -12,9 +12,7 @@ Portable SQLAlchemy types only (SQLite by default, PostgreSQL by URL).
 from __future__ import annotations
 
 import json
-import threading
 import time
-import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from cairn.core.errors import CairnError, ConfigError
+from cairn.metadata import create_tables, utc
 from cairn.serving.routing.spec import RolloutSpec
 
 metadata = sa.MetaData()
@@ -39,9 +38,6 @@ rollouts = sa.Table(
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
 )
-
-_ready: weakref.WeakSet[Engine] = weakref.WeakSet()
-_lock = threading.Lock()
 
 
 class ConflictError(CairnError, RuntimeError):
@@ -96,7 +92,7 @@ class RolloutStore:
                 ) from None
         self.engine: Engine = engine_or_url
         self.project = project
-        _ensure_tables(self.engine)
+        create_tables(metadata, self.engine)
 
     def current(self, deployment: str) -> RolloutSpec | None:
         """The deployment's current spec, or None when it has none."""
@@ -215,7 +211,7 @@ class RolloutStore:
             rows = conn.execute(query).all()
         return [
             RolloutChange(
-                row.version, _spec(row.spec, row.version), row.actor, row.reason, _utc(row.at)
+                row.version, _spec(row.spec, row.version), row.actor, row.reason, utc(row.at)
             )
             for row in rows
         ]
@@ -241,18 +237,3 @@ def _spec(text: str, version: int) -> RolloutSpec:
     data = json.loads(text)
     data["version"] = version
     return RolloutSpec.from_dict(data)
-
-
-def _utc(at: datetime) -> datetime:
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)  # SQLite drops the zone
-
-
-def _ensure_tables(engine: Engine) -> None:
-    with _lock:
-        if engine in _ready:
-            return
-        try:
-            metadata.create_all(engine)
-        except (sa.exc.IntegrityError, sa.exc.ProgrammingError):
-            metadata.create_all(engine)  # another process created them meanwhile
-        _ready.add(engine)
