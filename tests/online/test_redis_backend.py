@@ -17,7 +17,14 @@ import pytest
 import redis
 
 from cairn.core.errors import ConfigError, DataError, OnlineStoreError
-from cairn.core.online import SnapshotRecord, TileRecord
+from cairn.core.online import (
+    ReadRequest,
+    SnapshotRead,
+    SnapshotRecord,
+    TileRead,
+    TileRecord,
+    read_each,
+)
 from cairn.online.backends.redis import RedisOnlineStore, redact
 from tests._services import redis_url_or_skip
 
@@ -99,6 +106,12 @@ OPERATIONS: dict[str, Callable[[RedisOnlineStore], object]] = {
     "write_tiles": lambda s: s.write_tiles("v", [TileRecord("k", "1h", T, T, {"n": 1})]),
     "read_tiles": lambda s: s.read_tiles("v", "1h", ["k", "j"], 0, T),
     "delete_view": lambda s: s.delete_view("v"),
+    "read_many snapshots": lambda s: s.read_many(
+        [SnapshotRead("v", ["k"]), SnapshotRead("w", ["k"])]
+    ),
+    "read_many mixed": lambda s: s.read_many(
+        [SnapshotRead("v", ["k"]), TileRead("v", "1h", ["k"], 0, T)]
+    ),
 }
 
 
@@ -249,6 +262,49 @@ def test_writes_survive_a_script_flush(
     assert store.write("v", many) == 2_500
     admin.script_flush()
     assert store.read_tiles("v", "1h", ["a"], 0, T) == [[]]
+
+
+def test_read_many_survives_a_script_flush(
+    make_store: Callable[..., RedisOnlineStore], admin: redis.Redis
+) -> None:
+    store = make_store()
+    store.write("v", [SnapshotRecord("a", T, T, 0, [1])])
+    store.write_tiles("v", [TileRecord("a", "1h", T, T, {"n": 1})])
+    requests: list[ReadRequest] = [
+        SnapshotRead("v", ["a", "b"]),
+        TileRead("v", "1h", ["a", "b"], 0, T),
+    ]
+    expected = read_each(store, requests)
+    for _ in range(2):
+        admin.script_flush()  # the pipeline's EVALSHA fails with NOSCRIPT: load, run again
+        assert store.read_many(requests) == expected
+    assert expected[1] == [[TileRecord("a", "1h", T, T, {"n": 1})], []]
+
+
+@pytest.mark.parametrize("tiles", [0, 1, 2])
+def test_read_many_is_one_round_trip(
+    tiles: int, make_store: Callable[..., RedisOnlineStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = make_store(views=("v", "w"))
+    store.write("v", [SnapshotRecord("a", T, T, 0, [1])])
+    store.write_tiles("w", [TileRecord("a", "1h", T, T, {"n": 1})])
+    requests: list[ReadRequest] = [
+        SnapshotRead("v", ["a"]),
+        SnapshotRead("w", ["a", "b"]),
+        SnapshotRead("v", []),
+    ]
+    requests += [TileRead("w", "1h", ["a"], 0, T)] * tiles
+    expected = read_each(store, requests)
+    sent: list[object] = []
+    send = redis.connection.AbstractConnection.send_packed_command
+
+    def counting(conn: redis.connection.AbstractConnection, *args: object, **kw: object) -> None:
+        sent.append(args[0])
+        send(conn, *args, **kw)  # type: ignore[no-untyped-call]
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting)
+    assert store.read_many(requests) == expected
+    assert len(sent) == 1, f"read_many sent {len(sent)} times"
 
 
 def test_a_dropped_connection_heals(

@@ -10,13 +10,18 @@ Two kinds of records, both keyed by ``(view, entity key)``:
   replaces the stored tile only when its ``asof`` is not older, so re-writing is idempotent.
 
 Entity keys are strings (see :func:`encode_key`); values and states are JSON-ready.
+
+Reads of several views at once are a list of :data:`ReadRequest` (:class:`SnapshotRead`,
+:class:`TileRead`) answered by :func:`read_many`: in one round trip when the store implements
+:class:`BatchReader` (Redis), else by one :meth:`~OnlineStore.read` or
+:meth:`~OnlineStore.read_tiles` per request.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 from cairn.core.types import Micros
 
@@ -106,3 +111,70 @@ class OnlineStore(Protocol):
     def close(self) -> None:
         """Release connections."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotRead:
+    """A request for :meth:`OnlineStore.read` ``(view, keys)`` within :func:`read_many`."""
+
+    view: str
+    keys: Sequence[str]
+
+
+@dataclass(frozen=True, slots=True)
+class TileRead:
+    """A request for :meth:`OnlineStore.read_tiles` within :func:`read_many`."""
+
+    view: str
+    group: str
+    keys: Sequence[str]
+    start: Micros
+    end: Micros
+
+
+ReadRequest: TypeAlias = SnapshotRead | TileRead
+ReadResult: TypeAlias = list[SnapshotRecord | None] | list[list[TileRecord]]
+"""What ``read`` answers to a :class:`SnapshotRead`, or ``read_tiles`` to a :class:`TileRead`."""
+
+
+@runtime_checkable
+class BatchReader(Protocol):
+    """An online store that answers several reads together (e.g. in one network round trip)."""
+
+    def read_many(self, requests: Sequence[ReadRequest]) -> list[ReadResult]:
+        """The answer to each request, in request order, equal to the one-by-one reads."""
+        ...
+
+
+def read_each(store: OnlineStore, requests: Sequence[ReadRequest]) -> list[ReadResult]:
+    """The answer to each request from one ``read`` or ``read_tiles`` call per request.
+
+    Example
+    -------
+    >>> class Empty:
+    ...     def read(self, view, keys):
+    ...         return [None] * len(keys)
+    ...
+    ...     def read_tiles(self, view, group, keys, start, end):
+    ...         return [[] for _ in keys]
+    >>> read_each(Empty(), [SnapshotRead("v", ["a", "b"]), TileRead("w", "1h", ["a"], 0, 9)])
+    [[None, None], [[]]]
+    """
+    out: list[ReadResult] = []
+    for r in requests:
+        if isinstance(r, SnapshotRead):
+            out.append(store.read(r.view, r.keys))
+        else:
+            out.append(store.read_tiles(r.view, r.group, r.keys, r.start, r.end))
+    return out
+
+
+def read_many(store: OnlineStore, requests: Sequence[ReadRequest]) -> list[ReadResult]:
+    """The answer to each request: the store's :meth:`BatchReader.read_many` when it has one,
+    else :func:`read_each`."""
+    batched: Callable[[Sequence[ReadRequest]], list[ReadResult]] | None = getattr(
+        store, "read_many", None
+    )
+    if batched is None:
+        return read_each(store, requests)
+    return batched(requests)

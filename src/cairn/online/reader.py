@@ -9,10 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from cairn.core.errors import EntityDataFrameError
-from cairn.core.online import KEY_SEPARATOR, OnlineStore
+from cairn.core.online import (
+    KEY_SEPARATOR,
+    OnlineStore,
+    ReadRequest,
+    ReadResult,
+    SnapshotRead,
+    SnapshotRecord,
+    TileRead,
+    TileRecord,
+    read_many,
+)
 from cairn.core.timeutil import from_micros
 from cairn.core.types import Dtype, Micros
 from cairn.features.aggregates import AggregateFunction, get_function
@@ -131,14 +141,33 @@ def read_view(
     store: OnlineStore, plan: ViewPlan, keys: list[str], now: Micros
 ) -> tuple[list[list[Any]], list[bool]]:
     """Values of the plan's features for each key (one list per feature) and found flags."""
+    return finish_view(plan, len(keys), now, read_many(store, view_requests(plan, keys, now)))
+
+
+def view_requests(plan: ViewPlan, keys: list[str], now: Micros) -> list[ReadRequest]:
+    """The store reads one view needs at ``now``: one snapshot read, or one tile read per group
+    (answered together by :func:`~cairn.core.online.read_many`, then :func:`finish_view`)."""
     if not plan.view.is_windowed:
-        return _read_snapshot(store, plan, keys, now)
-    columns: dict[str, list[Any]] = {}
-    found = [False] * len(keys)
+        return [SnapshotRead(plan.storage, keys)]
+    requests: list[ReadRequest] = []
     for group, size, aggs in plan.groups:
         end = now - 1 if size == 1 else now - now % size
         lo = min(end - a.window for a in aggs) if size > 1 else now - max(a.window for a in aggs)
-        per_key = store.read_tiles(plan.storage, group, keys, lo, end)
+        requests.append(TileRead(plan.storage, group, keys, lo, end))
+    return requests
+
+
+def finish_view(
+    plan: ViewPlan, n_keys: int, now: Micros, results: Sequence[ReadResult]
+) -> tuple[list[list[Any]], list[bool]]:
+    """Feature columns and found flags of ``n_keys`` keys of one view from the answers to its
+    :func:`view_requests` (same order)."""
+    if not plan.view.is_windowed:
+        return _finish_snapshot(plan, cast(list[SnapshotRecord | None], results[0]), now)
+    columns: dict[str, list[Any]] = {}
+    found = [False] * n_keys
+    for (_, size, aggs), result in zip(plan.groups, results, strict=True):
+        per_key = cast(list[list[TileRecord]], result)
         for agg in aggs:
             start = (now - now % size - agg.window) if size > 1 else now - agg.window
             out = []
@@ -153,10 +182,9 @@ def read_view(
     return [columns[f] for f in plan.features], found
 
 
-def _read_snapshot(
-    store: OnlineStore, plan: ViewPlan, keys: list[str], now: Micros
+def _finish_snapshot(
+    plan: ViewPlan, records: list[SnapshotRecord | None], now: Micros
 ) -> tuple[list[list[Any]], list[bool]]:
-    records = store.read(plan.storage, keys)
     oldest = None if plan.ttl_us is None else now - plan.ttl_us
     found = [r is not None for r in records]
     live = [
@@ -204,7 +232,8 @@ def respond(
     store: OnlineStore,
     now: Micros,
 ) -> OnlineResponse:
-    """Read every planned view and assemble the response."""
+    """Read every planned view, all views' reads in one :func:`~cairn.core.online.read_many`
+    call (one round trip on Redis), and assemble the response."""
     columns: dict[str, list[Any]] = {}
     for plan in plans:
         for key in plan.view.join_keys:
@@ -212,8 +241,17 @@ def respond(
                 columns[key] = [row.get(key) for row in rows]
     found = [False] * len(rows)
     values: dict[tuple[str, str], list[Any]] = {}
-    for plan in plans:
-        per_feature, hit = read_view(store, plan, entity_keys(plan, rows), now)
+    requests: list[ReadRequest] = []
+    counts: list[int] = []
+    for plan in plans:  # every view's reads first, then all of them at once
+        wanted = view_requests(plan, entity_keys(plan, rows), now)
+        requests.extend(wanted)
+        counts.append(len(wanted))
+    results = read_many(store, requests)
+    at = 0
+    for plan, count in zip(plans, counts, strict=True):
+        per_feature, hit = finish_view(plan, len(rows), now, results[at : at + count])
+        at += count
         for feature, column in zip(plan.features, per_feature, strict=True):
             values[(plan.view.name, feature)] = column
         found = [a or b for a, b in zip(found, hit, strict=True)]

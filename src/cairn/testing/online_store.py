@@ -14,7 +14,16 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from cairn.core.online import OnlineStore, SnapshotRecord, TileRecord
+from cairn.core.online import (
+    OnlineStore,
+    ReadRequest,
+    SnapshotRead,
+    SnapshotRecord,
+    TileRead,
+    TileRecord,
+    read_each,
+    read_many,
+)
 
 OnlineStoreCheck = Callable[[OnlineStore], None]
 """A check: takes a fresh, empty store; raises AssertionError when the contract is broken."""
@@ -427,6 +436,41 @@ def check_bulk_write_then_read(store: OnlineStore) -> None:
     )
 
 
+def check_read_many_equals_single_reads(store: OnlineStore) -> None:
+    """:func:`~cairn.core.online.read_many` over mixed snapshot and tile reads of several views
+    answers each request exactly as its own ``read`` / ``read_tiles`` does, in request order
+    (missing keys, repeated keys, empty key lists, 1,001 keys, empty and inverted ranges)."""
+    many = [f"m{i}" for i in range(1_001)]
+    store.write(VIEW, [_rec("k", T, T, 0), _rec("a:b", T, T, 1, [1.5, None])])
+    store.write(VIEW, [_rec(k, T, T, 2, [i]) for i, k in enumerate(many[::2])])
+    store.write(OTHER_VIEW, [_rec("k", T + 1, T, 0, ["other"])])
+    store.write_tiles(VIEW, [_tile("k", T + h * HOUR, states={"sum": h}) for h in range(4)])
+    store.write_tiles(VIEW, [_tile("k", T, group="0s"), _tile("a:b", T + HOUR)])
+    store.write_tiles(OTHER_VIEW, [_tile(k, T) for k in many[::3]])
+    batches: list[list[ReadRequest]] = [
+        [],
+        [SnapshotRead(VIEW, [])],
+        [SnapshotRead(VIEW, ["k"]), SnapshotRead(OTHER_VIEW, ["k"])],
+        [TileRead(VIEW, "1h", ["k", "missing"], T, T + HOUR)],
+        [TileRead(VIEW, "1h", ["k"], T, T + 2 * HOUR), TileRead(VIEW, "0s", ["k"], 0, 2 * T)],
+        [
+            SnapshotRead(VIEW, ["k", "missing", "a:b", "k"]),
+            TileRead(VIEW, "1h", ["missing", "k", "a:b"], T + HOUR, T + 3 * HOUR),
+            SnapshotRead(OTHER_VIEW, []),
+            TileRead(VIEW, "1h", [], 0, 2 * T),
+            SnapshotRead(NESTED_VIEW, ["k"]),
+            TileRead(VIEW, "1h", ["k"], T + 3 * HOUR, T),
+            TileRead(VIEW, "0s", ["k", "a:b"], 0, 2 * T),
+            SnapshotRead(OTHER_VIEW, ["missing", "k"]),
+        ],
+        [SnapshotRead(VIEW, many), TileRead(OTHER_VIEW, "1h", many, T, T), SnapshotRead(VIEW, [])],
+        [TileRead(OTHER_VIEW, "1h", many, 0, 2 * T), TileRead(VIEW, "1h", ["k"], T, T)],
+    ]
+    for requests in batches:
+        what = f"read_many of {[(type(r).__name__, r.view, len(r.keys)) for r in requests]}"
+        _expect(read_many(store, requests), read_each(store, requests), what)
+
+
 def check_concurrent_writers(store: OnlineStore) -> None:
     """Writers in several threads, interleaved in any order: each key keeps its greatest order."""
     keys = [f"c{i}" for i in range(20)]
@@ -467,6 +511,7 @@ ONLINE_STORE_CHECKS: tuple[OnlineStoreCheck, ...] = (
     check_exact_window_tiles,
     check_delete_view,
     check_bulk_write_then_read,
+    check_read_many_equals_single_reads,
     check_concurrent_writers,
 )
 """Every check, in a stable order (use ``check.__name__`` as a test id)."""

@@ -8,10 +8,12 @@ they never hold ``:`` or a glob character; the entity key ``K`` comes last and i
 
 Reading one key is one ``GET`` and one ``orjson.loads``, many keys one ``MGET``; tiles of any
 number of keys come from one Lua call (``ZRANGEBYSCORE`` per key, joined into one JSON array per
-key on the server), 1,000 keys per call. Writes are guarded on the server by Lua scripts
-(``EVALSHA``), 1,000 records per call, calls pipelined. The scripts read the leading integers
-of the stored JSON as decimal strings and compare them exactly (Lua numbers are doubles, which
-would confuse orders differing beyond 2**53).
+key on the server), 1,000 keys per call. :meth:`RedisOnlineStore.read_many` answers the reads of
+several views in one round trip: one ``MGET`` of every snapshot key when there is no tile read,
+else one pipeline of those ``MGET`` and ``EVALSHA`` calls. Writes are guarded on the server by
+Lua scripts (``EVALSHA``), 1,000 records per call, calls pipelined. The scripts read the leading
+integers of the stored JSON as decimal strings and compare them exactly (Lua numbers are doubles,
+which would confuse orders differing beyond 2**53).
 """
 
 from __future__ import annotations
@@ -23,7 +25,14 @@ from urllib.parse import quote, urlsplit
 import orjson
 
 from cairn.core.errors import ConfigError, DataError, DependencyMissingError, OnlineStoreError
-from cairn.core.online import EncodedRecord, SnapshotRecord, TileRecord
+from cairn.core.online import (
+    EncodedRecord,
+    ReadRequest,
+    ReadResult,
+    SnapshotRead,
+    SnapshotRecord,
+    TileRecord,
+)
 from cairn.core.types import Micros
 
 try:
@@ -264,17 +273,80 @@ class RedisOnlineStore:
         bounds = [start, end]
         calls = [(names[i : i + _BATCH], bounds) for i in range(0, len(names), _BATCH)]
         blobs = [blob for result in self._run(self._read_tiles_script, calls) for blob in result]
-        out = [
-            [TileRecord(key, group, *tile) for tile in orjson.loads(blob)]
-            for key, blob in zip(keys, blobs, strict=True)
-        ]
-        if -_EXACT <= start and end <= _EXACT:
-            return out
-        # Beyond 2**53 scores round: the server's range is a superset and ties sort by bytes.
-        return [
-            sorted((t for t in tiles if start <= t.start <= end), key=lambda t: t.start)
-            for tiles in out
-        ]
+        return _tiles(keys, group, start, end, blobs)
+
+    def read_many(self, requests: Sequence[ReadRequest]) -> list[ReadResult]:
+        """The answer to each request, as :meth:`read` and :meth:`read_tiles` give it, from one
+        round trip: one ``GET`` or ``MGET`` of every snapshot key, or a pipeline with tile reads."""
+        names: list[str] = []  # every snapshot key of every request, in request order
+        tile_calls: list[tuple[list[str], list[Any]]] = []
+        for r in requests:
+            if isinstance(r, SnapshotRead):
+                base = self._namespace(r.view) + "s:"
+                names.extend(base + k for k in r.keys)
+            elif r.keys:
+                base = f"{self._namespace(r.view)}t:{_part(r.group)}:"
+                keys = [base + k for k in r.keys]
+                bounds: list[Any] = [r.start, r.end]
+                tile_calls.extend(
+                    (keys[i : i + _BATCH], bounds) for i in range(0, len(keys), _BATCH)
+                )
+        raws: list[Any] = []
+        replies: list[Any] = []
+        if not tile_calls and len(names) <= _BATCH:
+            try:
+                if len(names) == 1:  # GET: a little cheaper than MGET of one key
+                    raws = [self._client.get(names[0])]
+                else:
+                    raws = self._client.mget(names) if names else []
+            except redis.RedisError as exc:
+                raise self._failure(exc) from None
+        elif not names and len(tile_calls) == 1:
+            replies = self._run(self._read_tiles_script, tile_calls)
+        else:
+            replies = self._read_pipeline(names, tile_calls)
+            n_mget = len(replies) - len(tile_calls)
+            raws = [raw for chunk in replies[:n_mget] for raw in chunk]
+            replies = replies[n_mget:]
+        out: list[ReadResult] = []
+        at = 0
+        calls = iter(replies)
+        for r in requests:
+            if isinstance(r, SnapshotRead):
+                chunk = raws[at : at + len(r.keys)]
+                at += len(r.keys)
+                out.append(
+                    [
+                        None if raw is None else _snapshot(key, raw)
+                        for key, raw in zip(r.keys, chunk, strict=True)
+                    ]
+                )
+            else:
+                blobs = [blob for _ in range(0, len(r.keys), _BATCH) for blob in next(calls)]
+                out.append(_tiles(r.keys, r.group, r.start, r.end, blobs))
+        return out
+
+    def _read_pipeline(self, names: list[str], tile_calls: list[_Call]) -> list[Any]:
+        """``MGET`` of ``names`` (1,000 at a time) then the tile script once per call, in one
+        pipeline; the replies in that order. Loads the script when the server lacks it (new
+        server, restart, ``SCRIPT FLUSH``) and runs the pipeline again."""
+
+        def run() -> list[Any]:
+            pipe = self._client.pipeline(transaction=False)
+            for i in range(0, len(names), _BATCH):
+                pipe.mget(names[i : i + _BATCH])
+            for keys, args in tile_calls:
+                pipe.evalsha(self._read_tiles_script.sha, len(keys), *keys, *args)
+            return pipe.execute()
+
+        try:
+            try:
+                return run()
+            except redis.exceptions.NoScriptError:
+                self._client.script_load(_READ_TILES)
+                return run()
+        except redis.RedisError as exc:
+            raise self._failure(exc) from None
 
     def delete_view(self, view: str) -> None:
         pattern = f"{_glob_escape(self.prefix)}:{_part(view)}:*"
@@ -390,6 +462,23 @@ def _json(key: str, value: object) -> bytes:
         return orjson.dumps(value)
     except TypeError as exc:
         raise DataError(f"Online record {key!r}: value is not JSON-serializable: {exc}") from None
+
+
+def _tiles(
+    keys: Sequence[str], group: str, start: Micros, end: Micros, blobs: list[bytes]
+) -> list[list[TileRecord]]:
+    """Decode the tile script's replies (one JSON array of ``[start, asof, states]`` per key)."""
+    out = [
+        [TileRecord(key, group, *tile) for tile in orjson.loads(blob)]
+        for key, blob in zip(keys, blobs, strict=True)
+    ]
+    if -_EXACT <= start and end <= _EXACT:
+        return out
+    # Beyond 2**53 scores round: the server's range is a superset and ties sort by bytes.
+    return [
+        sorted((t for t in tiles if start <= t.start <= end), key=lambda t: t.start)
+        for tiles in out
+    ]
 
 
 def _snapshot(key: str, raw: bytes) -> SnapshotRecord:
