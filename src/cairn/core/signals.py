@@ -18,12 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 SignalKind = Literal["drift", "score_drift", "performance"]
 """What left its band: a model input, the model's score, or realized performance."""
 
-SIGNAL_KINDS: tuple[str, ...] = ("drift", "score_drift", "performance")
+SIGNAL_KINDS: tuple[str, ...] = get_args(SignalKind)
 
 Band = Literal["stable", "monitor", "drift", "degraded"]
 """Drift bands by PSI (stable < 0.1 <= monitor <= 0.25 < drift, configurable), and

@@ -58,9 +58,7 @@ def text_values(data: Frame, name: str) -> pa.Array:
     """One column as an Arrow string array with nulls (categories compared as text)."""
     if isinstance(data, pa.Table):
         column = data.column(name)
-        kind = column.type
-        if pa.types.is_dictionary(kind) and _is_text(kind.value_type):
-            return pc.cast(column, pa.large_string()).combine_chunks()
+        kind = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
         if _is_text(kind):
             return pc.cast(column, pa.large_string()).combine_chunks()
         series: Any = column.to_pandas()

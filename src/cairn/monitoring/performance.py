@@ -37,6 +37,7 @@ import numpy.typing as npt
 from cairn.core.timeutil import from_micros
 from cairn.core.types import Micros
 from cairn.monitoring.window import PREDICTIONS, Window, log_source, primary_rows
+from cairn.training.metrics import evaluate
 
 PerformanceStatus = Literal["judged", "immature", "empty", "error"]
 METRICS = ("auc", "ks", "precision", "recall")
@@ -96,30 +97,14 @@ class WindowPerformance:
 def realized_metrics(
     labels: npt.NDArray[Any], scores: npt.NDArray[Any], threshold: float
 ) -> dict[str, float]:
-    """AUC (ties count one half), KS, and precision/recall of ``scores >= threshold``.
+    """AUC (ties count one half), KS, and precision/recall of ``scores >= threshold``: the
+    training run's :func:`~cairn.training.metrics.evaluate`, so the same definitions.
 
     ``labels`` must hold both classes (0 and 1).
     """
-    y = np.asarray(labels, dtype=np.float64) >= 0.5
-    s = np.asarray(scores, dtype=np.float64)
-    pos, neg = int(y.sum()), int((~y).sum())
-    order = np.argsort(-s, kind="mergesort")
-    s_sorted, y_sorted = s[order], y[order]
-    # one ROC point per distinct score (ties move together), as sklearn's roc_curve does
-    last = np.r_[np.flatnonzero(np.diff(s_sorted)), len(s_sorted) - 1]
-    tps = np.cumsum(y_sorted)[last]
-    fps = (last + 1) - tps
-    tpr = np.r_[0.0, tps / pos]
-    fpr = np.r_[0.0, fps / neg]
-    auc = float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
-    predicted = s >= threshold
-    tp = int(np.sum(predicted & y))
-    return {
-        "auc": auc,
-        "ks": float(np.max(np.abs(tpr - fpr))),
-        "precision": tp / int(predicted.sum()) if predicted.any() else 0.0,
-        "recall": tp / pos,
-    }
+    positive = np.asarray(labels, dtype=np.float64) >= 0.5
+    metrics = evaluate(positive.astype(np.int64), np.asarray(scores, dtype=np.float64), threshold)
+    return {m: metrics[m] for m in METRICS}
 
 
 def labeled_window(

@@ -24,8 +24,10 @@ from html import escape
 from pathlib import Path
 
 from cairn.core.timeutil import from_micros
+from cairn.monitoring.drift import SCORE
 from cairn.monitoring.history import BandChange, MonitorHistory, RunSummary
-from cairn.monitoring.runs import SCORE, FeatureResult, MonitorRun
+from cairn.monitoring.performance import METRICS
+from cairn.monitoring.runs import FeatureResult, MonitorRun
 
 REF, CUR = "#9aa5b1", "#2f6fdf"
 BAND_COLORS = {"stable": "#2e7d32", "monitor": "#ef8f00", "drift": "#c62828", "error": "#6a1b9a"}
@@ -236,10 +238,7 @@ def _performance(runs: Sequence[MonitorRun]) -> str:
         rows.append(
             f"<tr><td>{end}</td><td>{escape(perf.status)}</td>"
             f"<td>{perf.labeled:,}/{perf.predictions:,} ({perf.completeness:.0%})</td>"
-            + "".join(
-                f"<td>{_num(perf.metrics.get(m))}</td>"
-                for m in ("auc", "ks", "precision", "recall")
-            )
+            + "".join(f"<td>{_num(perf.metrics.get(m))}</td>" for m in METRICS)
             + f"<td>{escape(', '.join(perf.degraded) or '-')}</td></tr>"
         )
         for metric, value in perf.metrics.items():
@@ -251,7 +250,7 @@ def _performance(runs: Sequence[MonitorRun]) -> str:
     table = f"<table class='grid-table'>{head}{''.join(rows)}</table>"
     if not series:
         return table + "<p class='muted'>No window judged yet (label completeness too low).</p>"
-    names = [m for m in ("auc", "ks", "precision", "recall") if m in series]
+    names = [m for m in METRICS if m in series]
     baseline = runs[-1].performance.baseline if runs[-1].performance else {}
     guides = [(baseline["auc"], LINE_COLORS[0])] if "auc" in baseline else []
     chart = _line_chart([series[m] for m in names], 1.0, guides, names)
@@ -261,9 +260,8 @@ def _performance(runs: Sequence[MonitorRun]) -> str:
 def _segments(run: MonitorRun) -> str:
     rows = []
     for name, size in sorted(run.segments.items(), key=lambda kv: -kv[1]):
-        results = run.results(name)
-        flagged = [f.feature for f in results if f.drifted and f.status == "ok"]
-        errors = [f.feature for f in results if f.status == "error"]
+        flagged = run.flagged(name)
+        errors = [f.feature for f in run.results(name) if f.status == "error"]
         rows.append(
             f"<tr><td>{escape(name)}</td><td>{size:,}</td>"
             f"<td>{escape(', '.join(flagged) or '-')}</td>"

@@ -38,7 +38,7 @@ import pyarrow.compute as pc
 from cairn.core.config import MonitoringSettings
 from cairn.core.signals import MonitoringSignal
 from cairn.core.types import Micros
-from cairn.monitoring.drift import compute_drift
+from cairn.monitoring.drift import SCORE, compute_drift
 from cairn.monitoring.performance import WindowPerformance, window_performance
 from cairn.monitoring.profile import ReferenceProfile
 from cairn.monitoring.results import FeatureDrift
@@ -53,7 +53,6 @@ from cairn.monitoring.window import (
 )
 
 RunStatus = Literal["ok", "empty"]
-SCORE = "score"
 ALL = ""
 """The segment of all traffic."""
 OTHER = "(other)"
@@ -112,21 +111,10 @@ class FeatureResult:
         cls, drift: FeatureDrift, *, kind: str | None = None, segment: str = ALL
     ) -> FeatureResult:
         """Flatten one :class:`~cairn.monitoring.FeatureDrift`."""
-        values: dict[str, Any] = {
-            name: getattr(drift, name, None) for name in cls.__dataclass_fields__
+        values = {
+            name: getattr(drift, name) for name in cls.__dataclass_fields__ if name != "segment"
         }
-        values["kind"] = kind or str(drift.kind)
-        values["segment"] = segment
-        for name in ("unseen_categories", "labels", "reasons"):
-            values[name] = [str(v) for v in (values[name] or [])]
-        for name in ("reference_proportions", "current_proportions"):
-            values[name] = [float(v) for v in (values[name] or [])]
-        for name, f in cls.__dataclass_fields__.items():
-            if f.type == "float | None" and values[name] is not None:
-                values[name] = float(values[name])
-        values["rows"] = int(values["rows"] or 0)
-        values["drifted"] = bool(values["drifted"])
-        return cls(**values)
+        return cls(**{**values, "kind": kind or str(drift.kind), "segment": segment})
 
 
 @dataclass(frozen=True)
@@ -287,12 +275,11 @@ def signals_of(
 ) -> list[MonitoringSignal]:
     """A signal per drifted input or score (any segment) and per degraded metric."""
     out: list[MonitoringSignal] = []
+    limits = thresholds_of(settings)
     for f in features:
         if f.status != "ok" or not f.drifted:
             continue
-        monitor_at, drift_at = settings.bands.get(
-            f.feature, (settings.psi_monitor, settings.psi_drift)
-        )
+        monitor_at, drift_at = limits.bands_for(f.feature)
         details = {
             k: v
             for k, v in f.to_dict().items()
@@ -362,10 +349,7 @@ def _drift(
         report = compute_drift(profile, table, thresholds=limits, score_column=None)
         scored = table.filter(pc.fill_null(same, False))
         score = compute_drift(profile, scored, thresholds=limits, score_column="score").score
-    out = [FeatureResult.of(f, segment=segment) for f in report.features]
-    if score is not None:
-        out.append(FeatureResult.of(score, kind=SCORE, segment=segment))
-    return out
+    return _results(report.features, score, segment)
 
 
 def _segment_drift(
@@ -390,9 +374,16 @@ def _segment_drift(
         bins=settings.bins,
     )
     report = compute_drift(reference, now, thresholds=limits, score_column=SCORE)
-    out = [FeatureResult.of(f, segment=segment) for f in report.features]
-    if report.score is not None:
-        out.append(FeatureResult.of(report.score, kind=SCORE, segment=segment))
+    return _results(report.features, report.score, segment)
+
+
+def _results(
+    features: Sequence[FeatureDrift], score: FeatureDrift | None, segment: str
+) -> list[FeatureResult]:
+    """The inputs' drift and the score's, flattened for one segment."""
+    out = [FeatureResult.of(f, segment=segment) for f in features]
+    if score is not None:
+        out.append(FeatureResult.of(score, kind=SCORE, segment=segment))
     return out
 
 
