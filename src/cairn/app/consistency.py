@@ -11,12 +11,12 @@ import pandas as pd
 
 from cairn.core.errors import DataError
 from cairn.core.timeutil import from_micros, utcnow
-from cairn.features.source import batch_of
 from cairn.offline.connection import connect, quote
 from cairn.offline.sources import register_source
 
 if TYPE_CHECKING:
     from cairn.app.feature_store import FeatureStore
+    from cairn.features.feature_view import FeatureView
 
 
 @dataclass
@@ -56,7 +56,7 @@ def check_consistency(
                 f"run `cairn materialize-incremental` first."
             )
         at = from_micros(mark["watermark"])
-    keys = _sample_keys(store, view_name, sample, seed)
+    keys = _sample_keys(store, view, sample, seed)
     refs = [f"{view_name}:{f}" for f in view.feature_names]
     rows: list[dict[str, Any]] = [
         {str(k): v for k, v in row.items()} for row in keys.to_dict("records")
@@ -78,11 +78,10 @@ def check_consistency(
     return report
 
 
-def _sample_keys(store: FeatureStore, view_name: str, sample: int, seed: int) -> pd.DataFrame:
-    view = store.get_feature_view(view_name)
+def _sample_keys(store: FeatureStore, view: FeatureView, sample: int, seed: int) -> pd.DataFrame:
     con = connect(store.settings.offline, store.root)
     try:
-        register_source(con, batch_of(view.source), store.root, "__sample")
+        register_source(con, view.source, store.root, "__sample")
         keys = ", ".join(quote(k) for k in view.join_keys)
         not_null = " AND ".join(f"{quote(k)} IS NOT NULL" for k in view.join_keys)
         frame: pd.DataFrame = con.sql(

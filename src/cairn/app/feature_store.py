@@ -29,7 +29,6 @@ from cairn.features import (
     FileSource,
     PushSource,
     Source,
-    batch_of,
     definition_hash,
     source_from_spec,
 )
@@ -278,7 +277,7 @@ class FeatureStore:
 
     def _has_data(self, source: Source) -> bool:
         """Push sources may be applied before anything was pushed; file sources must exist."""
-        return not isinstance(source, PushSource) or batch_of(source).resolve(self.root).exists()
+        return not isinstance(source, PushSource) or source.resolve(self.root).exists()
 
     def list_entities(self) -> list[Entity]:
         """Applied entities, by name."""

@@ -79,7 +79,7 @@ class OfflineEngine:
         """Check ``view`` against its source's real columns and return them (name -> type)."""
         con = connect(self.settings, self.root)
         try:
-            relation = register_source(con, batch_of(view.source), self.root, "__check")
+            relation = register_source(con, view.source, self.root, "__check")
             check_view(view, relation.columns)
             return relation.columns
         finally:
@@ -89,7 +89,7 @@ class OfflineEngine:
         """Check that a source is readable with usable timestamps; return its column types."""
         con = connect(self.settings, self.root)
         try:
-            return register_source(con, batch_of(source), self.root, "__check").columns
+            return register_source(con, source, self.root, "__check").columns
         finally:
             con.close()
 
@@ -110,9 +110,9 @@ class OfflineEngine:
         join_keys = list(dict.fromkeys(k for v in wanted for k in views[v].view.join_keys))
         if isinstance(entity_df, str) and is_sql(entity_df):
             for j, source in enumerate(sources):  # SQL entity rows may name any applied source
-                if not batch_of(source).resolve(self.root).exists():
+                if not source.resolve(self.root).exists():
                     continue  # a push source nothing was pushed to yet
-                rel = register_source(con, batch_of(source), self.root, f"__sql_src{j}")
+                rel = register_source(con, source, self.root, f"__sql_src{j}")
                 cols = ", ".join(quote(c) for c in rel.columns)
                 con.execute(
                     f"CREATE OR REPLACE TEMP VIEW {quote(source.name)} AS "
@@ -131,7 +131,7 @@ class OfflineEngine:
             view = views[view_name].view
             relation = relations.get(view.source.name)
             if relation is None:
-                relation = register_source(con, batch_of(view.source), self.root, f"__src{i}")
+                relation = register_source(con, view.source, self.root, f"__src{i}")
                 relations[view.source.name] = relation
             dtypes = check_view(view, relation.columns)
             requests.append(ViewRequest(view, feats, relation, dtypes))

@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 
 from cairn.core.errors import SourceError
-from cairn.features.source import FileSource
+from cairn.features.source import FileSource, Source, batch_of
 from cairn.offline.connection import epoch_us, is_aware, literal, quote
 
 
@@ -66,9 +66,11 @@ def parquet_files(path: Path) -> list[Path]:
 
 
 def register_source(
-    con: duckdb.DuckDBPyConnection, source: FileSource, root: Path, view: str
+    con: duckdb.DuckDBPyConnection, source: Source, root: Path, view: str
 ) -> SourceRelation:
-    """Create the temporary view ``view`` over ``source`` with ``__ev``, ``__cr``, ``__seq``."""
+    """Create the temporary view ``view`` over ``source`` (a push source: its offline log)
+    with ``__ev``, ``__cr``, ``__seq``."""
+    source = batch_of(source)
     path = source.resolve(root)
     if not path.exists():
         raise SourceError(

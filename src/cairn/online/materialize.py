@@ -27,7 +27,6 @@ from cairn.core.types import Dtype, Micros
 from cairn.features.aggregates import get_function
 from cairn.features.aggregation import Aggregation
 from cairn.features.feature_view import FeatureView
-from cairn.features.source import batch_of
 from cairn.offline.connection import connect, quote
 from cairn.offline.sources import register_source
 from cairn.offline.validate import check_view
@@ -116,13 +115,13 @@ class Materializer:
         began = time.perf_counter()
         con = connect(self.settings, self.root)
         try:
-            relation = register_source(con, batch_of(view.source), self.root, "__m")
+            relation = register_source(con, view.source, self.root, "__m")
             dtypes = check_view(view, relation.columns)
             max_event = _max_event(con, view, span)
             if view.is_windowed:
                 tiles = sum(
-                    self._tiles(con, view, aggs, span, dtypes, progress)
-                    for aggs in hop_groups(view).values()
+                    self._tiles(con, view, group, aggs, span, dtypes, progress)
+                    for group, aggs in hop_groups(view).items()
                 )
                 records = 0
             else:
@@ -174,20 +173,20 @@ class Materializer:
         self,
         con: duckdb.DuckDBPyConnection,
         view: FeatureView,
+        group: str,
         aggs: list[Aggregation],
         span: Range,
         dtypes: dict[str, Dtype],
         progress: Progress | None,
     ) -> int:
         size = tile_size(aggs)
-        group = format_duration(aggs[0].hop_us)
+        functions = [(a.name, get_function(a.function)) for a in aggs]
         lowest = span.end - span.end % size - max(a.window_us for a in aggs)
         if span.start is not None:
             lowest = max(lowest, span.start - span.start % size)
         tile = f"(__ev - (((__ev % {size}) + {size}) % {size}))"
         states = []
-        for agg in aggs:
-            fn = get_function(agg.function)
+        for agg, (_, fn) in zip(aggs, functions, strict=True):
             col = quote(agg.column)
             present = f"{col} IS NOT NULL"
             if dtypes[agg.column] is Dtype.FLOAT64:
@@ -213,7 +212,6 @@ class Materializer:
             f"FROM __m WHERE {known} {touched} GROUP BY ALL ORDER BY __key, __tile"
         )
         written = 0
-        functions = [(a.name, get_function(a.function)) for a in aggs]
         for cols in _batches(con, sql):
             keys, starts = cols["__key"], cols["__tile"]
             tile_states = [[fn.state_from_sql(v) for v in cols[name]] for name, fn in functions]

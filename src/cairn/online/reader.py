@@ -38,7 +38,18 @@ class _Agg:
     name: str
     fn: AggregateFunction
     window: Micros
-    empty: Any
+
+
+@dataclass(frozen=True)
+class _Group:
+    """The wanted aggregations of one hop group, with what every read of them needs."""
+
+    name: str
+    size: Micros
+    """Tile length (1 µs for exact windows)."""
+    aggs: tuple[_Agg, ...]
+    longest: Micros
+    """The longest window of ``aggs``: how far back the tiles are read."""
 
 
 @dataclass(frozen=True)
@@ -49,8 +60,8 @@ class ViewPlan:
     key_types: tuple[Dtype, ...]
     positions: tuple[int, ...]
     features: tuple[str, ...]
-    timestamps: frozenset[str]
-    groups: tuple[tuple[str, Micros, tuple[_Agg, ...]], ...]
+    windowed: bool
+    groups: tuple[_Group, ...]
     join_keys: tuple[str, ...]
     ttl_us: Micros | None
     storage: str
@@ -71,29 +82,24 @@ def plan_view(
     if view.is_windowed:
         for group, aggs in hop_groups(view).items():
             chosen = tuple(
-                _Agg(
-                    a.name,
-                    get_function(a.function),
-                    a.window_us,
-                    get_function(a.function).finalize(get_function(a.function).init()),
-                )
+                _Agg(a.name, get_function(a.function), a.window_us)
                 for a in aggs
                 if a.name in features
             )
             if chosen:
-                groups.append((group, tile_size(aggs), chosen))
-    stamps = frozenset(f for f in features if output_dtypes.get(f) is Dtype.TIMESTAMP)
+                longest = max(a.window for a in chosen)
+                groups.append(_Group(group, tile_size(aggs), chosen, longest))
     return ViewPlan(
         view,
         tuple(key_types),
         tuple(names.index(f) for f in features),
         tuple(features),
-        stamps,
+        view.is_windowed,
         tuple(groups),
         view.join_keys,
         view.ttl_us,
         storage or view.name,
-        tuple(f in stamps for f in features),
+        tuple(output_dtypes.get(f) is Dtype.TIMESTAMP for f in features),
     )
 
 
@@ -137,23 +143,18 @@ def entity_keys(plan: ViewPlan, rows: list[Mapping[str, Any]]) -> list[str]:
     return keys
 
 
-def read_view(
-    store: OnlineStore, plan: ViewPlan, keys: list[str], now: Micros
-) -> tuple[list[list[Any]], list[bool]]:
-    """Values of the plan's features for each key (one list per feature) and found flags."""
-    return finish_view(plan, len(keys), now, read_many(store, view_requests(plan, keys, now)))
-
-
 def view_requests(plan: ViewPlan, keys: list[str], now: Micros) -> list[ReadRequest]:
     """The store reads one view needs at ``now``: one snapshot read, or one tile read per group
     (answered together by :func:`~cairn.core.online.read_many`, then :func:`finish_view`)."""
-    if not plan.view.is_windowed:
+    if not plan.windowed:
         return [SnapshotRead(plan.storage, keys)]
     requests: list[ReadRequest] = []
-    for group, size, aggs in plan.groups:
-        end = now - 1 if size == 1 else now - now % size
-        lo = min(end - a.window for a in aggs) if size > 1 else now - max(a.window for a in aggs)
-        requests.append(TileRead(plan.storage, group, keys, lo, end))
+    for g in plan.groups:
+        if g.size == 1:
+            requests.append(TileRead(plan.storage, g.name, keys, now - g.longest, now - 1))
+        else:
+            end = now - now % g.size
+            requests.append(TileRead(plan.storage, g.name, keys, end - g.longest, end))
     return requests
 
 
@@ -162,14 +163,15 @@ def finish_view(
 ) -> tuple[list[list[Any]], list[bool]]:
     """Feature columns and found flags of ``n_keys`` keys of one view from the answers to its
     :func:`view_requests` (same order)."""
-    if not plan.view.is_windowed:
+    if not plan.windowed:
         return _finish_snapshot(plan, cast(list[SnapshotRecord | None], results[0]), now)
     columns: dict[str, list[Any]] = {}
     found = [False] * n_keys
-    for (_, size, aggs), result in zip(plan.groups, results, strict=True):
+    for group, result in zip(plan.groups, results, strict=True):
         per_key = cast(list[list[TileRecord]], result)
-        for agg in aggs:
-            start = (now - now % size - agg.window) if size > 1 else now - agg.window
+        end = now - now % group.size if group.size > 1 else now
+        for agg in group.aggs:
+            start = end - agg.window
             out = []
             for i, tiles in enumerate(per_key):
                 state = agg.fn.init()
@@ -236,15 +238,20 @@ def respond(
     call (one round trip on Redis), and assemble the response."""
     columns: dict[str, list[Any]] = {}
     for plan in plans:
-        for key in plan.view.join_keys:
+        for key in plan.join_keys:
             if key not in columns:
                 columns[key] = [row.get(key) for row in rows]
     found = [False] * len(rows)
     values: dict[tuple[str, str], list[Any]] = {}
     requests: list[ReadRequest] = []
     counts: list[int] = []
+    keys_of: dict[tuple[tuple[str, ...], tuple[Dtype, ...]], list[str]] = {}
     for plan in plans:  # every view's reads first, then all of them at once
-        wanted = view_requests(plan, entity_keys(plan, rows), now)
+        keyed_by = (plan.join_keys, plan.key_types)  # views of one entity share their keys
+        keys = keys_of.get(keyed_by)
+        if keys is None:
+            keys = keys_of[keyed_by] = entity_keys(plan, rows)
+        wanted = view_requests(plan, keys, now)
         requests.extend(wanted)
         counts.append(len(wanted))
     results = read_many(store, requests)

@@ -19,7 +19,7 @@ which would confuse orders differing beyond 2**53).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote, urlsplit
 
 import orjson
@@ -31,6 +31,7 @@ from cairn.core.online import (
     ReadResult,
     SnapshotRead,
     SnapshotRecord,
+    TileRead,
     TileRecord,
 )
 from cairn.core.types import Micros
@@ -226,23 +227,7 @@ class RedisOnlineStore:
         return sum(int(n) for n in self._run(self._write_script, calls))
 
     def read(self, view: str, keys: Sequence[str]) -> list[SnapshotRecord | None]:
-        base = self._namespace(view) + "s:"
-        try:
-            if len(keys) == 1:
-                raws: list[Any] = [self._client.get(base + keys[0])]
-            elif len(keys) <= _BATCH:
-                raws = self._client.mget([base + k for k in keys]) if keys else []
-            else:
-                pipe = self._client.pipeline(transaction=False)
-                for i in range(0, len(keys), _BATCH):
-                    pipe.mget([base + k for k in keys[i : i + _BATCH]])
-                raws = [raw for chunk in pipe.execute() for raw in chunk]
-        except redis.RedisError as exc:
-            raise self._failure(exc) from None
-        return [
-            None if raw is None else _snapshot(key, raw)
-            for key, raw in zip(keys, raws, strict=True)
-        ]
+        return cast(list[SnapshotRecord | None], self.read_many([SnapshotRead(view, keys)])[0])
 
     def write_tiles(self, view: str, tiles: Sequence[TileRecord]) -> int:
         if not tiles:
@@ -266,20 +251,15 @@ class RedisOnlineStore:
     def read_tiles(
         self, view: str, group: str, keys: Sequence[str], start: Micros, end: Micros
     ) -> list[list[TileRecord]]:
-        if not keys:
-            return []
-        base = f"{self._namespace(view)}t:{_part(group)}:"
-        names = [base + k for k in keys]
-        bounds = [start, end]
-        calls = [(names[i : i + _BATCH], bounds) for i in range(0, len(names), _BATCH)]
-        blobs = [blob for result in self._run(self._read_tiles_script, calls) for blob in result]
-        return _tiles(keys, group, start, end, blobs)
+        request = TileRead(view, group, keys, start, end)
+        return cast(list[list[TileRecord]], self.read_many([request])[0])
 
     def read_many(self, requests: Sequence[ReadRequest]) -> list[ReadResult]:
-        """The answer to each request, as :meth:`read` and :meth:`read_tiles` give it, from one
-        round trip: one ``GET`` or ``MGET`` of every snapshot key, or a pipeline with tile reads."""
+        """The answer to each request from one round trip: one ``GET`` or ``MGET`` of every
+        snapshot key, or a pipeline with tile reads (:meth:`read` and :meth:`read_tiles` are
+        reads of one request)."""
         names: list[str] = []  # every snapshot key of every request, in request order
-        tile_calls: list[tuple[list[str], list[Any]]] = []
+        tile_calls: list[_Call] = []
         for r in requests:
             if isinstance(r, SnapshotRead):
                 base = self._namespace(r.view) + "s:"
