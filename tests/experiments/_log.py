@@ -1,7 +1,7 @@
 """A seeded synthetic prediction log with outcomes, written as the serving layer writes it.
 
-Rows follow ``cairn.serving.log_records.PREDICTION_SCHEMA`` (plus ``shadow`` and ``error``
-when the schema does not have them yet), in ``<root>/.cairn/predictions/*.parquet``; outcomes
+Rows follow ``cairn.serving.log_records.PREDICTION_SCHEMA``, in
+``<root>/.cairn/predictions/*.parquet``; outcomes
 follow ``OUTCOME_SCHEMA`` in ``<root>/.cairn/outcomes``. Each unit makes ``pre`` predictions
 before ``START`` (the single-strategy pre-period) and ``post`` during the A/B test, with a
 per-unit propensity so CUPED has something to explain. The defaults follow a latent risk;
@@ -20,11 +20,11 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from cairn.core.timeutil import to_micros
 from cairn.serving.log_records import OUTCOME_SCHEMA, PREDICTION_SCHEMA
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 DAY = timedelta(days=1)
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -34,20 +34,6 @@ class SyntheticLog:
     root: Path
     predictions: pa.Table
     outcomes: pa.Table
-
-
-def _us(ts: datetime) -> int:
-    return (ts - EPOCH) // timedelta(microseconds=1)
-
-
-def prediction_schema() -> pa.Schema:
-    """PREDICTION_SCHEMA with ``shadow`` and ``error`` (added if the serving schema lacks them)."""
-    schema = PREDICTION_SCHEMA
-    if "shadow" not in schema.names:
-        schema = schema.append(pa.field("shadow", pa.bool_()))
-    if "error" not in schema.names:
-        schema = schema.append(pa.field("error", pa.string()))
-    return schema
 
 
 def write_log(
@@ -80,9 +66,9 @@ def write_log(
     propensity = rng.normal(0.0, 1.0, size=units)
     region = rng.choice(np.array(["north", "south", "east", "west", "island"]), size=units,
                         p=[0.35, 0.3, 0.2, 0.1, 0.05])  # fmt: skip
-    rows: dict[str, list[object]] = {k: [] for k in prediction_schema().names}
+    rows: dict[str, list[object]] = {k: [] for k in PREDICTION_SCHEMA.names}
     outcome_rows: dict[str, list[object]] = {k: [] for k in OUTCOME_SCHEMA.names}
-    start_us, day_us = _us(START), _us(START + DAY) - _us(START)
+    start_us, day_us = to_micros(START), DAY // timedelta(microseconds=1)
     count = 0
     for phase, per_unit in (("pre", pre), ("post", post)):
         if per_unit == 0:
@@ -121,7 +107,7 @@ def write_log(
                 outcome_rows["deployment"].append("credit")
                 outcome_rows["label"].append(float(default[i]))
                 outcome_rows["observed_at"].append(observed)
-    schema = prediction_schema()
+    schema = PREDICTION_SCHEMA
     if not shadow_columns:
         schema = pa.schema([f for f in schema if f.name not in ("shadow", "error")])
         rows = {k: v for k, v in rows.items() if k in schema.names}

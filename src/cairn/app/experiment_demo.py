@@ -12,7 +12,7 @@ writes the HTML report; with one arm or no shadow it says what is missing.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,12 +23,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from cairn.app.predictions import connect
 from cairn.core.errors import CairnError
 from cairn.core.timeutil import utcnow
-from cairn.experiments.analysis import Correction, analyze
+from cairn.experiments.analysis import analyze
 from cairn.experiments.analysis_results import ExperimentAnalysis
 from cairn.experiments.champion.compare import ChampionComparison, compare_champion
 from cairn.experiments.metrics import EXPERIMENTS_FILE, MetricCatalog
 from cairn.experiments.report import write_html
 from cairn.experiments.scope import logged_experiments, resolve_scope
+from cairn.experiments.stats.corrections import Correction
 
 DEMO_METRICS = (
     "approval_rate",
@@ -161,7 +162,6 @@ class ExperimentDemo:
     comparison: ChampionComparison | None
     comparison_note: str | None
     report: Path
-    notes: list[str] = field(default_factory=list)
 
 
 def run_experiment_demo(

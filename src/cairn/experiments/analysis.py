@@ -43,19 +43,9 @@ from cairn.experiments.stats import (
     adjust_p_values,
     srm,
 )
+from cairn.experiments.stats.corrections import CORRECTIONS, Correction
 
-Correction = Literal["holm", "bh", "bonferroni"]
 _CONTROL_NAMES = ("control", "main", "blue", "champion")
-
-
-class _NoUnits(dict[str, MetricSums]):
-    """Every metric's sums of an arm absent from a segment: zero units (an "empty arm")."""
-
-    def __missing__(self, key: str) -> MetricSums:
-        return MetricSums(0, 0.0, 0.0)
-
-
-_NO_UNITS = _NoUnits()
 
 
 def analyze(
@@ -121,7 +111,7 @@ def analyze(
     >>> c.arm, c.verdict, result.srm.mismatch
     ('treatment', 'flat', False)
     """
-    if correction not in (None, "holm", "bh", "bonferroni"):
+    if correction is not None and correction not in CORRECTIONS:
         raise ConfigError(f"correction must be holm, bh, bonferroni or None; got {correction!r}.")
     if not 0 < min_completeness <= 1:
         raise ConfigError(f"min_completeness must be in (0, 1]; got {min_completeness!r}.")
@@ -180,21 +170,18 @@ def analyze(
             "control and at least one treatment arm",
         )
     tester = ArmComparer(sequential_test, n_star, alpha, cuped)
-    analyses = [
-        _metric(m, stats.arms, stats.segments, control, tester, min_completeness) for m in metrics
-    ]
+    analyses = [_metric(m, ordered, stats.segments, tester, min_completeness) for m in metrics]
     return replace(base, metrics=_correct(analyses, correction, alpha))
 
 
 def _metric(
     metric: Metric,
-    arms: Sequence[ArmSums],
+    ordered: Sequence[ArmSums],
     segments: Sequence[ArmSums],
-    control: str,
     tester: ArmComparer,
     min_completeness: float,
 ) -> MetricAnalysis:
-    ordered = sorted(arms, key=lambda a: (a.arm != control, a.arm))
+    """One metric over the arms, ``ordered`` control first."""
     values = [
         ArmMetric(a.arm, a.metrics[metric.name].n, metric_mean(metric, a.metrics[metric.name]))
         for a in ordered
@@ -221,16 +208,17 @@ def _metric(
             [],
             f"no data: no unit has a value of {metric.name}",
         )
-    base = ordered[0]
-    comparisons = [tester.compare(metric, base, a, None) for a in ordered[1:]]
+    control, treatments = ordered[0], ordered[1:]
+    comparisons = [tester.compare(metric, control, a, None) for a in treatments]
     by_segment: dict[str, dict[str, ArmSums]] = {}
     for s in segments:
         by_segment.setdefault(s.segment or "", {})[s.arm] = s
+    empty = {metric.name: MetricSums(0, 0.0, 0.0)}  # an arm absent from a segment
     seg_results = []
     for name, seg_arms in by_segment.items():
-        base_arm = seg_arms.get(control) or ArmSums(control, 0, _NO_UNITS, name)
-        for a in ordered[1:]:
-            other = seg_arms.get(a.arm) or ArmSums(a.arm, 0, _NO_UNITS, name)
+        base_arm = seg_arms.get(control.arm) or ArmSums(control.arm, 0, empty, name)
+        for a in treatments:
+            other = seg_arms.get(a.arm) or ArmSums(a.arm, 0, empty, name)
             seg_results.append(tester.compare(metric, base_arm, other, name))
     return MetricAnalysis(metric, "ok", values, completeness, comparisons, seg_results, None)
 

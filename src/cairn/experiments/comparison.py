@@ -8,8 +8,6 @@ Bayesian test, and orients chance to win and risk by the metric's good direction
 
 from __future__ import annotations
 
-from typing import Literal
-
 from cairn.experiments.aggregate import ArmSums, MetricSums
 from cairn.experiments.analysis_results import Comparison
 from cairn.experiments.metrics import Metric
@@ -25,6 +23,7 @@ from cairn.experiments.stats import (
     frequentist,
     sequential,
 )
+from cairn.experiments.stats._checks import Alternative
 
 
 class ArmComparer:
@@ -46,29 +45,29 @@ class ArmComparer:
         self.sequential, self.n_star, self.alpha, self.cuped = sequential_test, n_star, alpha, cuped
 
     def test(
-        self, c: Statistic, t: Statistic, relative: bool, alternative: str = "two-sided"
+        self, c: Statistic, t: Statistic, relative: bool, alternative: Alternative = "two-sided"
     ) -> TestResult:
-        side: Literal["two-sided", "greater", "less"] = (
-            "greater"
-            if alternative == "greater"
-            else "less"
-            if alternative == "less"
-            else "two-sided"
-        )
         if self.sequential:
             return sequential(
-                c, t, n_star=self.n_star, relative=relative, alpha=self.alpha, alternative=side
+                c,
+                t,
+                n_star=self.n_star,
+                relative=relative,
+                alpha=self.alpha,
+                alternative=alternative,
             )
-        return frequentist(c, t, relative=relative, alpha=self.alpha, alternative=side)
+        return frequentist(c, t, relative=relative, alpha=self.alpha, alternative=alternative)
 
     def compare(
         self, metric: Metric, control: ArmSums, treatment: ArmSums, segment: str | None
     ) -> Comparison:
         c_sums, t_sums = control.metrics[metric.name], treatment.metrics[metric.name]
         c_stat, t_stat, adjusted = arm_statistics(metric, c_sums, t_sums, self.cuped)
-        harm = "greater" if metric.direction == "decrease" else "less"
-        relative = self.test(c_stat, t_stat, True, harm if metric.guardrail else "two-sided")
-        absolute = self.test(c_stat, t_stat, False, harm if metric.guardrail else "two-sided")
+        side: Alternative = "two-sided"
+        if metric.guardrail:  # one-sided toward harm
+            side = "greater" if metric.direction == "decrease" else "less"
+        relative = self.test(c_stat, t_stat, True, side)
+        absolute = self.test(c_stat, t_stat, False, side)
         bayes = bayesian(c_stat, t_stat, relative=True, alpha=self.alpha)
         good_up = metric.direction == "increase"
         chance = bayes.chance_to_win if good_up else 1.0 - bayes.chance_to_win

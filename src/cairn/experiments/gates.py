@@ -246,7 +246,7 @@ def evaluate_gates(
     if not 0 < canary_share < 1:
         raise ConfigError(f"canary_share must be in (0, 1); got {canary_share!r}.")
     numbers = _numbers(control, canary, canary_share)
-    tests = {
+    tests: dict[Gate, TestResult] = {
         "error_rate": sequential(
             _agresti_caffo(control.errors),
             _agresti_caffo(canary.errors),
@@ -271,7 +271,7 @@ def evaluate_gates(
             what = "error rate" if name == "error_rate" else "mean latency (ms)"
             return GateDecision(
                 "rollback",
-                "error_rate" if name == "error_rate" else "latency",
+                name,
                 numbers,
                 f"harm: canary {what} exceeds control by {result.expected:.4g} "
                 f"(one-sided {1 - policy.alpha:.0%} always-valid lower bound "

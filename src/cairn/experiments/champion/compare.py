@@ -11,7 +11,7 @@ challenger ranks significantly better and nothing blocks it (fairness, calibrati
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -272,9 +272,8 @@ def _metrics(
 def _labeled(
     m: ModelMetrics, y: NDArray[np.bool_], s: NDArray[np.float64], threshold: float, alpha: float
 ) -> ModelMetrics:
-    auc = delong_auc(y, s, alpha=alpha)
-    return ModelMetrics(
-        m.model, m.approval_rate, m.latency_p99_ms, auc, classification(y, s, threshold)
+    return replace(
+        m, auc=delong_auc(y, s, alpha=alpha), classification=classification(y, s, threshold)
     )
 
 
@@ -282,4 +281,4 @@ def _fair(
     m: ModelMetrics, groups: NDArray[Any], approve: NDArray[Any], attribute: str, policy: Policy
 ) -> ModelMetrics:
     impact = adverse_impact(groups, approve, attribute=attribute, threshold=policy.air_threshold)
-    return ModelMetrics(m.model, m.approval_rate, m.latency_p99_ms, m.auc, m.classification, impact)
+    return replace(m, adverse_impact=impact)

@@ -9,7 +9,7 @@ Python rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from cairn.experiments.aggregate import (
     log_columns,
     missing_columns,
 )
+from cairn.experiments.maturity import maturity_cutoff
 
 
 @dataclass(frozen=True)
@@ -104,12 +105,11 @@ def load_pairs(
     (an entity key also a column of the file; default: the file's only other column).
     """
     columns = log_columns(con)
-    cut = as_of - timedelta(microseconds=maturity)
     params: dict[str, Any] = {
         "deployment": deployment,
         "as_of": as_of,
         "start": start or datetime(1970, 1, 1, tzinfo=as_of.tzinfo),
-        "cut": cut,
+        "cut": maturity_cutoff(as_of, maturity),
         "name": challenger[0],
         "version": challenger[1],
     }
@@ -117,10 +117,9 @@ def load_pairs(
     if protected is not None:
         key, attribute = _protected_columns(con, protected, attribute, key)
         params["protected"] = str(protected)
-        reader = "read_parquet" if protected.suffix.lower() == ".parquet" else "read_csv_auto"
         join_sql = (
             f'LEFT JOIN (SELECT CAST("{key}" AS VARCHAR) AS k, any_value(CAST("{attribute}" '
-            f"AS VARCHAR)) AS g FROM {reader}($protected) GROUP BY 1) a "
+            f"AS VARCHAR)) AS g FROM {_reader(protected)}($protected) GROUP BY 1) a "
             f"ON a.k = json_extract_string(c.entity, '$.\"{key}\"')"
         )
         group_sql = "a.g"
@@ -185,9 +184,8 @@ def _protected_columns(
         raise ConfigError(f"No protected-attribute file {path}.")
     if path.suffix.lower() not in (".parquet", ".csv"):
         raise ConfigError(f"The protected-attribute file {path} must be .parquet or .csv.")
-    reader = "read_parquet" if path.suffix.lower() == ".parquet" else "read_csv_auto"
     try:
-        cursor = con.execute(f"SELECT * FROM {reader}(?) LIMIT 0", [str(path)])
+        cursor = con.execute(f"SELECT * FROM {_reader(path)}(?) LIMIT 0", [str(path)])
     except duckdb.Error as exc:
         raise DataError(f"Cannot read the protected-attribute file {path}: {exc}") from None
     names = [d[0] for d in cursor.description or []]
@@ -209,3 +207,8 @@ def _protected_columns(
         if '"' in name or "'" in name:
             raise ConfigError(f"Column {name!r} of {path} must not contain quotes.")
     return key, attribute
+
+
+def _reader(path: Path) -> str:
+    """The DuckDB table function that reads the protected-attribute file."""
+    return "read_parquet" if path.suffix.lower() == ".parquet" else "read_csv_auto"

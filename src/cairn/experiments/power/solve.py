@@ -54,6 +54,11 @@ def _check_effect(design: PowerDesign, mde: float) -> float:
     return mde
 
 
+def _arm_units(design: PowerDesign, total: float) -> list[int]:
+    """Whole units per arm (rounded up) for ``total`` units over all arms."""
+    return [math.ceil(s * total - 1e-9) for s in design.shares]
+
+
 def _plan(
     design: PowerDesign,
     effect: float,
@@ -62,7 +67,7 @@ def _plan(
     mdes: tuple[float, ...] | None = None,
 ) -> PowerPlan:
     shares, names = design.shares, design.arm_names()
-    units = [math.ceil(s * total - 1e-9) for s in shares]
+    units = _arm_units(design, total)
     arms = [ArmPlan(names[0], shares[0], units[0])]
     for i in range(1, len(shares)):
         power = (
@@ -85,12 +90,13 @@ def _plan(
     )
 
 
-def _fixed_total(design: PowerDesign, mde: float) -> float:
-    return max(_total_for(design, mde, arm, None) for arm in range(1, len(design.shares)))
+def _total(design: PowerDesign, mde: float, n_star: float | None) -> float:
+    """Total units at which every comparison reaches the target power (the worst one)."""
+    return max(_total_for(design, mde, arm, n_star) for arm in range(1, len(design.shares)))
 
 
 def _default_n_star(design: PowerDesign, total: float) -> float:
-    units = [math.ceil(s * total - 1e-9) for s in design.shares]
+    units = _arm_units(design, total)
     return float(max(units[0] + u for u in units[1:]))
 
 
@@ -112,7 +118,7 @@ def sample_size(design: PowerDesign, mde: float) -> PowerPlan:
     ([34363, 34363], 4)
     """
     mde = _check_effect(design, mde)
-    return _plan(design, mde, _fixed_total(design, mde), None)
+    return _plan(design, mde, _total(design, mde, None), None)
 
 
 def sequential_sample_size(
@@ -131,10 +137,9 @@ def sequential_sample_size(
     """
     mde = _check_effect(design, mde)
     if n_star is None:
-        n_star = float(_default_n_star(design, _fixed_total(design, mde)))
+        n_star = _default_n_star(design, _total(design, mde, None))
     n_star = check_positive(n_star, "n_star")
-    total = max(_total_for(design, mde, arm, n_star) for arm in range(1, len(design.shares)))
-    return _plan(design, mde, total, n_star)
+    return _plan(design, mde, _total(design, mde, n_star), n_star)
 
 
 def _mde_for(design: PowerDesign, total: float, arm: int, n_star: float | None) -> float:
