@@ -7,13 +7,14 @@ parent also polls the RSS of the whole process tree with psutil, so a child that
 (timeout, memory cap) still gets a peak, and worker processes it never reaps are counted.
 
 Also here: the plumbing around those children (a work folder, a scratch folder per child,
-the command that starts a child of the benchmark script itself) and the latency summary the
-latency benchmarks share. Nothing here asserts anything about time: it only measures and
-reports. numpy is imported only where it is needed: some benchmark parents stay small.
+the command that starts a child of the benchmark script itself) and the timing loop and the
+latency summary the latency benchmarks share. Nothing here asserts anything about time: it only
+measures and reports. numpy is imported only where it is needed: some benchmark parents stay small.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import resource
 import shutil
@@ -22,11 +23,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import psutil
 
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
     import numpy as np
 
 POLL_S = 0.05
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,23 @@ def warm_page_cache(paths: Iterable[Path]) -> None:
         with path.open("rb") as fh:
             while fh.read(1 << 24):
                 pass
+
+
+def time_calls(call: Callable[[T], object], warm: Iterable[T], timed: Sequence[T]) -> np.ndarray:
+    """Make every ``warm`` call, collect garbage, then time each ``timed`` call alone with
+    ``perf_counter_ns``: their nanoseconds, in order."""
+    import numpy as np
+
+    for arg in warm:
+        call(arg)
+    gc.collect()
+    clock = time.perf_counter_ns
+    out = np.empty(len(timed), dtype=np.int64)
+    for i, arg in enumerate(timed):
+        t0 = clock()
+        call(arg)
+        out[i] = clock() - t0
+    return out
 
 
 def latency_stats(ms: np.ndarray) -> dict[str, float]:

@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -133,6 +133,20 @@ def redis_server(log_dir: Path, timeout_s: float = 20.0) -> Iterator[Server]:
     finally:
         server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextmanager
+def redis_if(needed: bool, log_dir: Path, notes: list[str]) -> Iterator[Server | None]:
+    """A :func:`redis_server` when ``needed``; None when not, or when none can start (then the
+    reason goes to ``notes``)."""
+    with ExitStack() as stack:
+        server: Server | None = None
+        if needed:
+            try:
+                server = stack.enter_context(redis_server(log_dir))
+            except ServerUnavailable as exc:
+                notes.append(f"Redis contenders skipped: {exc}")
+        yield server
 
 
 def redis_command(port: int, *args: str) -> bytes:

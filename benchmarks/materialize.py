@@ -48,7 +48,6 @@ import os
 import resource
 import sys
 import time
-from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,9 +81,8 @@ from _measure import (  # noqa: E402
 )
 from _online_servers import (  # noqa: E402
     Server,
-    ServerUnavailable,
+    redis_if,
     redis_info_field,
-    redis_server,
 )
 from _report import (  # noqa: E402
     bench_parser,
@@ -225,13 +223,7 @@ def parent_main(args: argparse.Namespace) -> int:
     notes: list[str] = []
     with work_folder("cairn_bench_mat_", args.keep) as work:
         load_before = os.getloadavg()
-        with ExitStack() as stack:
-            redis: Server | None = None
-            if any(n in NEEDS_REDIS for n in args.only):
-                try:
-                    redis = stack.enter_context(redis_server(work / "logs"))
-                except ServerUnavailable as exc:
-                    notes.append(f"Redis contenders skipped: {exc}")
+        with redis_if(any(n in NEEDS_REDIS for n in args.only), work / "logs", notes) as redis:
             for name in args.only:
                 if name in NEEDS_REDIS and redis is None:
                     results.append(Result(name, LABELS[name], "skipped", detail="no Redis server"))

@@ -40,7 +40,6 @@ Usage: ``python benchmarks/online_read.py [--quick] [--only NAME[,NAME]]``; ``--
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import sys
 import time
@@ -65,7 +64,13 @@ from _mat_data import (  # noqa: E402
     sample_keys,
 )
 from _mat_repos import feature_refs  # noqa: E402
-from _measure import latency_stats, run_in_scratch, self_command, work_folder  # noqa: E402
+from _measure import (  # noqa: E402
+    latency_stats,
+    run_in_scratch,
+    self_command,
+    time_calls,
+    work_folder,
+)
 from _online_contenders import (  # noqa: E402
     LABELS,
     PREPARE,
@@ -76,11 +81,10 @@ from _online_contenders import (  # noqa: E402
 )
 from _online_http import KeepAliveClient, post_request  # noqa: E402
 from _online_servers import (  # noqa: E402
-    Server,
     ServerUnavailable,
     cairn_server,
     feast_server,
-    redis_server,
+    redis_if,
 )
 from _report import (  # noqa: E402
     bench_parser,
@@ -219,7 +223,7 @@ def measure_main(args: argparse.Namespace) -> int:
         calls = counts[n]
         warm = [readers.request(k) for k in key_batches(data.sizes.entities, n, calls // 10, 1)]
         timed = [readers.request(k) for k in key_batches(data.sizes.entities, n, calls, 2)]
-        ns = _time_calls(read, warm, timed)
+        ns = time_calls(read, warm, timed)
         stats = latency_stats(ns / 1e6)
         report["cases"].append({"views": views, "entities": n, "calls": calls, **stats})
     if readers.values is not None:
@@ -227,19 +231,6 @@ def measure_main(args: argparse.Namespace) -> int:
         readers.values(keys).to_parquet(paths.work / f"values-{name}.parquet")
     write_json(paths.work / f"measure-{name}.json", report)
     return 0
-
-
-def _time_calls(read: Any, warm: list[Any], timed: list[Any]) -> np.ndarray:
-    for req in warm:
-        read(req)
-    gc.collect()
-    clock = time.perf_counter_ns
-    out = np.empty(len(timed), dtype=np.int64)
-    for i, req in enumerate(timed):
-        t0 = clock()
-        read(req)
-        out[i] = clock() - t0
-    return out
 
 
 def http_main(args: argparse.Namespace) -> int:
@@ -271,7 +262,7 @@ def http_main(args: argparse.Namespace) -> int:
                 if client.send(req)[0] != 200:
                     errors[0] += 1
 
-            ns = _time_calls(send, warm, timed)
+            ns = time_calls(send, warm, timed)
             report["cases"].append(
                 {
                     "views": views,
@@ -300,13 +291,7 @@ def parent_main(args: argparse.Namespace) -> int:
     with work_folder("cairn_bench_online_", args.keep) as work:
         paths = Paths(work)
         load_before = os.getloadavg()
-        with ExitStack() as stack:
-            redis: Server | None = None
-            if any(n in NEEDS_REDIS for n in args.only):
-                try:
-                    redis = stack.enter_context(redis_server(work / "logs"))
-                except ServerUnavailable as exc:
-                    notes.append(f"Redis contenders skipped: {exc}")
+        with redis_if(any(n in NEEDS_REDIS for n in args.only), work / "logs", notes) as redis:
             port = redis.port if redis else None
             wanted = [n for n in args.only if redis is not None or n not in NEEDS_REDIS]
             for n in args.only:

@@ -40,7 +40,6 @@ Usage: ``python benchmarks/reason_codes.py [--quick]``. The last line printed is
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import sys
 import time
@@ -53,7 +52,7 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 import numpy as np  # noqa: E402
-from _measure import run_child, self_command, work_folder  # noqa: E402
+from _measure import run_child, self_command, time_calls, work_folder  # noqa: E402
 from _report import host_info, load_text, print_bench_json, read_json, write_json  # noqa: E402
 
 CONTENDERS = ("native", "native-1t", "cairn-contrib", "cairn-reasons", "shap", "shap-cext")
@@ -194,15 +193,7 @@ def measure_main(args: argparse.Namespace) -> int:
     n = calls(args.quick)
     warm, timed, check = rows[: n // 10], rows[n // 10 : n // 10 + n], rows[-CHECK_ROWS:]
     singles = [timed[i : i + 1].copy() for i in range(n)]
-    for i in range(len(warm)):
-        explain(warm[i : i + 1])
-    gc.collect()
-    clock = time.perf_counter_ns
-    ns = np.empty(n, dtype=np.int64)
-    for i, x in enumerate(singles):
-        t0 = clock()
-        explain(x)
-        ns[i] = clock() - t0
+    ns = time_calls(explain, (warm[i : i + 1] for i in range(len(warm))), singles)
     values = np.vstack([explain(check[i : i + 1]) for i in range(CHECK_ROWS)])
     np.save(work / f"values-{name}.npy", values)
     np.save(work / f"ns-{name}-{args.round}.npy", ns)
