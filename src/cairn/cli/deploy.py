@@ -324,7 +324,8 @@ def watch(
 def print_update(done: RolloutUpdate, verb: str) -> None:
     """One line for the stored rollout, then any notes."""
     spec = done.spec
-    weights = ", ".join(f"{a.name} {a.model} {spec.weights()[a.name]:.0%}" for a in spec.arms)
+    shares = spec.weights()
+    weights = ", ".join(f"{a.name} {a.model} {shares[a.name]:.0%}" for a in spec.arms)
     shadows = f"; shadows {', '.join(spec.shadows)}" if spec.shadows else ""
     console.print(
         f"{spec.deployment}: {verb} -> {spec.strategy} ({spec.state}) v{spec.version}: "

@@ -53,6 +53,8 @@ class ScoringModel:
     refs: list[str | None]
     categories: dict[str, list[str]] = field(default_factory=dict)
     references: dict[str, float] = field(default_factory=dict)
+    categorical: frozenset[str] = field(init=False, repr=False, compare=False)
+    """The categorical columns (derived from ``categories`` once, for reason codes)."""
     _codes: dict[str, dict[str, float]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -60,6 +62,7 @@ class ScoringModel:
             c: {lv: float(i) for i, lv in enumerate(lvs)} for c, lvs in self.categories.items()
         }
         object.__setattr__(self, "_codes", codes)  # derived once; the value stays frozen
+        object.__setattr__(self, "categorical", frozenset(self.categories))
 
     @property
     def online_refs(self) -> list[str]:

@@ -73,6 +73,8 @@ class Scored:
 
 _SEEDED = frozenset({"canary", "ab"})
 """Strategies that assign units by hash (their records carry the seed)."""
+_GENERIC_BOOK = ReasonCodeBook()
+"""The book of a deployment without one: names features generically."""
 
 
 def unit_of(entity: Mapping[str, Any]) -> str:
@@ -243,7 +245,8 @@ class Predictor:
         models score the rows after the answer is logged, off the request path.
         """
         dep = self.deployment(name)
-        plan = self.rollouts.current.plans[name]  # read once: this request sees one rollout
+        serving = self.rollouts.current  # read once: this request sees one rollout
+        plan = serving.plans[name]
         control = plan.control
         if control is None:
             self._error(name, "model_unavailable")
@@ -282,16 +285,20 @@ class Predictor:
         read_done = time.perf_counter()
         batch = _Batch(dep, plan, rows, inputs, found, fallback, routes, units, start, read_done)
         if fallback is not None:
-            model = self.models.get(dep.fallback.model or "", control) if dep.fallback else control
+            model = (
+                serving.models.get(dep.fallback.model or "", control) if dep.fallback else control
+            )
             scored = self._score(batch, model, range(len(rows)), time.perf_counter())
         else:
             scored = self._score_arms(batch, control)
-        self.log.append_many([orjson.dumps(prediction_row(s.record)) + b"\n" for s in scored])
+        logged = [prediction_row(s.record) for s in scored]  # serialized once: log and memory
+        self.log.append_many([orjson.dumps(row) + b"\n" for row in logged])
         if self.log.durability == "fsync":
             await run_in_threadpool(self.log.sync)
-        for s in scored:
-            self._remember(s.record)
-            if self.metrics:
+        for row in logged:
+            self._remember(row)
+        if self.metrics:
+            for s in scored:
                 self.metrics.observe(
                     name, s.record.arm, s.record.decision, s.record.latency_ms / 1000
                 )
@@ -397,7 +404,8 @@ class Predictor:
         now = time.time_ns() // 1000
         done = time.perf_counter()
         latency = round(((batch.read_done - batch.start) + (done - began)) * 1000, 3)
-        seed = batch.plan.router.spec.seed
+        spec = batch.plan.router.spec  # every route of a plan has its spec's strategy
+        seed = spec.seed if spec.strategy in _SEEDED else None
         out: list[Scored] = []
         for j, i in enumerate(rows):
             route = batch.routes[i]
@@ -422,7 +430,7 @@ class Predictor:
                 explained=explain[j],
                 fallback=fallback,
                 entity_unknown=not batch.found[i],
-                seed=seed if route.strategy in _SEEDED else None,
+                seed=seed,
                 exposed=route.exposed,
                 error=error,
             )
@@ -462,14 +470,14 @@ class Predictor:
             phi,
             model.features,
             [values.get(f) for f in model.features],
-            self.books.get(dep.name) or ReasonCodeBook(),
-            categorical=frozenset(model.categories),
+            self.books.get(dep.name) or _GENERIC_BOOK,
+            categorical=model.categorical,
             references=model.references,
             k=dep.top_k,
         )
 
-    def _remember(self, record: PredictionRecord) -> None:
-        self._recent[record.prediction_id] = prediction_row(record)
+    def _remember(self, row: dict[str, Any]) -> None:
+        self._recent[row["prediction_id"]] = row
         if len(self._recent) > RECENT:
             self._recent.popitem(last=False)
 
