@@ -52,7 +52,7 @@ def lineage(
         if prediction is None:
             typer.echo(found.to_json())
         else:
-            body = {"prediction": prediction, "lineage": json.loads(found.to_json())}
+            body = {"prediction": prediction, "lineage": found.to_dict()}
             typer.echo(json.dumps(body, indent=2, default=str))
         return
     if prediction is not None:

@@ -141,8 +141,9 @@ def suggest_command(
     busy = spinner(f"Profiling {data}") if out is not None else contextlib.nullcontext()
     with busy:
         if profile is not None:
-            saved = save_profile(profile_reference(data), profile)
-            profiled = list(json.loads(saved.read_text())["columns"])
+            profiled_data = profile_reference(data)
+            saved = save_profile(profiled_data, profile)
+            profiled = list(profiled_data["columns"])
             base = (out or Path("suite.yaml")).resolve().parent
             reference = str(_relative(saved.resolve(), base))
         draft = suggest_suite(data, name=name or data.stem, reference=reference, profiled=profiled)

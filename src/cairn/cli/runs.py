@@ -58,18 +58,19 @@ def compare(
         raise ConfigError(f"runs compare needs at least two run ids; got {len(runs)}.")
     tracker = ProjectContext(repo).tracker
     records = [tracker.get_run(r) for r in runs]
+    compared = comparison(records)
     if as_json:
-        typer.echo(json.dumps(comparison(records), indent=2, default=str))
+        typer.echo(json.dumps(compared, indent=2, default=str))
         return
     table = Table("", *[r.run_id[:12] for r in records], title="Runs side by side")
     table.add_row("[bold]model", *[r.tags.get("cairn.model_name", "-") for r in records])
     table.add_row(
         "[bold]data digest", *[r.tags.get("cairn.manifest_digest", "-")[:16] for r in records]
     )
-    for key, values in comparison(records)["metrics"].items():
+    for key, values in compared["metrics"].items():
         best = _best(key, values)
         table.add_row(key, *[_metric(v, v == best) for v in values])
-    for key, values in comparison(records)["params"].items():
+    for key, values in compared["params"].items():
         differs = len({str(v) for v in values}) > 1
         cells = [str("-" if v is None else v)[:40] for v in values]
         table.add_row(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -64,10 +65,8 @@ def train(
         else:
             assert config is not None
             cfg = TrainConfig.from_yaml(_config_path(config, repo))
-            if register is not None and register != cfg.register:
-                cfg = TrainConfig.from_mapping(
-                    {**cfg.to_dict(), "register": register}, source=cfg.source
-                )
+            if register is not None:
+                cfg = replace(cfg, register=register)
             trained = train_model(
                 cfg,
                 project.store,

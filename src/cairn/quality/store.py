@@ -29,7 +29,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from cairn.metadata import MetadataStore, engine_of, utc
+from cairn.metadata import MetadataStore, create_tables, engine_of, utc
 from cairn.quality.results import ValidationResult, jsonable
 
 _meta = sa.MetaData()
@@ -109,7 +109,7 @@ class QualityStore:
     ) -> None:
         self.engine: Engine = engine_of(metadata, root=root)
         self.project = project
-        _meta.create_all(self.engine)
+        create_tables(_meta, self.engine)
 
     def record(self, result: ValidationResult) -> ValidationResult:
         """Keep a result; returns it with its ``run_id``."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from cairn.registry.aliases import AliasMove, validate_alias
 from cairn.registry.approvals import Approval
@@ -25,6 +25,7 @@ from cairn.registry.errors import GovernanceError
 
 if TYPE_CHECKING:
     from cairn.registry.models import ModelRegistry
+    from cairn.tracking import ModelVersionRecord
 
 CHAMPION = "champion"
 FALLBACK = "fallback"
@@ -108,6 +109,41 @@ def set_policy(
     return policy_of(registry.audit, model)
 
 
+@dataclass(frozen=True)
+class PromotionCheck:
+    """What the promotion rules say about pointing an alias at one version.
+
+    ``blocker`` is ``None`` when the rules allow it, else ``"rejected"`` (the latest review
+    rejected it), ``"unapproved"`` or ``"self-approved"`` (four eyes). ``author`` is set when
+    the four-eyes rule was checked (a champion under a policy that requires it).
+    """
+
+    approval: Approval | None
+    policy: PromotionPolicy
+    author: str | None = None
+    blocker: Literal["rejected", "unapproved", "self-approved"] | None = None
+
+
+def check_promotable(
+    registry: ModelRegistry, mv: ModelVersionRecord, *, alias: str = CHAMPION
+) -> PromotionCheck:
+    """The promotion rules for ``alias`` -> ``mv``, checked without moving anything: a
+    rejected version gets no alias; a champion needs an approval by someone other than its
+    author unless the model's policy waives four eyes. The caller words the refusal."""
+    approval = registry.approvals.latest(mv.name, mv.version)
+    policy = policy_of(registry.audit, mv.name)
+    if approval is not None and approval.decision == "reject":
+        return PromotionCheck(approval, policy, blocker="rejected")
+    if alias != CHAMPION or not policy.require_four_eyes:
+        return PromotionCheck(approval, policy)
+    author = registry.author_of(mv)
+    if approval is None:
+        return PromotionCheck(approval, policy, author, "unapproved")
+    if approval.reviewer.strip().casefold() == author.strip().casefold():
+        return PromotionCheck(approval, policy, author, "self-approved")
+    return PromotionCheck(approval, policy, author)
+
+
 def promote(
     registry: ModelRegistry,
     model: str,
@@ -131,34 +167,31 @@ def promote(
             f"Moving {model}@{alias} to v{mv.version} needs a reason (e.g. the review "
             f"ticket); got {reason!r}."
         )
-    approval = registry.approvals.latest(model, mv.version)
-    if approval is not None and approval.decision == "reject":
+    check = check_promotable(registry, mv, alias=alias)
+    approval, policy = check.approval, check.policy
+    if approval is not None and check.blocker == "rejected":
         raise GovernanceError(
             f"{label} was rejected by {approval.reviewer} ({approval.ticket}, "
             f"{approval.at:%Y-%m-%d}{': ' + approval.note if approval.note else ''}); a "
             f"rejected version cannot become {alias}. A new review must approve it first."
         )
-    policy = policy_of(registry.audit, model)
+    if check.blocker == "unapproved":
+        raise GovernanceError(
+            f"four eyes: {label} (author {check.author}) has no approval; someone other than "
+            f"{check.author} must approve it first: cairn models approve {model} "
+            f"{mv.version} --reviewer ID --ticket MRR-YYYY-NNNN --decision approve."
+        )
+    if check.blocker == "self-approved":
+        raise GovernanceError(
+            f"four eyes: {label} was approved by its own author ({check.author}); another "
+            f"reviewer must approve it."
+        )
     notes: list[str] = []
-    if alias == CHAMPION:
-        author = registry.author_of(mv)
-        if policy.require_four_eyes:
-            if approval is None:
-                raise GovernanceError(
-                    f"four eyes: {label} (author {author}) has no approval; someone other than "
-                    f"{author} must approve it first: cairn models approve {model} "
-                    f"{mv.version} --reviewer ID --ticket MRR-YYYY-NNNN --decision approve."
-                )
-            if approval.reviewer.strip().casefold() == author.strip().casefold():
-                raise GovernanceError(
-                    f"four eyes: {label} was approved by its own author ({author}); another "
-                    f"reviewer must approve it."
-                )
-        else:
-            notes.append(
-                f"four-eyes policy waived for {model} by {policy.changed_by} "
-                f"({policy.reason}); this promotion is audited as such"
-            )
+    if alias == CHAMPION and not policy.require_four_eyes:
+        notes.append(
+            f"four-eyes policy waived for {model} by {policy.changed_by} "
+            f"({policy.reason}); this promotion is audited as such"
+        )
     current = registry.mlflow.get_model(model).aliases.get(alias)
     if current == mv.version:
         return Promotion(model, mv.version, alias, [], approval, policy, current, notes)
