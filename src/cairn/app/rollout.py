@@ -31,7 +31,7 @@ from cairn.app.rollout_requests import SET_KEYS, apply_changes, build_spec
 from cairn.core.errors import ConfigError
 from cairn.registry.errors import GovernanceError
 from cairn.registry.models import ModelRegistry
-from cairn.registry.promotion import CHAMPION, policy_of
+from cairn.registry.promotion import CHAMPION, check_promotable
 from cairn.serving.admin import RolloutUpdate, UnknownDeploymentError
 from cairn.serving.deployments import DEPLOYMENTS_FILE, Deployment, load_deployments
 from cairn.serving.routing import Arm, ConflictError, RolloutChange, RolloutSpec, RolloutStore
@@ -416,19 +416,17 @@ class RolloutService:
         name, label = parsed.name, f"{parsed.name} v{mv.version}"
         if self.registry.mlflow.get_model(name).aliases.get(CHAMPION) == mv.version:
             return
-        approval = self.registry.approvals.latest(name, mv.version)
-        if approval is not None and approval.decision == "reject":
+        check = check_promotable(self.registry, mv)
+        if check.blocker == "rejected":
+            assert check.approval is not None
             raise GovernanceError(
-                f"{label} was rejected by {approval.reviewer} ({approval.ticket}); it cannot "
-                f"{doing}."
+                f"{label} was rejected by {check.approval.reviewer} ({check.approval.ticket}); "
+                f"it cannot {doing}."
             )
-        if not policy_of(self.registry.audit, name).require_four_eyes:
-            return
-        author = self.registry.author_of(mv)
-        if approval is None or approval.reviewer.strip().casefold() == author.strip().casefold():
+        if check.blocker is not None:
             raise GovernanceError(
-                f"four eyes: {label} (author {author}) is not approved by a second person, so "
-                f"it cannot {doing}; approve it first: cairn models approve {name} "
+                f"four eyes: {label} (author {check.author}) is not approved by a second person, "
+                f"so it cannot {doing}; approve it first: cairn models approve {name} "
                 f"{mv.version} --reviewer ID --ticket MRR-YYYY-NNNN --decision approve."
             )
 
