@@ -8,8 +8,7 @@ from __future__ import annotations
 import shutil
 import statistics
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from cairn.app._steps import Steps
 from cairn.app.consistency import ConsistencyReport, check_consistency, status
 from cairn.app.experiment_demo import ExperimentDemo
 from cairn.app.feature_store import ApplyResult, FeatureStore
@@ -71,13 +71,7 @@ def run_quickstart(
     path = Path(path)
     report = QuickstartReport(path=path.resolve())
 
-    @contextmanager
-    def step(name: str) -> Iterator[None]:
-        if on_step:
-            on_step(name)
-        start = time.perf_counter()
-        yield
-        report.steps.append((name, time.perf_counter() - start))
+    step = Steps(on_step, report.steps)
 
     with step("init: example credit project"):
         _check_reusable(path)

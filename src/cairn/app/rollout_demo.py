@@ -25,9 +25,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,7 @@ from typing import Any
 import duckdb
 import httpx
 
+from cairn.app._steps import Steps
 from cairn.app.canary_controller import CanaryController, ControllerStep
 from cairn.app.feature_store import FeatureStore, current_user
 from cairn.app.predictions import connect
@@ -149,13 +149,7 @@ def run_rollout_demo(
     root = Path(project_path).resolve()
     steps: list[tuple[str, float]] = []
 
-    @contextmanager
-    def step(label: str) -> Iterator[None]:
-        if on_step:
-            on_step(label)
-        t = time.perf_counter()
-        yield
-        steps.append((label, time.perf_counter() - t))
+    step = Steps(on_step, steps)
 
     service = RolloutService.for_project(root)
     registry = service.registry

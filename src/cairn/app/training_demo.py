@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from cairn.app._steps import Steps
 from cairn.app.example import FEATURE_REFS
 from cairn.app.feature_store import FeatureStore, current_user
 from cairn.app.project import load_definitions
@@ -119,13 +118,7 @@ def run_training_demo(
     """
     steps: list[tuple[str, float]] = []
 
-    @contextmanager
-    def step(label: str) -> Iterator[None]:
-        if on_step:
-            on_step(label)
-        began = time.perf_counter()
-        yield
-        steps.append((label, time.perf_counter() - began))
+    step = Steps(on_step, steps)
 
     store = FeatureStore(project_path)
     if not store.applied_views():
