@@ -1,7 +1,7 @@
 """The project the predict benchmark serves: the example credit project with a trained champion.
 
-Built the way the quickstart and the demos build it (``cairn.app.quickstart``,
-``cairn.app.serving_demo``): write the example project, apply its definitions, materialize the
+Built the way the quickstart and the demos build it (``cairn.quickstart.run``,
+``cairn.quickstart.serving_demo``): write the example project, apply its definitions, materialize the
 online store up to the end of the data (+1 µs), train and promote ``credit-default@champion``
 (``run_training_demo(commit=False)``), write ``deployments.yaml`` and ``reason_codes.yaml``.
 Then, for the bare endpoint: the champion's native booster (loaded the way ``cairn serve`` loads
@@ -39,14 +39,14 @@ def latest_customers(project: Path, n: int) -> list[int]:
 
 def build(project: Path, bare_dir: Path, customers: int) -> dict[str, Any]:
     """Build everything; return timings and facts for the report (written to setup.json)."""
-    from cairn.app.example import create_example_project
+    from cairn.quickstart.example import create_example_project
     from cairn.app.feature_store import FeatureStore
     from cairn.app.model_loader import RegistryModelLoader
     from cairn.app.project import load_definitions
-    from cairn.app.training_demo import run_training_demo
+    from cairn.quickstart.training_demo import run_training_demo
     from cairn.explain import write_example_reason_codes
     from cairn.registry.models import ModelRegistry
-    from cairn.serving.deployments import write_example_deployments
+    from cairn.core.deployments import write_example_deployments
     from cairn.tracking import Tracker
 
     steps: dict[str, float] = {}

@@ -5,7 +5,7 @@ What is measured (issue 8, "Benchmark"): the analysis of a prediction log with o
 bad_rate_among_approved with a 30-day maturity window, mean score with CUPED, latency_ms as a
 one-sided guardrail) and 3 segments (``features->>'region'``), by
 
-* ``cairn``: ``cairn.experiments.analyze`` over ``cairn.app.predictions.connect`` (one DuckDB
+* ``cairn``: ``cairn.experiments.analyze`` over ``cairn.serving.log_reader.connect`` (one DuckDB
   query for every sufficient statistic, then the tests on the sums);
 * ``pandas+gbstats``: what a user glues together: ``pandas.read_parquet`` of the needed
   columns, a merge with the latest known outcome, ``groupby`` per unit (region parsed with a
@@ -132,7 +132,7 @@ def run_cairn(root: Path) -> dict[str, Any]:
     """Cairn's analysis; returns lift and p-value per (metric, arm, segment)."""
     from dataclasses import replace
 
-    from cairn.app.predictions import connect
+    from cairn.serving.log_reader import connect
     from cairn.experiments.analysis import analyze
     from cairn.experiments.metrics import BUILTIN_METRICS as B
 

@@ -123,7 +123,7 @@ def main() -> None:
     args = p.parse_args()
     n = 500 if args.quick else 2_000
 
-    from cairn.serving.deployments import Deployment
+    from cairn.core.deployments import Deployment
     from cairn.serving.log_records import PREDICTION_SCHEMA
     from cairn.serving.prediction_log import SegmentLog
     from cairn.serving.predictor import Predictor

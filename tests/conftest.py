@@ -55,7 +55,7 @@ def project_name() -> str:
 @pytest.fixture(autouse=True)
 def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
     """Render CLI tables wide, whatever terminal (or none) the test runner has."""
-    from cairn.cli import _console
+    from cairn.ui.terminal import console as consoles
 
-    for console in (_console.console, _console.err_console):
+    for console in (consoles.console, consoles.err_console):
         monkeypatch.setattr(console, "_width", 200)

@@ -2,7 +2,11 @@
 
 Define features once (:class:`Entity`, :class:`FileSource`, :class:`FeatureView`,
 :class:`Aggregation`), then get point-in-time-correct training sets from a
-:class:`FeatureStore`.
+:class:`FeatureStore`; open a whole project (stores, tracker, registry, rollouts, prediction
+log) with :meth:`Project.open`.
+
+``import cairn`` is light: the names below load on first use (PEP 562), so the ``cairn``
+command starts fast.
 
 Example
 -------
@@ -17,19 +21,58 @@ Example
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from cairn.app.feature_store import ApplyResult, FeatureStore
-from cairn.core.config import Settings
-from cairn.core.manifest import TrainingSetManifest
-from cairn.core.types import Dtype
-from cairn.features import Aggregation, Entity, FeatureView, Field, FileSource, PushSource
-from cairn.offline import RetrievalJob
+from cairn import _compat
 
-try:
-    __version__ = version("cairn")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
+_compat.install()
+
+_LAZY: dict[str, str] = {
+    "Aggregation": "cairn.features",
+    "ApplyResult": "cairn.app.feature_store",
+    "Dtype": "cairn.core.types",
+    "Entity": "cairn.features",
+    "FeatureStore": "cairn.app.feature_store",
+    "FeatureView": "cairn.features",
+    "Field": "cairn.features",
+    "FileSource": "cairn.features",
+    "Project": "cairn.app.project",
+    "PushSource": "cairn.features",
+    "RetrievalJob": "cairn.offline",
+    "Settings": "cairn.core.config",
+    "TrainingSetManifest": "cairn.core.manifest",
+}
+
+if TYPE_CHECKING:
+    from cairn.app.feature_store import ApplyResult, FeatureStore
+    from cairn.app.project import Project
+    from cairn.core.config import Settings
+    from cairn.core.manifest import TrainingSetManifest
+    from cairn.core.types import Dtype
+    from cairn.features import Aggregation, Entity, FeatureView, Field, FileSource, PushSource
+    from cairn.offline import RetrievalJob
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            value = version("cairn")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree
+            value = "0.0.0"
+    elif name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+    else:
+        raise AttributeError(f"module 'cairn' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY, "__version__"])
+
 
 __all__ = [
     "Aggregation",
@@ -40,6 +83,7 @@ __all__ = [
     "FeatureView",
     "Field",
     "FileSource",
+    "Project",
     "PushSource",
     "RetrievalJob",
     "Settings",

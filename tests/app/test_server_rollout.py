@@ -15,10 +15,10 @@ from typing import Any
 import httpx
 import pytest
 
-from cairn.app.predictions import query
-from cairn.app.serving_demo import free_port, start_server, stop_server, wait_ready
+from cairn.serving.log_reader import query
+from cairn.testing.servers import free_port, start_server, stop_server, wait_ready
 from cairn.serving.routing import RolloutSpec, RolloutStore
-from tests.app._rollout_project import CHALLENGER, CHAMPION, rollout_project, rollout_store
+from tests.rollouts._rollout_project import CHALLENGER, CHAMPION, rollout_project, rollout_store
 from tests.tracking._fixtures import mlflow_template
 
 __all__ = ["mlflow_template"]

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cairn.cli.main import app
-from tests.app import _rollout
+from tests.rollouts import _rollout
 from tests.tracking._fixtures import mlflow_template
 
 __all__ = ["mlflow_template"]

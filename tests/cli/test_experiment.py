@@ -71,6 +71,9 @@ def test_list_shows_the_logged_experiments(project: Path, tmp_path: Path) -> Non
     code, out = _run("experiment", "list", "credit", "--repo", str(project))
     assert code == 0 and "ab-1" in out and "control, treatment" in out, out
     code, out = _run("experiment", "list", "credit", "--repo", str(tmp_path))
+    assert code == 2 and "No cairn.yaml" in out  # not a project
+    (tmp_path / "cairn.yaml").write_text("project: empty\n")
+    code, out = _run("experiment", "list", "credit", "--repo", str(tmp_path))
     assert code == 0 and "No experiments" in out
 
 

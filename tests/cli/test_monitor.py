@@ -132,7 +132,7 @@ def test_an_empty_window_says_so_and_succeeds(repo: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["run", "-d", "fraud"], "Unknown deployment 'fraud'; deployments: credit."),
+        (["run", "-d", "fraud"], "No deployment 'fraud'; deployments: credit."),
         (["run", "-d", "credit", "--window", "a day"], "--window must be a timedelta"),
         (["run", "-d", "credit", "--as-of", "2026-10-01"], "--as-of must include a zone"),
         (["run", "-d", "credit", "--webhook", "hooks.local/x"], "monitoring.webhook_url must be"),

@@ -25,7 +25,7 @@ from gbstats.models.statistics import (
 )
 from gbstats.utils import check_srm
 
-from cairn.app.predictions import connect
+from cairn.serving.log_reader import connect
 from cairn.core.errors import ConfigError
 from cairn.experiments.aggregate import MetricSums, sufficient_statistics
 from cairn.experiments.analysis import analyze

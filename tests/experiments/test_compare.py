@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from cairn.app.predictions import connect
+from cairn.serving.log_reader import connect
 from cairn.core.errors import ConfigError, DataError
 from cairn.experiments.champion import ChampionComparison, Policy, compare_champion
 from cairn.experiments.champion.compare import judge

@@ -7,13 +7,14 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 from datetime import timedelta
+from html import unescape
 from pathlib import Path
 
-from cairn.app.predictions import connect
 from cairn.experiments.analysis import analyze
 from cairn.experiments.champion import compare_champion
 from cairn.experiments.metrics import BUILTIN_METRICS, Metric
 from cairn.experiments.report import interval_svg, render_html, write_html
+from cairn.serving.log_reader import connect
 from tests.experiments._log import START, write_log
 
 AS_OF = START + timedelta(days=40)
@@ -62,4 +63,41 @@ def test_report_of_a_single_arm_says_not_enough_data(tmp_path: Path) -> None:
     with connect(tmp_path) as con:
         analysis = analyze(con, "credit", [BUILTIN_METRICS["approval_rate"]], as_of=AS_OF)
     html = render_html(analysis)
-    assert "not enough data: only arm &#x27;main&#x27; has units" in html
+    assert "not enough data: only arm 'main' has units" in _text(html)
+
+
+def test_values_from_the_data_are_escaped(tmp_path: Path) -> None:
+    write_log(tmp_path, seed=4, units=600)
+    with connect(tmp_path) as con:
+        analysis = analyze(con, "credit", [BUILTIN_METRICS["approval_rate"]], as_of=AS_OF,
+                           segment="features->>'region'")  # fmt: skip
+        champion = compare_champion(con, "credit", as_of=AS_OF)
+    evil, quotes = "<script>alert(1)</script>", "a&\"'"
+    (metric,) = analysis.metrics
+    assert metric.segments
+    metric = replace(
+        metric,
+        comparisons=[replace(c, arm=evil) for c in metric.comparisons],
+        segments=[replace(c, segment=quotes) for c in metric.segments],
+    )
+    analysis = replace(
+        analysis, deployment=evil, arms=[replace(a, arm=evil) for a in analysis.arms],
+        metrics=[metric],
+    )  # fmt: skip
+    champion = replace(
+        champion,
+        champion=replace(champion.champion, model=evil),
+        challenger=replace(champion.challenger, model=quotes),
+    )
+    html = render_html(analysis, champion)
+    assert "<script" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert quotes not in html and "a&amp;&#34;&#39;" in html
+    text = _text(html)
+    assert f"Champion {evil} vs challenger {quotes}" in text
+    assert f"{quotes} · {metric.segments[0].arm}" in text  # a segment's row and interval label
+    assert all(s.tag.endswith("svg") for s in _svgs(html))
+
+
+def _text(html: str) -> str:
+    """What a reader sees: the text without tags, entities decoded."""
+    return unescape(re.sub(r"<[^>]+>", "", html))

@@ -63,7 +63,7 @@ def test_bad_reason_code_files_name_the_key(data: dict[str, object], needle: str
 
 
 def test_example_file_covers_every_feature_of_the_example_model(tmp_path: Path) -> None:
-    from cairn.app.example import FEATURE_REFS
+    from cairn.quickstart.example import FEATURE_REFS
 
     book = ReasonCodeBook.from_yaml(write_example_reason_codes(tmp_path))
     names = [ref.split(":", 1)[1] for ref in FEATURE_REFS]

@@ -3,6 +3,7 @@ signals, band changes; and the Prometheus gauges read from it."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -11,7 +12,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 
 from cairn.core.signals import MonitoringSignal
 from cairn.monitoring.gauges import MonitoringCollector
-from cairn.monitoring.history import MonitorHistory
+from cairn.monitoring.history import MonitorHistory, results_table
 from cairn.monitoring.performance import WindowPerformance
 from cairn.monitoring.runs import FeatureResult, MonitorRun
 from cairn.monitoring.window import Window
@@ -199,3 +200,22 @@ def test_feature_results_survive_json(history: MonitorHistory) -> None:
     f = result("income", "drift", 0.4, reasons=["psi", "null_share"], unseen_share=0.0)
     assert FeatureResult.from_dict(f.to_dict()) == f
     assert replace(f, status="error").state == "error"
+
+
+def test_results_stored_before_the_p_values_were_kept_still_read(
+    history: MonitorHistory,
+) -> None:
+    f = result("income", "drift", 0.4, p_value=0.001, p_value_adjusted=0.002, chi2_statistic=9.0)
+    stored, _ = history.record(make_run(0, [f]))
+    added = ("chi2_statistic", "null_p_value", "p_value", "p_value_adjusted")
+    older = {k: v for k, v in f.to_dict().items() if k not in added}
+    with history.engine.begin() as conn:
+        conn.execute(
+            results_table.update()
+            .where(results_table.c.run_id == stored.run_id)
+            .values(detail=json.dumps(older))
+        )
+    assert stored.run_id is not None
+    (back,) = history.get(stored.run_id).features
+    assert (back.p_value, back.p_value_adjusted, back.chi2_statistic) == (None, None, None)
+    assert back == replace(f, p_value=None, p_value_adjusted=None, chi2_statistic=None)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from datetime import UTC, datetime
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -129,3 +131,30 @@ def test_an_empty_latest_run_and_no_runs_say_so() -> None:
     assert d.last is not None and d.last.status == "empty" and d.latest is not None
     html = render_report([d], project="credit")
     assert "Empty window" in html and "Drift by model input" in html
+
+
+def test_names_and_segment_values_from_the_data_are_escaped() -> None:
+    evil, quotes = "<script>alert(1)</script>", "arm=a&\"'"
+    day = run(0)
+    features = [
+        *day.features,
+        feature(evil, 0.4, "drift", kind="categorical"),
+        feature(evil, 0.4, "drift", segment=quotes),
+    ]
+    signal = MonitoringSignal("drift", "credit", "m", "1", evil, 0.4, 0.25, "drift",
+                              day.window.end, segment=quotes)  # fmt: skip
+    history = MonitorHistory("sqlite://", project="credit")
+    history.record(replace(day, features=features, signals=[signal],
+                           segments={**day.segments, quotes: 60}))  # fmt: skip
+    html = render_report(collect(history), project="credit")
+    assert "<script" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert quotes not in html and "arm=a&amp;&#34;&#39;" in html
+    text = unescape(re.sub(r"<[^>]+>", "", html))
+    assert f"drift:{evil}[{quotes}]" in text  # the summary's signals
+    assert f"{quotes}60{evil}-" in text  # the segment's row: name, rows, drifted, errors
+    assert f"{evil} drift" in text  # a distribution's title and badge
+    checker = _Checker()
+    checker.feed(html)
+    assert checker.stack == []
+    for svg in re.findall(r"<svg.*?</svg>", html, re.S):
+        ET.fromstring(svg)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from cairn.core.config import MonitoringSettings
 from cairn.core.predictions import Outcome, PredictionRecord
-from cairn.monitoring import ReferenceProfile
-from cairn.monitoring.runs import OTHER, MonitorRun, monitor
+from cairn.monitoring import MonitorHistory, ReferenceProfile, compute_drift
+from cairn.monitoring.runs import OTHER, MonitorRun, monitor, thresholds_of
+from cairn.monitoring.window import read_window, resolve_window
 from tests.monitoring.test_window import DAY, T0, connection, log_table, outcome_table, record
 
 N = 1500
@@ -177,3 +180,42 @@ def test_performance_and_its_signal(profile: ReferenceProfile) -> None:
         ("performance", "ks", "degraded"),
     ]
     assert bad.signals[0].threshold == pytest.approx(0.75)
+
+
+def test_a_stored_run_reads_back_the_drift_compute_drift_returned(
+    profile: ReferenceProfile,
+) -> None:
+    """Stored runs used to lose the p-values that flagged a feature (χ², p_value...)."""
+    settings = MonitoringSettings(alpha=0.05)
+    con = connection(log_table(traffic(T0, 14, shift=60, age=False)))
+    window = resolve_window(con, "credit", width=DAY, as_of=T0 + DAY)
+    kinds = {"income": "numeric", "age": "numeric", "job": "categorical"}
+    table = read_window(con, window, kinds)  # type: ignore[arg-type]
+    computed = compute_drift(profile, table, thresholds=thresholds_of(settings))
+    assert computed.score is not None
+    expected = {f.feature: f for f in computed.features}
+    expected["score"] = replace(computed.score, kind="score")
+    done = run(profile, traffic(T0, 14, shift=60, age=False), settings=settings)
+    history = MonitorHistory("sqlite://", project="credit")
+    stored, _ = history.record(done)
+    assert stored.run_id is not None
+    back = {f.feature: f for f in history.get(stored.run_id).results()}
+    assert back == expected  # every field, p-values and reasons included
+    income = back["income"]
+    assert income.reasons == ["p_value"] and income.band != "drift"  # flagged by its p-value
+    assert income.p_value == income.ks_p_value and income.p_value_adjusted is not None
+    assert back["job"].p_value == back["job"].chi2_p_value is not None
+    assert back["age"].state == "error" and back["age"].p_value is None
+    for name, f in expected.items():
+        got = back[name]
+        assert (got.ks_p_value, got.chi2_p_value, got.p_value, got.p_value_adjusted) == (
+            f.ks_p_value,
+            f.chi2_p_value,
+            f.p_value,
+            f.p_value_adjusted,
+        ), name
+        assert (got.chi2_statistic, got.null_p_value, got.reasons) == (
+            f.chi2_statistic,
+            f.null_p_value,
+            f.reasons,
+        ), name

@@ -10,7 +10,7 @@ import pytest
 
 from cairn.serving import create_app
 from cairn.serving.admin import AdminTokens
-from tests.app import _rollout
+from tests.rollouts import _rollout
 from tests.serving._client import TestClient
 from tests.tracking._fixtures import mlflow_template
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cairn.app.predictions import query
-from cairn.app.serving_demo import free_port, start_server, stop_server, wait_ready
+from cairn.serving.log_reader import query
+from cairn.testing.servers import free_port, start_server, stop_server, wait_ready
 from tests.serving._served import register_champion, use_redis
 from tests.serving.conftest import write_project
 from tests.tracking._fixtures import mlflow_template

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 
-from cairn.app.predictions import find_prediction, query
+from cairn.serving.log_reader import find_prediction, query
 from cairn.serving.predict_request import PredictRow
 from cairn.serving.prediction_metrics import PredictionMetrics
 from cairn.serving.predictor import Predictor, Scored

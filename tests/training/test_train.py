@@ -159,7 +159,7 @@ def test_an_entity_file_path_resolves_in_the_project(governed: Governed) -> None
 
 
 def test_example_config_is_valid_yaml() -> None:
-    from cairn.app.training_demo import EXAMPLE_CONFIG
+    from cairn.quickstart.training_demo import EXAMPLE_CONFIG
 
     data = yaml.safe_load(EXAMPLE_CONFIG)
     assert TrainConfig.from_mapping(data).model.threads == 1

@@ -19,7 +19,7 @@ import pyarrow as pa
 from cairn.app.online_service import OnlineService
 from cairn.app.online_stores import open_online_store
 from cairn.app.push import push as push_rows
-from cairn.core.config import Settings, environment
+from cairn.core.config import Settings, process_settings
 from cairn.core.errors import DefinitionError
 from cairn.core.online import OnlineStore
 from cairn.core.timeutil import utcnow
@@ -68,6 +68,9 @@ class FeatureStore:
         Settings to use instead of reading ``cairn.yaml`` (tests, embedding).
     online_store:
         An online store to use instead of the one ``online.url`` names.
+    metadata:
+        The metadata store to share (``Project`` passes its own; default: opened on first
+        use from ``metadata.url``).
 
     Example
     -------
@@ -84,11 +87,12 @@ class FeatureStore:
         *,
         settings: Settings | None = None,
         online_store: OnlineStore | None = None,
+        metadata: MetadataStore | None = None,
     ) -> None:
         self.root = Path(repo_path).resolve()
         self.settings = settings or Settings.load(self.root)
         self.project = self.settings.project
-        self._metadata: MetadataStore | None = None
+        self._metadata: MetadataStore | None = metadata
         self._online: OnlineService | None = None
         self._online_store = online_store
         self._views_cache: dict[str, AppliedView] | None = None
@@ -376,7 +380,7 @@ class FeatureStore:
 
 def current_user() -> str:
     """Who is acting: ``CAIRN_USER`` or the OS user."""
-    user = environment("CAIRN_USER")
+    user = process_settings().user
     if user:
         return user
     try:

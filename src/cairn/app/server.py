@@ -1,17 +1,21 @@
-"""Wiring for ``cairn serve``: a project's FeatureStore -> the serving app's callables.
+"""Wiring for ``cairn serve``: a :class:`~cairn.app.project.Project` -> the serving app.
 
-:mod:`cairn.serving` knows nothing of the feature store; this module hands it a reader, a
-freshness probe and a readiness probe over one :class:`~cairn.app.FeatureStore`, and the
-deployments' rollouts from the project's :class:`~cairn.serving.routing.RolloutStore`: loaded
-at start, then polled every ``CAIRN_ROLLOUT_POLL_SECONDS`` (one cheap ``stamp()`` query); a
-changed rollout's models are loaded and warmed before its router replaces the old one.
+:mod:`cairn.serving` knows nothing of the feature store or the registry; this module hands it a
+reader, a freshness probe and a readiness probe over the project's feature store, a model loader
+over its registry, its prediction and outcome logs, and its rollout service. Three background
+loops keep a long-running server current — definitions re-read every ``REFRESH_SECONDS``
+(``cairn apply`` needs no restart), deployment aliases re-resolved every
+``serving.model_poll_seconds``, the rollout store polled every ``serving.rollout_poll_seconds``
+(one cheap ``stamp()`` query; a changed rollout's models are loaded and warmed before its
+router replaces the old one). They are :class:`~cairn.core.background.PeriodicTask` objects that
+the app's ASGI lifespan starts and stops: building an app starts no thread, and shutting it
+down leaves none behind.
 """
 
 from __future__ import annotations
 
 import gc
 import logging
-import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,44 +23,28 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from cairn.app.feature_store import FeatureStore
 from cairn.app.model_loader import RegistryModelLoader
-from cairn.app.monitoring import monitoring_collector
-from cairn.app.rollout import RolloutService
-from cairn.core.config import STATE_DIR, environment
-from cairn.core.errors import ConfigError
+from cairn.app.project import Project
+from cairn.app.settings_env import ServerOptions, server_options
+from cairn.core.background import PeriodicTask
+from cairn.core.config import process_settings
+from cairn.core.deployments import Deployment
 from cairn.core.types import Micros
 from cairn.explain import REASON_CODES_FILE, ReasonCodeBook
-from cairn.registry.models import ModelRegistry
+from cairn.monitoring.service import monitoring_collector
+from cairn.rollouts import RolloutSpec, RolloutStore
 from cairn.serving import ServingLimits, create_app
-from cairn.serving.admin import AdminTokens
-from cairn.serving.deployments import DEPLOYMENTS_FILE, Deployment, load_deployments
 from cairn.serving.log_records import OUTCOME_SCHEMA, PREDICTION_SCHEMA
 from cairn.serving.prediction_log import Durability, SegmentLog
 from cairn.serving.predictor import Predictor
 from cairn.serving.protocols import EntityRow
-from cairn.serving.routing import RolloutSpec, RolloutStore
-from cairn.serving.routing.shadow import DEFAULT_MAXSIZE
-from cairn.tracking import Tracker
 
 REPO_ENV = "CAIRN_REPO"
 """The project folder of :func:`app_from_env` (set by ``cairn serve`` for its workers)."""
-DURABILITY_ENV = "CAIRN_LOG_DURABILITY"
-"""``write`` (default: an acknowledged prediction survives SIGKILL) or ``fsync``."""
-ADMIN_TOKEN_ENV = "CAIRN_ADMIN_TOKEN"
-"""The bearer token of the admin endpoints, with every role (unset: they refuse)."""
-ADMIN_TOKENS_ENV = "CAIRN_ADMIN_TOKENS"
-"""More admin tokens with roles: ``viewer:TOKEN,deployer:NAME:TOKEN,...``."""
-POLL_ENV = "CAIRN_MODEL_POLL_SECONDS"
-"""How often deployments re-resolve their aliases (default 10 s)."""
-ROLLOUT_POLL_ENV = "CAIRN_ROLLOUT_POLL_SECONDS"
-"""How often the server checks the rollout store for changed rollouts (default 1 s)."""
-SHADOW_QUEUE_ENV = "CAIRN_SHADOW_QUEUE"
-"""Rows the shadow queue holds before it drops new ones (default 10,000)."""
 RETRY_SECONDS = 10.0
 """How long a rollout whose models failed to load waits before the next try."""
-PREDICTIONS_DIR = f"{STATE_DIR}/predictions"
-OUTCOMES_DIR = f"{STATE_DIR}/outcomes"
+REFRESH_SECONDS = 10.0
+"""How often a server re-reads the applied definitions (so `cairn apply` needs no restart)."""
 
 logger = logging.getLogger("cairn.serving")
 
@@ -66,14 +54,15 @@ def build_app(
     *,
     limits: ServingLimits | None = None,
     durability: Durability | None = None,
+    project: Project | None = None,
 ) -> FastAPI:
-    """The HTTP app serving the project at ``repo_path``.
+    """The HTTP app serving the project at ``repo_path`` (or the opened ``project``).
 
     With a ``deployments.yaml`` in the project, it also scores: models are loaded from the
-    registry and warmed here, before the app takes traffic, and re-resolved every
-    ``CAIRN_MODEL_POLL_SECONDS``.
+    registry and warmed here, before the app takes traffic. Background loops start with the
+    app's lifespan (when a server runs it), not here.
 
-    A missing or invalid ``cairn.yaml`` or online store URL fails here, before serving
+    A missing or invalid ``cairn.yaml``, setting or online store URL fails here, before serving
     starts; an online store that does not answer only makes ``/readyz`` report 503.
 
     Example
@@ -84,7 +73,9 @@ def build_app(
     >>> [path for path in build_app(repo).openapi()["paths"] if path.startswith("/v1")]
     ['/v1/features/online']
     """
-    store = FeatureStore(repo_path)
+    project = project or Project.open(repo_path)
+    options = server_options(project.settings)
+    store = project.features
     online = store.online  # opens the store now, so a bad URL is a startup error
 
     def read(
@@ -96,40 +87,39 @@ def build_app(
         return online.freshness(store.applied_views())
 
     try:  # warm definitions and source schemas so the first request does not pay for them
-        views = store.applied_views()
-        for applied in views.values():
+        for applied in store.applied_views().values():
             online.warm(applied)
     except Exception as exc:
         logger.warning("Could not load the applied definitions yet: %s", exc)
-    _refresh_periodically(store, REFRESH_SECONDS)
+    refresh = PeriodicTask("refresh", REFRESH_SECONDS, lambda: _refresh(project))
     # SQLite answers in microseconds: reading on the event loop beats a thread hop (~0.1 ms).
     # A networked store (Redis) could stall the loop for its timeout, so it reads in threads.
     offload = not online.store.url.startswith("sqlite")
-    deployments = load_deployments(store.root / DEPLOYMENTS_FILE)
+    limits = limits or options.limits
+    deployments = project.deployments()
     if not deployments:
         return create_app(
-            read, freshness=freshness, ready=online.store.ping, limits=limits, offload=offload
+            read,
+            freshness=freshness,
+            ready=online.store.ping,
+            limits=limits,
+            offload=offload,
+            background=[refresh],
         )
-    given = durability or environment(DURABILITY_ENV, "write") or "write"
-    if given not in ("write", "fsync"):
-        raise ConfigError(f"{DURABILITY_ENV} must be write or fsync; got {given!r}.")
-    mode: Durability = "fsync" if given == "fsync" else "write"
-    tracker = Tracker.for_project(store.settings.tracking, store.root, store.project)
-    registry = ModelRegistry(tracker, store.metadata.engine, store.project)
-    rollouts = RolloutStore(store.metadata.engine, project=store.project)
+    mode: Durability = durability or options.durability
+    log = project.predictions
     predictor = Predictor(
         deployments,
-        RegistryModelLoader(tracker, registry),
+        RegistryModelLoader(project.tracker, project.registry),
         read,
-        SegmentLog(store.root / PREDICTIONS_DIR, PREDICTION_SCHEMA, durability=mode),
-        books=_books(store.root, deployments),
+        SegmentLog(log.predictions_dir, PREDICTION_SCHEMA, durability=mode),
+        books=_books(project.root, deployments),
         offload=offload,  # the feature budget applies to networked stores (Redis)
-        shadow_queue=int(environment(SHADOW_QUEUE_ENV, str(DEFAULT_MAXSIZE)) or DEFAULT_MAXSIZE),
+        shadow_queue=options.shadow_queue,
     )
+    rollouts = project.rollout_store
     stamp, specs = _read_rollouts(rollouts)
     predictor.apply_rollouts(specs)  # load and warm every model before the first request
-    _poll_models(predictor, float(environment(POLL_ENV, "10") or 10))
-    _poll_rollouts(predictor, rollouts, stamp, float(environment(ROLLOUT_POLL_ENV, "1") or 1))
 
     def ready() -> None:
         online.store.ping()
@@ -142,15 +132,39 @@ def build_app(
         limits=limits,
         offload=offload,
         predictor=predictor,
-        outcomes=SegmentLog(store.root / OUTCOMES_DIR, OUTCOME_SCHEMA, durability=mode),
-        admin_token=AdminTokens.parse(
-            environment(ADMIN_TOKENS_ENV), admin_token=environment(ADMIN_TOKEN_ENV)
-        ),
-        rollouts=RolloutService(rollouts, registry, deployments),
+        outcomes=SegmentLog(log.outcomes_dir, OUTCOME_SCHEMA, durability=mode),
+        admin_token=options.admin_tokens,
+        rollouts=project.rollouts,
+        background=[
+            refresh,
+            # logs and keeps the loaded models when MLflow is down
+            PeriodicTask("model-poll", options.model_poll_seconds, predictor.refresh),
+            PeriodicTask(
+                "rollout-poll",
+                options.rollout_poll_seconds,
+                RolloutPoller(predictor, rollouts, stamp),
+            ),
+        ],
     )
     # the latest drift and performance results of `cairn monitor run`, read at scrape time
-    app.state.metrics.registry.register(monitoring_collector(store.metadata, store.project))
+    app.state.metrics.registry.register(monitoring_collector(project.metadata, project.name))
     return app
+
+
+def check_project(repo_path: str | Path) -> ServerOptions:
+    """Fail fast, cheaply, on what would stop every worker: ``cairn.yaml``, the server settings
+    and ``deployments.yaml`` are read and checked; nothing is loaded or started (``cairn serve
+    --workers N`` calls this in the parent, which builds no app)."""
+    project = Project.open(repo_path)
+    options = server_options(project.settings)
+    project.deployments()
+    return options
+
+
+def _refresh(project: Project) -> None:
+    store = project.features
+    store.refresh()
+    store.applied_views()
 
 
 def _books(root: Path, deployments: Mapping[str, Deployment]) -> dict[str, ReasonCodeBook]:
@@ -162,57 +176,61 @@ def _books(root: Path, deployments: Mapping[str, Deployment]) -> dict[str, Reaso
     return books
 
 
-def _poll_models(predictor: Predictor, seconds: float) -> None:
-    def loop() -> None:
-        while not stop.wait(seconds):
-            predictor.refresh()  # logs and keeps the loaded models when MLflow is down
-
-    stop = threading.Event()
-    threading.Thread(target=loop, name="cairn-model-poll", daemon=True).start()
-
-
 def _read_rollouts(rollouts: RolloutStore) -> tuple[int | None, dict[str, RolloutSpec]]:
     """The store's stamp and every current rollout (none, logged, when it cannot be read)."""
     try:
         stamp = rollouts.stamp()  # first: a change landing meanwhile is read again next poll
-        return stamp, rollouts.all_current()
-    except Exception as exc:  # a spec that no longer validates, a database that is down
+        return stamp, _valid(rollouts)
+    except Exception as exc:  # a database that is down
         logger.warning("Could not read the rollouts; serving deployments.yaml: %s", exc)
         return None, {}
 
 
-def _poll_rollouts(
-    predictor: Predictor, rollouts: RolloutStore, stamp: int | None, seconds: float
-) -> None:
-    """Apply changed rollouts: one ``stamp()`` query per poll, the specs only when it moved."""
+def _valid(rollouts: RolloutStore, predictor: Predictor | None = None) -> dict[str, RolloutSpec]:
+    """The current rollouts that validate; each one that does not is logged, and its
+    deployment keeps the rollout it serves (at start: its ``deployments.yaml`` model)."""
+    specs, invalid = rollouts.read_current()
+    for name, exc in invalid.items():
+        logger.error("%s", exc)
+        if predictor is not None and name in predictor.deployments:
+            specs[name] = predictor.rollout(name)
+    return specs
 
-    def loop() -> None:
-        last, retry_at = stamp, 0.0
-        while not stop.wait(seconds):
-            retry = bool(predictor.unapplied) and time.monotonic() >= retry_at
-            try:
-                now = rollouts.stamp()
-                if now == last and not retry:
-                    continue
-                changed = predictor.apply_rollouts(rollouts.all_current())
-            except Exception as exc:  # keep serving the current rollouts
-                logger.warning("Could not apply the rollouts; serving the current ones: %s", exc)
-                continue
-            last = now
-            for name in changed:
-                logger.info("Deployment %s now serves %s", name, predictor.rollout(name).strategy)
-            for name, why in predictor.unapplied.items():
-                logger.warning("Rollout of %s not applied yet: %s", name, why)
-            retry_at = time.monotonic() + RETRY_SECONDS
 
-    stop = threading.Event()
-    threading.Thread(target=loop, name="cairn-rollout-poll", daemon=True).start()
+class RolloutPoller:
+    """One poll of the rollout store: apply changed rollouts (one ``stamp()`` query per poll,
+    the specs only when it moved; a rollout whose models failed to load is retried every
+    :data:`RETRY_SECONDS`)."""
+
+    def __init__(self, predictor: Predictor, rollouts: RolloutStore, stamp: int | None) -> None:
+        self.predictor = predictor
+        self.rollouts = rollouts
+        self.last = stamp
+        self.retry_at = 0.0
+
+    def __call__(self) -> None:
+        predictor = self.predictor
+        retry = bool(predictor.unapplied) and time.monotonic() >= self.retry_at
+        try:
+            now = self.rollouts.stamp()
+            if now == self.last and not retry:
+                return
+            changed = predictor.apply_rollouts(_valid(self.rollouts, predictor))
+        except Exception as exc:  # keep serving the current rollouts
+            logger.warning("Could not apply the rollouts; serving the current ones: %s", exc)
+            return
+        self.last = now
+        for name in changed:
+            logger.info("Deployment %s now serves %s", name, predictor.rollout(name).strategy)
+        for name, why in predictor.unapplied.items():
+            logger.warning("Rollout of %s not applied yet: %s", name, why)
+        self.retry_at = time.monotonic() + RETRY_SECONDS
 
 
 def app_from_env() -> FastAPI:
     """:func:`build_app` for the project named by ``CAIRN_REPO`` (uvicorn's ``--factory``
-    entry point when serving with several worker processes)."""
-    app = build_app(environment(REPO_ENV, ".") or ".")
+    entry point when serving with several worker processes: each worker builds its own)."""
+    app = build_app(process_settings().repo)
     freeze_heap()
     return app
 
@@ -223,20 +241,3 @@ def freeze_heap() -> None:
     ~100 ms pauses that otherwise set the p99 latency."""
     gc.collect()
     gc.freeze()
-
-
-REFRESH_SECONDS = 10.0
-"""How often a server re-reads the applied definitions (so `cairn apply` needs no restart)."""
-
-
-def _refresh_periodically(store: FeatureStore, seconds: float) -> None:
-    def loop() -> None:
-        while not stop.wait(seconds):
-            try:
-                store.refresh()
-                store.applied_views()
-            except Exception as exc:  # keep serving what was loaded
-                logger.warning("Refreshing definitions failed; serving the loaded ones: %s", exc)
-
-    stop = threading.Event()
-    threading.Thread(target=loop, name="cairn-refresh", daemon=True).start()

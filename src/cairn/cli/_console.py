@@ -1,4 +1,8 @@
-"""Shared CLI plumbing: the console, one-line errors, the --repo option."""
+"""Shared CLI plumbing: the consoles, one-line errors, the --repo option, time parsing.
+
+The consoles (Rich) load on first use, so ``cairn --help`` and ``cairn version`` never pay
+for them.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,17 @@ import functools
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import typer
-from rich.console import Console
 
 from cairn.core.errors import CairnError, ConfigError
-from cairn.core.timeutil import utcnow
 
-console = Console()
-err_console = Console(stderr=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+__all__ = ["RepoOption", "console", "err_console", "fail", "one_line_errors", "parse_time"]
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 RepoOption = Annotated[
@@ -23,8 +28,28 @@ RepoOption = Annotated[
 ]
 
 
+class _Deferred:
+    """Stands for one of :mod:`cairn.ui.terminal.console`'s consoles until first used."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        from cairn.ui.terminal import console as consoles
+
+        return getattr(getattr(consoles, self._name), attr)
+
+
+console = cast("Console", _Deferred("console"))
+"""Results (stdout); the same console as :data:`cairn.ui.terminal.console.console`."""
+err_console = cast("Console", _Deferred("err_console"))
+"""Problems (stderr)."""
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print one red line and return the Exit to raise."""
+    from cairn.ui.terminal.console import err_console
+
     err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
@@ -45,6 +70,8 @@ def one_line_errors(fn: F) -> F:
 def parse_time(value: str, name: str) -> datetime:
     """An ISO 8601 time with a zone (``2026-03-01T00:00:00Z``), or ``now``."""
     if value.strip().lower() == "now":
+        from cairn.core.timeutil import utcnow
+
         return utcnow()
     try:
         ts = datetime.fromisoformat(value.strip())

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-from cairn.cli._console import console
-
 
 @contextmanager
 def spinner(label: str) -> Iterator[None]:
     """Show ``label`` with a spinner and the elapsed time while the block runs."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from cairn.ui.terminal.console import console
+
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),

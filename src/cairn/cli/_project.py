@@ -1,33 +1,23 @@
-"""What the training, registry and lineage commands open: the store, tracker and registry."""
+"""The project a command works on: ``Project.open(--repo)`` (the one composition root)."""
 
 from __future__ import annotations
 
-from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cairn.app.feature_store import FeatureStore, current_user
-from cairn.registry.models import ModelRegistry
-from cairn.tracking import Tracker
+if TYPE_CHECKING:
+    from cairn.app.project import Project
 
 
-class ProjectContext:
-    """A project folder's feature store, MLflow tracker and model registry (opened lazily)."""
+def open_project(repo: Path) -> Project:
+    """The project at ``repo`` (a missing or bad ``cairn.yaml`` is one ConfigError line)."""
+    from cairn.app.project import Project
 
-    def __init__(self, repo: Path) -> None:
-        self.store = FeatureStore(repo)
+    return Project.open(repo)
 
-    @cached_property
-    def tracker(self) -> Tracker:
-        """The project's MLflow tracker (``tracking`` settings)."""
-        s = self.store
-        return Tracker.for_project(s.settings.tracking, s.root, s.project)
 
-    @cached_property
-    def registry(self) -> ModelRegistry:
-        """The project's model registry with its governance records."""
-        return ModelRegistry(self.tracker, self.store.metadata.engine, self.store.project)
+def current_user() -> str:
+    """Who is acting (``CAIRN_USER`` or the OS user)."""
+    from cairn.app.feature_store import current_user as user
 
-    @property
-    def user(self) -> str:
-        """Who is acting (``CAIRN_USER`` or the OS user)."""
-        return current_user()
+    return user()

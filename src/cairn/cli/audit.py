@@ -7,19 +7,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
-from cairn.app.feature_store import FeatureStore
 from cairn.cli._console import RepoOption, console, err_console, fail, one_line_errors
-from cairn.registry import AuditLog
+from cairn.cli._project import open_project
 
 app = typer.Typer(help="The hash-chained audit log of governance actions.", no_args_is_help=True)
-
-
-def _open(repo: Path) -> AuditLog:
-    store = FeatureStore(repo)
-    return AuditLog(store.metadata.engine, store.project)
 
 
 @app.command("log")
@@ -40,7 +32,10 @@ def log(
 
     Example: cairn audit log --subject credit@champion --limit 20
     """
-    audit = _open(repo)
+    from rich.markup import escape
+    from rich.table import Table
+
+    audit = open_project(repo).audit
     entries = audit.entries(subject=subject, action=action, limit=limit)
     table = Table(
         "seq",
@@ -74,7 +69,9 @@ def verify(repo: RepoOption = Path(".")) -> None:
 
     Example: cairn audit verify --repo ./credit
     """
-    result = _open(repo).verify()
+    from rich.markup import escape
+
+    result = open_project(repo).audit.verify()
     if result.ok:
         console.print(f"[green]chain intact:[/] {result.entries} entries", highlight=False)
         return

@@ -1,7 +1,7 @@
 """`cairn deploy create|set|switch|promote|rollback|status|history|watch`: rollouts.
 
-Thin commands over :class:`cairn.app.rollout.RolloutService` (the same service the HTTP admin
-routes call) and :class:`cairn.app.canary_controller.CanaryController`. The actor is
+Thin commands over :class:`cairn.rollouts.service.RolloutService` (the same service the HTTP admin
+routes call) and :class:`cairn.rollouts.controller.CanaryController`. The actor is
 ``CAIRN_USER`` (or the OS user); the audit log records the role ``cli``.
 """
 
@@ -13,15 +13,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
-from cairn.cli._console import RepoOption, console, err_console, one_line_errors
+from cairn.cli._console import RepoOption, console, one_line_errors
+from cairn.cli._project import current_user, open_project
 from cairn.core.errors import ConfigError
-from cairn.serving.admin import RolloutUpdate
 
 if TYPE_CHECKING:
-    from cairn.app.rollout_demo import RolloutDemo
+    from cairn.rollouts import RolloutService
 
 app = typer.Typer(
     help="Rollouts: single, blue-green, canary with automatic gates, A/B, shadow models.",
@@ -63,15 +61,11 @@ class Settable(StrEnum):
     held = "held"
 
 
-def _service(repo: Path) -> Any:
-    from cairn.app.rollout import RolloutService
-
-    return RolloutService.for_project(repo)
+def _service(repo: Path) -> RolloutService:
+    return open_project(repo).rollouts
 
 
 def _user() -> str:
-    from cairn.app.feature_store import current_user
-
     return current_user()
 
 
@@ -115,6 +109,8 @@ def create(
     Example: cairn deploy create credit --strategy canary --candidate credit-default@challenger
     --stages 5,25,50,100 --min-samples 200
     """
+    from cairn.ui.terminal.rollouts import print_update
+
     request: dict[str, Any] = {"strategy": strategy.value}
     given = {
         "model": model,
@@ -171,6 +167,8 @@ def set_(
 
     Example: cairn deploy set credit --weight a=0.3 --weight b=0.7 --reason "more to b"
     """
+    from cairn.ui.terminal.rollouts import print_update
+
     changes: dict[str, Any] = {}
     if weight:
         pairs = [_pair(w, "--weight", "NAME=WEIGHT") for w in weight]
@@ -205,6 +203,8 @@ def switch(
 
     Example: cairn deploy switch credit --reason "MRR-2026-0042 go-live"
     """
+    from cairn.ui.terminal.rollouts import print_update
+
     done = _service(repo).switch(deployment, actor=_user(), role=ROLE, reason=reason, to=to)
     print_update(done, "switched")
 
@@ -221,6 +221,8 @@ def promote(
 
     Example: cairn deploy promote credit --reason "MRR-2026-0042 canary passed"
     """
+    from cairn.ui.terminal.rollouts import print_update
+
     done = _service(repo).promote(deployment, actor=_user(), role=ROLE, reason=reason, arm=arm)
     print_update(done, "promoted")
 
@@ -234,6 +236,8 @@ def rollback(
 
     Example: cairn deploy rollback credit --reason "latency alert"
     """
+    from cairn.ui.terminal.rollouts import print_update
+
     done = _service(repo).rollback(deployment, actor=_user(), role=ROLE, reason=reason)
     print_update(done, "rolled back")
 
@@ -245,6 +249,9 @@ def status(deployment: DeploymentArg, repo: RepoOption = Path(".")) -> None:
 
     Example: cairn deploy status credit
     """
+    from rich.markup import escape
+    from rich.table import Table
+
     info = _service(repo).status(deployment)
     spec = info["rollout"]
     head = f"{deployment}: {spec['strategy']} ({spec['state']}), rollout version {spec['version']}"
@@ -271,6 +278,9 @@ def history(deployment: DeploymentArg, repo: RepoOption = Path(".")) -> None:
 
     Example: cairn deploy history credit
     """
+    from rich.markup import escape
+    from rich.table import Table
+
     table = Table("version", "at", "actor", "strategy", "state", "weights", "reason")
     for c in _service(repo).history(deployment):
         weights = ", ".join(f"{k} {v:.0%}" for k, v in c.spec.weights().items())
@@ -300,9 +310,12 @@ def watch(
 
     Example: cairn deploy watch --repo ./credit --interval 10
     """
-    from cairn.app.canary_controller import CanaryController, ControllerStep
+    from rich.markup import escape
 
-    controller = CanaryController(_service(repo), repo.resolve())
+    from cairn.rollouts.controller import CanaryController, ControllerStep
+
+    project = open_project(repo)
+    controller = CanaryController(project.rollouts, project.predictions)
 
     def show(steps: list[ControllerStep]) -> None:
         for s in steps:
@@ -319,21 +332,6 @@ def watch(
         controller.run(stop, interval=interval, on_steps=show)
     except KeyboardInterrupt:
         stop.set()
-
-
-def print_update(done: RolloutUpdate, verb: str) -> None:
-    """One line for the stored rollout, then any notes."""
-    spec = done.spec
-    shares = spec.weights()
-    weights = ", ".join(f"{a.name} {a.model} {shares[a.name]:.0%}" for a in spec.arms)
-    shadows = f"; shadows {', '.join(spec.shadows)}" if spec.shadows else ""
-    console.print(
-        f"{spec.deployment}: {verb} -> {spec.strategy} ({spec.state}) v{spec.version}: "
-        f"{weights}{shadows}",
-        highlight=False,
-    )
-    for note in done.notes:
-        err_console.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
 
 
 def _pair(text: str, option: str, form: str) -> tuple[str, str]:
@@ -395,49 +393,3 @@ def _gate(
         "interval_s": interval,
     }
     return {k: v for k, v in values.items() if v is not None}
-
-
-def print_rollout_demo(demo: RolloutDemo) -> None:
-    """The rollout step of the quickstart, for a terminal."""
-    out = console
-    out.print(
-        f"Rollouts: {demo.requests} requests over HTTP, [bold]{demo.failed} failed[/], "
-        f"{demo.seconds:.1f} s; challenger {demo.challenger}, slow candidate {demo.slow}."
-    )
-    out.print(
-        f"Shadow: {demo.shadow_rows} challenger scores logged under {demo.shadow_ids} of the "
-        f"champion's prediction ids (off the request path)."
-    )
-    for pid, arm, primary, shadow in demo.shadow_sample:
-        out.print(f"  {pid}…  champion {primary:.3f}  {arm} {shadow:.3f}", highlight=False)
-    ab = Table("arm", "weight", "predictions", "share", title="A/B 50/50, sticky by customer")
-    total = sum(demo.ab_counts.values()) or 1
-    for arm, weight in demo.ab_weights.items():
-        count = demo.ab_counts.get(arm, 0)
-        ab.add_row(arm, f"{weight:.0%}", str(count), f"{count / total:.1%}")
-    out.print(ab)
-    out.print(
-        f"SRM χ² p = {demo.ab_srm_p:.3f} (below 0.001 would mean broken assignment); "
-        f"{demo.ab_labeled} A/B predictions labeled, {demo.outcomes} outcomes posted in all."
-    )
-    table = Table("canary", "stage", "decision", "gate", "why", title="Canary controller")
-    for name, steps in (("challenger", demo.canary_steps), ("slow", demo.broken_steps)):
-        for s in steps:
-            table.add_row(name, f"{s.percent:g}%", s.decision.action, s.decision.gate,
-                          s.decision.reason)  # fmt: skip
-    out.print(table)
-    out.print(
-        f"Champion is now {demo.challenger.split('/')[0]} v{demo.champion} "
-        "(promoted through four eyes)."
-    )
-    rolled = demo.rollback
-    if rolled is not None:
-        n = rolled.decision.numbers
-        out.print(
-            f"Slow canary rolled back by gate [bold]{rolled.decision.gate}[/] after "
-            f"{n.get('canary_n')} canary rows: mean latency "
-            f"{n.get('canary_latency_mean_ms', 0):.2f} vs {n.get('control_latency_mean_ms', 0):.2f}"
-            f" ms, p99 {n.get('canary_p99_ms', 0):.2f} vs {n.get('control_p99_ms', 0):.2f} ms."
-        )
-    state = "[green]intact[/]" if demo.audit_ok else "[red]BROKEN[/]"
-    out.print(f"Audit chain {state}: {demo.audit_entries} entries.")

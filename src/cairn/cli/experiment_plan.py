@@ -7,22 +7,17 @@ A plain function with Typer options; ``cairn.cli.experiment`` registers it on th
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal, cast
+from typing import TYPE_CHECKING, Annotated, Literal, cast
 
 import typer
-from rich.table import Table
 
 from cairn.cli._console import console, one_line_errors
 from cairn.core.errors import ConfigError
-from cairn.experiments.power import (
-    PowerDesign,
-    PowerPlan,
-    minimum_detectable_effect,
-    sample_size,
-    sequential_minimum_detectable_effect,
-    sequential_sample_size,
-)
-from cairn.experiments.power.normal import treatment_mean
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from cairn.experiments.power import PowerDesign, PowerPlan
 
 
 def parse_weights(text: str) -> tuple[float, ...]:
@@ -46,6 +41,8 @@ def _value(design: PowerDesign, x: float) -> str:
 
 
 def _effect(design: PowerDesign, effect: float) -> str:
+    from cairn.experiments.power.normal import treatment_mean
+
     if not math.isfinite(effect):
         return "none reachable (too few units)"
     kind = f"{effect:+.2%} relative" if design.relative else f"{effect:+.4g} absolute"
@@ -54,6 +51,8 @@ def _effect(design: PowerDesign, effect: float) -> str:
 
 
 def _table(design: PowerDesign, plan: PowerPlan, title: str) -> Table:
+    from rich.table import Table
+
     table = Table("arm", "share", "units", "days", "power", title=title)
     for arm in plan.arms:
         days = (
@@ -122,6 +121,14 @@ def plan(
 
     Example: cairn experiment plan --baseline 0.05 --mde 0.10 --weights 50,25,25 --daily-units 20000
     """
+    from cairn.experiments.power import (
+        PowerDesign,
+        minimum_detectable_effect,
+        sample_size,
+        sequential_minimum_detectable_effect,
+        sequential_sample_size,
+    )
+
     design = PowerDesign(
         baseline=baseline,
         weights=parse_weights(weights),

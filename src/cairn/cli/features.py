@@ -6,12 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from cairn.app.feature_store import FeatureStore
-from cairn.app.project import load_definitions
 from cairn.cli._console import RepoOption, console, one_line_errors
 from cairn.cli._progress import spinner
+from cairn.cli._project import open_project
 
 app = typer.Typer(help="Feature definitions.", no_args_is_help=True)
 
@@ -22,9 +20,12 @@ def apply(repo: RepoOption = Path(".")) -> None:
 
     Example: cairn apply --repo ./credit
     """
-    store = FeatureStore(repo)
+    from rich.table import Table
+
+    project = open_project(repo)
+    store = project.features
     with spinner("Applying definitions"):
-        result = store.apply(load_definitions(repo))
+        result = store.apply(project.definitions())
     table = Table(
         "kind", "name", "version", "status", title=f"Applied to project {store.project!r}"
     )
@@ -41,7 +42,9 @@ def list_views(repo: RepoOption = Path(".")) -> None:
 
     Example: cairn features list --repo ./credit
     """
-    store = FeatureStore(repo)
+    from rich.table import Table
+
+    store = open_project(repo).features
     table = Table("view", "entities", "source", "features", "ttl / windows")
     for v in store.list_feature_views():
         windows = sorted({f"{a.window}/{a.hop}" for a in v.aggregations})
@@ -75,7 +78,7 @@ def training_set(
     Example: cairn training-set "SELECT customer_id, event_timestamp FROM applications"
     -f customer_profile:income -f txn_stats:amount_sum_24h -o train.parquet
     """
-    store = FeatureStore(repo)
+    store = open_project(repo).features
     with spinner("Building the training set"):
         job = store.get_historical_features(
             entities, features, full_feature_names=full_feature_names, quality=quality

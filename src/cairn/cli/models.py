@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from cairn.cli._console import RepoOption, console, err_console, one_line_errors, parse_time
-from cairn.cli._project import ProjectContext
-from cairn.registry.aliases import AliasMove
-from cairn.registry.promotion import Promotion
+from cairn.cli._project import current_user, open_project
+
+if TYPE_CHECKING:
+    from cairn.registry.aliases import AliasMove
 
 app = typer.Typer(
     help="Registered models: versions, reviews, aliases (champion, challenger, fallback).",
@@ -38,7 +38,9 @@ def list_models(repo: RepoOption = Path(".")) -> None:
 
     Example: cairn models list --repo ./credit
     """
-    models = ProjectContext(repo).registry.list_models()
+    from rich.table import Table
+
+    models = open_project(repo).registry.list_models()
     if not models:
         console.print("No registered models yet: train one with `cairn train --config train.yaml`.")
         return
@@ -59,7 +61,11 @@ def show(
 
     Example: cairn models show credit-default
     """
-    project = ProjectContext(repo)
+    from rich.table import Table
+
+    from cairn.ui.terminal.models import version_text
+
+    project = open_project(repo)
     details = project.registry.show(name)
     policy = project.registry.policy(name)
     table = Table(
@@ -85,8 +91,8 @@ def show(
             moves.add_row(
                 f"{m.at:%Y-%m-%d %H:%M:%S}",
                 m.alias,
-                _v(m.previous),
-                _v(m.version),
+                version_text(m.previous),
+                version_text(m.version),
                 m.actor,
                 m.reason,
             )
@@ -113,8 +119,8 @@ def approve(
     Example: cairn models approve credit-default 3 --reviewer risk-officer
     --ticket MRR-2026-0123 --decision approve --note "validated on 2026Q1"
     """
-    project = ProjectContext(repo)
-    who = reviewer or project.user
+    project = open_project(repo)
+    who = reviewer or current_user()
     done = project.registry.approve(
         name, version, reviewer=who, ticket=ticket, decision=decision.value, note=note
     )
@@ -140,8 +146,10 @@ def promote(
 
     Example: cairn models promote credit-default 3 --reason "MRR-2026-0123 approved"
     """
-    project = ProjectContext(repo)
-    done = project.registry.promote(name, version, alias=alias, actor=project.user, reason=reason)
+    from cairn.ui.terminal.models import print_promotion
+
+    project = open_project(repo)
+    done = project.registry.promote(name, version, alias=alias, actor=current_user(), reason=reason)
     print_promotion(done)
 
 
@@ -159,17 +167,21 @@ def set_alias(
 
     Example: cairn models alias credit-default challenger-hgb 4 --reason "shadow test"
     """
-    project = ProjectContext(repo)
+    from cairn.ui.terminal.models import print_promotion
+
+    project = open_project(repo)
     registry = project.registry
     if remove:
         if version is not None:
             raise typer.BadParameter("give no VERSION with --remove")
-        move = registry.remove_alias(name, alias, actor=project.user, reason=reason)
+        move = registry.remove_alias(name, alias, actor=current_user(), reason=reason)
         console.print(f"Removed {name}@{alias} (was v{move.previous}).")
         return
     if version is None:
         raise typer.BadParameter("VERSION is required (or use --remove)")
-    print_promotion(registry.promote(name, version, alias=alias, actor=project.user, reason=reason))
+    print_promotion(
+        registry.promote(name, version, alias=alias, actor=current_user(), reason=reason)
+    )
 
 
 @app.command()
@@ -192,12 +204,12 @@ def policy(
 
     Example: cairn models policy credit-default --no-four-eyes --reason "MRC-2026-0007 sandbox"
     """
-    project = ProjectContext(repo)
+    project = open_project(repo)
     if four_eyes is None:
         current = project.registry.policy(name)
     else:
         current = project.registry.set_policy(
-            name, require_four_eyes=four_eyes, actor=project.user, reason=reason
+            name, require_four_eyes=four_eyes, actor=current_user(), reason=reason
         )
     state = "required" if current.require_four_eyes else "[yellow]WAIVED[/]"
     since = ""
@@ -222,14 +234,18 @@ def history(
 
     Example: cairn models history credit-default --alias champion --at 2026-03-01T00:00:00Z
     """
-    registry = ProjectContext(repo).registry
+    from rich.table import Table
+
+    from cairn.ui.terminal.models import version_text
+
+    registry = open_project(repo).registry
     registry.mlflow.get_model(name)
     if at is not None:
         when = parse_time(at, "--at")
         names = [alias] if alias else sorted({m.alias for m in registry.aliases.history(name)})
         table = Table("alias", "version", title=f"{name} at {when.isoformat()}")
         for a in names:
-            table.add_row(a, _v(registry.aliases.at(name, a, when)))
+            table.add_row(a, version_text(registry.aliases.at(name, a, when)))
         console.print(table)
         return
     table = Table("when", "alias", "from", "to", "who", "why", title=f"{name}: alias moves")
@@ -238,23 +254,14 @@ def history(
     console.print(table)
 
 
-def print_promotion(done: Promotion) -> None:
-    """One line per alias move (or that nothing changed)."""
-    for note in done.notes:
-        err_console.print(f"[yellow]warning:[/] {note}")
-    if not done.moves:
-        console.print(f"{done.model}@{done.alias} is already v{done.version}; nothing moved.")
-        return
-    for m in done.moves:
-        console.print(f"{m.model}@{m.alias}: {_v(m.previous)} -> {_v(m.version)} ({m.reason})")
-    if done.approval is not None and done.alias == "champion":
-        a = done.approval
-        console.print(f"Approved by {a.reviewer} under {a.ticket} on {a.at:%Y-%m-%d}.")
-
-
 def _move_row(m: AliasMove) -> tuple[str, ...]:
-    return (f"{m.at:%Y-%m-%d %H:%M:%S}", m.alias, _v(m.previous), _v(m.version), m.actor, m.reason)
+    from cairn.ui.terminal.models import version_text
 
-
-def _v(version: str | None) -> str:
-    return "-" if version is None else f"v{version}"
+    return (
+        f"{m.at:%Y-%m-%d %H:%M:%S}",
+        m.alias,
+        version_text(m.previous),
+        version_text(m.version),
+        m.actor,
+        m.reason,
+    )

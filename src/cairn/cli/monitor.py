@@ -10,24 +10,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from cairn.cli._console import RepoOption, console, one_line_errors, parse_time
-from cairn.core.timeutil import from_micros
+from cairn.cli._project import open_project
 
 if TYPE_CHECKING:
-    from cairn.app.monitoring import MonitoringOutcome
-    from cairn.app.monitoring_demo import MonitoringDemo
-    from cairn.monitoring.history import RunSummary
-    from cairn.monitoring.runs import FeatureResult
+    from cairn.monitoring.service import MonitoringOutcome
 
 app = typer.Typer(
     help="Drift and performance monitoring of deployments (reference profile vs the log).",
     no_args_is_help=True,
 )
 
-BAND_STYLE = {"stable": "green", "monitor": "yellow", "drift": "bold red", "error": "magenta"}
 DeploymentOption = Annotated[
     str, typer.Option("--deployment", "-d", help="Deployment name (deployments.yaml).")
 ]
@@ -66,10 +60,10 @@ def run_command(
 
     Example: cairn monitor run --deployment credit --window 1d --segment home
     """
-    from cairn.app.monitoring import ProjectMonitoring
+    from cairn.ui.terminal.monitoring import print_run
 
     end = parse_time(as_of, "--as-of") if as_of is not None else None
-    outcome = ProjectMonitoring(repo).run(
+    outcome = open_project(repo).monitoring.run(
         deployment, window=window, as_of=end, segment=segment, webhook_url=webhook
     )
     if as_json:
@@ -95,9 +89,7 @@ def report_command(
 
     Example: cairn monitor report --deployment credit --out monitor.html
     """
-    from cairn.app.monitoring import ProjectMonitoring
-
-    path = ProjectMonitoring(repo).report(out, deployment=deployment)
+    path = open_project(repo).monitoring.report(out, deployment=deployment)
     console.print(f"Wrote {path}")
 
 
@@ -112,129 +104,9 @@ def history_command(
 
     Example: cairn monitor history --deployment credit
     """
-    from cairn.app.monitoring import ProjectMonitoring
+    from cairn.ui.terminal.monitoring import print_history
 
-    print_history(deployment, ProjectMonitoring(repo).runs(deployment, limit=limit))
-
-
-def print_run(outcome: MonitoringOutcome) -> None:
-    """One run: window, per-column drift, performance, changes and alert delivery."""
-    run = outcome.run
-    console.print(
-        f"[bold]{escape(run.deployment)}[/] vs {escape(run.model_name)} v{run.model_version} — "
-        f"run #{run.run_id}: {escape(run.message)}",
-        highlight=False,
-    )
-    if run.status == "empty":
-        return
-    console.print(drift_table(run.results(), title="Drift (all traffic)"))
-    if run.segments:
-        console.print(
-            f"Segments by {run.segment_column}, against the preceding window:", markup=False
-        )
-    for segment in sorted(run.segments, key=lambda s: -run.segments[s]):
-        flagged = run.flagged(segment)
-        said = ", ".join(flagged) if flagged else "no drift"
-        if not run.results(segment):
-            said = "not compared (too few rows now or in the preceding window)"
-        console.print(
-            f"  {segment} ({run.segments[segment]:,} rows): {said}", highlight=False, markup=False
-        )
-    if run.performance is not None:
-        console.print(f"Performance: {run.performance.describe()}", highlight=False, markup=False)
-    for change in outcome.changes:
-        style = "red" if change.worse else "green"
-        console.print(f"[{style}]Band change:[/] {escape(change.describe())}", highlight=False)
-    alert = outcome.alert
-    if alert.delivered is True:
-        console.print(f"Webhook: delivered {alert.changes} change(s) (HTTP {alert.status}).")
-    elif alert.delivered is False:
-        console.print(
-            f"[yellow]Webhook: not delivered ({escape(alert.error or '')}).[/]", highlight=False
-        )
-    if run.signals:
-        names = ", ".join(
-            f"{s.kind}:{s.subject}" + (f"[{s.segment}]" if s.segment else "") for s in run.signals
-        )
-        console.print(f"Signals: {names}", highlight=False, markup=False)
-
-
-def drift_table(results: list[FeatureResult], *, title: str) -> Table:
-    """Per-column band and statistics."""
-    table = Table(
-        "column", "band", "PSI", "KS p", "JS", "χ² p", "nulls now", "unseen", "note",
-        title=title, title_justify="left",
-    )  # fmt: skip
-    for f in results:
-        style = BAND_STYLE.get(f.state, "")
-        band = f"[{style}]{f.state}[/]" + (" ⚑" if f.drifted else "")
-        table.add_row(
-            escape(f.feature),
-            band,
-            _num(f.psi),
-            _num(f.ks_p_value, ".2g"),
-            _num(f.js_distance),
-            _num(f.chi2_p_value, ".2g"),
-            _num(f.null_share_current, ".1%"),
-            escape(", ".join(f.unseen_categories[:3])),
-            escape(f.error or ""),
-        )
-    return table
-
-
-def print_history(deployment: str, runs: list[RunSummary]) -> None:
-    """Stored runs as a table, newest first."""
-    if not runs:
-        console.print(
-            f"No monitoring runs of {deployment!r} yet (cairn monitor run -d {deployment})."
-        )
-        return
-    table = Table(
-        "run", "window end", "model", "rows", "drifted", "errors", "performance", "signals",
-        "changes", title=f"Monitoring history of {deployment}", title_justify="left",
-    )  # fmt: skip
-    for r in runs:
-        perf: str = r.performance.status if r.performance is not None else "-"
-        if r.performance is not None and r.performance.status == "judged":
-            perf = ", ".join(
-                f"{k} {v:.3f}" for k, v in r.performance.metrics.items() if k in ("auc", "ks")
-            )
-        table.add_row(
-            str(r.run_id),
-            from_micros(r.window.end).strftime("%Y-%m-%d %H:%M"),
-            f"v{r.model_version}",
-            f"{r.rows:,}" if r.status == "ok" else "empty",
-            escape(", ".join(r.flagged) or "-"),
-            escape(", ".join(r.errors) or "-"),
-            perf,
-            str(r.signals),
-            str(r.changes),
-        )
-    console.print(table)
-
-
-def print_monitoring_demo(demo: MonitoringDemo) -> None:
-    """The monitoring part of the quickstart: the two months and what monitoring said."""
-    console.print(
-        f"Logged {demo.predictions:,} predictions over two months (and {demo.outcomes:,} "
-        f"outcomes); the second month changed: {'; '.join(demo.changes)}.",
-        highlight=False,
-    )
-    for name, outcome in (("Stable month", demo.stable), ("Drifted month", demo.drifted)):
-        run = outcome.run
-        flagged = run.flagged()
-        console.print(
-            f"[bold]{name}[/] (run #{run.run_id}): {run.window.describe()} — "
-            f"{escape('drifted: ' + ', '.join(flagged)) if flagged else 'no drift'}",
-            highlight=False,
-        )
-        if run.performance is not None:
-            console.print(f"  performance: {run.performance.describe()}", highlight=False)
-        for change in outcome.changes:
-            console.print(f"  band change: {change.describe()}", highlight=False, markup=False)
-    shown = [f for f in demo.drifted.run.results() if f.drifted or f.feature == "score"]
-    console.print(drift_table(shown, title="Drifted month: what moved"))
-    console.print(f"Report: {demo.report} (cairn monitor report --deployment credit)")
+    print_history(deployment, open_project(repo).monitoring.runs(deployment, limit=limit))
 
 
 def _run_json(outcome: MonitoringOutcome) -> dict[str, object]:
@@ -259,7 +131,3 @@ def _run_json(outcome: MonitoringOutcome) -> dict[str, object]:
         "changes": [c.to_dict() for c in outcome.changes],
         "alert": {"delivered": outcome.alert.delivered, "error": outcome.alert.error},
     }
-
-
-def _num(value: float | None, spec: str = ".3f") -> str:
-    return "-" if value is None else format(value, spec)

@@ -5,23 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import (
-    BarColumn,
-    Progress,
-    SpinnerColumn,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.table import Table
 
-from cairn.app.consistency import check_consistency, status
-from cairn.app.feature_store import FeatureStore
 from cairn.cli._console import RepoOption, console, fail, one_line_errors, parse_time
-from cairn.online import MaterializeResult
+from cairn.cli._project import open_project
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 consistency_app = typer.Typer(help="Online/offline consistency.", no_args_is_help=True)
 ViewsOption = Annotated[
@@ -31,6 +23,16 @@ ViewsOption = Annotated[
 
 @contextmanager
 def _progress() -> Iterator[Callable[[str, int], None]]:
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from cairn.ui.terminal.console import console
+
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -50,16 +52,6 @@ def _progress() -> Iterator[Callable[[str, int], None]]:
         yield tick
 
 
-def _print_results(results: list[MaterializeResult]) -> None:
-    if not results:
-        console.print("Nothing new to materialize: every view is at its watermark.")
-        return
-    table = Table("view", "kind", "records", "tiles", "seconds", title="Materialized")
-    for r in results:
-        table.add_row(r.view, r.kind, f"{r.records:,}", f"{r.tiles:,}", f"{r.seconds:.2f}")
-    console.print(table)
-
-
 @one_line_errors
 def materialize(
     start: Annotated[str, typer.Argument(help="Start of event time (ISO 8601 with zone).")],
@@ -71,12 +63,14 @@ def materialize(
 
     Example: cairn materialize 2026-01-01T00:00:00Z 2026-03-01T00:00:00Z --view txn_stats
     """
-    store = FeatureStore(repo)
+    from cairn.ui.terminal.online import print_materialized
+
+    store = open_project(repo).features
     with _progress() as tick:
         results = store.materialize(
             parse_time(start, "START"), parse_time(end, "END"), views, progress=tick
         )
-    _print_results(results)
+    print_materialized(results)
 
 
 @one_line_errors
@@ -91,10 +85,12 @@ def materialize_incremental(
 
     Example: cairn materialize-incremental now
     """
-    store = FeatureStore(repo)
+    from cairn.ui.terminal.online import print_materialized
+
+    store = open_project(repo).features
     with _progress() as tick:
         results = store.materialize_incremental(parse_time(end, "END"), views, progress=tick)
-    _print_results(results)
+    print_materialized(results)
 
 
 @one_line_errors
@@ -103,7 +99,11 @@ def status_command(repo: RepoOption = Path(".")) -> None:
 
     Example: cairn status --repo ./credit
     """
-    store = FeatureStore(repo)
+    from rich.table import Table
+
+    from cairn.app.consistency import status
+
+    store = open_project(repo).features
     table = Table(
         "view",
         "kind",
@@ -141,7 +141,11 @@ def consistency_check(
 
     Example: cairn consistency check txn_stats --sample 500
     """
-    store = FeatureStore(repo)
+    from rich.table import Table
+
+    from cairn.app.consistency import check_consistency
+
+    store = open_project(repo).features
     report = check_consistency(
         store, view, sample, None if at is None else parse_time(at, "--at"), seed
     )

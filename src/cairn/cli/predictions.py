@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from cairn.cli._console import RepoOption, console, one_line_errors
+from cairn.cli._project import open_project
 
 if TYPE_CHECKING:
-    from cairn.app.predictions import QueryResult
-    from cairn.app.serving_demo import ServingDemo
+    pass
 
 predictions_app = typer.Typer(
     help="The prediction log (Parquet segments under .cairn/predictions), read with DuckDB.",
@@ -32,9 +31,9 @@ def query_command(
 
     Example: cairn predictions query "SELECT decision, count(*) FROM predictions GROUP BY 1"
     """
-    from cairn.app.predictions import query
+    from cairn.ui.terminal.predictions import print_result
 
-    print_result(query(repo.resolve(), sql), limit)
+    print_result(open_project(repo).predictions.query(sql), limit)
 
 
 @outcomes_app.command("load")
@@ -47,57 +46,5 @@ def load_command(
 
     Example: cairn outcomes load labels.csv --repo ./credit
     """
-    from cairn.app.predictions import load_outcomes
-
-    n = load_outcomes(repo.resolve(), file)
+    n = open_project(repo).predictions.load_outcomes(file)
     console.print(f"Loaded {n:,} outcomes from {file}.")
-
-
-def print_result(result: QueryResult, limit: int = 50, title: str | None = None) -> None:
-    """A query result as a table (at most ``limit`` rows)."""
-    table = Table(*result.columns, title=title, title_justify="left")
-    for row in result.rows[:limit]:
-        table.add_row(*(_cell(v) for v in row))
-    console.print(table)
-    if len(result.rows) > limit:
-        console.print(f"... {len(result.rows) - limit:,} more rows")
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
-
-
-def print_serving_demo(demo: ServingDemo) -> None:
-    """The serving half of the quickstart: a declined decision, its reasons, the log."""
-    d = demo.declined
-    console.print(
-        f"Served {demo.requests} predictions at {demo.url} (client round trip p50 "
-        f"{demo.client_p50_ms:.2f} ms)."
-    )
-    console.print(
-        f"Declined: prediction {d['prediction_id']} by {d['model']['name']} "
-        f"v{d['model']['version']}, score {d['score']:.3f} (server {d['latency_ms']:.2f} ms)"
-    )
-    reasons = Table(
-        "code",
-        "reason",
-        "feature",
-        "value",
-        "contribution",
-        title="Reason codes",
-        title_justify="left",
-    )
-    for r in d["reason_codes"]:
-        reasons.add_row(
-            r["code"], r["text"], r["feature"], _cell(r["value"]), f"{r['contribution']:+.3f}"
-        )
-    console.print(reasons)
-    console.print(d["summary"])
-    console.print(f"Loaded {demo.outcomes_loaded} outcomes through POST /v1/outcomes.")
-    print_result(
-        demo.log, title='cairn predictions query "... FROM predictions LEFT JOIN outcomes ..."'
-    )

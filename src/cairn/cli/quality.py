@@ -3,39 +3,25 @@
 from __future__ import annotations
 
 import contextlib
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
-from rich.panel import Panel
-from rich.table import Table
 
 from cairn.cli._console import RepoOption, console, one_line_errors, parse_time
 from cairn.cli._progress import spinner
-from cairn.core.config import CONFIG_FILE, Settings
+from cairn.cli._project import open_project
 from cairn.core.errors import SourceError
-from cairn.quality import (
-    Action,
-    CheckResult,
-    Dimension,
-    QualityStore,
-    ValidationResult,
-    load_suite,
-    profile_reference,
-    save_profile,
-    suggest_suite,
-    validate,
-)
 
 if TYPE_CHECKING:
-    from cairn.quality.demo import QualityDemo
+    from cairn.quality import QualityStore
+
+if TYPE_CHECKING:
+    pass
 
 app = typer.Typer(
     help="Data quality suites: validate data, see history, draft suites.", no_args_is_help=True
 )
-_STYLE = {Action.HALT: "bold red", Action.WARN: "yellow", Action.LOG: "cyan", Action.NONE: "green"}
 
 
 @app.command("validate")
@@ -59,6 +45,10 @@ def validate_command(
 
     Example: cairn quality validate quality/applications.yaml data/applications.parquet
     """
+    from cairn.core.config import CONFIG_FILE
+    from cairn.quality import Action, load_suite, validate
+    from cairn.ui.terminal.quality import print_result
+
     spec = load_suite(suite)
     keeper = _store(repo) if store else None
     now = None if as_of is None else parse_time(as_of, "--as-of")
@@ -87,6 +77,12 @@ def history_command(
 
     Example: cairn quality history applications --repo ./credit
     """
+    from rich.table import Table
+
+    from cairn.core.config import CONFIG_FILE
+    from cairn.quality import Action, load_suite
+    from cairn.ui.terminal.quality import ACTION_STYLE, verdict_text
+
     name = load_suite(suite).name if suite.endswith((".yaml", ".yml", ".json")) else suite
     keeper = _store(repo)
     if keeper is None:
@@ -111,8 +107,8 @@ def history_command(
             f"{r.started_at:%Y-%m-%d %H:%M:%S}",
             r.data,
             f"{r.rows:,}",
-            _verdict(r.verdict),
-            f"[{_STYLE[Action(r.action)]}]{r.action}[/]",
+            verdict_text(r.verdict),
+            f"[{ACTION_STYLE[Action(r.action)]}]{r.action}[/]",
             "-" if r.health is None else f"{r.health:.1f}",
             f"{r.failed}/{r.checks}",
             f"{r.seconds:.2f}",
@@ -135,6 +131,8 @@ def suggest_command(
 
     Example: cairn quality suggest data/applications.parquet -o quality/applications.yaml
     """
+    from cairn.quality import profile_reference, save_profile, suggest_suite
+
     profiled: list[str] = []
     reference = None
     # printing the suite to stdout: no spinner there, the output may be piped into a file
@@ -156,124 +154,24 @@ def suggest_command(
     console.print(f"Wrote a draft suite of {len(draft.checks)} checks to {out}.")
 
 
-def print_result(result: ValidationResult, *, failing_rows: int = 3) -> None:
-    """The Rich report of one run: every check, the health score, failing rows, verdict."""
-    table = Table(
-        "#",
-        "check",
-        "target",
-        "layer",
-        "severity",
-        "result",
-        "observed",
-        "unexpected",
-        "action",
-        title=f"Suite {escape(result.suite)!r} on {escape(result.data)} ({result.rows:,} rows)",
-        title_justify="left",
-    )
-    for c in result.checks:
-        table.add_row(
-            str(c.index),
-            c.expectation.removeprefix("expect_"),
-            escape(c.target),
-            str(c.layer),
-            str(c.severity),
-            "[green]pass[/]" if c.success else "[red]FAIL[/]",
-            escape(_observed(c)),
-            _unexpected(c),
-            "-" if c.success else f"[{_STYLE[c.action]}]{c.action}[/]",
-        )
-    console.print(table)
-    print_health(result)
-    for c in result.failures:
-        if c.failing_rows:
-            shown = ", ".join(_failing_row(r) for r in c.failing_rows[:failing_rows])
-            more = (c.unexpected_count or 0) - min(failing_rows, len(c.failing_rows))
-            tail = f" … and {more:,} more" if more > 0 else ""
-            console.print(f"  #{c.index} failing rows: {shown}{tail}", markup=False)
-        if c.message:
-            console.print(f"  #{c.index}: {c.message}", markup=False)
-    stored = f" Stored as run {result.run_id}." if result.run_id is not None else ""
-    queries = f"{result.queries} {'query' if result.queries == 1 else 'queries'}"
-    console.print(
-        f"{_verdict(result.verdict)}: action [{_STYLE[result.action]}]{result.action}[/] "
-        f"({len(result.failures)} of {len(result.checks)} checks failed; {queries}, "
-        f"{result.seconds:.2f} s).{stored}"
-    )
-
-
-def print_health(result: ValidationResult) -> None:
-    """One line: the overall score and each dimension."""
-    health = result.health
-    dims = " · ".join(
-        f"{d.value} {'-' if health.dimensions[d] is None else f'{health.dimensions[d]:.1f}'}"
-        for d in Dimension
-    )
-    score = "-" if health.score is None else f"{health.score:.1f}"
-    console.print(f"Health [bold]{score}[/] / 100  ({dims})")
-
-
-def print_demo(demo: QualityDemo) -> None:
-    """The quality step of the quickstart: each example suite, then the broken batch halted."""
-    table = Table(
-        "suite",
-        "data",
-        "rows",
-        "checks",
-        "health",
-        "verdict",
-        "seconds",
-        title=f"Data quality (freshness as of {demo.as_of:%Y-%m-%d %H:%M} UTC, the end of the "
-        f"demo data)",
-        title_justify="left",
-    )
-    for r in demo.results:
-        passed = sum(c.success for c in r.checks)
-        health = "-" if r.health.score is None else f"{r.health.score:.1f}"
-        table.add_row(
-            r.suite,
-            r.data,
-            f"{r.rows:,}",
-            f"{passed}/{len(r.checks)} pass",
-            health,
-            _verdict(r.verdict),
-            f"{r.seconds:.2f}",
-        )
-    console.print(table)
-    broken = demo.broken
-    console.print("Broken batch: " + "; ".join(demo.faults) + ".", markup=False)
-    failed = Table("#", "check", "target", "severity", "observed", "unexpected", "action")
-    for c in broken.failures:
-        failed.add_row(
-            str(c.index),
-            c.expectation.removeprefix("expect_"),
-            c.target,
-            str(c.severity),
-            _observed(c),
-            _unexpected(c),
-            f"[{_STYLE[c.action]}]{c.action}[/]",
-        )
-    console.print(failed)
-    print_health(broken)
-    if demo.halted:
-        console.print(Panel(escape(demo.halted), title="Halted", title_align="left", style="red"))
-
-
 def _store(repo: Path) -> QualityStore | None:
+    """The project's quality store; None outside a project (a suite can check any file)."""
+    from cairn.core.config import CONFIG_FILE
+
     if not (repo / CONFIG_FILE).is_file():
         return None
-    settings = Settings.load(repo)
-    return QualityStore(settings.metadata.url, project=settings.project, root=repo.resolve())
+    return open_project(repo).quality
 
 
 def _data(data: str, repo: Path) -> Any:
+    from cairn.core.config import CONFIG_FILE
+
     path = Path(data)
     if path.exists() or not (repo / CONFIG_FILE).is_file():
         return path
-    from cairn.app.feature_store import FeatureStore
     from cairn.features import FileSource, batch_of
 
-    for source in FeatureStore(repo).list_sources():
+    for source in open_project(repo).features.list_sources():
         if source.name == data:
             file_source: FileSource = batch_of(source)
             return file_source.resolve(repo.resolve())
@@ -285,35 +183,3 @@ def _relative(path: Path, base: Path) -> Path:
         return path.relative_to(base)
     except ValueError:
         return path
-
-
-def _verdict(verdict: str) -> str:
-    return "[green]passed[/]" if verdict == "passed" else "[bold red]FAILED[/]"
-
-
-def _observed(c: CheckResult) -> str:
-    value = c.observed
-    if c.unexpected_share is not None:
-        return "-"  # a row-level check: see the unexpected column
-    if isinstance(value, float):
-        text = f"{value:.4g}"
-    elif isinstance(value, dict) and "values" in value:
-        text = ", ".join(f"{v:.4g}" for v in value["values"])
-    else:
-        text = json.dumps(value, default=str)
-    if c.details.get("band"):
-        text += f" ({c.details['band']})"
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _unexpected(c: CheckResult) -> str:
-    if c.unexpected_count is None:
-        return "-"
-    if c.unexpected_share is None:
-        return f"{c.unexpected_count:,}"
-    return f"{c.unexpected_count:,} ({c.unexpected_share:.2%})"
-
-
-def _failing_row(row: Any) -> str:
-    values = ", ".join(f"{k}={v}" for k, v in (row.get("values") or {}).items())
-    return f"row {row.get('row')} ({values})"

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from cairn.cli._console import RepoOption, console, one_line_errors
-from cairn.cli._project import ProjectContext
+from cairn.cli._project import open_project
 from cairn.core.errors import ConfigError
-from cairn.tracking import RunRecord
+
+if TYPE_CHECKING:
+    from cairn.tracking import RunRecord
 
 app = typer.Typer(help="Training runs in the project's MLflow experiment.", no_args_is_help=True)
 
@@ -27,7 +28,9 @@ def list_runs(
 
     Example: cairn runs list --limit 5
     """
-    runs = ProjectContext(repo).tracker.search_runs(limit)
+    from rich.table import Table
+
+    runs = open_project(repo).tracker.search_runs(limit)
     table = Table("run", "started", "model", "type", "author", "valid_auc", "data digest")
     for r in runs:
         auc = r.metrics.get("valid_auc")
@@ -56,7 +59,9 @@ def compare(
     """
     if len(runs) < 2:
         raise ConfigError(f"runs compare needs at least two run ids; got {len(runs)}.")
-    tracker = ProjectContext(repo).tracker
+    from rich.table import Table
+
+    tracker = open_project(repo).tracker
     records = [tracker.get_run(r) for r in runs]
     compared = comparison(records)
     if as_json:

@@ -54,22 +54,23 @@ def serve(
     """
     import uvicorn
 
-    from cairn.app.server import REPO_ENV, build_app, freeze_heap
+    from cairn.app.server import REPO_ENV, build_app, check_project, freeze_heap
     from cairn.serving.json_logs import log_config
 
     logging: dict[str, Any] = {}
     if log_format is LogFormat.json:
         logging["log_config"] = log_config(log_level.value)
     root = repo.resolve()
-    app = build_app(root)  # fails fast, in this process, on a bad project
     if workers == 1:
+        app = build_app(root)  # fails fast, in this process, on a bad project
         freeze_heap()
         uvicorn.run(
             app, host=host, port=port, log_level=log_level.value, access_log=access_log, **logging
         )
         return
-    # Workers are new processes: they import the app by name and find the project in the
-    # environment they inherit.
+    # Workers are new processes that each build their own app (importing it by name, with the
+    # project from the environment they inherit); the parent only checks the project cheaply.
+    check_project(root)
     os.environ[REPO_ENV] = str(root)
     uvicorn.run(
         "cairn.app.server:app_from_env",

@@ -7,13 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from cairn.cli._console import RepoOption, console, fail, one_line_errors
-from cairn.cli._project import ProjectContext
+from cairn.cli._project import current_user, open_project
 from cairn.core.errors import ConfigError
-from cairn.training import TrainConfig, TrainingResult, reproduce
-from cairn.training import train as train_model
 
 
 @one_line_errors
@@ -46,18 +43,22 @@ def train(
     Example: cairn train --config train.yaml --repo ./credit
     (or: cairn train --reproduce 3f2c...e1 --repo ./credit)
     """
+    from cairn.training import TrainConfig, reproduce
+    from cairn.training import train as train_model
+    from cairn.ui.terminal.training import print_result
+
     if (config is None) == (reproduce_run is None):
         raise fail("give either --config FILE (train) or --reproduce RUN_ID (reproduce a run).")
-    project = ProjectContext(repo)
+    project = open_project(repo)
     status = console.status("training")
     with status:
         tick = lambda step: status.update(f"[bold]{step}")  # noqa: E731
         if reproduce_run is not None:
             result = reproduce(
                 reproduce_run,
-                project.store,
+                project.features,
                 project.tracker,
-                author=project.user,
+                author=current_user(),
                 register=bool(register),
                 audit=project.registry.audit,
                 progress=tick,
@@ -69,9 +70,9 @@ def train(
                 cfg = replace(cfg, register=register)
             trained = train_model(
                 cfg,
-                project.store,
+                project.features,
                 project.tracker,
-                author=project.user,
+                author=current_user(),
                 audit=project.registry.audit,
                 progress=tick,
             )
@@ -100,44 +101,3 @@ def _config_path(config: Path, repo: Path) -> Path:
         f"--config {config}: no such file in {Path.cwd()} or in the project folder "
         f"{repo.resolve()}; expected a training config such as train.yaml."
     )
-
-
-def print_result(result: TrainingResult) -> None:
-    """The metrics, importance, data version and registration of one training run."""
-    m = result.metrics
-    table = Table("metric", "validation", "train", title=f"Run {result.run_id} ({result.flavor})")
-    for key in ("auc", "gini", "ks", "precision", "recall", "brier", "positive_rate", "rows"):
-        fmt = "{:,.0f}" if key == "rows" else "{:.4f}"
-        table.add_row(key, fmt.format(m[f"valid_{key}"]), fmt.format(m[f"train_{key}"]))
-    console.print(table)
-    top = ", ".join(f"{name} {value:.3g}" for name, value in result.importance.top(5))
-    console.print(f"Top features ({result.importance.method}): {top}")
-    split = result.split
-    console.print(
-        f"Time split at {split.cutoff:%Y-%m-%d %H:%M} UTC: {len(split.train):,} train rows, "
-        f"{len(split.validation):,} validation rows."
-    )
-    console.print(
-        f"Training set: {result.manifest.row_count:,} rows, manifest digest "
-        f"{result.manifest.digest[:16]}… (full-content SHA-256)."
-    )
-    commit = result.commit
-    code = (
-        "not a git repository"
-        if commit is None
-        else (f"{commit.sha[:12]}{' (dirty)' if commit.dirty else ''}")
-    )
-    warnings = [c for c in result.quality.checks if c.level == "warn"]
-    console.print(
-        f"Code: {code}. Quality: {len(result.quality.checks)} checks, {len(warnings)} warning(s)."
-    )
-    if result.version:
-        console.print(
-            f"Registered [bold]{result.model_name}[/] version [bold]{result.version}[/] "
-            f"in {result.seconds:.1f} s. Next: cairn models approve {result.model_name} "
-            f"{result.version} --reviewer ID --ticket MRR-YYYY-NNNN --decision approve"
-        )
-    else:
-        console.print(
-            f"Logged model {result.model_uri} in {result.seconds:.1f} s (not registered)."
-        )

@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from cairn.core.errors import ConfigError
+
+if TYPE_CHECKING:
+    import duckdb
 
 Direction = Literal["high", "low", "missing", "category"]
 """How a feature's value pushed the score toward decline: above or below its reference, absent,
@@ -141,3 +144,12 @@ class Outcome:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         return asdict(self)
+
+
+class LogReader(Protocol):
+    """Where the prediction log is read from: a DuckDB connection with a ``predictions`` and an
+    ``outcomes`` view (``cairn.serving.log_reader.PredictionLog`` is the project's)."""
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """A new connection; the caller closes it."""
+        ...

@@ -9,6 +9,9 @@ segment (:mod:`~cairn.experiments.aggregate`), metrics from ``experiments.yaml``
 (:class:`MetricCatalog`), maturity and label completeness, then plain result objects
 (:class:`ExperimentAnalysis`); :func:`compare_champion` judges a shadow challenger
 (:mod:`cairn.experiments.champion`); :func:`write_html` renders a self-contained report.
+:func:`analyze_deployment` and :func:`compare_deployment` run both on a deployment's log (what
+``cairn experiment analyze|compare`` call); :mod:`cairn.experiments.gates` judges canary stages
+under the one :class:`~cairn.core.gate_policy.GatePolicy`.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from cairn.experiments.analysis_results import (
     MetricAnalysis,
 )
 from cairn.experiments.champion import ChampionComparison, compare_champion
+from cairn.experiments.deployment import SplitHistory, analyze_deployment, compare_deployment
 from cairn.experiments.maturity import Completeness
 from cairn.experiments.metrics import BUILTIN_METRICS, Metric, MetricCatalog
 from cairn.experiments.power import (
@@ -74,14 +78,17 @@ __all__ = [
     "Proportion",
     "Ratio",
     "SampleMean",
+    "SplitHistory",
     "SrmResult",
     "Statistic",
     "SufficientStatistics",
     "TestResult",
     "adjust_p_values",
     "analyze",
+    "analyze_deployment",
     "bayesian",
     "compare_champion",
+    "compare_deployment",
     "comparison_power",
     "cuped_theta",
     "frequentist",

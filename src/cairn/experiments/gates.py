@@ -47,7 +47,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from cairn.core.errors import ConfigError, check_fields
+from cairn.core.errors import ConfigError
+from cairn.core.gate_policy import GatePolicy
 from cairn.experiments.stats import Proportion, SampleMean, TestResult, sequential, srm
 
 Action = Literal["wait", "advance", "promote", "rollback", "hold"]
@@ -64,53 +65,6 @@ Gate = Literal[
 ]
 """Which gate decided; ``full_traffic`` and ``evaluation`` (it failed) are the controller's."""
 P99 = 0.99
-
-
-@dataclass(frozen=True)
-class GatePolicy:
-    """Thresholds of the canary gates (the fields of a rollout's ``CanaryGate``).
-
-    Parameters
-    ----------
-    min_samples:
-        Rows each arm needs in a stage before it can pass.
-    alpha:
-        Level of the one-sided sequential tests and of the p99 bounds.
-    n_star:
-        Rows (both arms) at which the confidence sequences are tightest.
-    error_ratio, p99_ratio:
-        Floors: canary error rate ≤ ``error_ratio`` × control, p99 ≤ ``p99_ratio`` × control.
-    srm_p:
-        A sample-ratio-mismatch p-value below this holds the rollout.
-    patience:
-        A floor breached on the point estimates waits until each arm has ``patience`` ×
-        ``min_samples`` rows; past that, only a credible breach stops the stage.
-
-    Example
-    -------
-    >>> GatePolicy(min_samples=50).error_ratio
-    1.1
-    """
-
-    min_samples: int = 200
-    alpha: float = 0.05
-    n_star: float = 1000.0
-    error_ratio: float = 1.1
-    p99_ratio: float = 1.2
-    srm_p: float = 0.001
-    patience: float = 4.0
-
-    def __post_init__(self) -> None:
-        checks = (
-            ("min_samples", self.min_samples >= 1, "an integer of at least 1"),
-            ("alpha", 0 < self.alpha < 0.5, "in (0, 0.5)"),
-            ("n_star", self.n_star > 0, "above 0"),
-            ("error_ratio", self.error_ratio >= 1, "at least 1"),
-            ("p99_ratio", self.p99_ratio >= 1, "at least 1"),
-            ("srm_p", 0 < self.srm_p < 1, "in (0, 1)"),
-            ("patience", self.patience >= 1, "at least 1"),
-        )
-        check_fields(self, "GatePolicy", checks)
 
 
 @dataclass(frozen=True)

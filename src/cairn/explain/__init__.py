@@ -8,9 +8,16 @@ writes one sentence. Imports only :mod:`cairn.core`.
 
 from __future__ import annotations
 
+from typing import Any
+
 from cairn.explain.contributions import split_references, tree_contributions
-from cairn.explain.example import REASON_CODES_FILE, write_example_reason_codes
-from cairn.explain.reason_codes import ReasonCodeBook, direction_of, summarize, top_reasons
+from cairn.explain.reason_codes import (
+    REASON_CODES_FILE,
+    ReasonCodeBook,
+    direction_of,
+    summarize,
+    top_reasons,
+)
 
 __all__ = [
     "REASON_CODES_FILE",
@@ -20,5 +27,13 @@ __all__ = [
     "summarize",
     "top_reasons",
     "tree_contributions",
-    "write_example_reason_codes",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The example project's file writer moved to cairn.quickstart (old name kept until 0.3).
+    if name == "write_example_reason_codes":
+        import importlib
+
+        return importlib.import_module("cairn.quickstart.example.reason_codes").__dict__[name]
+    raise AttributeError(f"module 'cairn.explain' has no attribute {name!r}")

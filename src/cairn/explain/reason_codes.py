@@ -28,6 +28,9 @@ import yaml
 from cairn.core.errors import ConfigError
 from cairn.core.predictions import Direction, ReasonCode
 
+REASON_CODES_FILE = "reason_codes.yaml"
+"""The reason-code file a deployment reads unless it names another."""
+
 _DIRECTIONS = ("high", "low", "missing", "category", "text")
 _ENTRY_KEYS = frozenset({"code", "reference", *_DIRECTIONS})
 

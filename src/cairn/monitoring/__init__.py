@@ -11,11 +11,13 @@ Benjamini–Hochberg). The result is a :class:`DriftReport` of :class:`FeatureDr
 Monitoring never needs the raw training data, and never imports serving.
 
 A run (:func:`monitor`) reads a :class:`Window` of the prediction log through DuckDB, computes
-drift for all traffic and per segment, judges realized performance once labels are complete
-enough (:func:`window_performance`), and hands :class:`~cairn.core.signals.MonitoringSignal`
-values on; :class:`MonitorHistory` keeps runs and band changes in the metadata database,
-:func:`send_alerts` posts the changes, :class:`MonitoringCollector` exposes the latest results
-to Prometheus and :func:`write_report` renders them as HTML.
+drift for all traffic and per segment (the same :class:`FeatureDrift` values, also named
+:class:`FeatureResult`, tagged with their segment), judges realized performance once labels
+are complete enough (:func:`window_performance`), and hands
+:class:`~cairn.core.signals.MonitoringSignal` values on; :class:`MonitorHistory` keeps runs
+and band changes in the metadata database, :func:`send_alerts` posts the changes,
+:class:`MonitoringCollector` exposes the latest results to Prometheus and :func:`write_report`
+renders them as HTML.
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ from cairn.monitoring.performance import WindowPerformance, realized_metrics, wi
 from cairn.monitoring.profile import ReferenceProfile
 from cairn.monitoring.reference import CategoricalReference, NumericReference
 from cairn.monitoring.report import render_report, write_report
-from cairn.monitoring.results import DriftReport, FeatureDrift
-from cairn.monitoring.runs import FeatureResult, MonitorRun, monitor
+from cairn.monitoring.results import DriftReport, FeatureDrift, FeatureResult
+from cairn.monitoring.runs import MonitorRun, monitor
 from cairn.monitoring.thresholds import DriftThresholds
 from cairn.monitoring.window import Window, read_window, resolve_window
 

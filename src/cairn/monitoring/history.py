@@ -5,7 +5,10 @@ Four tables of their own (created on first use, next to the metadata store's):
 * ``cairn_monitor_runs``: one row per run (deployment, model version, window, status, rows,
   the segment column, the performance as JSON, timing);
 * ``cairn_monitor_results``: one row per run, segment and column (the score is the column
-  ``score``): status, band, PSI and the other statistics, the bins for the report as JSON;
+  ``score``): status, band and PSI as columns, and the whole
+  :class:`~cairn.monitoring.FeatureDrift` (every statistic and p-value, the reasons, the bins
+  for the report) as JSON in ``detail`` — a row written before a field existed reads back with
+  that field's default (None);
 * ``cairn_monitor_signals``: the run's :class:`~cairn.core.signals.MonitoringSignal` values
   (what the retraining work reads);
 * ``cairn_monitor_changes``: band changes against the deployment's previous stored run — the
@@ -105,6 +108,7 @@ signals_table = sa.Table(
     sa.Column("at", sa.BigInteger, nullable=False),
     sa.Column("body", sa.Text, nullable=False),
     sa.Index("ix_cairn_monitor_signals_deployment", "project", "deployment", "at"),
+    sa.Index("ix_cairn_monitor_signals_run", "run_id", "id"),  # revision 0002
 )
 
 changes_table = sa.Table(

@@ -8,6 +8,11 @@ time with label completeness, and per-segment results when the latest run was sp
 loads nothing: no scripts, fonts or stylesheets from elsewhere; bar values show on hover
 through SVG titles.
 
+The page is ``templates/report.html`` (on the shared layout, see :mod:`cairn.core.render`);
+each section is a macro of ``templates/_monitoring.html`` drawing the :class:`DeploymentView`
+that :func:`deployment_view` builds, so another page (the dashboard) can show one deployment,
+or one section, from the same view.
+
 Example
 -------
 >>> html = render_report([], project="demo")
@@ -20,14 +25,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from html import escape
 from pathlib import Path
 
-from cairn.core.timeutil import from_micros
+from cairn.core.charts import BarChart, LineChart, grouped_bars, line_chart
+from cairn.core.render import minute, render
 from cairn.monitoring.drift import SCORE
 from cairn.monitoring.history import BandChange, MonitorHistory, RunSummary
-from cairn.monitoring.performance import METRICS
-from cairn.monitoring.runs import FeatureResult, MonitorRun
+from cairn.monitoring.performance import METRICS, WindowPerformance
+from cairn.monitoring.results import FeatureDrift
+from cairn.monitoring.runs import MonitorRun
 
 REF, CUR = "#9aa5b1", "#2f6fdf"
 BAND_COLORS = {"stable": "#2e7d32", "monitor": "#ef8f00", "drift": "#c62828", "error": "#6a1b9a"}
@@ -48,6 +54,58 @@ class DeploymentHistory:
     def latest(self) -> MonitorRun | None:
         """The newest run with results."""
         return self.runs[-1] if self.runs else None
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """A column's bins in the reference and the latest window (``chart`` None: nothing to
+    draw, the result says why)."""
+
+    result: FeatureDrift
+    chart: BarChart | None
+    legend: tuple[tuple[str, str], ...] = ((REF, "reference"), (CUR, "latest window"))
+    """(colour, name) of the two sides."""
+
+
+@dataclass(frozen=True)
+class Trend:
+    """A column's PSI over the stored runs (``chart`` None: no PSI yet)."""
+
+    feature: str
+    chart: LineChart | None
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One segment of the latest run: its rows, what drifted and what could not be compared."""
+
+    name: str
+    rows: int
+    drifted: list[str]
+    errors: list[str]
+
+
+@dataclass(frozen=True)
+class DeploymentView:
+    """Everything ``_monitoring.html`` draws of one deployment, charts laid out.
+
+    ``notice`` says the newest run had no results; ``run`` is the newest run with results
+    (None: the sections after the notice are not drawn).
+    """
+
+    deployment: str
+    notice: str | None
+    run: MonitorRun | None
+    summary: list[tuple[str, str]] = field(default_factory=list)
+    distributions: list[Distribution] = field(default_factory=list)
+    trends: list[Trend] = field(default_factory=list)
+    score: tuple[Distribution, Trend] | None = None
+    performance: list[tuple[int, WindowPerformance]] = field(default_factory=list)
+    """(window end, performance) of every run that judged or counted labels."""
+    performance_chart: LineChart | None = None
+    metrics: tuple[str, ...] = METRICS
+    """The performance table's metric columns."""
+    segments: list[Segment] = field(default_factory=list)
 
 
 def collect(
@@ -83,48 +141,40 @@ def render_report(
     generated_at: datetime | None = None,
 ) -> str:
     """The report's HTML."""
-    at = (generated_at or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
-    body = [f"<h1>Monitoring — {escape(project)}</h1><p class='muted'>Generated {at}.</p>"]
-    if not deployments:
-        body.append(
-            "<p>No monitoring runs yet: run <code>cairn monitor run --deployment D</code>.</p>"
-        )
-    for d in deployments:
-        body.append(_deployment(d))
-    return _PAGE.format(title=escape(f"Cairn monitoring — {project}"), body="\n".join(body))
+    return render(
+        "report.html",
+        package=__package__,
+        project=project,
+        generated_at=(generated_at or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC"),
+        deployments=[deployment_view(d) for d in deployments],
+    )
 
 
-def _deployment(d: DeploymentHistory) -> str:
-    parts = [f"<section><h2>Deployment {escape(d.deployment)}</h2>"]
-    last, latest = d.last, d.latest
+def deployment_view(d: DeploymentHistory) -> DeploymentView:
+    """One deployment's sections: the summary rows, the charts laid out, the segments."""
+    last, run = d.last, d.latest
+    notice = None
     if last is not None and last.status == "empty":
-        parts.append(f"<p class='warn'>Latest run #{last.run_id}: {escape(last.message)}</p>")
-    if latest is None:
-        parts.append("<p>No run with results yet.</p></section>")
-        return "".join(parts)
-    parts.append(_summary(latest, d.changes))
-    parts.append("<h3>Drift by model input</h3>" + _table(latest.results()))
-    inputs = [f for f in latest.results() if f.kind != SCORE]
-    parts.append("<h3>Distributions: reference vs latest window</h3><div class='grid'>")
-    parts.extend(_distribution(f) for f in inputs)
-    parts.append("</div><h3>PSI over time</h3><div class='grid'>")
-    parts.extend(_psi_chart(d.runs, f.feature) for f in inputs)
-    parts.append("</div><h3>Score drift</h3>")
-    score = latest.score
-    if score is None:
-        parts.append("<p>The reference profile has no score; score drift is not measured.</p>")
-    else:
-        parts.append(
-            "<div class='grid'>" + _distribution(score) + _psi_chart(d.runs, SCORE) + "</div>"
-        )
-    parts.append("<h3>Performance over time</h3>" + _performance(d.runs))
-    if latest.segment_column:
-        parts.append(_segments(latest))
-    parts.append("</section>")
-    return "".join(parts)
+        notice = f"Latest run #{last.run_id}: {last.message}"
+    if run is None:
+        return DeploymentView(d.deployment, notice, None)
+    inputs = [f for f in run.results() if f.kind != SCORE]
+    score = run.score
+    return DeploymentView(
+        d.deployment,
+        notice,
+        run,
+        summary=_summary(run, d.changes),
+        distributions=[_distribution(f) for f in inputs],
+        trends=[_trend(d.runs, f.feature) for f in inputs],
+        score=None if score is None else (_distribution(score), _trend(d.runs, SCORE)),
+        performance=[(r.window.end, r.performance) for r in d.runs if r.performance is not None],
+        performance_chart=_performance_chart(d.runs),
+        segments=_segments(run) if run.segment_column else [],
+    )
 
 
-def _summary(run: MonitorRun, changes: Sequence[BandChange]) -> str:
+def _summary(run: MonitorRun, changes: Sequence[BandChange]) -> list[tuple[str, str]]:
     flagged = run.flagged()
     errors = run.errors()
     rows = [
@@ -141,226 +191,61 @@ def _summary(run: MonitorRun, changes: Sequence[BandChange]) -> str:
     if changes:
         rows.append(("Band changes", "; ".join(c.describe() for c in changes)))
     if run.signals:
-        rows.append(
-            (
-                "Signals",
-                ", ".join(
-                    f"{s.kind}:{s.subject}" + (f"[{s.segment}]" if s.segment else "")
-                    for s in run.signals
-                ),
-            )
-        )
-    cells = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
-    return f"<table class='kv'>{cells}</table>"
+        names = (f"{s.kind}:{s.subject}" + (f"[{s.segment}]" if s.segment else "")
+                 for s in run.signals)  # fmt: skip
+        rows.append(("Signals", ", ".join(names)))
+    return rows
 
 
-def _table(results: Sequence[FeatureResult]) -> str:
-    head = (
-        "<tr><th>column</th><th>kind</th><th>band</th><th>PSI</th><th>PSI (Evidently)</th>"
-        "<th>KS</th><th>KS p</th><th>JS</th><th>χ² p</th><th>Wasserstein/σ</th>"
-        "<th>nulls ref → now</th><th>unseen</th><th>rows</th></tr>"
-    )
-    body = []
-    for f in results:
-        if f.status == "error":
-            body.append(
-                f"<tr><td>{escape(f.feature)}</td><td>{escape(f.kind)}</td>{_band('error')}"
-                f"<td colspan=10>{escape(f.error or 'error')}</td></tr>"
-            )
-            continue
-        nulls = f"{_num(f.null_share_reference, '.1%')} → {_num(f.null_share_current, '.1%')}"
-        unseen = ", ".join(f.unseen_categories[:5]) + ("…" if len(f.unseen_categories) > 5 else "")
-        body.append(
-            f"<tr><td>{escape(f.feature)}{' ⚑' if f.drifted else ''}</td><td>{escape(f.kind)}</td>"
-            f"{_band(f.state)}<td>{_num(f.psi)}</td><td>{_num(f.psi_evidently)}</td>"
-            f"<td>{_num(f.ks_statistic)}</td><td>{_num(f.ks_p_value, '.2g')}</td>"
-            f"<td>{_num(f.js_distance)}</td><td>{_num(f.chi2_p_value, '.2g')}</td>"
-            f"<td>{_num(f.wasserstein_norm)}</td><td>{nulls}</td><td>{escape(unseen)}</td>"
-            f"<td>{f.rows:,}</td></tr>"
-        )
-    return f"<table class='grid-table'>{head}{''.join(body)}</table>"
-
-
-def _distribution(f: FeatureResult) -> str:
-    title = f"<h4>{escape(f.feature)} {_badge(f.state)}</h4>"
+def _distribution(f: FeatureDrift) -> Distribution:
     if f.status == "error" or not f.labels:
-        reason = f.error or "no bins to show"
-        return f"<figure>{title}<p class='muted'>{escape(reason)}</p></figure>"
-    w, h, pad = 360, 150, 24
-    n = len(f.labels)
-    ref, cur = f.reference_proportions, f.current_proportions
-    top = max([*ref, *cur, 1e-9])
-    slot = (w - 2) / n
-    bar = max(slot / 2 - 1, 0.5)
-    shapes = []
-    for i, label in enumerate(f.labels):
-        for j, (values, color, who) in enumerate(((ref, REF, "reference"), (cur, CUR, "now"))):
-            v = values[i] if i < len(values) else 0.0
-            bh = (h - pad) * v / top
-            x = 1 + i * slot + j * bar
-            shapes.append(
-                f'<rect x="{x:.1f}" y="{h - pad - bh:.1f}" width="{bar:.1f}" height="{bh:.1f}" '
-                f'fill="{color}"><title>{escape(label)}: {who} {v:.1%}</title></rect>'
-            )
-    first, last = escape(_short(f.labels[0])), escape(_short(f.labels[-1]))
-    shapes.append(f'<text x="1" y="{h - 8}" class="tick">{first}</text>')
-    shapes.append(f'<text x="{w - 1}" y="{h - 8}" class="tick" text-anchor="end">{last}</text>')
-    legend = (
-        f'<p class="legend"><span style="color:{REF}">■</span> reference '
-        f'<span style="color:{CUR}">■</span> latest window · PSI {_num(f.psi)}</p>'
-    )
-    svg = f'<svg viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img">{"".join(shapes)}</svg>'
-    return f"<figure>{title}{svg}{legend}</figure>"
+        return Distribution(f, None)
+    series = [("reference", REF, f.reference_proportions), ("now", CUR, f.current_proportions)]
+    return Distribution(f, grouped_bars(f.labels, series))
 
 
-def _psi_chart(runs: Sequence[MonitorRun], feature: str) -> str:
+def _trend(runs: Sequence[MonitorRun], feature: str) -> Trend:
     points = []
     for run in runs:
         found = next((f for f in run.results() if f.feature == feature), None)
         if found is not None and found.status == "ok" and found.psi is not None:
             points.append((run.window.end, found.psi))
-    title = f"<h4>{escape(feature)}: PSI over time</h4>"
     if not points:
-        return f"<figure>{title}<p class='muted'>no PSI yet</p></figure>"
+        return Trend(feature, None)
     top = max(0.3, *(p for _, p in points)) * 1.1
     guides = [(0.1, BAND_COLORS["monitor"]), (0.25, BAND_COLORS["drift"])]
-    return f"<figure>{title}{_line_chart([points], top, guides, ['PSI'])}</figure>"
+    return Trend(feature, _lines({"PSI": points}, top, guides))
 
 
-def _performance(runs: Sequence[MonitorRun]) -> str:
-    rows: list[str] = []
+def _performance_chart(runs: Sequence[MonitorRun]) -> LineChart | None:
     series: dict[str, list[tuple[int, float]]] = {}
     for run in runs:
-        perf = run.performance
-        if perf is None:
-            continue
-        end = _day(run.window.end)
-        rows.append(
-            f"<tr><td>{end}</td><td>{escape(perf.status)}</td>"
-            f"<td>{perf.labeled:,}/{perf.predictions:,} ({perf.completeness:.0%})</td>"
-            + "".join(f"<td>{_num(perf.metrics.get(m))}</td>" for m in METRICS)
-            + f"<td>{escape(', '.join(perf.degraded) or '-')}</td></tr>"
-        )
-        for metric, value in perf.metrics.items():
-            series.setdefault(metric, []).append((run.window.end, value))
-    head = (
-        "<tr><th>window end</th><th>status</th><th>labeled</th><th>AUC</th><th>KS</th>"
-        "<th>precision</th><th>recall</th><th>degraded</th></tr>"
-    )
-    table = f"<table class='grid-table'>{head}{''.join(rows)}</table>"
+        if run.performance is not None:
+            for metric, value in run.performance.metrics.items():
+                series.setdefault(metric, []).append((run.window.end, value))
     if not series:
-        return table + "<p class='muted'>No window judged yet (label completeness too low).</p>"
-    names = [m for m in METRICS if m in series]
+        return None
     baseline = runs[-1].performance.baseline if runs[-1].performance else {}
     guides = [(baseline["auc"], LINE_COLORS[0])] if "auc" in baseline else []
-    chart = _line_chart([series[m] for m in names], 1.0, guides, names)
-    return f"<figure><h4>Realized metrics (dashed: training AUC)</h4>{chart}</figure>{table}"
+    return _lines({m: series[m] for m in METRICS if m in series}, 1.0, guides)
 
 
-def _segments(run: MonitorRun) -> str:
-    rows = []
+def _lines(
+    series: dict[str, list[tuple[int, float]]], top: float, guides: list[tuple[float, str]]
+) -> LineChart:
+    colored = [
+        (name, LINE_COLORS[i % len(LINE_COLORS)], points)
+        for i, (name, points) in enumerate(series.items())
+    ]
+    return line_chart(
+        colored, top=top, guides=guides, x_text=minute,
+        title=lambda name, x, y: f"{name} {y:.3f} · window end {minute(x)}",
+    )  # fmt: skip
+
+
+def _segments(run: MonitorRun) -> list[Segment]:
+    out = []
     for name, size in sorted(run.segments.items(), key=lambda kv: -kv[1]):
-        flagged = run.flagged(name)
         errors = [f.feature for f in run.results(name) if f.status == "error"]
-        rows.append(
-            f"<tr><td>{escape(name)}</td><td>{size:,}</td>"
-            f"<td>{escape(', '.join(flagged) or '-')}</td>"
-            f"<td>{escape(', '.join(errors) or '-')}</td></tr>"
-        )
-    head = "<tr><th>segment</th><th>rows</th><th>drifted</th><th>not compared</th></tr>"
-    title = f"<h3>Segments by {escape(run.segment_column or '')}</h3>"
-    return f"{title}<table class='grid-table'>{head}{''.join(rows)}</table>"
-
-
-def _line_chart(
-    series: Sequence[Sequence[tuple[int, float]]],
-    top: float,
-    guides: Sequence[tuple[float, str]],
-    names: Sequence[str],
-) -> str:
-    w, h, pad = 360, 150, 22
-    xs = sorted({x for s in series for x, _ in s})
-    span = (xs[-1] - xs[0]) or 1
-
-    def at(x: int, y: float) -> tuple[float, float]:
-        px = 6 + (w - 12) * ((x - xs[0]) / span if len(xs) > 1 else 0.5)
-        return px, h - pad - (h - pad - 6) * min(y, top) / top
-
-    shapes = []
-    for value, color in guides:
-        _, gy = at(xs[0], value)
-        shapes.append(
-            f'<line x1="0" x2="{w}" y1="{gy:.1f}" y2="{gy:.1f}" stroke="{color}" '
-            f'stroke-dasharray="4 3"/>'
-        )
-    for i, s in enumerate(series):
-        color = LINE_COLORS[i % len(LINE_COLORS)]
-        pts = [at(x, y) for x, y in s]
-        if len(pts) > 1:
-            path = " ".join(f"{px:.1f},{py:.1f}" for px, py in pts)
-            shapes.append(
-                f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="2"/>'
-            )
-        for (x, y), (px, py) in zip(s, pts, strict=True):
-            shapes.append(
-                f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3" fill="{color}">'
-                f"<title>{escape(names[i])} {y:.3f} · window end {_day(x)}</title></circle>"
-            )
-    shapes.append(f'<text x="1" y="{h - 6}" class="tick">{_day(xs[0])}</text>')
-    shapes.append(
-        f'<text x="{w - 1}" y="{h - 6}" class="tick" text-anchor="end">{_day(xs[-1])}</text>'
-    )
-    legend = " ".join(
-        f'<span style="color:{LINE_COLORS[i % len(LINE_COLORS)]}">■</span> {escape(n)}'
-        for i, n in enumerate(names)
-    )
-    svg = f'<svg viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img">{"".join(shapes)}</svg>'
-    return f"{svg}<p class='legend'>{legend}</p>"
-
-
-def _band(band: str) -> str:
-    return f"<td>{_badge(band)}</td>"
-
-
-def _badge(band: str) -> str:
-    color = BAND_COLORS.get(band, "#555")
-    return f'<span class="badge" style="background:{color}">{escape(band)}</span>'
-
-
-def _num(value: float | None, spec: str = ".3f") -> str:
-    return "–" if value is None else format(value, spec)
-
-
-def _short(label: str) -> str:
-    return label if len(label) <= 24 else label[:23] + "…"
-
-
-def _day(us: int) -> str:
-    return from_micros(us).strftime("%Y-%m-%d %H:%M")
-
-
-_PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<style>
-body {{ font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px;
-       color: #1f2933; max-width: 1500px; }}
-h2 {{ border-bottom: 2px solid #e4e7eb; padding-bottom: 4px; margin-top: 32px; }}
-h4 {{ margin: 4px 0; font-size: 13px; }}
-table {{ border-collapse: collapse; margin: 8px 0 16px; }}
-th, td {{ padding: 3px 8px; border-bottom: 1px solid #e4e7eb; text-align: left;
-          font-variant-numeric: tabular-nums; }}
-table.kv th {{ color: #52606d; font-weight: 600; }}
-.grid {{ display: flex; flex-wrap: wrap; gap: 12px; }}
-figure {{ margin: 0; padding: 8px; border: 1px solid #e4e7eb; border-radius: 6px; width: 362px; }}
-.badge {{ color: white; border-radius: 4px; padding: 0 6px; font-size: 12px; }}
-.tick {{ font-size: 10px; fill: #52606d; }}
-.legend {{ font-size: 12px; color: #52606d; margin: 2px 0; }}
-.muted {{ color: #7b8794; }}
-.warn {{ background: #fff4e5; border-left: 4px solid #ef8f00; padding: 6px 10px; }}
-</style></head>
-<body>
-{body}
-</body></html>
-"""
+        out.append(Segment(name, size, run.flagged(name), errors))
+    return out

@@ -1,5 +1,11 @@
 """What a drift computation found: one :class:`FeatureDrift` per feature, a :class:`DriftReport`.
 
+:class:`FeatureDrift` is the one drift result of a feature: :func:`~cairn.monitoring.compute_drift`
+computes it, a monitoring run tags it with its ``segment`` (and the score's ``kind`` with
+``score``), :class:`~cairn.monitoring.MonitorHistory` stores it as JSON and reads it back, and
+alerts, gauges and the report read its fields. ``FeatureResult`` (the name runs and the history
+use) is the same class.
+
 A feature's ``status`` is ``ok``, or ``error`` when it could not be compared (the column is
 missing, empty, all null, not numeric, or the reference has no values); then ``error`` says
 why, ``band`` is None and the metrics that could not be computed are None — the run itself does
@@ -14,29 +20,42 @@ Example
 >>> r = DriftReport([f], None, 10)
 >>> r.drifted_features(), DriftReport.from_dict(r.to_dict()) == r
 (['income'], True)
+>>> FeatureDrift.from_dict({"feature": "age", "kind": "numeric", "status": "ok",
+...                         "band": "stable"}).p_value is None  # a row stored before p-values
+True
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Literal
 
+__all__ = ["ALL", "DriftReport", "FeatureDrift", "FeatureResult", "Status", "unusable"]
+
 Status = Literal["ok", "error"]
+ALL = ""
+"""The segment of all traffic."""
 
 
 @dataclass(frozen=True)
 class FeatureDrift:
-    """Drift of one feature (or of the score) between the reference and the current data.
+    """Drift of one feature (or of the score) between the reference and the current data, for
+    all traffic or one segment.
 
     Parameters
     ----------
     feature, kind:
-        The feature name (``score`` for the score) and ``numeric`` or ``categorical``.
+        The feature name (``score`` for the score) and ``numeric`` or ``categorical`` (in a
+        monitoring run's results the score's kind is ``score``).
     status, error:
         ``ok``, or ``error`` with the reason in ``error``.
     band:
         ``stable``, ``monitor`` or ``drift`` by PSI (None on error).
+    drifted, reasons:
+        The decision and what made it.
+    rows:
+        Current rows.
     psi, psi_evidently:
         PSI as DESIGN §3.5, and Evidently's PSI against the reference sample.
     ks_statistic, ks_p_value:
@@ -52,42 +71,47 @@ class FeatureDrift:
     unseen_categories, unseen_share:
         The most frequent current categories the reference never listed (at most 20), and the
         share of current rows outside the reference's categories (categorical only).
-    rows:
-        Current rows.
     p_value, p_value_adjusted:
         The gating test's p-value (KS for numeric, χ² for categorical) and after correction.
-    drifted, reasons:
-        The decision and what made it.
     labels, reference_proportions, current_proportions:
         PSI bins and their shares on both sides.
+    segment:
+        ``COLUMN=VALUE`` in a monitoring run's per-segment results; empty (:data:`ALL`) for
+        all traffic.
     """
 
     feature: str
     kind: str
     status: Status
     band: str | None
+    drifted: bool = False
+    rows: int = 0
     psi: float | None = None
     psi_evidently: float | None = None
     ks_statistic: float | None = None
     ks_p_value: float | None = None
     js_distance: float | None = None
+    chi2_statistic: float | None = None
     chi2_p_value: float | None = None
     wasserstein_norm: float | None = None
     null_share_reference: float | None = None
     null_share_current: float | None = None
-    unseen_categories: list[str] = field(default_factory=list)
-    rows: int = 0
-    drifted: bool = False
-    error: str | None = None
-    current_proportions: list[float] = field(default_factory=list)
-    reference_proportions: list[float] = field(default_factory=list)
-    labels: list[str] = field(default_factory=list)
-    chi2_statistic: float | None = None
     null_p_value: float | None = None
+    unseen_categories: list[str] = field(default_factory=list)
     unseen_share: float | None = None
     p_value: float | None = None
     p_value_adjusted: float | None = None
     reasons: list[str] = field(default_factory=list)
+    error: str | None = None
+    labels: list[str] = field(default_factory=list)
+    reference_proportions: list[float] = field(default_factory=list)
+    current_proportions: list[float] = field(default_factory=list)
+    segment: str = ALL
+
+    @property
+    def state(self) -> str:
+        """The band, or ``error`` when the column could not be compared."""
+        return "error" if self.status == "error" or self.band is None else self.band
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -95,9 +119,21 @@ class FeatureDrift:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> FeatureDrift:
-        """Read :meth:`to_dict`'s output (unknown keys are ignored)."""
+        """Read :meth:`to_dict`'s output (unknown keys are ignored; absent ones take their
+        defaults, so results stored before a field existed still read)."""
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in names})
+
+    @classmethod
+    def of(
+        cls, drift: FeatureDrift, *, kind: str | None = None, segment: str = ALL
+    ) -> FeatureDrift:
+        """``drift`` as a result of ``segment`` (and of ``kind``, e.g. ``score``)."""
+        return replace(drift, kind=kind or drift.kind, segment=segment)
+
+
+FeatureResult = FeatureDrift
+"""A monitoring run's name for :class:`FeatureDrift` (the same class)."""
 
 
 @dataclass(frozen=True)

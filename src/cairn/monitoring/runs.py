@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -41,7 +41,7 @@ from cairn.core.types import Micros
 from cairn.monitoring.drift import SCORE, compute_drift
 from cairn.monitoring.performance import WindowPerformance, window_performance
 from cairn.monitoring.profile import ReferenceProfile
-from cairn.monitoring.results import FeatureDrift
+from cairn.monitoring.results import ALL, FeatureDrift, FeatureResult
 from cairn.monitoring.thresholds import DriftThresholds
 from cairn.monitoring.window import (
     PREDICTIONS,
@@ -52,69 +52,20 @@ from cairn.monitoring.window import (
     resolve_window,
 )
 
+__all__ = [
+    "ALL",
+    "OTHER",
+    "FeatureResult",
+    "MonitorRun",
+    "RunStatus",
+    "monitor",
+    "signals_of",
+    "thresholds_of",
+]
+
 RunStatus = Literal["ok", "empty"]
-ALL = ""
-"""The segment of all traffic."""
 OTHER = "(other)"
 """The segment of the values beyond the ``max_segments`` largest ones."""
-
-
-@dataclass(frozen=True)
-class FeatureResult:
-    """One model input (or the score) of one segment in one run, flattened for storage,
-    alerts, gauges and the report (the fields of :class:`~cairn.monitoring.FeatureDrift`)."""
-
-    feature: str
-    kind: str
-    """``numeric``, ``categorical`` or ``score``."""
-    status: str
-    band: str | None
-    """``stable``, ``monitor`` or ``drift`` (None when ``status`` is ``error``)."""
-    drifted: bool
-    rows: int
-    psi: float | None = None
-    psi_evidently: float | None = None
-    ks_statistic: float | None = None
-    ks_p_value: float | None = None
-    js_distance: float | None = None
-    chi2_p_value: float | None = None
-    wasserstein_norm: float | None = None
-    null_share_reference: float | None = None
-    null_share_current: float | None = None
-    unseen_categories: list[str] = field(default_factory=list)
-    unseen_share: float | None = None
-    reasons: list[str] = field(default_factory=list)
-    """What made ``drifted``: ``psi``, ``p_value``, ``null_share``..."""
-    error: str | None = None
-    labels: list[str] = field(default_factory=list)
-    reference_proportions: list[float] = field(default_factory=list)
-    current_proportions: list[float] = field(default_factory=list)
-    segment: str = ALL
-    """``COLUMN=VALUE``, or empty for all traffic."""
-
-    @property
-    def state(self) -> str:
-        """The band, or ``error`` when the column could not be compared."""
-        return "error" if self.status == "error" or self.band is None else self.band
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> FeatureResult:
-        """The value :meth:`to_dict` wrote."""
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
-
-    @classmethod
-    def of(
-        cls, drift: FeatureDrift, *, kind: str | None = None, segment: str = ALL
-    ) -> FeatureResult:
-        """Flatten one :class:`~cairn.monitoring.FeatureDrift`."""
-        values = {
-            name: getattr(drift, name) for name in cls.__dataclass_fields__ if name != "segment"
-        }
-        return cls(**{**values, "kind": kind or str(drift.kind), "segment": segment})
 
 
 @dataclass(frozen=True)
@@ -380,10 +331,10 @@ def _segment_drift(
 def _results(
     features: Sequence[FeatureDrift], score: FeatureDrift | None, segment: str
 ) -> list[FeatureResult]:
-    """The inputs' drift and the score's, flattened for one segment."""
-    out = [FeatureResult.of(f, segment=segment) for f in features]
+    """The inputs' drift and the score's, tagged with their segment (and the score's kind)."""
+    out = [replace(f, segment=segment) for f in features]
     if score is not None:
-        out.append(FeatureResult.of(score, kind=SCORE, segment=segment))
+        out.append(replace(score, kind=SCORE, segment=segment))
     return out
 
 

@@ -14,8 +14,8 @@ with a :class:`ModelLoader` over the registry). Endpoints: ``POST /v1/features/o
 
 from __future__ import annotations
 
+from cairn.core.deployments import Deployment, Fallback, load_deployments
 from cairn.serving.app import create_app
-from cairn.serving.deployments import Deployment, Fallback, load_deployments
 from cairn.serving.errors import ApiError
 from cairn.serving.metrics import ServingMetrics
 from cairn.serving.models import ModelLoader, ScoringModel

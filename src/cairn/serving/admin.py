@@ -20,7 +20,7 @@ naming who holds them (the name is the actor in the audit log). No token configu
 admin route answers 403; a missing or unknown token 401; a token whose role is too low 403.
 
 Serving never imports the registry: the routes call an injected :class:`RolloutAdmin`
-(``cairn.app.rollout.RolloutService`` implements it) and map its errors by their built-in
+(:class:`cairn.rollouts.RolloutService` implements it) and map its errors by their built-in
 family: ``PermissionError`` (a governance rule refused) and a stale write are 409,
 ``LookupError`` (unknown model or alias) 422 and ``ValueError`` (a bad spec) 422.
 """
@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 import orjson
@@ -38,20 +38,18 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cairn.core.errors import CairnError, ConfigError
+from cairn.core.deployments import UnknownDeploymentError
+from cairn.core.errors import ConfigError
+from cairn.rollouts.requests import RolloutUpdate
+from cairn.rollouts.store import ConflictError, RolloutChange
 from cairn.serving.errors import ApiError
 from cairn.serving.request import read_body
 from cairn.serving.responses import json_response
-from cairn.serving.routing import ConflictError, RolloutChange, RolloutSpec
 from cairn.serving.schemas import error_responses
 
 Role = Literal["viewer", "deployer", "approver"]
 ROLES: tuple[Role, ...] = ("viewer", "deployer", "approver")
 MAX_BODY = 64 * 1024
-
-
-class UnknownDeploymentError(CairnError, LookupError):
-    """The deployment named in an admin request does not exist (HTTP 404)."""
 
 
 @dataclass(frozen=True)
@@ -160,26 +158,8 @@ def _redact(entry: str) -> str:
     return f"{head}:***" if head else "***"
 
 
-@dataclass(frozen=True)
-class RolloutUpdate:
-    """What an admin action did: the stored spec, the one it replaced, and notes to show."""
-
-    spec: RolloutSpec
-    previous: RolloutSpec | None = None
-    notes: tuple[str, ...] = field(default_factory=tuple)
-
-    def to_json(self) -> dict[str, Any]:
-        """The response body of an admin action."""
-        return {
-            "rollout": self.spec.to_dict(),
-            "weights": self.spec.weights(),
-            "previous_version": None if self.previous is None else self.previous.version,
-            "notes": list(self.notes),
-        }
-
-
 class RolloutAdmin(Protocol):
-    """The rollout service the admin routes call (implemented in ``cairn.app.rollout``).
+    """The rollout service the admin routes call (implemented in ``cairn.rollouts.service``).
 
     Every method raises :class:`UnknownDeploymentError` for an unknown deployment.
     """

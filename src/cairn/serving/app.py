@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
+from cairn.core.background import Lifecycle
 from cairn.serving.admin import AdminTokens, RolloutAdmin, admin_router
 from cairn.serving.errors import install_error_handlers
 from cairn.serving.features import features_router
@@ -34,6 +35,7 @@ def create_app(
     outcomes: SegmentLog | None = None,
     admin_token: AdminTokens | str | None = None,
     rollouts: RolloutAdmin | None = None,
+    background: Sequence[Lifecycle] = (),
 ) -> FastAPI:
     """Build the HTTP API (OpenAPI at ``/openapi.json``).
 
@@ -59,6 +61,9 @@ def create_app(
     rollouts:
         The rollout service; with it the app also answers the admin routes
         ``/v1/deployments/{name}/rollout[...]`` (:mod:`cairn.serving.admin`).
+    background:
+        Loops the app runs while it serves (pollers, controllers): started in the ASGI
+        lifespan after the logs open, stopped first at shutdown, so no thread outlives the app.
 
     Example
     -------
@@ -76,11 +81,17 @@ def create_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         for log in logs:
             log.start()
-        yield
-        if predictor is not None:  # score what the shadow queue holds before the logs close
-            await run_in_threadpool(predictor.shadow.close)
-        for log in logs:
-            log.close()
+        for task in background:
+            task.start()
+        try:
+            yield
+        finally:
+            for task in reversed(background):
+                await run_in_threadpool(task.stop)
+            if predictor is not None:  # score what the shadow queue holds before logs close
+                await run_in_threadpool(predictor.shadow.close)
+            for log in logs:
+                log.close()
 
     app = FastAPI(
         title="Cairn",

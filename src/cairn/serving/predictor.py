@@ -23,10 +23,10 @@ from typing import Any
 import orjson
 from starlette.concurrency import run_in_threadpool
 
+from cairn.core.deployments import Deployment, UnknownDeploymentError, find_deployment
 from cairn.core.errors import OnlineStoreError
 from cairn.core.predictions import PredictionRecord, ReasonCode
 from cairn.explain import ReasonCodeBook, summarize, top_reasons, tree_contributions
-from cairn.serving.deployments import Deployment
 from cairn.serving.errors import ApiError
 from cairn.serving.log_records import prediction_row
 from cairn.serving.models import ModelLoader, ScoringModel
@@ -229,13 +229,10 @@ class Predictor:
 
     def deployment(self, name: str) -> Deployment:
         """The deployment called ``name``; a 404 naming the known ones otherwise."""
-        dep = self.deployments.get(name)
-        if dep is None:
-            known = ", ".join(sorted(self.deployments)) or "none (add deployments.yaml)"
-            raise ApiError(
-                404, "unknown_deployment", f"No deployment {name!r}; deployments: {known}."
-            )
-        return dep
+        try:
+            return find_deployment(self.deployments, name)
+        except UnknownDeploymentError as exc:
+            raise ApiError(404, "unknown_deployment", str(exc)) from None
 
     async def predict(self, name: str, rows: Sequence[PredictRow]) -> list[Scored]:
         """Route, score and log ``rows`` for deployment ``name``, and return the answers.

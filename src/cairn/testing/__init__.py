@@ -1,7 +1,8 @@
 """Contract kits: the checks every implementation of a core protocol must pass.
 
 A backend proves it honours a protocol by running the kit (see ``tests/contracts/``); the kits
-import only ``cairn.core`` and are never imported by production code.
+import only ``cairn.core`` and are never imported by production code. :mod:`cairn.testing.servers`
+runs a real ``cairn serve`` process for a test (:func:`~cairn.testing.servers.serving`).
 """
 
 from __future__ import annotations

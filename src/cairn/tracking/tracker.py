@@ -17,6 +17,7 @@ from typing import Any
 
 from cairn.core.config import STATE_DIR, TrackingSettings
 from cairn.core.errors import ConfigError
+from cairn.core.urls import redact_url
 from cairn.tracking import _mlflow
 from cairn.tracking.errors import MissingArtifactError, TrackingError, UnknownRunError
 from cairn.tracking.records import DatasetRecord, RunRecord, from_millis
@@ -125,7 +126,9 @@ class Tracker:
         except Exception as exc:
             if not _mlflow.is_mlflow_error(exc):
                 raise
-            raise TrackingError(f"MLflow at {_redact(self.uri)} failed to {what}: {exc}") from None
+            raise TrackingError(
+                f"MLflow at {redact_url(self.uri)} failed to {what}: {exc}"
+            ) from None
 
     def registry(self) -> MlflowRegistry:
         """MLflow's model registry at this tracker's registry URI."""
@@ -150,7 +153,7 @@ class Tracker:
             except Exception as exc:  # another process created it first
                 if _mlflow.error_code(exc) != "RESOURCE_ALREADY_EXISTS":
                     raise TrackingError(
-                        f"MLflow at {_redact(self.uri)} failed to create the experiment "
+                        f"MLflow at {redact_url(self.uri)} failed to create the experiment "
                         f"{self.experiment!r}: {exc}"
                     ) from None
                 found = self.client.get_experiment_by_name(self.experiment)
@@ -199,11 +202,11 @@ class Tracker:
         except Exception as exc:
             if _mlflow.error_code(exc) in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
                 raise UnknownRunError(
-                    f"No run {run_id!r} in the tracking store {_redact(self.uri)}; list runs "
+                    f"No run {run_id!r} in the tracking store {redact_url(self.uri)}; list runs "
                     f"with `cairn runs list`."
                 ) from None
             raise TrackingError(
-                f"MLflow at {_redact(self.uri)} failed to read run {run_id!r}: {exc}"
+                f"MLflow at {redact_url(self.uri)} failed to read run {run_id!r}: {exc}"
             ) from None
         return _run_record(run)
 
@@ -272,7 +275,3 @@ def _run_record(run: Any) -> RunRecord:
 
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name) or "default"
-
-
-def _redact(uri: str) -> str:
-    return re.sub(r"//([^/@:]+):[^/@]*@", r"//\1:***@", uri)

@@ -11,7 +11,7 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 
-from cairn.serving.deployments import Deployment
+from cairn.core.deployments import Deployment
 from cairn.serving.log_records import PREDICTION_SCHEMA
 from cairn.serving.prediction_log import SegmentLog
 from cairn.serving.predictor import Predictor

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cairn.app.predictions import query
+from cairn.serving.log_reader import query
 from cairn.serving.predict_request import PredictRow
 from cairn.serving.predictor import Predictor, Scored, unit_of
 from cairn.serving.routing import Arm, RolloutSpec

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from cairn.rollouts.spec import Arm, CanaryGate, RolloutSpec
+from cairn.rollouts.store import ConflictError, RolloutChange, RolloutStore
 from cairn.serving.routing.ab import ABRouter
 from cairn.serving.routing.assignment import (
     bucket_ranges,
@@ -37,8 +39,6 @@ from cairn.serving.routing.canary import CanaryRouter
 from cairn.serving.routing.route import Route, Router
 from cairn.serving.routing.shadow import ShadowJob, ShadowQueue
 from cairn.serving.routing.single import SingleRouter
-from cairn.serving.routing.spec import Arm, CanaryGate, RolloutSpec
-from cairn.serving.routing.store import ConflictError, RolloutChange, RolloutStore
 
 ROUTERS: dict[str, Callable[[RolloutSpec], Router]] = {
     "single": SingleRouter,

@@ -7,9 +7,9 @@ analysis leaves it out. ``rolled_back`` sends every unit to the first arm, not e
 
 from __future__ import annotations
 
+from cairn.rollouts.spec import RolloutSpec
 from cairn.serving.routing.assignment import bucket_ranges, fnv1a32
 from cairn.serving.routing.route import Route, control_route, routes
-from cairn.serving.routing.spec import RolloutSpec
 
 
 class ABRouter:
@@ -17,7 +17,7 @@ class ABRouter:
 
     Example
     -------
-    >>> from cairn.serving.routing.spec import Arm
+    >>> from cairn.rollouts.spec import Arm
     >>> spec = RolloutSpec.ab("credit", [Arm("a", "m/1", 0.5), Arm("b", "m/2", 0.5)], "exp-1")
     >>> ABRouter(spec).choose("customer-42").arm
     'a'

@@ -6,8 +6,8 @@ slots' models before it swaps routers, so no request meets a half-loaded model.
 
 from __future__ import annotations
 
+from cairn.rollouts.spec import RolloutSpec
 from cairn.serving.routing.route import Route, control_route, routes
-from cairn.serving.routing.spec import RolloutSpec
 
 
 class BlueGreenRouter:

@@ -8,9 +8,9 @@ control, ``promoted`` every unit to the canary.
 
 from __future__ import annotations
 
+from cairn.rollouts.spec import RolloutSpec
 from cairn.serving.routing.assignment import fnv1a32
 from cairn.serving.routing.route import Route, control_route, routes
-from cairn.serving.routing.spec import RolloutSpec
 
 
 class CanaryRouter:

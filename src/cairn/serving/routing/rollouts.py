@@ -14,13 +14,13 @@ import logging
 import threading
 from collections.abc import Iterable, Mapping
 
+from cairn.core.deployments import Deployment
 from cairn.core.predictions import ModelRef
-from cairn.serving.deployments import Deployment
+from cairn.rollouts.spec import RolloutSpec
 from cairn.serving.models import ModelLoader, ScoringModel
 from cairn.serving.routing import router_for
 from cairn.serving.routing.plan import Serving
 from cairn.serving.routing.route import Router
-from cairn.serving.routing.spec import RolloutSpec
 
 logger = logging.getLogger("cairn.serving")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from cairn.serving.routing.spec import RolloutSpec
+from cairn.rollouts.spec import RolloutSpec
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from cairn.rollouts.spec import RolloutSpec
 from cairn.serving.routing.route import Route, control_route, routes
-from cairn.serving.routing.spec import RolloutSpec
 
 
 class SingleRouter:

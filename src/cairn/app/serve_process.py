@@ -1,0 +1,92 @@
+"""``cairn serve`` as a child process: start it on a free port, wait until it is ready, stop it.
+
+The quickstart runs its server this way, and tests and benchmarks do too (through
+:mod:`cairn.testing.servers`). Every wait is bounded; readiness is ``GET /readyz`` answering
+200.
+
+Example
+-------
+>>> port = free_port()
+>>> 1024 <= port <= 65535
+True
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from cairn.core.config import STATE_DIR, process_env
+from cairn.core.errors import CairnError
+
+START_TIMEOUT = 90.0
+"""Seconds a server may take to load its models and answer ``/readyz``."""
+SERVE_LOG = "serve.log"
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(
+    project: Path, port: int, *, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """``cairn serve --repo PROJECT --port PORT`` as a child process; its output is appended
+    to ``PROJECT/.cairn/serve.log``; ``env`` adds to this process's environment."""
+    state = Path(project) / STATE_DIR
+    state.mkdir(parents=True, exist_ok=True)
+    cmd = [
+        sys.executable,
+        "-c",
+        "from cairn.cli.main import main; main()",
+        "serve",
+        "--repo",
+        str(project),
+        "--port",
+        str(port),
+        "--no-access-log",
+    ]
+    with open(state / SERVE_LOG, "ab") as logfile:
+        return subprocess.Popen(
+            cmd, stdout=logfile, stderr=subprocess.STDOUT, env={**process_env(), **(env or {})}
+        )
+
+
+def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = START_TIMEOUT) -> None:
+    """Wait until ``URL/readyz`` answers 200; raise when the server exits or time is up."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise CairnError(
+                f"cairn serve exited with code {proc.returncode}; see {STATE_DIR}/{SERVE_LOG}."
+            )
+        try:
+            with urllib.request.urlopen(f"{url}/readyz", timeout=1.0) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.2)
+    raise CairnError(
+        f"cairn serve was not ready within {timeout:.0f} s; see {STATE_DIR}/{SERVE_LOG}."
+    )
+
+
+def stop_server(proc: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
+    """SIGTERM (the server flushes its logs on shutdown), then SIGKILL after ``timeout``."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)

@@ -1,0 +1,248 @@
+"""The sections of ``cairn.yaml``: one frozen model each, with their defaults and bounds.
+
+Example
+-------
+>>> OfflineSettings(threads="4").threads
+4
+>>> ServingSettings(admin_token="s3cret").admin_token
+SecretStr('**********')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from cairn.core.settings.fields import (
+    STATE_DIR,
+    BlankIsNone,
+    Int,
+    NotBool,
+    Section,
+    invalid,
+    setting,
+)
+
+Durability = Literal["write", "fsync"]
+"""How the prediction log writes: ``write`` (survives SIGKILL) or ``fsync`` (power loss too)."""
+
+_Fraction = Annotated[float, Field(gt=0, lt=1), NotBool]
+_Secret = Annotated[SecretStr | None, BlankIsNone]
+
+
+class MetadataSettings(Section):
+    """Where definitions, results and audit records live (any SQLAlchemy URL)."""
+
+    section = "metadata"
+
+    url: str = setting(
+        f"sqlite:///{STATE_DIR}/metadata.db",
+        "SQLAlchemy URL of the metadata store (definitions, results, audit records).",
+    )
+
+
+class OfflineSettings(Section):
+    """The offline engine (DuckDB in process)."""
+
+    section = "offline"
+
+    memory_limit: str = setting("2GB", "DuckDB memory limit (e.g. 2GB, 512MB).")
+    threads: Annotated[Int | None, BlankIsNone] = setting(
+        None, "DuckDB worker threads; unset or 0: all cores."
+    )
+    temp_directory: str = setting(
+        f"{STATE_DIR}/tmp", "Where DuckDB spills, relative to the project folder."
+    )
+
+
+class OnlineSettings(Section):
+    """The online store: ``sqlite:///path`` (embedded default) or ``redis://host:port/db``."""
+
+    section = "online"
+
+    url: str = setting(
+        f"sqlite:///{STATE_DIR}/online.db",
+        "Online store: sqlite:///PATH (embedded) or redis://HOST:PORT/DB.",
+    )
+    timeout_ms: Annotated[int, Field(ge=1), NotBool] = setting(
+        1000, "How long a networked online store (Redis) may take to answer, in milliseconds."
+    )
+
+
+class TrackingSettings(Section):
+    """MLflow tracking and model registry: ``sqlite:///.cairn/mlflow.db`` (embedded default) or
+    any MLflow URI (``http://mlflow:5000``, ``postgresql+psycopg://...``).
+
+    ``experiment`` defaults to the project name; ``registry_uri`` to the tracking URI.
+    """
+
+    section = "tracking"
+
+    uri: str = setting(f"sqlite:///{STATE_DIR}/mlflow.db", "MLflow tracking URI.")
+    experiment: str = setting("", "MLflow experiment name; empty: the project name.")
+    registry_uri: Annotated[str | None, BlankIsNone] = setting(
+        None, "MLflow model registry URI; unset: the tracking URI."
+    )
+
+
+class MonitoringSettings(Section):
+    """Drift and performance monitoring (``cairn monitor``).
+
+    PSI below ``psi_monitor`` is stable, up to ``psi_drift`` monitor, above it drift;
+    ``bands`` gives chosen features (or ``score``) their own ``[monitor, drift]`` edges.
+    ``alpha`` (unset by default) also flags a feature whose KS/χ² p-value, corrected across
+    features (Benjamini-Hochberg), is below it; ``null_share`` flags a significant move of the
+    missing share by at least that much. A window's performance is judged once
+    ``completeness`` of its predictions have a label; a realized AUC or KS more than
+    ``performance_drop`` (absolute) below the training baseline is a signal. Band changes are
+    POSTed as JSON to ``webhook_url`` when set (``webhook_timeout_s`` bounds each call).
+    Per-segment drift compares the ``max_segments`` largest segments (the rest are
+    ``(other)``) with the same segment in the preceding window, profiled with ``bins``
+    quantile bins; segments with fewer than ``min_segment_rows`` rows are not compared. (Drift
+    of all traffic uses the bins of the model's reference profile, fixed at training time.)
+
+    Example
+    -------
+    >>> MonitoringSettings(bands={"income": [0.05, 0.2]}).bands
+    {'income': (0.05, 0.2)}
+    """
+
+    section = "monitoring"
+
+    psi_monitor: Annotated[float, Field(gt=0), NotBool] = setting(
+        0.1, "PSI from which a feature is watched (monitor band); below psi_drift."
+    )
+    psi_drift: Annotated[float, Field(gt=0), NotBool] = setting(
+        0.25, "PSI from which a feature has drifted; above psi_monitor."
+    )
+    bands: dict[str, tuple[float, float]] = setting(
+        description="Per-feature (or score) [monitor, drift] PSI edges; JSON in the environment.",
+        expected="a mapping of feature to [monitor, drift] PSI edges",
+        default_factory=dict,
+    )
+    alpha: Annotated[_Fraction | None, BlankIsNone] = setting(
+        None, "Also flag a feature whose BH-corrected KS/chi-squared p-value is below it."
+    )
+    null_share: Annotated[_Fraction | None, BlankIsNone] = setting(
+        0.05, "Flag a significant move of a feature's missing share by at least this much."
+    )
+    completeness: Annotated[float, Field(gt=0, le=1), NotBool] = setting(
+        0.8, "Share of a window's predictions with a label before its performance is judged."
+    )
+    performance_drop: Annotated[float, Field(ge=0, lt=1), NotBool] = setting(
+        0.05, "Absolute drop of realized AUC or KS below the training baseline that signals."
+    )
+    webhook_url: Annotated[str | None, BlankIsNone] = setting(
+        None, "Where band changes are POSTed as JSON."
+    )
+    webhook_timeout_s: Annotated[float, Field(gt=0), NotBool] = setting(
+        5.0, "Time limit of one webhook call, in seconds."
+    )
+    max_segments: Annotated[int, Field(ge=1), NotBool] = setting(
+        20, "Largest segments compared per window; the rest are '(other)'."
+    )
+    min_segment_rows: Annotated[int, Field(ge=1), NotBool] = setting(
+        100, "Segments with fewer rows are not compared."
+    )
+    bins: Annotated[int, Field(ge=2), NotBool] = setting(
+        10, "Quantile bins of per-segment drift profiles."
+    )
+
+    @field_validator("bands", mode="before")
+    @classmethod
+    def _edges(cls, value: Any) -> Any:
+        if not isinstance(value, Mapping):
+            return value  # the mapping check names the key
+        bands: dict[str, tuple[float, float]] = {}
+        for name, pair in value.items():
+            try:
+                low, high = (float(v) for v in pair)
+                ok = 0 <= low <= high
+            except (TypeError, ValueError):
+                ok = False
+            if not ok:
+                raise invalid(
+                    str(name),
+                    "[monitor, drift] PSI edges with 0 <= monitor <= drift (e.g. [0.05, 0.2])",
+                    pair,
+                )
+            bands[str(name)] = (low, high)
+        return bands
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.psi_monitor < self.psi_drift:
+            return self
+        if "psi_monitor" not in self.model_fields_set:  # blame the edge that was written
+            raise invalid("psi_drift", f"above psi_monitor ({self.psi_monitor})", self.psi_drift)
+        raise invalid(
+            "psi_monitor", f"above 0, below psi_drift ({self.psi_drift})", self.psi_monitor
+        )
+
+
+class ServingSettings(Section):
+    """``cairn serve``: the prediction log, admin tokens, polling, queues and request limits.
+
+    The older variable names (``CAIRN_SHADOW_QUEUE``, ``CAIRN_LOG_DURABILITY``, ...) are read
+    too; ``CAIRN_SERVING__<KEY>`` wins when both are set. Tokens are secrets: printing the
+    settings shows ``**********``; read them with ``.get_secret_value()``.
+    """
+
+    section = "serving"
+
+    durability: Durability = setting(
+        "write",
+        "Prediction log: write (an acknowledged prediction survives SIGKILL) or fsync "
+        "(survives power loss, slower).",
+        aliases=["CAIRN_LOG_DURABILITY"],
+    )
+    admin_token: _Secret = setting(
+        None,
+        "Bearer token of the admin endpoints, with every role (unset: they refuse). Secret.",
+        aliases=["CAIRN_ADMIN_TOKEN"],
+    )
+    admin_tokens: _Secret = setting(
+        None,
+        "More admin tokens with roles: ROLE:TOKEN or ROLE:NAME:TOKEN, comma separated. Secret.",
+        aliases=["CAIRN_ADMIN_TOKENS"],
+    )
+    model_poll_seconds: Annotated[float, Field(gt=0), NotBool] = setting(
+        10.0,
+        "How often deployments re-resolve their model aliases, in seconds.",
+        aliases=["CAIRN_MODEL_POLL_SECONDS"],
+    )
+    rollout_poll_seconds: Annotated[float, Field(gt=0), NotBool] = setting(
+        1.0,
+        "How often the server checks the rollout store for changed rollouts, in seconds.",
+        aliases=["CAIRN_ROLLOUT_POLL_SECONDS"],
+    )
+    shadow_queue: Annotated[int, Field(ge=1), NotBool] = setting(
+        10_000,
+        "Rows the shadow queue holds before it drops new ones.",
+        aliases=["CAIRN_SHADOW_QUEUE"],
+    )
+    max_entities: Annotated[int, Field(ge=1), NotBool] = setting(
+        10_000, "Entity rows per request (more: 422)."
+    )
+    max_features: Annotated[int, Field(ge=1), NotBool] = setting(
+        1_000, "Feature references per request (more: 422)."
+    )
+    max_body_bytes: Annotated[int, Field(ge=1), NotBool] = setting(
+        8 * 1024 * 1024, "Size of a request body in bytes (more: 413, refused before it is read)."
+    )
+
+
+SECTIONS: dict[str, type[Section]] = {
+    s.section: s
+    for s in (
+        MetadataSettings,
+        OfflineSettings,
+        OnlineSettings,
+        TrackingSettings,
+        MonitoringSettings,
+        ServingSettings,
+    )
+}
+"""Every section by its key in ``cairn.yaml``."""

@@ -1,0 +1,377 @@
+"""The rollout half of the quickstart: shadow, A/B, a canary to promotion, a broken canary
+rolled back by its gates.
+
+On a project where :mod:`~cairn.quickstart.training_demo` and
+:mod:`~cairn.quickstart.serving_demo` ran
+(``credit-default@champion`` and the ``credit`` deployment exist), with ``cairn serve`` as a
+subprocess and the canary controller in a thread of this process (as ``cairn deploy watch``):
+
+1. **shadow** — the champion answers, the challenger scores the same requests off the request
+   path; its rows share the primaries' prediction ids;
+2. **A/B** — champion vs challenger 50/50, sticky by customer; per-arm counts against the
+   weights (and the SRM p-value); outcomes are posted for every answered prediction (the
+   applications' real ``defaulted`` labels), so experiment analysis can compare the arms;
+3. **canary to promotion** — the challenger, approved by a second person, walks 10 → 50 % and
+   is promoted to champion through the governance rules;
+4. **broken canary** — a genuinely slow version (600 trees of 63 leaves: every score and every
+   TreeSHAP explanation costs more) is rolled back by the gates, which name the gate and the
+   numbers.
+
+A scikit-learn challenger cannot be served (serving loads native LightGBM boosters), so the
+demo first trains a LightGBM challenger and points ``challenger`` at it. Every wait is bounded
+and every client request is counted: none may fail.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import httpx
+
+from cairn.app.feature_store import current_user
+from cairn.app.project import Project
+from cairn.app.serve_process import free_port, start_server, stop_server, wait_ready
+from cairn.core.errors import CairnError
+from cairn.experiments.stats import srm
+from cairn.quickstart._steps import Steps
+from cairn.quickstart.training_demo import CONFIG_FILE, MODEL_NAME, REVIEWER
+from cairn.rollouts.controller import CanaryController, ControllerStep
+from cairn.serving.log_reader import PredictionLog
+from cairn.training import ModelSpec, TrainConfig, build_training_set, train
+
+DEPLOYMENT = "credit"
+CHALLENGER_TICKET = "MRR-2026-0002"
+CHALLENGER = ModelSpec(
+    kind="lightgbm",
+    num_boost_round=200,
+    threads=1,
+    params={"learning_rate": 0.04, "num_leaves": 15, "min_data_in_leaf": 30, "seed": 11},
+)
+SLOW = ModelSpec(
+    kind="lightgbm",
+    num_boost_round=600,
+    threads=1,
+    params={"learning_rate": 0.02, "num_leaves": 63, "min_data_in_leaf": 5},
+)
+GATE = {"min_samples": 40, "interval_s": 0.5, "n_star": 400.0}
+SERVER_ENV = {"CAIRN_ROLLOUT_POLL_SECONDS": "0.2", "CAIRN_MODEL_POLL_SECONDS": "1"}
+SETTLE_S = 1.0
+"""Rows of a stage's first second are not judged (the server polls every 0.2 s)."""
+WAIT_S = 30.0
+
+
+@dataclass
+class RolloutDemo:
+    """What the rollout demo did, for printing."""
+
+    challenger: str
+    slow: str
+    shadow_rows: int = 0
+    shadow_ids: int = 0
+    shadow_sample: list[tuple[str, str, float, float]] = field(default_factory=list)
+    ab_seed: str = ""
+    """The A/B test's assignment seed (``cairn experiment analyze credit --seed ...``)."""
+    ab_counts: dict[str, int] = field(default_factory=dict)
+    ab_weights: dict[str, float] = field(default_factory=dict)
+    ab_srm_p: float = 1.0
+    ab_labeled: int = 0
+    canary_steps: list[ControllerStep] = field(default_factory=list)
+    champion: str = ""
+    broken_steps: list[ControllerStep] = field(default_factory=list)
+    requests: int = 0
+    failed: int = 0
+    outcomes: int = 0
+    audit_entries: int = 0
+    audit_ok: bool = False
+    seconds: float = 0.0
+    steps: list[tuple[str, float]] = field(default_factory=list)
+
+    @property
+    def rollback(self) -> ControllerStep | None:
+        """The controller step that rolled the broken canary back."""
+        return next((s for s in self.broken_steps if s.decision.action == "rollback"), None)
+
+
+class _Traffic:
+    """Client threads posting predictions for the demo's customers; every answer is counted."""
+
+    def __init__(self, url: str, customers: list[int]) -> None:
+        self.client = httpx.Client(base_url=url, timeout=10.0)
+        self.customers = customers
+        self.next = 0
+        self.answered: list[dict[str, Any]] = []
+        self.failed = 0
+        self.lock = threading.Lock()
+
+    def _one(self, _: int) -> None:
+        with self.lock:
+            customer = self.customers[self.next % len(self.customers)]
+            self.next += 1
+        try:
+            r = self.client.post(
+                f"/v1/predict/{DEPLOYMENT}", json={"entities": {"customer_id": customer}}
+            )
+            ok = r.status_code == 200
+        except httpx.HTTPError:
+            ok = False
+        with self.lock:
+            if ok:
+                self.answered.append({"customer_id": customer, **r.json()})
+            else:
+                self.failed += 1
+
+    def send(self, n: int) -> None:
+        """Send ``n`` predictions over 4 connections."""
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(self._one, range(n)))
+
+    def until(self, done: Callable[[], bool], *, batch: int = 50, timeout: float = WAIT_S) -> None:
+        """Send batches until ``done()`` or ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while not done():
+            if time.monotonic() > deadline:
+                raise CairnError(f"The rollout demo did not see its outcome in {timeout:.0f} s.")
+            self.send(batch)
+
+
+def run_rollout_demo(
+    project_path: str | Path, *, on_step: Callable[[str], None] | None = None
+) -> RolloutDemo:
+    """Shadow, A/B, canary to promotion and a rolled-back broken canary (module docstring)."""
+    began = time.perf_counter()
+    root = Path(project_path).resolve()
+    steps: list[tuple[str, float]] = []
+
+    step = Steps(on_step, steps)
+
+    project = Project.open(root)
+    service = project.rollouts
+    registry = service.registry
+    author = current_user()
+    reviewer = REVIEWER if author.casefold() != REVIEWER else f"{REVIEWER}-2"
+    with step("train: LightGBM challenger and a slow candidate"):
+        challenger, slow = _train_candidates(project, author, registry.audit)
+        registry.promote(
+            MODEL_NAME,
+            challenger,
+            alias="challenger",
+            actor=author,
+            reason="rollout demo: a servable LightGBM challenger",
+        )
+    demo = RolloutDemo(challenger=f"{MODEL_NAME}/{challenger}", slow=f"{MODEL_NAME}/{slow}")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = start_server(root, port, env=SERVER_ENV)
+    stop = threading.Event()
+    controller = CanaryController(service, project.predictions, settle_s=SETTLE_S)
+    decisions: list[ControllerStep] = []
+    watcher = threading.Thread(
+        target=controller.run,
+        args=(stop,),
+        kwargs={"interval": GATE["interval_s"], "on_steps": decisions.extend},
+        name="cairn-demo-controller",
+        daemon=True,
+    )
+    try:
+        with step("serve: cairn serve + canary controller"):
+            wait_ready(url, proc)
+            watcher.start()
+        traffic = _Traffic(url, _customers(root))
+
+        def state() -> tuple[str, str]:
+            spec = service.current(DEPLOYMENT)
+            return spec.strategy, spec.state
+
+        with step("shadow: the challenger scores beside the champion"):
+            shadowed = service.create(
+                DEPLOYMENT,
+                {"strategy": "single", "shadows": [demo.challenger]},
+                reason="rollout demo: shadow the challenger",
+                actor=author,
+                role="cli",
+            )
+            _applied(url, shadowed.spec.version)
+            traffic.send(100)
+        with step("A/B: champion vs challenger 50/50, sticky by customer"):
+            arms = [
+                {"name": "champion", "model": f"{MODEL_NAME}@champion", "weight": 0.5},
+                {"name": "challenger", "model": demo.challenger, "weight": 0.5},
+            ]
+            ab = service.create(
+                DEPLOYMENT,
+                {"strategy": "ab", "arms": arms},
+                reason="rollout demo: A/B test",
+                actor=author,
+                role="cli",
+            ).spec
+            demo.ab_weights, demo.ab_seed = ab.weights(), ab.seed
+            _applied(url, ab.version)
+            traffic.send(400)
+        with step("canary: the approved challenger, 10 -> 50 % -> promoted"):
+            registry.approve(
+                MODEL_NAME,
+                challenger,
+                reviewer=reviewer,
+                ticket=CHALLENGER_TICKET,
+                decision="approve",
+                note="Rollout demo: the A/B and shadow results reviewed.",
+            )
+            start = len(decisions)
+            canary = service.create(
+                DEPLOYMENT,
+                {
+                    "strategy": "canary",
+                    "candidate": demo.challenger,
+                    "stages": [10, 50, 100],
+                    "gate": GATE,
+                },
+                replace=True,
+                reason=f"{CHALLENGER_TICKET}: canary of the approved challenger",
+                actor=author,
+                role="cli",
+            )
+            _applied(url, canary.spec.version)
+            traffic.until(lambda: state()[0] != "canary" or state()[1] != "active")
+            demo.canary_steps = _changes(decisions, start, "promote")
+            if state() != ("single", "active"):
+                raise CairnError(f"The challenger's canary ended {state()}, not promoted.")
+            demo.champion = service.status(DEPLOYMENT)["arms"][0]["version"]
+        with step("broken canary: a slow version, rolled back by the gates"):
+            start = len(decisions)
+            broken = service.create(
+                DEPLOYMENT,
+                {"strategy": "canary", "candidate": demo.slow, "stages": [10, 50, 100],
+                 "gate": GATE},
+                reason="rollout demo: a deliberately slow candidate",
+                actor=author, role="cli",
+            )  # fmt: skip
+            _applied(url, broken.spec.version)
+            traffic.until(lambda: state()[1] != "active")
+            demo.broken_steps = _changes(decisions, start, "rollback")
+            if state()[1] != "rolled_back":
+                raise CairnError(f"The slow canary ended {state()}, not rolled back.")
+            traffic.send(50)  # served by the control again
+        with step("outcomes: the applications' labels for every answer"):
+            demo.outcomes = _post_outcomes(root, traffic)
+    finally:
+        stop.set()
+        stop_server(proc)
+        watcher.join(timeout=5)
+    demo.requests = len(traffic.answered) + traffic.failed
+    demo.failed = traffic.failed
+    _read_log(project.predictions, demo, ab.seed)
+    verification = registry.audit.verify()
+    demo.audit_ok, demo.audit_entries = verification.ok, verification.entries
+    demo.steps = steps
+    demo.seconds = time.perf_counter() - began
+    return demo
+
+
+def _train_candidates(project: Project, author: str, audit: Any) -> tuple[str, str]:
+    """A LightGBM challenger like the champion, and a slow one (600 trees of 63 leaves; its
+    SHAP importance on 10 rows only, since explaining it is what makes it slow)."""
+    store, tracker = project.features, project.tracker
+    config = TrainConfig.from_yaml(project.root / CONFIG_FILE)
+    data = build_training_set(config, store)
+    out = []
+    for spec, role, sample in ((CHALLENGER, "challenger", 200), (SLOW, "slow-candidate", 10)):
+        tags = {**config.tags, "cairn.role": role}
+        job = replace(config, model=spec, importance_sample=sample, tags=tags)
+        result = train(job, store, tracker, author=author, audit=audit, training_set=data)
+        assert result.version is not None
+        out.append(result.version)
+    return out[0], out[1]
+
+
+def _changes(decisions: list[ControllerStep], start: int, last: str) -> list[ControllerStep]:
+    """The controller's changes from ``start`` on, once the one ending in ``last`` is reported
+    (the store shows a change a moment before the controller's callback reports it)."""
+    deadline = time.monotonic() + 5.0
+    while time.monotonic() < deadline:
+        changes = [d for d in decisions[start:] if d.update is not None]
+        if any(d.decision.action == last for d in changes):
+            return changes
+        time.sleep(0.05)
+    return [d for d in decisions[start:] if d.update is not None]
+
+
+def _applied(url: str, version: int, *, timeout: float = WAIT_S) -> None:
+    """Wait until the server serves rollout ``version`` (it polls the store every 0.2 s and
+    loads and warms a new rollout's models before switching to it)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        served = httpx.get(f"{url}/v1/deployments", timeout=5).json()["deployments"][DEPLOYMENT]
+        if served.get("rollout", {}).get("version", 0) >= version:
+            return
+        time.sleep(0.1)
+    raise CairnError(f"The server did not apply rollout version {version} in {timeout:.0f} s.")
+
+
+def _customers(root: Path) -> list[int]:
+    with duckdb.connect() as con:
+        rows = con.execute(
+            "SELECT DISTINCT customer_id FROM read_parquet(?) ORDER BY hash(customer_id)",
+            [str(root / "data" / "applications.parquet")],
+        ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def _post_outcomes(root: Path, traffic: _Traffic) -> int:
+    """Post each answered prediction's label: whether that applicant defaulted."""
+    with duckdb.connect() as con:
+        labels = dict(
+            con.execute(
+                "SELECT customer_id, arg_max(defaulted, event_timestamp) FROM read_parquet(?) "
+                "GROUP BY customer_id",
+                [str(root / "data" / "applications.parquet")],
+            ).fetchall()
+        )
+    rows = [
+        {"prediction_id": a["prediction_id"], "label": int(labels[a["customer_id"]])}
+        for a in traffic.answered
+        if a["customer_id"] in labels
+    ]
+    accepted = 0
+    for i in range(0, len(rows), 500):
+        r = traffic.client.post("/v1/outcomes", json={"outcomes": rows[i : i + 500]})
+        r.raise_for_status()
+        accepted += int(r.json()["accepted"])
+    return accepted
+
+
+def _read_log(log: PredictionLog, demo: RolloutDemo, ab_seed: str) -> None:
+    """Shadow rows under the primaries' ids, and the A/B arms' counts, from the log."""
+    with log.connect() as con:
+        demo.shadow_rows, demo.shadow_ids = con.execute(
+            "SELECT count(*), count(DISTINCT prediction_id) FROM predictions "
+            "WHERE coalesce(shadow, false) AND prediction_id IN "
+            "(SELECT prediction_id FROM predictions WHERE NOT coalesce(shadow, false))"
+        ).fetchone() or (0, 0)
+        demo.shadow_sample = [
+            (str(r[0])[:12], str(r[1]), float(r[2]), float(r[3]))
+            for r in con.execute(
+                "SELECT p.prediction_id, s.arm, p.score, s.score FROM predictions p "
+                "JOIN predictions s ON s.prediction_id = p.prediction_id AND s.shadow "
+                "WHERE NOT coalesce(p.shadow, false) ORDER BY p.time LIMIT 3"
+            ).fetchall()
+        ]
+        counts = con.execute(
+            "SELECT p.arm, count(*), count(o.label) FROM predictions p "
+            "LEFT JOIN outcomes o USING (prediction_id) WHERE p.strategy = 'ab' AND p.seed = ? "
+            "AND NOT coalesce(p.shadow, false) GROUP BY p.arm ORDER BY p.arm",
+            [ab_seed],
+        ).fetchall()
+    demo.ab_counts = {str(arm): int(n) for arm, n, _ in counts}
+    demo.ab_labeled = sum(int(labeled) for _, _, labeled in counts)
+    names = list(demo.ab_weights)
+    if all(n in demo.ab_counts for n in names):
+        demo.ab_srm_p = srm(
+            [demo.ab_counts[n] for n in names], [demo.ab_weights[n] for n in names]
+        ).p_value

@@ -1,0 +1,184 @@
+"""The project's prediction and outcome logs, read with DuckDB and fed from files.
+
+:class:`PredictionLog` is a project's pair of logs (``.cairn/predictions`` and
+``.cairn/outcomes``); it is the :class:`~cairn.core.predictions.LogReader` that monitoring,
+experiment analysis and the canary controller read through.
+``query`` recovers staging files a killed server left (never those of a live one), then runs
+SQL over two views: ``predictions`` and ``outcomes`` (empty views when nothing was logged yet).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+import pyarrow as pa
+
+from cairn.core.errors import ConfigError, DataError
+from cairn.serving.errors import ApiError
+from cairn.serving.log_records import OUTCOME_SCHEMA, PREDICTION_SCHEMA, outcome_row
+from cairn.serving.outcomes import outcome_of
+from cairn.serving.prediction_log import SegmentLog, recover
+
+PREDICTIONS_DIR = Path(".cairn/predictions")
+OUTCOMES_DIR = Path(".cairn/outcomes")
+
+
+class PredictionLog:
+    """A project's prediction and outcome logs.
+
+    Parameters
+    ----------
+    root:
+        The project folder (the logs are ``.cairn/predictions`` and ``.cairn/outcomes``).
+
+    Example
+    -------
+    >>> import tempfile
+    >>> PredictionLog(tempfile.mkdtemp()).query("SELECT count(*) FROM outcomes").rows
+    [(0,)]
+    """
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self.predictions_dir = self.root / PREDICTIONS_DIR
+        self.outcomes_dir = self.root / OUTCOMES_DIR
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """A DuckDB connection with ``predictions`` and ``outcomes`` views (see :func:`connect`)."""
+        return connect(self.root)
+
+    def query(self, sql: str) -> QueryResult:
+        """Run ``sql`` over the logs (see :func:`query`)."""
+        return query(self.root, sql)
+
+    def find(self, prediction_id: str) -> dict[str, Any] | None:
+        """One logged prediction by id (see :func:`find_prediction`)."""
+        return find_prediction(self.root, prediction_id)
+
+    def load_outcomes(self, path: str | Path) -> int:
+        """Append the outcomes of a file to the outcome log (see :func:`load_outcomes`)."""
+        return load_outcomes(self.root, path)
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """Column names and rows of one query."""
+
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+
+def connect(root: str | Path) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with ``predictions`` and ``outcomes`` views over the project's logs."""
+    root = Path(root)
+    con = duckdb.connect()
+    for view, folder, schema in (
+        ("predictions", PREDICTIONS_DIR, PREDICTION_SCHEMA),
+        ("outcomes", OUTCOMES_DIR, OUTCOME_SCHEMA),
+    ):
+        directory = root / folder
+        recover(directory, schema)
+        empty = f"_{view}_schema"  # every column of the schema, even if no segment has it yet
+        con.register(empty, pa.Table.from_pylist([], schema=schema))
+        if any(directory.glob("*.parquet")):
+            glob = str(directory / "*.parquet").replace("'", "''")
+            con.execute(
+                f"CREATE VIEW {view} AS SELECT * FROM {empty} UNION ALL BY NAME "
+                f"SELECT * FROM read_parquet('{glob}', union_by_name=true)"
+            )
+        else:
+            con.execute(f"CREATE VIEW {view} AS SELECT * FROM {empty}")
+    return con
+
+
+def query(root: str | Path, sql: str) -> QueryResult:
+    """Run ``sql`` over the logs; a :class:`DataError` carries DuckDB's message.
+
+    Example
+    -------
+    >>> import tempfile
+    >>> query(tempfile.mkdtemp(), "SELECT count(*) AS n FROM predictions").rows
+    [(0,)]
+    """
+    with connect(root) as con:
+        try:
+            cursor = con.execute(sql)
+        except duckdb.Error as exc:
+            raise DataError(f"The query failed: {exc}") from None
+        columns = [d[0] for d in cursor.description or []]
+        return QueryResult(columns, cursor.fetchall())
+
+
+def find_prediction(root: str | Path, prediction_id: str) -> dict[str, Any] | None:
+    """One logged prediction by id (the decision, its model version, entity and score), or None.
+
+    Shadow scores logged under the same id are not the prediction and are skipped.
+
+    Example
+    -------
+    >>> import tempfile
+    >>> find_prediction(tempfile.mkdtemp(), "nope") is None
+    True
+    """
+    with connect(root) as con:
+        cursor = con.execute(
+            "SELECT prediction_id, time, deployment, strategy, arm, model_name, model_version, "
+            "entity, score, decision, reason_codes, fallback FROM predictions "
+            "WHERE prediction_id = ? AND NOT coalesce(shadow, false) LIMIT 1",
+            [prediction_id],
+        )
+        columns = [d[0] for d in cursor.description or []]
+        rows = cursor.fetchall()
+    return dict(zip(columns, rows[0], strict=True)) if rows else None
+
+
+def load_outcomes(root: str | Path, path: str | Path) -> int:
+    """Append the outcomes of a CSV, Parquet or JSON-lines file to the outcome log.
+
+    Columns: ``label`` and ``prediction_id``, or ``label``, ``event_time`` and join-key
+    columns (any other column becomes an entity key); ``observed_at`` and ``deployment`` are
+    optional. Returns the number of outcomes loaded; a bad row fails the whole file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"No outcomes file {path}.")
+    readers = {
+        ".csv": "read_csv_auto",
+        ".parquet": "read_parquet",
+        ".jsonl": "read_json_auto",
+        ".json": "read_json_auto",
+    }
+    reader = readers.get(path.suffix.lower())
+    if reader is None:
+        raise ConfigError(
+            f"Outcomes file {path} must be .csv, .parquet or .jsonl; got {path.suffix!r}."
+        )
+    try:
+        with duckdb.connect() as con:
+            cursor = con.execute(f"SELECT * FROM {reader}(?)", [str(path)])
+            names = [d[0] for d in cursor.description or []]
+            records = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    except duckdb.Error as exc:
+        raise DataError(f"Cannot read the outcomes file {path}: {exc}") from None
+    now = time.time_ns() // 1000
+    fixed = {"prediction_id", "label", "event_time", "observed_at", "deployment"}
+    lines: list[bytes] = []
+    for i, raw in enumerate(records):
+        row = {k: v for k, v in raw.items() if k in fixed and v is not None}
+        keys = {k: v for k, v in raw.items() if k not in fixed and v is not None}
+        if keys and "prediction_id" not in row:
+            row["entities"] = keys
+        try:
+            outcome = outcome_of(row, f"{path.name} row {i + 1}", now)
+        except ApiError as exc:
+            raise DataError(exc.message) from None
+        lines.append(orjson.dumps(outcome_row(outcome)) + b"\n")
+    log = SegmentLog(Path(root) / OUTCOMES_DIR, OUTCOME_SCHEMA)
+    log.append_many(lines)
+    log.close()
+    return len(lines)

@@ -1,0 +1,27 @@
+"""Registry results for a terminal."""
+
+from __future__ import annotations
+
+from cairn.registry.promotion import Promotion
+from cairn.ui.terminal.console import console, err_console
+
+
+def print_promotion(done: Promotion) -> None:
+    """One line per alias move (or that nothing changed)."""
+    for note in done.notes:
+        err_console.print(f"[yellow]warning:[/] {note}")
+    if not done.moves:
+        console.print(f"{done.model}@{done.alias} is already v{done.version}; nothing moved.")
+        return
+    for m in done.moves:
+        console.print(
+            f"{m.model}@{m.alias}: {version_text(m.previous)} -> "
+            f"{version_text(m.version)} ({m.reason})"
+        )
+    if done.approval is not None and done.alias == "champion":
+        a = done.approval
+        console.print(f"Approved by {a.reviewer} under {a.ticket} on {a.at:%Y-%m-%d}.")
+
+
+def version_text(version: str | None) -> str:
+    return "-" if version is None else f"v{version}"
