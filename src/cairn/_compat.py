@@ -23,6 +23,7 @@ import importlib.util
 import sys
 from collections.abc import Sequence
 from types import ModuleType
+from typing import Any
 
 MOVED: dict[str, str] = {
     "cairn.app.canary_controller": "cairn.rollouts.controller",
@@ -90,6 +91,18 @@ class MovedModuleFinder(importlib.abc.MetaPathFinder):
         if new is None:
             return None
         return importlib.util.spec_from_loader(fullname, _AliasLoader(new))
+
+
+def legacy(module: str, name: str) -> Any:
+    """``module.name``, loaded when a deprecated 0.1 entry point is called (such entry points
+    live in lower packages than what they now delegate to, so they must not import it).
+
+    Example
+    -------
+    >>> legacy("cairn.app.project", "Project").__name__
+    'Project'
+    """
+    return getattr(importlib.import_module(module), name)
 
 
 def install() -> None:

@@ -337,7 +337,7 @@ class FeatureStore:
             ``.to_df()``, ``.to_arrow()``, ``.to_parquet(path)`` and ``.manifest``. The rows are
             exactly the entity rows given, in order; features are null where nothing is visible.
         """
-        from cairn import __version__
+        from cairn.core.version import package_version
 
         job = self.offline.get_historical_features(
             entity_df,
@@ -345,7 +345,7 @@ class FeatureStore:
             self._applied_views(),
             full_feature_names=full_feature_names,
             sources=self.list_sources(),
-            version=__version__,
+            version=package_version(),
         )
         if quality is None:
             return job

@@ -57,9 +57,9 @@ def version() -> None:
 
     Example: cairn version
     """
-    from cairn import __version__
+    from cairn.core.version import package_version
 
-    typer.echo(__version__)
+    typer.echo(package_version())
 
 
 def main() -> None:

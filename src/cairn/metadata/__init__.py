@@ -3,10 +3,15 @@
 Definitions are versioned by content hash, so applying an unchanged object is a no-op and a
 change bumps its version; every version is kept. The other capabilities' stores keep tables of
 their own in the same database through ``engine_of``, ``create_tables`` and ``utc``.
+
+Every table is created and changed by one Alembic migration history, brought to its head when
+a store opens the database (:mod:`cairn.metadata.schema`). Writers that collide retry the same
+way everywhere (:mod:`cairn.metadata.retry`).
 """
 
 from __future__ import annotations
 
+from cairn.metadata.retry import ContentionError, is_contention, with_retries
 from cairn.metadata.store import (
     DefinitionChange,
     DefinitionRecord,
@@ -18,6 +23,7 @@ from cairn.metadata.store import (
 from cairn.metadata.tables import create_tables, engine_of, utc
 
 __all__ = [
+    "ContentionError",
     "DefinitionChange",
     "DefinitionRecord",
     "MaterializationRecord",
@@ -26,5 +32,7 @@ __all__ = [
     "NewDefinition",
     "create_tables",
     "engine_of",
+    "is_contention",
     "utc",
+    "with_retries",
 ]

@@ -14,6 +14,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from cairn.core.errors import ConfigError
+from cairn.core.urls import redact_url
+from cairn.metadata.retry import with_retries
+from cairn.metadata.schema import upgrade
 
 _meta = sa.MetaData()
 definitions = sa.Table(
@@ -140,15 +143,15 @@ class MetadataStore:
             raise ConfigError(
                 f"metadata.url must be a SQLAlchemy URL such as 'sqlite:///.cairn/metadata.db' "
                 f"or 'postgresql+psycopg://user@host/db' (install cairn[postgres]); "
-                f"got {url!r} ({exc})."
+                f"got {redact_url(url)!r} ({exc})."
             ) from None
         if self.url.startswith("sqlite"):
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         try:
-            _meta.create_all(self.engine)
+            upgrade(self.engine)
         except sa.exc.OperationalError as exc:
             raise ConfigError(
-                f"Cannot open the metadata store at {_redact(self.url)}: {exc.orig}"
+                f"Cannot open the metadata store at {redact_url(self.url)}: {exc.orig}"
             ) from None
 
     def apply(
@@ -300,10 +303,12 @@ def _record(row: Any) -> DefinitionRecord:
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA busy_timeout=10000")
+    # Switching a new database to WAL needs its exclusive lock, and SQLite answers "locked" at
+    # once, without waiting, while another process holds a write lock on it (a deadlock risk).
+    with_retries(
+        lambda: cur.execute("PRAGMA journal_mode=WAL"),
+        what="switch the metadata database to WAL",
+        attempts=200,
+    )
     cur.close()
-
-
-def _redact(url: str) -> str:
-    return sa.engine.make_url(url).render_as_string(hide_password=True)

@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cairn.core.errors import ConfigError
+from cairn.core.urls import redact_url
 from cairn.monitoring.history import BandChange
 from cairn.monitoring.runs import MonitorRun
 
@@ -106,7 +107,7 @@ def send_alerts(
         method="POST",
         headers={"Content-Type": "application/json", "User-Agent": "cairn-monitoring"},
     )
-    target = _redact(webhook_url)
+    target = redact_url(webhook_url, origin_only=True)  # webhook paths carry secrets
     try:
         with urllib.request.urlopen(request, timeout=timeout_s) as response:
             status = int(response.status)
@@ -118,9 +119,3 @@ def send_alerts(
         logger.warning("monitoring webhook %s failed: %s; alert not delivered", target, reason)
         return AlertOutcome(len(changes), False, None, str(reason))
     return AlertOutcome(len(changes), True, status)
-
-
-def _redact(url: str) -> str:
-    """Scheme, host and port only: webhook paths often carry the secret."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")

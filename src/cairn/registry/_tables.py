@@ -1,5 +1,6 @@
-"""The registry's tables, in a ``MetaData`` of their own so the registry creates only what it
-owns (next to the metadata store's tables, in the same database)."""
+"""The registry's tables, in a ``MetaData`` of their own (next to the metadata store's tables,
+in the same database). The migration history of :mod:`cairn.metadata.schema` creates and
+changes them; these definitions are what the queries use, and a test keeps the two equal."""
 
 from __future__ import annotations
 
@@ -69,5 +70,6 @@ alias_moves = sa.Table(
 
 
 def ensure_tables(engine: Engine) -> None:
-    """Create the registry's tables on ``engine`` if they are missing (once per engine)."""
+    """Make sure the registry's tables exist on ``engine``: its schema is brought to its head
+    (once per engine)."""
     create_tables(metadata, engine)

@@ -23,8 +23,6 @@ reject a fork; the loser retries.
 from __future__ import annotations
 
 import json
-import random
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from cairn.core.timeutil import utcnow
+from cairn.metadata.retry import is_contention, with_retries
 from cairn.registry._chain import (
     GENESIS_HASH,
     StoredEntry,
@@ -149,22 +148,21 @@ class AuditLog:
         action = require_text("action", action, owner, max_len=128)
         subject = require_text("subject", subject, owner, max_len=512)
         clock = now or self.now
-        last: Exception | None = None
-        for attempt in range(self.max_attempts):
-            try:
-                with self.engine.begin() as conn:
-                    return self._append_once(conn, actor, action, subject, step, clock)
-            except (sa.exc.IntegrityError, _HeadMoved) as exc:
-                last = exc
-            except sa.exc.OperationalError as exc:
-                if not _is_contention(exc):
-                    raise
-                last = exc
-            time.sleep(random.uniform(0, min(0.05, 0.001 * 2**attempt)))
-        raise AuditLogBusyError(
-            f"Could not append {action!r} to the audit log of project {self.project!r} after "
-            f"{self.max_attempts} attempts: other appends kept taking the chain head "
-            f"(last error: {last})."
+
+        def attempt() -> AuditEntry:
+            with self.engine.begin() as conn:
+                return self._append_once(conn, actor, action, subject, step, clock)
+
+        return with_retries(
+            attempt,
+            what=f"append {action!r} to the audit log of project {self.project!r}",
+            attempts=self.max_attempts,
+            retry_if=_lost_race,
+            give_up=lambda last: AuditLogBusyError(
+                f"Could not append {action!r} to the audit log of project {self.project!r} "
+                f"after {self.max_attempts} attempts: other appends kept taking the chain head "
+                f"(last error: {last})."
+            ),
         )
 
     def _append_once(
@@ -315,7 +313,7 @@ def _entry(row: Any) -> AuditEntry:
     )
 
 
-def _is_contention(exc: sa.exc.OperationalError) -> bool:
-    """SQLite's busy/locked, PostgreSQL's serialization failure or deadlock: worth a retry."""
-    code = getattr(exc.orig, "sqlstate", None)
-    return code in ("40001", "40P01") or "locked" in str(exc.orig) or "busy" in str(exc.orig)
+def _lost_race(exc: BaseException) -> bool:
+    """Another append took the chain head first (a key or head clash), or the database is
+    busy with other writers: worth another attempt."""
+    return isinstance(exc, (sa.exc.IntegrityError, _HeadMoved)) or is_contention(exc)

@@ -78,11 +78,12 @@ class RolloutService:
 
     @classmethod
     def for_project(cls, repo: str | Path) -> RolloutService:
-        """The service of the project at ``repo``: ``Project.open(repo).rollouts`` (kept for
-        0.1 callers; removed in 0.3)."""
-        from cairn.app.project import Project
+        """Deprecated (removed in 0.3): use ``Project.open(repo).rollouts``, which shares the
+        project's other parts. Kept for 0.1 callers through :mod:`cairn._compat`."""
+        from cairn._compat import legacy
 
-        return Project.open(repo).rollouts
+        service: RolloutService = legacy("cairn.app.project", "Project").open(repo).rollouts
+        return service
 
     # -- reading -----------------------------------------------------------------------
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from cairn.core.background import Lifecycle
+from cairn.core.version import package_version
 from cairn.serving.admin import AdminTokens, RolloutAdmin, admin_router
 from cairn.serving.errors import install_error_handlers
 from cairn.serving.features import features_router
@@ -96,7 +96,7 @@ def create_app(
     app = FastAPI(
         title="Cairn",
         lifespan=lifespan,
-        version=_version(),
+        version=package_version(),
         description="Online features, predictions and model operations.",
         docs_url=None,  # the interactive docs load scripts from a CDN; the schema is enough
         redoc_url=None,
@@ -112,10 +112,3 @@ def create_app(
     app.add_middleware(ObserveMiddleware, metrics=metrics)
     app.state.metrics = metrics
     return app
-
-
-def _version() -> str:
-    try:
-        return version("cairn")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "0.0.0"

@@ -15,12 +15,10 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
 from cairn.core.errors import ConfigError
+from cairn.core.settings.messages import CUSTOM_ERROR, one_line
 
 STATE_DIR = ".cairn"
 """The project's state folder, relative to the project root."""
-
-CUSTOM_ERROR = "cairn_setting"
-"""The error type of :func:`invalid`: its context carries ``key``, ``expected`` and ``got``."""
 
 
 def invalid(key: str, expected: str, got: Any) -> PydanticCustomError:
@@ -103,8 +101,6 @@ class Section(BaseModel):
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            from cairn.core.settings.messages import one_line
-
             raise ConfigError(one_line(exc, type(self), prefix=(self.section,))) from None
 
     # Validated as a field of Settings, pydantic builds the section itself and reports every

@@ -21,9 +21,11 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from cairn.core.settings.fields import CUSTOM_ERROR
 from cairn.core.settings.schema import FieldSpec, field_specs
 
+CUSTOM_ERROR = "cairn_setting"
+"""The error type of :func:`cairn.core.settings.fields.invalid`: its context carries ``key``,
+``expected`` and ``got``."""
 ENV_PREFIX = "CAIRN_"
 NESTED = "__"
 _BOUNDS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any, cast
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import orjson
 
@@ -35,6 +35,7 @@ from cairn.core.online import (
     TileRecord,
 )
 from cairn.core.types import Micros
+from cairn.core.urls import redact_url
 
 try:
     import redis
@@ -176,7 +177,7 @@ class RedisOnlineStore:
             )
         if not prefix:
             raise ConfigError("RedisOnlineStore prefix must be a non-empty string; got ''.")
-        self.url = redact(url)
+        self.url = redact_url(url)
         self.timeout_ms = timeout_ms
         self.prefix = prefix
         seconds = timeout_ms / 1000
@@ -396,26 +397,9 @@ class RedisOnlineStore:
         return OnlineStoreError(f"The online store at {self.url} failed: {exc}")
 
 
-def redact(url: str) -> str:
-    """The URL with any password replaced by ``***`` (in the user info or a query parameter).
-
-    Example
-    -------
-    >>> redact("redis://user:s3cret@db:6379/0"), redact("unix:///run/r.sock?password=x&db=1")
-    ('redis://user:***@db:6379/0', 'unix:///run/r.sock?password=***&db=1')
-    """
-    try:
-        parts = urlsplit(url)
-        if parts.password is not None:
-            user, _, host = parts.netloc.rpartition("@")
-            url = url.replace(parts.netloc, f"{user.split(':', 1)[0]}:***@{host}", 1)
-    except ValueError:
-        return "<unparseable URL>"
-    base, mark, query = url.partition("?")
-    if "password=" in query:
-        fields = query.split("&")
-        query = "&".join("password=***" if f.startswith("password=") else f for f in fields)
-    return base + mark + query
+#: The URL with any password hidden (kept here for old imports; the helper is
+#: :func:`cairn.core.urls.redact_url`).
+redact = redact_url
 
 
 def _part(name: str) -> str:
