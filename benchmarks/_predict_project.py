@@ -1,8 +1,8 @@
 """The project the predict benchmark serves: the example credit project with a trained champion.
 
-Built the way the quickstart and the demos build it (``cairn.quickstart.run``,
-``cairn.quickstart.serving_demo``): write the example project, apply its definitions, materialize the
-online store up to the end of the data (+1 µs), train and promote ``credit-default@champion``
+Built the way the quickstart builds it (``cairn.quickstart.run``,
+``cairn.quickstart.serving_demo``): write the example project, apply its definitions, materialize
+the online store up to the end of the data (+1 µs), train and promote ``credit-default@champion``
 (``run_training_demo(commit=False)``), write ``deployments.yaml`` and ``reason_codes.yaml``.
 Then, for the bare endpoint: the champion's native booster (loaded the way ``cairn serve`` loads
 it, :class:`cairn.app.model_loader.RegistryModelLoader`) saved as ``model.lgb``, and the model
@@ -39,21 +39,19 @@ def latest_customers(project: Path, n: int) -> list[int]:
 
 def build(project: Path, bare_dir: Path, customers: int) -> dict[str, Any]:
     """Build everything; return timings and facts for the report (written to setup.json)."""
-    from cairn.quickstart.example import create_example_project
-    from cairn.app.feature_store import FeatureStore
     from cairn.app.model_loader import RegistryModelLoader
-    from cairn.app.project import load_definitions
+    from cairn.app.project import Project
+    from cairn.quickstart.example import create_example_project
+    from cairn.quickstart.example.deployments import write_example_deployments
+    from cairn.quickstart.example.reason_codes import write_example_reason_codes
     from cairn.quickstart.training_demo import run_training_demo
-    from cairn.explain import write_example_reason_codes
-    from cairn.registry.models import ModelRegistry
-    from cairn.core.deployments import write_example_deployments
-    from cairn.tracking import Tracker
 
     steps: dict[str, float] = {}
     t0 = time.perf_counter()
     example = create_example_project(project)
-    store = FeatureStore(project)
-    store.apply(load_definitions(project))
+    opened = Project.open(project)
+    store = opened.features
+    store.apply(opened.definitions())
     end = example.data_end + timedelta(microseconds=1)
     store.materialize_incremental(end)
     steps["project + materialize"] = time.perf_counter() - t0
@@ -64,11 +62,9 @@ def build(project: Path, bare_dir: Path, customers: int) -> dict[str, Any]:
     write_example_deployments(project)
     write_example_reason_codes(project)
 
-    store = FeatureStore(project)
-    tracker = Tracker.for_project(store.settings.tracking, store.root, store.project)
-    loader = RegistryModelLoader(
-        tracker, ModelRegistry(tracker, store.metadata.engine, store.project)
-    )
+    opened = Project.open(project)
+    store = opened.features
+    loader = RegistryModelLoader(opened.tracker, opened.registry)
     version = loader.resolve(CHAMPION)
     model = loader.load(CHAMPION, version)
     ids = latest_customers(project, customers)

@@ -132,9 +132,9 @@ def run_cairn(root: Path) -> dict[str, Any]:
     """Cairn's analysis; returns lift and p-value per (metric, arm, segment)."""
     from dataclasses import replace
 
-    from cairn.serving.log_reader import connect
     from cairn.experiments.analysis import analyze
     from cairn.experiments.metrics import BUILTIN_METRICS as B
+    from cairn.serving.log_reader import connect
 
     window = int(MATURITY.total_seconds() * 1e6)
     metrics = [

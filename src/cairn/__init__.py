@@ -21,10 +21,10 @@ Example
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 from cairn import _compat
+from cairn.core.lazy import lazy_exports
 
 _compat.install()
 
@@ -54,17 +54,15 @@ if TYPE_CHECKING:
     from cairn.offline import RetrievalJob
 
 
+_load = lazy_exports(__name__, _LAZY)
+
+
 def __getattr__(name: str) -> Any:
     if name == "__version__":
         from cairn.core.version import package_version
 
-        value = package_version()
-    elif name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-    else:
-        raise AttributeError(f"module 'cairn' has no attribute {name!r}")
-    globals()[name] = value
-    return value
+        return package_version()
+    return _load(name)
 
 
 def __dir__() -> list[str]:

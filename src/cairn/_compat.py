@@ -17,7 +17,6 @@ True
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import importlib.machinery
 import importlib.util
 import sys
@@ -65,7 +64,8 @@ def new_name(old: str) -> str | None:
     return None
 
 
-class _AliasLoader(importlib.abc.Loader):
+class _AliasLoader:
+    # A loader by protocol (create_module/exec_module): importlib.abc costs 25 ms to import.
     def __init__(self, target: str) -> None:
         self.target = target
 
@@ -76,7 +76,7 @@ class _AliasLoader(importlib.abc.Loader):
         """The target module ran when it was imported: nothing left to do."""
 
 
-class MovedModuleFinder(importlib.abc.MetaPathFinder):
+class MovedModuleFinder:
     """Finds old module names of :data:`MOVED` and loads their new modules under them."""
 
     def find_spec(
@@ -90,7 +90,7 @@ class MovedModuleFinder(importlib.abc.MetaPathFinder):
         new = new_name(fullname)
         if new is None:
             return None
-        return importlib.util.spec_from_loader(fullname, _AliasLoader(new))
+        return importlib.util.spec_from_loader(fullname, _AliasLoader(new))  # type: ignore[arg-type]
 
 
 def legacy(module: str, name: str) -> Any:

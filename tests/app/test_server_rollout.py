@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 from cairn.serving.log_reader import query
-from cairn.testing.servers import free_port, start_server, stop_server, wait_ready
 from cairn.serving.routing import RolloutSpec, RolloutStore
+from cairn.testing.servers import free_port, start_server, stop_server, wait_ready
 from tests.rollouts._rollout_project import CHALLENGER, CHAMPION, rollout_project, rollout_store
 from tests.tracking._fixtures import mlflow_template
 

@@ -128,3 +128,28 @@ def test_training_set_halts_on_a_failing_quality_suite(project: Path, tmp_path: 
     assert result.exit_code == 2
     assert "halted by quality suite 'ts'" in result.output and "income" in result.output
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"CAIRN_SHADOW_QUEUE": "abc"},
+            "CAIRN_SHADOW_QUEUE (serving.shadow_queue) must be an integer of at least 1; "
+            "got 'abc'.",
+        ),
+        (
+            {"CAIRN_SERVING__DURABILITY": "sometimes"},
+            "CAIRN_SERVING__DURABILITY (serving.durability) must be",
+        ),
+        ({"CAIRN_SERVING__MAX_BODY_BYTES": "-1"}, "serving.max_body_bytes) must be at least 1"),
+    ],
+)
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_refuses_a_bad_setting_in_one_line_before_serving(
+    project: Path, env: dict[str, str], message: str, workers: str
+) -> None:
+    result = runner.invoke(app, ["serve", "--repo", str(project), "--workers", workers], env=env)
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], result.output

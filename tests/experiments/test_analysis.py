@@ -25,13 +25,13 @@ from gbstats.models.statistics import (
 )
 from gbstats.utils import check_srm
 
-from cairn.serving.log_reader import connect
 from cairn.core.errors import ConfigError
 from cairn.experiments.aggregate import MetricSums, sufficient_statistics
 from cairn.experiments.analysis import analyze
 from cairn.experiments.analysis_results import Comparison, ExperimentAnalysis
 from cairn.experiments.metrics import BUILTIN_METRICS, Metric
 from cairn.experiments.stats import adjust_p_values
+from cairn.serving.log_reader import connect
 from tests.experiments._log import START, write_log
 
 AS_OF = START + timedelta(days=40)

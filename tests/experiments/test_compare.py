@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from cairn.serving.log_reader import connect
 from cairn.core.errors import ConfigError, DataError
 from cairn.experiments.champion import ChampionComparison, Policy, compare_champion
 from cairn.experiments.champion.compare import judge
 from cairn.experiments.champion.pairs import ShadowPairs
+from cairn.serving.log_reader import connect
 from tests.experiments._log import START, write_log
 
 AS_OF = START + timedelta(days=40)

@@ -8,9 +8,9 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from cairn.core.deployments import Deployment
 from cairn.explain import ReasonCodeBook, write_example_reason_codes
 from cairn.serving import ServingLimits, create_app
-from cairn.core.deployments import Deployment
 from cairn.serving.log_records import OUTCOME_SCHEMA, PREDICTION_SCHEMA
 from cairn.serving.prediction_log import SegmentLog
 from cairn.serving.predictor import Predictor

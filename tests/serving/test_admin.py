@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.pool import StaticPool
 
-from cairn.rollouts.service import apply_changes, build_spec
 from cairn.core.errors import ConfigError
+from cairn.rollouts.service import apply_changes, build_spec
 from cairn.serving import create_app
 from cairn.serving.admin import AdminTokens, RolloutUpdate, UnknownDeploymentError
 from cairn.serving.routing import RolloutChange, RolloutSpec, RolloutStore

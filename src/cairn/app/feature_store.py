@@ -6,7 +6,6 @@ recorded by :mod:`cairn.metadata`, and computed by :class:`cairn.offline.Offline
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,10 +15,11 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from cairn.app.identity import current_user as current_user
 from cairn.app.online_service import OnlineService
 from cairn.app.online_stores import open_online_store
 from cairn.app.push import push as push_rows
-from cairn.core.config import Settings, process_settings
+from cairn.core.config import Settings
 from cairn.core.errors import DefinitionError
 from cairn.core.online import OnlineStore
 from cairn.core.timeutil import utcnow
@@ -376,17 +376,6 @@ class FeatureStore:
             for r in records
             if r.kind == "feature_view"
         }
-
-
-def current_user() -> str:
-    """Who is acting: ``CAIRN_USER`` or the OS user."""
-    user = process_settings().user
-    if user:
-        return user
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
 def _collect(

@@ -18,6 +18,6 @@ def open_project(repo: Path) -> Project:
 
 def current_user() -> str:
     """Who is acting (``CAIRN_USER`` or the OS user)."""
-    from cairn.app.feature_store import current_user as user
+    from cairn.app.identity import current_user as user
 
     return user()

@@ -12,7 +12,7 @@ from cairn.cli._console import RepoOption, console, err_console, one_line_errors
 from cairn.cli._project import current_user, open_project
 
 if TYPE_CHECKING:
-    from cairn.registry.aliases import AliasMove
+    pass
 
 app = typer.Typer(
     help="Registered models: versions, reviews, aliases (champion, challenger, fallback).",
@@ -63,7 +63,7 @@ def show(
     """
     from rich.table import Table
 
-    from cairn.ui.terminal.models import version_text
+    from cairn.ui.terminal.models import move_row
 
     project = open_project(repo)
     details = project.registry.show(name)
@@ -88,14 +88,7 @@ def show(
     if details.history:
         moves = Table("when", "alias", "from", "to", "who", "why", title="Alias history")
         for m in details.history:
-            moves.add_row(
-                f"{m.at:%Y-%m-%d %H:%M:%S}",
-                m.alias,
-                version_text(m.previous),
-                version_text(m.version),
-                m.actor,
-                m.reason,
-            )
+            moves.add_row(*move_row(m))
         console.print(moves)
     for warning in details.warnings:
         err_console.print(f"[yellow]warning:[/] {warning}")
@@ -236,7 +229,7 @@ def history(
     """
     from rich.table import Table
 
-    from cairn.ui.terminal.models import version_text
+    from cairn.ui.terminal.models import move_row, version_text
 
     registry = open_project(repo).registry
     registry.mlflow.get_model(name)
@@ -250,18 +243,5 @@ def history(
         return
     table = Table("when", "alias", "from", "to", "who", "why", title=f"{name}: alias moves")
     for m in registry.aliases.history(name, alias):
-        table.add_row(*_move_row(m))
+        table.add_row(*move_row(m))
     console.print(table)
-
-
-def _move_row(m: AliasMove) -> tuple[str, ...]:
-    from cairn.ui.terminal.models import version_text
-
-    return (
-        f"{m.at:%Y-%m-%d %H:%M:%S}",
-        m.alias,
-        version_text(m.previous),
-        version_text(m.version),
-        m.actor,
-        m.reason,
-    )

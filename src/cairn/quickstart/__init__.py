@@ -11,9 +11,10 @@ experiments; :mod:`cairn.quickstart.printers` prints what each step did. Only ``
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from cairn.core.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from cairn.quickstart.example import create_example_project
@@ -29,10 +30,7 @@ _HOME = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _HOME:
-        raise AttributeError(f"module 'cairn.quickstart' has no attribute {name!r}")
-    return getattr(importlib.import_module(_HOME[name]), name)
+__getattr__ = lazy_exports(__name__, _HOME)
 
 
 __all__ = ["DEFAULT_DIR", "QuickstartReport", "create_example_project", "run_quickstart"]

@@ -35,7 +35,7 @@ from typing import Any
 import duckdb
 import httpx
 
-from cairn.app.feature_store import current_user
+from cairn.app.identity import current_user
 from cairn.app.project import Project
 from cairn.app.serve_process import free_port, start_server, stop_server, wait_ready
 from cairn.core.errors import CairnError

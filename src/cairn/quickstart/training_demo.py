@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from cairn.app.feature_store import current_user
+from cairn.app.identity import current_user
 from cairn.app.project import Project
 from cairn.quickstart._steps import Steps
 from cairn.quickstart.example import FEATURE_REFS

@@ -20,8 +20,9 @@ Example
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from cairn.core.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from cairn.core.deployments import UnknownDeploymentError
@@ -53,13 +54,8 @@ _HOME = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    # Loaded on first use: serving's routers need the spec, not the controller's statistics.
-    if name not in _HOME:
-        raise AttributeError(f"module 'cairn.rollouts' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_HOME[name]), name)
-    globals()[name] = value
-    return value
+# Loaded on first use: serving's routers need the spec, not the controller's statistics.
+__getattr__ = lazy_exports(__name__, _HOME)
 
 
 __all__ = [

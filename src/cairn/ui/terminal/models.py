@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cairn.registry.aliases import AliasMove
 from cairn.registry.promotion import Promotion
 from cairn.ui.terminal.console import console, err_console
 
@@ -21,6 +22,18 @@ def print_promotion(done: Promotion) -> None:
     if done.approval is not None and done.alias == "champion":
         a = done.approval
         console.print(f"Approved by {a.reviewer} under {a.ticket} on {a.at:%Y-%m-%d}.")
+
+
+def move_row(m: AliasMove) -> tuple[str, ...]:
+    """One alias move as table cells: when, alias, from, to, who, why."""
+    return (
+        f"{m.at:%Y-%m-%d %H:%M:%S}",
+        m.alias,
+        version_text(m.previous),
+        version_text(m.version),
+        m.actor,
+        m.reason,
+    )
 
 
 def version_text(version: str | None) -> str:
