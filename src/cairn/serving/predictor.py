@@ -386,12 +386,14 @@ class Predictor:
             X = model.matrix(inputs)
             scores = model.score(X).tolist()
             name, version = model.name, model.version
-        decisions = ["decline" if s >= dep.threshold else "approve" for s in scores]
-        explain = [
-            X is not None
-            and (dep.explain == "always" or (dep.explain == "declines" and d == "decline"))
-            for d in decisions
-        ]
+        decisions = [dep.decision.of(s, dep.threshold) for s in scores]
+        explained = {
+            "always": {dep.decision.positive, dep.decision.negative},
+            "positive": {dep.decision.positive},
+            "negative": {dep.decision.negative},
+            "never": set(),
+        }[dep.explain]
+        explain = [X is not None and d in explained for d in decisions]
         reasons: dict[int, list[ReasonCode]] = {}
         wanted = [j for j, e in enumerate(explain) if e]
         if wanted and X is not None:
