@@ -6,7 +6,7 @@ VENV        := .venv
 BENCH_VENV  := .venv-bench
 PYTEST_ARGS ?= -q -n 2
 
-.PHONY: help venv bench-venv demo test bench lint services-start services-stop clean
+.PHONY: help venv bench-venv demo test bench lint docs services-start services-stop clean
 
 help:
 	@echo "make venv      create .venv and install cairn[dev] (skipped while pyproject.toml is unchanged)"
@@ -14,6 +14,7 @@ help:
 	@echo "make test      start Redis + PostgreSQL, run pytest (\$$PYTEST_ARGS: $(PYTEST_ARGS)), stop them"
 	@echo "make bench     create .venv-bench with cairn[bench] and run every benchmarks/*.py"
 	@echo "make lint      ruff check, ruff format --check, mypy"
+	@echo "make docs      build the reference documentation into site/ (offline, mkdocs --strict)"
 	@echo "make clean     stop test servers, remove venvs and caches"
 
 venv: $(VENV)/.stamp-dev
@@ -51,6 +52,9 @@ lint: venv
 	$(VENV)/bin/mypy src || rc=1; \
 	exit $$rc
 
+docs: venv
+	$(VENV)/bin/mkdocs build --strict --site-dir site
+
 services-start:
 	@scripts/services.sh start
 	@scripts/services.sh env
@@ -61,5 +65,5 @@ services-stop:
 clean:
 	-@scripts/services.sh stop
 	rm -rf $(VENV) $(BENCH_VENV) .services .pytest_cache .mypy_cache .ruff_cache .hypothesis \
-	  build dist src/*.egg-info .coverage htmlcov
+	  build dist site src/*.egg-info .coverage htmlcov
 	find . -path ./.git -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +

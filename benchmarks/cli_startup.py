@@ -254,7 +254,8 @@ def make_project(work: Path) -> tuple[Path | None, str]:
     project = work / "credit"
     env = Variant("cairn").env()
     t0 = time.perf_counter()
-    for args in (("init", str(project)), ("apply", "--repo", str(project))):
+    init = ("init", str(project), "--template", "credit")
+    for args in (init, ("apply", "--repo", str(project))):
         _, code, err = run_once([str(cairn_script()), *args], env)
         if code != 0:
             return None, f"cairn {' '.join(args)} failed (exit {code}): {err.strip()}"

@@ -17,7 +17,7 @@ runner = CliRunner(env={"COLUMNS": "200"})
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("cli") / "credit"
-    result = runner.invoke(app, ["init", str(path)])
+    result = runner.invoke(app, ["init", str(path), "--template", "credit"])
     assert result.exit_code == 0, result.output
     assert "Next: cairn apply" in result.output
     return path
@@ -76,6 +76,16 @@ def test_bad_input_is_one_line_and_nonzero(
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_an_error_message_prints_brackets_as_written(capsys: pytest.CaptureFixture[str]) -> None:
+    """A message holding Rich markup-like text (a regex, a list) prints verbatim."""
+    from cairn.cli._console import fail
+
+    exit_ = fail("columns must match [A-Za-z_]+; got [bold]x[/bold]")
+    assert exit_.exit_code == 2
+    err = capsys.readouterr().err
+    assert "columns must match [A-Za-z_]+; got [bold]x[/bold]" in err
 
 
 def test_init_refuses_non_empty_folder(tmp_path: Path) -> None:

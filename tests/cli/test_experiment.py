@@ -67,6 +67,17 @@ def test_compare_uses_the_deployment_threshold(project: Path) -> None:
     assert "Recommendation:" in out and "AUC" in out
 
 
+def test_compare_states_its_maturity_and_takes_maturity(project: Path) -> None:
+    code, out = _run("experiment", "compare", "credit", "--as-of", AS_OF, "--repo", str(project))
+    assert code == 0, out
+    assert "approve rate" in out  # the favorable decision of the credit vocabulary
+    assert "Labels count for requests at least 24h old (no label maturity declared for " in out
+    code, out = _run("experiment", "compare", "credit", "--as-of", AS_OF, "--maturity", "30d",
+                     "--repo", str(project))  # fmt: skip
+    assert code == 0, out
+    assert "Labels count for requests at least 30d old (given with --maturity)." in out
+
+
 def test_list_shows_the_logged_experiments(project: Path, tmp_path: Path) -> None:
     code, out = _run("experiment", "list", "credit", "--repo", str(project))
     assert code == 0 and "ab-1" in out and "control, treatment" in out, out
@@ -94,6 +105,7 @@ def test_plan_is_registered() -> None:
         (["analyze", "credit", "--segment", "bogus"], "Segment 'bogus'"),
         (["compare", "credit", "--challenger", "x/9"], "No shadow predictions of 'x/9'"),
         (["compare", "credit", "--protected", "p.parquet"], "--protected needs --attribute"),
+        (["compare", "credit", "--maturity", "soon"], "--maturity must be"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(project: Path, args: list[str], message: str) -> None:

@@ -15,7 +15,7 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("online-cli") / "credit"
-    assert runner.invoke(app, ["init", str(path)]).exit_code == 0
+    assert runner.invoke(app, ["init", str(path), "--template", "credit"]).exit_code == 0
     assert runner.invoke(app, ["apply", "--repo", str(path)]).exit_code == 0
     return path
 

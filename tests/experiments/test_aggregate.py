@@ -242,3 +242,32 @@ def test_a_bad_metric_expression_names_the_metric() -> None:
     broken = Metric("broken", "mean", "no_such_column + 1")
     with pytest.raises(DataError, match="Metric 'broken'.*no_such_column"):
         sufficient_statistics(_connect(pred, out), "credit", [broken], start=START, as_of=AS_OF)
+
+
+def test_positive_comes_from_the_log_and_old_rows_read_it_from_their_decision() -> None:
+    """Rows logged with ``positive`` use it whatever the decision is called; rows logged before
+    the column existed (null, or no column at all) were 0.1's credit decisions."""
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE log AS SELECT * FROM (VALUES "
+        "('p1', TIMESTAMPTZ '2026-03-02', 'd', 'a', 'u1', 'follow_up', TRUE), "
+        "('p2', TIMESTAMPTZ '2026-03-02', 'd', 'a', 'u2', 'skip', FALSE), "
+        "('p3', TIMESTAMPTZ '2026-03-02', 'd', 'a', 'u3', 'decline', NULL), "
+        "('p4', TIMESTAMPTZ '2026-03-02', 'd', 'a', 'u4', 'approve', NULL)) "
+        "t(prediction_id, time, deployment, arm, unit_id, decision, positive)"
+    )
+    con.execute("CREATE VIEW predictions AS SELECT * FROM log")
+    con.execute(
+        "CREATE VIEW outcomes AS SELECT NULL::VARCHAR AS prediction_id, NULL::VARCHAR AS entity, "
+        "NULL::TIMESTAMPTZ AS event_time, NULL AS deployment, NULL::DOUBLE AS label, "
+        "NULL::TIMESTAMPTZ AS observed_at WHERE false"
+    )
+    metrics = [BUILTIN_METRICS["positive_rate"], BUILTIN_METRICS["negative_rate"]]
+    stats = sufficient_statistics(con, "d", metrics, start=START, as_of=AS_OF)
+    (arm,) = stats.arms
+    assert arm.metrics["positive_rate"].sum == 2  # p1 (follow_up) and p3 (an old decline)
+    assert arm.metrics["negative_rate"].sum == 2  # p2 (skip) and p4 (an old approve)
+    con.execute("CREATE OR REPLACE VIEW predictions AS SELECT * EXCLUDE (positive) FROM log "
+                "WHERE decision IN ('decline', 'approve')")  # fmt: skip
+    stats = sufficient_statistics(con, "d", metrics, start=START, as_of=AS_OF)
+    assert stats.arms[0].metrics["positive_rate"].sum == 1  # a 0.1 log: no positive column

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,11 +11,13 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from cairn.core.deployments import Decisions
 from cairn.core.errors import ConfigError, DataError
 from cairn.experiments.champion import ChampionComparison, Policy, compare_champion
 from cairn.experiments.champion.compare import judge
 from cairn.experiments.champion.pairs import ShadowPairs
 from cairn.serving.log_reader import connect
+from cairn.ui.terminal.experiments import print_comparison
 from tests.experiments._log import START, write_log
 
 AS_OF = START + timedelta(days=40)
@@ -128,3 +131,62 @@ def test_recommendation_rules() -> None:
     assert same.recommendation in ("inconclusive", "keep")
     slow = judge(_pairs(1, 0.3, latency=1.5), "d", 0.5, at, policy)
     assert slow.recommendation == "keep" and any("latency p99" in r for r in slow.reasons)
+
+
+def _grouped_pairs(counts: dict[str, tuple[int, int]]) -> ShadowPairs:
+    """Per group ``(cases, champion scores at or above 0.5)``; the challenger scores 0.4 for
+    everyone (never the positive decision). No labels."""
+    groups: list[str] = []
+    scores: list[float] = []
+    for group, (cases, high) in counts.items():
+        groups += [group] * cases
+        scores += [0.8] * high + [0.2] * (cases - high)
+    a = np.asarray(scores)
+    lat = np.ones(len(a))
+    nan = np.full(len(a), np.nan)
+    return ShadowPairs("champ/1", "chall/2", a, np.full(len(a), 0.4), lat, lat, nan,
+                       group=np.asarray(groups, dtype=object))  # fmt: skip
+
+
+def test_adverse_impact_is_computed_on_the_favorable_decision() -> None:
+    pairs = _grouped_pairs({"a": (50, 30), "b": (50, 15)})
+    outreach = Decisions("follow_up", "skip", favorable="positive")
+    result = judge(pairs, "outreach", 0.5, START, Policy(), "segment", outreach)
+    air = result.champion.adverse_impact
+    assert air is not None and air.decision == "follow_up" and air.attribute == "segment"
+    rates = {g.group: (g.rate, g.ratio) for g in air.groups}
+    # follow_up rates: a 30/50 = 0.6 (the reference), b 15/50 = 0.3 -> ratio 0.5, flagged
+    assert rates == {"a": (0.6, 1.0), "b": (0.3, 0.5)}
+    assert air.reference == "a" and air.min_ratio == 0.5 and air.flagged
+    assert result.champion.favorable_rate == pytest.approx(45 / 100)
+    assert result.challenger.favorable_rate == 0.0  # 0.4 < 0.5: nobody gets follow_up
+    assert result.favorable_difference is not None
+    assert result.favorable_difference.difference == pytest.approx(-0.45)
+    # the same scores under credit's vocabulary: the favorable decision is approve (< 0.5)
+    credit = judge(pairs, "credit", 0.5, START, Policy(), "segment")
+    air = credit.champion.adverse_impact
+    assert air is not None and air.decision == "approve"
+    # approve rates: a 20/50 = 0.4, b 35/50 = 0.7 (the reference) -> ratio a = 0.4 / 0.7
+    assert air.reference == "b" and air.min_ratio == pytest.approx(0.4 / 0.7) and air.flagged
+    assert credit.champion.approval_rate == pytest.approx(55 / 100)
+
+
+def test_the_report_and_the_terminal_name_the_favorable_decision(tmp_path: Path) -> None:
+    from cairn.experiments.report import render_html
+    from cairn.ui.terminal.console import console
+
+    pairs = _grouped_pairs({"a": (50, 30), "b": (50, 15)})
+    outreach = Decisions("follow_up", "skip", favorable="positive")
+    result = replace(
+        judge(pairs, "outreach", 0.5, START, Policy(), "segment", outreach),
+        maturity=7 * 86_400_000_000,
+        maturity_source="the label maturity of deployment outreach",
+    )
+    html = render_html(None, result)
+    assert "follow_up rate" in html and "approval rate" not in html
+    assert "Labels count for requests at least 7d old" in html
+    with console.capture() as captured:
+        print_comparison(result)
+    out = captured.get()
+    assert "follow_up rate" in out and "approval rate" not in out
+    assert "Labels count for requests at least 7d old (the label maturity of deployment" in out

@@ -6,7 +6,12 @@ from datetime import timedelta
 from pathlib import Path
 
 from cairn.app.project import Project
-from cairn.experiments import MetricCatalog, analyze_deployment, compare_deployment
+from cairn.experiments import (
+    ChampionComparison,
+    MetricCatalog,
+    analyze_deployment,
+    compare_deployment,
+)
 from cairn.rollouts import Arm, RolloutSpec
 from tests.experiments._log import START, write_log
 
@@ -74,3 +79,32 @@ def test_compare_reads_the_shadow_pairs_of_the_log(tmp_path: Path) -> None:
         project.predictions, "credit", catalog=MetricCatalog.load(project.root), as_of=AS_OF
     )
     assert result.pairs > 0 and result.deployment == "credit"
+
+
+def test_compare_states_the_maturity_it_used_and_takes_an_override(tmp_path: Path) -> None:
+    project = _project(tmp_path, units=400)
+    catalog = MetricCatalog.load(project.root)
+
+    def compare(**options: object) -> ChampionComparison:
+        return compare_deployment(
+            project.predictions, "credit", catalog=catalog, as_of=AS_OF,
+            deployments=project.deployments(), **options,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+    legacy = compare()  # a credit deployment declaring no label: default_rate's 90 days
+    assert (legacy.maturity_text, legacy.labeled_pairs) == ("90d", 0)
+    assert "default_rate's window, as in 0.1" in legacy.maturity_source
+    given = compare(maturity=0)
+    assert given.maturity == 0 and given.labeled_pairs > 0
+    assert given.describe_maturity() == (
+        "Labels count for requests at least 0s old (given with --maturity)."
+    )
+    (project.root / "deployments.yaml").write_text(
+        "deployments:\n  credit:\n    model: credit-default@champion\n"
+        "    label: {name: defaulted, maturity: 25d}\n"
+    )
+    declared = compare()
+    assert declared.maturity_text == "25d" and declared.to_dict()["maturity_text"] == "25d"
+    assert declared.maturity_source == "the label maturity of deployment credit"
+    assert 0 < declared.labeled_pairs < given.labeled_pairs
+    assert declared.decision.favorable_decision == "approve"

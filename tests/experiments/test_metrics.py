@@ -6,14 +6,15 @@ from pathlib import Path
 
 import pytest
 
+from cairn.core.deployments import Deployment
 from cairn.core.errors import ConfigError
 from cairn.experiments.metrics import BUILTIN_METRICS, Metric, MetricCatalog, metric_from_mapping
 
 
 def test_builtins_cover_a_credit_deployment() -> None:
     assert set(BUILTIN_METRICS) == {
-        "approval_rate", "default_rate", "bad_rate_among_approved", "score", "latency_ms",
-        "error_rate",
+        "positive_rate", "negative_rate", "label_rate", "label_rate_among_negative", "score",
+        "latency_ms", "error_rate", "approval_rate", "default_rate", "bad_rate_among_approved",
     }  # fmt: skip
     assert BUILTIN_METRICS["default_rate"].uses_outcome
     assert not BUILTIN_METRICS["approval_rate"].uses_outcome
@@ -85,3 +86,69 @@ def test_invalid_yaml_is_a_config_error(tmp_path: Path) -> None:
     (tmp_path / "experiments.yaml").write_text("metrics: [unclosed\n")
     with pytest.raises(ConfigError, match="not valid YAML"):
         MetricCatalog.load(tmp_path)
+
+
+DAY = 86_400_000_000
+OUTREACH = Deployment.from_dict(
+    "outreach",
+    {
+        "model": "propensity@champion",
+        "decision": {"positive": "follow_up", "negative": "skip", "favorable": "positive"},
+        "label": {"name": "subscribed", "maturity": "7d"},
+    },
+)
+
+
+def test_builtins_follow_the_deployments_decisions_and_label_maturity() -> None:
+    declared = {
+        "subscribed_share": {"type": "proportion", "sql": "label = 1"},  # matures with the label
+        "quick_share": {"type": "proportion", "sql": "label = 1", "maturity": "1d"},
+        "label_rate": {"family": "outcomes"},  # adjusts the built-in, keeps its maturity
+    }
+    catalog = MetricCatalog.from_mapping({"metrics": declared}).for_deployment(OUTREACH)
+    positive, negative = catalog.get("positive_rate"), catalog.get("negative_rate")
+    assert (positive.sql, positive.direction) == ("positive", "increase")
+    assert "follow_up" in positive.description and "skip" in negative.description
+    assert negative.direction == "decrease"
+    assert catalog.get("label_rate").maturity == 7 * DAY
+    assert catalog.get("label_rate").family == "outcomes"
+    assert catalog.get("label_rate").direction == "increase"  # the favorable decision's label
+    assert catalog.get("label_rate_among_negative").maturity == 7 * DAY
+    assert catalog.get("label_rate_among_negative").direction == "decrease"  # misses
+    assert catalog.get("subscribed_share").maturity == 7 * DAY
+    assert catalog.get("quick_share").maturity == DAY
+    assert not catalog.get("positive_rate").maturity  # decisions are known at once
+    with pytest.raises(ConfigError, match="Unknown metric 'approval_rate'; known: error_rate"):
+        catalog.get("approval_rate")  # the credit names are credit's configuration
+
+
+def test_credit_keeps_its_names_and_0_1_maturity_unless_it_declares_one() -> None:
+    plain = Deployment.from_dict("credit", {"model": "credit-default@champion"})
+    catalog = MetricCatalog.from_mapping({}).for_deployment(plain)
+    assert catalog.get("default_rate").maturity_text == "90d"  # 0.1's default
+    assert catalog.get("label_rate").maturity_text == "0s"
+    assert catalog.get("approval_rate").sql == catalog.get("negative_rate").sql == "NOT positive"
+    assert catalog.get("approval_rate").direction == "increase"
+    assert catalog.get("positive_rate").direction == "decrease"  # fewer declines is better
+    assert catalog.get("score").direction == "decrease"
+    declared = Deployment.from_dict(
+        "credit", {"model": "credit-default@champion", "label": {"maturity": "60d"}}
+    )
+    catalog = MetricCatalog.from_mapping({}).for_deployment(declared)
+    for name in ("default_rate", "bad_rate_among_approved", "label_rate"):
+        assert catalog.get(name).maturity_text == "60d", name
+    yaml_set = {"metrics": {"default_rate": {"maturity": "30d"}}}
+    assert (
+        MetricCatalog.from_mapping(yaml_set)
+        .for_deployment(declared)
+        .get("default_rate")
+        .maturity_text
+        == "30d"
+    )  # experiments.yaml wins
+
+
+def test_credit_names_declared_in_experiments_yaml_work_for_any_deployment() -> None:
+    declared = {"metrics": {"default_rate": {"maturity": "2d"}}}
+    catalog = MetricCatalog.from_mapping(declared).for_deployment(OUTREACH)
+    assert catalog.get("default_rate").maturity_text == "2d"
+    assert catalog.for_deployment(None) is catalog

@@ -48,6 +48,19 @@ def test_summary_reads_as_one_sentence() -> None:
     )
 
 
+def test_the_summary_names_any_decision_and_what_the_codes_point_toward() -> None:
+    book = ReasonCodeBook()
+    reasons = top_reasons([0.2, 0.1], ["a", "b"], [1.0, 2.0], book, references={"a": 0, "b": 9})
+    targeted = summarize(reasons, "follow_up", positive="follow_up")
+    assert targeted == "Decision: follow_up. Main reasons: A too high; and B too low."
+    skipped = summarize(reasons, "skip", positive="follow_up")  # codes of a negative decision
+    assert skipped == "Decision: skip. Factors toward follow_up: A too high; and B too low."
+    assert summarize(reasons[:1], "skip", positive="follow_up") == (
+        "Decision: skip. Factor toward follow_up: A too high."
+    )
+    assert summarize([], "skip", positive="follow_up") == "Decision: skip."
+
+
 @pytest.mark.parametrize(
     ("data", "needle"),
     [

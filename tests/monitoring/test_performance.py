@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cairn.core.errors import ConfigError
 from cairn.core.predictions import Outcome
 from cairn.monitoring.performance import (
     WindowPerformance,
@@ -124,3 +125,27 @@ def test_shadow_rows_neither_count_nor_take_labels() -> None:
     con = connection(log_table(records), outcome_table(outcomes))
     p = window_performance(con, W, threshold=0.5)
     assert (p.predictions, p.labeled, p.metrics["auc"]) == (2, 2, 1.0)
+
+
+def test_a_label_maturity_judges_the_window_that_long_ago() -> None:
+    """With a 7-day label maturity the run judges the predictions of the window 7 days back
+    (all of whose labels can be in), not its own (whose labels cannot be yet)."""
+    old = [record(i, T0 - 7 * DAY + HOUR * (i + 1), {}, score=s)
+           for i, s in enumerate([0.9, 0.8, 0.3, 0.2])]  # fmt: skip
+    new = [record(10 + i, T0 + HOUR * (i + 1), {}, score=0.9) for i in range(3)]
+    outcomes = [Outcome(y, T0, prediction_id=f"p{i}") for i, y in enumerate([1.0, 0.0, 1.0, 0.0])]
+    con = connection(log_table(old + new), outcome_table(outcomes))
+    now = window_performance(con, W, threshold=0.5, decision="follow_up")
+    assert (now.status, now.predictions, now.labeled) == ("immature", 3, 0)
+    assert now.decision == "follow_up" and now.maturity == 0
+    lagged = window_performance(
+        con, W, threshold=0.5, decision="follow_up", maturity=7 * DAY, min_completeness=0.8
+    )
+    assert (lagged.status, lagged.predictions, lagged.labeled) == ("judged", 4, 4)
+    assert (lagged.start, lagged.end) == (W.start - 7 * DAY, W.end - 7 * DAY)
+    # follow_up (score >= 0.5) for p0 and p1; positive labels p0 and p2
+    assert lagged.metrics["precision"] == 0.5 and lagged.metrics["recall"] == 0.5
+    assert "(labels mature after 7d)" in lagged.describe()
+    assert WindowPerformance.from_dict(lagged.to_dict()) == lagged
+    with pytest.raises(ConfigError, match="must not be negative"):
+        window_performance(con, W, threshold=0.5, maturity=-1)

@@ -95,3 +95,21 @@ def test_as_of_and_values_that_look_like_markup(files: Path) -> None:
     assert stale.exit_code == 1
     naive = runner.invoke(app, [*base, "--as-of", "2026-01-03"])
     assert naive.exit_code == 2 and "--as-of must include a zone" in naive.output
+
+
+def test_suggest_reads_an_applied_source_of_the_repo(tmp_path: Path) -> None:
+    import json
+
+    from tests.serving.conftest import write_project
+
+    project = write_project(tmp_path / "p").path
+    result = runner.invoke(app, ["quality", "suggest", "profiles", "--repo", str(project)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("name: profiles\n")
+    as_json = runner.invoke(
+        app, ["quality", "suggest", "profiles", "--repo", str(project), "--json"]
+    )
+    assert as_json.exit_code == 0, as_json.output
+    checks = json.loads(as_json.stdout)["expectations"]
+    about_keys = [c for c in checks if "customer_id" in json.dumps(c)]
+    assert about_keys and not any("between" in json.dumps(c) for c in about_keys)

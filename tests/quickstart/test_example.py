@@ -68,12 +68,16 @@ def test_writes_the_project_files(project: ExampleProject) -> None:
         "data/applications.parquet",
         "data/profiles.parquet",
         "data/transactions.parquet",
+        "deployments.yaml",
+        "experiments.yaml",
         "features.py",
         "quality/applications.yaml",
         "quality/profiles.yaml",
         "quality/reference/applications.json",
         "quality/reference/transactions.json",
         "quality/transactions.yaml",
+        "reason_codes.yaml",
+        "train.yaml",
     ]
     assert all(p.is_file() for p in project.files)
     readme = (project.path / "README.md").read_text()

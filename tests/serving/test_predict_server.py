@@ -78,8 +78,8 @@ def test_predict_explain_and_label_over_http(served: Path) -> None:
             )
             assert ok.json() == {"accepted": 1}
             assert (
-                'cairn_predictions_total{arm="main",decision="decline",deployment="credit"}'
-                in c.get("/metrics").text
+                'cairn_predictions_total{arm="main",decision="decline",deployment="credit",'
+                'positive="true"}' in c.get("/metrics").text
             )
     finally:
         stop_server(proc)

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from cairn.app.feature_store import ApplyResult, FeatureStore
     from cairn.app.identity import current_user
     from cairn.app.project import Project
+    from cairn.app.scoring import score_history
 
 __getattr__ = lazy_exports(
     __name__,
@@ -23,7 +24,8 @@ __getattr__ = lazy_exports(
         "FeatureStore": "cairn.app.feature_store",
         "Project": "cairn.app.project",
         "current_user": "cairn.app.identity",
+        "score_history": "cairn.app.scoring",
     },
 )
 
-__all__ = ["ApplyResult", "FeatureStore", "Project", "current_user"]
+__all__ = ["ApplyResult", "FeatureStore", "Project", "current_user", "score_history"]

@@ -25,12 +25,11 @@ from fastapi import FastAPI
 
 from cairn.app.model_loader import RegistryModelLoader
 from cairn.app.project import Project
+from cairn.app.scoring import reason_books
 from cairn.app.settings_env import ServerOptions, server_options
 from cairn.core.background import PeriodicTask
 from cairn.core.config import process_settings
-from cairn.core.deployments import Deployment
 from cairn.core.types import Micros
-from cairn.explain import REASON_CODES_FILE, ReasonCodeBook
 from cairn.monitoring.service import monitoring_collector
 from cairn.rollouts import RolloutSpec, RolloutStore
 from cairn.serving import ServingLimits, create_app
@@ -113,7 +112,7 @@ def build_app(
         RegistryModelLoader(project.tracker, project.registry),
         read,
         SegmentLog(log.predictions_dir, PREDICTION_SCHEMA, durability=mode),
-        books=_books(project.root, deployments),
+        books=reason_books(project.root, deployments),
         offload=offload,  # the feature budget applies to networked stores (Redis)
         shadow_queue=options.shadow_queue,
     )
@@ -165,15 +164,6 @@ def _refresh(project: Project) -> None:
     store = project.features
     store.refresh()
     store.applied_views()
-
-
-def _books(root: Path, deployments: Mapping[str, Deployment]) -> dict[str, ReasonCodeBook]:
-    books: dict[str, ReasonCodeBook] = {}
-    for name, dep in deployments.items():
-        path = root / (dep.reason_codes or REASON_CODES_FILE)
-        if dep.reason_codes is not None or path.is_file():
-            books[name] = ReasonCodeBook.from_yaml(path)
-    return books
 
 
 def _read_rollouts(rollouts: RolloutStore) -> tuple[int | None, dict[str, RolloutSpec]]:

@@ -48,9 +48,12 @@ err_console = cast("Console", _Deferred("err_console"))
 
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print one red line and return the Exit to raise."""
+    from rich.markup import escape
+
     from cairn.ui.terminal.console import err_console
 
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    # the message is data (a regex, a path, a value with brackets), never Rich markup
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 

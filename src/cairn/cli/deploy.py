@@ -15,11 +15,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cairn.cli._console import RepoOption, console, one_line_errors
+from cairn.cli._output import FormatOption, JsonOption, OutOption, emit, emit_json, output_format
 from cairn.cli._project import current_user, open_project
 from cairn.core.errors import ConfigError
 
 if TYPE_CHECKING:
     from cairn.rollouts import RolloutService
+    from cairn.rollouts.requests import RolloutUpdate
 
 app = typer.Typer(
     help="Rollouts: single, blue-green, canary with automatic gates, A/B, shadow models.",
@@ -69,6 +71,12 @@ def _user() -> str:
     return current_user()
 
 
+def _show(done: RolloutUpdate, verb: str, as_json: bool) -> None:
+    from cairn.ui.terminal.rollouts import print_update
+
+    emit_json(done.to_json(), as_json, lambda: print_update(done, verb))
+
+
 @app.command()
 @one_line_errors
 def create(
@@ -103,14 +111,13 @@ def create(
     replace: Annotated[bool, typer.Option(help="Replace an active rollout.")] = False,
     reason: ReasonOption = "",
     repo: RepoOption = Path("."),
+    as_json: JsonOption = False,
 ) -> None:
     """Start a rollout: one model, two blue-green slots, a gated canary or an A/B test.
 
     Example: cairn deploy create credit --strategy canary --candidate credit-default@challenger
     --stages 5,25,50,100 --min-samples 200
     """
-    from cairn.ui.terminal.rollouts import print_update
-
     request: dict[str, Any] = {"strategy": strategy.value}
     given = {
         "model": model,
@@ -135,7 +142,7 @@ def create(
     done = _service(repo).create(
         deployment, request, actor=_user(), role=ROLE, reason=reason, replace=replace
     )
-    print_update(done, "created")
+    _show(done, "created", as_json)
 
 
 @app.command("set")
@@ -162,13 +169,12 @@ def set_(
     ] = None,
     reason: ReasonOption = "",
     repo: RepoOption = Path("."),
+    as_json: JsonOption = False,
 ) -> None:
     """Change the current rollout: weights, stages, gate, shadows, coverage, state.
 
     Example: cairn deploy set credit --weight a=0.3 --weight b=0.7 --reason "more to b"
     """
-    from cairn.ui.terminal.rollouts import print_update
-
     changes: dict[str, Any] = {}
     if weight:
         pairs = [_pair(w, "--weight", "NAME=WEIGHT") for w in weight]
@@ -188,7 +194,7 @@ def set_(
     if state is not None:
         changes["state"] = state.value
     done = _service(repo).set(deployment, changes, actor=_user(), role=ROLE, reason=reason)
-    print_update(done, "changed")
+    _show(done, "changed", as_json)
 
 
 @app.command()
@@ -198,15 +204,14 @@ def switch(
     to: Annotated[str | None, typer.Option(help="blue or green (default: the other).")] = None,
     reason: ReasonOption = "",
     repo: RepoOption = Path("."),
+    as_json: JsonOption = False,
 ) -> None:
     """Blue-green: make the other slot live (one atomic change; its model must be approved).
 
     Example: cairn deploy switch credit --reason "MRR-2026-0042 go-live"
     """
-    from cairn.ui.terminal.rollouts import print_update
-
     done = _service(repo).switch(deployment, actor=_user(), role=ROLE, reason=reason, to=to)
-    print_update(done, "switched")
+    _show(done, "switched", as_json)
 
 
 @app.command()
@@ -216,43 +221,56 @@ def promote(
     arm: Annotated[str | None, typer.Option(help="ab: the winning arm.")] = None,
     reason: ReasonOption = "",
     repo: RepoOption = Path("."),
+    as_json: JsonOption = False,
 ) -> None:
     """Make the candidate champion (four eyes) and serve it alone.
 
     Example: cairn deploy promote credit --reason "MRR-2026-0042 canary passed"
     """
-    from cairn.ui.terminal.rollouts import print_update
-
     done = _service(repo).promote(deployment, actor=_user(), role=ROLE, reason=reason, arm=arm)
-    print_update(done, "promoted")
+    _show(done, "promoted", as_json)
 
 
 @app.command()
 @one_line_errors
 def rollback(
-    deployment: DeploymentArg, reason: ReasonOption = "", repo: RepoOption = Path(".")
+    deployment: DeploymentArg,
+    reason: ReasonOption = "",
+    repo: RepoOption = Path("."),
+    as_json: JsonOption = False,
 ) -> None:
     """Send all traffic back to the control (blue-green: the other slot) at once.
 
     Example: cairn deploy rollback credit --reason "latency alert"
     """
-    from cairn.ui.terminal.rollouts import print_update
-
     done = _service(repo).rollback(deployment, actor=_user(), role=ROLE, reason=reason)
-    print_update(done, "rolled back")
+    _show(done, "rolled back", as_json)
 
 
 @app.command()
 @one_line_errors
-def status(deployment: DeploymentArg, repo: RepoOption = Path(".")) -> None:
+def status(
+    deployment: DeploymentArg,
+    repo: RepoOption = Path("."),
+    as_json: JsonOption = False,
+    fmt: FormatOption = None,
+    out: OutOption = None,
+) -> None:
     """Show a deployment's rollout: arms, weights, versions, stage, last change and decision.
 
-    Example: cairn deploy status credit
+    Example: cairn deploy status credit --json
     """
+    from cairn.ui.rows import rollout_rows
+
+    chosen = output_format(fmt, as_json, out)
+    info = _service(repo).status(deployment)
+    emit(chosen, rollout_rows(info), lambda: _print_status(deployment, info), out=out, payload=info)
+
+
+def _print_status(deployment: str, info: dict[str, Any]) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    info = _service(repo).status(deployment)
     spec = info["rollout"]
     head = f"{deployment}: {spec['strategy']} ({spec['state']}), rollout version {spec['version']}"
     if spec["strategy"] == "canary":
@@ -273,27 +291,54 @@ def status(deployment: DeploymentArg, repo: RepoOption = Path(".")) -> None:
 
 @app.command()
 @one_line_errors
-def history(deployment: DeploymentArg, repo: RepoOption = Path(".")) -> None:
+def history(
+    deployment: DeploymentArg,
+    repo: RepoOption = Path("."),
+    as_json: JsonOption = False,
+    fmt: FormatOption = None,
+    out: OutOption = None,
+) -> None:
     """Every version of a deployment's rollout: who, when, why.
 
-    Example: cairn deploy history credit
+    Example: cairn deploy history credit --format csv --out rollouts.csv
     """
-    from rich.markup import escape
-    from rich.table import Table
+    from cairn.ui.output import jsonable
 
-    table = Table("version", "at", "actor", "strategy", "state", "weights", "reason")
-    for c in _service(repo).history(deployment):
-        weights = ", ".join(f"{k} {v:.0%}" for k, v in c.spec.weights().items())
-        table.add_row(
-            str(c.version),
-            f"{c.at:%Y-%m-%d %H:%M:%S}",
-            c.actor,
-            c.spec.strategy,
-            c.spec.state,
-            weights,
-            escape(c.reason),
-        )
-    console.print(table)
+    chosen = output_format(fmt, as_json, out)
+    changes = _service(repo).history(deployment)
+
+    def show() -> None:
+        from rich.markup import escape
+        from rich.table import Table
+
+        table = Table("version", "at", "actor", "strategy", "state", "weights", "reason")
+        for c in changes:
+            weights = ", ".join(f"{k} {v:.0%}" for k, v in c.spec.weights().items())
+            table.add_row(
+                str(c.version),
+                f"{c.at:%Y-%m-%d %H:%M:%S}",
+                c.actor,
+                c.spec.strategy,
+                c.spec.state,
+                weights,
+                escape(c.reason),
+            )
+        console.print(table)
+
+    rows = [
+        {
+            "version": c.version,
+            "at": c.at,
+            "actor": c.actor,
+            "reason": c.reason,
+            "strategy": c.spec.strategy,
+            "state": c.spec.state,
+            "weights": c.spec.weights(),
+            "spec": c.spec.to_dict(),
+        }
+        for c in changes
+    ]
+    emit(chosen, [jsonable(r) for r in rows], show, out=out)
 
 
 @app.command()
@@ -304,6 +349,9 @@ def watch(
         float | None, typer.Option(help="Seconds between evaluations (default: the gates').")
     ] = None,
     repo: RepoOption = Path("."),
+    as_json: Annotated[
+        bool, typer.Option("--json", help="With --once: print the steps as JSON.")
+    ] = False,
 ) -> None:
     """Run the canary controller: judge every active canary's gates from the prediction log,
     advance, promote or roll back (Ctrl-C stops).
@@ -314,6 +362,8 @@ def watch(
 
     from cairn.rollouts.controller import CanaryController, ControllerStep
 
+    if as_json and not once:
+        raise ConfigError("--json prints one evaluation: give --once with it.")
     project = open_project(repo)
     controller = CanaryController(project.rollouts, project.predictions)
 
@@ -323,6 +373,9 @@ def watch(
 
     if once:
         steps = controller.run_once()
+        if as_json:
+            emit_json(steps, True, lambda: None)
+            return
         show(steps)
         if not steps:
             console.print("No active canary.")

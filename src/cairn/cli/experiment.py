@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cairn.cli._console import RepoOption, console, one_line_errors, parse_time
+from cairn.cli._output import FormatOption, JsonOption, OutOption, emit, notes, output_format
 from cairn.cli._project import open_project
 from cairn.cli.experiment_plan import plan
 from cairn.core.errors import ConfigError
@@ -60,18 +61,28 @@ def analyze_command(
     cuped: Annotated[bool, typer.Option(help="CUPED with the pre-period.")] = True,
     html: Annotated[Path | None, typer.Option(help="Write an HTML report here.")] = None,
     repo: RepoOption = Path("."),
+    as_json: JsonOption = False,
+    fmt: FormatOption = None,
+    out: OutOption = None,
 ) -> None:
     """Compare a deployment's arms: lift, intervals, p-values, chance to win, SRM, segments.
+
+    Metrics: the built-ins (positive_rate, negative_rate, label_rate,
+    label_rate_among_negative, score, latency_ms, error_rate; credit deployments also
+    approval_rate, default_rate, bad_rate_among_approved) and experiments.yaml's. Outcome
+    metrics count predictions older than the deployment's label maturity (deployments.yaml).
 
     Example: cairn experiment analyze credit --metric approval_rate --metric default_rate
     """
     from cairn.experiments import MetricCatalog, analyze_deployment
+    from cairn.ui.rows import analysis_rows
     from cairn.ui.terminal.experiments import print_analysis
 
     if correction not in ("holm", "bh", "bonferroni", "none"):
         raise ConfigError(f"--correction must be holm, bh, bonferroni or none; got {correction!r}.")
     if not 0 < alpha < 1:
         raise ConfigError(f"--alpha must be between 0 and 1; got {alpha}.")
+    chosen = output_format(fmt, as_json, out)
     project = open_project(repo)
     analysis = analyze_deployment(
         project.predictions,
@@ -91,12 +102,15 @@ def analyze_command(
         correction=None if correction == "none" else correction,
         alpha=alpha,
         cuped=cuped,
+        deployments=project.deployments(),
     )
-    print_analysis(analysis)
+    emit(
+        chosen, analysis_rows(analysis), lambda: print_analysis(analysis), out=out, payload=analysis
+    )
     if html is not None:
         from cairn.experiments.report import write_html
 
-        console.print(f"Report: {write_html(html, analysis)}")
+        notes(chosen).print(f"Report: {write_html(html, analysis)}")
 
 
 @app.command("compare")
@@ -115,18 +129,35 @@ def compare_command(
         float | None, typer.Option(help="Operating threshold (default: deployments.yaml).")
     ] = None,
     as_of: Annotated[str, typer.Option(help="Analysis time (ISO 8601 or 'now').")] = "now",
+    maturity: Annotated[
+        str | None,
+        typer.Option(
+            metavar="DURATION",
+            help="Count labels of requests at least this old, e.g. 30d (default: the "
+            "deployment's label maturity in deployments.yaml).",
+        ),
+    ] = None,
     html: Annotated[Path | None, typer.Option(help="Write an HTML report here.")] = None,
     repo: RepoOption = Path("."),
+    as_json: JsonOption = False,
+    fmt: FormatOption = None,
+    out: OutOption = None,
 ) -> None:
     """Champion vs shadow challenger: DeLong AUC test, KS, calibration, fairness, latency.
 
-    Example: cairn experiment compare credit --challenger credit-default/2
+    Decisions, the favorable-decision rate and adverse impact use the deployment's decision
+    vocabulary; the output states which label maturity it used.
+
+    Example: cairn experiment compare credit --challenger credit-default/2 --maturity 90d
     """
+    from cairn.core.timeutil import parse_duration
     from cairn.experiments import MetricCatalog, compare_deployment
+    from cairn.ui.rows import comparison_rows
     from cairn.ui.terminal.experiments import print_comparison
 
     if protected is not None and attribute is None:
         raise ConfigError("--protected needs --attribute (the protected attribute's column).")
+    chosen = output_format(fmt, as_json, out)
     project = open_project(repo)
     result = compare_deployment(
         project.predictions,
@@ -139,12 +170,13 @@ def compare_command(
         key=key,
         threshold=threshold,
         deployments=project.deployments(),
+        maturity=None if maturity is None else parse_duration(maturity, owner="--maturity"),
     )
-    print_comparison(result)
+    emit(chosen, comparison_rows(result), lambda: print_comparison(result), out=out, payload=result)
     if html is not None:
         from cairn.experiments.report import write_html
 
-        console.print(f"Report: {write_html(html, None, result)}")
+        notes(chosen).print(f"Report: {write_html(html, None, result)}")
 
 
 @app.command("list")
@@ -152,27 +184,36 @@ def compare_command(
 def list_command(
     deployment: Annotated[str, typer.Argument(help="Deployment whose experiments to list.")],
     repo: RepoOption = Path("."),
+    as_json: JsonOption = False,
+    fmt: FormatOption = None,
+    out: OutOption = None,
 ) -> None:
     """List the A/B tests and canaries in a deployment's prediction log, the latest first.
 
-    Example: cairn experiment list credit
+    Example: cairn experiment list credit --json
     """
-    from rich.table import Table
-
     from cairn.core.timeutil import utcnow
     from cairn.experiments.scope import logged_experiments
+    from cairn.ui.output import jsonable
 
+    chosen = output_format(fmt, as_json, out)
     with open_project(repo).predictions.connect() as con:
         found = logged_experiments(con, deployment, utcnow())
-    if not found:
-        console.print(f"No experiments (seeded A/B tests or canaries) in {deployment!r}.")
-        return
-    table = Table("experiment (seed)", "strategy", "arms", "from", "to", "predictions",
-                  title=f"Experiments of {deployment}", title_justify="left")  # fmt: skip
-    for e in found:
-        table.add_row(e.seed, e.strategy, ", ".join(e.arms), f"{e.start:%Y-%m-%d %H:%M}",
-                      f"{e.end:%Y-%m-%d %H:%M}", f"{e.predictions:,}")  # fmt: skip
-    console.print(table)
+
+    def show() -> None:
+        from rich.table import Table
+
+        if not found:
+            console.print(f"No experiments (seeded A/B tests or canaries) in {deployment!r}.")
+            return
+        table = Table("experiment (seed)", "strategy", "arms", "from", "to", "predictions",
+                      title=f"Experiments of {deployment}", title_justify="left")  # fmt: skip
+        for e in found:
+            table.add_row(e.seed, e.strategy, ", ".join(e.arms), f"{e.start:%Y-%m-%d %H:%M}",
+                          f"{e.end:%Y-%m-%d %H:%M}", f"{e.predictions:,}")  # fmt: skip
+        console.print(table)
+
+    emit(chosen, [jsonable(e) for e in found], show, out=out)
 
 
 def parse_weights(text: str) -> dict[str, float]:

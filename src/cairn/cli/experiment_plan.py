@@ -116,6 +116,9 @@ def plan(
     correction: Annotated[
         str, typer.Option("--correction", help="none, bonferroni, holm or bh over treatments.")
     ] = "none",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the design and plans as JSON.")
+    ] = False,
 ) -> None:
     """Plan an experiment: units per arm and days to detect --mde, or the MDE in --days.
 
@@ -143,6 +146,24 @@ def plan(
     if mde is None and days is None:
         raise ConfigError("give --mde (sample size for an effect) or --days (the MDE in N days).")
     kind = "sequential" if sequential else "fixed-horizon"
+    if as_json:
+        from cairn.ui.output import json_text
+
+        body: dict[str, object] = {"design": design, "method": kind}
+        if mde is not None:
+            body["sample_size"] = (
+                sequential_sample_size(design, mde, n_star=n_star)
+                if sequential
+                else sample_size(design, mde)
+            )
+        if days is not None:
+            body["in_days"] = (
+                sequential_minimum_detectable_effect(design, days=days, n_star=n_star)
+                if sequential
+                else minimum_detectable_effect(design, days=days)
+            )
+        typer.echo(json_text(body))
+        return
     if mde is not None:
         result = (
             sequential_sample_size(design, mde, n_star=n_star)

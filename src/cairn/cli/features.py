@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from cairn.cli._console import RepoOption, console, one_line_errors
+from cairn.cli._output import FormatOption, JsonOption, OutOption, emit, emit_json, output_format
 from cairn.cli._progress import spinner
 from cairn.cli._project import open_project
 
@@ -15,44 +16,70 @@ app = typer.Typer(help="Feature definitions.", no_args_is_help=True)
 
 
 @one_line_errors
-def apply(repo: RepoOption = Path(".")) -> None:
+def apply(repo: RepoOption = Path("."), as_json: JsonOption = False) -> None:
     """Validate and record the definitions in the project's features.py.
 
     Example: cairn apply --repo ./credit
     """
-    from rich.table import Table
-
     project = open_project(repo)
     store = project.features
     with spinner("Applying definitions"):
         result = store.apply(project.definitions())
-    table = Table(
-        "kind", "name", "version", "status", title=f"Applied to project {store.project!r}"
-    )
-    for c in result.changes:
-        style = {"created": "green", "updated": "yellow"}.get(c.status, "dim")
-        table.add_row(c.kind, c.name, str(c.version), f"[{style}]{c.status}[/]")
-    console.print(table)
+
+    def show() -> None:
+        from rich.table import Table
+
+        table = Table(
+            "kind", "name", "version", "status", title=f"Applied to project {store.project!r}"
+        )
+        for c in result.changes:
+            style = {"created": "green", "updated": "yellow"}.get(c.status, "dim")
+            table.add_row(c.kind, c.name, str(c.version), f"[{style}]{c.status}[/]")
+        console.print(table)
+
+    emit_json({"project": store.project, "changes": result.changes}, as_json, show)
 
 
 @app.command("list")
 @one_line_errors
-def list_views(repo: RepoOption = Path(".")) -> None:
+def list_views(
+    repo: RepoOption = Path("."),
+    as_json: JsonOption = False,
+    fmt: FormatOption = None,
+    out: OutOption = None,
+) -> None:
     """List applied feature views and their features.
 
-    Example: cairn features list --repo ./credit
+    Example: cairn features list --repo ./credit --json
     """
-    from rich.table import Table
-
+    chosen = output_format(fmt, as_json, out)
     store = open_project(repo).features
-    table = Table("view", "entities", "source", "features", "ttl / windows")
-    for v in store.list_feature_views():
-        windows = sorted({f"{a.window}/{a.hop}" for a in v.aggregations})
-        extra = str(v.ttl or "") or ", ".join(windows) or "-"
-        table.add_row(
-            v.name, ", ".join(v.join_keys), v.source.name, "\n".join(v.feature_names), extra
-        )
-    console.print(table)
+    views = store.list_feature_views()
+    rows = [
+        {
+            "view": v.name,
+            "entities": list(v.join_keys),
+            "source": v.source.name,
+            "features": list(v.feature_names),
+            "ttl": None if v.ttl is None else str(v.ttl),
+            "windows": sorted({f"{a.window}/{a.hop}" for a in v.aggregations}),
+        }
+        for v in views
+    ]
+
+    def show() -> None:
+        from rich.table import Table
+
+        table = Table("view", "entities", "source", "features", "ttl / windows")
+        for v in views:
+            windows = sorted({f"{a.window}/{a.hop}" for a in v.aggregations})
+            extra = str(v.ttl or "") or ", ".join(windows) or "-"
+            table.add_row(
+                v.name, ", ".join(v.join_keys), v.source.name, "\n".join(v.feature_names), extra
+            )
+        console.print(table)
+
+    emit(chosen, rows, show, out=out)
 
 
 @one_line_errors
@@ -72,6 +99,9 @@ def training_set(
         typer.Option(help="A quality suite the training set must pass (halts on critical/high)."),
     ] = None,
     repo: RepoOption = Path("."),
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print what was written (and the manifest) as JSON.")
+    ] = False,
 ) -> None:
     """Build a point-in-time-correct training set and write it to Parquet with its manifest.
 
@@ -87,7 +117,12 @@ def training_set(
         manifest = job.manifest
     manifest_path = path.with_suffix(".manifest.json")
     manifest_path.write_text(manifest.to_json())
-    console.print(
-        f"Wrote {manifest.row_count} rows to {path} (manifest {manifest_path}, "
-        f"digest {manifest.digest[:12]})."
+    written = {"path": path, "manifest_path": manifest_path, "manifest": manifest}
+    emit_json(
+        written,
+        as_json,
+        lambda: console.print(
+            f"Wrote {manifest.row_count} rows to {path} (manifest {manifest_path}, "
+            f"digest {manifest.digest[:12]})."
+        ),
     )

@@ -6,6 +6,7 @@ import typer
 
 from cairn.cli import (
     audit,
+    config,
     deploy,
     experiment,
     features,
@@ -17,19 +18,30 @@ from cairn.cli import (
     quality,
     quickstart,
     runs,
+    score,
     serve,
     train,
 )
 
 app = typer.Typer(
     name="cairn",
-    help="Cairn: features, training sets and (soon) the whole model lifecycle.",
+    help=(
+        "Cairn: the model lifecycle in one project folder. Define features, build "
+        "point-in-time training sets, check data quality, train and register models under "
+        "four-eyes governance, serve them with reason codes, roll them out (canary, A/B, "
+        "shadow), analyze experiments, score history as of any time, and monitor drift and "
+        "performance.\n\nStart with `cairn quickstart` (the example credit project) or "
+        "`cairn init DIR` (your own). Commands that print results take --json (and "
+        "--format csv|parquet --out FILE where rows come back); bad input exits 2 with one "
+        "line."
+    ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
 app.command()(quickstart.init)
 app.command()(quickstart.quickstart)
+app.add_typer(config.app, name="config")
 app.command()(features.apply)
 app.command("training-set")(features.training_set)
 app.add_typer(features.app, name="features")
@@ -38,6 +50,7 @@ app.command("materialize-incremental")(online.materialize_incremental)
 app.command("status")(online.status_command)
 app.add_typer(online.consistency_app, name="consistency")
 app.command()(serve.serve)
+app.command()(score.score)
 app.add_typer(quality.app, name="quality")
 app.add_typer(audit.app, name="audit")
 app.command()(train.train)

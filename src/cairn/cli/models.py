@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cairn.cli._console import RepoOption, console, err_console, one_line_errors, parse_time
+from cairn.cli._output import FormatOption, JsonOption, OutOption, emit, emit_json, output_format
 from cairn.cli._project import current_user, open_project
 
 if TYPE_CHECKING:
@@ -33,22 +34,36 @@ class Decision(StrEnum):
 
 @app.command("list")
 @one_line_errors
-def list_models(repo: RepoOption = Path(".")) -> None:
+def list_models(
+    repo: RepoOption = Path("."),
+    as_json: JsonOption = False,
+    fmt: FormatOption = None,
+    out: OutOption = None,
+) -> None:
     """List registered models with their versions and aliases.
 
-    Example: cairn models list --repo ./credit
+    Example: cairn models list --repo ./credit --json
     """
-    from rich.table import Table
+    from cairn.ui.output import jsonable
 
+    chosen = output_format(fmt, as_json, out)
     models = open_project(repo).registry.list_models()
-    if not models:
-        console.print("No registered models yet: train one with `cairn train --config train.yaml`.")
-        return
-    table = Table("model", "versions", "latest", "aliases")
-    for m in models:
-        aliases = ", ".join(f"{a} -> v{v}" for a, v in m.aliases.items()) or "-"
-        table.add_row(m.name, str(m.versions), m.latest or "-", aliases)
-    console.print(table)
+
+    def show() -> None:
+        from rich.table import Table
+
+        if not models:
+            console.print(
+                "No registered models yet: train one with `cairn train --config train.yaml`."
+            )
+            return
+        table = Table("model", "versions", "latest", "aliases")
+        for m in models:
+            aliases = ", ".join(f"{a} -> v{v}" for a, v in m.aliases.items()) or "-"
+            table.add_row(m.name, str(m.versions), m.latest or "-", aliases)
+        console.print(table)
+
+    emit(chosen, [jsonable(m) for m in models], show, out=out)
 
 
 @app.command()
@@ -56,6 +71,7 @@ def list_models(repo: RepoOption = Path(".")) -> None:
 def show(
     name: Annotated[str, typer.Argument(help="Registered model name.")],
     repo: RepoOption = Path("."),
+    as_json: JsonOption = False,
 ) -> None:
     """Show a model's versions (author, run, review decision, aliases) and alias history.
 
@@ -68,6 +84,11 @@ def show(
     project = open_project(repo)
     details = project.registry.show(name)
     policy = project.registry.policy(name)
+    if as_json:
+        body = {"model": details.model, "policy": policy, "versions": details.versions}
+        body |= {"history": details.history, "warnings": details.warnings}
+        emit_json(body, True, lambda: None)
+        return
     table = Table(
         "version", "author", "created", "run", "aliases", "review",
         title=f"{name} (four eyes: {'required' if policy.require_four_eyes else 'WAIVED'})",
@@ -106,6 +127,7 @@ def approve(
     ] = None,
     note: Annotated[str, typer.Option(help="The review's conclusion.")] = "",
     repo: RepoOption = Path("."),
+    as_json: JsonOption = False,
 ) -> None:
     """Record a review decision on a version; its author can never review it (four eyes).
 
@@ -117,9 +139,14 @@ def approve(
     done = project.registry.approve(
         name, version, reviewer=who, ticket=ticket, decision=decision.value, note=note
     )
-    console.print(
-        f"Recorded: {done.reviewer} {'approved' if done.decision == 'approve' else 'rejected'} "
-        f"{done.model} v{done.version} (author {done.author}) under {done.ticket}."
+    verb = "approved" if done.decision == "approve" else "rejected"
+    emit_json(
+        done,
+        as_json,
+        lambda: console.print(
+            f"Recorded: {done.reviewer} {verb} "
+            f"{done.model} v{done.version} (author {done.author}) under {done.ticket}."
+        ),
     )
 
 
@@ -133,6 +160,7 @@ def promote(
         str, typer.Option(help="champion, fallback, challenger or challenger-<name>.")
     ] = "champion",
     repo: RepoOption = Path("."),
+    as_json: JsonOption = False,
 ) -> None:
     """Make a version champion (needs a second person's approval; the old champion becomes
     fallback), or point another alias at it.
@@ -143,7 +171,7 @@ def promote(
 
     project = open_project(repo)
     done = project.registry.promote(name, version, alias=alias, actor=current_user(), reason=reason)
-    print_promotion(done)
+    emit_json(done, as_json, lambda: print_promotion(done))
 
 
 @app.command("alias")
@@ -155,6 +183,7 @@ def set_alias(
     reason: ReasonOption = "",
     remove: Annotated[bool, typer.Option("--remove", help="Remove the alias.")] = False,
     repo: RepoOption = Path("."),
+    as_json: JsonOption = False,
 ) -> None:
     """Point an alias at a version (champion follows the promotion rules), or remove one.
 
@@ -168,13 +197,16 @@ def set_alias(
         if version is not None:
             raise typer.BadParameter("give no VERSION with --remove")
         move = registry.remove_alias(name, alias, actor=current_user(), reason=reason)
-        console.print(f"Removed {name}@{alias} (was v{move.previous}).")
+        emit_json(
+            move,
+            as_json,
+            lambda: console.print(f"Removed {name}@{alias} (was v{move.previous})."),
+        )
         return
     if version is None:
         raise typer.BadParameter("VERSION is required (or use --remove)")
-    print_promotion(
-        registry.promote(name, version, alias=alias, actor=current_user(), reason=reason)
-    )
+    done = registry.promote(name, version, alias=alias, actor=current_user(), reason=reason)
+    emit_json(done, as_json, lambda: print_promotion(done))
 
 
 @app.command()
@@ -192,6 +224,7 @@ def policy(
         str, typer.Option("--reason", help="Why the policy changes (required to change it).")
     ] = "",
     repo: RepoOption = Path("."),
+    as_json: JsonOption = False,
 ) -> None:
     """Show or change a model's promotion policy (a change is an audited action).
 
@@ -204,6 +237,9 @@ def policy(
         current = project.registry.set_policy(
             name, require_four_eyes=four_eyes, actor=current_user(), reason=reason
         )
+    if as_json:
+        emit_json({"model": name, **current.to_dict()}, True, lambda: None)
+        return
     state = "required" if current.require_four_eyes else "[yellow]WAIVED[/]"
     since = ""
     if current.changed_by is not None and current.changed_at is not None:
@@ -222,6 +258,7 @@ def history(
         typer.Option(help="Which version each alias pointed at, at this time (ISO 8601)."),
     ] = None,
     repo: RepoOption = Path("."),
+    as_json: JsonOption = False,
 ) -> None:
     """Every alias move (who, when, why), or the alias targets at a past time.
 
@@ -236,12 +273,20 @@ def history(
     if at is not None:
         when = parse_time(at, "--at")
         names = [alias] if alias else sorted({m.alias for m in registry.aliases.history(name)})
+        if as_json:
+            targets = {a: registry.aliases.at(name, a, when) for a in names}
+            emit_json({"model": name, "at": when, "aliases": targets}, True, lambda: None)
+            return
         table = Table("alias", "version", title=f"{name} at {when.isoformat()}")
         for a in names:
             table.add_row(a, version_text(registry.aliases.at(name, a, when)))
         console.print(table)
         return
+    moves = registry.aliases.history(name, alias)
+    if as_json:
+        emit_json(moves, True, lambda: None)
+        return
     table = Table("when", "alias", "from", "to", "who", "why", title=f"{name}: alias moves")
-    for m in registry.aliases.history(name, alias):
+    for m in moves:
         table.add_row(*move_row(m))
     console.print(table)

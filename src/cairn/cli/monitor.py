@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cairn.cli._console import RepoOption, console, one_line_errors, parse_time
+from cairn.cli._output import FormatOption, JsonOption, OutOption, emit, output_format
 from cairn.cli._project import open_project
 
 if TYPE_CHECKING:
@@ -99,14 +100,20 @@ def history_command(
     deployment: DeploymentOption,
     limit: Annotated[int, typer.Option(help="Runs to show at most.", min=1)] = 20,
     repo: RepoOption = Path("."),
+    as_json: JsonOption = False,
+    fmt: FormatOption = None,
+    out: OutOption = None,
 ) -> None:
     """List a deployment's monitoring runs, newest first.
 
-    Example: cairn monitor history --deployment credit
+    Example: cairn monitor history --deployment credit --json
     """
+    from cairn.ui.output import jsonable
     from cairn.ui.terminal.monitoring import print_history
 
-    print_history(deployment, open_project(repo).monitoring.runs(deployment, limit=limit))
+    chosen = output_format(fmt, as_json, out)
+    runs = open_project(repo).monitoring.runs(deployment, limit=limit)
+    emit(chosen, [jsonable(r) for r in runs], lambda: print_history(deployment, runs), out=out)
 
 
 def _run_json(outcome: MonitoringOutcome) -> dict[str, object]:

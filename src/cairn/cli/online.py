@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cairn.cli._console import RepoOption, console, fail, one_line_errors, parse_time
+from cairn.cli._output import FormatOption, JsonOption, OutOption, emit, emit_json, output_format
 from cairn.cli._project import open_project
 
 if TYPE_CHECKING:
@@ -58,6 +59,7 @@ def materialize(
     end: Annotated[str, typer.Argument(help="End of event time (ISO 8601 with zone, or now).")],
     views: ViewsOption = None,
     repo: RepoOption = Path("."),
+    as_json: JsonOption = False,
 ) -> None:
     """Load rows with event time in [START, END) known by END into the online store.
 
@@ -70,7 +72,7 @@ def materialize(
         results = store.materialize(
             parse_time(start, "START"), parse_time(end, "END"), views, progress=tick
         )
-    print_materialized(results)
+    emit_json(results, as_json, lambda: print_materialized(results))
 
 
 @one_line_errors
@@ -80,6 +82,7 @@ def materialize_incremental(
     ] = "now",
     views: ViewsOption = None,
     repo: RepoOption = Path("."),
+    as_json: JsonOption = False,
 ) -> None:
     """Load everything that became visible since each view's watermark, up to END.
 
@@ -90,40 +93,52 @@ def materialize_incremental(
     store = open_project(repo).features
     with _progress() as tick:
         results = store.materialize_incremental(parse_time(end, "END"), views, progress=tick)
-    print_materialized(results)
+    emit_json(results, as_json, lambda: print_materialized(results))
 
 
 @one_line_errors
-def status_command(repo: RepoOption = Path(".")) -> None:
+def status_command(
+    repo: RepoOption = Path("."),
+    as_json: JsonOption = False,
+    fmt: FormatOption = None,
+    out: OutOption = None,
+) -> None:
     """Per view: materialization watermark, newest event time, and freshness.
 
-    Example: cairn status --repo ./credit
+    Example: cairn status --repo ./credit --json
     """
-    from rich.table import Table
-
     from cairn.app.consistency import status
+    from cairn.ui.output import jsonable
 
+    chosen = output_format(fmt, as_json, out)
     store = open_project(repo).features
-    table = Table(
-        "view",
-        "kind",
-        "version",
-        "watermark",
-        "max event",
-        "freshness",
-        title=f"Project {store.project!r}, online store {store.online.store.url}",
-    )
-    for row in status(store):
-        fresh = row["freshness_seconds"]
-        table.add_row(
-            row["view"],
-            row["kind"],
-            str(row["version"]),
-            str(row["watermark"] or "never materialized"),
-            str(row["max_event"] or "-"),
-            "-" if fresh is None else f"{fresh:,.0f} s",
+    rows = status(store)
+
+    def show() -> None:
+        from rich.table import Table
+
+        table = Table(
+            "view",
+            "kind",
+            "version",
+            "watermark",
+            "max event",
+            "freshness",
+            title=f"Project {store.project!r}, online store {store.online.store.url}",
         )
-    console.print(table)
+        for row in rows:
+            fresh = row["freshness_seconds"]
+            table.add_row(
+                row["view"],
+                row["kind"],
+                str(row["version"]),
+                str(row["watermark"] or "never materialized"),
+                str(row["max_event"] or "-"),
+                "-" if fresh is None else f"{fresh:,.0f} s",
+            )
+        console.print(table)
+
+    emit(chosen, [jsonable(r) for r in rows], show, out=out)
 
 
 @consistency_app.command("check")
@@ -136,6 +151,7 @@ def consistency_check(
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the key sample.")] = 0,
     repo: RepoOption = Path("."),
+    as_json: JsonOption = False,
 ) -> None:
     """Compare online values with the offline point-in-time join for sampled keys.
 
@@ -149,13 +165,18 @@ def consistency_check(
     report = check_consistency(
         store, view, sample, None if at is None else parse_time(at, "--at"), seed
     )
-    table = Table(
-        "feature", "mismatches", title=f"{report.keys} keys of {view!r} at {report.at.isoformat()}"
-    )
-    for feature, bad in report.mismatches.items():
-        table.add_row(feature, f"[red]{bad}[/]" if bad else "[green]0[/]")
-    console.print(table)
-    for example in report.examples:
-        console.print(f"  mismatch: {example}", highlight=False)
+    if as_json:
+        emit_json({**vars(report), "ok": report.ok}, True, lambda: None)
+    else:
+        table = Table(
+            "feature",
+            "mismatches",
+            title=f"{report.keys} keys of {view!r} at {report.at.isoformat()}",
+        )
+        for feature, bad in report.mismatches.items():
+            table.add_row(feature, f"[red]{bad}[/]" if bad else "[green]0[/]")
+        console.print(table)
+        for example in report.examples:
+            console.print(f"  mismatch: {example}", highlight=False)
     if not report.ok:
         raise fail(f"{sum(report.mismatches.values())} mismatching values in {view!r}", code=1)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cairn.cli._console import RepoOption, console, one_line_errors
+from cairn.cli._output import FormatOption, JsonOption, OutOption, emit, emit_json, output_format
 from cairn.cli._project import open_project
 
 if TYPE_CHECKING:
@@ -25,15 +26,24 @@ outcomes_app = typer.Typer(help="Outcomes (labels) attached to predictions.", no
 def query_command(
     sql: Annotated[str, typer.Argument(help="SQL over the views `predictions` and `outcomes`.")],
     repo: RepoOption = Path("."),
-    limit: Annotated[int, typer.Option(help="Rows to print at most.", min=1)] = 50,
+    limit: Annotated[
+        int, typer.Option(help="Rows the table prints at most (json, csv, parquet: all).", min=1)
+    ] = 50,
+    as_json: JsonOption = False,
+    fmt: FormatOption = None,
+    out: OutOption = None,
 ) -> None:
     """Query the prediction log and outcomes with DuckDB.
 
     Example: cairn predictions query "SELECT decision, count(*) FROM predictions GROUP BY 1"
+    --format csv --out decisions.csv
     """
     from cairn.ui.terminal.predictions import print_result
 
-    print_result(open_project(repo).predictions.query(sql), limit)
+    chosen = output_format(fmt, as_json, out)
+    result = open_project(repo).predictions.query(sql)
+    rows = [dict(zip(result.columns, row, strict=True)) for row in result.rows]
+    emit(chosen, rows, lambda: print_result(result, limit), out=out)
 
 
 @outcomes_app.command("load")
@@ -41,10 +51,15 @@ def query_command(
 def load_command(
     file: Annotated[Path, typer.Argument(help="CSV, Parquet or JSON-lines file of outcomes.")],
     repo: RepoOption = Path("."),
+    as_json: JsonOption = False,
 ) -> None:
     """Attach labels by prediction_id, or by join keys + event_time (observed_at optional).
 
     Example: cairn outcomes load labels.csv --repo ./credit
     """
     n = open_project(repo).predictions.load_outcomes(file)
-    console.print(f"Loaded {n:,} outcomes from {file}.")
+    emit_json(
+        {"loaded": n, "file": str(file)},
+        as_json,
+        lambda: console.print(f"Loaded {n:,} outcomes from {file}."),
+    )

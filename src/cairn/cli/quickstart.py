@@ -1,7 +1,8 @@
-"""`cairn init` and `cairn quickstart`: the example project and the main job."""
+"""`cairn init` and `cairn quickstart`: a blank or example project, and the main job."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -11,23 +12,55 @@ from cairn.cli._console import console, one_line_errors
 from cairn.quickstart import DEFAULT_DIR
 
 
+class Template(StrEnum):
+    """What ``cairn init`` writes."""
+
+    BLANK = "blank"
+    CREDIT = "credit"
+
+
 @one_line_errors
 def init(
     directory: Annotated[Path, typer.Argument(help="Folder to create the project in.")],
+    template: Annotated[
+        Template,
+        typer.Option(
+            "--template",
+            "-t",
+            help="blank: your own project, every file commented and valid as written, for a "
+            "CSV file you add; credit: the example credit project with its data.",
+        ),
+    ] = Template.BLANK,
     force: Annotated[bool, typer.Option(help="Write into a non-empty folder.")] = False,
-    seed: Annotated[int, typer.Option(help="Seed of the synthetic data.")] = 7,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic data (credit).")] = 7,
 ) -> None:
-    """Scaffold a working credit-scoring project (real credit data + synthetic transactions).
+    """Scaffold a project: blank (cairn.yaml, features.py, train.yaml, deployments.yaml,
+    reason_codes.yaml, experiments.yaml and a quality suite, each commented), or the working
+    credit-scoring example (real credit data + synthetic transactions).
 
-    Example: cairn init ./credit && cairn apply --repo ./credit
+    Example: cairn init ./churn && cairn config check --repo ./churn
+    (or: cairn init ./credit --template credit && cairn apply --repo ./credit)
     """
-    from cairn.quickstart.example import create_example_project
+    if template is Template.CREDIT:
+        from cairn.quickstart.example import create_example_project
 
-    project = create_example_project(directory, seed=seed, force=force)
+        project = create_example_project(directory, seed=seed, force=force)
+        console.print(
+            f"Created {project.path}: {project.applications} applications, "
+            f"{project.profile_rows} profile rows, {project.transactions} transactions.\n"
+            f"Next: cairn apply --repo {directory}"
+        )
+        return
+    from cairn.quickstart.blank import DATA_COLUMNS, DATA_FILE, create_blank_project
+
+    blank = create_blank_project(directory, force=force)
+    files = ", ".join(p.relative_to(blank.path).as_posix() for p in blank.files)
     console.print(
-        f"Created {project.path}: {project.applications} applications, "
-        f"{project.profile_rows} profile rows, {project.transactions} transactions.\n"
-        f"Next: cairn apply --repo {directory}"
+        f"Created the blank project {blank.name!r} in {blank.path}: {files}.\n"
+        f"Next: add {DATA_FILE} ({','.join(DATA_COLUMNS)}) or edit features.py for your data, "
+        f"then cairn config check --repo {directory} && cairn apply --repo {directory}",
+        highlight=False,
+        soft_wrap=True,
     )
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cairn.cli._console import RepoOption, console, one_line_errors
+from cairn.cli._output import FormatOption, JsonOption, OutOption, emit, output_format
 from cairn.cli._project import open_project
 from cairn.core.errors import ConfigError
 
@@ -23,27 +24,55 @@ app = typer.Typer(help="Training runs in the project's MLflow experiment.", no_a
 def list_runs(
     limit: Annotated[int, typer.Option(help="How many of the newest runs.", min=1)] = 20,
     repo: RepoOption = Path("."),
+    as_json: JsonOption = False,
+    fmt: FormatOption = None,
+    out: OutOption = None,
 ) -> None:
     """List the newest training runs with their model, author and validation AUC.
 
-    Example: cairn runs list --limit 5
+    Example: cairn runs list --limit 5 --format csv --out runs.csv
     """
-    from rich.table import Table
-
+    chosen = output_format(fmt, as_json, out)
     runs = open_project(repo).tracker.search_runs(limit)
-    table = Table("run", "started", "model", "type", "author", "valid_auc", "data digest")
-    for r in runs:
-        auc = r.metrics.get("valid_auc")
-        table.add_row(
-            r.run_id,
-            "-" if r.start_time is None else f"{r.start_time:%Y-%m-%d %H:%M}",
-            r.tags.get("cairn.model_name", "-"),
-            r.params.get("model_type", "-"),
-            r.tags.get("cairn.author", "-"),
-            "-" if auc is None else f"{auc:.4f}",
-            r.tags.get("cairn.manifest_digest", "-")[:12],
-        )
-    console.print(table)
+
+    def show() -> None:
+        from rich.table import Table
+
+        table = Table("run", "started", "model", "type", "author", "valid_auc", "data digest")
+        for r in runs:
+            auc = r.metrics.get("valid_auc")
+            table.add_row(
+                r.run_id,
+                "-" if r.start_time is None else f"{r.start_time:%Y-%m-%d %H:%M}",
+                r.tags.get("cairn.model_name", "-"),
+                r.params.get("model_type", "-"),
+                r.tags.get("cairn.author", "-"),
+                "-" if auc is None else f"{auc:.4f}",
+                r.tags.get("cairn.manifest_digest", "-")[:12],
+            )
+        console.print(table)
+
+    emit(chosen, [run_row(r) for r in runs], show, out=out)
+
+
+def run_row(r: RunRecord) -> dict[str, object]:
+    """One run as a row: what the table shows, then every metric and param (``metric.``,
+    ``param.`` columns)."""
+    from cairn.ui.output import jsonable
+
+    row: dict[str, object] = {
+        "run_id": r.run_id,
+        "name": r.name,
+        "status": r.status,
+        "started": r.start_time,
+        "model": r.tags.get("cairn.model_name"),
+        "author": r.tags.get("cairn.author"),
+        "data_digest": r.tags.get("cairn.manifest_digest"),
+    }
+    row.update({f"metric.{k}": v for k, v in sorted(r.metrics.items())})
+    row.update({f"param.{k}": v for k, v in sorted(r.params.items())})
+    plain: dict[str, object] = jsonable(row)
+    return plain
 
 
 @app.command()

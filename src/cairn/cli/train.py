@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from cairn.cli._console import RepoOption, console, fail, one_line_errors
+from cairn.cli._output import JsonOption, emit_json
 from cairn.cli._project import current_user, open_project
 from cairn.core.errors import ConfigError
 
@@ -37,6 +38,7 @@ def train(
         ),
     ] = None,
     repo: RepoOption = Path("."),
+    as_json: JsonOption = False,
 ) -> None:
     """Train a model on a training set from the offline store and log everything to MLflow.
 
@@ -76,6 +78,9 @@ def train(
                 audit=project.registry.audit,
                 progress=tick,
             )
+    if reproduce_run is not None and as_json:
+        emit_json(result, True, lambda: None)
+        return
     if reproduce_run is not None:
         console.print(
             f"Reproduced run {reproduce_run}: the rebuilt training set hashes to the same "
@@ -88,7 +93,7 @@ def train(
             f"Metrics are {verdict} to the original run (largest difference {worst:.3g})."
         )
         return
-    print_result(trained)
+    emit_json(trained, as_json, lambda: print_result(trained))
 
 
 def _config_path(config: Path, repo: Path) -> Path:

@@ -8,6 +8,11 @@ Any scored decision, not only credit: ``score >= threshold`` makes the **positiv
 adverse-impact ratios compare). Without a ``decision`` block a deployment keeps the credit
 vocabulary of 0.1 (``decline``/``approve``, favorable ``approve``).
 
+Every key is declared once, on :class:`DeploymentsFile` and the sections below it: the model
+that parses the file is also its JSON Schema (``cairn config schema deployments``), and a bad key
+is one line naming the key path (``deployments.credit.threshold must be between 0 and 1; got
+2.0.``).
+
 .. code-block:: yaml
 
     deployments:
@@ -37,24 +42,29 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 import yaml
+from pydantic import BeforeValidator, Field, model_validator
 
 from cairn.core.errors import CairnError, ConfigError
-from cairn.core.predictions import ModelRef
-from cairn.core.timeutil import parse_duration
+from cairn.core.file_model import (
+    Duration,
+    FileModel,
+    Int,
+    Name,
+    Number,
+    json_schema,
+    key,
+    parse,
+    wrong,
+)
+from cairn.core.predictions import MODEL_REF_PATTERN
 
 ExplainPolicy = Literal["positive", "negative", "always", "never"]
 """Which decisions get reason codes on the request path (0.1's ``declines`` is ``positive``)."""
 EXPLAIN_POLICIES: tuple[str, ...] = ("positive", "negative", "always", "never")
 DEPLOYMENTS_FILE = "deployments.yaml"
-_KEYS = frozenset(
-    {
-        "model", "threshold", "decision", "label", "explain", "reason_codes", "top_k",
-        "feature_budget_ms", "fallback",
-    }
-)  # fmt: skip
 _DECISION = re.compile(r"^[A-Za-z][\w\-]{0,63}$")
 
 
@@ -138,113 +148,177 @@ class Deployment:
 
     @classmethod
     def from_dict(cls, name: str, data: Any) -> Deployment:
-        """Check and build one deployment; a :class:`ConfigError` names the bad key."""
-        where = f"deployments.{name}"
-        if not isinstance(data, Mapping):
-            raise ConfigError(f"{where} must be a mapping with at least 'model'; got {data!r}.")
-        unknown = sorted(set(data) - _KEYS)
-        if unknown:
-            raise ConfigError(
-                f"{where}: unknown key {unknown[0]!r}; allowed: {', '.join(sorted(_KEYS))}."
-            )
-        if "model" not in data:
-            raise ConfigError(f"{where}: 'model' is required (e.g. credit-default@champion).")
-        ModelRef.parse(str(data["model"]))
-        threshold = _number(data.get("threshold", 0.5), f"{where}.threshold")
-        if not 0.0 <= threshold <= 1.0:
-            raise ConfigError(f"{where}.threshold must be between 0 and 1; got {threshold}.")
-        explain = data.get("explain", "positive")
-        if explain == "declines":  # 0.1's name for the positive decision of credit
-            explain = "positive"
-        if explain not in EXPLAIN_POLICIES:
-            raise ConfigError(
-                f"{where}.explain must be one of {', '.join(EXPLAIN_POLICIES)}; got {explain!r}."
-            )
-        top_k = data.get("top_k", 4)
-        if not isinstance(top_k, int) or isinstance(top_k, bool) or top_k < 1:
-            raise ConfigError(f"{where}.top_k must be a positive integer; got {top_k!r}.")
-        budget = _number(data.get("feature_budget_ms", 50.0), f"{where}.feature_budget_ms")
-        return cls(
+        """Check and build one deployment; a :class:`ConfigError` names the bad key
+        (``deployments.NAME.threshold must be between 0 and 1; got 2.0.``)."""
+        return parse(DeploymentSpec, data, prefix=("deployments", name)).value(name)
+
+
+# The file's model: what deployments.yaml accepts, and its JSON Schema (cairn config schema).
+
+_NAME_TEXT = "a name of letters, digits, '_' or '-' (starting with a letter)"
+_REF_TEXT = "a model reference MODEL@ALIAS or MODEL/VERSION (e.g. credit-default@champion)"
+_DecisionName = Annotated[Name, Field(pattern=_DECISION.pattern)]
+_ModelRef = Annotated[str, Field(pattern=MODEL_REF_PATTERN)]
+
+
+def _explain(value: Any) -> Any:
+    return "positive" if value == "declines" else value  # 0.1's name for credit's positive
+
+
+class DecisionSpec(FileModel):
+    """decision: the two decisions a deployment makes, and which one is favorable."""
+
+    positive: _DecisionName = key(
+        description="The decision when score >= threshold (credit: decline; outreach: "
+        "follow_up; fraud: block).",
+        expected=_NAME_TEXT,
+        examples=["decline"],
+    )
+    negative: _DecisionName = key(
+        description="The decision when score < threshold (credit: approve; outreach: skip; "
+        "fraud: allow).",
+        expected=_NAME_TEXT,
+        examples=["approve"],
+    )
+    favorable: Literal["positive", "negative"] = key(
+        "negative",
+        "Which of the two is favorable to the person decided on (what adverse-impact ratios "
+        "compare): negative for credit (approve), positive for an offer.",
+    )
+
+    @model_validator(mode="after")
+    def _differ(self) -> Self:
+        if self.positive == self.negative:
+            raise wrong("", f": positive and negative must differ; both are {self.positive!r}.")
+        return self
+
+
+class LabelSpec(FileModel):
+    """label: what a label of 1 means, and when labels are mature."""
+
+    name: Annotated[Name, Field(min_length=1)] = key(
+        "label", "What a label of 1 means (credit: defaulted; outreach: subscribed).",
+        examples=["defaulted"],
+    )  # fmt: skip
+    maturity: Duration = key(
+        0,
+        "How old a prediction must be before its label counts: outcome metrics and "
+        "comparisons judge only predictions at least this old (e.g. 90d; default 0s).",
+        examples=["90d"],
+    )
+
+
+class FallbackSpec(FileModel):
+    """fallback: what to score when online features cannot be read in time."""
+
+    model: _ModelRef | None = key(
+        None, "The model scored on defaults (default: the deployment's model).",
+        expected=_REF_TEXT,
+    )  # fmt: skip
+    defaults: dict[str, Any] | None = key(
+        None, "Feature values used when the store cannot answer (features not given are missing)."
+    )
+    score: Number | None = key(
+        None, "A fixed score instead (a rules model); model and defaults are then not used."
+    )
+
+    def value(self) -> Fallback:
+        """The :class:`Fallback` this section declares."""
+        if self.score is not None:
+            return Fallback(score=self.score)
+        return Fallback(model=self.model, defaults=dict(self.defaults or {}))
+
+
+class DeploymentSpec(FileModel):
+    """One deployment of deployments.yaml."""
+
+    model: _ModelRef = key(
+        description="The model it scores: MODEL@ALIAS (follows the alias as it moves) or "
+        "MODEL/VERSION.",
+        expected=_REF_TEXT,
+        examples=["credit-default@champion"],
+    )
+    threshold: Annotated[Number, Field(ge=0, le=1)] = key(
+        0.5, "score >= threshold makes the positive decision, a lower score the negative one."
+    )
+    decision: DecisionSpec | None = key(
+        None, "The decisions it makes (default: 0.1's credit vocabulary, decline / approve, "
+        "favorable approve)."
+    )  # fmt: skip
+    label: LabelSpec | None = key(
+        None, "What a label of 1 means, and when labels are mature (default: label, 0s)."
+    )
+    explain: Annotated[ExplainPolicy, BeforeValidator(_explain)] = key(
+        "positive",
+        "Which decisions get reason codes on the request path: positive, negative, always or "
+        "never (0.1's declines is positive).",
+    )
+    reason_codes: Name | None = key(
+        None, "Its reason-code file (default: the project's reason_codes.yaml, if any).",
+        examples=["reason_codes.yaml"],
+    )  # fmt: skip
+    top_k: Annotated[Int, Field(ge=1)] = key(4, "Reason codes per explained decision.")
+    feature_budget_ms: Number = key(
+        50.0, "An online feature read slower than this (milliseconds) scores the fallback."
+    )
+    fallback: FallbackSpec | None = key(
+        None, "What to score when online features cannot be read in time (omit: answer 503)."
+    )
+
+    def value(self, name: str) -> Deployment:
+        """The :class:`Deployment` called ``name`` this section declares."""
+        decision = self.decision
+        label = self.label
+        return Deployment(
             name=name,
-            model=str(data["model"]),
-            threshold=threshold,
-            decision=_decisions(data.get("decision"), where),
-            label=_label(data.get("label"), where),
-            explain=explain,
-            reason_codes=data.get("reason_codes"),
-            top_k=top_k,
-            feature_budget_ms=budget,
-            fallback=_fallback(data.get("fallback"), where),
+            model=self.model,
+            threshold=self.threshold,
+            decision=Decisions()
+            if decision is None
+            else Decisions(decision.positive, decision.negative, decision.favorable),
+            label=Label() if label is None else Label(label.name, label.maturity),
+            explain=self.explain,
+            reason_codes=self.reason_codes,
+            top_k=self.top_k,
+            feature_budget_ms=self.feature_budget_ms,
+            fallback=None if self.fallback is None else self.fallback.value(),
         )
 
 
-def _number(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(f"{where} must be a number; got {value!r}.")
-    return float(value)
+class DeploymentsFile(FileModel):
+    """deployments.yaml: every deployment of the project by name."""
+
+    deployments: dict[str, DeploymentSpec] = key(
+        description="Deployment name -> its settings; `cairn serve` answers "
+        "POST /v1/predict/NAME with it."
+    )
 
 
-def _decisions(data: Any, where: str) -> Decisions:
-    if data is None:
-        return Decisions()
-    keys = {"positive", "negative", "favorable"}
-    if (
-        not isinstance(data, Mapping)
-        or not set(data) <= keys
-        or not {"positive", "negative"} <= set(data)
-    ):
-        raise ConfigError(
-            f"{where}.decision must be a mapping of positive, negative (decision names) and "
-            f"optionally favorable (positive or negative); got {data!r}."
-        )
-    names = [data["positive"], data["negative"]]
-    for key, value in zip(("positive", "negative"), names, strict=True):
-        if not isinstance(value, str) or not _DECISION.match(value):
-            raise ConfigError(
-                f"{where}.decision.{key} must be a name of letters, digits, '_' or '-'; "
-                f"got {value!r}."
-            )
-    if names[0] == names[1]:
-        raise ConfigError(
-            f"{where}.decision: positive and negative must differ; both are {names[0]!r}."
-        )
-    favorable = data.get("favorable", "negative")
-    if favorable not in ("positive", "negative"):
-        raise ConfigError(
-            f"{where}.decision.favorable must be positive or negative; got {favorable!r}."
-        )
-    return Decisions(names[0], names[1], favorable)
+def parse_deployments(data: Any, *, source: str | None = None) -> dict[str, Deployment]:
+    """The deployments of a parsed ``deployments.yaml`` mapping; a :class:`ConfigError` names
+    ``source`` and the key path.
+
+    Example
+    -------
+    >>> parse_deployments({"deployments": {"credit": {"model": "credit-default@champion",
+    ...     "threshold": 2.0}}}, source="deployments.yaml")
+    Traceback (most recent call last):
+    ...
+    cairn.core.errors.ConfigError: deployments.yaml: deployments.credit.threshold must be between 0 and 1; got 2.0.
+    """  # noqa: E501
+    spec = parse(DeploymentsFile, data, source=source)
+    return {name: one.value(name) for name, one in spec.deployments.items()}
 
 
-def _label(data: Any, where: str) -> Label:
-    if data is None:
-        return Label()
-    if not isinstance(data, Mapping) or not set(data) <= {"name", "maturity"}:
-        raise ConfigError(
-            f"{where}.label must be a mapping of name and maturity (e.g. 90d); got {data!r}."
-        )
-    name = data.get("name", "label")
-    if not isinstance(name, str) or not name:
-        raise ConfigError(f"{where}.label.name must be a non-empty string; got {name!r}.")
-    maturity = parse_duration(str(data.get("maturity", "0s")), owner=f"{where}.label.maturity")
-    return Label(name, maturity)
-
-
-def _fallback(data: Any, where: str) -> Fallback | None:
-    if data is None:
-        return None
-    if not isinstance(data, Mapping) or not set(data) <= {"model", "defaults", "score"}:
-        raise ConfigError(
-            f"{where}.fallback must be a mapping of model/defaults or score; got {data!r}."
-        )
-    if "score" in data:
-        return Fallback(score=_number(data["score"], f"{where}.fallback.score"))
-    if data.get("model") is not None:
-        ModelRef.parse(str(data["model"]))
-    defaults = data.get("defaults") or {}
-    if not isinstance(defaults, Mapping):
-        raise ConfigError(f"{where}.fallback.defaults must map features to values.")
-    return Fallback(model=data.get("model"), defaults=dict(defaults))
+def deployments_schema() -> dict[str, Any]:
+    """The JSON Schema of ``deployments.yaml``."""
+    return json_schema(
+        DeploymentsFile,
+        title=DEPLOYMENTS_FILE,
+        description="Deployments: a name bound to a model, a threshold and the decisions it "
+        "makes, what its label means and when labels are mature, which decisions are "
+        "explained, and a fallback. `cairn serve` answers POST /v1/predict/NAME.",
+    )
 
 
 def load_deployments(path: str | Path) -> dict[str, Deployment]:
@@ -264,11 +338,8 @@ def load_deployments(path: str | Path) -> dict[str, Deployment]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
-    section = data.get("deployments") if isinstance(data, Mapping) else None
-    if not isinstance(section, Mapping):
-        raise ConfigError(f"{path} must have a 'deployments' mapping of name -> settings.")
-    return {str(name): Deployment.from_dict(str(name), spec) for name, spec in section.items()}
+        raise ConfigError(f"{path} is not valid YAML: {' '.join(str(exc).split())}") from None
+    return parse_deployments(data, source=str(path))
 
 
 def find_deployment(deployments: Mapping[str, Deployment], name: str) -> Deployment:

@@ -28,7 +28,23 @@ class CairnError(Exception):
 
 
 class ConfigError(CairnError, ValueError):
-    """The project configuration (cairn.yaml or a CAIRN_* variable) is invalid."""
+    """The project configuration (cairn.yaml, another project file or a CAIRN_* variable) is
+    invalid. ``ConfigError(message, problems)``: the message says every problem on one line,
+    :attr:`problems` lists them one each.
+
+    Example
+    -------
+    >>> ConfigError("a must be 1; got 2. b must be 3; got 4.", ("a must be 1; got 2.",
+    ...             "b must be 3; got 4.")).problems
+    ('a must be 1; got 2.', 'b must be 3; got 4.')
+    """
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        """Each problem as one sentence (the message itself when it names one)."""
+        if len(self.args) > 1 and isinstance(self.args[1], tuple | list):
+            return tuple(str(p) for p in self.args[1])
+        return (str(self),)
 
 
 class DefinitionError(CairnError, ValueError):

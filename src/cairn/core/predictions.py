@@ -16,6 +16,7 @@ ModelRef(name='credit-default', alias='champion', version=None)
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -25,10 +26,17 @@ if TYPE_CHECKING:
     import duckdb
 
 Direction = Literal["high", "low", "missing", "category"]
-"""How a feature's value pushed the score toward decline: above or below its reference, absent,
-or a category level."""
+"""How a feature's value pushed the score up, toward the deployment's positive decision (decline
+for credit): above or below its reference, absent, or a category level."""
+
+LEGACY_POSITIVE = "decline"
+"""The positive decision of every row logged before the log had a ``positive`` column: Cairn
+0.1 made credit decisions only (``decline`` when ``score >= threshold``, else ``approve``)."""
 
 _REF = re.compile(r"^(?P<name>[A-Za-z0-9][\w.\-]*)(?:@(?P<alias>[\w\-]+)|/(?P<version>\d+))$")
+MODEL_REF_PATTERN = re.sub(r"\(\?P<\w+>", "(", _REF.pattern)
+"""``NAME@ALIAS`` or ``NAME/VERSION`` as a plain pattern (no named groups: JSON Schema's
+dialect), for the ``model`` keys of project files."""
 
 
 @dataclass(frozen=True)
@@ -62,7 +70,8 @@ class ModelRef:
 
 @dataclass(frozen=True)
 class ReasonCode:
-    """One factor that pushed a score toward decline, with its adverse-action text.
+    """One factor that pushed a score up, toward the positive decision (decline for credit),
+    with its reason text (for credit: an adverse-action reason).
 
     ``contribution`` is the feature's TreeSHAP value in raw-score (log-odds) units.
     """
@@ -89,6 +98,9 @@ class PredictionRecord:
     assignment seed; ``exposed``: False for A/B units outside coverage). ``shadow`` marks a
     challenger's score logged under the primary's ``prediction_id`` (arm
     ``shadow:<model>``); ``error`` says the arm's model failed and the control model answered.
+    ``positive`` says the decision is the deployment's positive one (``score >= threshold``), so
+    readers need not know each deployment's decision names (None: not known, as in logs written
+    before it existed; read those with :func:`positive_sql`).
     """
 
     prediction_id: str
@@ -112,6 +124,7 @@ class PredictionRecord:
     exposed: bool = True
     shadow: bool = False
     error: str | None = None
+    positive: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (reason codes as dicts)."""
@@ -144,6 +157,29 @@ class Outcome:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         return asdict(self)
+
+
+def positive_sql(columns: Collection[str] | None = None, alias: str = "") -> str:
+    """SQL that is true for a prediction-log row with the positive decision, old rows included.
+
+    Rows logged before the ``positive`` column existed have it null (or the relation lacks it:
+    pass its ``columns``); their decision is 0.1's credit vocabulary, whose positive decision is
+    :data:`LEGACY_POSITIVE`. ``alias`` qualifies the columns (``p`` for ``p.positive``).
+
+    Example
+    -------
+    >>> positive_sql()
+    "coalesce(positive, decision = 'decline')"
+    >>> positive_sql(["prediction_id", "decision"], alias="p")
+    "(p.decision = 'decline')"
+    """
+    prefix = f"{alias}." if alias else ""
+    legacy = f"{prefix}decision = '{LEGACY_POSITIVE}'"
+    if columns is not None and "decision" not in columns:
+        legacy = "CAST(NULL AS BOOLEAN)"
+    if columns is not None and "positive" not in columns:
+        return f"({legacy})"
+    return f"coalesce({prefix}positive, {legacy})"
 
 
 class LogReader(Protocol):

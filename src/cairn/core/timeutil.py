@@ -18,7 +18,9 @@ _UNITS = {
     "d": 86_400_000_000,
     "w": 604_800_000_000,
 }
-_DURATION = re.compile(r"^\s*(\d+)\s*(us|ms|s|min|m|h|d|w)\s*$")
+DURATION_PATTERN = r"^\s*(\d+)\s*(us|ms|s|min|m|h|d|w)\s*$"
+"""A duration as text: whole units of us, ms, s, min/m, h, d or w (``90d``)."""
+_DURATION = re.compile(DURATION_PATTERN)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 

@@ -28,7 +28,7 @@ from cairn.experiments.analysis_results import (
 from cairn.experiments.champion import ChampionComparison, compare_champion
 from cairn.experiments.deployment import SplitHistory, analyze_deployment, compare_deployment
 from cairn.experiments.maturity import Completeness
-from cairn.experiments.metrics import BUILTIN_METRICS, Metric, MetricCatalog
+from cairn.experiments.metrics import BUILTIN_METRICS, Metric, MetricCatalog, builtin_metrics
 from cairn.experiments.power import (
     ArmPlan,
     PowerDesign,
@@ -87,6 +87,7 @@ __all__ = [
     "analyze",
     "analyze_deployment",
     "bayesian",
+    "builtin_metrics",
     "compare_champion",
     "compare_deployment",
     "comparison_power",

@@ -20,6 +20,7 @@ from typing import Any
 import duckdb
 
 from cairn.core.errors import DataError
+from cairn.core.predictions import positive_sql
 from cairn.experiments.maturity import maturity_cutoff
 from cairn.experiments.metrics import Metric
 from cairn.experiments.segments import MISSING, OTHER, Dimension
@@ -110,11 +111,11 @@ labels AS (
 
 def missing_columns(columns: Sequence[str]) -> str:
     """Defaults for columns older logs lack: ``error`` null, ``shadow`` false, ``seed`` null,
-    ``exposed`` true.
+    ``exposed`` true, ``positive`` null (:func:`base_sql` reads it from the decision then).
 
     Example
     -------
-    >>> missing_columns(["prediction_id", "shadow", "seed", "exposed"])
+    >>> missing_columns(["prediction_id", "shadow", "seed", "exposed", "positive"])
     ', CAST(NULL AS VARCHAR) AS error'
     """
     defaults = {
@@ -122,6 +123,7 @@ def missing_columns(columns: Sequence[str]) -> str:
         "shadow": "FALSE AS shadow",
         "seed": "CAST(NULL AS VARCHAR) AS seed",
         "exposed": "TRUE AS exposed",
+        "positive": "CAST(NULL AS BOOLEAN) AS positive",
     }
     extra = [sql for name, sql in defaults.items() if name not in columns]
     return "".join(f", {e}" for e in extra)
@@ -139,8 +141,9 @@ def base_sql(
     Parameters are ``$deployment``, ``$as_of`` and ``$start`` (and ``$seed`` when ``seeded``);
     ``rows`` adds ``unit``, ``label``, ``observed_at``, ``in_exp`` (from ``$start`` on, exposed,
     of the experiment ``$seed``) and ``in_pre`` (before ``$start``: the CUPED pre-period) to the
-    prediction columns; other rows count for nothing. Without ``labels`` (no metric reads
-    outcomes) the outcome columns are null and not joined.
+    prediction columns; other rows count for nothing. ``positive`` is never null in ``base``:
+    rows logged before the column existed read it from their (credit) decision. Without
+    ``labels`` (no metric reads outcomes) the outcome columns are null and not joined.
     """
     experiment = "time >= $start AND coalesce(exposed, TRUE)" + (
         " AND seed = $seed" if seeded else ""
@@ -154,9 +157,10 @@ def base_sql(
         outcomes = ""
         rows = "SELECT *, CAST(NULL AS DOUBLE) AS label, CAST(NULL AS TIMESTAMPTZ) AS observed_at,"
         rows += f" {flags} FROM base"
+    positive = positive_sql([*columns, "positive"])
     return f"""
 base AS (
- SELECT *, coalesce(unit_id, prediction_id) AS unit
+ SELECT * REPLACE ({positive} AS positive), coalesce(unit_id, prediction_id) AS unit
  FROM (SELECT *{missing_columns(columns)} FROM predictions)
  WHERE deployment = $deployment AND NOT coalesce(shadow, FALSE) AND time <= $as_of
 ),{outcomes}
@@ -302,9 +306,9 @@ def sufficient_statistics(
     ...   "NULL::VARCHAR AS entity, NULL::TIMESTAMPTZ AS event_time, 'credit' AS deployment, "
     ...   "0.0 AS label, TIMESTAMPTZ '2026-01-03' AS observed_at")
     >>> from cairn.experiments.metrics import BUILTIN_METRICS as B
-    >>> stats = sufficient_statistics(con, "credit", [B["approval_rate"]],
+    >>> stats = sufficient_statistics(con, "credit", [B["negative_rate"]],
     ...     start=datetime(2026, 1, 1, tzinfo=UTC), as_of=datetime(2026, 2, 1, tzinfo=UTC))
-    >>> [(a.arm, a.units, a.metrics["approval_rate"].sum) for a in stats.arms]
+    >>> [(a.arm, a.units, a.metrics["negative_rate"].sum) for a in stats.arms]
     [('a', 1, 1.0), ('b', 1, 0.0)]
     """
     columns = log_columns(con)

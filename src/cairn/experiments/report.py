@@ -81,11 +81,12 @@ class ReliabilityPlot:
 
 @dataclass(frozen=True)
 class AdverseImpactTable:
-    """Approval rates by group of one model."""
+    """Rates of the favorable decision (``decision``: approve for credit) by group of one model."""
 
     attribute: str
     model: str
     rows: list[list[str]]
+    decision: str = "approve"
 
 
 @dataclass(frozen=True)
@@ -169,10 +170,12 @@ def champion_view(c: ChampionComparison) -> ChampionView:
     tables = []
     for m in (c.champion, c.challenger):
         if m.adverse_impact is not None:
-            rows = [[g.group, f"{g.count:,}", f"{g.approval_rate:.1%}", _num(g.ratio, ".2f")]
-                    for g in m.adverse_impact.groups]  # fmt: skip
-            tables.append(AdverseImpactTable(m.adverse_impact.attribute, m.model, rows))
-    return ChampionView(c, _model_rows(c.champion, c.challenger), reliability, tables)
+            impact = m.adverse_impact
+            rows = [[g.group, f"{g.count:,}", f"{g.rate:.1%}", _num(g.ratio, ".2f")]
+                    for g in impact.groups]  # fmt: skip
+            tables.append(AdverseImpactTable(impact.attribute, m.model, rows, impact.decision))
+    favorable = c.decision.favorable_decision
+    return ChampionView(c, _model_rows(c.champion, c.challenger, favorable), reliability, tables)
 
 
 def _metric(m: MetricAnalysis) -> MetricView:
@@ -211,7 +214,7 @@ def _comparison(c: Comparison) -> ComparisonRow:
     return ComparisonRow(label, means, cells, c.verdict, _COLORS.get(c.verdict, _GREY))
 
 
-def _model_rows(a: ModelMetrics, b: ModelMetrics) -> list[list[str]]:
+def _model_rows(a: ModelMetrics, b: ModelMetrics, favorable: str) -> list[list[str]]:
     def auc(m: ModelMetrics) -> str:
         if m.auc is None:
             return "-"
@@ -224,7 +227,7 @@ def _model_rows(a: ModelMetrics, b: ModelMetrics) -> list[list[str]]:
     rows = [["AUC (95% CI)", auc(a), auc(b)]]
     for name in ("ks", "precision", "recall", "brier", "expected_calibration_error"):
         rows.append([name.replace("_", " "), cl(a, name), cl(b, name)])
-    rows.append(["approval rate", f"{a.approval_rate:.1%}", f"{b.approval_rate:.1%}"])
+    rows.append([f"{favorable} rate", f"{a.favorable_rate:.1%}", f"{b.favorable_rate:.1%}"])
     rows.append(["latency p99 (ms)", _num(a.latency_p99_ms, ".3f"),
                  _num(b.latency_p99_ms, ".3f")])  # fmt: skip
     return rows

@@ -1,7 +1,8 @@
-"""Explanations: exact TreeSHAP contributions and adverse-action reason codes.
+"""Explanations: exact TreeSHAP contributions and reason codes (adverse-action reasons for credit).
 
 :func:`tree_contributions` takes LightGBM's native ``pred_contrib`` values (identical to
-``shap.TreeExplainer``); :func:`top_reasons` turns the factors pushing toward decline into
+``shap.TreeExplainer``); :func:`top_reasons` turns the factors pushing a score toward the
+deployment's positive decision (``decline`` for credit, ``follow_up`` for an outreach model) into
 coded texts from a :class:`ReasonCodeBook` (a YAML file per project), and :func:`summarize`
 writes one sentence. Imports only :mod:`cairn.core`.
 """

@@ -1,4 +1,6 @@
-"""Adverse-action reason codes: the top factors pushing a score toward decline, as texts.
+"""Reason codes: the top factors pushing a score up, toward the deployment's positive decision,
+as texts (for credit, whose positive decision is ``decline``: adverse-action reasons; for an
+outreach model whose positive decision is ``follow_up``: why a customer is targeted).
 
 A reason-code file (YAML) maps each model feature to a code and one text per direction:
 
@@ -12,7 +14,8 @@ A reason-code file (YAML) maps each model feature to a code and one text per dir
         reference: 1000      # optional; default: the model's median split threshold
     default: Other factors in the credit profile
 
-Only contributions above zero (toward decline) become reason codes, largest first.
+Only contributions above zero (toward the positive decision) become reason codes, largest
+first. Which decisions get them on the request path is the deployment's ``explain`` setting.
 """
 
 from __future__ import annotations
@@ -26,13 +29,12 @@ from typing import Any
 import yaml
 
 from cairn.core.errors import ConfigError
+from cairn.core.file_model import FileModel, Number, json_schema, parse
+from cairn.core.file_model import key as file_key
 from cairn.core.predictions import Direction, ReasonCode
 
 REASON_CODES_FILE = "reason_codes.yaml"
 """The reason-code file a deployment reads unless it names another."""
-
-_DIRECTIONS = ("high", "low", "missing", "category", "text")
-_ENTRY_KEYS = frozenset({"code", "reference", *_DIRECTIONS})
 
 
 @dataclass(frozen=True)
@@ -54,28 +56,10 @@ class ReasonCodeBook:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], where: str = "reason codes") -> ReasonCodeBook:
-        """Check and build a book; a :class:`ConfigError` names the bad key."""
-        if not isinstance(data, Mapping):
-            raise ConfigError(f"{where}: expected a mapping with 'features'; got {data!r}.")
-        unknown = sorted(set(data) - {"features", "default"})
-        if unknown:
-            raise ConfigError(f"{where}: unknown key {unknown[0]!r}; allowed: default, features.")
-        features = data.get("features") or {}
-        if not isinstance(features, Mapping):
-            raise ConfigError(f"{where}: 'features' must map feature names to entries.")
-        for name, entry in features.items():
-            if not isinstance(entry, Mapping):
-                raise ConfigError(f"{where}: features.{name} must be a mapping; got {entry!r}.")
-            bad = sorted(set(entry) - _ENTRY_KEYS)
-            if bad:
-                raise ConfigError(
-                    f"{where}: features.{name} has unknown key {bad[0]!r}; allowed: "
-                    f"{', '.join(sorted(_ENTRY_KEYS))}."
-                )
-            ref = entry.get("reference")
-            if ref is not None and not isinstance(ref, int | float):
-                raise ConfigError(f"{where}: features.{name}.reference must be a number.")
-        return cls(dict(features), str(data.get("default", "Other factors")))
+        """Check and build a book; a :class:`ConfigError` names ``where`` and the bad key
+        (``reason_codes.yaml: features.debt.reference must be a number; got 'ten'.``)."""
+        book = parse(ReasonCodesFile, data, source=where)
+        return cls(dict(data.get("features") or {}), book.default)
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> ReasonCodeBook:
@@ -96,7 +80,7 @@ class ReasonCodeBook:
         return None if ref is None else float(ref)
 
     def text(self, feature: str, direction: Direction) -> str:
-        """The reason text for a feature pushing toward decline in ``direction``."""
+        """The reason text for a feature pushing toward the positive decision in ``direction``."""
         entry = self.features.get(feature, {})
         for key in (direction, "text"):
             if key in entry:
@@ -108,6 +92,54 @@ class ReasonCodeBook:
             "missing": f"{label} not available",
             "category": f"{label} ({'{value}'})",
         }[direction]
+
+
+# The file's model: what reason_codes.yaml accepts, and its JSON Schema.
+
+
+class ReasonEntry(FileModel):
+    """features.NAME: one feature's code and its text per direction."""
+
+    code: str | None = file_key(
+        None, "The feature's code (default: its name upper-cased).", examples=["R01"]
+    )
+    reference: Number | None = file_key(
+        None,
+        "The value from which the feature counts as high, else low (default: the model's "
+        "median split threshold).",
+    )
+    high: str | None = file_key(None, "Text when a high value pushed the score up.")
+    low: str | None = file_key(None, "Text when a low value pushed the score up.")
+    missing: str | None = file_key(None, "Text when the missing value pushed the score up.")
+    category: str | None = file_key(
+        None, "Text for a category level; {value} stands for the level.",
+        examples=["Housing status ({value})"],
+    )  # fmt: skip
+    text: str | None = file_key(None, "Text for any direction without its own.")
+
+
+class ReasonCodesFile(FileModel):
+    """reason_codes.yaml: the reason texts of a deployment's model, per feature and direction.
+    Features pushing the score up (toward the positive decision) become reason codes."""
+
+    features: dict[str, ReasonEntry] | None = file_key(
+        None, "Feature name -> its code and texts (features not named get generic texts)."
+    )
+    default: str = file_key(
+        "Other factors", "The text of factors the file does not name.",
+        examples=["Other factors in the credit profile"],
+    )  # fmt: skip
+
+
+def reason_codes_schema() -> dict[str, Any]:
+    """The JSON Schema of a reason-code file (``reason_codes.yaml``)."""
+    return json_schema(
+        ReasonCodesFile,
+        title=REASON_CODES_FILE,
+        description="Reason codes: a code and one text per direction (high, low, missing, "
+        "category) for each model feature; the factors that pushed a score up, toward the "
+        "positive decision, are explained with them.",
+    )
 
 
 def direction_of(value: Any, is_category: bool, reference: float | None) -> Direction:
@@ -139,7 +171,7 @@ def top_reasons(
     references: Mapping[str, float] | None = None,
     k: int = 4,
 ) -> list[ReasonCode]:
-    """The ``k`` largest positive contributions (toward decline) as reason codes.
+    """The ``k`` largest positive contributions (toward the positive decision) as reason codes.
 
     ``contributions`` holds one value per name (without the bias column).
 
@@ -167,8 +199,13 @@ def top_reasons(
     return out
 
 
-def summarize(reasons: Sequence[ReasonCode], decision: str) -> str:
+def summarize(reasons: Sequence[ReasonCode], decision: str, positive: str | None = None) -> str:
     """One human-readable sentence for the decision and its main reasons.
+
+    Reason codes are the factors toward the positive decision: they are the reasons of a
+    positive decision, and what spoke for the positive decision in a negative one. Given
+    ``positive`` (the deployment's positive decision), a negative decision's codes are worded
+    so; without it every decision's codes read as its reasons.
 
     Example
     -------
@@ -177,10 +214,15 @@ def summarize(reasons: Sequence[ReasonCode], decision: str) -> str:
     'Decision: decline. Main reason: Debt too high.'
     >>> summarize([], "approve")
     'Decision: approve.'
+    >>> summarize([r], "skip", positive="follow_up")
+    'Decision: skip. Factor toward follow_up: Debt too high.'
     """
     if not reasons:
         return f"Decision: {decision}."
     texts = [r.text for r in reasons]
-    if len(texts) == 1:
-        return f"Decision: {decision}. Main reason: {texts[0]}."
-    return f"Decision: {decision}. Main reasons: {'; '.join(texts[:-1])}; and {texts[-1]}."
+    listed = texts[0] if len(texts) == 1 else f"{'; '.join(texts[:-1])}; and {texts[-1]}"
+    if positive is not None and decision != positive:
+        lead = "Factor" if len(texts) == 1 else "Factors"
+        return f"Decision: {decision}. {lead} toward {positive}: {listed}."
+    lead = "Main reason" if len(texts) == 1 else "Main reasons"
+    return f"Decision: {decision}. {lead}: {listed}."

@@ -9,12 +9,16 @@ then (default: every outcome logged so far, which is what a run knows when it ru
 
 A window is judged only once its **completeness** (labeled / predictions) reaches
 ``min_completeness`` (default 0.8): before that it is ``immature`` and only the completeness is
-reported, because the labels that arrive first (early defaults) are not a fair sample. A
-judged window gets the realized AUC, KS (max |TPR − FPR|), and precision and recall of
-``score >= threshold`` (the deployment's decline threshold), with the same definitions as
-training's validation metrics; a metric that fell more than ``max_drop`` below the training
-baseline is ``degraded``. AUC and KS are judged by default; precision and recall are reported
-but move with the default rate, which changes with the economy without the model getting worse.
+reported, because the labels that arrive first (early defaults) are not a fair sample. When the
+deployment declares a label maturity (``label.maturity`` in ``deployments.yaml``: how long its
+outcomes take), performance is judged on the predictions at least that old: the monitoring
+window moved back by the maturity, so each run judges the latest window whose labels can be in.
+A judged window gets the realized AUC, KS (max |TPR − FPR|), and precision and recall of the
+deployment's positive decision (``score >= threshold``: decline for credit, follow_up for an
+outreach model), with the same definitions as training's validation metrics; a metric that fell
+more than ``max_drop`` below the training baseline is ``degraded``. AUC and KS are judged by
+default; precision and recall are reported but move with the rate of positive labels (for
+credit the default rate, which changes with the economy without the model getting worse).
 
 Example
 -------
@@ -27,14 +31,15 @@ Example
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 import duckdb
 import numpy as np
 import numpy.typing as npt
 
-from cairn.core.timeutil import from_micros
+from cairn.core.errors import ConfigError
+from cairn.core.timeutil import format_duration, from_micros
 from cairn.core.types import Micros
 from cairn.monitoring.window import PREDICTIONS, Window, log_source, primary_rows
 from cairn.training.metrics import evaluate
@@ -53,7 +58,9 @@ class WindowPerformance:
     ``status``: ``judged`` (metrics computed), ``immature`` (completeness below
     ``min_completeness``), ``empty`` (no predictions) or ``error`` (``error`` says why, e.g.
     one class only). ``drops`` is baseline minus realized per metric with a baseline;
-    ``degraded`` lists the judged metrics whose drop exceeds ``max_drop``.
+    ``degraded`` lists the judged metrics whose drop exceeds ``max_drop``. ``decision`` names the
+    positive decision precision and recall are of (None: not given); ``maturity`` (µs) is how
+    far the judged predictions' window (``start``, ``end``) lags the run's window.
     """
 
     status: PerformanceStatus
@@ -69,6 +76,10 @@ class WindowPerformance:
     max_drop: float = 0.05
     degraded: list[str] = field(default_factory=list)
     error: str | None = None
+    decision: str | None = None
+    maturity: int = 0
+    start: Micros | None = None
+    end: Micros | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -82,7 +93,15 @@ class WindowPerformance:
     def describe(self) -> str:
         """One line for people."""
         share = f"{self.labeled:,}/{self.predictions:,} labeled ({self.completeness:.0%})"
+        if self.maturity and self.start is not None and self.end is not None:
+            lag = format_duration(self.maturity)
+            span = (
+                f"{from_micros(self.start):%Y-%m-%d %H:%M}, {from_micros(self.end):%Y-%m-%d %H:%M}"
+            )
+            share += f" of predictions in [{span}) (labels mature after {lag})"
         if self.status == "empty":
+            if self.maturity:
+                return f"no predictions at least {format_duration(self.maturity)} old in the window"
             return "no predictions in the window"
         if self.status == "immature":
             return f"immature: {share}, judged from {self.min_completeness:.0%}"
@@ -170,12 +189,22 @@ def window_performance(
     labels_as_of: Micros | None = None,
     relation: str = PREDICTIONS,
     outcomes: str = "outcomes",
+    decision: str | None = None,
+    maturity: Micros = 0,
 ) -> WindowPerformance:
-    """The window's realized performance against ``baseline`` (metric -> training value)."""
+    """The window's realized performance against ``baseline`` (metric -> training value).
+
+    ``decision`` names the positive decision (``score >= threshold``); with a ``maturity``
+    (µs: the deployment's label maturity) the predictions judged are those of the window moved
+    back by it.
+    """
+    if maturity < 0:
+        raise ConfigError(f"The label maturity must not be negative; got {maturity} µs.")
+    judged_window = replace(window, start=window.start - maturity, end=window.end - maturity)
     scores, labels = labeled_window(
-        con, window, labels_as_of=labels_as_of, relation=relation, outcomes=outcomes
+        con, judged_window, labels_as_of=labels_as_of, relation=relation, outcomes=outcomes
     )
-    return judge(
+    result = judge(
         scores,
         labels,
         threshold=threshold,
@@ -183,6 +212,13 @@ def window_performance(
         min_completeness=min_completeness,
         max_drop=max_drop,
         judged=judged,
+    )
+    return replace(
+        result,
+        decision=decision,
+        maturity=maturity,
+        start=judged_window.start,
+        end=judged_window.end,
     )
 
 

@@ -135,6 +135,8 @@ def monitor(
     settings: MonitoringSettings | None = None,
     relation: str = PREDICTIONS,
     outcomes: str = "outcomes",
+    decision: str | None = None,
+    maturity: Micros = 0,
 ) -> MonitorRun:
     """Run monitoring once for ``deployment`` over the window of ``width`` ending at
     ``as_of`` (default: now, or the deployment's last prediction when its log ends earlier;
@@ -147,13 +149,17 @@ def monitor(
     profile:
         The reference profile of the serving model version (``model_name``/``model_version``).
     threshold:
-        The deployment's decision threshold (precision/recall of ``score >= threshold``).
+        The deployment's decision threshold (precision/recall of ``score >= threshold``: the
+        positive decision, named ``decision``).
     baseline:
         The version's validation metrics (``auc``, ``ks``...) performance is compared with.
     segment:
         A log column, model input or entity key: drift is also computed per value of it.
     settings:
         Bands, test level, completeness and allowed drop (``monitoring`` in cairn.yaml).
+    maturity:
+        The deployment's label maturity (µs): performance is judged on the predictions of the
+        window moved back by it (drift is not).
     """
     settings = settings or MonitoringSettings()
     began, clock = datetime.now(UTC), time.perf_counter()
@@ -200,6 +206,8 @@ def monitor(
         max_drop=settings.performance_drop,
         relation=relation,
         outcomes=outcomes,
+        decision=decision,
+        maturity=maturity,
     )
     signals = signals_of(
         features, performance, deployment, model_name, model_version, window.end, settings

@@ -153,6 +153,8 @@ class ProjectMonitoring:
                 width=width,
                 as_of=end,
                 threshold=target.deployment.threshold,
+                decision=target.deployment.decision.positive,
+                maturity=target.deployment.label.maturity,
                 baseline=target.baseline,
                 segment=segment,
                 settings=settings,

@@ -6,6 +6,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+import pyarrow as pa
+
 from cairn.core.config import OfflineSettings
 from cairn.core.errors import DefinitionError, EntityDataFrameError, UnknownFeatureError
 from cairn.features.feature_view import FeatureView
@@ -109,15 +112,7 @@ class OfflineEngine:
         con = connect(self.settings, self.root)
         join_keys = list(dict.fromkeys(k for v in wanted for k in views[v].view.join_keys))
         if isinstance(entity_df, str) and is_sql(entity_df):
-            for j, source in enumerate(sources):  # SQL entity rows may name any applied source
-                if not source.resolve(self.root).exists():
-                    continue  # a push source nothing was pushed to yet
-                rel = register_source(con, source, self.root, f"__sql_src{j}")
-                cols = ", ".join(quote(c) for c in rel.columns)
-                con.execute(
-                    f"CREATE OR REPLACE TEMP VIEW {quote(source.name)} AS "
-                    f"SELECT {cols} FROM {quote(rel.view)}"
-                )
+            self._register_sources(con, sources)  # SQL entity rows may name any applied source
         entities = register_entities(con, entity_df, join_keys)
         clash = sorted(set(names.values()) & set(entities.columns))
         if clash:
@@ -153,6 +148,35 @@ class OfflineEngine:
             version,
         )
         return RetrievalJob(con, entities, requests, names, factory)
+
+    def query(self, sql: str, sources: Sequence[Source]) -> pa.Table:
+        """The rows of ``sql`` over ``sources``, each visible as a table named after it
+        (``SELECT customer_id, event_timestamp FROM applications``)."""
+        con = connect(self.settings, self.root)
+        try:
+            self._register_sources(con, sources)
+            try:
+                relation = con.sql(sql.strip().rstrip(";"))
+            except duckdb.Error as exc:
+                raise EntityDataFrameError(f"SQL over the applied sources failed: {exc}") from None
+            if relation is None:
+                raise EntityDataFrameError(
+                    f"SQL over the applied sources returns no rows: {sql!r}."
+                )
+            return relation.to_arrow_table()
+        finally:
+            con.close()
+
+    def _register_sources(self, con: duckdb.DuckDBPyConnection, sources: Sequence[Source]) -> None:
+        for j, source in enumerate(sources):
+            if not source.resolve(self.root).exists():
+                continue  # a push source nothing was pushed to yet
+            rel = register_source(con, source, self.root, f"__sql_src{j}")
+            cols = ", ".join(quote(c) for c in rel.columns)
+            con.execute(
+                f"CREATE OR REPLACE TEMP VIEW {quote(source.name)} AS "
+                f"SELECT {cols} FROM {quote(rel.view)}"
+            )
 
 
 def output_names(refs: Sequence[str], full: bool) -> dict[tuple[str, str], str]:

@@ -156,6 +156,55 @@ KINDS: dict[str, Callable[[Any], Any]] = {
 }
 """Argument kind -> converter that returns the value or raises TypeError(expected)."""
 
+_SCALAR = ["string", "number", "boolean"]
+KIND_SCHEMAS: dict[str, dict[str, Any]] = {
+    "column": {"type": "string", "minLength": 1},
+    "columns": {
+        "type": "array",
+        "items": {"type": "string", "minLength": 1},
+        "minItems": 1,
+        "uniqueItems": True,
+    },
+    "number": {"type": "number"},
+    "bound": {"type": ["number", "string"]},
+    "fraction": {"type": "number", "minimum": 0, "maximum": 1},
+    "positive": {"type": "number", "exclusiveMinimum": 0},
+    "count": {"type": "integer", "minimum": 0},
+    "bool": {"type": "boolean"},
+    "string": {"type": "string", "minLength": 1},
+    "scalar": {"type": _SCALAR},
+    "values": {"type": "array", "items": {"type": [*_SCALAR, "null"]}},
+    "quantile_ranges": {
+        "type": "object",
+        "required": ["quantiles", "value_ranges"],
+        "additionalProperties": False,
+        "properties": {
+            "quantiles": {
+                "type": "array",
+                "minItems": 1,
+                "items": {"type": "number", "minimum": 0, "maximum": 1},
+            },
+            "value_ranges": {
+                "type": "array",
+                "items": {
+                    "type": "array",
+                    "minItems": 2,
+                    "maxItems": 2,
+                    "items": {"type": ["number", "null"]},
+                },
+            },
+        },
+    },
+    "duration": {
+        "anyOf": [
+            {"type": "string", "pattern": _DURATION.pattern},
+            {"type": "number", "exclusiveMinimum": 0},
+        ]
+    },
+}
+"""Argument kind -> the JSON Schema of what its converter accepts (the suite schema is built
+from the declared :class:`Param` s with it)."""
+
 
 @dataclass(frozen=True)
 class Param:
@@ -175,6 +224,18 @@ class Param:
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"Param {self.name!r}: unknown kind {self.kind!r}.")
+
+    def json_schema(self) -> dict[str, Any]:
+        """The JSON Schema of this argument's values (null too when it may be left out)."""
+        values: dict[str, Any] = dict(KIND_SCHEMAS[self.kind])
+        if self.choices:
+            values["enum"] = list(self.choices)
+        # a null argument counts as not given: allowed unless the argument is required
+        nullable = self.nullable or not self.required
+        out = {"anyOf": [values, {"type": "null"}]} if nullable else values
+        if self.default is not None:
+            out = {**out, "default": self.default}
+        return out
 
 
 def bind_args(

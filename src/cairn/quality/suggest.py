@@ -6,6 +6,11 @@ low-cardinality text, and the shape of identifier-like text (``APP-000123`` ->
 ``^[A-Za-z]{3}-[0-9]{6}$``); plus the column set and a non-empty table. With a reference
 profile it adds a PSI check per profiled column (the ML layer).
 
+Identifier columns (named ``id``, ``*_id``, ``uuid``, ``*_key``...; or integers or text whose
+values are all or nearly all distinct, integers densely numbered) get only presence,
+uniqueness and their text shape; timestamp columns only presence and freshness. Neither gets a
+range, a value set or a drift check: new data moves them by design.
+
 Example
 -------
 >>> import pandas as pd
@@ -19,15 +24,24 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
+from cairn.core.timeutil import utcnow
 from cairn.quality.check import Check
-from cairn.quality.context import CompileContext, quote
+from cairn.quality.context import CompileContext, column_kind, is_integer, quote
 from cairn.quality.data import bind
 from cairn.quality.runner import connect
 from cairn.quality.spec import Suite
 
 MAX_SET = 20
+NEAR_UNIQUE = 0.95
+"""Share of distinct values among present ones from which integers or text read as ids."""
+_ID_NAME = re.compile(r"(^|_)(id|uuid|guid|key)$")
+"""Identifier names, lowercased: ``id``, ``customer_id``, ``uuid``, ``account_key``..."""
+_ID_CAMEL = re.compile(r"[a-z0-9](Id|ID|Uuid|UUID|Key)$")
+"""camelCase identifier names: ``customerId``, ``orderKey``."""
+Role = Literal["identifier", "timestamp"]
 _SHAPE = "regexp_replace(regexp_replace({v}, '[A-Za-z]', 'a', 'g'), '[0-9]', '9', 'g')"
 
 
@@ -37,6 +51,7 @@ def suggest_suite(
     name: str = "suggested",
     reference: str | None = None,
     profiled: list[str] | None = None,
+    now: datetime | None = None,
 ) -> Suite:
     """A draft suite for ``data``.
 
@@ -44,8 +59,11 @@ def suggest_suite(
     ----------
     reference:
         Path (as the suite will see it) of a reference profile of this data; adds a PSI check
-        for each of ``profiled`` columns.
+        for each of ``profiled`` columns (identifier and timestamp columns excepted).
+    now:
+        The drafting time a timestamp column's freshness is measured from (default: now).
     """
+    moment = now or utcnow()
     con = connect()
     try:
         table = bind(con, data)
@@ -56,11 +74,15 @@ def suggest_suite(
             Check("expect_table_columns_to_match_set", {"column_set": list(ctx.columns)}),
             Check("expect_table_row_count_to_be_between", {"min_value": 1}, severity="high"),
         ]
+        roles = {
+            c: column_role(c, ctx.columns[c], stats, list(ctx.columns).index(c))
+            for c in ctx.columns
+        }
         for column in ctx.columns:
-            checks.extend(_column_checks(con, ctx, column, stats, rows))
+            checks.extend(_column_checks(con, ctx, column, stats, rows, roles[column], moment))
     finally:
         con.close()
-    for column in profiled or []:
+    for column in [c for c in profiled or [] if roles.get(c) is None]:
         checks.append(
             Check(
                 "expect_column_psi_to_be_less_than",
@@ -84,14 +106,57 @@ def _stats(con: Any, ctx: CompileContext) -> dict[str, Any]:
         if kind == "string":
             shape = _SHAPE.format(v=quote(c))
             exprs.append(f"count(DISTINCT {shape}) AS s{i}, any_value({shape}) AS sv{i}")
+        if kind == "temporal":
+            newest = f"max({quote(c)})"
+            if "TIME ZONE" not in ctx.columns[c].upper():
+                newest = f"CAST({newest} AS TIMESTAMP)"
+            exprs.append(f"epoch_us({newest}) AS t{i}")
     cursor = con.execute(f"SELECT {', '.join(exprs)} FROM {ctx.relation}")
     (row,) = cursor.fetchall()
     names = [d[0] for d in cursor.description]
     return dict(zip(names, row, strict=True))
 
 
+def column_role(name: str, sql_type: str, stats: dict[str, Any], i: int) -> Role | None:
+    """Whether a column holds identifiers or timestamps (None: neither), from its name, type
+    and profile (``stats`` of :func:`_stats`, column index ``i``).
+
+    Example
+    -------
+    >>> numbered = {"n0": 100, "d0": 100, "lo0": 1, "hi0": 100}
+    >>> column_role("customer_id", "DOUBLE", {"n0": 3, "d0": 2}, 0)
+    'identifier'
+    >>> column_role("n", "BIGINT", numbered, 0), column_role("paid", "BIGINT", {}, 0)
+    ('identifier', None)
+    >>> column_role("income", "DOUBLE", numbered, 0), column_role("t", "TIMESTAMP", {}, 0)
+    (None, 'timestamp')
+    """
+    kind = column_kind(sql_type)
+    if kind == "temporal":
+        return "timestamp"
+    if kind not in ("numeric", "string"):
+        return None
+    if _ID_NAME.search(name.lower()) or _ID_CAMEL.search(name):
+        return "identifier"
+    present, distinct = int(stats.get(f"n{i}") or 0), int(stats.get(f"d{i}") or 0)
+    if present <= MAX_SET or distinct < NEAR_UNIQUE * present:
+        return None
+    if kind == "string":
+        return "identifier"
+    lo, hi = stats.get(f"lo{i}"), stats.get(f"hi{i}")
+    if is_integer(sql_type) and lo is not None and hi is not None:
+        return "identifier" if float(hi) - float(lo) + 1 <= 2 * present else None
+    return None
+
+
 def _column_checks(
-    con: Any, ctx: CompileContext, column: str, stats: dict[str, Any], rows: int
+    con: Any,
+    ctx: CompileContext,
+    column: str,
+    stats: dict[str, Any],
+    rows: int,
+    role: Role | None = None,
+    now: datetime | None = None,
 ) -> list[Check]:
     i = list(ctx.columns).index(column)
     present, distinct = int(stats[f"n{i}"]), stats.get(f"d{i}")
@@ -108,8 +173,13 @@ def _column_checks(
                 severity="medium",
             )
         )
-    if distinct is not None and present > 1 and distinct == present and kind != "bool":
+    if role == "timestamp":
+        return out + _freshness(ctx, column, stats.get(f"t{i}"), now)
+    unique = distinct is not None and present > 1 and distinct == present
+    if unique and kind != "bool":
         out.append(Check("expect_column_values_to_be_unique", {"column": column}))
+    elif role == "identifier":
+        pass  # a set of ids (or a range) only describes today's data
     elif kind == "string" and distinct is not None and 0 < distinct <= MAX_SET:
         values = con.execute(
             f"SELECT DISTINCT {quote(column)} FROM {ctx.relation} "
@@ -122,7 +192,7 @@ def _column_checks(
                 severity="high",
             )
         )
-    if kind == "numeric" and stats.get(f"lo{i}") is not None:
+    if kind == "numeric" and stats.get(f"lo{i}") is not None and role is None:
         lo, hi = _number(stats[f"lo{i}"]), _number(stats[f"hi{i}"])
         out.append(
             Check(
@@ -140,6 +210,20 @@ def _column_checks(
             )
         )
     return out
+
+
+def _freshness(ctx: CompileContext, column: str, newest: Any, now: datetime | None) -> list[Check]:
+    """A freshness check whose allowance covers the data's age today, rounded up to whole
+    days with a day to spare (tighten it to the data's real cadence)."""
+    if newest is None or now is None:
+        return []
+    age = now - (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(newest)))
+    days = max(1, math.ceil(age.total_seconds() / 86400) + 1)
+    kwargs: dict[str, Any] = {"column": column, "max_age": f"{days}d"}
+    sql_type = ctx.columns[column].upper()
+    if sql_type != "DATE" and "TIME ZONE" not in sql_type:
+        kwargs["timezone"] = "UTC"  # naive timestamps: say which zone they are in
+    return [Check("expect_data_to_be_fresh", kwargs, severity="medium")]
 
 
 def shape_regex(shape: str) -> str:

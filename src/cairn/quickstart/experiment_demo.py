@@ -37,13 +37,26 @@ DEMO_METRICS = (
 REPORT = Path(".cairn/reports/experiment-credit.html")
 EXAMPLE_EXPERIMENTS = """\
 # Experiment metrics of the example credit project (`cairn experiment analyze credit`).
-# Built-ins: approval_rate, default_rate, bad_rate_among_approved, score, latency_ms, error_rate.
+# Built-ins of every deployment: positive_rate, negative_rate, label_rate,
+# label_rate_among_negative, score, latency_ms, error_rate (`positive` is true when the row got
+# the positive decision: decline). The credit names below are those metrics in credit words.
 min_completeness: 0.5            # labeled share of mature units an outcome metric needs
 metrics:
-  default_rate:
+  approval_rate:                 # units approved (the negative decision) at least once
+    type: proportion
+    sql: NOT positive
+    direction: increase
+  default_rate:                  # labeled mature units that defaulted
+    type: proportion
+    sql: label > 0
     maturity: 0s                 # the example's labels arrive at once; real defaults take 60-90d
-  bad_rate_among_approved:
+    direction: decrease
+  bad_rate_among_approved:       # defaults among approved, labeled, mature predictions
+    type: ratio
+    sql: CASE WHEN NOT positive THEN CAST(label > 0 AS DOUBLE) END
+    denominator: CASE WHEN NOT positive AND label IS NOT NULL THEN 1.0 ELSE 0.0 END
     maturity: 0s
+    direction: decrease
   high_risk_share:               # a project metric: units scored at or above 0.3
     type: proportion
     sql: score >= 0.3
@@ -78,13 +91,13 @@ def run_experiment_demo(
     project = Project.open(path)
     log = project.predictions
     catalog = MetricCatalog.load(path)
-    names = [*DEMO_METRICS, *(n for n in catalog.metrics if n not in DEMO_METRICS)]
+    names = [*DEMO_METRICS, *(n for n in catalog.declared if n not in DEMO_METRICS)]
     with log.connect() as con:
         tests = [e for e in logged_experiments(con, deployment, as_of) if e.strategy == "ab"]
     analysis = analyze_deployment(
         log, deployment, names, catalog=catalog, splits=project.rollout_store,
         seed=tests[0].seed if tests else None, as_of=as_of, segment=_segment(log),
-        correction=correction,
+        correction=correction, deployments=project.deployments(),
     )  # fmt: skip
     comparison: ChampionComparison | None = None
     note: str | None = None

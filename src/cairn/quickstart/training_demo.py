@@ -17,49 +17,18 @@ from pathlib import Path
 from cairn.app.identity import current_user
 from cairn.app.project import Project
 from cairn.quickstart._steps import Steps
-from cairn.quickstart.example import FEATURE_REFS
+from cairn.quickstart.example.training import CONFIG_FILE as CONFIG_FILE
+from cairn.quickstart.example.training import ENTITIES as ENTITIES
+from cairn.quickstart.example.training import EXAMPLE_CONFIG as EXAMPLE_CONFIG
+from cairn.quickstart.example.training import MODEL_NAME as MODEL_NAME
+from cairn.quickstart.example.training import write_example_config as write_example_config
 from cairn.registry.approvals import Approval
 from cairn.registry.lineage import Lineage, build_lineage
 from cairn.registry.promotion import Promotion
 from cairn.training import ModelSpec, TrainConfig, TrainingResult, build_training_set, train
 
-CONFIG_FILE = "train.yaml"
-MODEL_NAME = "credit-default"
 REVIEWER = "risk-officer"
 TICKET = "MRR-2026-0001"
-ENTITIES = "SELECT customer_id, event_timestamp, defaulted FROM applications"
-
-EXAMPLE_CONFIG = f"""\
-# Training job of the example credit project: `cairn train --config train.yaml`.
-model_name: {MODEL_NAME}
-description: Probability that an applicant defaults within 12 months.
-
-# The entity rows and the label: SQL over the applied sources (or a Parquet/CSV path).
-entities: {ENTITIES}
-label: defaulted
-features:
-{chr(10).join(f"  - {ref}" for ref in FEATURE_REFS)}
-
-validation_fraction: 0.2   # the latest 20 % of applications (by event_timestamp) validate
-threshold: 0.5             # scores at or above it are predicted defaults (precision/recall)
-seed: 7
-
-model:
-  type: lightgbm           # or sklearn, with estimator: a dotted class path
-  num_boost_round: 200
-  threads: 1               # exactly reproducible (cairn train --reproduce RUN_ID), and fast on
-                           # a busy machine, where OpenMP's spinning threads slow a fit down
-  params:                  # LightGBM's own parameters
-    learning_rate: 0.05
-    num_leaves: 15
-    min_data_in_leaf: 40
-    feature_fraction: 0.8
-
-reference:                 # the profile monitoring compares live traffic with
-  bins: 10
-  sample: 1000
-  rows: validation
-"""
 
 GIT_EMAIL = "quickstart@cairn.invalid"
 """Author of the demo's own git repository (the only repository it ever commits to)."""
@@ -87,21 +56,6 @@ class TrainingDemo:
     challenger_promotion: Promotion
     lineage: Lineage
     steps: list[tuple[str, float]] = field(default_factory=list)
-
-
-def write_example_config(project_path: str | Path) -> Path:
-    """Write the example project's ``train.yaml`` (LightGBM on all 21 features) and return it.
-
-    Example
-    -------
-    >>> import tempfile
-    >>> path = write_example_config(tempfile.mkdtemp())
-    >>> TrainConfig.from_yaml(path).model_name
-    'credit-default'
-    """
-    path = Path(project_path) / CONFIG_FILE
-    path.write_text(EXAMPLE_CONFIG, encoding="utf-8")
-    return path
 
 
 def run_training_demo(

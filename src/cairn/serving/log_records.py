@@ -38,6 +38,7 @@ PREDICTION_SCHEMA = pa.schema(
         ("exposed", pa.bool_()),
         ("shadow", pa.bool_()),
         ("error", pa.string()),
+        ("positive", pa.bool_()),
     ]
 )
 """One row per prediction (DESIGN §3.4); ``fallback`` is null, ``defaults`` or ``rules``.
@@ -45,7 +46,11 @@ PREDICTION_SCHEMA = pa.schema(
 Shadow scores are extra rows under the primary's ``prediction_id`` with ``shadow`` true: a
 reader looking up or counting predictions keeps ``NOT coalesce(shadow, false)``. ``exposed``
 is false for A/B units outside coverage; ``error`` is set when the arm's model failed and the
-control model answered (logs written before these columns read them as null)."""
+control model answered (logs written before these columns read them as null). ``positive``
+says ``decision`` is the deployment's positive one (``score >= threshold``: ``decline`` for
+credit, ``follow_up`` for an outreach model), so a reader needs no decision names; rows logged
+before it are null and are read with ``coalesce(positive, decision = 'decline')``
+(:func:`cairn.core.predictions.positive_sql`)."""
 
 OUTCOME_SCHEMA = pa.schema(
     [
@@ -90,6 +95,7 @@ def prediction_row(record: PredictionRecord) -> dict[str, Any]:
         "exposed": record.exposed,
         "shadow": record.shadow,
         "error": record.error,
+        "positive": record.positive,
     }
 
 

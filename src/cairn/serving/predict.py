@@ -57,8 +57,9 @@ def predict_router(
     @router.post(
         "/v1/predict/{deployment}",
         summary="Score one entity",
-        description="Online features -> the deployment's model -> decision, with reason codes "
-        "for declines (per the deployment's explain setting); logged before the answer.",
+        description="Online features -> the deployment's model -> its decision (the positive "
+        "one it declares when score >= threshold, else the negative one), with reason codes for "
+        "the decisions its explain setting names; logged before the answer.",
         response_class=Response,
         responses={**_ok(PREDICTION, "The prediction."), **error_responses(404, 413, 422, 503)},
         openapi_extra=_body(PREDICT_ROW),

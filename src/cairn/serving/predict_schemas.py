@@ -54,6 +54,15 @@ REASON_CODE: dict[str, Any] = {
     },
 }
 
+DECISION: dict[str, Any] = {
+    "type": "string",
+    "description": "One of the two decisions the deployment declares in deployments.yaml: its "
+    "positive decision when score >= threshold, else its negative one (credit: decline / "
+    "approve; an outreach model: e.g. follow_up / skip). GET /v1/deployments lists each "
+    "deployment's decisions.",
+    "examples": ["decline", "approve", "follow_up", "skip"],
+}
+
 PREDICTION: dict[str, Any] = {
     "type": "object",
     "required": [
@@ -73,8 +82,14 @@ PREDICTION: dict[str, Any] = {
             "properties": {"name": {"type": "string"}, "version": {"type": "string"}},
         },
         "score": {"type": "number"},
-        "decision": {"type": "string", "enum": ["approve", "decline"]},
-        "reason_codes": {"type": "array", "items": REASON_CODE},
+        "decision": DECISION,
+        "reason_codes": {
+            "type": "array",
+            "items": REASON_CODE,
+            "description": "The factors that pushed the score up, toward the positive decision, "
+            "largest first; empty when the deployment's explain setting does not explain this "
+            "decision (GET /v1/explanations/{prediction_id} computes them on demand).",
+        },
         "summary": {"type": "string"},
         "latency_ms": {"type": "number"},
         "flags": {
@@ -102,7 +117,7 @@ EXPLANATION: dict[str, Any] = {
         "deployment": {"type": "string"},
         "model": {"type": "object"},
         "score": {"type": "number"},
-        "decision": {"type": "string"},
+        "decision": DECISION,
         "reason_codes": {"type": "array", "items": REASON_CODE},
         "summary": {"type": "string"},
         "computed": {"type": "boolean"},

@@ -16,18 +16,23 @@ class PredictionMetrics:
     -------
     >>> from prometheus_client import generate_latest
     >>> m = PredictionMetrics(CollectorRegistry())
-    >>> m.observe("credit", "main", "decline", 0.002)
-    >>> line = b'cairn_predictions_total{arm="main",decision="decline",deployment="credit"} 1.0'
+    >>> m.observe("outreach", "main", "follow_up", 0.002, positive=True)
+    >>> line = (b'cairn_predictions_total{arm="main",decision="follow_up",deployment="outreach",'
+    ...         b'positive="true"} 1.0')
     >>> line in generate_latest(m.registry)
     True
+
+    ``decision`` is the deployment's own decision name; ``positive`` says whether it is the
+    deployment's positive decision (``score >= threshold``), so one query covers every
+    deployment (``sum by (deployment) (rate(cairn_predictions_total{positive="true"}[5m]))``).
     """
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.registry = registry
         self.predictions = Counter(
             "cairn_predictions",
-            "Predictions answered.",
-            ("deployment", "arm", "decision"),
+            "Predictions answered, by the deployment's decision (positive: score >= threshold).",
+            ("deployment", "arm", "decision", "positive"),
             registry=registry,
         )
         self.latency = Histogram(
@@ -62,9 +67,18 @@ class PredictionMetrics:
             registry=registry,
         )
 
-    def observe(self, deployment: str, arm: str, decision: str, seconds: float) -> None:
-        """Count one prediction."""
-        self.predictions.labels(deployment, arm, decision).inc()
+    def observe(
+        self,
+        deployment: str,
+        arm: str,
+        decision: str,
+        seconds: float,
+        *,
+        positive: bool | None = None,
+    ) -> None:
+        """Count one prediction (``positive`` None: not known, the label is left empty)."""
+        flag = "" if positive is None else str(bool(positive)).lower()
+        self.predictions.labels(deployment, arm, decision, flag).inc()
         self.latency.labels(deployment, arm).observe(seconds)
 
     def fallback(self, deployment: str, reason: str, rows: int) -> None:

@@ -26,7 +26,9 @@ from starlette.concurrency import run_in_threadpool
 from cairn.core.deployments import Deployment, UnknownDeploymentError, find_deployment
 from cairn.core.errors import OnlineStoreError
 from cairn.core.predictions import PredictionRecord, ReasonCode
-from cairn.explain import ReasonCodeBook, summarize, top_reasons, tree_contributions
+from cairn.core.timeutil import format_duration
+from cairn.explain import ReasonCodeBook, summarize, tree_contributions
+from cairn.serving.decisions import decide, reason_codes
 from cairn.serving.errors import ApiError
 from cairn.serving.log_records import prediction_row
 from cairn.serving.models import ModelLoader, ScoringModel
@@ -73,8 +75,6 @@ class Scored:
 
 _SEEDED = frozenset({"canary", "ab"})
 """Strategies that assign units by hash (their records carry the seed)."""
-_GENERIC_BOOK = ReasonCodeBook()
-"""The book of a deployment without one: names features generically."""
 
 
 def unit_of(entity: Mapping[str, Any]) -> str:
@@ -216,6 +216,12 @@ class Predictor:
                 "version": _version(plan.control),
                 "threshold": dep.threshold,
                 "explain": dep.explain,
+                "decision": {
+                    "positive": dep.decision.positive,
+                    "negative": dep.decision.negative,
+                    "favorable": dep.decision.favorable_decision,
+                },
+                "label": {"name": dep.label.name, "maturity": format_duration(dep.label.maturity)},
                 "fallback": None if dep.fallback is None else dep.fallback.kind,
                 "rollout": {
                     **plan.to_json(),
@@ -297,7 +303,11 @@ class Predictor:
         if self.metrics:
             for s in scored:
                 self.metrics.observe(
-                    name, s.record.arm, s.record.decision, s.record.latency_ms / 1000
+                    name,
+                    s.record.arm,
+                    s.record.decision,
+                    s.record.latency_ms / 1000,
+                    positive=s.record.positive,
                 )
         if plan.shadows and fallback is None:
             self.shadow.start()
@@ -386,20 +396,8 @@ class Predictor:
             X = model.matrix(inputs)
             scores = model.score(X).tolist()
             name, version = model.name, model.version
-        decisions = [dep.decision.of(s, dep.threshold) for s in scores]
-        explained = {
-            "always": {dep.decision.positive, dep.decision.negative},
-            "positive": {dep.decision.positive},
-            "negative": {dep.decision.negative},
-            "never": set(),
-        }[dep.explain]
-        explain = [X is not None and d in explained for d in decisions]
-        reasons: dict[int, list[ReasonCode]] = {}
-        wanted = [j for j, e in enumerate(explain) if e]
-        if wanted and X is not None:
-            phi = tree_contributions(model.booster, X[wanted])
-            for row_phi, j in zip(phi, wanted, strict=True):
-                reasons[j] = self.reasons(dep, model, row_phi[:-1].tolist(), inputs[j])
+        decided = decide(dep, model, X, scores, inputs, self.books.get(dep.name))
+        decisions, explain, reasons = decided.decisions, decided.explained, decided.reasons
         now = time.time_ns() // 1000
         done = time.perf_counter()
         latency = round(((batch.read_done - batch.start) + (done - began)) * 1000, 3)
@@ -432,8 +430,9 @@ class Predictor:
                 seed=seed,
                 exposed=route.exposed,
                 error=error,
+                positive=decisions[j] == dep.decision.positive,
             )
-            out.append(Scored(record, summarize(record.reason_codes, record.decision)))
+            out.append(Scored(record, decided.summary(j)))
         return out
 
     # -- shadow ---------------------------------------------------------------------------
@@ -449,7 +448,7 @@ class Predictor:
                 continue
             time.sleep(0)  # let a waiting request take the interpreter between models
             try:
-                records = shadow_records(job, ref, model, dep.threshold, self.reader)
+                records = shadow_records(job, ref, model, dep.threshold, self.reader, dep.decision)
             except Exception as exc:  # a broken challenger never touches the champion path
                 logger.warning("Shadow model %s failed on %s: %s", ref, job.deployment, exc)
                 continue
@@ -465,15 +464,7 @@ class Predictor:
         self, dep: Deployment, model: ScoringModel, phi: list[float], values: Mapping[str, Any]
     ) -> list[ReasonCode]:
         """Reason codes of one row from its contributions (bias excluded)."""
-        return top_reasons(
-            phi,
-            model.features,
-            [values.get(f) for f in model.features],
-            self.books.get(dep.name) or _GENERIC_BOOK,
-            categorical=model.categorical,
-            references=model.references,
-            k=dep.top_k,
-        )
+        return reason_codes(dep, model, phi, values, self.books.get(dep.name))
 
     def _remember(self, row: dict[str, Any]) -> None:
         self._recent[row["prediction_id"]] = row
@@ -502,6 +493,8 @@ class Predictor:
                 explained = {**row, "reason_codes": orjson.dumps(codes).decode(), "explained": True}
                 self._recent[prediction_id] = explained
         reasons = [ReasonCode(**c) for c in codes]
+        dep = self.deployments.get(row["deployment"])
+        positive = dep.decision.positive if dep is not None else None
         return {
             "prediction_id": prediction_id,
             "deployment": row["deployment"],
@@ -509,7 +502,7 @@ class Predictor:
             "score": row["score"],
             "decision": row["decision"],
             "reason_codes": codes,
-            "summary": summarize(reasons, row["decision"]),
+            "summary": summarize(reasons, row["decision"], positive),
             "computed": computed,
         }
 

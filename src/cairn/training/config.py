@@ -17,37 +17,34 @@ True
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, Self
 
 import yaml
+from pydantic import AfterValidator, Field, model_validator
 
 from cairn.core.errors import ConfigError
+from cairn.core.file_model import (
+    Bool,
+    FileModel,
+    Int,
+    Name,
+    Number,
+    Text,
+    json_schema,
+    key,
+    parse,
+    wrong,
+)
 
+CONFIG_FILE = "train.yaml"
+"""The training config ``cairn init`` writes (``cairn train --config train.yaml``)."""
 MODEL_KINDS = ("lightgbm", "sklearn")
 REFERENCE_ROWS = ("validation", "train", "all")
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
-_TOP = (
-    "model_name",
-    "description",
-    "entities",
-    "label",
-    "features",
-    "validation_fraction",
-    "threshold",
-    "seed",
-    "register",
-    "tags",
-    "model",
-    "reference",
-    "importance_sample",
-)
-_MODEL = ("type", "params", "num_boost_round", "early_stopping_rounds", "estimator", "threads")
-_REFERENCE = ("bins", "sample", "rows")
 
 
 @dataclass(frozen=True)
@@ -108,13 +105,15 @@ class TrainConfig:
         p = Path(path)
         if not p.is_file():
             raise ConfigError(
-                f"No training config at {p.resolve()}: expected a YAML file such as train.yaml "
-                f"(the example project has one: cairn init DIR)."
+                f"No training config at {p.resolve()}: expected a YAML file such as "
+                f"{CONFIG_FILE} (`cairn init DIR` writes a commented one; "
+                f"`cairn config schema train` lists its keys)."
             )
         try:
             data = yaml.safe_load(p.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
-            raise ConfigError(f"{p} is not valid YAML: {exc}") from None
+            detail = " ".join(str(exc).split())
+            raise ConfigError(f"{p} is not valid YAML: {detail}") from None
         return cls.from_mapping(data, source=str(p))
 
     @classmethod
@@ -128,59 +127,7 @@ class TrainConfig:
         data = dict(data)
         where = str(source or data.pop("source", None) or "train config")
         data.pop("source", None)
-        _known(data, _TOP, where)
-        for key in ("model_name", "entities", "label", "features"):
-            if key not in data:
-                raise ConfigError(f"{where}: the key {key!r} is required ({_HINTS[key]}).")
-        name = _text(data["model_name"], f"{where}: model_name")
-        if not _MODEL_NAME.match(name):
-            raise ConfigError(
-                f"{where}: model_name must be letters, digits, '_', '-' or '.' (at most 128); "
-                f"got {name!r}."
-            )
-        features = data["features"]
-        if (
-            not isinstance(features, list)
-            or not features
-            or not all(isinstance(f, str) and f.strip() for f in features)
-        ):
-            raise ConfigError(
-                f"{where}: features must be a non-empty list of 'view:feature' references; "
-                f"got {features!r}."
-            )
-        fraction = _number(data.get("validation_fraction", 0.2), f"{where}: validation_fraction")
-        if not 0 < fraction < 1:
-            raise ConfigError(
-                f"{where}: validation_fraction must be between 0 and 1 (exclusive), the share "
-                f"of the latest entity rows held out; got {fraction!r}."
-            )
-        threshold = _number(data.get("threshold", 0.5), f"{where}: threshold")
-        if not 0 < threshold < 1:
-            raise ConfigError(
-                f"{where}: threshold must be between 0 and 1 (exclusive), the score at or "
-                f"above which an applicant is predicted to default; got {threshold!r}."
-            )
-        tags = data.get("tags") or {}
-        if not isinstance(tags, Mapping):
-            raise ConfigError(f"{where}: tags must be a mapping of names to text; got {tags!r}.")
-        return cls(
-            model_name=name,
-            entities=_text(data["entities"], f"{where}: entities"),
-            label=_text(data["label"], f"{where}: label"),
-            features=[f.strip() for f in features],
-            model=_model(data.get("model"), f"{where}: model"),
-            validation_fraction=fraction,
-            threshold=threshold,
-            seed=_int(data.get("seed", 7), f"{where}: seed"),
-            register=_bool(data.get("register", True), f"{where}: register"),
-            description=str(data.get("description") or ""),
-            tags={str(k): str(v) for k, v in tags.items()},
-            reference=_reference(data.get("reference"), f"{where}: reference"),
-            importance_sample=_int(
-                data.get("importance_sample", 2000), f"{where}: importance_sample", low=1
-            ),
-            source=where,
-        )
+        return parse(TrainFile, data, source=where).value(where)
 
     def to_dict(self) -> dict[str, Any]:
         """The configuration as plain data (``from_mapping`` reads it back)."""
@@ -216,97 +163,147 @@ class TrainConfig:
         return yaml.safe_dump(self.to_dict(), sort_keys=False)
 
 
-_HINTS = {
-    "model_name": "the registered model's name, e.g. 'credit-default'",
-    "entities": "the entity rows with the label: SQL over the applied sources or a file path",
-    "label": "the 0/1 label column of the entity rows, e.g. 'defaulted'",
-    "features": "a list of 'view:feature' references",
-}
+# The file's model: what train.yaml accepts, and its JSON Schema (cairn config schema train).
 
 
-def _model(value: Any, where: str) -> ModelSpec:
-    if value is None:
-        return ModelSpec()
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"{where} must be a mapping (type, params, ...); got {value!r}.")
-    _known(value, _MODEL, where)
-    kind = str(value.get("type", "lightgbm"))
-    if kind not in MODEL_KINDS:
-        raise ConfigError(f"{where}.type must be one of {', '.join(MODEL_KINDS)}; got {kind!r}.")
-    params = value.get("params") or {}
-    if not isinstance(params, Mapping):
-        raise ConfigError(f"{where}.params must be a mapping; got {params!r}.")
-    estimator = value.get("estimator")
-    if kind == "sklearn" and not (isinstance(estimator, str) and "." in estimator):
-        raise ConfigError(
-            f"{where}.estimator must name a scikit-learn-compatible class or factory by its "
-            f"dotted path (e.g. sklearn.ensemble.HistGradientBoostingClassifier) when type is "
-            f"sklearn; got {estimator!r}."
-        )
-    if kind == "lightgbm" and estimator is not None:
-        raise ConfigError(
-            f"{where}.estimator is only for type sklearn; type lightgbm trains a native "
-            f"booster (got estimator {estimator!r})."
-        )
-    stop = value.get("early_stopping_rounds")
-    threads = value.get("threads")
-    return ModelSpec(
-        kind=kind,
-        params={str(k): v for k, v in params.items()},
-        num_boost_round=_int(value.get("num_boost_round", 200), f"{where}.num_boost_round", low=1),
-        early_stopping_rounds=None
-        if stop is None
-        else _int(stop, f"{where}.early_stopping_rounds", low=1),
-        estimator=None if estimator is None else str(estimator),
-        threads=None if threads is None else _int(threads, f"{where}.threads", low=1),
-    )
-
-
-def _reference(value: Any, where: str) -> ReferenceSpec:
-    if value is None:
-        return ReferenceSpec()
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"{where} must be a mapping (bins, sample, rows); got {value!r}.")
-    _known(value, _REFERENCE, where)
-    rows = str(value.get("rows", "validation"))
-    if rows not in REFERENCE_ROWS:
-        raise ConfigError(f"{where}.rows must be one of {', '.join(REFERENCE_ROWS)}; got {rows!r}.")
-    return ReferenceSpec(
-        bins=_int(value.get("bins", 10), f"{where}.bins", low=2),
-        sample=_int(value.get("sample", 1000), f"{where}.sample", low=0),
-        rows=rows,
-    )
-
-
-def _known(data: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:
-    unknown = sorted(str(k) for k in data if k not in allowed)
-    if unknown:
-        raise ConfigError(
-            f"{where}: unknown key {unknown[0]!r}; allowed keys are {', '.join(allowed)}."
-        )
-
-
-def _text(value: Any, where: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"{where} must be non-empty text; got {value!r}.")
+def _strip(value: str) -> str:
     return value.strip()
 
 
-def _number(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ConfigError(f"{where} must be a number; got {value!r}.")
-    return float(value)
+_Text = Annotated[Text, AfterValidator(_strip)]
 
 
-def _int(value: Any, where: str, *, low: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"{where} must be an integer; got {value!r}.")
-    if low is not None and value < low:
-        raise ConfigError(f"{where} must be at least {low}; got {value!r}.")
-    return value
+class ModelSection(FileModel):
+    """model: which estimator to fit, and how."""
+
+    type: Literal["lightgbm", "sklearn"] = key(
+        "lightgbm",
+        "lightgbm trains a native booster; sklearn builds `estimator` with `params` as keyword "
+        "arguments.",
+    )
+    params: dict[str, Any] | None = key(
+        None, "The estimator's own parameters (LightGBM's, or the sklearn class's arguments)."
+    )
+    num_boost_round: Annotated[Int, Field(ge=1)] = key(200, "LightGBM boosting rounds.")
+    early_stopping_rounds: Annotated[Int, Field(ge=1)] | None = key(
+        None, "Stop when the validation AUC has not improved for this many rounds (LightGBM)."
+    )
+    estimator: Name | None = key(
+        None,
+        "type sklearn: the dotted path of a class or factory with fit and predict_proba "
+        "(e.g. sklearn.ensemble.HistGradientBoostingClassifier).",
+        examples=["sklearn.ensemble.HistGradientBoostingClassifier"],
+    )
+    threads: Annotated[Int, Field(ge=1)] | None = key(
+        None,
+        "Threads while fitting and scoring (default: all cores); 1 is exactly reproducible, "
+        "and fast on a busy machine.",
+    )
+
+    @model_validator(mode="after")
+    def _estimator(self) -> Self:
+        if self.type == "sklearn" and not (self.estimator and "." in self.estimator):
+            raise wrong(
+                "estimator",
+                "must name a scikit-learn-compatible class or factory by its dotted path (e.g. "
+                "sklearn.ensemble.HistGradientBoostingClassifier) when type is sklearn; got "
+                f"{self.estimator!r}.",
+            )
+        if self.type == "lightgbm" and self.estimator is not None:
+            raise wrong(
+                "estimator",
+                "is only for type sklearn; type lightgbm trains a native booster (got "
+                f"estimator {self.estimator!r}).",
+            )
+        return self
 
 
-def _bool(value: Any, where: str) -> bool:
-    if not isinstance(value, bool):
-        raise ConfigError(f"{where} must be true or false; got {value!r}.")
-    return value
+class ReferenceSection(FileModel):
+    """reference: the profile monitoring compares live traffic with."""
+
+    bins: Annotated[Int, Field(ge=2)] = key(10, "Quantile bins per feature.")
+    sample: Annotated[Int, Field(ge=0)] = key(1000, "At most this many values kept per feature.")
+    rows: Literal["validation", "train", "all"] = key(
+        "validation", "The rows it is computed over: validation, train or all."
+    )
+
+
+class TrainFile(FileModel):
+    """train.yaml: a training job (cairn train --config train.yaml)."""
+
+    model_name: Annotated[Name, Field(pattern=_MODEL_NAME.pattern)] = key(
+        description="The registered model's name.",
+        expected="letters, digits, '_', '-' or '.' (at most 128 characters)",
+        examples=["credit-default"],
+    )
+    description: str | None = key("", "What the model predicts, for people.")
+    entities: _Text = key(
+        description="The entity rows with their label: SQL over the applied sources (each a "
+        "table named after it) or a Parquet/CSV path.",
+        examples=["SELECT customer_id, event_timestamp, label FROM customers"],
+    )
+    label: _Text = key(
+        description="The 0/1 label column of the entity rows.", examples=["defaulted"]
+    )
+    features: Annotated[list[_Text], Field(min_length=1)] = key(
+        description="The features, as 'view:feature' references.",
+        expected="a non-empty list of 'view:feature' references",
+        examples=[["customer_profile:income"]],
+    )
+    validation_fraction: Annotated[Number, Field(gt=0, lt=1)] = key(
+        0.2, "The share of the latest entity rows (by event time) held out to validate."
+    )
+    threshold: Annotated[Number, Field(gt=0, lt=1)] = key(
+        0.5,
+        "The score at or above which a row is predicted positive (label 1), for precision and "
+        "recall.",
+    )
+    seed: Int = key(7, "Seed of the estimator and of every sample.")
+    register_: Bool = key(  # ``register`` would shadow ABCMeta.register
+        True, "Register the trained model version in the model registry.", alias="register"
+    )
+    tags: dict[str, Any] | None = key(None, "Tags of the run and the version (name -> text).")
+    model: ModelSection | None = key(None, "Which estimator to fit (default: LightGBM).")
+    reference: ReferenceSection | None = key(
+        None, "The reference profile for monitoring (default: 10 bins, 1000 values, validation)."
+    )
+    importance_sample: Annotated[Int, Field(ge=1)] = key(
+        2000, "Validation rows whose SHAP values give the feature importances."
+    )
+
+    def value(self, source: str) -> TrainConfig:
+        """The :class:`TrainConfig` this file declares (``source`` names it in errors)."""
+        model, reference = self.model or ModelSection(), self.reference or ReferenceSection()
+        return TrainConfig(
+            model_name=self.model_name,
+            entities=self.entities,
+            label=self.label,
+            features=list(self.features),
+            model=ModelSpec(
+                kind=model.type,
+                params=dict(model.params or {}),
+                num_boost_round=model.num_boost_round,
+                early_stopping_rounds=model.early_stopping_rounds,
+                estimator=model.estimator,
+                threads=model.threads,
+            ),
+            validation_fraction=self.validation_fraction,
+            threshold=self.threshold,
+            seed=self.seed,
+            register=self.register_,
+            description=self.description or "",
+            tags={k: str(v) for k, v in (self.tags or {}).items()},
+            reference=ReferenceSpec(reference.bins, reference.sample, reference.rows),
+            importance_sample=self.importance_sample,
+            source=source,
+        )
+
+
+def train_schema() -> dict[str, Any]:
+    """The JSON Schema of a training config (``train.yaml``)."""
+    return json_schema(
+        TrainFile,
+        title=CONFIG_FILE,
+        description="A training job: the entity rows and their label, the features, the "
+        "estimator, and the monitoring reference (cairn train --config train.yaml).",
+    )

@@ -46,13 +46,25 @@ def one_line(
     ``source`` the file the values came from and ``env`` the environment that overrode them
     (a key set there is named by its variable).
     """
+    return " ".join(sentences(exc, model, prefix=prefix, source=source, env=env))
+
+
+def sentences(
+    exc: ValidationError,
+    model: type[BaseModel],
+    *,
+    prefix: tuple[str, ...] = (),
+    source: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> list[str]:
+    """Every error of ``exc`` as one sentence each, duplicates removed (see :func:`one_line`)."""
     specs = field_specs(model)
     lines: list[str] = []
     for error in exc.errors(include_url=False):
         line = _sentence(error, specs, prefix, source, env)
         if line not in lines:
             lines.append(line)
-    return " ".join(lines)
+    return lines
 
 
 def env_name(

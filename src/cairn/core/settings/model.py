@@ -35,7 +35,7 @@ from pydantic_settings import (
 
 from cairn.core.errors import ConfigError
 from cairn.core.settings.fields import aliases_of
-from cairn.core.settings.messages import ENV_PREFIX, NESTED, one_line
+from cairn.core.settings.messages import ENV_PREFIX, NESTED, sentences
 from cairn.core.settings.process import process_env
 from cairn.core.settings.sections import (
     SECTIONS,
@@ -92,7 +92,8 @@ class Settings(BaseSettings):
         except ValidationError as exc:
             env = process_env() if loading is None else loading.env
             source = None if loading is None else loading.source
-            raise ConfigError(one_line(exc, type(self), source=source, env=env)) from None
+            lines = sentences(exc, type(self), source=source, env=env)
+            raise ConfigError(" ".join(lines), tuple(lines)) from None
         except SettingsError as exc:  # a source failed before validation
             raise ConfigError(f"{exc}: {exc.__cause__}".replace("\n", " ")) from None
 

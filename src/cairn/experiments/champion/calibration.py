@@ -1,7 +1,9 @@
 """Calibration and paired differences: Brier score, reliability table, KS, precision/recall.
 
-Scores are probabilities of the positive outcome (a default); ``threshold`` is the
-deployment's operating point (``score >= threshold`` declines, i.e. predicts a default).
+Scores are probabilities of the positive outcome (a label of 1: a default, a subscription);
+``threshold`` is the deployment's operating point: ``score >= threshold`` makes its positive
+decision (decline for credit, follow_up for an outreach model), so precision and recall are
+those of the positive decision.
 :func:`paired_difference` compares two models on the same cases through the per-case
 difference, so the correlation between them shrinks the interval as it should.
 """
@@ -103,7 +105,8 @@ def ks_statistic(labels: ArrayLike, scores: ArrayLike) -> float:
 def classification(
     labels: ArrayLike, scores: ArrayLike, threshold: float, *, bins: int = 10
 ) -> Classification:
-    """KS, precision and recall at ``threshold``, Brier score, calibration error and table.
+    """KS, precision and recall of the positive decision (``score >= threshold``), Brier score,
+    calibration error and table.
 
     Example
     -------

@@ -1,11 +1,14 @@
 """Champion vs challenger on shadow pairs: metrics side by side and a recommendation.
 
 On the requests both scored, once outcomes arrived: AUC with DeLong's interval and the paired
-DeLong test, KS, precision and recall at the deployment's threshold, Brier score (paired
-difference) and reliability, the approval-rate difference (paired), adverse impact ratios by a
-protected attribute, and latency p99. The recommendation is ``promote`` only when the
-challenger ranks significantly better and nothing blocks it (fairness, calibration, latency);
-``keep`` when it ranks significantly worse or something blocks it; else ``inconclusive``.
+DeLong test, KS, precision and recall of the positive decision (``score >= threshold``: decline
+for credit, follow_up for an outreach model), Brier score (paired difference) and reliability,
+the rate of the favorable decision (the deployment's ``decision.favorable``: approve for credit)
+and its paired difference, adverse impact ratios of the favorable decision by a protected
+attribute, and latency p99. Labels count for requests at least ``maturity`` old. The
+recommendation is ``promote`` only when the challenger ranks significantly better and nothing
+blocks it (fairness, calibration, latency); ``keep`` when it ranks significantly worse or
+something blocks it; else ``inconclusive``.
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ import duckdb
 import numpy as np
 from numpy.typing import NDArray
 
+from cairn.core.deployments import Decisions
 from cairn.core.errors import ConfigError
-from cairn.core.timeutil import utcnow
+from cairn.core.timeutil import format_duration, utcnow
 from cairn.experiments.analysis_results import plain
 from cairn.experiments.champion.calibration import (
     Classification,
@@ -39,19 +43,33 @@ Recommendation = Literal["promote", "keep", "inconclusive"]
 
 @dataclass(frozen=True)
 class ModelMetrics:
-    """One model's metrics on the pairs (label-based ones None without enough labels)."""
+    """One model's metrics on the pairs (label-based ones None without enough labels).
+
+    ``favorable_rate`` is the share of pairs the model gives the favorable decision (for
+    credit: approve).
+    """
 
     model: str
-    approval_rate: float
+    favorable_rate: float
     latency_p99_ms: float | None
     auc: AucResult | None = None
     classification: Classification | None = None
     adverse_impact: AdverseImpact | None = None
 
+    @property
+    def approval_rate(self) -> float:
+        """0.1's name of :attr:`favorable_rate` (credit's favorable decision is approve)."""
+        return self.favorable_rate
+
 
 @dataclass(frozen=True)
 class ChampionComparison:
-    """The champion against one shadow challenger, with the recommendation and its reasons."""
+    """The champion against one shadow challenger, with the recommendation and its reasons.
+
+    ``decision`` is the deployment's vocabulary (which decision is positive, which favorable);
+    ``maturity`` (µs) is how old a request had to be for its label to count, and
+    ``maturity_source`` says where that came from (the deployment's label, ``--maturity``...).
+    """
 
     deployment: str
     threshold: float
@@ -65,12 +83,44 @@ class ChampionComparison:
     reasons: list[str]
     auc_difference: AucDifference | None = None
     brier_difference: PairedDifference | None = None
-    approval_difference: PairedDifference | None = None
+    favorable_difference: PairedDifference | None = None
     notes: list[str] = field(default_factory=list)
+    decision: Decisions = field(default_factory=Decisions)
+    maturity: int = 0
+    maturity_source: str = "given"
+
+    @property
+    def approval_difference(self) -> PairedDifference | None:
+        """0.1's name of :attr:`favorable_difference`."""
+        return self.favorable_difference
+
+    @property
+    def maturity_text(self) -> str:
+        """The label maturity used, as text (``90d``)."""
+        return format_duration(self.maturity)
+
+    def describe_maturity(self) -> str:
+        """One line: which maturity the comparison used, and why.
+
+        Example
+        -------
+        >>> from datetime import UTC, datetime
+        >>> m = ModelMetrics("m/1", 0.5, None)
+        >>> c = ChampionComparison("outreach", 0.5, datetime(2026, 1, 1, tzinfo=UTC), 0, 0, 0, m,
+        ...     m, "inconclusive", [], maturity=7 * 86_400_000_000,
+        ...     maturity_source="the label maturity of deployment outreach")
+        >>> c.describe_maturity()
+        'Labels count for requests at least 7d old (the label maturity of deployment outreach).'
+        """
+        return (
+            f"Labels count for requests at least {self.maturity_text} old ({self.maturity_source})."
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {f.name: plain(getattr(self, f.name)) for f in fields(self)}
+        """A JSON-ready dict (with ``maturity_text``)."""
+        data = {f.name: plain(getattr(self, f.name)) for f in fields(self)}
+        data["maturity_text"] = self.maturity_text
+        return data
 
 
 @dataclass(frozen=True)
@@ -102,10 +152,12 @@ def compare_champion(
     attribute: str | None = None,
     key: str | None = None,
     policy: Policy | None = None,
+    decisions: Decisions | None = None,
 ) -> ChampionComparison:
     """Compare ``deployment``'s champion with a shadow ``challenger`` (``NAME[/VERSION]``).
 
-    ``threshold`` is the deployment's operating point (``score >= threshold`` declines);
+    ``threshold`` is the deployment's operating point (``score >= threshold`` makes the positive
+    decision of ``decisions``, its vocabulary; default credit's: decline, favorable approve);
     ``maturity`` (µs) is how old a request must be for its label to count; ``protected`` is a
     Parquet/CSV file with the ``attribute`` per entity ``key``.
 
@@ -142,7 +194,8 @@ def compare_champion(
         attribute=attribute,
         key=key,
     )
-    return judge(pairs, deployment, threshold, as_of, policy, attribute or "group")
+    result = judge(pairs, deployment, threshold, as_of, policy, attribute or "group", decisions)
+    return replace(result, maturity=maturity)
 
 
 def judge(
@@ -152,19 +205,25 @@ def judge(
     as_of: datetime,
     policy: Policy,
     attribute: str = "group",
+    decisions: Decisions | None = None,
 ) -> ChampionComparison:
-    """Metrics and the recommendation for loaded pairs (separate from loading, for tests)."""
+    """Metrics and the recommendation for loaded pairs (separate from loading, for tests).
+
+    ``score >= threshold`` is the positive decision of ``decisions`` (default: credit's);
+    favorable-decision rates and adverse impact follow its ``favorable`` decision.
+    """
+    decisions = decisions or Decisions()
     labeled = ~np.isnan(pairs.label)
     y = pairs.label[labeled] > 0
     positives, n_labeled = int(y.sum()), int(labeled.sum())
     enough = n_labeled >= policy.min_labeled and min(positives, n_labeled - positives) >= (
         policy.min_class
     )
-    approve_a = pairs.champion_score < threshold
-    approve_b = pairs.challenger_score < threshold
-    champion = _metrics(pairs.champion, pairs.champion_score, pairs.champion_latency, approve_a)
+    good_a = _favorable(pairs.champion_score, threshold, decisions)
+    good_b = _favorable(pairs.challenger_score, threshold, decisions)
+    champion = _metrics(pairs.champion, pairs.champion_score, pairs.champion_latency, good_a)
     challenger = _metrics(
-        pairs.challenger, pairs.challenger_score, pairs.challenger_latency, approve_b
+        pairs.challenger, pairs.challenger_score, pairs.challenger_latency, good_b
     )
     notes = []
     if pairs.excluded:
@@ -177,9 +236,10 @@ def judge(
         auc_diff = delong_test(y, a, b, alpha=policy.alpha)
         brier_diff = paired_difference(brier_terms(y, a), brier_terms(y, b), alpha=policy.alpha)
     if pairs.group is not None and len(pairs):
-        champion = _fair(champion, pairs.group, approve_a, attribute, policy)
-        challenger = _fair(challenger, pairs.group, approve_b, attribute, policy)
-    approval = paired_difference(approve_a, approve_b, alpha=policy.alpha) if len(pairs) else None
+        favorable = decisions.favorable_decision
+        champion = _fair(champion, pairs.group, good_a, attribute, policy, favorable)
+        challenger = _fair(challenger, pairs.group, good_b, attribute, policy, favorable)
+    difference = paired_difference(good_a, good_b, alpha=policy.alpha) if len(pairs) else None
     recommendation, reasons = recommend(
         champion, challenger, auc_diff, brier_diff, policy, n_labeled, positives, len(pairs)
     )
@@ -196,8 +256,9 @@ def judge(
         reasons=reasons,
         auc_difference=auc_diff,
         brier_difference=brier_diff,
-        approval_difference=approval,
+        favorable_difference=difference,
         notes=notes,
+        decision=decisions,
     )
 
 
@@ -260,12 +321,20 @@ def recommend(
     return "inconclusive", reasons
 
 
+def _favorable(
+    scores: NDArray[np.float64], threshold: float, decisions: Decisions
+) -> NDArray[np.bool_]:
+    """Where ``scores`` get the favorable decision (positive: ``score >= threshold``)."""
+    positive = scores >= threshold
+    return positive if decisions.favorable == "positive" else ~positive
+
+
 def _metrics(
-    model: str, scores: NDArray[np.float64], latency: NDArray[np.float64], approve: NDArray[Any]
+    model: str, scores: NDArray[np.float64], latency: NDArray[np.float64], favorable: NDArray[Any]
 ) -> ModelMetrics:
     finite = latency[~np.isnan(latency)]
     p99 = float(np.quantile(finite, 0.99)) if len(finite) else None
-    rate = float(approve.mean()) if len(scores) else math.nan
+    rate = float(favorable.mean()) if len(scores) else math.nan
     return ModelMetrics(model, rate, p99)
 
 
@@ -278,7 +347,14 @@ def _labeled(
 
 
 def _fair(
-    m: ModelMetrics, groups: NDArray[Any], approve: NDArray[Any], attribute: str, policy: Policy
+    m: ModelMetrics,
+    groups: NDArray[Any],
+    favorable: NDArray[Any],
+    attribute: str,
+    policy: Policy,
+    decision: str,
 ) -> ModelMetrics:
-    impact = adverse_impact(groups, approve, attribute=attribute, threshold=policy.air_threshold)
+    impact = adverse_impact(
+        groups, favorable, attribute=attribute, threshold=policy.air_threshold, decision=decision
+    )
     return replace(m, adverse_impact=impact)

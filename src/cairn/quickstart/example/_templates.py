@@ -176,7 +176,17 @@ integers `cash_advance` and `late_night` (00:00–05:59 UTC) for windowed sums a
 - `features.py`: the `customer` entity, the two sources and two feature views:
   `customer_profile` (10 snapshot features, TTL 730 days) and `txn_stats` (11 windowed
   aggregations such as `amount_sum_24h`, `amount_count_7d`, `cash_advance_sum_30d`).
+- `train.yaml`: the training job (`cairn train --config train.yaml`): LightGBM on all 21
+  features, label `defaulted`.
+- `deployments.yaml`: the deployment `credit`: `credit-default@champion`, threshold 0.5, the
+  decisions `decline` (positive) / `approve` (negative, favorable), the label `defaulted`.
+- `reason_codes.yaml`: the adverse-action reason texts of every feature.
+- `experiments.yaml`: the credit names of the experiment metrics (`approval_rate`,
+  `default_rate`, `bad_rate_among_approved`) and a project metric.
+- `quality/`: the data quality suites of the three files, with reference profiles.
 - `data/`: the three Parquet files above. `.cairn/` (created on first use) holds local state.
+
+`cairn config check` checks every file; `cairn config schema KIND` prints each file's keys.
 
 ## Commands
 

@@ -11,8 +11,15 @@ EXAMPLE_DEPLOYMENTS = """\
 deployments:
   credit:
     model: credit-default@champion
-    threshold: 0.5
-    explain: declines          # reason codes on the request path for declines only
+    threshold: 0.5             # score >= threshold -> the positive decision
+    decision:                  # the decisions it makes; favorable: the one good for the applicant
+      positive: decline
+      negative: approve
+      favorable: negative
+    label:                     # what a label of 1 means, and when outcome metrics count it
+      name: defaulted
+      maturity: 0s             # the example's labels arrive at once; real defaults take 60-90d
+    explain: positive          # reason codes on the request path for the positive decision only
     reason_codes: reason_codes.yaml
     top_k: 4
     feature_budget_ms: 50

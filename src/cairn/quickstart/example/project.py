@@ -12,7 +12,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from cairn.core.errors import ConfigError, SourceError
+from cairn.core.errors import SourceError
+from cairn.quickstart._folder import prepare_folder
 from cairn.quickstart.example._applications import applicants, applications_table
 from cairn.quickstart.example._common import from_micros
 from cairn.quickstart.example._profiles import profiles_table
@@ -72,7 +73,7 @@ def create_example_project(
     ['applications.parquet', 'profiles.parquet', 'transactions.parquet']
     >>> tmp.cleanup()
     """
-    root = _prepare(Path(path).expanduser(), force)
+    root = prepare_folder(Path(path).expanduser(), force)
     rng = np.random.default_rng(seed)
     app_rng, profile_rng, txn_rng = rng.spawn(3)
     people = applicants(app_rng)
@@ -102,6 +103,7 @@ def create_example_project(
     from cairn.quickstart.example.suites import write_example_suites
 
     write_example_suites(root)  # quality/*.yaml and their reference profiles
+    configs = _write_configs(root)
     return ExampleProject(
         path=root,
         seed=seed,
@@ -111,8 +113,27 @@ def create_example_project(
         end=applied[1],
         data_start=min(s[0] for s in spans),
         data_end=max(s[1] for s in spans),
-        files=tuple(root / rel for rel in (*texts, *tables)),
+        files=(*(root / rel for rel in texts), *configs, *(root / rel for rel in tables)),
     )
+
+
+def _write_configs(root: Path) -> list[Path]:
+    """``train.yaml``, ``deployments.yaml`` (the credit decisions declared), ``reason_codes.yaml``
+    and ``experiments.yaml``: the files the quickstart's steps use, each valid as written."""
+    from cairn.experiments.metrics import EXPERIMENTS_FILE
+    from cairn.quickstart.example.deployments import write_example_deployments
+    from cairn.quickstart.example.reason_codes import write_example_reason_codes
+    from cairn.quickstart.example.training import write_example_config
+    from cairn.quickstart.experiment_demo import EXAMPLE_EXPERIMENTS
+
+    experiments = root / EXPERIMENTS_FILE
+    experiments.write_text(EXAMPLE_EXPERIMENTS, encoding="utf-8")
+    return [
+        write_example_config(root),
+        write_example_deployments(root),
+        write_example_reason_codes(root),
+        experiments,
+    ]
 
 
 def entity_frame(path: str | Path) -> pd.DataFrame:
@@ -146,26 +167,6 @@ def entity_frame(path: str | Path) -> pd.DataFrame:
         )
     frame: pd.DataFrame = pq.read_table(file, columns=list(ENTITY_COLUMNS)).to_pandas()
     return frame
-
-
-def _prepare(root: Path, force: bool) -> Path:
-    """Create ``root`` or check that it is an empty folder (any folder with ``force``)."""
-    if root.exists() and not root.is_dir():
-        raise ConfigError(
-            f"Cannot create the example project in {root}: it is a file, "
-            f"not a folder. Choose a new or empty folder."
-        )
-    if root.is_dir() and not force:
-        entries = sorted(e.name for e in root.iterdir())
-        if entries:
-            shown = ", ".join(entries[:5]) + (", ..." if len(entries) > 5 else "")
-            raise ConfigError(
-                f"Cannot create the example project in {root}: the folder is not empty "
-                f"(it holds {shown}). Choose a new or empty folder, or pass force=True "
-                f"to overwrite the example's files there."
-            )
-    root.mkdir(parents=True, exist_ok=True)
-    return root.resolve()
 
 
 def _span(table: pa.Table) -> tuple[datetime, datetime]:

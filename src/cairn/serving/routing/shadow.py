@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from cairn.core.deployments import Decisions
 from cairn.core.predictions import PredictionRecord
 from cairn.serving.models import ScoringModel
 from cairn.serving.protocols import FeatureReader
@@ -194,13 +195,19 @@ class ShadowQueue:
 
 
 def shadow_records(
-    job: ShadowJob, ref: str, model: ScoringModel, threshold: float, reader: FeatureReader
+    job: ShadowJob,
+    ref: str,
+    model: ScoringModel,
+    threshold: float,
+    reader: FeatureReader,
+    decisions: Decisions | None = None,
 ) -> list[PredictionRecord]:
     """The scores of shadow model ``model`` (reference ``ref``) on a job's rows, as records
     linked to the primaries: same ``prediction_id``, ``shadow`` true, arm ``shadow:<ref>``.
 
     The model scores the primary's inputs; online features only it reads are read now (on the
-    worker thread, never on the request path).
+    worker thread, never on the request path). Each score makes the deployment's decision at
+    ``threshold`` (``decisions``: its vocabulary; default credit's ``decline``/``approve``).
 
     Example
     -------
@@ -214,7 +221,12 @@ def shadow_records(
     >>> [(r.prediction_id, r.arm, r.model_version, r.decision, r.shadow)
     ...  for r in shadow_records(job, "m@challenger", m, 0.5, lambda *a: {})]
     [('p1', 'shadow:m@challenger', '2', 'decline', True)]
+    >>> outreach = Decisions("follow_up", "skip", favorable="positive")
+    >>> [(r.decision, r.positive) for r in shadow_records(
+    ...     job, "m@challenger", m, 0.6, lambda *a: {}, outreach)]
+    [('skip', False)]
     """
+    decisions = decisions or Decisions()
     began = time.perf_counter()
     inputs = _inputs(job, model, reader)
     scores = model.score(model.matrix(inputs)).tolist()
@@ -229,7 +241,8 @@ def shadow_records(
             model_version=model.version,
             features={f: values.get(f) for f in model.features},
             score=float(score),
-            decision="decline" if score >= threshold else "approve",
+            decision=decisions.of(score, threshold),
+            positive=score >= threshold,
             latency_ms=latency,
             reason_codes=[],
             explained=False,

@@ -95,9 +95,10 @@ def print_comparison(c: ChampionComparison) -> None:
         f"(threshold {c.threshold})",
         title_justify="left",
     )
-    for row in _model_rows(c.champion, c.challenger):
+    for row in _model_rows(c.champion, c.challenger, c.decision.favorable_decision):
         table.add_row(*row)
     console.print(table)
+    console.print(c.describe_maturity())
     style = {"promote": "bold green", "keep": "bold red"}.get(c.recommendation, "bold yellow")
     console.print(f"Recommendation: [{style}]{c.recommendation}[/]")
     for reason in c.reasons:
@@ -106,7 +107,7 @@ def print_comparison(c: ChampionComparison) -> None:
         console.print(f"[dim]{note}[/]")
 
 
-def _model_rows(a: ModelMetrics, b: ModelMetrics) -> list[list[str]]:
+def _model_rows(a: ModelMetrics, b: ModelMetrics, favorable: str) -> list[list[str]]:
     def auc(m: ModelMetrics) -> str:
         return "-" if m.auc is None else f"{m.auc.auc:.3f} ({m.auc.ci[0]:.3f}-{m.auc.ci[1]:.3f})"
 
@@ -120,7 +121,7 @@ def _model_rows(a: ModelMetrics, b: ModelMetrics) -> list[list[str]]:
 
     rows = [["AUC (95% CI)", auc(a), auc(b)]]
     rows += [[n, cl(a, n), cl(b, n)] for n in ("ks", "precision", "recall", "brier")]
-    rows.append(["approval rate", f"{a.approval_rate:.1%}", f"{b.approval_rate:.1%}"])
+    rows.append([f"{favorable} rate", f"{a.favorable_rate:.1%}", f"{b.favorable_rate:.1%}"])
     rows.append(["adverse impact ratio (min)", air(a), air(b)])
     p99 = [m.latency_p99_ms for m in (a, b)]
     rows.append(["latency p99 ms", *("-" if v is None else f"{v:.3f}" for v in p99)])
