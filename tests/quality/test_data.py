@@ -94,3 +94,49 @@ def test_bad_inputs_name_what_was_expected(tmp_path: Path) -> None:
     (tmp_path / "bad.parquet").write_text("not parquet")
     with pytest.raises(SourceError, match="Cannot read"):
         validate(SUITE, tmp_path / "bad.parquet")
+
+
+def _with_gaps(n: int = 500) -> pd.DataFrame:
+    rng = np.random.default_rng(47)
+    name = np.array([f"n{i}" for i in range(n)], dtype=object)
+    name[rng.choice(n, 47, replace=False)] = None
+    amount = rng.normal(100, 10, n)
+    amount[rng.choice(n, 12, replace=False)] = np.nan
+    day = pd.Series(pd.date_range("2026-01-01", periods=n, freq="h").date)
+    return pd.DataFrame({"name": name, "amount": amount, "day": day})
+
+
+GAPS = Suite(
+    "gaps",
+    [
+        Check("expect_column_values_to_not_be_null", {"column": "name"}, severity="critical"),
+        Check("expect_column_values_to_not_be_null", {"column": "amount"}),
+        Check(
+            "expect_column_values_to_be_between",
+            {"column": "day", "min_value": "2026-01-01", "max_value": "2026-12-31"},
+        ),
+        Check("expect_column_values_to_match_regex", {"column": "name", "regex": "^n[0-9]+$"}),
+    ],
+)
+
+
+def test_dataframe_parquet_and_csv_give_identical_results(tmp_path: Path) -> None:
+    """Issue 17: an empty CSV field was an empty string, so a not-null check passed on CSV
+    (0 unexpected) and failed on the same data as Parquet (47)."""
+    data = _with_gaps()
+    data.to_parquet(tmp_path / "d.parquet", index=False)
+    data.to_csv(tmp_path / "d.csv", index=False)
+    results = [validate(GAPS, d) for d in (data, tmp_path / "d.parquet", tmp_path / "d.csv")]
+    counts = [[c.unexpected_count for c in r.checks] for r in results]
+    assert counts[0] == [47, 12, 0, 0]
+    assert counts[1] == counts[0] and counts[2] == counts[0]
+    rows = [[[x["row"] for x in c.failing_rows] for c in r.checks] for r in results]
+    assert rows[1] == rows[0] and rows[2] == rows[0]
+
+
+def test_a_header_only_csv_keeps_the_types_the_suite_declares(tmp_path: Path) -> None:
+    """Every column of a header-only CSV is typed NULL; the date bounds declare a date."""
+    (tmp_path / "empty.csv").write_text("name,amount,day\n")
+    result = validate(GAPS, tmp_path / "empty.csv")
+    assert result.rows == 0
+    assert [c.unexpected_count for c in result.checks] == [0, 0, 0, 0]

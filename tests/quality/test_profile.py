@@ -10,7 +10,6 @@ import pytest
 
 from cairn.core.errors import DataError
 from cairn.quality import load_profile, profile_reference, save_profile
-from cairn.quality.psi import quantile_edges
 
 
 @pytest.fixture
@@ -37,12 +36,14 @@ def test_numeric_and_categorical_columns(data: pd.DataFrame, tmp_path: Path) -> 
     profile = profile_reference(data, label="y", sample_size=100, seed=3)
     assert set(profile["columns"]) == {"amount", "term", "home", "online"}
     amount = profile["columns"]["amount"]
-    assert amount["edges"] == pytest.approx(quantile_edges(data["amount"].to_numpy(), 10))
+    present = data["amount"].dropna().to_numpy()
+    assert amount["edges"] == pytest.approx(np.quantile(present, np.arange(1, 10) / 10))
+    assert amount["binning"] == "quantile" and profile["columns"]["term"]["binning"] == "value"
     assert len(amount["proportions"]) == 10
     assert sum(amount["proportions"]) + amount["missing"] == pytest.approx(1.0)
     assert amount["missing"] == pytest.approx(0.01)
     home = profile["columns"]["home"]
-    assert home["categories"] == ["rent", "own"] and home["unseen"] == 0.0
+    assert home["categories"] == ["rent", "own"] and home["other"] == 0.0
     assert sum(home["proportions"]) + home["missing"] == pytest.approx(1.0)
     assert profile["columns"]["online"]["categories"] == ["false", "true"]
     assert len(amount["sample"]) == 100 and not np.isnan(amount["sample"]).any()
@@ -56,7 +57,7 @@ def test_numeric_and_categorical_columns(data: pd.DataFrame, tmp_path: Path) -> 
 def test_rare_categories_beyond_the_cap_count_as_unseen() -> None:
     frame = pd.DataFrame({"c": ["a"] * 5 + ["b"] * 3 + ["c", "d"]})
     c = profile_reference(frame, max_categories=2)["columns"]["c"]
-    assert (c["categories"], c["unseen"]) == (["a", "b"], pytest.approx(0.2))
+    assert (c["categories"], c["other"]) == (["a", "b"], pytest.approx(0.2))
 
 
 def test_profile_errors(data: pd.DataFrame, tmp_path: Path) -> None:

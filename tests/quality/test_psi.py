@@ -1,4 +1,4 @@
-"""PSI math (DESIGN §3.5): bins, epsilon, bands."""
+"""PSI math (DESIGN §3.5) through quality's old import path: bins, epsilon, bands."""
 
 from __future__ import annotations
 
@@ -7,14 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from cairn.quality.psi import (
-    EPSILON,
-    band,
-    categorical_proportions,
-    numeric_proportions,
-    psi,
-    quantile_edges,
-)
+from cairn.profiles import NumericBins, numeric_bins
+from cairn.quality.psi import EPSILON, band, psi
 
 
 def test_identical_distributions_have_zero_psi() -> None:
@@ -33,23 +27,18 @@ def test_known_value_and_symmetric_epsilon() -> None:
         psi([0.5, 0.5], [1.0])
 
 
-def test_quantile_edges_collapse_repeats_and_need_two_bins() -> None:
-    assert quantile_edges([1, 1, 1, 1, 2], bins=4) == [1.0]
-    assert quantile_edges(np.arange(100.0), bins=4) == [24.75, 49.5, 74.25]
-    assert quantile_edges([np.nan, np.nan]) == []
+def test_quantile_edges_need_two_bins_and_few_values_are_value_bins() -> None:
+    assert numeric_bins([1, 1, 1, 1, 2], bins=4).points.tolist() == [1.0, 2.0]
+    assert numeric_bins(np.arange(100.0), bins=4).edges.tolist() == [24.75, 49.5, 74.25]
+    assert numeric_bins([np.nan, np.nan]).size == 1
     with pytest.raises(ValueError, match="bins must be at least 2"):
-        quantile_edges([1.0], bins=1)
+        numeric_bins([1.0], bins=1)
 
 
-def test_outer_bins_are_open_and_missing_has_its_own_bin() -> None:
-    shares = numeric_proportions([-1e9, 1.0, 2.0, 5.0, 1e9, np.nan], [1.0, 5.0])
-    # (-inf, 1): -1e9 | [1, 5): 1, 2 | [5, inf): 5, 1e9 | missing: nan
-    assert shares.tolist() == pytest.approx([1 / 6, 2 / 6, 2 / 6, 1 / 6])
-
-
-def test_categories_unseen_and_missing() -> None:
-    shares = categorical_proportions(["a", "b", "zz", None, True, float("nan")], ["a", "b", "true"])
-    assert shares.tolist() == pytest.approx([1 / 6, 1 / 6, 1 / 6, 1 / 6, 2 / 6])
+def test_outer_bins_are_open_and_closed_on_the_left() -> None:
+    counts = NumericBins(np.array([1.0, 5.0])).count([-1e9, 1.0, 2.0, 5.0, 1e9])
+    # (-inf, 1): -1e9 | [1, 5): 1, 2 | [5, inf): 5, 1e9
+    assert counts.tolist() == [1, 2, 2]
 
 
 def test_bands() -> None:

@@ -17,10 +17,9 @@ import pyarrow.compute as pc
 from cairn.monitoring.metrics.chi2 import chi2_two_sample
 from cairn.monitoring.metrics.jensen_shannon import js_distance
 from cairn.monitoring.metrics.nulls import null_share_test
-from cairn.monitoring.metrics.psi import psi
 from cairn.monitoring.metrics.psi_evidently import psi_evidently_from_counts
-from cairn.monitoring.reference import CategoricalReference
 from cairn.monitoring.results import FeatureDrift, unusable
+from cairn.profiles import CategoricalReference, psi
 
 MAX_UNSEEN = 20
 """At most this many unseen categories are named (the most frequent first)."""
@@ -62,7 +61,7 @@ def categorical_drift(name: str, ref: CategoricalReference, text: pa.Array) -> F
         null_share_reference=ref.missing, null_share_current=null_cur,
         null_p_value=null_share_test(ref.missing_count, ref.rows, n_missing, n),
         unseen_categories=unseen, unseen_share=other / n, rows=n, p_value=chi2_p,
-        labels=[*ref.categories, "(other)", "(missing)"],
+        labels=ref.labels(),
         reference_proportions=p.tolist(), current_proportions=q.tolist(),
     )  # fmt: skip
 

@@ -33,12 +33,11 @@ import pyarrow as pa
 from cairn.core.errors import ConfigError, DataError
 from cairn.experiments.stats import adjust_p_values
 from cairn.monitoring._categorical import categorical_drift
-from cairn.monitoring._columns import columns_of, numeric_values, row_count, text_values
 from cairn.monitoring._numeric import numeric_drift
-from cairn.monitoring.profile import ReferenceProfile
-from cairn.monitoring.reference import ColumnReference, NumericReference
 from cairn.monitoring.results import DriftReport, FeatureDrift
 from cairn.monitoring.thresholds import CORRECTIONS, DriftThresholds
+from cairn.profiles import ColumnReference, NumericReference, ReferenceProfile
+from cairn.profiles._values import columns_of, numeric_values, row_count, text_values
 
 __all__ = ["DriftReport", "FeatureDrift", "compute_drift"]
 
@@ -118,7 +117,7 @@ def _measure(
         )  # fmt: skip
     try:
         if isinstance(ref, NumericReference):
-            return numeric_drift(column, ref, numeric_values(current, column), profile.side)
+            return numeric_drift(column, ref, numeric_values(current, column))
         return categorical_drift(column, ref, text_values(current, column))
     except DataError as exc:
         return FeatureDrift(

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from cairn.core.errors import ConfigError
-from cairn.quality.psi import BANDS, band
+from cairn.profiles.psi import BANDS, band
 
 Correction = Literal["bonferroni", "bh"]
 CORRECTIONS = ("bonferroni", "bh")

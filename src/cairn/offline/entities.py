@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from cairn.core.errors import EntityDataFrameError
+from cairn.core.errors import EntityDataFrameError, SourceError
 from cairn.offline.connection import epoch_us, is_aware, literal, quote
+from cairn.offline.csv_reader import read_csv
 
 TIME_COLUMN = "event_timestamp"
 EntityInput: TypeAlias = pd.DataFrame | pa.Table | str | Path
@@ -116,9 +117,11 @@ def _from_text(con: duckdb.DuckDBPyConnection, text: str) -> str:
             f"(SELECT ... FROM <source name>)."
         )
     if path.suffix.lower() == ".csv":
-        import pyarrow.csv as pacsv
-
-        return _with_row(con, pacsv.read_csv(path))
+        try:
+            table = read_csv(path, types={TIME_COLUMN: pa.timestamp("us", tz="UTC")})
+        except SourceError as exc:
+            raise EntityDataFrameError(f"entity_df {text!r}: {exc}") from None
+        return _with_row(con, table)
     files = sorted(path.rglob("*.parquet")) if path.is_dir() else [path]
     listing = "[" + ", ".join(literal(str(f)) for f in files) + "]"
     con.execute(

@@ -6,7 +6,8 @@ Every source becomes a SQL relation with its own columns plus
 * ``__cr``  created (known-at) time in microseconds; the event time when the source has none;
 * ``__seq`` ingestion order: the row's position in its file (files in name order).
 
-Parquet is scanned lazily by DuckDB (out of core); CSV and Delta tables go through Arrow.
+Parquet is scanned lazily by DuckDB (out of core); CSV (:func:`~cairn.offline.csv_reader.read_csv`:
+empty fields are null) and Delta tables go through Arrow.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import pyarrow as pa
 from cairn.core.errors import SourceError
 from cairn.features.source import FileSource, Source, batch_of
 from cairn.offline.connection import epoch_us, is_aware, literal, quote
+from cairn.offline.csv_reader import read_csv
 
 
 @dataclass(frozen=True)
@@ -116,18 +118,18 @@ def _base_relation(
             return base, "file_row_number"
         order = " ".join(f"WHEN {literal(str(f))} THEN {i}" for i, f in enumerate(files))
         return base, f"((CASE __cairn_file {order} END)::BIGINT << 40) + file_row_number"
-    table = _arrow_table(file_format, path)
+    table = _arrow_table(file_format, path, source)
     table = table.append_column("__cairn_seq", pa.array(np.arange(table.num_rows, dtype=np.int64)))
     arrow_name = f"{view}__arrow"
     con.register(arrow_name, table)
     return quote(arrow_name), "__cairn_seq"
 
 
-def _arrow_table(file_format: str, path: Path) -> pa.Table:
+def _arrow_table(file_format: str, path: Path, source: FileSource) -> pa.Table:
     if file_format == "csv":
-        import pyarrow.csv as pacsv
-
-        return pacsv.read_csv(path)
+        times = [source.timestamp_field, source.created_timestamp_column]
+        aware = pa.timestamp("us", tz="UTC")
+        return read_csv(path, types={name: aware for name in times if name is not None})
     from deltalake import DeltaTable
 
     return DeltaTable(str(path)).to_pyarrow_table()

@@ -9,7 +9,8 @@ row's 0-based position in the data (in file order across the files of a folder).
 * objects with an Arrow stream (``__arrow_c_stream__``: polars, …) are read into Arrow;
 * ``*.parquet`` files and folders of them are scanned by DuckDB, out of core;
 * Delta tables (folders with ``_delta_log``) are scanned as Arrow datasets (delta-rs), out of
-  core; ``*.csv`` files are read with Arrow.
+  core; ``*.csv`` files are read with Arrow by :func:`cairn.offline.csv_reader.read_csv`, the
+  reader offline sources use too: an empty field is null, as in the same data as Parquet.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cairn.core.errors import SourceError
+from cairn.offline.csv_reader import read_csv
 from cairn.quality.context import IntRange, quote
 
 ROW = "__cairn_row"
@@ -159,14 +161,7 @@ def _path(con: duckdb.DuckDBPyConnection, path: Path, name: str, label: str | No
     if path.is_dir() and (path / "_delta_log").is_dir():
         return _delta(con, path, name, shown)
     if path.is_file() and path.suffix.lower() in (".csv", ".tsv", ".txt"):
-        import pyarrow.csv as pacsv
-
-        options = pacsv.ParseOptions(delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
-        try:
-            table = pacsv.read_csv(path, parse_options=options)
-        except (pa.ArrowInvalid, OSError) as exc:
-            raise SourceError(f"Cannot read the CSV file {path}: {exc}") from None
-        return _arrow(con, table, name, shown)
+        return _arrow(con, read_csv(path), name, shown)
     files = sorted(p for p in path.rglob("*.parquet") if p.is_file()) if path.is_dir() else [path]
     if not files:
         raise SourceError(f"No .parquet files under {path} (and no _delta_log: not Delta).")

@@ -1,51 +1,42 @@
-"""Reference profiles: what PSI and label-rate checks compare against (DESIGN §3.5).
+"""Reference profiles for quality suites: what PSI and label-rate checks compare against.
 
-A profile is a JSON artifact, so monitoring and quality never need the raw training data
-again::
-
-    {"format": "cairn.reference_profile", "version": 1, "rows": 4454, "bins": 10,
-     "epsilon": 0.0001, "created_at": "…",
-     "columns": {
-       "amount": {"type": "numeric", "dtype": "DOUBLE", "edges": [...],
-                  "proportions": [...], "missing": 0.0, "count": 4454,
-                  "mean": …, "std": …, "min": …, "max": …, "sample": [...]},
-       "home":   {"type": "categorical", "dtype": "VARCHAR", "categories": [...],
-                  "proportions": [...], "unseen": 0.0, "missing": 0.0015, "count": …,
-                  "sample": [...]}},
-     "label": {"column": "defaulted", "positive_value": 1, "rate": 0.2815, "count": 4454}}
-
-Edges are the reference's quantiles (linear interpolation, as
-:func:`cairn.quality.psi.quantile_edges`, up to rounding in the last place), proportions are
-over all rows (missing included), and ``sample`` is a bounded, deterministic sample of present
-values (for KS and other tests). Profiles are computed by DuckDB, out of core on Parquet.
+:func:`profile_reference` reads the columns to profile out of any data a suite accepts
+(DataFrame, Arrow, Parquet/CSV/Delta path; one column at a time, through DuckDB) and profiles
+them with :meth:`cairn.profiles.ReferenceProfile.build`: the one builder, binning and stored
+format that training and monitoring use too (DESIGN §3.5), so a suite's PSI and monitoring's
+PSI agree on the same data. The label rate is counted in SQL, as the label-rate check counts
+it. A profile is a JSON artifact (see :mod:`cairn.profiles.profile` for the format); quality
+profiles of version 1 still read.
 
 Example
 -------
 >>> import pandas as pd
->>> frame = pd.DataFrame({"x": [float(i) for i in range(100)], "c": ["a", "b"] * 50})
+>>> frame = pd.DataFrame({"x": [float(i) for i in range(100)], "c": ["a", "b"] * 50,
+...                       "term": [12, 36] * 50})
 >>> p = profile_reference(frame, bins=4)
 >>> p["columns"]["x"]["edges"], p["columns"]["c"]["proportions"]
 ([24.75, 49.5, 74.25], [0.5, 0.5])
+>>> p["columns"]["term"]["binning"], p["columns"]["term"]["points"]
+('value', [12.0, 36.0])
 """
 
 from __future__ import annotations
 
-import itertools
-import json
 from collections.abc import Sequence
-from pathlib import Path
+from dataclasses import replace
 from typing import Any
 
 import duckdb
 
 from cairn.core.errors import DataError
 from cairn.core.timeutil import utcnow
-from cairn.quality.context import CompileContext
-from cairn.quality.data import ROW, BoundTable, bind
-from cairn.quality.psi import DEFAULT_BINS, EPSILON, as_category
+from cairn.profiles import DEFAULT_BINS, ColumnReference, ReferenceProfile
+from cairn.profiles.profile import load_profile, save_profile
+from cairn.quality.context import CompileContext, quote
+from cairn.quality.data import bind
 from cairn.quality.runner import connect
 
-FORMAT = "cairn.reference_profile"
+__all__ = ["load_profile", "profile_reference", "save_profile"]
 
 
 def profile_reference(
@@ -68,13 +59,14 @@ def profile_reference(
         Anything :func:`cairn.quality.validate` accepts (DataFrame, Arrow, a Parquet/CSV/Delta
         path).
     bins:
-        Quantile bins per numeric column (edges that repeat collapse).
+        Quantile bins per numeric column (see :mod:`cairn.profiles.bins` for value bins and
+        point masses).
     label:
         A label column whose share of ``positive_value`` is stored for label-rate checks.
     max_categories:
-        Most frequent categories kept per text column; rarer ones count as unseen.
+        Most frequent categories kept per text column; rarer ones count as ``other``.
     sample_size, seed:
-        Size and seed of the deterministic sample of present values kept per column.
+        Size and seed of the sample of present values kept per column.
     """
     if bins < 2:
         raise DataError(f"bins must be at least 2; got {bins}.")
@@ -86,41 +78,25 @@ def profile_reference(
         rows = int(_one(con, f"SELECT count(*) FROM {table.relation}")[0])
         if rows == 0:
             raise DataError(f"Cannot profile {table.label}: it has no rows.")
-        profiled = {c: _profile_column(con, ctx, c, bins, max_categories, rows) for c in chosen}
-        _add_samples(con, ctx, table, profiled, sample_size, seed)
-        out: dict[str, Any] = {
-            "format": FORMAT,
-            "version": 1,
-            "created_at": utcnow().isoformat(),
-            "data": table.label,
-            "rows": rows,
-            "bins": bins,
-            "epsilon": EPSILON,
-            "columns": profiled,
-            "label": _label(con, ctx, label, positive_value) if label else None,
-        }
+        features: dict[str, ColumnReference] = {}
+        for i, column in enumerate(chosen):
+            kind = ctx.kind(column)
+            value = (
+                f"CAST({ctx.number(column)} AS DOUBLE)" if kind == "numeric" else ctx.col(column)
+            )
+            arrow = con.sql(f"SELECT {value} AS {quote(column)} FROM {table.relation}")
+            one = ReferenceProfile.build(
+                arrow.to_arrow_table(), categorical={column} if kind == "string" else set(),
+                bins=bins, top_k=max_categories, sample=sample_size, seed=seed + i,
+            )  # fmt: skip
+            features[column] = replace(one.features[column], dtype=ctx.columns[column])
+        meta = {"created_at": utcnow().isoformat(), "data": table.label}
+        profile = ReferenceProfile(features, rows=rows, bins=bins, meta=meta)
+        if label is not None:
+            profile = replace(profile, label=_label(con, ctx, label, positive_value))
     finally:
         con.close()
-    return out
-
-
-def save_profile(profile: dict[str, Any], path: str | Path) -> Path:
-    """Write a profile as JSON (creating the folder)."""
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(profile, indent=1) + "\n", encoding="utf-8")
-    return out
-
-
-def load_profile(path: str | Path) -> dict[str, Any]:
-    """Read a profile written by :func:`save_profile`."""
-    try:
-        profile: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise DataError(f"Cannot read the reference profile {path}: {exc}") from None
-    if profile.get("format") != FORMAT:
-        raise DataError(f"{path} is not a Cairn reference profile (format {FORMAT!r}).")
-    return profile
+    return profile.to_dict()
 
 
 def _columns(ctx: CompileContext, columns: Sequence[str] | None, label: str | None) -> list[str]:
@@ -147,85 +123,6 @@ def _one(con: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> tuple[
     return tuple(row)
 
 
-def _profile_column(
-    con: duckdb.DuckDBPyConnection,
-    ctx: CompileContext,
-    column: str,
-    bins: int,
-    max_categories: int,
-    rows: int,
-) -> dict[str, Any]:
-    rel = ctx.relation
-    if ctx.kind(column) == "numeric":
-        v = ctx.number(column)
-        qs = [i / bins for i in range(1, bins)]
-        count, mean, std, lo, hi, quantiles = _one(
-            con,
-            f"SELECT count({v}), avg({v}), stddev_samp({v}), min({v}), max({v}), "
-            f"quantile_cont({v}, $q) FROM {rel}",
-            {"q": qs},
-        )
-        edges = sorted({float(e) for e in quantiles or []})
-        below = []
-        if edges:
-            tests = ", ".join(f"count_if({v} < $e{j})" for j in range(len(edges)))
-            below = list(
-                _one(con, f"SELECT {tests} FROM {rel}", {f"e{j}": e for j, e in enumerate(edges)})
-            )
-        cumulative = [0, *below, count]
-        counts = [b - a for a, b in itertools.pairwise(cumulative)]
-        return {
-            "type": "numeric",
-            "dtype": ctx.columns[column],
-            "edges": edges,
-            "proportions": [c / rows for c in counts],
-            "missing": (rows - count) / rows,
-            "count": int(count),
-            "mean": _float(mean),
-            "std": _float(std),
-            "min": _float(lo),
-            "max": _float(hi),
-        }
-    text, present = ctx.text(column), ctx.present(column)
-    top = con.execute(
-        f"SELECT {text} AS v, count(*) AS n FROM {rel} WHERE {present} "
-        f"GROUP BY 1 ORDER BY n DESC, v LIMIT {int(max_categories)}"
-    ).fetchall()
-    count = int(_one(con, f"SELECT count_if({present}) FROM {rel}")[0])
-    kept = sum(int(n) for _, n in top)
-    return {
-        "type": "categorical",
-        "dtype": ctx.columns[column],
-        "categories": [str(v) for v, _ in top],
-        "proportions": [int(n) / rows for _, n in top],
-        "unseen": (count - kept) / rows,
-        "missing": (rows - count) / rows,
-        "count": count,
-    }
-
-
-def _add_samples(
-    con: duckdb.DuckDBPyConnection,
-    ctx: CompileContext,
-    table: BoundTable,
-    profiled: dict[str, dict[str, Any]],
-    size: int,
-    seed: int,
-) -> None:
-    """Up to ``size`` present values per column, chosen by a seeded hash of the row number."""
-    for column, prof in profiled.items():
-        value = ctx.number(column) if prof["type"] == "numeric" else ctx.col(column)
-        values = con.execute(
-            f"SELECT {value} FROM {table.rows()} WHERE {ctx.present(column)} "
-            f"ORDER BY hash({ROW} + $seed), {ROW} LIMIT {int(size)}",
-            {"seed": seed},
-        ).fetchall()
-        if prof["type"] == "numeric":
-            prof["sample"] = [float(v) for (v,) in values if v is not None]
-        else:
-            prof["sample"] = [as_category(v) for (v,) in values]
-
-
 def _label(
     con: duckdb.DuckDBPyConnection, ctx: CompileContext, label: str, positive: Any
 ) -> dict[str, Any]:
@@ -246,7 +143,3 @@ def _label(
         "rate": (int(hits) / int(n)) if n else None,
         "count": int(n),
     }
-
-
-def _float(value: Any) -> float | None:
-    return None if value is None else float(value)

@@ -1,10 +1,12 @@
 """Drift metrics, one per file, each a pure numpy function of counts, shares or sorted values.
 
-* :func:`psi` — Population Stability Index on reference-quantile bins with a missing bin and an
-  unseen-category bin, one symmetric epsilon (DESIGN §3.5; the same function quality uses);
+* :func:`psi` — Population Stability Index over a reference profile's bins with a missing bin
+  and an unseen-category bin, one symmetric epsilon (DESIGN §3.5; :func:`cairn.profiles.psi`,
+  the one function quality, training and monitoring use);
 * :func:`psi_evidently` — Evidently's PSI (Sturges bins over both samples, asymmetric
   empty-bin rule), so users can reconcile numbers with Evidently reports;
-* :func:`ks_2samp` — two-sample Kolmogorov–Smirnov, equal to ``scipy.stats.ks_2samp``;
+* :func:`ks_2samp` — two-sample Kolmogorov–Smirnov, equal to ``scipy.stats.ks_2samp`` (samples
+  in any order);
 * :func:`js_distance` — Jensen–Shannon distance (base 2) over bins;
 * :func:`chi2_two_sample` — χ² test of homogeneity on a 2 × k contingency table (two samples,
   not goodness of fit against the reference taken as exact);
@@ -21,7 +23,7 @@ Example
 from __future__ import annotations
 
 from cairn.monitoring.metrics.chi2 import chi2_two_sample
-from cairn.monitoring.metrics.ecdf import EcdfGrid, ecdf_grid
+from cairn.monitoring.metrics.ecdf import EcdfGrid, ascending, ecdf_grid
 from cairn.monitoring.metrics.jensen_shannon import js_distance
 from cairn.monitoring.metrics.ks import ks_2samp
 from cairn.monitoring.metrics.nulls import null_share_test
@@ -37,6 +39,7 @@ from cairn.monitoring.metrics.wasserstein import wasserstein_distance
 __all__ = [
     "EPSILON",
     "EcdfGrid",
+    "ascending",
     "band",
     "bin_counts",
     "chi2_two_sample",

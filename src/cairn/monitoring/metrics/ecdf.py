@@ -32,6 +32,20 @@ class EcdfGrid:
     cdf_v: Floats
 
 
+def ascending(values: npt.ArrayLike) -> Floats:
+    """``values`` as float64, sorted ascending (no copy when they already are: an O(n) check).
+
+    Example
+    -------
+    >>> ascending([3, 1, 2]).tolist(), ascending([1, 2, 3]).tolist()
+    ([1.0, 2.0, 3.0], [1.0, 2.0, 3.0])
+    """
+    x = np.asarray(values, dtype=np.float64)
+    if x.size > 1 and not bool(np.all(x[1:] >= x[:-1])):
+        x = np.sort(x)
+    return x
+
+
 def ecdf_grid(u_sorted: Floats, v_sorted: Floats) -> EcdfGrid:
     """The two empirical CDFs on the merged values of two ascending, non-empty samples."""
     merged = np.concatenate((u_sorted, v_sorted))

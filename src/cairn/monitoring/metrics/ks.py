@@ -10,8 +10,8 @@ Example
 -------
 >>> import numpy as np, scipy.stats
 >>> rng = np.random.default_rng(0)
->>> a, b = np.sort(rng.normal(size=20_000)), np.sort(rng.normal(0.05, 1, size=30_000))
->>> d, p = ks_2samp(a, b)
+>>> a, b = rng.normal(size=20_000), rng.normal(0.05, 1, size=30_000)
+>>> d, p = ks_2samp(a, b)  # any order: samples are sorted unless they already are
 >>> bool((d, p) == tuple(scipy.stats.ks_2samp(a, b)))
 True
 """
@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.stats
 
-from cairn.monitoring.metrics.ecdf import EcdfGrid, ecdf_grid
+from cairn.monitoring.metrics.ecdf import EcdfGrid, ascending, ecdf_grid
 
 MAX_EXACT = 10_000
 """``method="auto"`` is exact up to this many values per sample (scipy's ``MAX_AUTO_N``)."""
@@ -34,23 +34,26 @@ Method = Literal["auto", "exact", "asymp"]
 
 
 def ks_2samp(
-    u_sorted: npt.NDArray[np.float64],
-    v_sorted: npt.NDArray[np.float64],
+    u: npt.ArrayLike,
+    v: npt.ArrayLike,
     *,
     method: Method = "auto",
     grid: EcdfGrid | None = None,
 ) -> tuple[float, float]:
-    """KS statistic and two-sided p-value of two ascending, non-empty samples.
+    """KS statistic and two-sided p-value of two non-empty samples.
 
     Parameters
     ----------
-    u_sorted, v_sorted:
-        The samples, sorted ascending, without NaN.
+    u, v:
+        The samples, without NaN, in any order (sorted here unless they already are).
     method:
         ``auto``, ``exact`` or ``asymp``, as in :func:`scipy.stats.ks_2samp`.
     grid:
-        The samples' :func:`~cairn.monitoring.metrics.ecdf.ecdf_grid`, when already computed.
+        The samples' :func:`~cairn.monitoring.metrics.ecdf.ecdf_grid`, when already computed
+        (then ``u`` and ``v`` must be the ascending samples it was computed from).
     """
+    u_sorted = np.asarray(u, dtype=np.float64) if grid is not None else ascending(u)
+    v_sorted = np.asarray(v, dtype=np.float64) if grid is not None else ascending(v)
     n1, n2 = u_sorted.size, v_sorted.size
     if min(n1, n2) == 0:
         raise ValueError("ks_2samp needs two non-empty samples.")

@@ -1,10 +1,9 @@
-"""PSI for monitoring: counting sorted values into a reference profile's bins, and the one PSI.
+"""PSI for monitoring: the one PSI of :mod:`cairn.profiles`, and counting sorted values.
 
-The PSI formula, the epsilon and the bands are :mod:`cairn.quality.psi`'s (one PSI for quality
-and monitoring). This module adds what monitoring needs on top: counting *sorted* present
-values into a profile's bins in ``O(bins · log n)`` with :func:`numpy.searchsorted`, for either
-closure of the bins. Training profiles are right-closed (``side="left"``: a value equal to an
-edge falls in the lower bin); quality profiles are left-closed (``side="right"``).
+The formula, the epsilon and the bands live in :mod:`cairn.profiles.psi` (quality, training and
+monitoring share them); the bins are :class:`cairn.profiles.NumericBins`. :func:`bin_counts`
+counts *sorted* present values into plain edges in ``O(bins · log n)`` for either closure (kept
+for callers of 0.1; profiles count with :meth:`~cairn.profiles.NumericBins.count_sorted`).
 
 Example
 -------
@@ -24,7 +23,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from cairn.quality.psi import BANDS, EPSILON, band, psi
+from cairn.profiles.psi import BANDS, EPSILON, band, psi
 
 Side = Literal["left", "right"]
 
@@ -40,7 +39,7 @@ def bin_counts(
     """Rows per bin of ``edges`` (``len(edges) + 1`` open-ended bins) of ascending values.
 
     ``side`` is the :func:`numpy.searchsorted` side that maps a value to its bin:
-    ``bin = searchsorted(edges, value, side)``.
+    ``bin = searchsorted(edges, value, side)`` (``left``: bins closed on the right).
     """
     cut: Side = "right" if side == "left" else "left"
     below = np.searchsorted(sorted_values, np.asarray(edges, dtype=np.float64), side=cut)

@@ -9,6 +9,8 @@ Example
 >>> import numpy as np
 >>> wasserstein_distance(np.array([0.0, 1.0, 3.0]), np.array([5.0, 6.0, 8.0]))
 5.0
+>>> wasserstein_distance(np.array([3.0, 0.0, 1.0]), np.array([8.0, 5.0, 6.0]))  # any order
+5.0
 """
 
 from __future__ import annotations
@@ -16,17 +18,18 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from cairn.monitoring.metrics.ecdf import EcdfGrid, ecdf_grid
+from cairn.monitoring.metrics.ecdf import EcdfGrid, ascending, ecdf_grid
 
 
 def wasserstein_distance(
-    u_sorted: npt.NDArray[np.float64],
-    v_sorted: npt.NDArray[np.float64],
+    u: npt.ArrayLike,
+    v: npt.ArrayLike,
     *,
     grid: EcdfGrid | None = None,
 ) -> float:
-    """W1 distance of two ascending, finite, non-empty samples (or of their shared ``grid``)."""
-    g = grid if grid is not None else ecdf_grid(u_sorted, v_sorted)
+    """W1 distance of two finite, non-empty samples in any order (or of their shared ``grid``,
+    computed from the ascending samples)."""
+    g = grid if grid is not None else ecdf_grid(ascending(u), ascending(v))
     deltas = np.diff(g.values)
     gaps = np.abs(g.cdf_u[:-1] - g.cdf_v[:-1])
     gaps *= deltas  # not np.dot: a multi-threaded BLAS spins threads for one dot product

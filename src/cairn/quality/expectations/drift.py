@@ -1,41 +1,47 @@
 """Distribution checks against a stored reference profile: PSI and label-rate stability.
 
-Both read a reference profile (JSON written by :func:`cairn.quality.profile_reference`;
-a path relative to the suite file) and count the current data's bins in the suite's one
-aggregate query; the PSI itself is :func:`cairn.quality.psi.psi`.
+Both read a reference profile (:mod:`cairn.profiles`, written by
+:func:`cairn.quality.profile_reference` or by training; a path relative to the suite file) and
+count the current data's bins in the suite's one aggregate query: for a numeric column the
+values below each of the profile's bin cuts (``count_if(x < cut)``, the bins' one closure), for
+a categorical one the rows of each category. The bins, their counts and the PSI are
+:mod:`cairn.profiles`' own, so a suite and monitoring give the same PSI for the same data and
+profile.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
+from cairn.core.errors import DataError
+from cairn.profiles import ColumnReference, NumericReference, ReferenceProfile, band, psi
 from cairn.quality.context import CompileContext
 from cairn.quality.expectations.base import Expectation, Outcome, Plan, Values
 from cairn.quality.expectations.registry import register
 from cairn.quality.expectations.values import in_set_terms
 from cairn.quality.params import Param
-from cairn.quality.psi import EPSILON, band, psi
 from cairn.quality.severity import Dimension, Layer
 
 
-def column_profile(ctx: CompileContext, profile: Mapping[str, Any], column: str) -> dict[str, Any]:
-    """The reference profile of one column, or a SuiteError listing the profiled columns."""
-    columns = profile.get("columns") or {}
-    if column not in columns:
-        raise ctx.fail(
-            f"the reference profile has no column {column!r}; it profiles "
-            f"{', '.join(columns) or 'no columns'}."
-        )
-    found: dict[str, Any] = columns[column]
-    return found
+def column_profile(
+    ctx: CompileContext, profile: Mapping[str, Any], column: str
+) -> tuple[ReferenceProfile, ColumnReference]:
+    """The reference profile and one column's reference, or a SuiteError listing the
+    profiled columns."""
+    try:
+        read = ReferenceProfile.from_dict(profile)
+        return read, read.column(column)
+    except DataError as exc:
+        raise ctx.fail(str(exc)) from None
 
 
 @register
 class ExpectColumnPsiToBeLessThan(Expectation):
     """PSI of the column against its reference profile is below ``threshold`` (default 0.25:
-    the drift band). Bins, epsilon and edges come from the profile (DESIGN §3.5)."""
+    the drift band). Bins, epsilon and counts come from the profile (DESIGN §3.5)."""
 
     name = "expect_column_psi_to_be_less_than"
     layer = Layer.ML
@@ -48,54 +54,46 @@ class ExpectColumnPsiToBeLessThan(Expectation):
 
     def plan(self, args: Mapping[str, Any], ctx: CompileContext) -> Plan:
         column = args["column"]
-        profile = ctx.profile(args["reference"])
-        ref = column_profile(ctx, profile, column)
-        eps = float(profile.get("epsilon", EPSILON))
+        profile, ref = column_profile(ctx, ctx.profile(args["reference"]), column)
         aggregates: dict[str, str] = {}
-        if ref["type"] == "numeric":
+        if isinstance(ref, NumericReference):
             kind = ctx.require(column, ("numeric", "string", "bool", "null"), "a numeric column")
-            value = ctx.number(column) if kind != "null" else "CAST(NULL AS DOUBLE)"
+            value = "NULL" if kind == "null" else ctx.number(column)
+            value = f"CAST({value} AS DOUBLE)"
+            op = "<" if ref.binning.closed == "left" else "<="
             aggregates["present"] = f"count({value})"
-            for j, edge in enumerate(ref["edges"]):
-                aggregates[f"b{j}"] = f"count_if({value} < {ctx.param(float(edge))})"
-            expected = [*ref["proportions"], ref["missing"]]
-            labels = _numeric_labels(ref["edges"])
+            for j, cut in enumerate(ref.binning.cuts):
+                aggregates[f"b{j}"] = f"count_if({value} {op} {ctx.param(float(cut))})"
+            cuts = ref.binning.cuts.size
         else:
             aggregates["present"] = f"count_if({ctx.present(column)})"
-            for j, category in enumerate(ref["categories"]):
+            for j, category in enumerate(ref.categories):
                 aggregates[f"b{j}"] = f"count_if({ctx.text(column)} = {ctx.param(category)})"
-            expected = [*ref["proportions"], ref["unseen"], ref["missing"]]
-            labels = [*ref["categories"], "(unseen)"]
-        threshold = args["threshold"]
-        numeric = ref["type"] == "numeric"
+            cuts = len(ref.categories)
+        expected = ref.shares()
+        threshold, eps = args["threshold"], profile.epsilon
 
         def evaluate(v: Values) -> Outcome:
             rows = int(v["__rows"])
             if rows == 0:
                 return Outcome(False, None, message="no rows to compare")
             present = int(v["present"] or 0)
-            counts = [int(v[f"b{j}"] or 0) for j in range(len(labels) - 1)]
-            if numeric:  # cumulative counts below each edge -> counts per bin
-                cumulative = [0, *counts, present]
-                bins = [b - a for a, b in itertools.pairwise(cumulative)]
+            below = [int(v[f"b{j}"] or 0) for j in range(cuts)]
+            if isinstance(ref, NumericReference):
+                counts = ref.binning.from_cumulative(below, present)
             else:
-                bins = [*counts, present - sum(counts)]
-            actual = [c / rows for c in [*bins, rows - present]]
+                counts = np.asarray([*below, present - sum(below)])
+            actual = np.append(counts, rows - present) / rows
             value = psi(expected, actual, eps)
             details = {
                 "band": band(value),
-                "bins": [*labels, "(missing)"],
-                "expected": expected,
-                "actual": actual,
+                "bins": ref.labels(),
+                "expected": expected.tolist(),
+                "actual": actual.tolist(),
             }
             return Outcome(value < threshold, value, details=details)
 
         return Plan(aggregates, evaluate)
-
-
-def _numeric_labels(edges: list[float]) -> list[str]:
-    bounds = ["-inf", *(f"{e:.6g}" for e in edges), "+inf"]
-    return [f"[{a}, {b})" for a, b in itertools.pairwise(bounds)]
 
 
 @register
@@ -125,7 +123,10 @@ class ExpectLabelRateToBeStable(Expectation):
         column = args["column"]
         rate = args["reference_rate"]
         if rate is None:
-            label = ctx.profile(args["reference"]).get("label") or {}
+            try:
+                label = ReferenceProfile.from_dict(ctx.profile(args["reference"])).label or {}
+            except DataError as exc:
+                raise ctx.fail(str(exc)) from None
             if label.get("column") != column or label.get("rate") is None:
                 raise ctx.fail(
                     f"the reference profile holds no label rate for {column!r} (profile it "

@@ -85,6 +85,11 @@ def compared(
         cast = ctx.columns[column]
         value = ctx.col(column)
         return value, _temporal(ctx, lo, cast), _temporal(ctx, hi, cast)
+    if kind == "null" and not numeric:  # an all-empty column: the bounds declare its type
+        if not all(_is_iso(b) for b in bounds):
+            return "CAST(NULL AS VARCHAR)", _param(ctx, lo), _param(ctx, hi)
+        cast = "DATE" if all(len(str(b)) <= 10 for b in bounds) else "TIMESTAMP"
+        return f"CAST(NULL AS {cast})", _temporal(ctx, lo, cast), _temporal(ctx, hi, cast)
     if kind in ("numeric", "null") or (kind == "string" and numeric):
         if not numeric:
             raise ctx.fail(f"column {column!r} is {ctx.columns[column]}; give numeric bounds.")
@@ -100,6 +105,16 @@ def compared(
 
 def _param(ctx: CompileContext, value: Any) -> str | None:
     return None if value is None else ctx.param(value)
+
+
+def _is_iso(value: Any) -> bool:
+    if isinstance(value, (datetime, date)):
+        return True
+    try:
+        datetime.fromisoformat(str(value))
+    except ValueError:
+        return False
+    return True
 
 
 def _temporal(ctx: CompileContext, value: Any, cast: str) -> str | None:
