@@ -3,8 +3,10 @@
 :class:`PredictionLog` is a project's pair of logs (``.cairn/predictions`` and
 ``.cairn/outcomes``); it is the :class:`~cairn.core.predictions.LogReader` that monitoring,
 experiment analysis and the canary controller read through.
-``query`` recovers staging files a killed server left (never those of a live one), then runs
-SQL over two views: ``predictions`` and ``outcomes`` (empty views when nothing was logged yet).
+``query`` runs SQL over two views, ``predictions`` and ``outcomes`` (empty views when nothing was
+logged yet), over the segments :func:`~cairn.serving.log_compaction.live_segments` lists: readers
+never change the log. What a killed server staged becomes readable when a writer starts or
+:meth:`PredictionLog.compact` (``cairn predictions compact``) runs.
 """
 
 from __future__ import annotations
@@ -20,9 +22,13 @@ import pyarrow as pa
 
 from cairn.core.errors import ConfigError, DataError
 from cairn.serving.errors import ApiError
+from cairn.serving.log_compaction import GRACE_S, Compaction, compact, live_segments
 from cairn.serving.log_records import OUTCOME_SCHEMA, PREDICTION_SCHEMA, outcome_row
 from cairn.serving.outcomes import outcome_of
-from cairn.serving.prediction_log import SegmentLog, recover
+from cairn.serving.prediction_log import SegmentLog
+
+_READ_ATTEMPTS = 5
+"""Reads over a file list that a compaction retired and deleted meanwhile start over."""
 
 PREDICTIONS_DIR = Path(".cairn/predictions")
 OUTCOMES_DIR = Path(".cairn/outcomes")
@@ -64,6 +70,19 @@ class PredictionLog:
         """Append the outcomes of a file to the outcome log (see :func:`load_outcomes`)."""
         return load_outcomes(self.root, path)
 
+    def compact(
+        self, *, before: float | None = None, grace_s: float | None = None
+    ) -> dict[str, Compaction]:
+        """Recover dead servers' staging files and merge closed hours, in both logs (see
+        :func:`cairn.serving.log_compaction.compact`); keyed ``predictions``, ``outcomes``."""
+        grace = GRACE_S if grace_s is None else grace_s
+        return {
+            "predictions": compact(
+                self.predictions_dir, PREDICTION_SCHEMA, before=before, grace_s=grace
+            ),
+            "outcomes": compact(self.outcomes_dir, OUTCOME_SCHEMA, before=before, grace_s=grace),
+        }
+
 
 @dataclass(frozen=True)
 class QueryResult:
@@ -81,15 +100,14 @@ def connect(root: str | Path) -> duckdb.DuckDBPyConnection:
         ("predictions", PREDICTIONS_DIR, PREDICTION_SCHEMA),
         ("outcomes", OUTCOMES_DIR, OUTCOME_SCHEMA),
     ):
-        directory = root / folder
-        recover(directory, schema)
+        files = live_segments(root / folder)
         empty = f"_{view}_schema"  # every column of the schema, even if no segment has it yet
         con.register(empty, pa.Table.from_pylist([], schema=schema))
-        if any(directory.glob("*.parquet")):
-            glob = str(directory / "*.parquet").replace("'", "''")
+        if files:
+            listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
             con.execute(
                 f"CREATE VIEW {view} AS SELECT * FROM {empty} UNION ALL BY NAME "
-                f"SELECT * FROM read_parquet('{glob}', union_by_name=true)"
+                f"SELECT * FROM read_parquet([{listed}], union_by_name=true)"
             )
         else:
             con.execute(f"CREATE VIEW {view} AS SELECT * FROM {empty}")
@@ -105,13 +123,20 @@ def query(root: str | Path, sql: str) -> QueryResult:
     >>> query(tempfile.mkdtemp(), "SELECT count(*) AS n FROM predictions").rows
     [(0,)]
     """
-    with connect(root) as con:
-        try:
-            cursor = con.execute(sql)
-        except duckdb.Error as exc:
-            raise DataError(f"The query failed: {exc}") from None
-        columns = [d[0] for d in cursor.description or []]
-        return QueryResult(columns, cursor.fetchall())
+    for attempt in range(_READ_ATTEMPTS):
+        with connect(root) as con:
+            try:
+                cursor = con.execute(sql)
+                columns = [d[0] for d in cursor.description or []]
+                return QueryResult(columns, cursor.fetchall())
+            except duckdb.IOException:
+                if attempt + 1 == _READ_ATTEMPTS:
+                    raise DataError(
+                        "The log kept changing under the query; run it again."
+                    ) from None
+            except duckdb.Error as exc:
+                raise DataError(f"The query failed: {exc}") from None
+    raise AssertionError("unreachable")
 
 
 def find_prediction(root: str | Path, prediction_id: str) -> dict[str, Any] | None:

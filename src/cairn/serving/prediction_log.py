@@ -7,19 +7,25 @@ awaits :meth:`SegmentLog.sync` (an ``fsync``), which survives a power loss too. 
 thread rotates the staging file every ``flush_ms`` or ``flush_records`` and converts the closed
 one into a Parquet segment (written under a temporary name, then renamed), then deletes it.
 
-Each live staging file is locked (``flock``); at start-up, and before a query, staging files
-nobody holds (left by a killed process) are converted the same way. A segment's name derives
-from its staging file, so a crash between the rename and the delete never duplicates records.
+A staging file is created under a hidden name, locked (``flock``, on the descriptor that appends)
+and only then renamed into place, so every visible staging file of a live writer is locked. Only
+files whose lock can be taken (their writer is gone) are recovered: by :func:`recover`, which a
+writer runs at start-up and :func:`cairn.serving.log_compaction.compact` runs holding the
+directory's maintenance lock. Readers never change the log. A segment's name derives from its
+staging file, so a crash between the rename and the delete never duplicates records.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import functools
 import logging
 import os
 import threading
+import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,6 +37,12 @@ logger = logging.getLogger("cairn.serving")
 
 Durability = Literal["write", "fsync"]
 STAGING = "staging"
+LOCK = ".lock"
+"""The directory's maintenance lock (recovery and compaction hold it; writers and readers never
+need it)."""
+ORPHAN_AGE_S = 60.0
+"""An unnamed staging file this old whose lock can be taken was left by a writer that died
+between creating and naming it."""
 
 
 class SegmentLog:
@@ -46,6 +58,10 @@ class SegmentLog:
         ``write`` (default; survives SIGKILL) or ``fsync`` (survives power loss).
     flush_ms, flush_records:
         Rotate the staging file after this long or this many records.
+    maintain_s:
+        Every this many seconds (and once at :meth:`start`), the flusher's sibling thread runs
+        the directory's maintenance if no other process is: recover files of dead writers,
+        compact closed hours (:func:`cairn.serving.log_compaction.compact`). ``0``: never.
 
     Example
     -------
@@ -64,12 +80,14 @@ class SegmentLog:
         durability: Durability = "write",
         flush_ms: float = 1000.0,
         flush_records: int = 10_000,
+        maintain_s: float = 600.0,
     ) -> None:
         self.directory = Path(directory)
         self.schema = schema
         self.durability = durability
         self.flush_ms = flush_ms
         self.flush_records = flush_records
+        self.maintain_s = maintain_s
         self.staging = self.directory / STAGING
         self.staging.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
@@ -80,14 +98,25 @@ class SegmentLog:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        recover(self.directory, schema)
+        self._maintainer: threading.Thread | None = None
+        recover(self.directory, schema, wait=False)  # a busy lock: its holder is recovering
 
     def _open(self) -> int:
+        """A new staging file, locked before it is visible under a name recovery looks at."""
         self._seq += 1
-        path = self.staging / f"{self._prefix}-{self._seq:08d}.jsonl"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        self._path = path
+        name = f"{self._prefix}-{self._seq:08d}.jsonl"
+        hidden = self.staging / f".{name}.new"
+        fd = os.open(hidden, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            os.rename(hidden, self.staging / name)
+            if self.durability == "fsync":  # the name too must survive a power loss
+                fsync_dir(self.staging)
+        except BaseException:
+            os.close(fd)
+            hidden.unlink(missing_ok=True)
+            raise
+        self._path = self.staging / name
         return fd
 
     def start(self) -> None:
@@ -99,6 +128,11 @@ class SegmentLog:
             self._stop.clear()
             self._thread = threading.Thread(target=self._run, name="cairn-log-flush", daemon=True)
             self._thread.start()
+        if self.maintain_s > 0 and (self._maintainer is None or not self._maintainer.is_alive()):
+            self._maintainer = threading.Thread(
+                target=self._maintain, name="cairn-log-maintain", daemon=True
+            )
+            self._maintainer.start()
 
     def append(self, record: Mapping[str, Any]) -> None:
         """Stage one record (one ``write(2)``; durable against SIGKILL when it returns)."""
@@ -155,18 +189,31 @@ class SegmentLog:
             except Exception:  # keep staging; a later flush or recovery converts the file
                 logger.exception("Flushing the log in %s failed", self.directory)
 
+    def _maintain(self) -> None:
+        from cairn.serving.log_compaction import compact
+
+        while True:
+            try:
+                compact(self.directory, self.schema, wait=False)
+            except Exception:  # the log stays correct uncompacted; try again next time
+                logger.exception("Maintaining the log in %s failed", self.directory)
+            if self._stop.wait(self.maintain_s):
+                return
+
     def close(self) -> None:
         """Stop the flusher and convert everything staged."""
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        if self._maintainer is not None:
+            self._maintainer.join(timeout=5)  # a compaction cut short is safe (crash-safe swap)
         self.flush()
         with self._lock:
             if self._fd is not None:
+                self._path.unlink(missing_ok=True)  # empty (flushed); unlinked while locked
                 os.close(self._fd)
                 self._fd = None
-                self._path.unlink(missing_ok=True)
 
     def staged_lines(self) -> list[bytes]:
         """Every staged line not yet in a segment, across processes (for point lookups)."""
@@ -205,27 +252,102 @@ def convert(staged: Path, directory: Path, schema: pa.Schema) -> Path | None:
     return target if rows else None
 
 
-def recover(directory: str | Path, schema: pa.Schema) -> int:
-    """Convert staging files no live process holds; returns how many were converted."""
-    directory = Path(directory)
-    staging = directory / STAGING
-    done = 0
-    for path in sorted(staging.glob("*.jsonl")) if staging.is_dir() else []:
+@contextlib.contextmanager
+def maintenance_lock(directory: str | Path, *, wait: bool = True) -> Iterator[bool]:
+    """Hold the directory's maintenance lock; yields False (holding nothing) when ``wait`` is
+    False and another process holds it."""
+    path = Path(directory) / LOCK
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
         try:
-            fd = os.open(path, os.O_RDONLY)
-        except FileNotFoundError:
-            continue
+            fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)
+
+
+def _if_writer_gone(path: Path, action: Callable[[], object]) -> bool:
+    """Run ``action`` holding ``path``'s lock if its writer is gone; False if it is alive or the
+    file went away (its writer converted it)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return False
+    try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            os.close(fd)
-            continue  # a live writer holds it
-        try:
-            if path.exists():
-                convert(path, directory, schema)
-                done += 1
-        finally:
-            os.close(fd)
+            return False  # a live writer holds it
+        try:  # the writer may have converted and deleted it before letting go of the lock
+            if os.stat(path).st_ino != os.fstat(fd).st_ino:
+                return False
+        except FileNotFoundError:
+            return False
+        action()
+        return True
+    finally:
+        os.close(fd)
+
+
+def _recover_unnamed(hidden: Path, directory: Path, schema: pa.Schema) -> None:
+    """An unnamed staging file is empty, unless a power loss lost its rename: convert it then."""
+    if hidden.stat().st_size == 0:
+        hidden.unlink(missing_ok=True)
+        return
+    named = hidden.with_name(hidden.name[1 : -len(".new")])
+    os.rename(hidden, named)
+    convert(named, directory, schema)
+
+
+def fsync_dir(directory: Path) -> None:
+    """``fsync`` a directory, so the names just created or renamed in it survive a power loss."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _age(path: Path) -> float:
+    try:
+        return time.time() - path.stat().st_mtime
+    except FileNotFoundError:
+        return 0.0
+
+
+def recover(directory: str | Path, schema: pa.Schema, *, wait: bool = True) -> int:
+    """Convert the staging files of writers that are gone; returns how many were converted.
+
+    Holds the directory's maintenance lock (``wait=False``: does nothing if another process
+    holds it). A file is a dead writer's when its ``flock`` can be taken: a live writer holds
+    the lock on every staging file it has open. Temporary files are removed only when their
+    owner is gone.
+    """
+    directory = Path(directory)
+    if not (directory / STAGING).is_dir():
+        return 0
+    with maintenance_lock(directory, wait=wait) as held:
+        return recover_held(directory, schema) if held else 0
+
+
+def recover_held(directory: Path, schema: pa.Schema) -> int:
+    """:func:`recover` for a caller that holds the maintenance lock."""
+    staging = directory / STAGING
+    done = 0
+    for path in sorted(staging.glob("*.jsonl")):
+        done += _if_writer_gone(path, functools.partial(convert, path, directory, schema))
+    for hidden in staging.glob(".*.jsonl.new"):  # its writer died before naming it
+        if _age(hidden) > ORPHAN_AGE_S:  # not one a writer is between creating and locking
+            _if_writer_gone(hidden, functools.partial(_recover_unnamed, hidden, directory, schema))
     for partial in directory.glob(".*.parquet.tmp"):
-        partial.unlink(missing_ok=True)
+        # a converter writes it holding its staging file's lock and renames it before deleting
+        # that file, and compaction holds the maintenance lock: no staging file left means the
+        # owner died
+        stem = partial.name[1 : -len(".parquet.tmp")]
+        if not (staging / f"{stem}.jsonl").exists():
+            partial.unlink(missing_ok=True)
     return done
