@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from cairn.app.project import Project
+from cairn.auth.bootstrap import write_first_admin_token
 from cairn.cli.main import app
 from tests.rollouts import _rollout
 from tests.tracking._fixtures import mlflow_template
@@ -29,8 +31,12 @@ def repo(template: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("CAIRN_USER", "ana")
+def runner(repo: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """Acts as ``ana`` with the project's first (admin) token in ``CAIRN_TOKEN``."""
+    with Project.open(repo) as project:
+        made = write_first_admin_token(project.tokens, project.root, holder="ana")
+    assert made is not None
+    monkeypatch.setenv("CAIRN_TOKEN", made.path.read_text().strip())
     return CliRunner()
 
 

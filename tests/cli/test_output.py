@@ -13,6 +13,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from cairn.app.project import Project
+from cairn.auth.bootstrap import write_first_admin_token
 from cairn.cli.main import app
 from cairn.ui.output import flat_rows
 from tests.experiments._log import write_log
@@ -54,6 +56,9 @@ def served(tmp_path_factory: pytest.TempPathFactory, mlflow_template: Path) -> P
     run, a rollout and an audit trail."""
     root = rollout_project(tmp_path_factory.mktemp("served") / "p", mlflow_template)
     (root / "profiles.yaml").write_text(SUITE)
+    with Project.open(root) as project:  # rollout changes act with a token
+        made = write_first_admin_token(project.tokens, project.root, holder="tester")
+    assert made is not None
     for args in (
         [
             "quality",
@@ -61,8 +66,11 @@ def served(tmp_path_factory: pytest.TempPathFactory, mlflow_template: Path) -> P
             str(root / "profiles.yaml"),
             str(root / "data" / "profiles.parquet"),
         ],
-        ["deploy", "create", "credit", "--strategy", "single", "--model", "credit-default/1"],
-    ):
+        [
+            "deploy", "create", "credit", "--strategy", "single", "--model", "credit-default/1",
+            "--token-file", str(made.path),
+        ],
+    ):  # fmt: skip
         result = runner.invoke(app, [*args, "--repo", str(root)])
         assert result.exit_code == 0, result.output
     return root

@@ -218,9 +218,9 @@ BAD_TEXT = st.sampled_from(["abc", "1e", "", " ", "ten", "0x10", "inf", "nan", "
 def test_every_bounded_number_refuses_bad_values(
     key: str, json_type: str, text: str, number: float
 ) -> None:
-    section, name = key.split(".")
-    spec = field_specs(Settings)[(section, name)]
-    variable = f"CAIRN_{section.upper()}__{name.upper()}"
+    path = key.split(".")  # section.key, or section.subsection.key (auth.oidc.leeway_s)
+    spec = field_specs(Settings)[tuple(path)]
+    variable = "CAIRN_" + "__".join(part.upper() for part in path)
     if not (spec.nullable and not text.strip()):  # blank resets an optional key to None
         message = error(**{variable: text})
         assert message.startswith(f"{variable} ({key}) must be ") and f"got {text!r}." in message
@@ -229,9 +229,14 @@ def test_every_bounded_number_refuses_bad_values(
         "monitoring.psi_monitor": value < 0.25,  # below the default psi_drift
         "monitoring.psi_drift": value > 0.1,  # above the default psi_monitor
     }.get(key, True)
-    data = {section: {name: value}}
+    data: dict[str, Any] = {path[-1]: value}
+    for part in reversed(path[:-1]):
+        data = {part: data}
     if inside:
-        assert getattr(getattr(load(data), section), name) == value
+        found: Any = load(data)
+        for part in path:
+            found = getattr(found, part)
+        assert found == value
     else:
         assert error(data).startswith(f"cairn.yaml: {key} must be ")
 
@@ -278,7 +283,11 @@ def test_the_reference_lists_every_field() -> None:
         model = type(getattr(load(), section))
         assert {f"{section}.{name}" for name in model.model_fields} <= keys
     assert "project" in keys
-    assert {row["env"] for row in rows if row["key"] is None} == {"CAIRN_USER", "CAIRN_REPO"}
+    assert {row["env"] for row in rows if row["key"] is None} == {
+        "CAIRN_USER",
+        "CAIRN_REPO",
+        "CAIRN_TOKEN",
+    }
     aliases = {alias for row in rows for alias in row["aliases"]}
     assert aliases == {
         "CAIRN_LOG_DURABILITY",
@@ -294,7 +303,7 @@ def test_the_reference_lists_every_field() -> None:
         by_key["serving.admin_token"]["secret"] and by_key["serving.admin_token"]["default"] is None
     )
     assert by_key["monitoring.completeness"]["bounds"] == "in (0, 1]"
-    assert len(rows) == len(field_specs(Settings)) + 2
+    assert len(rows) == len(field_specs(Settings)) + 3  # CAIRN_USER, CAIRN_REPO, CAIRN_TOKEN
 
 
 def test_process_variables(tmp_path: Path) -> None:

@@ -20,9 +20,12 @@ from cairn.metadata import MetadataStore, schema
 from cairn.metadata.schema import HEAD, TABLES, VERSION_TABLE, revision, upgrade
 from tests.metadata._legacy_tables import example_row, legacy
 
+NEXT = f"{int(HEAD) + 1:04d}"  # a test-only revision after the newest
+
 
 def _stores_metadata() -> sa.MetaData:
     """Every store's tables, as the stores declare them, in one MetaData."""
+    from cairn.auth._tables import metadata as auth
     from cairn.metadata.store import _meta as definitions
     from cairn.monitoring.history import metadata as monitoring
     from cairn.quality.store import _meta as quality
@@ -30,7 +33,7 @@ def _stores_metadata() -> sa.MetaData:
     from cairn.rollouts.store import metadata as rollouts
 
     combined = sa.MetaData()
-    for meta in (definitions, quality, monitoring, registry, rollouts):
+    for meta in (definitions, quality, monitoring, registry, rollouts, auth):
         for table in meta.sorted_tables:
             table.to_metadata(combined)
     return combined
@@ -74,7 +77,9 @@ def _cairn_tables(engine: sa.Engine) -> set[str]:
 def test_head_is_the_newest_revision_of_the_history() -> None:
     script = ScriptDirectory(str(schema.MIGRATIONS))
     assert script.get_current_head() == HEAD
-    assert [s.revision for s in script.walk_revisions()] == ["0002", "0001"]
+    assert [s.revision for s in script.walk_revisions()] == [
+        f"{n:04d}" for n in range(int(HEAD), 0, -1)
+    ]
 
 
 def test_a_new_database_opens_at_head_with_every_table(fresh_url: str) -> None:
@@ -166,15 +171,15 @@ def test_opening_a_database_at_head_is_one_select_then_nothing(tmp_path: Path) -
 
 
 def _history_with(tmp_path: Path, body: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Point the schema at a copy of the history plus a test-only revision 0003."""
+    """Point the schema at a copy of the history plus a test-only revision after HEAD."""
     copy = tmp_path / "migrations"
     shutil.copytree(schema.MIGRATIONS, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    (copy / "versions" / "r0003_test_only.py").write_text(
-        'import sqlalchemy as sa\nfrom alembic import op\n\nrevision = "0003"\n'
-        'down_revision = "0002"\n\n\ndef upgrade() -> None:\n' + body
+    (copy / "versions" / f"r{NEXT}_test_only.py").write_text(
+        f'import sqlalchemy as sa\nfrom alembic import op\n\nrevision = "{NEXT}"\n'
+        f'down_revision = "{HEAD}"\n\n\ndef upgrade() -> None:\n' + body
     )
     monkeypatch.setattr(schema, "MIGRATIONS", copy)
-    monkeypatch.setattr(schema, "HEAD", "0003")
+    monkeypatch.setattr(schema, "HEAD", NEXT)
 
 
 def test_a_later_revision_changes_a_table_and_keeps_its_rows(
@@ -192,7 +197,7 @@ def test_a_later_revision_changes_a_table_and_keeps_its_rows(
     )
     later = sa.create_engine(fresh_url)
     upgrade(later)
-    assert revision(later) == "0003"
+    assert revision(later) == NEXT
     with later.connect() as conn:
         row = conn.execute(sa.text("SELECT project, actor, note FROM cairn_rollouts")).one()
     assert tuple(row) == ("p", "actor", None)
@@ -207,12 +212,12 @@ def test_a_failing_revision_leaves_the_database_as_it_was(
     _history_with(
         tmp_path,
         '    op.create_table("cairn_half", sa.Column("id", sa.Integer, primary_key=True))\n'
-        '    raise RuntimeError("revision 0003 failed half way")\n',
+        '    raise RuntimeError("the test-only revision failed half way")\n',
         monkeypatch,
     )
     engine = sa.create_engine(fresh_url)
     with pytest.raises(RuntimeError, match="half way"):
         upgrade(engine)
-    assert revision(engine) == "0002"
+    assert revision(engine) == HEAD
     assert "cairn_half" not in _cairn_tables(engine)
     engine.dispose()

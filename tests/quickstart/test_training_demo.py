@@ -32,6 +32,21 @@ def test_training_demo_trains_reviews_promotes_and_traces(
     assert demo.champion.manifest.row_count == 4454
     assert demo.champion.metrics["valid_auc"] > 0.75  # real credit data: ~0.83
     assert demo.approval.reviewer == "risk-officer" and demo.approval.author == "ana"
+    # each governance step acted with a token; the author's self-approval was refused
+    assert demo.team is not None and demo.approval.via == demo.team.officer.via
+    assert demo.team.officer.via.startswith("token:tk_") and demo.team.author.role == "deployer"
+    refused = demo.refused
+    assert refused is not None and refused.action == "governance.refused"
+    assert (refused.actor, refused.details["action"]) == ("ana", "approve")
+    assert "four eyes" in refused.details["reason"]
+    assert [e.action for e in demo.governance] == [
+        "governance.refused",
+        "approval.recorded",
+        "alias.moved",
+        "model.promoted",
+        "alias.moved",
+        "model.promoted",
+    ]
     assert [m.alias for m in demo.promotion.moves] == ["champion"]
     assert [m.alias for m in demo.challenger_promotion.moves] == ["challenger"]
     lineage = demo.lineage
@@ -48,6 +63,9 @@ def test_training_demo_trains_reviews_promotes_and_traces(
         "training set: 4,454 rows",
         "customer_profile v1",
         "approve by risk-officer",
+        f"Refused: ana may not approve their own version v1 (four eyes; audit #{refused.seq} "
+        "governance.refused)",
+        "Audit log: governance actions",
     ):
         assert text in out, text
 

@@ -16,6 +16,8 @@ from cairn.registry import (
     RegistryInputError,
     validate_alias,
 )
+from tests.registry._principals import deployer, viewer
+from tests.registry._tamper import sql
 
 
 def _at(month: int, day: int) -> datetime:
@@ -31,12 +33,13 @@ def aliases(engine: Engine, project_name: str) -> AliasHistory:
 
 
 def _moves(aliases: AliasHistory) -> None:
-    aliases.record("credit", "champion", "1", actor="bo", reason="MRR-2026-0100")  # 01-10
-    aliases.record("credit", "challenger", "2", actor="bo", reason="A/B test")  # 02-01
-    aliases.record("credit", "champion", "2", actor="cy", reason="MRR-2026-0120")  # 02-20
-    aliases.record("credit", "champion", "3", actor="cy", reason="MRR-2026-0130")  # 03-05
-    aliases.record("credit", "champion", "2", actor="cy", reason="rollback: 3 misbehaves")  # 03-05
-    aliases.record("credit", "challenger", None, actor="bo", reason="test over")  # 04-01
+    bo, cy = deployer("bo"), deployer("cy")
+    aliases.record("credit", "champion", "1", principal=bo, reason="MRR-2026-0100")  # 01-10
+    aliases.record("credit", "challenger", "2", principal=bo, reason="A/B test")  # 02-01
+    aliases.record("credit", "champion", "2", principal=cy, reason="MRR-2026-0120")  # 02-20
+    aliases.record("credit", "champion", "3", principal=cy, reason="MRR-2026-0130")  # 03-05
+    aliases.record("credit", "champion", "2", principal=cy, reason="rollback: 3 misbehaves")
+    aliases.record("credit", "challenger", None, principal=bo, reason="test over")  # 04-01
 
 
 def test_which_version_was_champion_when(aliases: AliasHistory) -> None:
@@ -72,7 +75,7 @@ def test_history_records_previous_and_who(aliases: AliasHistory) -> None:
         ("3", "2", "cy"),
     ]
     assert history[0] == AliasMove(
-        "credit", "champion", "1", None, "bo", "MRR-2026-0100", _at(1, 10)
+        "credit", "champion", "1", None, "bo", "MRR-2026-0100", _at(1, 10), audit_seq=1
     )
     assert [m.alias for m in aliases.history("credit")] == [
         "champion",
@@ -96,6 +99,7 @@ def test_moves_are_audited(aliases: AliasHistory) -> None:
         "version": "2",
         "previous": "1",
         "reason": "MRR-2026-0120",
+        "principal": {"name": "cy", "role": "deployer", "via": "token:tk_cy"},
     }
     assert {e.action for e in entries} == {"alias.moved"} and entries[1].actor == "cy"
     assert aliases.audit.verify().ok
@@ -126,17 +130,19 @@ def test_allowed_alias_names(name: str) -> None:
 )
 def test_invalid_alias_names(aliases: AliasHistory, name: str) -> None:
     with pytest.raises(RegistryInputError, match="is not allowed: use champion, fallback"):
-        aliases.record("credit", name, "1", actor="bo", reason="r")
+        aliases.record("credit", name, "1", principal=deployer("bo"), reason="r")
     with pytest.raises(RegistryInputError):
         aliases.current("credit", name)
     assert aliases.history("credit") == []
 
 
-def test_actor_reason_and_time_are_required(aliases: AliasHistory) -> None:
+def test_actor_role_reason_and_time_are_required(aliases: AliasHistory) -> None:
     with pytest.raises(GovernanceError, match="needs a named actor"):
-        aliases.record("credit", "champion", "1", actor=" ", reason="r")
+        aliases.record("credit", "champion", "1", principal=deployer(" "), reason="r")
+    with pytest.raises(PermissionError, match=r"bo \(viewer\) may not move credit@champion"):
+        aliases.record("credit", "champion", "1", principal=viewer("bo"), reason="r")
     with pytest.raises(GovernanceError, match="needs a reason"):
-        aliases.record("credit", "champion", "1", actor="bo", reason="")
+        aliases.record("credit", "champion", "1", principal=deployer("bo"), reason="")
     with pytest.raises(RegistryInputError, match="must be timezone-aware"):
         aliases.at("credit", "champion", datetime(2026, 3, 1))
     assert aliases.audit.entries() == []
@@ -151,7 +157,9 @@ def test_concurrent_moves_each_see_the_one_before(engine: Engine, project_name: 
         history = AliasHistory(engine, project_name, audit)
         start.wait()
         for i in range(per_worker):
-            history.record("credit", "champion", f"{w}.{i}", actor=f"u{w}", reason="race")
+            history.record(
+                "credit", "champion", f"{w}.{i}", principal=deployer(f"u{w}"), reason="race"
+            )
 
     threads = [threading.Thread(target=work, args=(w,)) for w in range(workers)]
     for t in threads:
@@ -162,3 +170,20 @@ def test_concurrent_moves_each_see_the_one_before(engine: Engine, project_name: 
     assert len(moves) == workers * per_worker
     assert [m.previous for m in moves] == [None, *[m.version for m in moves[:-1]]]
     assert audit.verify().ok
+
+
+def test_history_is_read_from_the_chain_not_the_table(
+    aliases: AliasHistory, engine: Engine, project_name: str
+) -> None:
+    """A move written into cairn_alias_moves by SQL is no move: the chain is the record."""
+    _moves(aliases)
+    sql(
+        engine,
+        "INSERT INTO cairn_alias_moves (project, model, alias, version, previous, actor, reason,"
+        " at) VALUES (:p, 'credit', 'champion', '9', '2', 'mallory', 'forged', :at)",
+        p=project_name,
+        at=_at(5, 1),
+    )
+    assert aliases.current("credit", "champion") == "2"
+    assert "9" not in [m.version for m in aliases.history("credit")]
+    assert [m.audit_seq for m in aliases.history("credit", "champion")] == [1, 3, 4, 5]

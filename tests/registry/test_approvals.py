@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from cairn.auth import AccessDeniedError
 from cairn.registry import (
     Approval,
     ApprovalStore,
@@ -16,6 +17,7 @@ from cairn.registry import (
     GovernanceError,
     RegistryInputError,
 )
+from tests.registry._principals import approver, deployer
 
 Clock = Callable[[], datetime]
 
@@ -30,17 +32,27 @@ def test_reject_then_approve_history(store: ApprovalStore) -> None:
     rejected = store.record(
         "credit",
         "3",
-        reviewer="bo",
+        principal=approver("bo"),
         ticket="MRR-2026-0123",
         decision="reject",
         note="AUC drop on thin files",
         author="ana",
     )
     approved = store.record(
-        "credit", "3", reviewer="cy", ticket="MRR-2026-0124", decision="approve", author="ana"
+        "credit",
+        "3",
+        principal=approver("cy"),
+        ticket="MRR-2026-0124",
+        decision="approve",
+        author="ana",
     )
     store.record(
-        "credit", "4", reviewer="bo", ticket="MRR-2026-0200", decision="approve", author="ana"
+        "credit",
+        "4",
+        principal=approver("bo"),
+        ticket="MRR-2026-0200",
+        decision="approve",
+        author="ana",
     )
     assert rejected == Approval(
         "credit",
@@ -51,6 +63,8 @@ def test_reject_then_approve_history(store: ApprovalStore) -> None:
         "AUC drop on thin files",
         "ana",
         datetime(2026, 1, 1, tzinfo=UTC),
+        1,
+        "token:tk_bo",
     )
     assert approved.at == datetime(2026, 1, 2, tzinfo=UTC) and approved.note == ""
     assert store.latest("credit", "3") == approved
@@ -63,7 +77,7 @@ def test_each_decision_is_audited(store: ApprovalStore) -> None:
     store.record(
         "credit",
         "3",
-        reviewer="bo",
+        principal=approver("bo"),
         ticket="MRR-2026-0123",
         decision="approve",
         author="ana",
@@ -79,6 +93,7 @@ def test_each_decision_is_audited(store: ApprovalStore) -> None:
         "decision": "approve",
         "note": "ok",
         "author": "ana",
+        "principal": {"name": "bo", "role": "approver", "via": "token:tk_bo"},
     }
     assert entry.at == store.latest("credit", "3").at  # type: ignore[union-attr]
     assert store.audit.verify().ok
@@ -96,14 +111,56 @@ def test_each_decision_is_audited(store: ApprovalStore) -> None:
         ({"ticket": "MRR-26-0123"}, "got 'MRR-26-0123'"),
         ({"reviewer": ""}, "needs a named reviewer"),
         ({"author": "  "}, "needs a named author"),
+        ({"display": "dave"}, r"reviewer name 'dave' given for credit v3 is not the "),
     ],
 )
-def test_refusals(store: ApprovalStore, kwargs: dict[str, str], message: str) -> None:
-    args = {"reviewer": "bo", "ticket": "MRR-2026-0123", "decision": "approve", "author": "ana"}
+def test_refusals_are_audited(store: ApprovalStore, kwargs: dict[str, str], message: str) -> None:
+    args = {"ticket": "MRR-2026-0123", "decision": "approve", "author": "ana"}
+    kwargs = dict(kwargs)  # shared by the sqlite and postgres runs
+    who = approver(kwargs.pop("reviewer", "bo"))
+    display = kwargs.pop("display", None)
     with pytest.raises(GovernanceError, match=message) as info:
-        store.record("credit", "3", **{**args, **kwargs})
+        store.record("credit", "3", principal=who, reviewer=display, **{**args, **kwargs})
     assert isinstance(info.value, PermissionError)
-    assert store.history("credit") == [] and store.audit.entries() == []
+    assert store.history("credit") == []
+    [entry] = store.audit.entries()
+    assert (entry.action, entry.actor, entry.subject) == (
+        "governance.refused",
+        who.name or "unknown",
+        "credit/3",
+    )
+    assert entry.details["reason"] == str(info.value) and info.value.audit_seq == entry.seq
+    assert entry.details["principal"] == who.to_dict()
+    assert store.audit.verify().ok
+
+
+def test_a_role_below_approver_is_refused_and_audited(store: ApprovalStore) -> None:
+    with pytest.raises(AccessDeniedError, match=r"bo \(deployer\) may not approve credit v3"):
+        store.record(
+            "credit", "3", principal=deployer("bo"), ticket="MRR-2026-0123",
+            decision="approve", author="ana",
+        )  # fmt: skip
+    [entry] = store.audit.entries(action="governance.refused")
+    assert (
+        entry.details["action"] == "approve"
+        and "needs the approver role" in (entry.details["reason"])
+    )
+    # the author is told the four-eyes rule, whatever their role
+    with pytest.raises(GovernanceError, match="four eyes"):
+        store.record(
+            "credit", "3", principal=deployer("ana"), ticket="MRR-2026-0123",
+            decision="approve", author="ana",
+        )  # fmt: skip
+    assert len(store.audit.entries(action="governance.refused")) == 2
+    assert store.history("credit") == [] and store.audit.verify().ok
+
+
+def test_the_reviewer_display_name_must_be_the_principal(store: ApprovalStore) -> None:
+    done = store.record(
+        "credit", "3", principal=approver("bo"), reviewer=" BO ", ticket="MRR-2026-0123",
+        decision="approve", author="ana",
+    )  # fmt: skip
+    assert done.reviewer == "bo" and done.via == "token:tk_bo"
 
 
 def test_version_label_and_bad_names(store: ApprovalStore) -> None:
@@ -111,14 +168,19 @@ def test_version_label_and_bad_names(store: ApprovalStore) -> None:
         store.record(
             "credit",
             "rc-1",
-            reviewer="ana",
+            principal=approver("ana"),
             ticket="MRR-2026-0123",
             decision="approve",
             author="ana",
         )
     with pytest.raises(RegistryInputError, match="needs model as a non-empty string"):
         store.record(
-            "", "3", reviewer="bo", ticket="MRR-2026-0123", decision="approve", author="ana"
+            "",
+            "3",
+            principal=approver("bo"),
+            ticket="MRR-2026-0123",
+            decision="approve",
+            author="ana",
         )
 
 
@@ -127,13 +189,18 @@ def test_configurable_ticket_pattern(engine: Engine, project_name: str) -> None:
     store = ApprovalStore(engine, project_name, audit, ticket_pattern=r"^JIRA-\d+$")
     assert (
         store.record(
-            "m", "1", reviewer="bo", ticket="JIRA-42", decision="approve", author="ana"
+            "m", "1", principal=approver("bo"), ticket="JIRA-42", decision="approve", author="ana"
         ).ticket
         == "JIRA-42"
     )
     with pytest.raises(GovernanceError, match=r"matching \^JIRA-"):
         store.record(
-            "m", "1", reviewer="bo", ticket="MRR-2026-0123", decision="approve", author="ana"
+            "m",
+            "1",
+            principal=approver("bo"),
+            ticket="MRR-2026-0123",
+            decision="approve",
+            author="ana",
         )
     with pytest.raises(RegistryInputError, match="ticket_pattern must be a regular expression"):
         ApprovalStore(engine, project_name, audit, ticket_pattern="(")
@@ -154,7 +221,12 @@ def test_a_failed_audit_append_leaves_no_approval(
 ) -> None:
     """The record and its audit entry commit together: a tampered chain refuses both."""
     store.record(
-        "credit", "3", reviewer="bo", ticket="MRR-2026-0123", decision="reject", author="ana"
+        "credit",
+        "3",
+        principal=approver("bo"),
+        ticket="MRR-2026-0123",
+        decision="reject",
+        author="ana",
     )
     with engine.begin() as conn:
         conn.execute(
@@ -162,6 +234,11 @@ def test_a_failed_audit_append_leaves_no_approval(
         )
     with pytest.raises(Exception, match="chain head record is missing"):
         store.record(
-            "credit", "3", reviewer="bo", ticket="MRR-2026-0124", decision="approve", author="ana"
+            "credit",
+            "3",
+            principal=approver("bo"),
+            ticket="MRR-2026-0124",
+            decision="approve",
+            author="ana",
         )
     assert [a.decision for a in store.history("credit")] == ["reject"]

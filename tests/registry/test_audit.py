@@ -36,7 +36,7 @@ def test_chain_grows_links_and_verifies(engine: Engine, project_name: str, clock
     log = AuditLog(engine, project_name, now=clock)
     assert log.verify().ok and log.verify().entries == 0
     first = log.append("ana", "model.registered", "credit/1", {"run": "r1", "auc": 0.81})
-    second = log.append("bo", "approval.recorded", "credit/1")
+    second = log.append("bo", "review.noted", "credit/1")
     assert (first.seq, second.seq) == (1, 2)
     assert first.prev_hash == GENESIS_HASH and second.prev_hash == first.hash
     assert first.at == datetime(2026, 1, 1, tzinfo=UTC)
@@ -111,7 +111,7 @@ def test_edited_and_rehashed_entry_breaks_the_next_link(
         p=project_name,
     )
     assert log.verify().problems == [
-        "entry 6 was inserted (prev_hash does not match entry 5; or entry 5 was rewritten)"
+        "entry 5 was edited or replaced, its hash recomputed (entry 6 links to a different entry 5)"
     ]
 
 
@@ -182,13 +182,11 @@ def test_forged_row_after_the_head(engine: Engine, project_name: str, clock: Clo
     log = _log(engine, project_name, clock)
     last = row(engine, project_name, 8)
     at = "2026-02-01T00:00:00.000000+00:00"
-    forged = entry_hash(
-        9, project_name, at, "eve", "approval.recorded", "credit/9", {}, last["hash"]
-    )
+    forged = entry_hash(9, project_name, at, "eve", "review.noted", "credit/9", {}, last["hash"])
     sql(
         engine,
         "INSERT INTO cairn_audit_log (project, seq, at, actor, action, subject, details, "
-        "prev_hash, hash) VALUES (:p, 9, :at, 'eve', 'approval.recorded', 'credit/9', '{}', "
+        "prev_hash, hash) VALUES (:p, 9, :at, 'eve', 'review.noted', 'credit/9', '{}', "
         ":prev, :h)",
         p=project_name,
         at=at,
@@ -227,7 +225,8 @@ def test_forged_row_in_the_middle(engine: Engine, project_name: str, clock: Cloc
     )
     sql(engine, "UPDATE cairn_audit_head SET seq = 9 WHERE project = :p", p=project_name)
     assert log.verify().problems == [
-        f"entry {n} was reordered (it was written as entry {n - 1})" for n in (6, 7, 8, 9)
+        "entry 5 was inserted (entries 5-8 were renumbered to 6-9 to make room; entry 6 links "
+        "to entry 4, not to it)"
     ]
 
 
@@ -247,8 +246,8 @@ def test_forged_row_with_a_bad_link(engine: Engine, project_name: str, clock: Cl
         h=forged,
     )
     assert log.verify().problems == [
-        "entry 3 was inserted (prev_hash does not match entry 2; or entry 2 was rewritten)",
-        "entry 4 was inserted (prev_hash does not match entry 3; or entry 3 was rewritten)",
+        "entry 3 was inserted in place of the original (its prev_hash does not match entry 2, "
+        "and entry 4 does not link to it)"
     ]
 
 
@@ -297,7 +296,10 @@ def test_rehashed_last_entry_disagrees_with_the_head(
         h=forged,
         p=project_name,
     )
-    assert log.verify().problems == ["the chain head does not match entry 8 (its hash differs)"]
+    assert log.verify().problems == [
+        "the chain head does not match entry 8 (its hash differs: entry 8 was replaced with a "
+        "recomputed hash, or the head record was edited)"
+    ]
 
 
 def test_unreadable_details_and_time(engine: Engine, project_name: str, clock: Clock) -> None:

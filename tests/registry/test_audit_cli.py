@@ -37,17 +37,17 @@ def test_log_and_verify(project: Path) -> None:
 
     audit = _audit(project)
     audit.append("ana", "model.registered", "credit/3", {"run": "r1"})
-    audit.append("bo", "approval.recorded", "credit/3", {"decision": "approve"})
-    audit.append("bo", "alias.moved", "credit@champion", {"version": "3"})
+    audit.append("bo", "review.noted", "credit/3", {"decision": "approve"})
+    audit.append("bo", "release.noted", "credit@champion", {"version": "3"})
 
     listing = runner.invoke(app, ["audit", "log", *repo])
     assert listing.exit_code == 0, listing.output
-    for text in ("model.registered", "approval.recorded", "credit@champion", '{"run": "r1"}'):
+    for text in ("model.registered", "review.noted", "credit@champion", '{"run": "r1"}'):
         assert text in listing.output
     only = runner.invoke(app, ["audit", "log", "--subject", "credit@champion", *repo])
-    assert "alias.moved" in only.output and "approval.recorded" not in only.output
-    newest = runner.invoke(app, ["audit", "log", "--action", "approval.recorded", "-n", "1", *repo])
-    assert "approval.recorded" in newest.output and "model.registered" not in newest.output
+    assert "release.noted" in only.output and "review.noted" not in only.output
+    newest = runner.invoke(app, ["audit", "log", "--action", "review.noted", "-n", "1", *repo])
+    assert "review.noted" in newest.output and "model.registered" not in newest.output
     ok = runner.invoke(app, ["audit", "verify", *repo])
     assert ok.exit_code == 0 and "chain intact: 3 entries" in ok.output
 
@@ -78,7 +78,7 @@ def test_bad_input_is_one_line(tmp_path: Path) -> None:
     assert negative.exit_code == 2 and "greater than or equal to" in negative.output
 
 
-@pytest.mark.parametrize("command", ["log", "verify"])
+@pytest.mark.parametrize("command", ["log", "verify", "checkpoint", "sign-head"])
 def test_help_has_an_example(command: str) -> None:
     result = runner.invoke(app, ["audit", command, "--help"])
     assert result.exit_code == 0 and "Example: cairn audit" in result.output

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from cairn.cli.main import app
 from cairn.registry.lineage import build_lineage
 from cairn.tracking import UnknownModelError
+from tests.registry._principals import approver, deployer
 from tests.tracking import _fixtures
 from tests.tracking._fixtures import Governed
 
@@ -27,12 +28,12 @@ def champion(g: Governed) -> str:
     g.registry.approve(
         MODEL,
         result.version,
-        reviewer="bo",
+        principal=approver("bo"),
         ticket="MRR-2026-0123",
         decision="approve",
         note="validated",
     )
-    g.registry.promote(MODEL, result.version, actor="ana", reason="MRR-2026-0123")
+    g.registry.promote(MODEL, result.version, principal=deployer("ana"), reason="MRR-2026-0123")
     return result.run_id
 
 
@@ -101,7 +102,7 @@ def test_cli_lineage_tree_and_json(governed: Governed) -> None:
         "profiles: sha256",
         "quality: passed",
         "code: commit",
-        "approve by bo (MRR-2026-0123)",
+        "approve by bo (MRR-2026-0123, token:",
         "Lineage complete.",
     ):
         assert text in tree.output, text

@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from typer.testing import CliRunner
 
+from cairn.app.project import Project
 from cairn.cli.main import app
 from cairn.registry import GovernanceError, RegistryInputError
 from cairn.registry.promotion import POLICY_ACTION, PROMOTED_ACTION
+from tests.registry._principals import admin, approver, deployer
 from tests.registry._tamper import sql
 from tests.tracking import _fixtures
 from tests.tracking._fixtures import Governed
@@ -23,7 +25,9 @@ TICKET = "MRR-2026-0123"
 
 
 def approve(g: Governed, version: str, reviewer: str = "bo", decision: str = "approve") -> None:
-    g.registry.approve(MODEL, version, reviewer=reviewer, ticket=TICKET, decision=decision)
+    g.registry.approve(
+        MODEL, version, principal=approver(reviewer), ticket=TICKET, decision=decision
+    )
 
 
 def test_promotion_is_refused_without_a_second_person(governed: Governed) -> None:
@@ -33,12 +37,14 @@ def test_promotion_is_refused_without_a_second_person(governed: Governed) -> Non
         match=r"four eyes: credit-default v1 \(author ana\) has "
         r"no approval; someone other than ana must approve it first",
     ):
-        governed.registry.promote(MODEL, "1", actor="ana", reason="ship it")
+        governed.registry.promote(MODEL, "1", principal=deployer("ana"), reason="ship it")
     with pytest.raises(GovernanceError, match="cannot approve it"):
         approve(governed, "1", reviewer="ANA ")  # the author, whatever the case and spacing
     assert governed.registry.mlflow.get_model(MODEL).aliases == {}
     approve(governed, "1", reviewer="bo")
-    done = governed.registry.promote(MODEL, "1", actor="ana", reason=f"{TICKET} approved")
+    done = governed.registry.promote(
+        MODEL, "1", principal=deployer("ana"), reason=f"{TICKET} approved"
+    )
     assert [(m.alias, m.version) for m in done.moves] == [("champion", "1")]
     assert done.approval is not None and done.approval.reviewer == "bo"
     assert governed.registry.mlflow.get_model(MODEL).aliases == {"champion": "1"}
@@ -51,10 +57,10 @@ def test_the_old_champion_becomes_fallback_and_history_answers_at_time_t(
         governed.train(author="ana")
     registry = governed.registry
     approve(governed, "1")
-    registry.promote(MODEL, "1", actor="ana", reason="first")
+    registry.promote(MODEL, "1", principal=deployer("ana"), reason="first")
     between = datetime.now(UTC)
     approve(governed, "2", reviewer="cy")
-    done = registry.promote(MODEL, "2", actor="ana", reason="better")
+    done = registry.promote(MODEL, "2", principal=deployer("ana"), reason="better")
     assert [(m.alias, m.version, m.previous) for m in done.moves] == [
         ("fallback", "1", None),
         ("champion", "2", "1"),
@@ -72,10 +78,12 @@ def test_the_old_champion_becomes_fallback_and_history_answers_at_time_t(
     assert "previous champion, replaced by v2: better" == moves[1].reason
     # the same version again moves nothing and writes nothing
     before = len(registry.audit.entries())
-    assert registry.promote(MODEL, "2", actor="ana", reason="again").moves == []
+    assert registry.promote(MODEL, "2", principal=deployer("ana"), reason="again").moves == []
     assert len(registry.audit.entries()) == before
     # challengers: any number, no approval needed
-    registry.promote(MODEL, "3", alias="challenger-xgb", actor="ana", reason="A/B arm")
+    registry.promote(
+        MODEL, "3", alias="challenger-xgb", principal=deployer("ana"), reason="A/B arm"
+    )
     assert registry.mlflow.get_model(MODEL).aliases["challenger-xgb"] == "3"
     actions = [e.action for e in registry.audit.entries()]
     assert actions.count(PROMOTED_ACTION) == 3 and actions.count("alias.moved") == 4
@@ -92,7 +100,9 @@ def test_a_rejected_version_cannot_be_promoted(governed: Governed) -> None:
             match=r"credit-default v1 was rejected by cy "
             rf"\({TICKET}, .*cannot become {alias}",
         ):
-            governed.registry.promote(MODEL, "1", alias=alias, actor="ana", reason="please")
+            governed.registry.promote(
+                MODEL, "1", alias=alias, principal=deployer("ana"), reason="please"
+            )
     assert governed.registry.aliases.history(MODEL) == []
 
 
@@ -100,13 +110,13 @@ def test_bad_promotion_input(governed: Governed) -> None:
     governed.train(author="ana")
     approve(governed, "1")
     with pytest.raises(GovernanceError, match="needs a reason"):
-        governed.registry.promote(MODEL, "1", actor="ana", reason=" ")
+        governed.registry.promote(MODEL, "1", principal=deployer("ana"), reason=" ")
     with pytest.raises(RegistryInputError, match="Alias 'prod' is not allowed"):
-        governed.registry.promote(MODEL, "1", alias="prod", actor="ana", reason="x")
+        governed.registry.promote(MODEL, "1", alias="prod", principal=deployer("ana"), reason="x")
     with pytest.raises(KeyError, match="has no version '4'"):
-        governed.registry.promote(MODEL, "4", actor="ana", reason="x")
+        governed.registry.promote(MODEL, "4", principal=deployer("ana"), reason="x")
     with pytest.raises(KeyError, match="No registered model 'nope'"):
-        governed.registry.promote("nope", "1", actor="ana", reason="x")
+        governed.registry.promote("nope", "1", principal=deployer("ana"), reason="x")
 
 
 def test_the_policy_is_never_silently_off(governed: Governed) -> None:
@@ -114,26 +124,31 @@ def test_the_policy_is_never_silently_off(governed: Governed) -> None:
     registry = governed.registry
     assert registry.policy(MODEL).require_four_eyes
     with pytest.raises(GovernanceError, match="needs a reason"):
-        registry.set_policy(MODEL, require_four_eyes=False, actor="lead", reason="")
+        registry.set_policy(MODEL, require_four_eyes=False, principal=admin("lead"), reason="")
     waived = registry.set_policy(
-        MODEL, require_four_eyes=False, actor="lead", reason="MRC-2026-0007 sandbox model"
+        MODEL,
+        require_four_eyes=False,
+        principal=admin("lead"),
+        reason="MRC-2026-0007 sandbox model",
     )
     assert not waived.require_four_eyes and waived.changed_by == "lead"
-    done = registry.promote(MODEL, "1", actor="ana", reason="sandbox")
+    done = registry.promote(MODEL, "1", principal=deployer("ana"), reason="sandbox")
     assert done.moves and "waived for credit-default by lead" in done.notes[0]
     (entry,) = registry.audit.entries(action=PROMOTED_ACTION)
     assert entry.details["four_eyes"] == "waived" and entry.details["approval"] is None
     assert entry.details["policy"]["reason"] == "MRC-2026-0007 sandbox model"
     (change,) = registry.audit.entries(action=POLICY_ACTION)
     assert change.actor == "lead" and change.details["previous_require_four_eyes"] is True
-    registry.set_policy(MODEL, require_four_eyes=True, actor="lead", reason="back to normal")
+    registry.set_policy(
+        MODEL, require_four_eyes=True, principal=admin("lead"), reason="back to normal"
+    )
     assert registry.policy(MODEL).require_four_eyes
 
 
 def test_tampering_with_a_promotion_is_detected(governed: Governed) -> None:
     governed.train(author="ana")
     approve(governed, "1")
-    governed.registry.promote(MODEL, "1", actor="ana", reason="ok")
+    governed.registry.promote(MODEL, "1", principal=deployer("ana"), reason="ok")
     assert governed.registry.audit.verify().ok
     (entry,) = governed.registry.audit.entries(action=PROMOTED_ACTION)
     sql(
@@ -148,71 +163,73 @@ def test_tampering_with_a_promotion_is_detected(governed: Governed) -> None:
 def test_cli_approve_promote_alias_history_and_policy(
     governed: Governed, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("CAIRN_USER", "ana")
+    """The CLI acts as the principal of a token; CAIRN_USER and --reviewer never decide who."""
+    monkeypatch.setenv("CAIRN_USER", "bo")  # ignored: the token decides
+    monkeypatch.delenv("CAIRN_TOKEN", raising=False)
     governed.train(author="ana")
     governed.train(author="ana")
+    tokens = Project.open(governed.root).tokens
+    _, root = tokens.create("lead", "admin")
+    lead = Project.open(governed.root).authenticate(root)
+    secrets = {"lead": root}
+    for holder, role in (("ana", "deployer"), ("bo", "approver")):
+        secrets[holder] = tokens.create(holder, role, created_by=lead)[1]  # type: ignore[arg-type]
     runner = CliRunner()
     repo = ["--repo", str(governed.root)]
 
-    def run(*args: str) -> tuple[int, str]:
-        out = runner.invoke(app, [*args, *repo])
+    def run(who: str, *args: str) -> tuple[int, str]:
+        out = runner.invoke(app, [*args, *repo], env={"CAIRN_TOKEN": secrets[who]})
         return out.exit_code, out.output
 
-    code, out = run("models", "promote", MODEL, "1", "--reason", "go")
+    code, out = run("ana", "models", "promote", MODEL, "1", "--reason", "go")
     assert code == 2 and "four eyes: credit-default v1 (author ana) has no approval" in out
-    code, out = run("models", "approve", MODEL, "1", "--ticket", TICKET, "--decision", "approve")
+    approve_1 = ("models", "approve", MODEL, "1", "--ticket", TICKET, "--decision", "approve")
+    code, out = run("ana", *approve_1)
     assert code == 2 and "the author of credit-default v1 (ana) cannot approve it" in out
-    code, out = run(
-        "models",
-        "approve",
-        MODEL,
-        "1",
-        "--reviewer",
-        "bo",
-        "--ticket",
-        TICKET,
-        "--decision",
-        "approve",
-        "--note",
-        "fine",
-    )
+    code, out = run("bo", *approve_1, "--reviewer", "alice")  # a name typed is not who acted
+    assert code == 2 and "reviewer name 'alice'" in out
+    code, out = run("bo", *approve_1, "--reviewer", "bo", "--note", "fine")
     assert code == 0 and "bo approved credit-default v1 (author ana)" in out
     code, out = run(
-        "models",
-        "approve",
-        MODEL,
-        "2",
-        "--reviewer",
-        "bo",
-        "--ticket",
-        TICKET,
-        "--decision",
-        "reject",
+        "bo", "models", "approve", MODEL, "2", "--ticket", TICKET, "--decision", "reject"
     )
     assert code == 0 and "bo rejected credit-default v2" in out
-    code, out = run("models", "promote", MODEL, "1", "--reason", f"{TICKET} approved")
+    code, out = run("ana", "models", "promote", MODEL, "1", "--reason", f"{TICKET} approved")
     assert code == 0 and "credit-default@champion: - -> v1" in out
-    code, out = run("models", "alias", MODEL, "challenger", "2", "--reason", "try")
+    code, out = run("ana", "models", "alias", MODEL, "challenger", "2", "--reason", "try")
     assert code == 2 and "credit-default v2 was rejected by bo" in out
-    code, out = run("models", "alias", MODEL, "challenger-b", "1", "--reason", "shadow")
+    code, out = run("ana", "models", "alias", MODEL, "challenger-b", "1", "--reason", "shadow")
     assert code == 0
-    code, out = run("models", "alias", MODEL, "challenger-b", "--remove", "--reason", "done")
+    code, out = run("ana", "models", "alias", MODEL, "challenger-b", "--remove", "--reason", "done")
     assert code == 0 and "Removed credit-default@challenger-b (was v1)" in out
-    code, out = run("models", "list")
+    code, out = run("ana", "models", "list")
     assert code == 0 and "champion -> v1" in out
     versions = governed.registry.show(MODEL).versions
     assert [v.version.aliases for v in versions] == [["champion"], []]
-    code, out = run("models", "show", MODEL)
+    code, out = run("ana", "models", "show", MODEL)
     assert code == 0 and "approve by bo (MRR-2026-0123)" in out and "reject by bo" in out
-    code, out = run("models", "history", MODEL, "--alias", "champion")
+    code, out = run("ana", "models", "history", MODEL, "--alias", "champion")
     assert code == 0 and "MRR-2026-0123 approved" in out
-    code, out = run("models", "history", MODEL, "--at", datetime.now(UTC).isoformat())
+    code, out = run("ana", "models", "history", MODEL, "--at", datetime.now(UTC).isoformat())
     assert code == 0 and "champion" in out and "v1" in out
-    code, out = run("models", "policy", MODEL, "--no-four-eyes")
+    code, out = run("lead", "models", "policy", MODEL, "--no-four-eyes")
     assert code == 2 and "needs a reason" in out
-    code, out = run("models", "policy", MODEL)
+    code, out = run("bo", "models", "policy", MODEL, "--min-approvals", "2", "--reason", "x")
+    assert code == 2 and "needs the admin role" in out
+    code, out = run("lead", "models", "policy", MODEL, "--min-approvals", "2", "--reason", "MRC")
+    assert code == 0 and "2 approval(s)" in out
+    code, out = run("ana", "models", "policy", MODEL)
     assert code == 0 and "four-eyes approval for champion required" in out
-    code, out = run("models", "show", "nope")
+    code, out = run("ana", "models", "show", "nope")
     assert code == 2 and "No registered model 'nope'" in out
-    code, out = run("audit", "verify")
+    refused = governed.registry.audit.entries(action="governance.refused")
+    assert [(e.actor, e.details["action"]) for e in refused] == [
+        ("ana", "promote"),
+        ("ana", "approve"),
+        ("bo", "approve"),
+        ("ana", "promote"),
+        ("lead", "set_policy"),
+        ("bo", "set_policy"),
+    ]
+    code, out = run("ana", "audit", "verify")
     assert code == 0, out

@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 from cairn import FeatureStore
+from cairn.auth import Principal
 from cairn.core.deployments import Deployment
 from cairn.registry.models import ModelRegistry
 from cairn.rollouts.service import RolloutService
@@ -22,6 +23,9 @@ from tests.tracking._fixtures import ENTITIES, FEATURES, definitions, git_commit
 MODEL = "credit-default"
 DEPLOYMENTS = {"credit": Deployment.from_dict("credit", {"model": f"{MODEL}@champion"})}
 TICKET = "MRR-2026-0001"
+ANA = Principal("ana", "deployer", via="token:tk_ana")  # the author
+BO = Principal("bo", "approver", via="token:tk_bo")  # the reviewer
+CARLA = Principal("carla", "approver", via="token:tk_carla")  # promotes rollouts
 
 
 def config() -> TrainConfig:
@@ -56,9 +60,9 @@ def build(root: Path, mlflow_template: Path, seed: int) -> Path:
     for _ in range(2):  # more versions of the same booster: registering is cheap, training not
         registry.mlflow.register(MODEL, first.model_uri, run_id=first.run_id, tags=tags)
     for version in ("1", "3"):
-        registry.approve(MODEL, version, reviewer="bo", ticket=TICKET, decision="approve")
-    registry.promote(MODEL, "1", actor="bo", reason=f"{TICKET}: approved")
-    registry.promote(MODEL, "2", alias="challenger", actor="ana", reason="challenger")
+        registry.approve(MODEL, version, principal=BO, ticket=TICKET, decision="approve")
+    registry.promote(MODEL, "1", principal=BO, reason=f"{TICKET}: approved")
+    registry.promote(MODEL, "2", alias="challenger", principal=ANA, reason="challenger")
     return root
 
 

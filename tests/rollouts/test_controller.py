@@ -90,8 +90,7 @@ def _canary(svc: RolloutService, stages: list[float]) -> None:
             "gate": GATE,
             "seed": "s",  # the seed write_log logs
         },
-        actor="ana",
-        role="deployer",
+        principal=_rollout.ANA,
     )
 
 
@@ -140,7 +139,8 @@ def test_a_healthy_canary_walks_every_stage_to_promotion(root: Path) -> None:
         "rollout.promoted",
     ]
     advanced = entries[1]
-    assert advanced.actor == "cairn-controller" and advanced.details["role"] == "controller"
+    assert advanced.actor == "cairn-controller" and advanced.details["role"] == "approver"
+    assert advanced.details["principal"]["via"] == "system:controller"
     assert advanced.details["gate"]["gate"] == "passed"
     assert advanced.details["gate"]["numbers"]["canary_n"] == 60
     assert svc.registry.audit.verify().ok
@@ -184,7 +184,7 @@ def test_sample_ratio_mismatch_holds_until_resumed(root: Path) -> None:
     (step,) = controller.run_once()
     assert (step.decision.action, step.decision.gate) == ("hold", "srm")
     assert controller.run_once() == []  # a held canary waits for an operator
-    resumed = svc.set("credit", {"state": "active"}, actor="ana", role="deployer")
+    resumed = svc.set("credit", {"state": "active"}, principal=_rollout.ANA)
     assert resumed.spec.state == "active" and controller.active() != []
 
 
@@ -199,8 +199,7 @@ def test_an_unapproved_candidate_holds_instead_of_promoting(root: Path) -> None:
             "gate": GATE,
             "seed": "s",
         },
-        actor="ana",
-        role="deployer",
+        principal=_rollout.ANA,
     )
     write_log(root, np.random.default_rng(5), {"control": 100, "canary": 100})
     (step,) = CanaryController(svc, PredictionLog(root), settle_s=0).run_once()
@@ -209,6 +208,10 @@ def test_an_unapproved_candidate_holds_instead_of_promoting(root: Path) -> None:
     assert svc.registry.mlflow.get_model("credit-default").aliases["champion"] == "1"
     entry = svc.registry.audit.entries(subject="deployment/credit")[-1]
     assert entry.action == "rollout.held" and "four eyes" in entry.details["gate"]["blocked"]
+    # the controller's refused promotion is in the chain, under its system principal
+    (refused,) = svc.registry.audit.entries(action="governance.refused")
+    assert (refused.actor, refused.subject) == ("cairn-controller", "credit-default/2")
+    assert refused.details["principal"]["via"] == "system:controller"
 
 
 def test_an_operator_change_wins_over_the_controller(root: Path) -> None:
@@ -218,7 +221,7 @@ def test_an_operator_change_wins_over_the_controller(root: Path) -> None:
     controller = CanaryController(svc, PredictionLog(root), settle_s=0)
     judged = svc.store.current("credit")
     assert judged is not None
-    svc.set("credit", {"gate": {"min_samples": 30}}, actor="ana", role="deployer")  # meanwhile
+    svc.set("credit", {"gate": {"min_samples": 30}}, principal=_rollout.ANA)  # meanwhile
     with connect(root) as con:
         step = controller.step(judged, con)
     assert step.update is None and "skipped" in step.note and "not 1" in step.note
@@ -254,6 +257,6 @@ def test_an_invalid_stored_policy_is_reported_once_and_never_judged(root: Path) 
         "credit",
         {"strategy": "canary", "candidate": "credit-default/3", "stages": [10, 100],
          "gate": GATE, "seed": "s"},
-        actor="ana", role="deployer", replace=True,
+        principal=_rollout.ANA, replace=True,
     )  # fmt: skip
     assert replaced.spec.version == 2 and controller.active() == [replaced.spec]

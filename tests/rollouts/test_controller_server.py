@@ -18,6 +18,7 @@ from cairn.serving.log_reader import PredictionLog
 from cairn.testing.servers import free_port, start_server, stop_server, wait_ready
 from cairn.tracking import Tracker
 from cairn.tracking.models import Column
+from tests.rollouts import _rollout
 from tests.rollouts._rollout_project import rollout_project
 from tests.serving._models import FEATURES, REFS, train_booster
 from tests.tracking._fixtures import mlflow_template
@@ -98,8 +99,7 @@ def test_a_failing_canary_is_rolled_back_under_load_and_no_request_fails(project
                 "stages": [25, 50, 100],
                 "gate": {"min_samples": 30},
             },
-            actor="ana",
-            role="deployer",
+            principal=_rollout.ANA,
             reason="a broken candidate",
         )
         deadline = time.monotonic() + 60

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from cairn.auth import AccessDeniedError, Principal
 from cairn.core.errors import ConfigError
 from cairn.registry.errors import GovernanceError
+from cairn.rollouts.controller import CONTROLLER
 from cairn.rollouts.service import RolloutService, build_spec
 from cairn.serving.admin import UnknownDeploymentError
 from cairn.serving.routing import ConflictError
@@ -29,8 +31,8 @@ def svc(template: Path, tmp_path: Path) -> RolloutService:
     return _rollout.service(_rollout.copy(template, tmp_path / "credit"))
 
 
-def _by(svc: RolloutService) -> dict[str, str]:
-    return {"actor": "ana", "role": "deployer"}
+def _by(svc: RolloutService) -> dict[str, Principal]:
+    return {"principal": _rollout.ANA}
 
 
 def test_status_without_a_rollout_is_the_deployments_yaml_model(svc: RolloutService) -> None:
@@ -57,11 +59,11 @@ def test_canary_pins_its_candidate_and_promotes_through_governance(svc: RolloutS
     assert spec.version == 1 and spec.weights() == {"control": 0.9, "canary": 0.1}
     assert any("four eyes" in n for n in done.notes)  # v2 is not approved yet
     with pytest.raises(GovernanceError, match="four eyes"):
-        svc.promote("credit", actor="carla", role="approver")
+        svc.promote("credit", principal=_rollout.CARLA)
     assert svc.store.current("credit") == spec  # nothing moved
-    svc.registry.approve("credit-default", "2", reviewer="bo", ticket="MRR-2026-0002",
+    svc.registry.approve("credit-default", "2", principal=_rollout.BO, ticket="MRR-2026-0002",
                          decision="approve")  # fmt: skip
-    promoted = svc.promote("credit", actor="carla", role="approver", reason="MRR-2026-0002")
+    promoted = svc.promote("credit", principal=_rollout.CARLA, reason="MRR-2026-0002")
     assert promoted.spec.strategy == "single"
     assert promoted.spec.arms[0].model == "credit-default@champion"
     aliases = svc.registry.mlflow.get_model("credit-default").aliases
@@ -70,6 +72,7 @@ def test_canary_pins_its_candidate_and_promotes_through_governance(svc: RolloutS
     assert actions == ["rollout.created", "rollout.promoted"]
     entry = svc.registry.audit.entries(subject="deployment/credit")[-1]
     assert entry.actor == "carla" and entry.details["role"] == "approver"
+    assert entry.details["principal"] == _rollout.CARLA.to_dict()
     assert entry.details["before"]["strategy"] == "canary"
     assert entry.details["after"]["strategy"] == "single"
     assert svc.registry.audit.verify().ok
@@ -118,8 +121,8 @@ def test_ab_weights_change_and_promote_needs_the_arm(svc: RolloutService) -> Non
     changed = svc.set("credit", {"weights": {"a": 0.2, "b": 0.8}}, **_by(svc))
     assert changed.spec.weights() == {"a": 0.2, "b": 0.8}
     with pytest.raises(ConfigError, match="needs the winning arm"):
-        svc.promote("credit", actor="carla", role="approver")
-    done = svc.promote("credit", actor="carla", role="approver", arm="b", reason="MRR-2026-0003")
+        svc.promote("credit", principal=_rollout.CARLA)
+    done = svc.promote("credit", principal=_rollout.CARLA, arm="b", reason="MRR-2026-0003")
     assert svc.registry.mlflow.get_model("credit-default").aliases["champion"] == "3"
     assert done.previous is not None and done.previous.strategy == "ab"
 
@@ -183,7 +186,11 @@ def test_bad_input_is_one_clear_error(
     with pytest.raises(error, match=match):
         svc.create("credit", request_, **_by(svc))
     assert svc.store.current("credit") is None  # nothing was stored
-    assert svc.registry.audit.entries(subject="deployment/credit") == []
+    written = svc.registry.audit.entries(subject="deployment/credit")
+    # only a governance refusal leaves a trace (bad input is not a governance action)
+    assert [e.action for e in written] == (
+        ["governance.refused"] if error is GovernanceError else []
+    )
 
 
 def test_unknown_deployment_and_missing_rollout(svc: RolloutService) -> None:
@@ -208,7 +215,7 @@ def test_stale_writes_conflict(svc: RolloutService) -> None:
     svc.set("credit", {"gate": {"min_samples": 50}}, **_by(svc))  # an operator, meanwhile
     with pytest.raises(ConflictError, match="at version 2, not 1"):
         svc.advance(
-            "credit", actor="cairn-controller", role="controller", reason="gate passed",
+            "credit", principal=CONTROLLER, reason="gate passed",
             expected_version=made.spec.version,
         )  # fmt: skip
     assert svc.store.current("credit").stage == 0  # type: ignore[union-attr]
@@ -218,3 +225,32 @@ def test_build_spec_defaults_to_the_current_model() -> None:
     spec = build_spec("credit", {"strategy": "blue-green", "green": "m/2"}, base="m@champion")
     assert [(a.name, a.model) for a in spec.arms] == [("blue", "m@champion"), ("green", "m/2")]
     assert spec.seed.startswith("credit-blue-green-")
+
+
+def test_roles_are_checked_and_refusals_audited(svc: RolloutService) -> None:
+    viewer = Principal("vi", "viewer", via="token:tk_vi")
+    with pytest.raises(AccessDeniedError, match=r"vi \(viewer\) may not create the rollout"):
+        svc.create("credit", {"strategy": "canary", "candidate": "credit-default/3"},
+                   principal=viewer)  # fmt: skip
+    svc.create("credit", {"strategy": "canary", "candidate": "credit-default/3"}, **_by(svc))
+    with pytest.raises(AccessDeniedError, match="needs the approver role"):
+        svc.promote("credit", principal=_rollout.ANA)  # a deployer may not promote a rollout
+    with pytest.raises(AccessDeniedError):
+        svc.rollback("credit", principal=viewer)
+    refused = svc.registry.audit.entries(action="governance.refused")
+    assert [(e.actor, e.details["action"], e.subject) for e in refused] == [
+        ("vi", "rollout.create", "deployment/credit"),
+        ("ana", "rollout.promote", "deployment/credit"),
+        ("vi", "rollout.rollback", "deployment/credit"),
+    ]
+    assert svc.store.current("credit").version == 1  # type: ignore[union-attr]
+    assert svc.registry.audit.verify().ok
+
+
+def test_a_champion_rule_refusal_is_audited(svc: RolloutService) -> None:
+    with pytest.raises(
+        GovernanceError, match="four eyes: credit-default v2 .* cannot serve all of 'credit'"
+    ):
+        svc.create("credit", {"strategy": "single", "model": "credit-default/2"}, **_by(svc))
+    (refused,) = svc.registry.audit.entries(action="governance.refused")
+    assert (refused.actor, refused.details["action"]) == ("ana", "rollout.create")

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.pool import StaticPool
 
+from cairn.auth import Principal
 from cairn.core.errors import ConfigError
 from cairn.rollouts.service import apply_changes, build_spec
 from cairn.serving import create_app
@@ -20,6 +21,7 @@ from cairn.serving.routing import RolloutChange, RolloutSpec, RolloutStore
 from tests.serving._client import TestClient
 
 TOKENS = AdminTokens.parse("viewer:v-tok,deployer:ana:d-tok,approver:carla:a-tok")
+SETUP = Principal("setup", "deployer", via="test")
 BASE = "credit-default@champion"
 CANARY = {"strategy": "canary", "candidate": "credit-default/2"}
 BLUE_GREEN = {"strategy": "blue-green", "green": "credit-default/2"}
@@ -40,10 +42,10 @@ class FakeRollouts:
         if deployment != "credit":
             raise UnknownDeploymentError(f"No deployment {deployment!r}; deployments: credit.")
 
-    def _put(self, spec: RolloutSpec, actor: str, role: str, what: str) -> RolloutUpdate:
+    def _put(self, spec: RolloutSpec, principal: Principal, what: str) -> RolloutUpdate:
         before = self.store.current(spec.deployment)
-        self.calls.append((what, actor, role))
-        stored = self.store.put(spec, actor=actor, reason=what)
+        self.calls.append((what, principal.name, principal.role))
+        stored = self.store.put(spec, actor=principal.name, reason=what)
         return RolloutUpdate(stored, before)
 
     def status(self, deployment: str) -> dict[str, Any]:
@@ -60,8 +62,7 @@ class FakeRollouts:
         deployment: str,
         request: Mapping[str, Any],
         *,
-        actor: str,
-        role: str,
+        principal: Principal,
         reason: str = "",
         replace: bool = False,
     ) -> RolloutUpdate:
@@ -69,22 +70,21 @@ class FakeRollouts:
         spec = build_spec(deployment, request, base=BASE)
         if any(m.endswith("/99") for m in spec.models()):
             raise KeyError("Model 'credit-default' has no version '99'.")
-        return self._put(spec, actor, role, "create")
+        return self._put(spec, principal, "create")
 
     def set(
         self,
         deployment: str,
         changes: Mapping[str, Any],
         *,
-        actor: str,
-        role: str,
+        principal: Principal,
         reason: str = "",
     ) -> RolloutUpdate:
         self._check(deployment)
         current = self.store.current(deployment)
         if current is None:
             raise ConfigError("no rollout yet")
-        return self._put(apply_changes(current, changes), actor, role, "set")
+        return self._put(apply_changes(current, changes), principal, "set")
 
     def _current(self, deployment: str) -> RolloutSpec:
         self._check(deployment)
@@ -94,25 +94,23 @@ class FakeRollouts:
         return current
 
     def switch(
-        self, deployment: str, *, actor: str, role: str, reason: str = "", to: str | None = None
+        self, deployment: str, *, principal: Principal, reason: str = "", to: str | None = None
     ) -> RolloutUpdate:
         spec = self._current(deployment)
         live = to or ("green" if spec.live == "blue" else "blue")
-        return self._put(spec.with_changes(live=live), actor, role, "switch")
+        return self._put(spec.with_changes(live=live), principal, "switch")
 
-    def rollback(
-        self, deployment: str, *, actor: str, role: str, reason: str = ""
-    ) -> RolloutUpdate:
+    def rollback(self, deployment: str, *, principal: Principal, reason: str = "") -> RolloutUpdate:
         spec = self._current(deployment)
-        return self._put(spec.with_changes(state="rolled_back"), actor, role, "rollback")
+        return self._put(spec.with_changes(state="rolled_back"), principal, "rollback")
 
     def promote(
-        self, deployment: str, *, actor: str, role: str, reason: str = "", arm: str | None = None
+        self, deployment: str, *, principal: Principal, reason: str = "", arm: str | None = None
     ) -> RolloutUpdate:
         spec = self._current(deployment)
         if spec.arms[-1].model.endswith("/3"):
             raise PermissionError("four eyes: credit-default v3 has no approval.")
-        return self._put(RolloutSpec.single(deployment, BASE), actor, role, "promote")
+        return self._put(RolloutSpec.single(deployment, BASE), principal, "promote")
 
 
 def _reader(features: list[str], rows: list[dict[str, Any]], full: bool) -> dict[str, list[Any]]:
@@ -151,7 +149,7 @@ def test_every_admin_endpoint_needs_its_role(
 ) -> None:
     c, fake = client()
     if first is not None:
-        fake.create("credit", first, actor="setup", role="deployer")
+        fake.create("credit", first, principal=SETUP)
     missing = _call(c, method, path, body, None)
     assert missing.status_code == 401 and missing.json()["error"]["type"] == "unauthorized"
     wrong = _call(c, method, path, body, "not-a-token")
@@ -225,8 +223,7 @@ def test_bad_input_is_a_4xx_json_error(
 
 def test_governance_refusal_conflict_and_unknown_deployment() -> None:
     c, fake = client()
-    fake.create("credit", {"strategy": "canary", "candidate": "credit-default/3"}, actor="a",
-                role="deployer")  # fmt: skip
+    fake.create("credit", {"strategy": "canary", "candidate": "credit-default/3"}, principal=SETUP)
     refused = _call(c, "POST", f"{P}/promote", None, "a-tok")
     assert refused.status_code == 409 and refused.json()["error"]["type"] == "governance"
     unknown = _call(c, "GET", "/v1/deployments/fraud/rollout", None, "v-tok")
@@ -260,7 +257,7 @@ EXCLUDED = [schemathesis.checks.positive_data_acceptance]
 @pytest.fixture(scope="module")
 def schema() -> Any:
     c, fake = client()
-    fake.create("credit", CANARY, actor="setup", role="deployer")
+    fake.create("credit", CANARY, principal=SETUP)
     return schemathesis.openapi.from_asgi("/openapi.json", c.app)
 
 

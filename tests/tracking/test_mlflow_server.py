@@ -23,6 +23,8 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
+from cairn.app.project import Project
+from cairn.auth import Principal
 from cairn.cli.main import app
 from tests._services import postgres_url_or_skip
 
@@ -112,8 +114,15 @@ def test_train_govern_and_trace_through_an_mlflow_server(
     runner = CliRunner()
     repo = ["--repo", str(project)]
 
+    setup = Principal("setup", "admin", via="test")
+    with Project.open(project) as opened:  # ana trains and promotes, bo reviews
+        tokens = {
+            user: opened.tokens.create(user, role, created_by=setup)[1]  # type: ignore[arg-type]
+            for user, role in (("ana", "deployer"), ("bo", "approver"))
+        }
+
     def run(*args: str, user: str = "ana") -> str:
-        monkeypatch.setenv("CAIRN_USER", user)
+        monkeypatch.setenv("CAIRN_TOKEN", tokens[user])
         out = runner.invoke(app, [*args, *repo])
         assert out.exit_code == 0, out.output
         return out.output

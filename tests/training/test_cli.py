@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from cairn.app.project import Project
 from cairn.cli.main import app
 from cairn.training import TrainConfig
 from tests.tracking._fixtures import Governed
@@ -31,6 +32,9 @@ def test_train_compare_and_reproduce(governed: Governed, runner: CliRunner) -> N
     first = runner.invoke(app, ["train", "--config", "train.yaml", *repo])
     assert first.exit_code == 0, first.output
     assert "Registered credit-default version 1" in first.output and "auc" in first.output
+    with Project.open(governed.root) as project:  # no token: CAIRN_USER, tagged as such
+        tags = project.registry.version("credit-default", "1").tags
+    assert tags["cairn.author"] == "ana" and tags["cairn.author_authenticated"] == "false"
     lgbm = governed.tracker.search_runs()[0].run_id
     governed.config = TrainConfig.from_mapping(
         {**governed.config.to_dict(), "model": {"num_boost_round": 5, "params": {"num_leaves": 3}}}

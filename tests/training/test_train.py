@@ -51,8 +51,8 @@ def test_training_logs_everything(governed: Governed) -> None:
     assert importance["method"] == "mean_abs_shap"
     assert set(importance["values"]) == {"income", "debt", "home", "age"}
     profile = governed.tracker.load_json(result.run_id, ARTIFACTS["profile"])
-    assert set(profile["features"]) == {"income", "debt", "home", "age"}
-    assert profile["features"]["home"]["kind"] == "categorical" and profile["score"]["edges"]
+    assert set(profile["columns"]) == {"income", "debt", "home", "age"}
+    assert profile["columns"]["home"]["kind"] == "categorical" and profile["score"]["edges"]
     assert profile["rows"] == len(result.split.validation)
     config = governed.tracker.load_json(result.run_id, ARTIFACTS["config"])
     assert TrainConfig.from_mapping(config) == governed.config

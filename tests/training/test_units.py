@@ -8,8 +8,9 @@ import pytest
 from scipy import stats
 
 from cairn.core.errors import DataError
+from cairn.profiles import NumericReference
 from cairn.training import FeatureFrame, check_training_set, evaluate, time_split
-from cairn.training.profile import numeric_profile, reference_profile
+from cairn.training.profile import reference_profile
 
 
 def test_time_split_holds_out_the_latest_rows_and_keeps_ties_together() -> None:
@@ -54,7 +55,7 @@ def test_reference_profile_bins_cover_every_row(global_random_seed: int) -> None
     rng = np.random.default_rng(global_random_seed)
     values = rng.normal(size=1000)
     values[:50] = np.nan
-    p = numeric_profile(values, bins=10, sample=100, seed=0)
+    p = NumericReference.build(values, bins=10, sample=100, seed=0).to_dict()
     assert len(p["edges"]) == 9 and len(p["proportions"]) == 10
     assert sum(p["proportions"]) + p["missing"] == pytest.approx(1.0)
     assert p["missing"] == pytest.approx(0.05) and len(p["sample"]) == 100
@@ -62,9 +63,9 @@ def test_reference_profile_bins_cover_every_row(global_random_seed: int) -> None
     assert all(abs(x - 0.095) < 0.002 for x in p["proportions"])
     X = pd.DataFrame({"x": values, "c": pd.Categorical(rng.choice(["a", "b"], 1000))})
     full = reference_profile(X, rng.random(1000), categorical={"c"}, bins=5, sample=10)
-    assert full["features"]["c"]["kind"] == "categorical"
-    assert sum(full["features"]["c"]["categories"].values()) == pytest.approx(1.0)
-    assert len(full["score"]["edges"]) == 4 and full["binning"].startswith("right-closed")
+    assert full["columns"]["c"]["kind"] == "categorical"
+    assert sum(full["columns"]["c"]["proportions"]) == pytest.approx(1.0)
+    assert len(full["score"]["edges"]) == 4 and full["score"]["closed"] == "left"
 
 
 def test_quality_checks_fail_and_warn() -> None:

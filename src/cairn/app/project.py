@@ -31,6 +31,7 @@ from cairn.core.deployments import DEPLOYMENTS_FILE, Deployment, find_deployment
 
 if TYPE_CHECKING:
     from cairn.app.feature_store import FeatureStore
+    from cairn.auth import Authenticator, Principal, TokenStore
     from cairn.core.online import OnlineStore
     from cairn.metadata import MetadataStore
     from cairn.monitoring.service import ProjectMonitoring
@@ -120,17 +121,56 @@ class Project:
 
     @cached_property
     def audit(self) -> AuditLog:
-        """The hash-chained audit log of governance actions (no MLflow needed to read it)."""
+        """The hash-chained audit log of governance actions (no MLflow needed to read it); its
+        head is signed with the ``audit`` settings' key when one is configured."""
         from cairn.registry import AuditLog
+        from cairn.registry.anchor import head_anchor
 
-        return AuditLog(self.metadata.engine, self.name)
+        anchor = head_anchor(self.settings.audit, self.root)
+        return AuditLog(self.metadata.engine, self.name, anchor=anchor)
 
     @cached_property
     def registry(self) -> ModelRegistry:
         """The governed model registry (approvals, aliases, audit log)."""
         from cairn.registry.models import ModelRegistry
 
-        return ModelRegistry(self.tracker, self.metadata.engine, self.name)
+        return ModelRegistry(self.tracker, self.metadata.engine, self.name, audit=self.audit)
+
+    # -- authentication --------------------------------------------------------------------
+
+    @cached_property
+    def tokens(self) -> TokenStore:
+        """The project's API tokens (hashes only); creating and revoking one is audited."""
+        from cairn.auth import TokenStore
+
+        return TokenStore(self.metadata.engine, self.name, self.audit)
+
+    @cached_property
+    def authenticator(self) -> Authenticator:
+        """API tokens of :attr:`tokens`, and OIDC/JWT bearer tokens when ``auth.oidc`` is set."""
+        from cairn.auth import Authenticator, OidcVerifier
+
+        oidc = self.settings.auth.oidc
+        verifier = None
+        if oidc.issuer is not None:
+            assert oidc.audience is not None  # the settings require it with issuer
+            jwks_file = None if oidc.jwks_file is None else self.root / oidc.jwks_file
+            verifier = OidcVerifier(
+                issuer=oidc.issuer,
+                audience=oidc.audience,
+                jwks_url=oidc.jwks_url,
+                jwks_file=jwks_file,
+                algorithms=tuple(oidc.algorithms),
+                name_claim=oidc.name_claim,
+                role_claim=oidc.role_claim,
+                leeway_s=oidc.leeway_s,
+            )
+        return Authenticator(self.tokens, verifier)
+
+    def authenticate(self, bearer: str) -> Principal:
+        """The principal proven by ``bearer``: an API token secret of this project (with or
+        without ``Bearer ``), else an OIDC/JWT bearer token; AuthenticationError otherwise."""
+        return self.authenticator.authenticate(bearer)
 
     # -- deployments -----------------------------------------------------------------------
 

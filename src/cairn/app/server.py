@@ -33,6 +33,7 @@ from cairn.core.types import Micros
 from cairn.monitoring.service import monitoring_collector
 from cairn.rollouts import RolloutSpec, RolloutStore
 from cairn.serving import ServingLimits, create_app
+from cairn.serving.governance_routes import governance_router
 from cairn.serving.log_records import OUTCOME_SCHEMA, PREDICTION_SCHEMA
 from cairn.serving.prediction_log import Durability, SegmentLog
 from cairn.serving.predictor import Predictor
@@ -69,8 +70,8 @@ def build_app(
     >>> import tempfile, pathlib
     >>> repo = pathlib.Path(tempfile.mkdtemp())
     >>> _ = (repo / "cairn.yaml").write_text("project: demo")
-    >>> [path for path in build_app(repo).openapi()["paths"] if path.startswith("/v1")]
-    ['/v1/features/online']
+    >>> [path for path in build_app(repo).openapi()["paths"] if path.startswith("/v1")][:3]
+    ['/v1/features/online', '/v1/auth/whoami', '/v1/auth/tokens']
     """
     project = project or Project.open(repo_path)
     options = server_options(project.settings)
@@ -91,13 +92,15 @@ def build_app(
     except Exception as exc:
         logger.warning("Could not load the applied definitions yet: %s", exc)
     refresh = PeriodicTask("refresh", REFRESH_SECONDS, lambda: _refresh(project))
+    # env tokens, the project's API tokens and OIDC/JWT bearer tokens (checked per request)
+    tokens = options.admin_tokens.with_authenticator(project.authenticate)
     # SQLite answers in microseconds: reading on the event loop beats a thread hop (~0.1 ms).
     # A networked store (Redis) could stall the loop for its timeout, so it reads in threads.
     offload = not online.store.url.startswith("sqlite")
     limits = limits or options.limits
     deployments = project.deployments()
     if not deployments:
-        return create_app(
+        app = create_app(
             read,
             freshness=freshness,
             ready=online.store.ping,
@@ -105,6 +108,8 @@ def build_app(
             offload=offload,
             background=[refresh],
         )
+        app.include_router(governance_router(project, tokens))
+        return app
     mode: Durability = durability or options.durability
     log = project.predictions
     predictor = Predictor(
@@ -132,7 +137,7 @@ def build_app(
         offload=offload,
         predictor=predictor,
         outcomes=SegmentLog(log.outcomes_dir, OUTCOME_SCHEMA, durability=mode),
-        admin_token=options.admin_tokens,
+        admin_token=tokens,
         rollouts=project.rollouts,
         background=[
             refresh,
@@ -145,6 +150,7 @@ def build_app(
             ),
         ],
     )
+    app.include_router(governance_router(project, tokens))
     # the latest drift and performance results of `cairn monitor run`, read at scrape time
     app.state.metrics.registry.register(monitoring_collector(project.metadata, project.name))
     return app

@@ -1,25 +1,30 @@
 """`cairn deploy create|set|switch|promote|rollback|status|history|watch`: rollouts.
 
 Thin commands over :class:`cairn.rollouts.service.RolloutService` (the same service the HTTP admin
-routes call) and :class:`cairn.rollouts.controller.CanaryController`. The actor is
-``CAIRN_USER`` (or the OS user); the audit log records the role ``cli``.
+routes call) and :class:`cairn.rollouts.controller.CanaryController`. Changes act with a token
+(``--token-file`` or ``CAIRN_TOKEN``): the principal it proves is who acted (create, set,
+switch, rollback: deployer; promote: approver). ``--server URL`` sends the change to a running
+``cairn serve`` instead of the local project.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cairn.cli._console import RepoOption, console, one_line_errors
+from cairn.cli._auth import ServerOption, TokenFileOption, acting_principal, remote, require_token
+from cairn.cli._console import RepoOption, console, err_console, one_line_errors
 from cairn.cli._output import FormatOption, JsonOption, OutOption, emit, emit_json, output_format
-from cairn.cli._project import current_user, open_project
+from cairn.cli._project import open_project
 from cairn.core.errors import ConfigError
 
 if TYPE_CHECKING:
+    from cairn.auth import Principal
     from cairn.rollouts import RolloutService
     from cairn.rollouts.requests import RolloutUpdate
 
@@ -27,8 +32,6 @@ app = typer.Typer(
     help="Rollouts: single, blue-green, canary with automatic gates, A/B, shadow models.",
     no_args_is_help=True,
 )
-ROLE = "cli"
-
 DeploymentArg = Annotated[str, typer.Argument(help="Deployment name (in deployments.yaml).")]
 ReasonOption = Annotated[str, typer.Option(help="Why (kept in the rollout history and audit log).")]
 ShadowOption = Annotated[
@@ -67,14 +70,45 @@ def _service(repo: Path) -> RolloutService:
     return open_project(repo).rollouts
 
 
-def _user() -> str:
-    return current_user()
-
-
-def _show(done: RolloutUpdate, verb: str, as_json: bool) -> None:
+def _change(
+    deployment: str,
+    verb: str,
+    *,
+    repo: Path,
+    token_file: Path | None,
+    server: str | None,
+    as_json: bool,
+    local: Callable[[RolloutService, Principal], RolloutUpdate],
+    path: str,
+    body: dict[str, Any],
+) -> None:
+    """Make one rollout change as the token's principal: locally, or on ``server``."""
     from cairn.ui.terminal.rollouts import print_update
 
+    doing = f"change the rollout of {deployment}"
+    if server is not None:
+        token = require_token(token_file, doing)
+        data = remote(server, token, "POST", f"/v1/deployments/{deployment}/rollout{path}", body)
+        emit_json(data, as_json, lambda: _print_remote(data, verb))
+        return
+    project = open_project(repo)
+    who = acting_principal(project, token_file, doing)
+    done = local(project.rollouts, who)
     emit_json(done.to_json(), as_json, lambda: print_update(done, verb))
+
+
+def _print_remote(data: dict[str, Any], verb: str) -> None:
+    from rich.markup import escape
+
+    spec, shares = data["rollout"], data["weights"]
+    weights = ", ".join(f"{a['name']} {a['model']} {shares[a['name']]:.0%}" for a in spec["arms"])
+    console.print(
+        f"{spec['deployment']}: {verb} -> {spec['strategy']} ({spec['state']}) "
+        f"v{spec['version']}: {weights}",
+        highlight=False,
+    )
+    for note in data.get("notes", []):
+        err_console.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
 
 
 @app.command()
@@ -110,6 +144,8 @@ def create(
     shadow: ShadowOption = None,
     replace: Annotated[bool, typer.Option(help="Replace an active rollout.")] = False,
     reason: ReasonOption = "",
+    token_file: TokenFileOption = None,
+    server: ServerOption = None,
     repo: RepoOption = Path("."),
     as_json: JsonOption = False,
 ) -> None:
@@ -139,10 +175,19 @@ def create(
         request["gate"] = gate
     if shadow:
         request["shadows"] = list(shadow)
-    done = _service(repo).create(
-        deployment, request, actor=_user(), role=ROLE, reason=reason, replace=replace
+    _change(
+        deployment,
+        "created",
+        repo=repo,
+        token_file=token_file,
+        server=server,
+        as_json=as_json,
+        local=lambda svc, who: svc.create(
+            deployment, request, principal=who, reason=reason, replace=replace
+        ),
+        path="",
+        body={**request, "reason": reason, "replace": replace},
     )
-    _show(done, "created", as_json)
 
 
 @app.command("set")
@@ -168,6 +213,8 @@ def set_(
         Settable | None, typer.Option(help="active resumes a held rollout; held pauses it.")
     ] = None,
     reason: ReasonOption = "",
+    token_file: TokenFileOption = None,
+    server: ServerOption = None,
     repo: RepoOption = Path("."),
     as_json: JsonOption = False,
 ) -> None:
@@ -193,8 +240,17 @@ def set_(
             changes[key] = value
     if state is not None:
         changes["state"] = state.value
-    done = _service(repo).set(deployment, changes, actor=_user(), role=ROLE, reason=reason)
-    _show(done, "changed", as_json)
+    _change(
+        deployment,
+        "changed",
+        repo=repo,
+        token_file=token_file,
+        server=server,
+        as_json=as_json,
+        local=lambda svc, who: svc.set(deployment, changes, principal=who, reason=reason),
+        path="",
+        body={**changes, "reason": reason},
+    )
 
 
 @app.command()
@@ -203,6 +259,8 @@ def switch(
     deployment: DeploymentArg,
     to: Annotated[str | None, typer.Option(help="blue or green (default: the other).")] = None,
     reason: ReasonOption = "",
+    token_file: TokenFileOption = None,
+    server: ServerOption = None,
     repo: RepoOption = Path("."),
     as_json: JsonOption = False,
 ) -> None:
@@ -210,8 +268,17 @@ def switch(
 
     Example: cairn deploy switch credit --reason "MRR-2026-0042 go-live"
     """
-    done = _service(repo).switch(deployment, actor=_user(), role=ROLE, reason=reason, to=to)
-    _show(done, "switched", as_json)
+    _change(
+        deployment,
+        "switched",
+        repo=repo,
+        token_file=token_file,
+        server=server,
+        as_json=as_json,
+        local=lambda svc, who: svc.switch(deployment, principal=who, reason=reason, to=to),
+        path="/switch",
+        body={"reason": reason, **({"to": to} if to else {})},
+    )
 
 
 @app.command()
@@ -220,6 +287,8 @@ def promote(
     deployment: DeploymentArg,
     arm: Annotated[str | None, typer.Option(help="ab: the winning arm.")] = None,
     reason: ReasonOption = "",
+    token_file: TokenFileOption = None,
+    server: ServerOption = None,
     repo: RepoOption = Path("."),
     as_json: JsonOption = False,
 ) -> None:
@@ -227,8 +296,17 @@ def promote(
 
     Example: cairn deploy promote credit --reason "MRR-2026-0042 canary passed"
     """
-    done = _service(repo).promote(deployment, actor=_user(), role=ROLE, reason=reason, arm=arm)
-    _show(done, "promoted", as_json)
+    _change(
+        deployment,
+        "promoted",
+        repo=repo,
+        token_file=token_file,
+        server=server,
+        as_json=as_json,
+        local=lambda svc, who: svc.promote(deployment, principal=who, reason=reason, arm=arm),
+        path="/promote",
+        body={"reason": reason, **({"arm": arm} if arm else {})},
+    )
 
 
 @app.command()
@@ -236,6 +314,8 @@ def promote(
 def rollback(
     deployment: DeploymentArg,
     reason: ReasonOption = "",
+    token_file: TokenFileOption = None,
+    server: ServerOption = None,
     repo: RepoOption = Path("."),
     as_json: JsonOption = False,
 ) -> None:
@@ -243,8 +323,17 @@ def rollback(
 
     Example: cairn deploy rollback credit --reason "latency alert"
     """
-    done = _service(repo).rollback(deployment, actor=_user(), role=ROLE, reason=reason)
-    _show(done, "rolled back", as_json)
+    _change(
+        deployment,
+        "rolled back",
+        repo=repo,
+        token_file=token_file,
+        server=server,
+        as_json=as_json,
+        local=lambda svc, who: svc.rollback(deployment, principal=who, reason=reason),
+        path="/rollback",
+        body={"reason": reason},
+    )
 
 
 @app.command()

@@ -6,6 +6,7 @@ import typer
 
 from cairn.cli import (
     audit,
+    auth,
     config,
     deploy,
     experiment,
@@ -53,6 +54,7 @@ app.command()(serve.serve)
 app.command()(score.score)
 app.add_typer(quality.app, name="quality")
 app.add_typer(audit.app, name="audit")
+app.add_typer(auth.app, name="auth")
 app.command()(train.train)
 app.add_typer(models.app, name="models")
 app.add_typer(runs.app, name="runs")

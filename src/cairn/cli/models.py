@@ -1,19 +1,23 @@
-"""`cairn models list|show|approve|promote|alias|policy|history`: the governed registry."""
+"""`cairn models list|show|approve|promote|alias|policy|history`: the governed registry.
+
+Governance commands (approve, promote, alias, policy changes) act with a token
+(``--token-file`` or ``CAIRN_TOKEN``): the principal it proves is who acted, with its role
+(approve: approver; promote, alias: deployer; policy: admin). ``--server URL`` sends the action
+to a running ``cairn serve`` instead of the local project.
+"""
 
 from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated, Any
 
 import typer
 
+from cairn.cli._auth import ServerOption, TokenFileOption, acting_principal, remote, require_token
 from cairn.cli._console import RepoOption, console, err_console, one_line_errors, parse_time
 from cairn.cli._output import FormatOption, JsonOption, OutOption, emit, emit_json, output_format
-from cairn.cli._project import current_user, open_project
-
-if TYPE_CHECKING:
-    pass
+from cairn.cli._project import open_project
 
 app = typer.Typer(
     help="Registered models: versions, reviews, aliases (champion, challenger, fallback).",
@@ -123,31 +127,95 @@ def approve(
     ticket: Annotated[str, typer.Option(help="Review reference, e.g. MRR-2026-0123.")],
     decision: Annotated[Decision, typer.Option(help="approve or reject.")],
     reviewer: Annotated[
-        str | None, typer.Option(help="Who reviews (default: CAIRN_USER or the OS user).")
+        str | None,
+        typer.Option(
+            help="Display name of the reviewer; must be the token's principal (refused "
+            "otherwise). The token decides who reviews."
+        ),
     ] = None,
     note: Annotated[str, typer.Option(help="The review's conclusion.")] = "",
+    token_file: TokenFileOption = None,
+    server: ServerOption = None,
     repo: RepoOption = Path("."),
     as_json: JsonOption = False,
 ) -> None:
-    """Record a review decision on a version; its author can never review it (four eyes).
+    """Record a review decision on a version as the token's principal (approver role); the
+    version's author can never review it (four eyes).
 
-    Example: cairn models approve credit-default 3 --reviewer risk-officer
+    Example: cairn models approve credit-default 3 --token-file risk.token
     --ticket MRR-2026-0123 --decision approve --note "validated on 2026Q1"
     """
-    project = open_project(repo)
-    who = reviewer or current_user()
-    done = project.registry.approve(
-        name, version, reviewer=who, ticket=ticket, decision=decision.value, note=note
-    )
-    verb = "approved" if done.decision == "approve" else "rejected"
+    from cairn.ui.output import jsonable
+
+    doing = f"review {name} v{version}"
+    if server is not None:
+        body: dict[str, Any] = {"ticket": ticket, "note": note}
+        if reviewer is not None:
+            body["reviewer"] = reviewer
+        path = f"/v1/models/{name}/versions/{version}/{decision.value}"
+        done = remote(server, require_token(token_file, doing), "POST", path, body)
+    else:
+        project = open_project(repo)
+        who = acting_principal(project, token_file, doing)
+        done = jsonable(
+            project.registry.approve(
+                name,
+                version,
+                principal=who,
+                reviewer=reviewer,
+                ticket=ticket,
+                decision=decision.value,
+                note=note,
+            )
+        )
+    verb = "approved" if done["decision"] == "approve" else "rejected"
     emit_json(
         done,
         as_json,
         lambda: console.print(
-            f"Recorded: {done.reviewer} {verb} "
-            f"{done.model} v{done.version} (author {done.author}) under {done.ticket}."
+            f"Recorded: {done['reviewer']} {verb} "
+            f"{done['model']} v{done['version']} (author {done['author']}) under {done['ticket']}."
         ),
     )
+
+
+def _promote(
+    name: str,
+    version: str,
+    alias: str,
+    reason: str,
+    *,
+    token_file: Path | None,
+    server: str | None,
+    repo: Path,
+    as_json: bool,
+) -> None:
+    """Move ``alias`` to ``version`` as the token's principal, locally or on ``server``."""
+    from cairn.ui.terminal.models import print_promotion
+
+    doing = f"move {name}@{alias}"
+    if server is not None:
+        body = {"alias": alias, "reason": reason}
+        path = f"/v1/models/{name}/versions/{version}/promote"
+        data = remote(server, require_token(token_file, doing), "POST", path, body)
+        emit_json(data, as_json, lambda: _print_remote_promotion(data))
+        return
+    project = open_project(repo)
+    who = acting_principal(project, token_file, doing)
+    done = project.registry.promote(name, version, alias=alias, principal=who, reason=reason)
+    emit_json(done, as_json, lambda: print_promotion(done))
+
+
+def _print_remote_promotion(data: dict[str, Any]) -> None:
+    moves = data.get("moves") or []
+    if not moves:
+        console.print(
+            f"{data['model']}@{data['alias']} is already v{data['version']}; nothing moved."
+        )
+    for m in moves:
+        before = "-" if m.get("previous") is None else f"v{m['previous']}"
+        after = "-" if m.get("version") is None else f"v{m['version']}"
+        console.print(f"{m['model']}@{m['alias']}: {before} -> {after} ({m['reason']})")
 
 
 @app.command()
@@ -159,19 +227,21 @@ def promote(
     alias: Annotated[
         str, typer.Option(help="champion, fallback, challenger or challenger-<name>.")
     ] = "champion",
+    token_file: TokenFileOption = None,
+    server: ServerOption = None,
     repo: RepoOption = Path("."),
     as_json: JsonOption = False,
 ) -> None:
-    """Make a version champion (needs a second person's approval; the old champion becomes
-    fallback), or point another alias at it.
+    """Make a version champion as the token's principal (deployer role; needs another
+    person's approval; the old champion becomes fallback), or point another alias at it.
 
     Example: cairn models promote credit-default 3 --reason "MRR-2026-0123 approved"
+    --token-file ana.token
     """
-    from cairn.ui.terminal.models import print_promotion
-
-    project = open_project(repo)
-    done = project.registry.promote(name, version, alias=alias, actor=current_user(), reason=reason)
-    emit_json(done, as_json, lambda: print_promotion(done))
+    _promote(
+        name, version, alias, reason, token_file=token_file, server=server, repo=repo,
+        as_json=as_json,
+    )  # fmt: skip
 
 
 @app.command("alias")
@@ -182,31 +252,42 @@ def set_alias(
     version: Annotated[str | None, typer.Argument(help="Version (omit with --remove).")] = None,
     reason: ReasonOption = "",
     remove: Annotated[bool, typer.Option("--remove", help="Remove the alias.")] = False,
+    token_file: TokenFileOption = None,
+    server: ServerOption = None,
     repo: RepoOption = Path("."),
     as_json: JsonOption = False,
 ) -> None:
-    """Point an alias at a version (champion follows the promotion rules), or remove one.
+    """Point an alias at a version (champion follows the promotion rules), or remove one, as
+    the token's principal (deployer role).
 
     Example: cairn models alias credit-default challenger-hgb 4 --reason "shadow test"
+    --token-file ana.token
     """
-    from cairn.ui.terminal.models import print_promotion
-
-    project = open_project(repo)
-    registry = project.registry
-    if remove:
-        if version is not None:
-            raise typer.BadParameter("give no VERSION with --remove")
-        move = registry.remove_alias(name, alias, actor=current_user(), reason=reason)
-        emit_json(
-            move,
-            as_json,
-            lambda: console.print(f"Removed {name}@{alias} (was v{move.previous})."),
-        )
+    if not remove:
+        if version is None:
+            raise typer.BadParameter("VERSION is required (or use --remove)")
+        _promote(
+            name, version, alias, reason, token_file=token_file, server=server, repo=repo,
+            as_json=as_json,
+        )  # fmt: skip
         return
-    if version is None:
-        raise typer.BadParameter("VERSION is required (or use --remove)")
-    done = registry.promote(name, version, alias=alias, actor=current_user(), reason=reason)
-    emit_json(done, as_json, lambda: print_promotion(done))
+    if version is not None:
+        raise typer.BadParameter("give no VERSION with --remove")
+    doing = f"remove {name}@{alias}"
+    if server is not None:
+        path = f"/v1/models/{name}/aliases/{alias}/remove"
+        move = remote(server, require_token(token_file, doing), "POST", path, {"reason": reason})
+        previous = move.get("previous")
+    else:
+        project = open_project(repo)
+        who = acting_principal(project, token_file, doing)
+        moved = project.registry.remove_alias(name, alias, principal=who, reason=reason)
+        move, previous = moved, moved.previous
+    emit_json(
+        move,
+        as_json,
+        lambda: console.print(f"Removed {name}@{alias} (was v{previous})."),
+    )
 
 
 @app.command()
@@ -217,35 +298,74 @@ def policy(
         bool | None,
         typer.Option(
             "--four-eyes/--no-four-eyes",
-            help="Require (default) or waive a second person's approval for champion.",
+            help="Require (default) or waive another person's approval for champion.",
+        ),
+    ] = None,
+    approver_not_promoter: Annotated[
+        bool | None,
+        typer.Option(
+            "--approver-not-promoter/--approver-may-promote",
+            help="Whether whoever approved a version may also promote it (default: may).",
+        ),
+    ] = None,
+    min_approvals: Annotated[
+        int | None,
+        typer.Option(
+            "--min-approvals", min=1, help="Approvals by distinct people needed for champion."
         ),
     ] = None,
     reason: Annotated[
         str, typer.Option("--reason", help="Why the policy changes (required to change it).")
     ] = "",
+    token_file: TokenFileOption = None,
+    server: ServerOption = None,
     repo: RepoOption = Path("."),
     as_json: JsonOption = False,
 ) -> None:
-    """Show or change a model's promotion policy (a change is an audited action).
+    """Show a model's promotion policy, or change it as the token's principal (admin role; a
+    change is an audited action with a reason).
 
-    Example: cairn models policy credit-default --no-four-eyes --reason "MRC-2026-0007 sandbox"
+    Example: cairn models policy credit-default --min-approvals 2 --approver-not-promoter
+    --reason "MRC-2026-0007 high risk" --token-file admin.token
     """
-    project = open_project(repo)
-    if four_eyes is None:
-        current = project.registry.policy(name)
+    changes: dict[str, Any] = {
+        k: v
+        for k, v in {
+            "require_four_eyes": four_eyes,
+            "approver_not_promoter": approver_not_promoter,
+            "min_approvals": min_approvals,
+        }.items()
+        if v is not None
+    }
+    doing = f"change the promotion policy of {name}"
+    if server is not None:
+        if changes:
+            body = {**changes, "reason": reason}
+            token = require_token(token_file, doing)
+            current = remote(server, token, "POST", f"/v1/models/{name}/policy", body)
+        else:
+            token = require_token(token_file, f"read the promotion policy of {name}")
+            current = remote(server, token, "GET", f"/v1/models/{name}/policy")
     else:
-        current = project.registry.set_policy(
-            name, require_four_eyes=four_eyes, actor=current_user(), reason=reason
-        )
+        project = open_project(repo)
+        if changes:
+            who = acting_principal(project, token_file, doing)
+            found = project.registry.set_policy(name, principal=who, reason=reason, **changes)
+        else:
+            found = project.registry.policy(name)
+        current = {"model": name, **found.to_dict()}
     if as_json:
-        emit_json({"model": name, **current.to_dict()}, True, lambda: None)
+        emit_json(current, True, lambda: None)
         return
-    state = "required" if current.require_four_eyes else "[yellow]WAIVED[/]"
+    state = "required" if current["require_four_eyes"] else "[yellow]WAIVED[/]"
+    rules = f"{current.get('min_approvals', 1)} approval(s)"
+    if current.get("approver_not_promoter"):
+        rules += ", approver may not promote"
     since = ""
-    if current.changed_by is not None and current.changed_at is not None:
-        when = f"{current.changed_at:%Y-%m-%d %H:%M}"
-        since = f" (set by {current.changed_by} at {when}: {current.reason})"
-    console.print(f"{name}: four-eyes approval for champion {state}{since}.")
+    if current.get("changed_by") and current.get("changed_at"):
+        when = str(current["changed_at"])[:16].replace("T", " ")
+        since = f" (set by {current['changed_by']} at {when}: {current['reason']})"
+    console.print(f"{name}: four-eyes approval for champion {state}, {rules}{since}.")
 
 
 @app.command()

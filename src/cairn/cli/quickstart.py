@@ -50,6 +50,7 @@ def init(
             f"{project.profile_rows} profile rows, {project.transactions} transactions.\n"
             f"Next: cairn apply --repo {directory}"
         )
+        _first_admin_token(directory)
         return
     from cairn.quickstart.blank import DATA_COLUMNS, DATA_FILE, create_blank_project
 
@@ -59,6 +60,34 @@ def init(
         f"Created the blank project {blank.name!r} in {blank.path}: {files}.\n"
         f"Next: add {DATA_FILE} ({','.join(DATA_COLUMNS)}) or edit features.py for your data, "
         f"then cairn config check --repo {directory} && cairn apply --repo {directory}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    _first_admin_token(directory)
+
+
+def _first_admin_token(directory: Path) -> None:
+    """Create the project's first admin token in ``.cairn/admin.token`` and say how to use it."""
+    from cairn.app.identity import current_user
+    from cairn.app.project import Project
+    from cairn.auth.bootstrap import write_first_admin_token
+
+    with Project.open(directory) as project:
+        made = write_first_admin_token(project.tokens, project.root, holder=current_user())
+    if made is None:
+        console.print(
+            "The project already has API tokens: its admins create more with "
+            "`cairn auth token create`.",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return
+    where = directory / ".cairn" / "admin.token"
+    console.print(
+        f"Admin token of {made.info.holder} ({made.info.id}) written to {where} (readable only "
+        f"by you). Governance commands act with a token: export CAIRN_TOKEN=$(cat {where}) or "
+        f"pass --token-file {where}; create one per person with `cairn auth token create "
+        "--holder NAME --role deployer|approver|viewer`.",
         highlight=False,
         soft_wrap=True,
     )

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from cairn.cli._auth import TokenFileOption, bearer_token
 from cairn.cli._console import RepoOption, console, fail, one_line_errors
 from cairn.cli._output import JsonOption, emit_json
 from cairn.cli._project import current_user, open_project
@@ -37,12 +38,16 @@ def train(
             "a reproduction is not registered unless asked).",
         ),
     ] = None,
+    token_file: TokenFileOption = None,
     repo: RepoOption = Path("."),
     as_json: JsonOption = False,
 ) -> None:
     """Train a model on a training set from the offline store and log everything to MLflow.
 
-    Example: cairn train --config train.yaml --repo ./credit
+    With a token (--token-file or CAIRN_TOKEN) the version's author is the token's principal,
+    tagged authenticated; without one it is CAIRN_USER or the OS user, tagged unauthenticated.
+
+    Example: cairn train --config train.yaml --repo ./credit --token-file ana.token
     (or: cairn train --reproduce 3f2c...e1 --repo ./credit)
     """
     from cairn.training import TrainConfig, reproduce
@@ -52,6 +57,10 @@ def train(
     if (config is None) == (reproduce_run is None):
         raise fail("give either --config FILE (train) or --reproduce RUN_ID (reproduce a run).")
     project = open_project(repo)
+    token = bearer_token(token_file)
+    who = project.authenticate(token) if token else None
+    author = who.name if who is not None else current_user()
+    via = who.via if who is not None else None
     status = console.status("training")
     with status:
         tick = lambda step: status.update(f"[bold]{step}")  # noqa: E731
@@ -60,7 +69,8 @@ def train(
                 reproduce_run,
                 project.features,
                 project.tracker,
-                author=current_user(),
+                author=author,
+                author_via=via,
                 register=bool(register),
                 audit=project.registry.audit,
                 progress=tick,
@@ -74,7 +84,8 @@ def train(
                 cfg,
                 project.features,
                 project.tracker,
-                author=current_user(),
+                author=author,
+                author_via=via,
                 audit=project.registry.audit,
                 progress=tick,
             )

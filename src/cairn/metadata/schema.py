@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 __all__ = ["HEAD", "TABLES", "VERSION_TABLE", "revision", "upgrade"]
 
 #: The newest revision of :mod:`cairn.metadata.migrations` (a test checks it is Alembic's head).
-HEAD = "0002"
+HEAD = "0004"
 #: Where the database records its revision.
 VERSION_TABLE = "cairn_alembic_version"
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -55,6 +55,7 @@ TABLES = (
     "cairn_monitor_changes",
     "cairn_audit_log", "cairn_audit_head", "cairn_approvals", "cairn_alias_moves",
     "cairn_rollouts",
+    "cairn_api_tokens",
 )  # fmt: skip
 
 logger = logging.getLogger(__name__)

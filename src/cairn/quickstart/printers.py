@@ -212,7 +212,49 @@ def print_training_demo(demo: TrainingDemo) -> None:
         f"Review: {a.reviewer} approved v{a.version} (author {a.author}) under {a.ticket}; "
         f"{demo.author} promoted it to champion."
     )
+    print_governance(demo)
     print_lineage(demo.lineage)
+
+
+def print_governance(demo: TrainingDemo) -> None:
+    """The refused self-approval, then the governance entries of the audit chain from it on:
+    who acted (the principal a token proved), what, on what."""
+    r = demo.refused
+    if r is not None:
+        console.print(
+            f"Refused: {escape(r.actor)} may not approve their own version "
+            f"v{r.subject.rpartition('/')[2]} (four eyes; audit #{r.seq} {r.action})"
+        )
+    if not demo.governance:
+        return
+    table = Table(
+        "#", "action", "actor", "role", "via", "subject", "detail",
+        title="Audit log: governance actions (each by a token's principal)",
+        title_justify="left",
+    )  # fmt: skip
+    for e in demo.governance:
+        who = e.details.get("principal") or {}
+        d = e.details
+        if e.action == "governance.refused":
+            detail = f"{d.get('action')}: {str(d.get('reason', '')).split(';')[0]}"
+        elif e.action == "approval.recorded":
+            detail = f"{d.get('decision')} {d.get('ticket')}"
+        elif e.action == "alias.moved":
+            detail = f"{d.get('previous') or '-'} -> {d.get('version') or '-'}"
+        elif d.get("alias") == "champion":
+            detail = f"champion (four eyes {d.get('four_eyes')})"
+        else:
+            detail = str(d.get("alias"))
+        table.add_row(
+            str(e.seq),
+            e.action,
+            escape(e.actor),
+            str(who.get("role", "-")),
+            escape(str(who.get("via", "-"))),
+            escape(e.subject),
+            escape(detail),
+        )
+    console.print(table)
 
 
 def print_quality_demo(demo: QualityDemo) -> None:

@@ -38,10 +38,12 @@ import httpx
 from cairn.app.identity import current_user
 from cairn.app.project import Project
 from cairn.app.serve_process import free_port, start_server, stop_server, wait_ready
+from cairn.auth.principal import Principal
 from cairn.core.errors import CairnError
 from cairn.experiments.stats import srm
 from cairn.quickstart._steps import Steps
-from cairn.quickstart.training_demo import CONFIG_FILE, MODEL_NAME, REVIEWER
+from cairn.quickstart._team import DemoTeam, demo_team
+from cairn.quickstart.training_demo import CONFIG_FILE, MODEL_NAME
 from cairn.rollouts.controller import CanaryController, ControllerStep
 from cairn.serving.log_reader import PredictionLog
 from cairn.training import ModelSpec, TrainConfig, build_training_set, train
@@ -142,9 +144,15 @@ class _Traffic:
 
 
 def run_rollout_demo(
-    project_path: str | Path, *, on_step: Callable[[str], None] | None = None
+    project_path: str | Path,
+    *,
+    team: DemoTeam | None = None,
+    on_step: Callable[[str], None] | None = None,
 ) -> RolloutDemo:
-    """Shadow, A/B, canary to promotion and a rolled-back broken canary (module docstring)."""
+    """Shadow, A/B, canary to promotion and a rolled-back broken canary (module docstring).
+
+    ``team``: the tokens' principals of the training demo (None: create them, which needs a
+    project without API tokens)."""
     began = time.perf_counter()
     root = Path(project_path).resolve()
     steps: list[tuple[str, float]] = []
@@ -154,15 +162,14 @@ def run_rollout_demo(
     project = Project.open(root)
     service = project.rollouts
     registry = service.registry
-    author = current_user()
-    reviewer = REVIEWER if author.casefold() != REVIEWER else f"{REVIEWER}-2"
+    team = team or demo_team(project, current_user())
     with step("train: LightGBM challenger and a slow candidate"):
-        challenger, slow = _train_candidates(project, author, registry.audit)
+        challenger, slow = _train_candidates(project, team.author, registry.audit)
         registry.promote(
             MODEL_NAME,
             challenger,
             alias="challenger",
-            actor=author,
+            principal=team.author,
             reason="rollout demo: a servable LightGBM challenger",
         )
     demo = RolloutDemo(challenger=f"{MODEL_NAME}/{challenger}", slow=f"{MODEL_NAME}/{slow}")
@@ -194,8 +201,7 @@ def run_rollout_demo(
                 DEPLOYMENT,
                 {"strategy": "single", "shadows": [demo.challenger]},
                 reason="rollout demo: shadow the challenger",
-                actor=author,
-                role="cli",
+                principal=team.author,
             )
             _applied(url, shadowed.spec.version)
             traffic.send(100)
@@ -208,8 +214,7 @@ def run_rollout_demo(
                 DEPLOYMENT,
                 {"strategy": "ab", "arms": arms},
                 reason="rollout demo: A/B test",
-                actor=author,
-                role="cli",
+                principal=team.author,
             ).spec
             demo.ab_weights, demo.ab_seed = ab.weights(), ab.seed
             _applied(url, ab.version)
@@ -218,7 +223,7 @@ def run_rollout_demo(
             registry.approve(
                 MODEL_NAME,
                 challenger,
-                reviewer=reviewer,
+                principal=team.officer,
                 ticket=CHALLENGER_TICKET,
                 decision="approve",
                 note="Rollout demo: the A/B and shadow results reviewed.",
@@ -234,8 +239,7 @@ def run_rollout_demo(
                 },
                 replace=True,
                 reason=f"{CHALLENGER_TICKET}: canary of the approved challenger",
-                actor=author,
-                role="cli",
+                principal=team.author,
             )
             _applied(url, canary.spec.version)
             traffic.until(lambda: state()[0] != "canary" or state()[1] != "active")
@@ -250,7 +254,7 @@ def run_rollout_demo(
                 {"strategy": "canary", "candidate": demo.slow, "stages": [10, 50, 100],
                  "gate": GATE},
                 reason="rollout demo: a deliberately slow candidate",
-                actor=author, role="cli",
+                principal=team.author,
             )  # fmt: skip
             _applied(url, broken.spec.version)
             traffic.until(lambda: state()[1] != "active")
@@ -274,7 +278,7 @@ def run_rollout_demo(
     return demo
 
 
-def _train_candidates(project: Project, author: str, audit: Any) -> tuple[str, str]:
+def _train_candidates(project: Project, author: Principal, audit: Any) -> tuple[str, str]:
     """A LightGBM challenger like the champion, and a slow one (600 trees of 63 leaves; its
     SHAP importance on 10 rows only, since explaining it is what makes it slow)."""
     store, tracker = project.features, project.tracker
@@ -284,7 +288,15 @@ def _train_candidates(project: Project, author: str, audit: Any) -> tuple[str, s
     for spec, role, sample in ((CHALLENGER, "challenger", 200), (SLOW, "slow-candidate", 10)):
         tags = {**config.tags, "cairn.role": role}
         job = replace(config, model=spec, importance_sample=sample, tags=tags)
-        result = train(job, store, tracker, author=author, audit=audit, training_set=data)
+        result = train(
+            job,
+            store,
+            tracker,
+            author=author.name,
+            author_via=author.via,
+            audit=audit,
+            training_set=data,
+        )
         assert result.version is not None
         out.append(result.version)
     return out[0], out[1]

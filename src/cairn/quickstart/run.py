@@ -134,7 +134,7 @@ def run_quickstart(
     from cairn.quickstart.rollout_demo import run_rollout_demo
 
     with step("rollouts: shadow, A/B, canary promoted, broken canary rolled back"):
-        report.rollout = run_rollout_demo(path, on_step=on_step)
+        report.rollout = run_rollout_demo(path, team=report.training.team, on_step=on_step)
 
     from cairn.quickstart.experiment_demo import run_experiment_demo
 

@@ -1,9 +1,11 @@
 """The training half of the quickstart: a champion and a challenger, reviewed and promoted.
 
 On the example credit project: write ``train.yaml``, train a LightGBM champion and a
-scikit-learn challenger on the same training set, have a second person (``risk-officer``)
-approve the champion, promote it, point ``challenger`` at the other version, and build the
-champion's lineage (the parts come from :class:`cairn.app.Project`).
+scikit-learn challenger on the same training set, show the author's attempt to approve their
+own version refused (and recorded in the audit chain), have a second person
+(``risk-officer``) approve the champion, promote it, point ``challenger`` at the other version,
+and build the champion's lineage (the parts come from :class:`cairn.app.Project`). Each
+governance step acts with an API token (:mod:`cairn.quickstart._team`).
 """
 
 from __future__ import annotations
@@ -17,18 +19,25 @@ from pathlib import Path
 from cairn.app.identity import current_user
 from cairn.app.project import Project
 from cairn.quickstart._steps import Steps
+from cairn.quickstart._team import DemoTeam, demo_team
 from cairn.quickstart.example.training import CONFIG_FILE as CONFIG_FILE
 from cairn.quickstart.example.training import ENTITIES as ENTITIES
 from cairn.quickstart.example.training import EXAMPLE_CONFIG as EXAMPLE_CONFIG
 from cairn.quickstart.example.training import MODEL_NAME as MODEL_NAME
 from cairn.quickstart.example.training import write_example_config as write_example_config
-from cairn.registry.approvals import Approval
+from cairn.registry.aliases import MOVED_ACTION
+from cairn.registry.approvals import APPROVAL_ACTION, Approval
+from cairn.registry.audit import AuditEntry
+from cairn.registry.errors import GovernanceError
 from cairn.registry.lineage import Lineage, build_lineage
-from cairn.registry.promotion import Promotion
+from cairn.registry.models import ModelRegistry
+from cairn.registry.promotion import PROMOTED_ACTION, Promotion
+from cairn.registry.refusals import REFUSED_ACTION
 from cairn.training import ModelSpec, TrainConfig, TrainingResult, build_training_set, train
 
 REVIEWER = "risk-officer"
 TICKET = "MRR-2026-0001"
+GOVERNANCE_ACTIONS = (REFUSED_ACTION, APPROVAL_ACTION, MOVED_ACTION, PROMOTED_ACTION)
 
 GIT_EMAIL = "quickstart@cairn.invalid"
 """Author of the demo's own git repository (the only repository it ever commits to)."""
@@ -55,6 +64,9 @@ class TrainingDemo:
     promotion: Promotion
     challenger_promotion: Promotion
     lineage: Lineage
+    team: DemoTeam | None = None
+    refused: AuditEntry | None = None
+    governance: list[AuditEntry] = field(default_factory=list)
     steps: list[tuple[str, float]] = field(default_factory=list)
 
 
@@ -81,35 +93,45 @@ def run_training_demo(
     config = TrainConfig.from_yaml(config_path)
     tracker, registry = project.tracker, project.registry
     audit = registry.audit
-    author = current_user()
-    reviewer = REVIEWER if author.casefold() != REVIEWER else f"{REVIEWER}-2"
+    team = demo_team(project, current_user())
+    author, reviewer, via = team.author.name, team.officer.name, team.author.via
 
     with step("train: LightGBM (champion candidate)"):
         data = build_training_set(config, store)
-        champion = train(config, store, tracker, author=author, audit=audit, training_set=data)
+        champion = train(
+            config, store, tracker, author=author, author_via=via, audit=audit, training_set=data
+        )
     with step("train: HistGradientBoosting (challenger)"):
         rival = replace(config, model=CHALLENGER, tags={**config.tags, "cairn.role": "challenger"})
-        challenger = train(rival, store, tracker, author=author, audit=audit, training_set=data)
+        challenger = train(
+            rival, store, tracker, author=author, author_via=via, audit=audit, training_set=data
+        )
     assert champion.version is not None and challenger.version is not None
     with step(f"approve as {reviewer} and promote"):
+        refused = _self_approval(registry, config.model_name, champion.version, team)
         approval = registry.approve(
             config.model_name,
             champion.version,
-            reviewer=reviewer,
+            principal=team.officer,
             ticket=TICKET,
             decision="approve",
             note="Quickstart review: validation AUC, KS and the training data lineage checked.",
         )
         promotion = registry.promote(
-            config.model_name, champion.version, actor=author, reason=f"{TICKET}: approved"
+            config.model_name,
+            champion.version,
+            principal=team.author,
+            reason=f"{TICKET}: approved",
         )
         challenger_promotion = registry.promote(
             config.model_name,
             challenger.version,
             alias="challenger",
-            actor=author,
+            principal=team.author,
             reason="quickstart: scikit-learn challenger for comparison",
         )
+    first = refused.seq if refused is not None else 0
+    governance = [e for e in audit.entries() if e.seq >= first and e.action in GOVERNANCE_ACTIONS]
     with step("lineage: champion"):
         lineage = build_lineage(registry, f"{config.model_name}@champion")
     return TrainingDemo(
@@ -123,7 +145,32 @@ def run_training_demo(
         promotion=promotion,
         challenger_promotion=challenger_promotion,
         lineage=lineage,
+        team=team,
+        refused=refused,
+        governance=governance,
         steps=steps,
+    )
+
+
+def _self_approval(
+    registry: ModelRegistry, model: str, version: str, team: DemoTeam
+) -> AuditEntry | None:
+    """The author tries to approve their own version with their own token: refused (four
+    eyes), and the refusal is an entry of the audit chain (returned)."""
+    try:
+        registry.approve(
+            model,
+            version,
+            principal=team.author,
+            ticket=TICKET,
+            decision="approve",
+            note="Quickstart: the author tries to approve their own model.",
+        )
+    except GovernanceError as exc:
+        found = registry.audit.entries(action=REFUSED_ACTION, limit=1)
+        return found[-1] if found and found[-1].seq == exc.audit_seq else None
+    raise GovernanceError(  # pragma: no cover - the four-eyes rule held in every test
+        f"The quickstart's self-approval of {model} v{version} was accepted; four eyes is off."
     )
 
 

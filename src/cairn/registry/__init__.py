@@ -6,20 +6,26 @@
   never reviews it), each with a review ticket.
 - :class:`AliasHistory`: every move of ``champion``, ``fallback`` and ``challenger[-name]``,
   so the version behind an alias at any past time has an answer.
+- :func:`reconcile`: the approval and alias-move index tables compared with the chain, entry
+  by entry (a row written by SQL is a :class:`Mismatch`).
 
-All three live in the metadata database (SQLite by default, PostgreSQL by URL); approvals and
-alias moves commit together with their audit entries.
+All of them live in the metadata database (SQLite by default, PostgreSQL by URL); approvals
+and alias moves commit together with their audit entries and are read back from the chain.
+Every action is taken by an authenticated :class:`~cairn.auth.Principal`; refusals are
+``governance.refused`` entries.
 
 Example
 -------
 >>> import sqlalchemy
+>>> from cairn.auth import Principal
 >>> engine = sqlalchemy.create_engine("sqlite://")
 >>> audit = AuditLog(engine, "credit")
 >>> approvals = ApprovalStore(engine, "credit", audit)
 >>> aliases = AliasHistory(engine, "credit", audit)
->>> _ = approvals.record("credit", "3", reviewer="bo", ticket="MRR-2026-0123",
+>>> bo = Principal("bo", "approver", via="token:tk_1")
+>>> _ = approvals.record("credit", "3", principal=bo, ticket="MRR-2026-0123",
 ...                      decision="approve", author="ana")
->>> _ = aliases.record("credit", "champion", "3", actor="bo", reason="MRR-2026-0123")
+>>> _ = aliases.record("credit", "champion", "3", principal=bo, reason="MRR-2026-0123")
 >>> [e.action for e in audit.entries()], audit.verify().ok
 (['approval.recorded', 'alias.moved'], True)
 """
@@ -36,11 +42,14 @@ from cairn.registry.errors import (
     GovernanceError,
     RegistryInputError,
 )
+from cairn.registry.reconcile import Mismatch, reconcile
+from cairn.registry.refusals import REFUSED_ACTION, audited_refusal, record_refusal
 
 __all__ = [
     "ALIASES",
     "DEFAULT_TICKET_PATTERN",
     "GENESIS_HASH",
+    "REFUSED_ACTION",
     "AliasHistory",
     "AliasMove",
     "Approval",
@@ -51,6 +60,10 @@ __all__ = [
     "AuditTamperedError",
     "AuditVerification",
     "GovernanceError",
+    "Mismatch",
     "RegistryInputError",
+    "audited_refusal",
+    "reconcile",
+    "record_refusal",
     "validate_alias",
 ]

@@ -35,6 +35,10 @@ audit_head = sa.Table(
     sa.Column("project", sa.String(128), primary_key=True),
     sa.Column("seq", sa.BigInteger, nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
+    # The head's signature by a key outside the database (registry/anchor.py); NULL: unsigned.
+    sa.Column("algorithm", sa.String(32), nullable=True),
+    sa.Column("key_id", sa.String(64), nullable=True),
+    sa.Column("signature", sa.String(256), nullable=True),
 )
 
 approvals = sa.Table(

@@ -7,9 +7,12 @@ inserted or reordered entry, and a truncated tail, all show up in :meth:`AuditLo
 How an entry is hashed is spelled out in :mod:`cairn.registry._chain`.
 
 What a chain alone cannot catch: someone with write access who rewrites an entry, recomputes
-every later hash and moves the head (or deletes a whole project's log and head). Anchor the
-head outside the database now and then (its ``seq`` and ``hash`` in a review ticket or WORM
-storage) to catch that too.
+every later hash and moves the head (or deletes a whole project's log and head). Two anchors
+catch that: an ``anchor`` (:mod:`cairn.registry.anchor`) signs the head on every append with a
+key the database does not hold, and an append refuses to extend a head whose signature does
+not verify; :meth:`AuditLog.checkpoint` exports the head, signed, to keep elsewhere, and
+``verify(checkpoints=...)`` checks the chain against those (:mod:`cairn.registry.checkpoints`).
+How ``verify`` names what happened is in :mod:`cairn.registry._classify`.
 
 Appends are serialised by the database. The first statement of an append is a no-op UPDATE
 of the project's head row: PostgreSQL takes that row's lock (a concurrent append waits,
@@ -23,7 +26,7 @@ reject a fork; the loser retries.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -38,13 +41,18 @@ from cairn.registry._chain import (
     StoredEntry,
     canonical_json,
     entry_hash,
-    find_problems,
     iso,
     parse_at,
 )
 from cairn.registry._checks import require_text
+from cairn.registry._classify import ChainProblem, classify
 from cairn.registry._tables import audit_head, audit_log, ensure_tables
+from cairn.registry.anchor import Anchor, AuditKeyError, head_message
+from cairn.registry.checkpoints import Checkpoint
 from cairn.registry.errors import AuditLogBusyError, AuditTamperedError, RegistryInputError
+from cairn.registry.verification import AuditVerification, checkpoint_problems, head_signature
+
+__all__ = ["AuditEntry", "AuditLog", "AuditVerification", "ChainProblem", "Clock", "Step"]
 
 Clock = Callable[[], datetime]
 #: Runs inside an append's transaction, after the chain head is locked; gets the entry's
@@ -67,16 +75,6 @@ class AuditEntry:
     hash: str
 
 
-@dataclass(frozen=True)
-class AuditVerification:
-    """The result of checking a chain: ``ok`` when ``problems`` is empty; each problem names
-    the entry (``"entry 7 was edited (hash mismatch)"``)."""
-
-    ok: bool
-    entries: int
-    problems: list[str]
-
-
 class _HeadMoved(Exception):
     """The head changed between reading and advancing it (a concurrent append won)."""
 
@@ -94,23 +92,32 @@ class AuditLog:
         The clock (default: UTC now); tests inject one for exact timestamps.
     max_attempts:
         How often an append retries after losing a race for the chain head.
+    anchor:
+        The key that signs the chain head on every append (``audit.signing``; see
+        :func:`cairn.registry.anchor.head_anchor`); None: the head is not signed.
 
     Example
     -------
     >>> import sqlalchemy
     >>> log = AuditLog(sqlalchemy.create_engine("sqlite://"), "credit")
     >>> first = log.append("ana", "model.registered", "credit/1", {"run": "r1"})
-    >>> second = log.append("bo", "approval.recorded", "credit/1", {"decision": "approve"})
+    >>> second = log.append("bo", "review.noted", "credit/1", {"decision": "approve"})
     >>> second.seq, second.prev_hash == first.hash, first.prev_hash == "0" * 64
     (2, True, True)
     >>> [e.actor for e in log.entries(subject="credit/1")]
     ['ana', 'bo']
-    >>> log.verify()
-    AuditVerification(ok=True, entries=2, problems=[])
+    >>> log.verify().ok, log.verify().signing
+    (True, 'none')
     """
 
     def __init__(
-        self, engine: Engine, project: str, *, now: Clock = utcnow, max_attempts: int = 50
+        self,
+        engine: Engine,
+        project: str,
+        *,
+        now: Clock = utcnow,
+        max_attempts: int = 50,
+        anchor: Anchor | None = None,
     ) -> None:
         self.engine = engine
         self.project = require_text("project", project, "AuditLog", max_len=128)
@@ -120,6 +127,7 @@ class AuditLog:
                 f"AuditLog max_attempts must be at least 1; got {max_attempts}."
             )
         self.max_attempts = max_attempts
+        self.anchor = anchor
         ensure_tables(engine)
 
     def append(
@@ -148,6 +156,12 @@ class AuditLog:
         action = require_text("action", action, owner, max_len=128)
         subject = require_text("subject", subject, owner, max_len=512)
         clock = now or self.now
+        if self.anchor is not None and not self.anchor.can_sign:
+            raise AuditKeyError(
+                f"Cannot append {action!r} to the audit log of project {self.project!r}: "
+                f"{self.anchor.describe()} is a public key, which only verifies; appending "
+                f"needs the private key (set audit.key_file to the Ed25519 private key)."
+            )
 
         def attempt() -> AuditEntry:
             with self.engine.begin() as conn:
@@ -174,7 +188,11 @@ class AuditLog:
         created = conn.execute(sa.update(h).where(where).values(seq=h.c.seq)).rowcount == 0
         if created:  # the first append: a concurrent first append fails on the primary key
             conn.execute(h.insert().values(project=self.project, seq=0, hash=GENESIS_HASH))
-        head = conn.execute(sa.select(h.c.seq, h.c.hash).where(where)).one()
+        head = conn.execute(
+            sa.select(h.c.seq, h.c.hash, h.c.algorithm, h.c.key_id, h.c.signature).where(where)
+        ).one()
+        if self.anchor is not None and not created:
+            self._require_signed(self.anchor, head)
         top = conn.execute(
             sa.select(sa.func.max(log.c.seq)).where(log.c.project == self.project)
         ).scalar()
@@ -211,7 +229,7 @@ class AuditLog:
         moved = conn.execute(
             sa.update(h)
             .where(where, h.c.seq == head.seq, h.c.hash == head.hash)
-            .values(seq=seq, hash=digest)
+            .values(seq=seq, hash=digest, **self._signature(seq, digest))
         )
         if moved.rowcount != 1:
             raise _HeadMoved()
@@ -245,8 +263,34 @@ class AuditLog:
             rows = [_entry(row) for row in conn.execute(query)]
         return rows[::-1] if limit is not None else rows
 
-    def verify(self) -> AuditVerification:
-        """Recompute every hash and link, and compare the last entry with the head record.
+    def _signature(self, seq: int, digest: str) -> dict[str, str | None]:
+        """The head columns of a new head: signed by the anchor, or NULL (unsigned)."""
+        if self.anchor is None:
+            return {"algorithm": None, "key_id": None, "signature": None}
+        return {
+            "algorithm": self.anchor.algorithm,
+            "key_id": self.anchor.key_id,
+            "signature": self.anchor.sign(head_message(self.project, seq, digest)),
+        }
+
+    def _require_signed(self, anchor: Anchor, head: Any) -> None:
+        """Refuse to extend a head the anchor cannot verify: signing it would launder a head
+        someone moved without the key."""
+        status, problems, _ = head_signature(anchor, self.project, dict(head._mapping), head.seq)
+        if status not in ("valid", "empty"):
+            raise AuditTamperedError(
+                f"The chain head of project {self.project!r} cannot be extended: "
+                f"{problems[0].message if problems else status}. Nothing is appended until "
+                f"this is investigated (run `cairn audit verify`)."
+            )
+
+    def verify(
+        self, *, checkpoints: Sequence[Checkpoint] = (), reconcile: bool = True
+    ) -> AuditVerification:
+        """Recompute every hash and link, compare the last entry with the head record, check
+        the head's signature (when an ``anchor`` is configured) and each of ``checkpoints``
+        (those of other projects are ignored), and, with ``reconcile``, the registry's
+        approval and alias tables against their entries (:mod:`cairn.registry.reconcile`).
 
         Example
         -------
@@ -262,9 +306,12 @@ class AuditLog:
         ['entry 2 was edited (hash mismatch)']
         """
         log, h = audit_log, audit_head
+        mine = [c for c in checkpoints if c.project == self.project]
         with self.engine.connect() as conn:
             head_row = conn.execute(
-                sa.select(h.c.seq, h.c.hash).where(h.c.project == self.project)
+                sa.select(h.c.seq, h.c.hash, h.c.algorithm, h.c.key_id, h.c.signature).where(
+                    h.c.project == self.project
+                )
             ).first()
             rows = conn.execution_options(yield_per=1000).execute(
                 sa.select(
@@ -281,11 +328,131 @@ class AuditLog:
                 .where(log.c.project == self.project)
                 .order_by(log.c.seq)
             )
-            count, problems = find_problems(
+            count, findings, last = classify(
                 (StoredEntry(*row) for row in rows),
                 None if head_row is None else (head_row.seq, head_row.hash),
             )
-        return AuditVerification(not problems, count, problems)
+            hashes = self._hashes_at(conn, sorted({c.seq for c in mine}))
+        head = None if head_row is None else dict(head_row._mapping)
+        status, signed, notes = head_signature(self.anchor, self.project, head, count)
+        findings = [*findings, *signed]
+        if mine or checkpoints:
+            found, more = checkpoint_problems(
+                mine, hashes, 0 if last is None else last[0], self.anchor
+            )
+            findings.extend(found)
+            notes.extend(more)
+            if len(mine) < len(checkpoints):
+                notes.append(
+                    f"{len(checkpoints) - len(mine)} checkpoint(s) of other projects ignored"
+                )
+        if reconcile:
+            findings.extend(self._reconcile())
+        return AuditVerification(
+            ok=not findings,
+            entries=count,
+            problems=[f.message for f in findings],
+            findings=findings,
+            signing="none" if self.anchor is None else self.anchor.algorithm,
+            key_id=None if self.anchor is None else self.anchor.key_id,
+            head_signature=status,
+            checkpoints=len(mine),
+            notes=notes,
+        )
+
+    def _hashes_at(self, conn: Connection, seqs: list[int]) -> dict[int, str]:
+        log = audit_log
+        found: dict[int, str] = {}
+        for start in range(0, len(seqs), 500):
+            chunk = seqs[start : start + 500]
+            query = sa.select(log.c.seq, log.c.hash).where(
+                log.c.project == self.project, log.c.seq.in_(chunk)
+            )
+            found.update({row.seq: row.hash for row in conn.execute(query)})
+        return found
+
+    def _reconcile(self) -> list[ChainProblem]:
+        """The registry's tables against the chain (rows without their entry, and back)."""
+        from cairn.registry.reconcile import reconcile
+
+        return [
+            ChainProblem("reconcile", getattr(m, "seq", None), getattr(m, "message", str(m)))
+            for m in reconcile(self)
+        ]
+
+    def checkpoint(self) -> Checkpoint:
+        """The current head as a :class:`~cairn.registry.checkpoints.Checkpoint`, signed by the
+        anchor (unsigned without one), after checking the chain: a broken chain is refused.
+
+        Example
+        -------
+        >>> import sqlalchemy
+        >>> from cairn.registry.anchor import HmacAnchor
+        >>> log = AuditLog(sqlalchemy.create_engine("sqlite://"), "credit",
+        ...                anchor=HmacAnchor(b"k" * 32))
+        >>> _ = log.append("ana", "note", "credit")
+        >>> cp = log.checkpoint()
+        >>> cp.seq, cp.algorithm, log.verify(checkpoints=[cp]).ok
+        (1, 'hmac-sha256', True)
+        """
+        result = self.verify()
+        if not result.ok:
+            raise AuditTamperedError(
+                f"Refusing to checkpoint the audit log of project {self.project!r}: "
+                f"{len(result.problems)} problem(s), the first: {result.problems[0]} "
+                f"(run `cairn audit verify`)."
+            )
+        h = audit_head
+        with self.engine.connect() as conn:
+            head = conn.execute(
+                sa.select(h.c.seq, h.c.hash).where(h.c.project == self.project)
+            ).first()
+        seq, digest = (0, GENESIS_HASH) if head is None else (head.seq, head.hash)
+        return Checkpoint.make(self.project, seq, digest, iso(self.now()), self.anchor)
+
+    def sign_head(
+        self, actor: str, reason: str, details: Mapping[str, Any] | None = None
+    ) -> AuditEntry:
+        """Sign the current head with the anchor's key, then append ``audit.head.signed`` (by
+        ``actor``, with ``reason``) on top of it: for turning signing on for an existing log,
+        or after a key rotation. Refused when the chain has any problem besides the head's
+        signature.
+        """
+        if self.anchor is None or not self.anchor.can_sign:
+            raise AuditKeyError(
+                "sign_head needs a signing key: set audit.signing (hmac or ed25519) and its "
+                "key_file / key_env."
+            )
+        reason = require_text("reason", reason, "AuditLog.sign_head", max_len=2000)
+        result = self.verify()
+        other = [f for f in result.findings if f.kind != "signature"]
+        if other:
+            raise AuditTamperedError(
+                f"Refusing to sign the chain head of project {self.project!r}: the chain has "
+                f"{len(other)} other problem(s), the first: {other[0].message}."
+            )
+        h = audit_head
+        where = h.c.project == self.project
+        with self.engine.begin() as conn:
+            head = conn.execute(
+                sa.select(h.c.seq, h.c.hash, h.c.signature, h.c.key_id, h.c.algorithm).where(where)
+            ).first()
+            if head is None:
+                raise RegistryInputError(
+                    f"The audit log of project {self.project!r} is empty: nothing to sign."
+                )
+            previous = {
+                "algorithm": head.algorithm,
+                "key_id": head.key_id,
+                "signed": head.signature is not None,
+            }
+            conn.execute(
+                sa.update(h)
+                .where(where, h.c.seq == head.seq, h.c.hash == head.hash)
+                .values(**self._signature(head.seq, head.hash))
+            )
+        payload = {**dict(details or {}), "reason": reason, "head": head.seq, "previous": previous}
+        return self.append(actor, "audit.head.signed", f"audit/{self.project}", payload)
 
 
 def _entry(row: Any) -> AuditEntry:

@@ -4,7 +4,8 @@
 
     CairnError
      ├── GovernanceError     (PermissionError) a governance rule refuses the action
-     │                                          (four eyes, review ticket, decision, actor, reason)
+     │                                          (four eyes, review ticket, decision, reviewer name,
+     │                                          separation of duties, reason)
      ├── RegistryInputError  (ValueError)      a malformed argument: alias name, empty model
      │                                          name, audit details that are not JSON
      ├── AuditTamperedError  (RuntimeError)    the audit chain is too damaged to append to
@@ -17,7 +18,12 @@ from cairn.core.errors import CairnError
 
 
 class GovernanceError(CairnError, PermissionError):
-    """A governance rule (SR 11-7 style) refuses the action; the message names the rule."""
+    """A governance rule (SR 11-7 style) refuses the action; the message names the rule.
+
+    ``audit_seq`` is the ``governance.refused`` entry that recorded the refusal (None when it
+    was not recorded, e.g. a lower-level store used directly)."""
+
+    audit_seq: int | None = None
 
 
 class RegistryInputError(CairnError, ValueError):

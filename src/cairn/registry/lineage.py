@@ -3,7 +3,9 @@
 ``build_lineage(registry, "credit-default@champion")`` assembles the chain DESIGN §3.6 asks
 for: model version → training run (params, metrics) → training-set manifest (feature refs,
 definition hashes, source content hashes or Delta versions, time range, rows, label) →
-quality results → code commit → packages → approvals, alias history and audit entries. Parts
+quality results → code commit → packages → approvals, alias history and audit entries.
+Approvals and alias moves are read from the audit chain, so a row written into
+``cairn_approvals`` by SQL never shows up as an approver here. Parts
 that cannot be found are listed in ``missing``; inconsistencies (a digest that differs between
 the run, the version and the manifest, a dirty commit, an alias moved outside Cairn) in
 ``warnings``.
@@ -15,6 +17,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from cairn.registry.audit import AuditEntry
 from cairn.registry.models import ModelRef, ModelRegistry
 from cairn.tracking import DIGEST_TAG, MissingArtifactError, RunRecord, UnknownRunError
 from cairn.training.trainer import ARTIFACTS
@@ -110,6 +113,7 @@ def build_lineage(registry: ModelRegistry, ref: str | ModelRef) -> Lineage:
         warnings.append(
             f"the four-eyes policy of {mv.name} is waived (by {policy.changed_by}: {policy.reason})"
         )
+    entries = registry.audit.entries(subject=f"{mv.name}/{mv.version}")
     return Lineage(
         ref=str(parsed),
         model=model,
@@ -122,7 +126,7 @@ def build_lineage(registry: ModelRegistry, ref: str | ModelRef) -> Lineage:
         approvals=approvals,
         policy=policy.to_dict(),
         alias_history=history,
-        audit=_audit(registry, mv.name, mv.version),
+        audit=_audit(entries),
         missing=missing,
         warnings=warnings,
     )
@@ -179,6 +183,8 @@ def _approval(a: Any) -> dict[str, Any]:
         "note": a.note,
         "author": a.author,
         "at": a.at.isoformat(),
+        "via": a.via,
+        "audit_seq": a.audit_seq,
     }
 
 
@@ -190,11 +196,11 @@ def _move(m: Any) -> dict[str, Any]:
         "actor": m.actor,
         "reason": m.reason,
         "at": m.at.isoformat(),
+        "audit_seq": m.audit_seq,
     }
 
 
-def _audit(registry: ModelRegistry, name: str, version: str) -> list[dict[str, Any]]:
-    entries = registry.audit.entries(subject=f"{name}/{version}")
+def _audit(entries: list[AuditEntry]) -> list[dict[str, Any]]:
     return [
         {
             "seq": e.seq,

@@ -2,9 +2,12 @@
 
 :class:`ModelRegistry` is what the CLI and the app use. Versions and the current alias
 targets live in MLflow's registry (serving reads them there); who approved what, every alias
-move and the audit trail live in Cairn's metadata store. Champion moves go through
-:mod:`cairn.registry.promotion` (four eyes, rejected versions refused, the old champion
-becomes ``fallback``).
+move and the audit trail live in Cairn's metadata store (decisions and moves are read back
+from the audit chain). Every governance action is performed by a
+:class:`~cairn.auth.Principal` whose role covers it: approve/reject needs ``approver``, alias
+moves and promotion ``deployer``, policy changes ``admin``. Champion moves go through
+:mod:`cairn.registry.promotion` (separation of duties, rejected versions refused, the old
+champion becomes ``fallback``).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
+from cairn.auth.principal import Principal
 from cairn.core.errors import ConfigError
 from cairn.core.predictions import ModelRef as CoreModelRef
 from cairn.registry.aliases import AliasHistory, AliasMove, validate_alias
@@ -27,6 +31,7 @@ from cairn.registry.promotion import (
     promote,
     set_policy,
 )
+from cairn.registry.refusals import audited_refusal
 from cairn.tracking import (
     MlflowRegistry,
     ModelVersionRecord,
@@ -35,6 +40,10 @@ from cairn.tracking import (
     UnknownModelError,
     UnknownRunError,
 )
+
+#: ``true`` when ``cairn train`` knew the author as an authenticated principal; the same name
+#: as :data:`cairn.training.trainer.AUTHOR_AUTHENTICATED_TAG` (not imported: it pulls pandas).
+AUTHOR_AUTHENTICATED_TAG = "cairn.author_authenticated"
 
 
 @dataclass(frozen=True)
@@ -98,12 +107,17 @@ class ModelRegistry:
     engine, project:
         The metadata database and project of the governance records
         (``FeatureStore(repo).metadata.engine`` and ``.project``).
+    audit:
+        The project's audit log (default: one on ``engine`` without a signing key; a project
+        passes its own, which signs the chain head when ``audit.signing`` is set).
     """
 
-    def __init__(self, tracker: Tracker, engine: Engine, project: str) -> None:
+    def __init__(
+        self, tracker: Tracker, engine: Engine, project: str, *, audit: AuditLog | None = None
+    ) -> None:
         self.tracker = tracker
         self.mlflow: MlflowRegistry = tracker.registry()
-        self.audit = AuditLog(engine, project)
+        self.audit = audit or AuditLog(engine, project)
         self.approvals = ApprovalStore(engine, project, self.audit)
         self.aliases = AliasHistory(engine, project, self.audit)
         self.project = project
@@ -158,18 +172,31 @@ class ModelRegistry:
         """Who trained a version: its ``cairn.author`` tag, else its run's author."""
         if mv.author:
             return mv.author
-        if mv.run_id:
-            try:
-                tags = self.tracker.get_run(mv.run_id).tags
-            except UnknownRunError:
-                tags = {}
-            for key in ("cairn.author", "mlflow.user"):
-                if tags.get(key):
-                    return tags[key]
+        tags = self._run_tags(mv)
+        for key in ("cairn.author", "mlflow.user"):
+            if tags.get(key):
+                return tags[key]
         raise GovernanceError(
             f"{mv.name} v{mv.version} has no recorded author (tag cairn.author), so the "
             f"four-eyes rule cannot be checked; register versions with `cairn train`."
         )
+
+    def author_authenticated(self, mv: ModelVersionRecord) -> bool:
+        """Whether the author was an authenticated principal when the version was trained
+        (tag ``cairn.author_authenticated``); False when the tag is absent (older versions,
+        names typed on a command line). The name is compared with reviewers either way."""
+        value = mv.tags.get(AUTHOR_AUTHENTICATED_TAG)
+        if value is None:
+            value = self._run_tags(mv).get(AUTHOR_AUTHENTICATED_TAG)
+        return str(value).strip().lower() in ("true", "1", "yes")
+
+    def _run_tags(self, mv: ModelVersionRecord) -> dict[str, str]:
+        if not mv.run_id:
+            return {}
+        try:
+            return dict(self.tracker.get_run(mv.run_id).tags)
+        except UnknownRunError:
+            return {}
 
     def alias_drift(self, name: str) -> list[str]:
         """Aliases whose MLflow target differs from Cairn's last recorded move (moved outside
@@ -194,35 +221,50 @@ class ModelRegistry:
         name: str,
         version: str | int,
         *,
-        reviewer: str,
+        principal: Principal,
         ticket: str,
         decision: str,
         note: str = "",
+        reviewer: str | None = None,
     ) -> Approval:
-        """Record a review decision on an existing version (never by its author)."""
+        """Record ``principal``'s review decision on an existing version (approver role;
+        never by its author). ``reviewer`` is an optional display name that must match the
+        principal. Refusals are audited as ``governance.refused``."""
         mv = self.version(name, version)
+        action = decision if decision in ("approve", "reject") else "approve"
+        with audited_refusal(self.audit, principal, action, f"{name}/{mv.version}"):
+            author = self.author_of(mv)
         return self.approvals.record(
             name,
             mv.version,
+            principal=principal,
             reviewer=reviewer,
             ticket=ticket,
             decision=decision,
             note=note,
-            author=self.author_of(mv),
+            author=author,
+            author_authenticated=self.author_authenticated(mv),
         )
 
     def set_alias(
-        self, name: str, alias: str, version: str | int, *, actor: str, reason: str
+        self, name: str, alias: str, version: str | int, *, principal: Principal, reason: str
     ) -> list[AliasMove]:
         """Point ``alias`` at ``version`` under the promotion rules (see :meth:`promote`)."""
-        return self.promote(name, version, alias=alias, actor=actor, reason=reason).moves
+        return self.promote(name, version, alias=alias, principal=principal, reason=reason).moves
 
     def promote(
-        self, name: str, version: str | int, *, alias: str = CHAMPION, actor: str, reason: str
+        self,
+        name: str,
+        version: str | int,
+        *,
+        alias: str = CHAMPION,
+        principal: Principal,
+        reason: str,
     ) -> Promotion:
-        """Move ``alias`` (default champion) to ``version``: four eyes for the champion, no
-        rejected versions, the old champion becomes fallback (:func:`promotion.promote`)."""
-        return promote(self, name, version, alias=alias, actor=actor, reason=reason)
+        """Move ``alias`` (default champion) to ``version`` as ``principal`` (deployer role):
+        the model's separation-of-duties policy for the champion, no rejected versions, the
+        old champion becomes fallback (:func:`promotion.promote`)."""
+        return promote(self, name, version, alias=alias, principal=principal, reason=reason)
 
     def policy(self, name: str) -> PromotionPolicy:
         """The promotion policy in force for a model."""
@@ -230,39 +272,60 @@ class ModelRegistry:
         return policy_of(self.audit, name)
 
     def set_policy(
-        self, name: str, *, require_four_eyes: bool, actor: str, reason: str
+        self,
+        name: str,
+        *,
+        principal: Principal,
+        reason: str,
+        require_four_eyes: bool | None = None,
+        approver_not_promoter: bool | None = None,
+        min_approvals: int | None = None,
     ) -> PromotionPolicy:
-        """Change a model's promotion policy (audited, with a reason)."""
+        """Change a model's promotion policy (admin role, audited, with a reason; None keeps
+        a field's current value)."""
         return set_policy(
-            self, name, require_four_eyes=require_four_eyes, actor=actor, reason=reason
+            self,
+            name,
+            principal=principal,
+            reason=reason,
+            require_four_eyes=require_four_eyes,
+            approver_not_promoter=approver_not_promoter,
+            min_approvals=min_approvals,
         )
 
-    def remove_alias(self, name: str, alias: str, *, actor: str, reason: str) -> AliasMove:
+    def remove_alias(
+        self, name: str, alias: str, *, principal: Principal, reason: str
+    ) -> AliasMove:
         """Remove a challenger or fallback alias (the champion can only be replaced)."""
         validate_alias(alias)
-        if alias == CHAMPION:
-            raise GovernanceError(
-                f"{name}@champion cannot be removed, only replaced: promote another version "
-                f"(cairn models promote {name} VERSION)."
-            )
+        with audited_refusal(self.audit, principal, "remove_alias", f"{name}@{alias}"):
+            principal.require("deployer", f"remove {name}@{alias}")
+            if alias == CHAMPION:
+                raise GovernanceError(
+                    f"{name}@champion cannot be removed, only replaced: promote another "
+                    f"version (cairn models promote {name} VERSION)."
+                )
         current = self.mlflow.get_model(name).aliases.get(alias)
         if current is None:
             raise UnknownModelError(f"Model {name!r} has no alias {alias!r} to remove.")
-        return self.move(name, alias, None, actor=actor, reason=reason)
+        return self.move(name, alias, None, principal=principal, reason=reason)
 
     def move(
-        self, name: str, alias: str, version: str | None, *, actor: str, reason: str
+        self, name: str, alias: str, version: str | None, *, principal: Principal, reason: str
     ) -> AliasMove:
-        """Record one alias move, then make it in MLflow; undo the record if MLflow refuses."""
+        """Record one alias move, then make it in MLflow; undo the record if MLflow refuses.
+
+        No promotion rules here (use :meth:`promote`); only the deployer role and a reason."""
         before = self.mlflow.get_model(name).aliases.get(alias)
-        move = self.aliases.record(name, alias, version, actor=actor, reason=reason)
+        with audited_refusal(self.audit, principal, "move", f"{name}@{alias}"):
+            move = self.aliases.record(name, alias, version, principal=principal, reason=reason)
         try:
             if version is None:
                 self.mlflow.delete_alias(name, alias)
             else:
                 self.mlflow.set_alias(name, alias, version)
         except Exception as exc:
-            reason = f"reverted: MLflow refused the move ({exc})"
-            self.aliases.record(name, alias, before, actor=actor, reason=reason)
+            why = f"reverted: MLflow refused the move ({exc})"
+            self.aliases.record(name, alias, before, principal=principal, reason=why)
             raise
         return move

@@ -32,6 +32,7 @@ from typing import Any
 
 import duckdb
 
+from cairn.auth.principal import AccessDeniedError, Principal
 from cairn.core.gate_policy import GatePolicy
 from cairn.core.predictions import LogReader
 from cairn.experiments.gates import P99, ArmStats, GateDecision, evaluate_gates
@@ -44,6 +45,9 @@ from cairn.rollouts.store import ConflictError
 
 logger = logging.getLogger("cairn.rollout")
 ACTOR = "cairn-controller"
+#: Who the controller acts as: a system principal that may promote (approver) — the candidate
+#: still needs its approvals by people, so the controller never approves anything itself.
+CONTROLLER = Principal(ACTOR, "approver", via="system:controller")
 ARMS = ("control", "canary")
 SETTLE_S = 2.0
 """Seconds at the start of a stage whose rows are not judged (two server polls)."""
@@ -154,8 +158,9 @@ class CanaryController:
         The project's rollout service (stores, audits, promotes under governance).
     log:
         The project's prediction log (``Project.predictions``), read with DuckDB.
-    actor:
-        Who the audit log names for the controller's changes.
+    principal:
+        Who the controller acts as (default :data:`CONTROLLER`, a system principal with the
+        approver role; the audit log names it for every change).
     settle_s:
         Rows logged in the first ``settle_s`` seconds of a stage are not judged: servers apply
         a new stage when they next poll the rollout store (``CAIRN_ROLLOUT_POLL_SECONDS``,
@@ -168,13 +173,13 @@ class CanaryController:
         service: RolloutService,
         log: LogReader,
         *,
-        actor: str = ACTOR,
+        principal: Principal = CONTROLLER,
         settle_s: float = SETTLE_S,
     ) -> None:
         self.service = service
         self.log = log
         self._reported: set[str] = set()
-        self.actor = actor
+        self.principal = principal
         self.settle_s = settle_s
 
     def evaluate(self, spec: RolloutSpec, con: duckdb.DuckDBPyConnection) -> GateDecision:
@@ -205,8 +210,7 @@ class CanaryController:
             return step
         details = decision.to_dict()
         args: dict[str, Any] = {
-            "actor": self.actor,
-            "role": "controller",
+            "principal": self.principal,
             "reason": f"gate {decision.gate}: {decision.reason}",
             "expected_version": spec.version,
             "decision": details,
@@ -222,7 +226,7 @@ class CanaryController:
             else:
                 try:
                     update = svc.promote(spec.deployment, **args)
-                except GovernanceError as exc:
+                except (GovernanceError, AccessDeniedError) as exc:
                     args["decision"] = {**details, "blocked": str(exc)}
                     args["reason"] = f"every gate passed; promotion refused: {exc}"
                     update = svc.hold(spec.deployment, **args)

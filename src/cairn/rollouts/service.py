@@ -12,8 +12,10 @@ and adds what serving cannot know:
   promotion itself goes through :func:`cairn.registry.promotion.promote`;
 - a canary's candidate is pinned to the version its reference names when the canary starts,
   so the version the gates judge is the version that gets promoted;
-- every change is an audit event (``rollout.*``, subject ``deployment/NAME``) naming the
-  actor, their role, the reason and the spec before and after.
+- every change is made by an authenticated :class:`~cairn.auth.Principal` (create, set,
+  switch, rollback, advance, hold: ``deployer``; promote: ``approver``) and is an audit event
+  (``rollout.*``, subject ``deployment/NAME``) naming the principal, their role, the reason
+  and the spec before and after; a refused change is a ``governance.refused`` event.
 
 Writes use ``expected_version``: a change based on a spec that moved meanwhile (an operator
 and the canary controller at once) fails with ``ConflictError`` instead of overwriting.
@@ -25,11 +27,13 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from cairn.auth.principal import Principal, Role
 from cairn.core.deployments import Deployment, find_deployment
 from cairn.core.errors import ConfigError
 from cairn.registry.errors import GovernanceError
 from cairn.registry.models import ModelRegistry
 from cairn.registry.promotion import CHAMPION, check_promotable
+from cairn.registry.refusals import audited_refusal
 from cairn.rollouts.requests import COMMON_KEYS as COMMON_KEYS
 from cairn.rollouts.requests import CREATE_KEYS as CREATE_KEYS
 from cairn.rollouts.requests import SET_KEYS, RolloutUpdate, apply_changes, build_spec
@@ -148,14 +152,14 @@ class RolloutService:
         deployment: str,
         request: Mapping[str, Any],
         *,
-        actor: str,
-        role: str,
+        principal: Principal,
         reason: str = "",
         replace: bool = False,
     ) -> RolloutUpdate:
         """Start a rollout from ``request`` (``strategy`` and its models; see
         :func:`build_spec`). An active canary, blue-green or A/B rollout is only replaced
         with ``replace``."""
+        self._allow(principal, "deployer", "create", deployment)
         dep = self.deployment(deployment)
         expected: int | None = None
         try:
@@ -181,9 +185,10 @@ class RolloutService:
             arms = (spec.arms[0], Arm("canary", candidate))
             spec = spec.with_changes(arms=arms)
             notes += self._approval_notes(candidate)
-        self._require_champion_rules(spec, deployment)
+        with audited_refusal(self.registry.audit, principal, "rollout.create", subject(deployment)):
+            self._require_champion_rules(spec, deployment)
         return self._write(
-            deployment, spec, before, "created", actor, role, reason, notes, expected=expected
+            deployment, spec, before, "created", principal, reason, notes, expected=expected
         )
 
     def set(
@@ -191,13 +196,13 @@ class RolloutService:
         deployment: str,
         changes: Mapping[str, Any],
         *,
-        actor: str,
-        role: str,
+        principal: Principal,
         reason: str = "",
     ) -> RolloutUpdate:
         """Change fields of the stored rollout: ``weights`` ({arm: weight}), ``stages``,
         ``stage``, ``gate`` (fields to change), ``shadows``, ``coverage`` or ``state``
         (``active`` resumes a held rollout, ``held`` pauses it)."""
+        self._allow(principal, "deployer", "set", deployment)
         if not changes:
             raise ConfigError(
                 f"Rollout of {deployment!r}: nothing to change; give one of {', '.join(SET_KEYS)}."
@@ -206,13 +211,14 @@ class RolloutService:
         spec = apply_changes(before, changes)
         for ref in spec.shadows:
             self.registry.resolve(ref)
-        return self._write(deployment, spec, before, "changed", actor, role, reason)
+        return self._write(deployment, spec, before, "changed", principal, reason)
 
     def switch(
-        self, deployment: str, *, actor: str, role: str, reason: str = "", to: str | None = None
+        self, deployment: str, *, principal: Principal, reason: str = "", to: str | None = None
     ) -> RolloutUpdate:
         """Blue-green: make the other slot (or ``to``) live; its model must pass the champion
         rules, since it takes all traffic."""
+        self._allow(principal, "deployer", "switch", deployment)
         before = self._stored(deployment)
         if before.strategy != "blue-green":
             raise ConfigError(
@@ -225,15 +231,15 @@ class RolloutService:
         if live == before.live:
             raise ConfigError(f"The {live} slot of {deployment!r} is already live.")
         spec = before.with_changes(live=live, since=0)
-        self._require_champion_rules(spec, deployment)
-        return self._write(deployment, spec, before, "switched", actor, role, reason)
+        with audited_refusal(self.registry.audit, principal, "rollout.switch", subject(deployment)):
+            self._require_champion_rules(spec, deployment)
+        return self._write(deployment, spec, before, "switched", principal, reason)
 
     def rollback(
         self,
         deployment: str,
         *,
-        actor: str,
-        role: str,
+        principal: Principal,
         reason: str = "",
         expected_version: int | None = None,
         decision: Mapping[str, Any] | None = None,
@@ -241,6 +247,7 @@ class RolloutService:
         """All traffic back to the control: a canary or A/B test ends ``rolled_back``, a
         blue-green rollout makes the other slot live, a single one returns to its previous
         stored spec."""
+        self._allow(principal, "deployer", "rollback", deployment)
         before = self._stored(deployment)
         if before.strategy in ("canary", "ab"):
             if before.state in ("rolled_back", "promoted"):
@@ -262,8 +269,7 @@ class RolloutService:
             spec,
             before,
             "rolled_back",
-            actor,
-            role,
+            principal,
             reason,
             expected=expected_version,
             decision=decision,
@@ -273,8 +279,7 @@ class RolloutService:
         self,
         deployment: str,
         *,
-        actor: str,
-        role: str,
+        principal: Principal,
         reason: str = "",
         arm: str | None = None,
         expected_version: int | None = None,
@@ -282,7 +287,10 @@ class RolloutService:
     ) -> RolloutUpdate:
         """Make the candidate (canary arm, live blue-green slot, ``arm`` of an A/B test, the
         single model) champion through :func:`cairn.registry.promotion.promote` (four eyes);
-        the deployment then serves ``MODEL@champion`` alone."""
+        the deployment then serves ``MODEL@champion`` alone. Needs the approver role; the
+        candidate still needs its approvals (the registry's rules decide, for this principal
+        as the promoter)."""
+        self._allow(principal, "approver", "promote", deployment)
         before = self._stored(deployment)
         if expected_version is not None and before.version != expected_version:
             raise ConflictError(  # before the alias moves, not only when the spec is written
@@ -292,7 +300,7 @@ class RolloutService:
         chosen = _candidate(before, arm)
         ref, mv = self.registry.resolve(chosen.model)
         why = reason or f"promoted from the {before.strategy} rollout of {deployment}"
-        self.registry.promote(ref.name, mv.version, alias=CHAMPION, actor=actor, reason=why)
+        self.registry.promote(ref.name, mv.version, alias=CHAMPION, principal=principal, reason=why)
         champion = f"{ref.name}@{CHAMPION}"
         shadows = tuple(s for s in before.shadows if s != champion)
         spec = RolloutSpec.single(deployment, champion).with_changes(shadows=shadows)
@@ -302,8 +310,7 @@ class RolloutService:
             spec,
             before,
             "promoted",
-            actor,
-            role,
+            principal,
             why,
             list(notes),
             expected=expected_version,
@@ -314,13 +321,13 @@ class RolloutService:
         self,
         deployment: str,
         *,
-        actor: str,
-        role: str,
+        principal: Principal,
         reason: str,
         expected_version: int | None = None,
         decision: Mapping[str, Any] | None = None,
     ) -> RolloutUpdate:
         """Move an active canary to its next stage (the canary controller's step)."""
+        self._allow(principal, "deployer", "advance", deployment)
         before = self._stored(deployment)
         if before.strategy != "canary" or before.state != "active":
             raise ConfigError(
@@ -331,7 +338,7 @@ class RolloutService:
             raise ConfigError(f"The canary of {deployment!r} is at its last stage; promote it.")
         spec = before.with_changes(stage=before.stage + 1, since=0)
         return self._write(
-            deployment, spec, before, "advanced", actor, role, reason,
+            deployment, spec, before, "advanced", principal, reason,
             expected=expected_version, decision=decision,
         )  # fmt: skip
 
@@ -339,21 +346,29 @@ class RolloutService:
         self,
         deployment: str,
         *,
-        actor: str,
-        role: str,
+        principal: Principal,
         reason: str,
         expected_version: int | None = None,
         decision: Mapping[str, Any] | None = None,
     ) -> RolloutUpdate:
         """Pause a rollout where it is (``set --state active`` resumes it)."""
+        self._allow(principal, "deployer", "hold", deployment)
         before = self._stored(deployment)
         spec = before.with_changes(state="held")
         return self._write(
-            deployment, spec, before, "held", actor, role, reason,
+            deployment, spec, before, "held", principal, reason,
             expected=expected_version, decision=decision,
         )  # fmt: skip
 
     # -- helpers -----------------------------------------------------------------------
+
+    def _allow(self, principal: Principal, role: Role, action: str, deployment: str) -> None:
+        """``principal`` may take ``action`` on the deployment, else AccessDeniedError (after
+        a ``governance.refused`` audit entry)."""
+        with audited_refusal(
+            self.registry.audit, principal, ACTION_PREFIX + action, subject(deployment)
+        ):
+            principal.require(role, f"{action} the rollout of {deployment!r}")
 
     def _stored(self, deployment: str) -> RolloutSpec:
         self.deployment(deployment)
@@ -371,8 +386,7 @@ class RolloutService:
         spec: RolloutSpec,
         before: RolloutSpec | None,
         what: str,
-        actor: str,
-        role: str,
+        principal: Principal,
         reason: str,
         notes: list[str] | None = None,
         *,
@@ -380,9 +394,11 @@ class RolloutService:
         decision: Mapping[str, Any] | None = None,
     ) -> RolloutUpdate:
         expected = (before.version if before else 0) if expected is None else expected
+        actor = principal.name
         stored = self.store.put(spec, actor=actor, reason=reason, expected_version=expected)
         details: dict[str, Any] = {
-            "role": role,
+            "role": principal.role,
+            "principal": principal.to_dict(),
             "reason": reason,
             "version": stored.version,
             "before": None if before is None else before.to_dict(),
@@ -431,11 +447,15 @@ class RolloutService:
                 f"{label} was rejected by {check.approval.reviewer} ({check.approval.ticket}); "
                 f"it cannot {doing}."
             )
-        if check.blocker is not None:
+        if check.blocker in ("unapproved", "self-approved"):
             raise GovernanceError(
                 f"four eyes: {label} (author {check.author}) is not approved by a second person, "
-                f"so it cannot {doing}; approve it first: cairn models approve {name} "
-                f"{mv.version} --reviewer ID --ticket MRR-YYYY-NNNN --decision approve."
+                f"so it cannot {doing}; approve it first (with an approver token): cairn models "
+                f"approve {name} {mv.version} --ticket MRR-YYYY-NNNN --decision approve."
+            )
+        if check.blocker is not None:
+            raise GovernanceError(
+                f"{label} cannot {doing}: {check.message(label, name, mv.version)}"
             )
 
 

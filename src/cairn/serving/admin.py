@@ -12,12 +12,15 @@ Route                                                    Role      Does
 ``POST /v1/deployments/{name}/rollout/promote``          approver  candidate -> champion
 =======================================================  ========  ==========================
 
-Roles are ordered ``viewer < deployer < approver``: a token may do what its role and every
-lower role may. Tokens come from the environment (read by ``cairn.app``):
+Roles are ordered ``viewer < deployer < approver < admin`` (:mod:`cairn.auth`): a token may do
+what its role and every lower role may. A bearer token is one of the project's API tokens
+(``cairn auth token create``), an OIDC/JWT bearer token (``auth.oidc`` settings) — both checked
+by the authenticator ``cairn.app`` hands in — or one from the environment:
 ``CAIRN_ADMIN_TOKEN`` is one token with every role (named ``admin``), and
 ``CAIRN_ADMIN_TOKENS="viewer:TOKEN,deployer:NAME:TOKEN,..."`` adds tokens per role, optionally
-naming who holds them (the name is the actor in the audit log). No token configured: every
-admin route answers 403; a missing or unknown token 401; a token whose role is too low 403.
+naming who holds them (the name is the actor in the audit log). Nothing configured: every
+admin route answers 403; a missing, unknown, expired or revoked token 401; a token whose role
+is too low 403. Every error body is ``{"error": {"type", "message"}}``.
 
 Serving never imports the registry: the routes call an injected :class:`RolloutAdmin`
 (:class:`cairn.rollouts.RolloutService` implements it) and map its errors by their built-in
@@ -28,9 +31,8 @@ family: ``PermissionError`` (a governance rule refused) and a stale write are 40
 from __future__ import annotations
 
 import hmac
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 import orjson
 from fastapi import APIRouter
@@ -38,6 +40,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from cairn.auth.principal import (
+    ROLES,
+    AccessDeniedError,
+    AuthenticationError,
+    Principal,
+    Role,
+    parse_role,
+)
 from cairn.core.deployments import UnknownDeploymentError
 from cairn.core.errors import ConfigError
 from cairn.rollouts.requests import RolloutUpdate
@@ -47,21 +57,11 @@ from cairn.serving.request import read_body
 from cairn.serving.responses import json_response
 from cairn.serving.schemas import error_responses
 
-Role = Literal["viewer", "deployer", "approver"]
-ROLES: tuple[Role, ...] = ("viewer", "deployer", "approver")
+__all__ = ["ROLES", "AdminTokens", "Principal", "Role", "RolloutAdmin", "admin_router"]
+
 MAX_BODY = 64 * 1024
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who holds a token: a name (the audit log's actor) and a role."""
-
-    name: str
-    role: Role
-
-    def may(self, role: Role) -> bool:
-        """Whether this principal's role covers ``role`` (viewer < deployer < approver)."""
-        return ROLES.index(self.role) >= ROLES.index(role)
+Authenticate = Callable[[str], Principal]
+"""A bearer credential -> its principal, or :class:`AuthenticationError` (the project's)."""
 
 
 class AdminTokens:
@@ -70,14 +70,17 @@ class AdminTokens:
     Parameters
     ----------
     tokens:
-        Token -> principal.
+        Token -> principal (the environment's tokens).
+    authenticate:
+        Checks every other bearer token: the project's API tokens and OIDC/JWT tokens
+        (``Project.authenticate``); None: only the environment's tokens count.
 
     Example
     -------
     >>> tokens = AdminTokens.parse("viewer:v-123,deployer:ana:d-456", admin_token="root-789")
     >>> tokens.require("Bearer d-456", "deployer")
-    Principal(name='ana', role='deployer')
-    >>> tokens.require("Bearer root-789", "approver").name
+    Principal(name='ana', role='deployer', via='env:CAIRN_ADMIN_TOKENS', token_id=None)
+    >>> tokens.require("Bearer root-789", "admin").name
     'admin'
     >>> try:
     ...     tokens.require("Bearer v-123", "deployer")
@@ -86,8 +89,18 @@ class AdminTokens:
     403 This endpoint needs the deployer role; the token given has the viewer role.
     """
 
-    def __init__(self, tokens: Mapping[str, Principal] | None = None) -> None:
+    def __init__(
+        self,
+        tokens: Mapping[str, Principal] | None = None,
+        *,
+        authenticate: Authenticate | None = None,
+    ) -> None:
         self.tokens = dict(tokens or {})
+        self.authenticate = authenticate
+
+    def with_authenticator(self, authenticate: Authenticate) -> AdminTokens:
+        """These tokens, and every bearer token ``authenticate`` accepts."""
+        return AdminTokens(self.tokens, authenticate=authenticate)
 
     @classmethod
     def parse(cls, spec: str | None, *, admin_token: str | None = None) -> AdminTokens:
@@ -95,7 +108,7 @@ class AdminTokens:
         plus ``admin_token`` with every role; a malformed entry is a ConfigError."""
         tokens: dict[str, Principal] = {}
         if admin_token:
-            tokens[admin_token] = Principal("admin", "approver")
+            tokens[admin_token] = Principal("admin", "admin", via="env:CAIRN_ADMIN_TOKEN")
         for i, entry in enumerate(e.strip() for e in (spec or "").split(",")):
             if not entry:
                 continue
@@ -110,7 +123,9 @@ class AdminTokens:
             token = parts[-1].strip()
             if token in tokens:
                 raise ConfigError(f"CAIRN_ADMIN_TOKENS entry {i + 1} repeats a token.")
-            tokens[token] = Principal(name or f"api-{role}", role)
+            tokens[token] = Principal(
+                name or f"api-{role}", parse_role(role), via="env:CAIRN_ADMIN_TOKENS"
+            )
         return cls(tokens)
 
     @classmethod
@@ -121,28 +136,34 @@ class AdminTokens:
         return cls.parse(None, admin_token=value)
 
     def __bool__(self) -> bool:
-        return bool(self.tokens)
+        return bool(self.tokens) or self.authenticate is not None
 
     def require(self, header: str | None, role: Role) -> Principal:
         """The principal of the request's bearer token if its role covers ``role``.
 
         Raises :class:`ApiError` 403 when no token is configured or the role is too low, and
-        401 when the header is missing or names no known token.
+        401 when the header is missing or its token proves nobody.
         """
-        if not self.tokens:
+        if not self:
             raise ApiError(
                 403,
                 "admin_disabled",
-                "Admin endpoints are off: set CAIRN_ADMIN_TOKEN or CAIRN_ADMIN_TOKENS.",
+                "Admin endpoints are off: create API tokens (cairn auth token create), set "
+                "auth.oidc, or set CAIRN_ADMIN_TOKEN or CAIRN_ADMIN_TOKENS.",
             )
         given = (header or "").encode()
         found: Principal | None = None
         for token, principal in self.tokens.items():  # compare with every token: no timing hint
             if hmac.compare_digest(given, f"Bearer {token}".encode()):
                 found = principal
+        if found is None and header and header.strip() and self.authenticate is not None:
+            try:
+                found = self.authenticate(header)
+            except AuthenticationError as exc:
+                raise ApiError(401, "unauthorized", str(exc)) from None
         if found is None:
             raise ApiError(
-                401, "unauthorized", "This endpoint needs 'Authorization: Bearer <admin token>'."
+                401, "unauthorized", "This endpoint needs 'Authorization: Bearer <token>'."
             )
         if not found.may(role):
             raise ApiError(
@@ -177,8 +198,7 @@ class RolloutAdmin(Protocol):
         deployment: str,
         request: Mapping[str, Any],
         *,
-        actor: str,
-        role: str,
+        principal: Principal,
         reason: str = "",
         replace: bool = False,
     ) -> RolloutUpdate:
@@ -190,27 +210,24 @@ class RolloutAdmin(Protocol):
         deployment: str,
         changes: Mapping[str, Any],
         *,
-        actor: str,
-        role: str,
+        principal: Principal,
         reason: str = "",
     ) -> RolloutUpdate:
         """Change fields of the current rollout (weights, stages, gate, shadows, state)."""
         ...
 
     def switch(
-        self, deployment: str, *, actor: str, role: str, reason: str = "", to: str | None = None
+        self, deployment: str, *, principal: Principal, reason: str = "", to: str | None = None
     ) -> RolloutUpdate:
         """Blue-green: make the other slot (or ``to``) live."""
         ...
 
-    def rollback(
-        self, deployment: str, *, actor: str, role: str, reason: str = ""
-    ) -> RolloutUpdate:
+    def rollback(self, deployment: str, *, principal: Principal, reason: str = "") -> RolloutUpdate:
         """Send all traffic back to the control (or the previous slot or spec)."""
         ...
 
     def promote(
-        self, deployment: str, *, actor: str, role: str, reason: str = "", arm: str | None = None
+        self, deployment: str, *, principal: Principal, reason: str = "", arm: str | None = None
     ) -> RolloutUpdate:
         """Make the candidate champion under the governance rules; the rollout ends single."""
         ...
@@ -288,7 +305,7 @@ def admin_router(service: RolloutAdmin, tokens: AdminTokens) -> APIRouter:
         who = allow(request, "deployer")
         body = await _json_body(request)
         reason = _text(body.pop("reason", ""), "reason")
-        by = {"actor": who.name, "role": who.role, "reason": reason}
+        by = {"principal": who, "reason": reason}
         if "strategy" in body:
             replace = body.pop("replace", False)
             if not isinstance(replace, bool):
@@ -320,7 +337,7 @@ def admin_router(service: RolloutAdmin, tokens: AdminTokens) -> APIRouter:
             )
             reason = _text(body.get("reason", ""), "reason")
             fn = getattr(service, path)
-            done = await _run(fn, name, actor=who.name, role=who.role, reason=reason, **kwargs)
+            done = await _run(fn, name, principal=who, reason=reason, **kwargs)
             return json_response(done.to_json())
 
         router.add_api_route(
@@ -350,6 +367,10 @@ async def _run(fn: Any, *args: Any, **kwargs: Any) -> Any:
         raise ApiError(409, "conflict", str(exc)) from None
     except UnknownDeploymentError as exc:
         raise ApiError(404, "unknown_deployment", str(exc)) from None
+    except AuthenticationError as exc:
+        raise ApiError(401, "unauthorized", str(exc)) from None
+    except AccessDeniedError as exc:
+        raise ApiError(403, "forbidden", str(exc)) from None
     except PermissionError as exc:
         raise ApiError(409, "governance", str(exc)) from None
     except LookupError as exc:

@@ -167,6 +167,6 @@ def check_admin(
     Example
     -------
     >>> check_admin("Bearer s3cret", "s3cret").role
-    'approver'
+    'admin'
     """
     return AdminTokens.of(token).require(header, role)

@@ -87,6 +87,7 @@ def train(
     tracker: Tracker,
     *,
     author: str,
+    author_via: str | None = None,
     audit: AuditSink | None = None,
     quality_suites: Sequence[Mapping[str, Any]] = (),
     tags: Mapping[str, str] | None = None,
@@ -105,6 +106,10 @@ def train(
         Where the run is logged and the version registered.
     author:
         Who trains: recorded on the run and as the version's author (four eyes).
+    author_via:
+        How ``author`` was authenticated (``token:<id>``, ``jwt:<issuer>``), when it was: the
+        run and the version are tagged ``cairn.author_authenticated`` true (and
+        ``cairn.author_via``); None tags them ``false`` (a name from CAIRN_USER or the OS).
     audit:
         The project's audit log: registration appends ``model.registered``.
     quality_suites:
@@ -170,7 +175,16 @@ def train(
     packages = package_versions()
     t = time.perf_counter()
     say("logging to MLflow")
-    run_tags = _run_tags(config, data.manifest, author, commit, packages, model.flavor, tags)
+    authorship = author_tags(author_via)
+    run_tags = _run_tags(
+        config,
+        data.manifest,
+        author,
+        commit,
+        packages,
+        model.flavor,
+        {**(tags or {}), **authorship},
+    )
     with tracker.start_run(name=f"{config.model_name}-{config.model.kind}", tags=run_tags) as run:
         run.log_params(_params(config, model.params, split, features))
         run.log_metrics(metrics)
@@ -201,7 +215,9 @@ def train(
     if config.register:
         t = time.perf_counter()
         say("registering")
-        version = _register(config, tracker, run_id, logged, author, data.manifest, audit)
+        version = _register(
+            config, tracker, run_id, logged, author, data.manifest, audit, authorship
+        )
         lap("register", t)
     return TrainingResult(
         run_id=run_id,
@@ -220,6 +236,27 @@ def train(
     )
 
 
+AUTHOR_AUTHENTICATED_TAG = "cairn.author_authenticated"
+"""Version and run tag: ``true`` when the author was an authenticated principal."""
+AUTHOR_VIA_TAG = "cairn.author_via"
+"""Version and run tag: how the author was authenticated (``token:<id>``, ``jwt:<issuer>``)."""
+
+
+def author_tags(via: str | None) -> dict[str, str]:
+    """The authorship tags of a run and its version.
+
+    Example
+    -------
+    >>> author_tags(None)
+    {'cairn.author_authenticated': 'false'}
+    >>> author_tags("token:tk_1a2b")["cairn.author_via"]
+    'token:tk_1a2b'
+    """
+    if via is None:
+        return {AUTHOR_AUTHENTICATED_TAG: "false"}
+    return {AUTHOR_AUTHENTICATED_TAG: "true", AUTHOR_VIA_TAG: via}
+
+
 def _register(
     config: TrainConfig,
     tracker: Tracker,
@@ -228,12 +265,14 @@ def _register(
     author: str,
     manifest: TrainingSetManifest,
     audit: AuditSink | None,
+    authorship: Mapping[str, str],
 ) -> str:
     tags = {
         "cairn.author": author,
         DIGEST_TAG: manifest.digest,
         "cairn.run_id": run_id,
         "cairn.flavor": config.model.kind,
+        **authorship,
     }
     mv = tracker.registry().register(
         config.model_name,
@@ -248,7 +287,17 @@ def _register(
             author,
             "model.registered",
             f"{mv.name}/{mv.version}",
-            {"run_id": run_id, "manifest_digest": manifest.digest, "model_uri": logged.uri},
+            {
+                "run_id": run_id,
+                "manifest_digest": manifest.digest,
+                "model_uri": logged.uri,
+                "author_authenticated": authorship[AUTHOR_AUTHENTICATED_TAG] == "true",
+                **(
+                    {"author_via": authorship[AUTHOR_VIA_TAG]}
+                    if AUTHOR_VIA_TAG in authorship
+                    else {}
+                ),
+            },
         )
     return mv.version
 

@@ -39,6 +39,8 @@ from cairn.core.settings.messages import ENV_PREFIX, NESTED, sentences
 from cairn.core.settings.process import process_env
 from cairn.core.settings.sections import (
     SECTIONS,
+    AuditSettings,
+    AuthSettings,
     MetadataSettings,
     MonitoringSettings,
     OfflineSettings,
@@ -84,6 +86,8 @@ class Settings(BaseSettings):
     tracking: TrackingSettings = Field(default_factory=TrackingSettings)
     monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
     serving: ServingSettings = Field(default_factory=ServingSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
 
     def __init__(self, **values: Any) -> None:
         loading = _LOADING.get()

@@ -1,11 +1,14 @@
 """The process environment: the only module of Cairn that reads ``os.environ``.
 
 Project settings (``CAIRN_<SECTION>__<KEY>``) are read by :class:`~cairn.core.config.Settings`
-through :func:`process_env`. Two variables describe the process rather than the project and
+through :func:`process_env`. Three variables describe the process rather than the project and
 never appear in ``cairn.yaml``:
 
 ``CAIRN_USER``
     Who is acting, recorded in the audit trail (default: the OS user).
+``CAIRN_TOKEN``
+    The API token secret (or OIDC/JWT bearer token) the CLI's governance commands act with
+    (``--token-file`` reads one from a file instead).
 ``CAIRN_REPO``
     The project folder of a ``cairn serve`` worker process (set by ``cairn serve`` for
     uvicorn's ``--factory`` entry point; default: the working directory).
@@ -24,9 +27,9 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-PROCESS_ENV = {"user": "CAIRN_USER", "repo": "CAIRN_REPO"}
+PROCESS_ENV = {"user": "CAIRN_USER", "repo": "CAIRN_REPO", "token": "CAIRN_TOKEN"}
 """The process variables by field of :class:`ProcessSettings`."""
 
 
@@ -41,6 +44,11 @@ class ProcessSettings(BaseModel):
     repo: Path = Field(
         Path("."),
         description="Project folder of a `cairn serve` worker (set by `cairn serve`).",
+    )
+    token: SecretStr | None = Field(
+        None,
+        repr=False,
+        description="API token or OIDC/JWT the CLI's governance commands act with. Secret.",
     )
 
 

@@ -234,6 +234,116 @@ class ServingSettings(Section):
     )
 
 
+class OidcSettings(Section):
+    """OIDC/JWT bearer tokens (``auth.oidc``): off until ``issuer`` is set; then ``audience``
+    and one of ``jwks_url`` / ``jwks_file`` are required.
+
+    Example
+    -------
+    >>> OidcSettings(issuer="https://idp.example", audience="cairn",
+    ...              jwks_file="jwks.json").role_claim
+    'cairn_role'
+    """
+
+    section = "auth.oidc"
+
+    issuer: Annotated[str | None, BlankIsNone] = setting(
+        None, "Required iss of OIDC/JWT bearer tokens; unset: JWTs are not accepted."
+    )
+    audience: Annotated[str | None, BlankIsNone] = setting(
+        None, "Required aud of OIDC/JWT bearer tokens."
+    )
+    jwks_url: Annotated[str | None, BlankIsNone] = setting(
+        None, "The issuer's JWKS endpoint (keys fetched and cached)."
+    )
+    jwks_file: Annotated[str | None, BlankIsNone] = setting(
+        None, "A JWKS JSON file with the issuer's public keys (offline), relative to the project."
+    )
+    algorithms: list[str] = setting(
+        description="Accepted JWT signature algorithms (asymmetric only).",
+        expected="a list of algorithms such as [RS256, ES256, EdDSA]",
+        default_factory=lambda: ["RS256", "ES256", "EdDSA"],
+    )
+    name_claim: str = setting("sub", "JWT claim holding the principal's name.")
+    role_claim: str = setting("cairn_role", "JWT claim holding the role (viewer .. admin).")
+    leeway_s: Annotated[float, Field(ge=0), NotBool] = setting(
+        30.0, "Clock skew allowed on exp and nbf, in seconds."
+    )
+
+    @model_validator(mode="after")
+    def _complete(self) -> Self:
+        if self.issuer is None:
+            return self
+        if self.audience is None:
+            raise invalid("audience", "set when issuer is set (the aud tokens carry)", None)
+        if (self.jwks_url is None) == (self.jwks_file is None):
+            raise invalid(
+                "jwks_url",
+                "set, or jwks_file instead (exactly one of them, when issuer is set)",
+                self.jwks_url,
+            )
+        return self
+
+
+class AuthSettings(Section):
+    """Authentication besides the project's API tokens (``cairn auth token ...``, always on):
+    OIDC/JWT bearer tokens of the organisation's identity provider (``auth.oidc``)."""
+
+    section = "auth"
+
+    oidc: OidcSettings = setting(
+        description="OIDC/JWT bearer tokens.",
+        expected="a mapping with issuer, audience and jwks_url or jwks_file",
+        default_factory=OidcSettings,
+    )
+
+    @field_validator("oidc", mode="before")
+    @classmethod
+    def _empty(cls, value: Any) -> Any:
+        return {} if value is None else value
+
+
+AuditSigning = Literal["none", "hmac", "ed25519"]
+"""How the audit chain's head is signed: not at all, HMAC-SHA256, or Ed25519."""
+
+
+class AuditSettings(Section):
+    """Anchoring of the audit chain (``cairn audit verify``): the chain head is signed with a
+    key the database does not hold, so someone who can only write the database cannot rewrite
+    the chain and move its head unnoticed.
+
+    ``hmac``: a shared secret of at least 32 bytes from ``key_file`` or the environment
+    variable named by ``key_env``; every process that appends or verifies needs it.
+    ``ed25519``: a private key (PEM, ``key_file``) signs; verifying needs only the public key
+    (``public_key_file``), so an auditor can check without being able to sign.
+
+    Example
+    -------
+    >>> AuditSettings(signing="ed25519", key_file="keys/audit.pem").key_env
+    'CAIRN_AUDIT_KEY'
+    """
+
+    section = "audit"
+
+    signing: AuditSigning = setting(
+        "none",
+        "Sign the audit chain head: none, hmac (HMAC-SHA256, shared secret) or ed25519.",
+    )
+    key_file: Annotated[str | None, BlankIsNone] = setting(
+        None,
+        "hmac: file holding the secret key; ed25519: private key (PEM). Relative to the "
+        "project folder; keep it outside the database (and out of version control).",
+    )
+    key_env: str = setting(
+        "CAIRN_AUDIT_KEY",
+        "hmac: environment variable holding the secret key (used when key_file is unset).",
+    )
+    public_key_file: Annotated[str | None, BlankIsNone] = setting(
+        None,
+        "ed25519: public key (PEM) to verify with, when the private key is not at hand.",
+    )
+
+
 SECTIONS: dict[str, type[Section]] = {
     s.section: s
     for s in (
@@ -243,6 +353,8 @@ SECTIONS: dict[str, type[Section]] = {
         TrackingSettings,
         MonitoringSettings,
         ServingSettings,
+        AuthSettings,
+        AuditSettings,
     )
 }
 """Every section by its key in ``cairn.yaml``."""

@@ -276,9 +276,15 @@ explains its keys in comments; `cairn config schema KIND` prints each file's JSO
 cairn config check                     # every file valid?
 cairn apply                            # register features.py
 cairn quality validate quality/customers.yaml data/customers.csv
-cairn train --config train.yaml        # train, evaluate, register customer-model
-CAIRN_USER=reviewer cairn models approve customer-model 1 --ticket T-1 --decision approve
-cairn models promote customer-model 1 --reason "T-1 approved"   # the champion it serves
+# 2. tokens prove who acts: with the admin token `cairn init` wrote, one per person
+export CAIRN_TOKEN=$(cat .cairn/admin.token)
+cairn auth token create --holder ana --role deployer > ana.token      # trains, promotes
+cairn auth token create --holder carla --role approver > carla.token  # reviews
+unset CAIRN_TOKEN
+cairn train --config train.yaml --token-file ana.token   # register customer-model v1 (author ana)
+cairn models approve customer-model 1 --token-file carla.token \
+    --ticket MRR-2026-001 --decision approve            # four eyes: never the author
+cairn models promote customer-model 1 --token-file ana.token --reason "MRR-2026-001 approved"
 cairn materialize-incremental now      # load the online store
 cairn serve                            # POST /v1/predict/customer
 ```

@@ -49,7 +49,12 @@ def print_lineage(found: Lineage) -> None:
     four_eyes = "required" if found.policy.get("require_four_eyes", True) else "WAIVED"
     reviews = tree.add(f"approvals (four eyes {four_eyes})")
     for a in found.approvals:
-        reviews.add(f"{a['decision']} by {a['reviewer']} ({a['ticket']}) at {a['at']}: {a['note']}")
+        proof = f", {a['via']}" if a.get("via") else ""
+        seq = f", audit #{a['audit_seq']}" if a.get("audit_seq") is not None else ""
+        reviews.add(
+            f"{a['decision']} by {a['reviewer']} ({a['ticket']}{proof}{seq}) at {a['at']}: "
+            f"{a['note']}"
+        )
     if found.alias_history:
         moves = tree.add("alias moves")
         for mv in found.alias_history:

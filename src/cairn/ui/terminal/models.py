@@ -19,7 +19,10 @@ def print_promotion(done: Promotion) -> None:
             f"{m.model}@{m.alias}: {version_text(m.previous)} -> "
             f"{version_text(m.version)} ({m.reason})"
         )
-    if done.approval is not None and done.alias == "champion":
+    if len(done.approvals) > 1 and done.alias == "champion":
+        by = ", ".join(f"{a.reviewer} ({a.ticket}, {a.at:%Y-%m-%d})" for a in done.approvals)
+        console.print(f"Approved by {by}.")
+    elif done.approval is not None and done.alias == "champion":
         a = done.approval
         console.print(f"Approved by {a.reviewer} under {a.ticket} on {a.at:%Y-%m-%d}.")
 

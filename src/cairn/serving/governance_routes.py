@@ -1,0 +1,376 @@
+"""HTTP routes of model governance and authentication, behind bearer tokens with roles.
+
+=====================================================  ========  ===============================
+Route                                                  Role      Does
+=====================================================  ========  ===============================
+``GET  /v1/auth/whoami``                               viewer    the principal of the token
+``GET  /v1/auth/tokens``                               admin     the project's API tokens
+``POST /v1/auth/tokens``                               admin     create one (secret shown once)
+``POST /v1/auth/tokens/{id}/revoke``                   admin     revoke one (its holder too)
+``GET  /v1/models/{name}``                             viewer    versions, reviews, alias history
+``GET  /v1/models/{name}/policy``                      viewer    the promotion policy
+``POST /v1/models/{name}/policy``                      admin     change it (audited, a reason)
+``POST /v1/models/{name}/versions/{v}/approve``        approver  record an approval
+``POST /v1/models/{name}/versions/{v}/reject``         approver  record a rejection
+``POST /v1/models/{name}/versions/{v}/promote``        deployer  move an alias (champion default)
+``POST /v1/models/{name}/aliases/{alias}``             deployer  point an alias at a version
+``POST /v1/models/{name}/aliases/{alias}/remove``      deployer  remove a challenger/fallback
+``GET  /v1/audit``                                     viewer    audit entries (subject, limit)
+=====================================================  ========  ===============================
+
+Bodies are JSON objects; every error is ``{"error": {"type", "message"}}``: no credential or
+one that proves nobody 401, a role too low 403, an unknown model, version or token 404, a
+governance rule that refuses (four eyes, separation of duties, a stale review) 409, a malformed
+body 422. The routes call an injected :class:`Governance` (``cairn.app`` hands in the project's
+registry, audit log and token store); serving never imports the registry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from cairn.auth.principal import AccessDeniedError, AuthenticationError, Principal, Role
+from cairn.serving.admin import AdminTokens, _json_body
+from cairn.serving.errors import ApiError
+from cairn.serving.responses import json_response
+from cairn.serving.schemas import error_responses
+
+__all__ = ["Governance", "governance_router"]
+
+Endpoint = Callable[..., Coroutine[Any, Any, Response]]
+Route = Callable[[Endpoint], Endpoint]
+
+
+class Governance(Protocol):
+    """What the routes call: the project's registry, audit log and API tokens."""
+
+    @property
+    def registry(self) -> Any:
+        """A :class:`cairn.registry.models.ModelRegistry`."""
+        ...
+
+    @property
+    def audit(self) -> Any:
+        """A :class:`cairn.registry.AuditLog`."""
+        ...
+
+    @property
+    def tokens(self) -> Any:
+        """A :class:`cairn.auth.TokenStore`."""
+        ...
+
+
+def _ok(text: str) -> dict[int | str, dict[str, Any]]:
+    schema = {"type": "object"}
+    return {200: {"description": text, "content": {"application/json": {"schema": schema}}}}
+
+
+def _body(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    content = {"application/json": {"schema": schema}}
+    return {"requestBody": {"required": bool(required), "content": content}}
+
+
+_S = {"type": "string"}
+_READ = error_responses(401, 403, 404)
+_WRITE = error_responses(401, 403, 404, 409, 413, 422)
+
+
+def governance_router(
+    governance: Governance | Callable[[], Governance], tokens: AdminTokens
+) -> APIRouter:
+    """The governance routes over ``governance`` (or a function opening it on first use).
+
+    Example
+    -------
+    >>> router = governance_router(None, AdminTokens())  # type: ignore[arg-type]
+    >>> "/v1/models/{name}/versions/{version}/approve" in {r.path for r in router.routes}
+    True
+    """
+    router = APIRouter()
+    opened: list[Governance] = []
+
+    def gov() -> Governance:
+        if not opened:
+            opened.append(governance() if callable(governance) else governance)
+        return opened[0]
+
+    def allow(request: Request, role: Role) -> Principal:
+        return tokens.require(request.headers.get("authorization"), role)
+
+    def post(path: str, summary: str, fields: dict[str, Any], required: list[str]) -> Route:
+        return router.post(
+            path,
+            summary=summary,
+            response_class=Response,
+            responses={**_ok("The recorded action."), **_WRITE},
+            openapi_extra=_body(fields, required),
+        )
+
+    def get(path: str, summary: str) -> Route:
+        return router.get(
+            path, summary=summary, response_class=Response, responses={**_ok(summary), **_READ}
+        )
+
+    @get("/v1/auth/whoami", "The principal of the bearer token (viewer)")
+    async def whoami(request: Request) -> Response:
+        return json_response(allow(request, "viewer").to_dict())
+
+    @get("/v1/auth/tokens", "The project's API tokens, without secrets (admin)")
+    async def list_tokens(request: Request) -> Response:
+        allow(request, "admin")
+        found = await _run(lambda: gov().tokens.list())
+        return json_response({"tokens": [t.to_dict() for t in found]})
+
+    @post(
+        "/v1/auth/tokens",
+        "Create an API token; its secret is in this answer only (admin)",
+        {"holder": _S, "role": _S, "expires": {"type": "string", "description": "90d, 12h"}},
+        ["holder", "role"],
+    )
+    async def create_token(request: Request) -> Response:
+        who = allow(request, "admin")
+        body = await _fields(request, {"holder", "role", "expires"}, required={"holder", "role"})
+        from cairn.auth.tokens import parse_duration
+
+        expires = await _run(parse_duration, _opt_text(body, "expires"))
+        info, secret = await _run(
+            lambda: gov().tokens.create(
+                _text(body["holder"], "holder"), body["role"], expires, created_by=who
+            )
+        )
+        return json_response({**info.to_dict(), "secret": secret})
+
+    @post("/v1/auth/tokens/{token_id}/revoke", "Revoke an API token (admin)", {"reason": _S}, [])
+    async def revoke_token(token_id: str, request: Request) -> Response:
+        who = allow(request, "viewer")  # its own holder may revoke it; others need admin
+        body = await _fields(request, {"reason"})
+        reason = _opt_text(body, "reason") or ""
+        done = await _run(lambda: gov().tokens.revoke(token_id, by=who, reason=reason))
+        return json_response(done.to_dict())
+
+    @get("/v1/models/{name}", "A model's versions, reviews, aliases and history (viewer)")
+    async def show(name: str, request: Request) -> Response:
+        allow(request, "viewer")
+
+        def read() -> dict[str, Any]:
+            registry = gov().registry
+            details = registry.show(name)
+            return {
+                "model": details.model,
+                "policy": registry.policy(name),
+                "versions": details.versions,
+                "history": details.history,
+                "warnings": details.warnings,
+            }
+
+        return json_response(_jsonable(await _run(read)))
+
+    @get("/v1/models/{name}/policy", "A model's promotion policy (viewer)")
+    async def get_policy(name: str, request: Request) -> Response:
+        allow(request, "viewer")
+        current = await _run(lambda: gov().registry.policy(name))
+        return json_response({"model": name, **current.to_dict()})
+
+    @post(
+        "/v1/models/{name}/policy",
+        "Change a model's promotion policy (admin)",
+        {
+            "reason": _S,
+            "require_four_eyes": {"type": "boolean"},
+            "approver_not_promoter": {"type": "boolean"},
+            "min_approvals": {"type": "integer", "minimum": 1},
+        },
+        ["reason"],
+    )
+    async def set_policy(name: str, request: Request) -> Response:
+        who = allow(request, "admin")
+        keys = {"reason", "require_four_eyes", "approver_not_promoter", "min_approvals"}
+        body = await _fields(request, keys, required={"reason"})
+        changes: dict[str, Any] = {}
+        for key in ("require_four_eyes", "approver_not_promoter"):
+            if body.get(key) is not None:
+                changes[key] = _bool(body[key], key)
+        if body.get("min_approvals") is not None:
+            changes["min_approvals"] = _int(body["min_approvals"], "min_approvals")
+        reason = _text(body["reason"], "reason")
+        done = await _run(
+            lambda: gov().registry.set_policy(name, principal=who, reason=reason, **changes)
+        )
+        return json_response({"model": name, **done.to_dict()})
+
+    def review(decision: str) -> None:
+        async def endpoint(name: str, version: str, request: Request) -> Response:
+            who = allow(request, "approver")
+            body = await _fields(request, {"ticket", "note", "reviewer"}, required={"ticket"})
+            done = await _run(
+                lambda: gov().registry.approve(
+                    name,
+                    version,
+                    principal=who,
+                    ticket=_text(body["ticket"], "ticket"),
+                    decision=decision,
+                    note=_opt_text(body, "note") or "",
+                    reviewer=_opt_text(body, "reviewer"),
+                )
+            )
+            return json_response(_jsonable(done))
+
+        router.add_api_route(
+            f"/v1/models/{{name}}/versions/{{version}}/{decision}",
+            endpoint,
+            methods=["POST"],
+            summary=f"Record a review decision: {decision} (approver)",
+            response_class=Response,
+            responses={**_ok("The recorded review."), **_WRITE},
+            openapi_extra=_body({"ticket": _S, "note": _S, "reviewer": _S}, ["ticket"]),
+            name=f"model_{decision}",
+        )
+
+    review("approve")
+    review("reject")
+
+    @post(
+        "/v1/models/{name}/versions/{version}/promote",
+        "Move an alias (default champion) to a version (deployer)",
+        {"alias": _S, "reason": _S},
+        ["reason"],
+    )
+    async def promote(name: str, version: str, request: Request) -> Response:
+        who = allow(request, "deployer")
+        body = await _fields(request, {"alias", "reason"}, required={"reason"})
+        alias = _opt_text(body, "alias") or "champion"
+        reason = _text(body["reason"], "reason")
+        done = await _run(
+            lambda: gov().registry.promote(name, version, alias=alias, principal=who, reason=reason)
+        )
+        return json_response(_jsonable(done))
+
+    @post(
+        "/v1/models/{name}/aliases/{alias}",
+        "Point an alias at a version (deployer)",
+        {"version": _S, "reason": _S},
+        ["version"],
+    )
+    async def set_alias(name: str, alias: str, request: Request) -> Response:
+        who = allow(request, "deployer")
+        body = await _fields(request, {"version", "reason"}, required={"version"})
+        version = _text(str(body["version"]), "version")
+        reason = _opt_text(body, "reason") or ""
+        done = await _run(
+            lambda: gov().registry.promote(name, version, alias=alias, principal=who, reason=reason)
+        )
+        return json_response(_jsonable(done))
+
+    @post(
+        "/v1/models/{name}/aliases/{alias}/remove",
+        "Remove a challenger or fallback alias (deployer)",
+        {"reason": _S},
+        [],
+    )
+    async def remove_alias(name: str, alias: str, request: Request) -> Response:
+        who = allow(request, "deployer")
+        body = await _fields(request, {"reason"})
+        reason = _opt_text(body, "reason") or ""
+        done = await _run(
+            lambda: gov().registry.remove_alias(name, alias, principal=who, reason=reason)
+        )
+        return json_response(_jsonable(done))
+
+    @get("/v1/audit", "Audit entries, oldest first; ?subject=&action=&limit= (viewer)")
+    async def audit(request: Request) -> Response:
+        allow(request, "viewer")
+        params = request.query_params
+        limit = _int(params.get("limit", "1000"), "limit")
+        subject = params.get("subject") or None
+        action = params.get("action") or None
+
+        def read() -> list[Any]:
+            entries = gov().audit.entries(subject=subject)
+            if action is not None:
+                entries = [e for e in entries if e.action == action]
+            return list(entries)[-limit:] if limit > 0 else []
+
+        return json_response({"entries": _jsonable(await _run(read))})
+
+    return router
+
+
+async def _run(fn: Any, *args: Any) -> Any:
+    """Call the registry off the event loop; its errors become 4xx by their family."""
+    try:
+        return await run_in_threadpool(fn, *args)
+    except ApiError:
+        raise
+    except AuthenticationError as exc:
+        raise ApiError(401, "unauthorized", str(exc)) from None
+    except AccessDeniedError as exc:
+        raise ApiError(403, "forbidden", str(exc)) from None
+    except PermissionError as exc:  # a governance rule refused (audited by the registry)
+        raise ApiError(409, "governance", str(exc)) from None
+    except LookupError as exc:  # unknown model, version, alias or token
+        raise ApiError(404, "not_found", str(exc).strip("'\"")) from None
+    except ValueError as exc:
+        raise ApiError(422, "invalid_request", str(exc)) from None
+
+
+async def _fields(
+    request: Request, allowed: set[str], *, required: frozenset[str] | set[str] = frozenset()
+) -> dict[str, Any]:
+    body = await _json_body(request)
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise ApiError(
+            422,
+            "invalid_request",
+            f"Unknown field {unknown[0]!r}; {request.url.path} accepts "
+            f"{', '.join(sorted(allowed))}.",
+        )
+    missing = sorted(k for k in required if body.get(k) in (None, ""))
+    if missing:
+        raise ApiError(
+            422,
+            "invalid_request",
+            f"{request.url.path} needs {', '.join(missing)} in the JSON body.",
+        )
+    return body
+
+
+def _text(value: Any, name: str) -> str:
+    if not isinstance(value, str):
+        raise ApiError(422, "invalid_request", f"{name} must be a string; got {value!r}.")
+    return value
+
+
+def _opt_text(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    return None if value is None else _text(value, name)
+
+
+def _bool(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise ApiError(422, "invalid_request", f"{name} must be true or false; got {value!r}.")
+    return value
+
+
+def _int(value: Any, name: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    raise ApiError(422, "invalid_request", f"{name} must be an integer; got {value!r}.")
+
+
+def _jsonable(value: Any) -> Any:
+    """Results as JSON-ready data (``to_dict()`` where they have one)."""
+    from cairn.ui.output import jsonable
+
+    return jsonable(value)
