@@ -21,6 +21,7 @@ first. Which decisions get them on the request path is the deployment's ``explai
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,6 +143,13 @@ def reason_codes_schema() -> dict[str, Any]:
     )
 
 
+def _is_nan(value: Any) -> bool:
+    """Whether ``value`` is a NaN of any real type (Python, numpy float16/32/64)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
+    return math.isnan(float(value))
+
+
 def direction_of(value: Any, is_category: bool, reference: float | None) -> Direction:
     """Whether a value counts as missing, a category, high or low against its reference.
 
@@ -151,8 +159,11 @@ def direction_of(value: Any, is_category: bool, reference: float | None) -> Dire
     ('high', 'missing')
     >>> direction_of("rent", True, None)
     'category'
+    >>> import numpy as np
+    >>> direction_of(np.float32("nan"), False, 3.0)  # any real NaN (a store's float32 too)
+    'missing'
     """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or _is_nan(value):
         return "missing"
     if is_category:
         return "category"

@@ -38,10 +38,10 @@ def build_spec(deployment: str, request: Mapping[str, Any], *, base: str) -> Rol
     ([('control', 'm@champion'), ('canary', 'm/2')], (10.0, 100.0))
     """
     strategy = request.get("strategy")
-    if strategy not in CREATE_KEYS:
+    if not isinstance(strategy, str) or strategy not in CREATE_KEYS:
         raise ConfigError(
             f"Rollout of {deployment!r}: strategy must be one of {', '.join(CREATE_KEYS)}; "
-            f"got {strategy!r}."
+            f"got {_shown(strategy)}."
         )
     allowed = CREATE_KEYS[strategy] | COMMON_KEYS
     unknown = sorted(set(request) - allowed)
@@ -53,7 +53,7 @@ def build_spec(deployment: str, request: Mapping[str, Any], *, base: str) -> Rol
     data: dict[str, Any] = {
         "deployment": deployment,
         "strategy": strategy,
-        "shadows": list(request.get("shadows") or []),
+        "shadows": _list(request, "shadows", deployment),
         "seed": request.get("seed") or f"{deployment}-{strategy}-{uuid.uuid4().hex[:8]}",
     }
     if strategy == "single":
@@ -77,6 +77,23 @@ def build_spec(deployment: str, request: Mapping[str, Any], *, base: str) -> Rol
         if request.get("coverage") is not None:
             data["coverage"] = request["coverage"]
     return RolloutSpec.from_dict(data)
+
+
+def _list(request: Mapping[str, Any], key: str, deployment: str) -> list[Any]:
+    value = request.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ConfigError(
+            f"Rollout of {deployment!r}: {key} must be a list of model references; "
+            f"got {_shown(value)}."
+        )
+    return value
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _required(request: Mapping[str, Any], key: str, deployment: str) -> Any:

@@ -108,7 +108,13 @@ class RolloutSpec:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "arms", tuple(self.arms))
-        object.__setattr__(self, "stages", tuple(float(s) for s in self.stages))
+        stages = tuple(self.stages)
+        if not all(_number(s) for s in stages):
+            raise ConfigError(
+                f"Rollout of {self.deployment!r}: stages must be percentages in (0, 100]; "
+                f"got {_shown(list(stages))}."
+            )
+        object.__setattr__(self, "stages", tuple(float(s) for s in stages))
         object.__setattr__(self, "shadows", tuple(self.shadows))
         _validate(self)
 
@@ -331,6 +337,12 @@ def _arm(data: Any, where: str) -> Arm:
 
 def _gate(data: Any, where: str) -> GatePolicy:
     return GatePolicy.from_dict(data, where=where)
+
+
+def _shown(value: Any) -> str:
+    """``repr`` of a received value, shortened (error messages quote what was received)."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _number(value: Any) -> bool:

@@ -34,7 +34,6 @@ import hmac
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-import orjson
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -53,7 +52,7 @@ from cairn.core.errors import ConfigError
 from cairn.rollouts.requests import RolloutUpdate
 from cairn.rollouts.store import ConflictError, RolloutChange
 from cairn.serving.errors import ApiError
-from cairn.serving.request import read_body
+from cairn.serving.request import load_json, read_body
 from cairn.serving.responses import json_response
 from cairn.serving.schemas import error_responses
 
@@ -393,12 +392,7 @@ async def _json_body(request: Request) -> dict[str, Any]:
     raw = await read_body(request.headers.get("content-length"), request.stream(), MAX_BODY)
     if not raw.strip():
         return {}
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise ApiError(
-            422, "invalid_request", f"The request body is not valid JSON ({exc})."
-        ) from None
+    data = load_json(raw)
     if not isinstance(data, dict):
         raise ApiError(
             422,

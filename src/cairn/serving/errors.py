@@ -14,7 +14,8 @@ OnlineStoreError            503     ``online_store_unavailable``
 SourceError                 500     ``source_error``
 ConfigError                 500     ``config_error``
 DependencyMissingError      500     ``dependency_missing``
-malformed body (ApiError)   422     ``invalid_request``
+malformed body (ApiError)   422     ``invalid_request`` (invalid JSON, NaN/Infinity,
+                                    nesting deeper than 32 levels, a non-number feature)
 too many entities           422     ``too_many_entities`` (``too_many_features``)
 body too large              413     ``payload_too_large``
 ==========================  ======  ==========================

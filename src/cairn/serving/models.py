@@ -9,12 +9,14 @@ in training), which keeps pandas off the request path.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
+import orjson
 
 from cairn.core.errors import DataError
 
@@ -82,14 +84,30 @@ class ScoringModel:
                 if levels is not None:
                     X[i, j] = levels.get(str(value), math.nan)
                     continue
-                try:
-                    X[i, j] = float(value)
-                except (TypeError, ValueError):
-                    raise DataError(
-                        f"Feature {name!r} of model {self.name}/{self.version} must be a "
-                        f"number; got {value!r}."
-                    ) from None
+                X[i, j] = self._number(name, value)
         return X
+
+    def _number(self, name: str, value: Any) -> float:
+        """A numeric feature's value: a real, finite number (``null`` is missing).
+
+        Strings (``"NaN"``, ``"1_000"``, ``"1e400"``) and booleans are refused rather than
+        parsed: a value the model would see as missing must not be explained as present.
+        """
+        if type(value) is float or type(value) is int:
+            number = float(value)
+        elif isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_):
+            number = float(value)  # numpy scalars from the online store
+        else:
+            raise DataError(
+                f"Feature {name!r} of model {self.name}/{self.version} must be a number "
+                f"sent as a JSON number (null when missing); got {_shown(value)}."
+            )
+        if math.isinf(number):
+            raise DataError(
+                f"Feature {name!r} of model {self.name}/{self.version} must be a finite number; "
+                f"got {_shown(value)}."
+            )
+        return number
 
     def score(self, X: FloatMatrix) -> FloatMatrix:
         """The booster's probability for each row."""
@@ -100,6 +118,15 @@ class ScoringModel:
         X = self.matrix([{}])
         self.score(X)
         self.booster.predict(X, pred_contrib=True, num_threads=1)
+
+
+def _shown(value: Any) -> str:
+    """What was received, as JSON when it is JSON (``true``, ``"NaN"``), shortened."""
+    try:
+        text = orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+    except (orjson.JSONEncodeError, TypeError):
+        text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 class ModelLoader(Protocol):

@@ -13,7 +13,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from cairn.serving.admin import AdminTokens, Principal, Role
-from cairn.serving.errors import ApiError
 from cairn.serving.outcomes import outcome_rows, parse_outcomes
 from cairn.serving.predict_request import parse_predict
 from cairn.serving.predict_schemas import (
@@ -27,7 +26,7 @@ from cairn.serving.predict_schemas import (
 )
 from cairn.serving.prediction_log import SegmentLog
 from cairn.serving.predictor import Predictor
-from cairn.serving.request import ServingLimits, read_body
+from cairn.serving.request import ServingLimits, load_json, read_body
 from cairn.serving.responses import json_response
 from cairn.serving.schemas import error_responses
 
@@ -114,12 +113,7 @@ def predict_router(
         body = await read_body(
             request.headers.get("content-length"), request.stream(), limits.max_body_bytes
         )
-        try:
-            data = orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            raise ApiError(
-                422, "invalid_request", f"The request body is not valid JSON ({exc})."
-            ) from None
+        data = load_json(body)
         parsed = parse_outcomes(data, now_us=time.time_ns() // 1000, max_rows=limits.max_entities)
         outcomes.append_many([orjson.dumps(r) + b"\n" for r in outcome_rows(parsed)])
         if outcomes.durability == "fsync":

@@ -10,10 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
 from cairn.serving.errors import ApiError
-from cairn.serving.request import ServingLimits, _got
+from cairn.serving.request import ServingLimits, _got, load_json
 
 _ROW_KEYS = ("entities", "features", "unit_id")
 _EXAMPLE = '{"entities": {"customer_id": 42}}'
@@ -37,12 +35,7 @@ def parse_predict(body: bytes, limits: ServingLimits, *, batch: bool) -> list[Pr
     >>> parse_predict(b'{"entities": {"customer_id": 7}}', ServingLimits(), batch=False)
     [PredictRow(entity={'customer_id': 7}, features={}, unit_id=None)]
     """
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise _invalid(
-            f"The request body is not valid JSON ({exc}); expected {_EXAMPLE}."
-        ) from None
+    data = load_json(body, _EXAMPLE)
     if not isinstance(data, dict):
         raise _invalid(f"The request body must be a JSON object; got {_got(data)}.")
     if not batch:

@@ -17,6 +17,8 @@ from cairn.serving.errors import ApiError
 from cairn.serving.protocols import EntityRow
 
 _KEYS = ("features", "entities", "full_feature_names")
+MAX_JSON_DEPTH = 32
+"""How deeply a request body may nest arrays and objects (no route needs more than 5)."""
 _EXAMPLE = '{"features": ["view:feature"], "entities": [{"customer_id": 42}]}'
 
 
@@ -71,6 +73,53 @@ async def read_body(content_length: str | None, chunks: AsyncIterator[bytes], li
     return b"".join(parts)
 
 
+def load_json(body: bytes, example: str = "") -> Any:
+    """Parse a request body, refusing (422) invalid JSON and nesting deeper than
+    :data:`MAX_JSON_DEPTH`, before any other code sees (or re-encodes) the value.
+
+    Every route reads its body through this one function; numbers are JSON numbers only
+    (``NaN``, ``Infinity`` and ``1e400`` are not JSON and are refused here).
+
+    Example
+    -------
+    >>> load_json(b'{"a": [1, 2]}')
+    {'a': [1, 2]}
+    >>> try:
+    ...     load_json(b"[" * 40 + b"]" * 40)
+    ... except ApiError as exc:
+    ...     print(exc.status_code, exc.message)
+    422 The request body nests arrays and objects deeper than 32 levels; at most 32 are accepted.
+    """
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        hint = f"; expected {example}" if example else ""
+        raise _invalid(f"The request body is not valid JSON ({exc}){hint}.") from None
+    # Fast path: fewer brackets than the limit cannot nest deeper than it.
+    if body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH and _too_deep(data, MAX_JSON_DEPTH):
+        raise _invalid(
+            f"The request body nests arrays and objects deeper than {MAX_JSON_DEPTH} levels; "
+            f"at most {MAX_JSON_DEPTH} are accepted."
+        )
+    return data
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests containers more than ``limit`` levels (iterative: no recursion)."""
+    if type(value) is not dict and type(value) is not list:
+        return False
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if type(item) is dict else item
+        for child in children:
+            if type(child) is dict or type(child) is list:
+                if depth >= limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
+
+
 def _too_large(size: int, limit: int) -> ApiError:
     return ApiError(
         413,
@@ -92,12 +141,7 @@ def parse_online_request(body: bytes, limits: ServingLimits) -> OnlineRequest:
     >>> parse_online_request(body, ServingLimits()).entity_rows
     [{'customer_id': 1}, {'customer_id': 2}]
     """
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise _invalid(
-            f"The request body is not valid JSON ({exc}); expected an object like {_EXAMPLE}."
-        ) from None
+    data = load_json(body, f"an object like {_EXAMPLE}")
     if not isinstance(data, dict):
         raise _invalid(
             f"The request body must be a JSON object with 'features' and 'entities'; "
@@ -199,5 +243,8 @@ def _got(value: Any) -> str:
     """``a number 5``, ``an array [1,2]``, ``null``: what was received, shortened."""
     if value is None:
         return "null"
-    text = orjson.dumps(value).decode()
+    try:
+        text = orjson.dumps(value).decode()
+    except (orjson.JSONEncodeError, TypeError):  # nested too deeply, or not JSON at all
+        return f"{_kind(value)} (not shown: nested too deeply)"
     return f"{_kind(value)} {text if len(text) <= 60 else text[:57] + '...'}"
