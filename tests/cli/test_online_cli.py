@@ -46,7 +46,23 @@ def test_materialize_status_and_consistency(project: Path) -> None:
     for view in ("customer_profile", "txn_stats"):
         check = runner.invoke(app, ["consistency", "check", view, "--sample", "50", *repo])
         assert check.exit_code == 0, check.output
-        assert "mismatches" in check.output
+        assert "mismatches" in check.output and "null one side" in check.output
+    # before any data: no value exists on both sides, so nothing was compared; a report of
+    # "0 mismatches" would be a false all-clear
+    empty = runner.invoke(
+        app,
+        ["consistency", "check", "customer_profile", "--at", "2000-01-01T00:00:00Z", *repo],
+    )
+    assert empty.exit_code == 1, empty.output
+    assert "0 values compared" in empty.output
+    as_json = runner.invoke(
+        app, ["consistency", "check", "customer_profile", "--sample", "20", "--json", *repo]
+    )
+    import json
+
+    body = json.loads(as_json.output)
+    assert body["ok"] and sum(body["compared"].values()) > 0
+    assert set(body["both_null"]) == set(body["one_sided"]) == set(body["mismatches"])
 
 
 @pytest.mark.parametrize(

@@ -82,3 +82,22 @@ def test_incremental_materialization_matches_offline(
         at = end
     assert_online_equals_offline(repo, at)
     shutil.rmtree(repo)
+
+
+def test_a_report_that_compared_nothing_is_not_ok() -> None:
+    from datetime import UTC, datetime
+
+    from cairn.app.consistency import ConsistencyReport
+
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    nothing = ConsistencyReport("v", at, 3, {"a": 0}, compared={"a": 0}, both_null={"a": 3})
+    assert not nothing.ok and nothing.verdict().startswith("nothing compared")
+    one_sided = ConsistencyReport(
+        "v", at, 3, {"a": 1}, compared={"a": 2}, both_null={"a": 0}, one_sided={"a": 1}
+    )
+    assert not one_sided.ok
+    assert one_sided.verdict() == (
+        "1 mismatches (2 values compared, 0 null on both sides, 1 null on one side only)"
+    )
+    agreed = ConsistencyReport("v", at, 3, {"a": 0}, compared={"a": 3})
+    assert agreed.ok

@@ -21,18 +21,53 @@ if TYPE_CHECKING:
 
 @dataclass
 class ConsistencyReport:
-    """Mismatches per feature between online reads and the offline join at ``at``."""
+    """Online reads vs the offline join at ``at``, per feature.
+
+    Each sampled (key, feature) pair is one of: ``compared`` (a value on both sides; a
+    mismatch when they differ), ``both_null`` (null on both sides: agreement, but nothing
+    was compared) or ``one_sided`` (null on one side only: always a mismatch).
+    ``mismatches`` counts differing compared values plus one-sided nulls.
+    """
 
     view: str
     at: datetime
     keys: int
     mismatches: dict[str, int] = field(default_factory=dict)
     examples: list[dict[str, Any]] = field(default_factory=list)
+    compared: dict[str, int] = field(default_factory=dict)
+    both_null: dict[str, int] = field(default_factory=dict)
+    one_sided: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def values_compared(self) -> int:
+        """Pairs with a value on both sides, over every feature."""
+        return sum(self.compared.values())
 
     @property
     def ok(self) -> bool:
-        """Whether every sampled key agreed on every feature."""
-        return not any(self.mismatches.values())
+        """Whether every sampled key agreed on every feature AND some values were actually
+        compared (all-null on both sides proves nothing)."""
+        return not any(self.mismatches.values()) and self.values_compared > 0
+
+    def verdict(self) -> str:
+        """One line: what was compared and what disagreed.
+
+        Example
+        -------
+        >>> from datetime import UTC
+        >>> r = ConsistencyReport("v", datetime(2026, 1, 1, tzinfo=UTC), 2, {"a": 0},
+        ...                       compared={"a": 0}, both_null={"a": 2}, one_sided={"a": 0})
+        >>> r.ok, r.verdict()
+        (False, 'nothing compared: 0 values on both sides, 2 null on both sides')
+        """
+        both, one = sum(self.both_null.values()), sum(self.one_sided.values())
+        bad = sum(self.mismatches.values())
+        if self.values_compared == 0 and not bad:
+            return f"nothing compared: 0 values on both sides, {both} null on both sides"
+        return (
+            f"{bad} mismatches ({self.values_compared} values compared, {both} null on both "
+            f"sides, {one} null on one side only)"
+        )
 
 
 def check_consistency(
@@ -66,8 +101,15 @@ def check_consistency(
     offline = store.get_historical_features(entities, refs).to_df()
     report = ConsistencyReport(view_name, at, len(keys))
     for feature in view.feature_names:
-        bad = 0
+        bad = compared = both_null = one_sided = 0
         for i, (got, want) in enumerate(zip(online[feature], offline[feature], strict=True)):
+            got_missing, want_missing = _missing(got), _missing(want)
+            if got_missing and want_missing:
+                both_null += 1
+            elif got_missing or want_missing:
+                one_sided += 1
+            else:
+                compared += 1
             if not _same(got, want):
                 bad += 1
                 if len(report.examples) < 10:
@@ -75,6 +117,9 @@ def check_consistency(
                         {**rows[i], "feature": feature, "online": got, "offline": want}
                     )
         report.mismatches[feature] = bad
+        report.compared[feature] = compared
+        report.both_null[feature] = both_null
+        report.one_sided[feature] = one_sided
     return report
 
 

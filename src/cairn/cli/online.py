@@ -170,13 +170,22 @@ def consistency_check(
     else:
         table = Table(
             "feature",
+            "compared",
+            "null both",
+            "null one side",
             "mismatches",
             title=f"{report.keys} keys of {view!r} at {report.at.isoformat()}",
         )
         for feature, bad in report.mismatches.items():
-            table.add_row(feature, f"[red]{bad}[/]" if bad else "[green]0[/]")
+            table.add_row(
+                feature,
+                str(report.compared[feature]),
+                str(report.both_null[feature]),
+                str(report.one_sided[feature]),
+                f"[red]{bad}[/]" if bad else "[green]0[/]",
+            )
         console.print(table)
         for example in report.examples:
             console.print(f"  mismatch: {example}", highlight=False)
     if not report.ok:
-        raise fail(f"{sum(report.mismatches.values())} mismatching values in {view!r}", code=1)
+        raise fail(f"{view!r}: {report.verdict()}", code=1)

@@ -131,11 +131,7 @@ def print_online(report: QuickstartReport) -> None:
             table.add_row(*(f"{v:.4g}" if isinstance(v, float) else str(v) for v in values))
         console.print(table)
     for check in report.consistency:
-        verdict = (
-            "[green]0 mismatches[/]"
-            if check.ok
-            else (f"[red]{sum(check.mismatches.values())} mismatches[/]")
-        )
+        verdict = f"[green]{check.verdict()}[/]" if check.ok else f"[red]{check.verdict()}[/]"
         console.print(
             f"Consistency {check.view}: {check.keys} keys x "
             f"{len(check.mismatches)} features online vs offline: {verdict}"
