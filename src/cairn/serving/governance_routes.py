@@ -36,7 +36,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from cairn.auth.principal import AccessDeniedError, AuthenticationError, Principal, Role
-from cairn.serving.admin import AdminTokens, _json_body
+from cairn.serving.admin import AdminTokens, _json_body, _text
 from cairn.serving.errors import ApiError
 from cairn.serving.responses import json_response
 from cairn.serving.schemas import error_responses
@@ -342,12 +342,6 @@ async def _fields(
             f"{request.url.path} needs {', '.join(missing)} in the JSON body.",
         )
     return body
-
-
-def _text(value: Any, name: str) -> str:
-    if not isinstance(value, str):
-        raise ApiError(422, "invalid_request", f"{name} must be a string; got {value!r}.")
-    return value
 
 
 def _opt_text(body: dict[str, Any], name: str) -> str | None:
