@@ -259,8 +259,10 @@ def admin_router(service: RolloutAdmin, tokens: AdminTokens) -> APIRouter:
     router = APIRouter()
     prefix = "/v1/deployments/{name}/rollout"
 
-    def allow(request: Request, role: Role) -> Principal:
-        return tokens.require(request.headers.get("authorization"), role)
+    async def allow(request: Request, role: Role) -> Principal:
+        # a token lookup may hit the database or a JWKS URL: off the event loop
+        header = request.headers.get("authorization")
+        return await run_in_threadpool(tokens.require, header, role)
 
     @router.get(
         prefix,
@@ -269,7 +271,7 @@ def admin_router(service: RolloutAdmin, tokens: AdminTokens) -> APIRouter:
         responses={**_ok("Strategy, arms, weights, state, resolved versions."), **_READ},
     )
     async def status(name: str, request: Request) -> Response:
-        allow(request, "viewer")
+        await allow(request, "viewer")
         return json_response(await _run(service.status, name))
 
     @router.get(
@@ -279,7 +281,7 @@ def admin_router(service: RolloutAdmin, tokens: AdminTokens) -> APIRouter:
         responses={**_ok("Versions, oldest first, with actor, reason and time."), **_READ},
     )
     async def history(name: str, request: Request) -> Response:
-        allow(request, "viewer")
+        await allow(request, "viewer")
         changes: list[RolloutChange] = await _run(service.history, name)
         return json_response({"deployment": name, "history": [_change(c) for c in changes]})
 
@@ -301,7 +303,7 @@ def admin_router(service: RolloutAdmin, tokens: AdminTokens) -> APIRouter:
         ),
     )
     async def create_or_set(name: str, request: Request) -> Response:
-        who = allow(request, "deployer")
+        who = await allow(request, "deployer")
         body = await _json_body(request)
         reason = _text(body.pop("reason", ""), "reason")
         by = {"principal": who, "reason": reason}
@@ -320,7 +322,7 @@ def admin_router(service: RolloutAdmin, tokens: AdminTokens) -> APIRouter:
         fields = {**_REASON, **({option: {"type": "string"}} if option else {})}
 
         async def endpoint(name: str, request: Request) -> Response:
-            who = allow(request, role)
+            who = await allow(request, role)
             body = await _json_body(request)
             unknown = sorted(set(body) - set(fields))
             if unknown:

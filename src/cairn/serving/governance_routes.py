@@ -103,8 +103,10 @@ def governance_router(
             opened.append(governance() if callable(governance) else governance)
         return opened[0]
 
-    def allow(request: Request, role: Role) -> Principal:
-        return tokens.require(request.headers.get("authorization"), role)
+    async def allow(request: Request, role: Role) -> Principal:
+        # a token lookup may hit the database or a JWKS URL: off the event loop
+        header = request.headers.get("authorization")
+        return await run_in_threadpool(tokens.require, header, role)
 
     def post(path: str, summary: str, fields: dict[str, Any], required: list[str]) -> Route:
         return router.post(
@@ -122,11 +124,11 @@ def governance_router(
 
     @get("/v1/auth/whoami", "The principal of the bearer token (viewer)")
     async def whoami(request: Request) -> Response:
-        return json_response(allow(request, "viewer").to_dict())
+        return json_response((await allow(request, "viewer")).to_dict())
 
     @get("/v1/auth/tokens", "The project's API tokens, without secrets (admin)")
     async def list_tokens(request: Request) -> Response:
-        allow(request, "admin")
+        await allow(request, "admin")
         found = await _run(lambda: gov().tokens.list())
         return json_response({"tokens": [t.to_dict() for t in found]})
 
@@ -137,7 +139,7 @@ def governance_router(
         ["holder", "role"],
     )
     async def create_token(request: Request) -> Response:
-        who = allow(request, "admin")
+        who = await allow(request, "admin")
         body = await _fields(request, {"holder", "role", "expires"}, required={"holder", "role"})
         from cairn.auth.tokens import parse_duration
 
@@ -151,7 +153,7 @@ def governance_router(
 
     @post("/v1/auth/tokens/{token_id}/revoke", "Revoke an API token (admin)", {"reason": _S}, [])
     async def revoke_token(token_id: str, request: Request) -> Response:
-        who = allow(request, "viewer")  # its own holder may revoke it; others need admin
+        who = await allow(request, "viewer")  # its own holder may revoke it; others need admin
         body = await _fields(request, {"reason"})
         reason = _opt_text(body, "reason") or ""
         done = await _run(lambda: gov().tokens.revoke(token_id, by=who, reason=reason))
@@ -159,7 +161,7 @@ def governance_router(
 
     @get("/v1/models/{name}", "A model's versions, reviews, aliases and history (viewer)")
     async def show(name: str, request: Request) -> Response:
-        allow(request, "viewer")
+        await allow(request, "viewer")
 
         def read() -> dict[str, Any]:
             registry = gov().registry
@@ -176,7 +178,7 @@ def governance_router(
 
     @get("/v1/models/{name}/policy", "A model's promotion policy (viewer)")
     async def get_policy(name: str, request: Request) -> Response:
-        allow(request, "viewer")
+        await allow(request, "viewer")
         current = await _run(lambda: gov().registry.policy(name))
         return json_response({"model": name, **current.to_dict()})
 
@@ -192,7 +194,7 @@ def governance_router(
         ["reason"],
     )
     async def set_policy(name: str, request: Request) -> Response:
-        who = allow(request, "admin")
+        who = await allow(request, "admin")
         keys = {"reason", "require_four_eyes", "approver_not_promoter", "min_approvals"}
         body = await _fields(request, keys, required={"reason"})
         changes: dict[str, Any] = {}
@@ -209,7 +211,7 @@ def governance_router(
 
     def review(decision: str) -> None:
         async def endpoint(name: str, version: str, request: Request) -> Response:
-            who = allow(request, "approver")
+            who = await allow(request, "approver")
             body = await _fields(request, {"ticket", "note", "reviewer"}, required={"ticket"})
             done = await _run(
                 lambda: gov().registry.approve(
@@ -245,7 +247,7 @@ def governance_router(
         ["reason"],
     )
     async def promote(name: str, version: str, request: Request) -> Response:
-        who = allow(request, "deployer")
+        who = await allow(request, "deployer")
         body = await _fields(request, {"alias", "reason"}, required={"reason"})
         alias = _opt_text(body, "alias") or "champion"
         reason = _text(body["reason"], "reason")
@@ -261,7 +263,7 @@ def governance_router(
         ["version"],
     )
     async def set_alias(name: str, alias: str, request: Request) -> Response:
-        who = allow(request, "deployer")
+        who = await allow(request, "deployer")
         body = await _fields(request, {"version", "reason"}, required={"version"})
         version = _text(str(body["version"]), "version")
         reason = _opt_text(body, "reason") or ""
@@ -277,7 +279,7 @@ def governance_router(
         [],
     )
     async def remove_alias(name: str, alias: str, request: Request) -> Response:
-        who = allow(request, "deployer")
+        who = await allow(request, "deployer")
         body = await _fields(request, {"reason"})
         reason = _opt_text(body, "reason") or ""
         done = await _run(
@@ -287,7 +289,7 @@ def governance_router(
 
     @get("/v1/audit", "Audit entries, oldest first; ?subject=&action=&limit= (viewer)")
     async def audit(request: Request) -> Response:
-        allow(request, "viewer")
+        await allow(request, "viewer")
         params = request.query_params
         limit = _int(params.get("limit", "1000"), "limit")
         subject = params.get("subject") or None
