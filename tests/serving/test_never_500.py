@@ -190,6 +190,41 @@ def test_odd_rollout_changes_are_a_422(admin: Any, change: dict[str, Any]) -> No
 
 
 @pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PUT", ROLLOUT, "GET, POST"),  # served by a GET route and a POST route
+        ("DELETE", ROLLOUT, "GET, POST"),
+        ("GET", f"{ROLLOUT}/switch", "POST"),
+        ("PATCH", "/v1/features/online", "POST"),
+    ],
+)
+def test_a_405_names_every_method_the_path_accepts(
+    admin: Any, method: str, path: str, allowed: str
+) -> None:
+    r = admin.request(method, path, headers={"Authorization": "Bearer d-tok"})
+    assert_json_error(r, 405, f"accepts {allowed}")
+    assert r.headers["allow"] == allowed
+
+
+def test_labels_may_be_booleans_as_the_schema_says(predict_client: Any) -> None:
+    schema = predict_client.get("/openapi.json").json()
+    body = schema["paths"]["/v1/outcomes"]["post"]["requestBody"]["content"]["application/json"]
+    label = body["schema"]["properties"]["outcomes"]["items"]["properties"]["label"]
+    assert label["type"] == ["number", "boolean"]
+    r = predict_client.post(
+        "/v1/outcomes", json={"outcomes": [{"prediction_id": "p-bool", "label": False}]}
+    )
+    assert r.json() == {"accepted": 1}
+    assert_json_error(
+        predict_client.post(
+            "/v1/outcomes", json={"outcomes": [{"prediction_id": "p", "label": "1"}]}
+        ),
+        422,
+        "label must be a number or true/false",
+    )
+
+
+@pytest.mark.parametrize(
     "template",
     ['{"strategy": @}', '{"strategy": "single", "shadows": @}', '{"reason": @}', "@"],
 )
@@ -300,7 +335,15 @@ def admin_schema(admin_module: Any) -> Any:
     return schemathesis.openapi.from_asgi("/openapi.json", admin_module.app)
 
 
-@pytest.mark.parametrize(("path", "method"), ADMIN_OPERATIONS)
+@pytest.mark.parametrize(
+    ("path", "method", "mode"),
+    [
+        (path, method, mode)
+        for path, method in ADMIN_OPERATIONS
+        for mode in ("positive", "negative")
+        if not (mode == "negative" and method == "GET")  # a string path parameter only
+    ],
+)
 @settings(
     max_examples=25,
     deadline=None,
@@ -310,9 +353,10 @@ def admin_schema(admin_module: Any) -> Any:
 )
 @given(data=st.data())
 def test_fuzzed_admin_requests_against_the_real_service_never_get_a_5xx(
-    admin_schema: Any, path: str, method: str, data: st.DataObject
+    admin_schema: Any, path: str, method: str, mode: str, data: st.DataObject
 ) -> None:
-    case = data.draw(admin_schema[path][method].as_strategy())
+    operation = admin_schema[path][method]
+    case = data.draw(operation.as_strategy(schemathesis.GenerationMode(mode)))
     token = data.draw(st.sampled_from([None, "v-tok", "d-tok", "a-tok", "junk"]))
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     case.call_and_validate(headers=headers, excluded_checks=EXCLUDED)

@@ -41,7 +41,6 @@ from starlette.responses import Response
 
 from cairn.auth.principal import (
     ROLES,
-    AccessDeniedError,
     AuthenticationError,
     Principal,
     Role,
@@ -50,15 +49,31 @@ from cairn.auth.principal import (
 from cairn.core.deployments import UnknownDeploymentError
 from cairn.core.errors import ConfigError
 from cairn.rollouts.requests import RolloutUpdate
-from cairn.rollouts.store import ConflictError, RolloutChange
+from cairn.rollouts.store import RolloutChange
+from cairn.serving.admin_http import (
+    MAX_BODY,
+    call_service,
+    json_body_schema,
+    json_object_body,
+    ok_response,
+    text_field,
+)
 from cairn.serving.errors import ApiError
-from cairn.serving.request import load_json, read_body
 from cairn.serving.responses import json_response
 from cairn.serving.schemas import error_responses
 
-__all__ = ["ROLES", "AdminTokens", "Principal", "Role", "RolloutAdmin", "admin_router"]
+__all__ = [
+    "MAX_BODY",
+    "ROLES",
+    "AdminTokens",
+    "Principal",
+    "Role",
+    "RolloutAdmin",
+    "RolloutUpdate",
+    "UnknownDeploymentError",
+    "admin_router",
+]
 
-MAX_BODY = 64 * 1024
 Authenticate = Callable[[str], Principal]
 """A bearer credential -> its principal, or :class:`AuthenticationError` (the project's)."""
 
@@ -232,16 +247,6 @@ class RolloutAdmin(Protocol):
         ...
 
 
-def _ok(text: str) -> dict[int | str, dict[str, Any]]:
-    schema = {"type": "object"}
-    return {200: {"description": text, "content": {"application/json": {"schema": schema}}}}
-
-
-def _body(properties: dict[str, Any]) -> dict[str, Any]:
-    schema = {"type": "object", "properties": properties}
-    return {"requestBody": {"required": False, "content": {"application/json": {"schema": schema}}}}
-
-
 _REASON = {"reason": {"type": "string", "description": "Why (kept in the audit log)."}}
 _READ = error_responses(401, 403, 404)
 _WRITE = error_responses(401, 403, 404, 409, 413, 422)
@@ -268,7 +273,7 @@ def admin_router(service: RolloutAdmin, tokens: AdminTokens) -> APIRouter:
         prefix,
         summary="The deployment's rollout (viewer)",
         response_class=Response,
-        responses={**_ok("Strategy, arms, weights, state, resolved versions."), **_READ},
+        responses={**ok_response("Strategy, arms, weights, state, resolved versions."), **_READ},
     )
     async def status(name: str, request: Request) -> Response:
         await allow(request, "viewer")
@@ -278,7 +283,7 @@ def admin_router(service: RolloutAdmin, tokens: AdminTokens) -> APIRouter:
         f"{prefix}/history",
         summary="Every version of the deployment's rollout (viewer)",
         response_class=Response,
-        responses={**_ok("Versions, oldest first, with actor, reason and time."), **_READ},
+        responses={**ok_response("Versions, oldest first, with actor, reason and time."), **_READ},
     )
     async def history(name: str, request: Request) -> Response:
         await allow(request, "viewer")
@@ -293,8 +298,8 @@ def admin_router(service: RolloutAdmin, tokens: AdminTokens) -> APIRouter:
         "coverage); shadows with any; replace: true to end an active rollout. Change: "
         "weights ({arm: weight}), stages, gate, shadows, coverage, state (active|held).",
         response_class=Response,
-        responses={**_ok("The stored rollout."), **_WRITE},
-        openapi_extra=_body(
+        responses={**ok_response("The stored rollout."), **_WRITE},
+        openapi_extra=json_body_schema(
             {
                 **_REASON,
                 "strategy": {"type": "string", "enum": ["single", "blue-green", "canary", "ab"]},
@@ -304,8 +309,8 @@ def admin_router(service: RolloutAdmin, tokens: AdminTokens) -> APIRouter:
     )
     async def create_or_set(name: str, request: Request) -> Response:
         who = await allow(request, "deployer")
-        body = await _json_body(request)
-        reason = _text(body.pop("reason", ""), "reason")
+        body = await json_object_body(request)
+        reason = text_field(body.pop("reason", ""), "reason")
         by = {"principal": who, "reason": reason}
         if "strategy" in body:
             replace = body.pop("replace", False)
@@ -323,7 +328,7 @@ def admin_router(service: RolloutAdmin, tokens: AdminTokens) -> APIRouter:
 
         async def endpoint(name: str, request: Request) -> Response:
             who = await allow(request, role)
-            body = await _json_body(request)
+            body = await json_object_body(request)
             unknown = sorted(set(body) - set(fields))
             if unknown:
                 raise ApiError(
@@ -332,11 +337,11 @@ def admin_router(service: RolloutAdmin, tokens: AdminTokens) -> APIRouter:
                     f"Unknown field {unknown[0]!r}; {path} accepts {', '.join(sorted(fields))}.",
                 )
             kwargs: dict[str, Any] = (
-                {option: _text(body[option], option)}
+                {option: text_field(body[option], option)}
                 if (option is not None and body.get(option) is not None)
                 else {}
             )
-            reason = _text(body.get("reason", ""), "reason")
+            reason = text_field(body.get("reason", ""), "reason")
             fn = getattr(service, path)
             done = await _run(fn, name, principal=who, reason=reason, **kwargs)
             return json_response(done.to_json())
@@ -347,8 +352,8 @@ def admin_router(service: RolloutAdmin, tokens: AdminTokens) -> APIRouter:
             methods=["POST"],
             summary=summary,
             response_class=Response,
-            responses={**_ok("The stored rollout."), **_WRITE},
-            openapi_extra=_body(fields),
+            responses={**ok_response("The stored rollout."), **_WRITE},
+            openapi_extra=json_body_schema(fields),
             name=f"rollout_{path}",
         )
 
@@ -359,25 +364,10 @@ def admin_router(service: RolloutAdmin, tokens: AdminTokens) -> APIRouter:
 
 
 async def _run(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    """Call the service off the event loop; its errors become 4xx by their built-in family."""
-    try:
-        return await run_in_threadpool(fn, *args, **kwargs)
-    except ApiError:
-        raise
-    except ConflictError as exc:
-        raise ApiError(409, "conflict", str(exc)) from None
-    except UnknownDeploymentError as exc:
-        raise ApiError(404, "unknown_deployment", str(exc)) from None
-    except AuthenticationError as exc:
-        raise ApiError(401, "unauthorized", str(exc)) from None
-    except AccessDeniedError as exc:
-        raise ApiError(403, "forbidden", str(exc)) from None
-    except PermissionError as exc:
-        raise ApiError(409, "governance", str(exc)) from None
-    except LookupError as exc:
-        raise ApiError(422, "unknown_model", str(exc)) from None
-    except ValueError as exc:
-        raise ApiError(422, "invalid_rollout", str(exc)) from None
+    """The rollout service's errors as 4xx: an unknown model in a body is bad input (422)."""
+    return await call_service(
+        fn, *args, unknown=(422, "unknown_model"), invalid="invalid_rollout", **kwargs
+    )
 
 
 def _change(c: RolloutChange) -> dict[str, Any]:
@@ -388,23 +378,3 @@ def _change(c: RolloutChange) -> dict[str, Any]:
         "at": c.at.isoformat(),
         "rollout": c.spec.to_dict(),
     }
-
-
-async def _json_body(request: Request) -> dict[str, Any]:
-    raw = await read_body(request.headers.get("content-length"), request.stream(), MAX_BODY)
-    if not raw.strip():
-        return {}
-    data = load_json(raw)
-    if not isinstance(data, dict):
-        raise ApiError(
-            422,
-            "invalid_request",
-            f"The request body must be a JSON object; got {type(data).__name__}.",
-        )
-    return data
-
-
-def _text(value: Any, name: str) -> str:
-    if not isinstance(value, str):
-        raise ApiError(422, "invalid_request", f"{name} must be a string; got {value!r}.")
-    return value

@@ -24,6 +24,7 @@ body too large              413     ``payload_too_large``
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Mapping
 
@@ -144,10 +145,49 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 404:
         message = f"No route {request.method} {request.url.path}; see /openapi.json."
     elif exc.status_code == 405:
-        message = f"{request.url.path} does not accept {request.method}; see /openapi.json."
+        allowed = allowed_methods(request)
+        message = (
+            f"{request.url.path} does not accept {request.method}; it accepts "
+            f"{', '.join(allowed)} (see /openapi.json)."
+        )
+        return error_response(405, type_, message, headers={"Allow": ", ".join(allowed)})
     else:
         message = str(exc.detail)
     return error_response(exc.status_code, type_, message, headers=exc.headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the published API accepts at this path.
+
+    Starlette's own ``Allow`` names only the first route that matched the path, so a path
+    served by a GET route and a POST route would answer a PUT with ``Allow: GET``; the OpenAPI
+    document is the contract clients read, so the answer comes from it.
+    """
+    table: list[tuple[re.Pattern[str], set[str]]] | None = getattr(
+        request.app.state, "cairn_allow", None
+    )
+    if table is None:
+        table = [
+            (_template(path), {m.upper() for m in item if m.upper() in _METHODS})
+            for path, item in request.app.openapi().get("paths", {}).items()
+        ]
+        request.app.state.cairn_allow = table
+    path = request.url.path
+    return sorted({m for pattern, methods in table if pattern.fullmatch(path) for m in methods})
+
+
+_METHODS = {"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"}
+
+
+def _template(path: str) -> re.Pattern[str]:
+    """``/v1/predict/{deployment}`` as a regular expression (``{x:path}`` spans slashes)."""
+    parts = re.split(r"(\{[^}]+\})", path)
+    return re.compile(
+        "".join(
+            (".+" if p.endswith(":path}") else "[^/]+") if p.startswith("{") else re.escape(p)
+            for p in parts
+        )
+    )
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

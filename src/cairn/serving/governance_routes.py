@@ -35,9 +35,18 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cairn.auth.principal import AccessDeniedError, AuthenticationError, Principal, Role
-from cairn.serving.admin import AdminTokens, _json_body, _text
-from cairn.serving.errors import ApiError
+from cairn.auth.principal import Principal, Role
+from cairn.serving.admin import AdminTokens
+from cairn.serving.admin_http import (
+    body_fields,
+    bool_field,
+    call_service,
+    int_field,
+    json_body_schema,
+    ok_response,
+    optional_text,
+    text_field,
+)
 from cairn.serving.responses import json_response
 from cairn.serving.schemas import error_responses
 
@@ -64,19 +73,6 @@ class Governance(Protocol):
     def tokens(self) -> Any:
         """A :class:`cairn.auth.TokenStore`."""
         ...
-
-
-def _ok(text: str) -> dict[int | str, dict[str, Any]]:
-    schema = {"type": "object"}
-    return {200: {"description": text, "content": {"application/json": {"schema": schema}}}}
-
-
-def _body(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "object", "properties": properties}
-    if required:
-        schema["required"] = required
-    content = {"application/json": {"schema": schema}}
-    return {"requestBody": {"required": bool(required), "content": content}}
 
 
 _S = {"type": "string"}
@@ -113,13 +109,16 @@ def governance_router(
             path,
             summary=summary,
             response_class=Response,
-            responses={**_ok("The recorded action."), **_WRITE},
-            openapi_extra=_body(fields, required),
+            responses={**ok_response("The recorded action."), **_WRITE},
+            openapi_extra=json_body_schema(fields, required),
         )
 
     def get(path: str, summary: str) -> Route:
         return router.get(
-            path, summary=summary, response_class=Response, responses={**_ok(summary), **_READ}
+            path,
+            summary=summary,
+            response_class=Response,
+            responses={**ok_response(summary), **_READ},
         )
 
     @get("/v1/auth/whoami", "The principal of the bearer token (viewer)")
@@ -129,7 +128,7 @@ def governance_router(
     @get("/v1/auth/tokens", "The project's API tokens, without secrets (admin)")
     async def list_tokens(request: Request) -> Response:
         await allow(request, "admin")
-        found = await _run(lambda: gov().tokens.list())
+        found = await call_service(lambda: gov().tokens.list())
         return json_response({"tokens": [t.to_dict() for t in found]})
 
     @post(
@@ -140,13 +139,15 @@ def governance_router(
     )
     async def create_token(request: Request) -> Response:
         who = await allow(request, "admin")
-        body = await _fields(request, {"holder", "role", "expires"}, required={"holder", "role"})
+        body = await body_fields(
+            request, {"holder", "role", "expires"}, required={"holder", "role"}
+        )
         from cairn.auth.tokens import parse_duration
 
-        expires = await _run(parse_duration, _opt_text(body, "expires"))
-        info, secret = await _run(
+        expires = await call_service(parse_duration, optional_text(body, "expires"))
+        info, secret = await call_service(
             lambda: gov().tokens.create(
-                _text(body["holder"], "holder"), body["role"], expires, created_by=who
+                text_field(body["holder"], "holder"), body["role"], expires, created_by=who
             )
         )
         return json_response({**info.to_dict(), "secret": secret})
@@ -154,9 +155,9 @@ def governance_router(
     @post("/v1/auth/tokens/{token_id}/revoke", "Revoke an API token (admin)", {"reason": _S}, [])
     async def revoke_token(token_id: str, request: Request) -> Response:
         who = await allow(request, "viewer")  # its own holder may revoke it; others need admin
-        body = await _fields(request, {"reason"})
-        reason = _opt_text(body, "reason") or ""
-        done = await _run(lambda: gov().tokens.revoke(token_id, by=who, reason=reason))
+        body = await body_fields(request, {"reason"})
+        reason = optional_text(body, "reason") or ""
+        done = await call_service(lambda: gov().tokens.revoke(token_id, by=who, reason=reason))
         return json_response(done.to_dict())
 
     @get("/v1/models/{name}", "A model's versions, reviews, aliases and history (viewer)")
@@ -174,12 +175,12 @@ def governance_router(
                 "warnings": details.warnings,
             }
 
-        return json_response(_jsonable(await _run(read)))
+        return json_response(_jsonable(await call_service(read)))
 
     @get("/v1/models/{name}/policy", "A model's promotion policy (viewer)")
     async def get_policy(name: str, request: Request) -> Response:
         await allow(request, "viewer")
-        current = await _run(lambda: gov().registry.policy(name))
+        current = await call_service(lambda: gov().registry.policy(name))
         return json_response({"model": name, **current.to_dict()})
 
     @post(
@@ -196,15 +197,15 @@ def governance_router(
     async def set_policy(name: str, request: Request) -> Response:
         who = await allow(request, "admin")
         keys = {"reason", "require_four_eyes", "approver_not_promoter", "min_approvals"}
-        body = await _fields(request, keys, required={"reason"})
+        body = await body_fields(request, keys, required={"reason"})
         changes: dict[str, Any] = {}
         for key in ("require_four_eyes", "approver_not_promoter"):
             if body.get(key) is not None:
-                changes[key] = _bool(body[key], key)
+                changes[key] = bool_field(body[key], key)
         if body.get("min_approvals") is not None:
-            changes["min_approvals"] = _int(body["min_approvals"], "min_approvals")
-        reason = _text(body["reason"], "reason")
-        done = await _run(
+            changes["min_approvals"] = int_field(body["min_approvals"], "min_approvals")
+        reason = text_field(body["reason"], "reason")
+        done = await call_service(
             lambda: gov().registry.set_policy(name, principal=who, reason=reason, **changes)
         )
         return json_response({"model": name, **done.to_dict()})
@@ -212,16 +213,16 @@ def governance_router(
     def review(decision: str) -> None:
         async def endpoint(name: str, version: str, request: Request) -> Response:
             who = await allow(request, "approver")
-            body = await _fields(request, {"ticket", "note", "reviewer"}, required={"ticket"})
-            done = await _run(
+            body = await body_fields(request, {"ticket", "note", "reviewer"}, required={"ticket"})
+            done = await call_service(
                 lambda: gov().registry.approve(
                     name,
                     version,
                     principal=who,
-                    ticket=_text(body["ticket"], "ticket"),
+                    ticket=text_field(body["ticket"], "ticket"),
                     decision=decision,
-                    note=_opt_text(body, "note") or "",
-                    reviewer=_opt_text(body, "reviewer"),
+                    note=optional_text(body, "note") or "",
+                    reviewer=optional_text(body, "reviewer"),
                 )
             )
             return json_response(_jsonable(done))
@@ -232,8 +233,8 @@ def governance_router(
             methods=["POST"],
             summary=f"Record a review decision: {decision} (approver)",
             response_class=Response,
-            responses={**_ok("The recorded review."), **_WRITE},
-            openapi_extra=_body({"ticket": _S, "note": _S, "reviewer": _S}, ["ticket"]),
+            responses={**ok_response("The recorded review."), **_WRITE},
+            openapi_extra=json_body_schema({"ticket": _S, "note": _S, "reviewer": _S}, ["ticket"]),
             name=f"model_{decision}",
         )
 
@@ -248,10 +249,10 @@ def governance_router(
     )
     async def promote(name: str, version: str, request: Request) -> Response:
         who = await allow(request, "deployer")
-        body = await _fields(request, {"alias", "reason"}, required={"reason"})
-        alias = _opt_text(body, "alias") or "champion"
-        reason = _text(body["reason"], "reason")
-        done = await _run(
+        body = await body_fields(request, {"alias", "reason"}, required={"reason"})
+        alias = optional_text(body, "alias") or "champion"
+        reason = text_field(body["reason"], "reason")
+        done = await call_service(
             lambda: gov().registry.promote(name, version, alias=alias, principal=who, reason=reason)
         )
         return json_response(_jsonable(done))
@@ -264,10 +265,10 @@ def governance_router(
     )
     async def set_alias(name: str, alias: str, request: Request) -> Response:
         who = await allow(request, "deployer")
-        body = await _fields(request, {"version", "reason"}, required={"version"})
-        version = _text(str(body["version"]), "version")
-        reason = _opt_text(body, "reason") or ""
-        done = await _run(
+        body = await body_fields(request, {"version", "reason"}, required={"version"})
+        version = text_field(str(body["version"]), "version")
+        reason = optional_text(body, "reason") or ""
+        done = await call_service(
             lambda: gov().registry.promote(name, version, alias=alias, principal=who, reason=reason)
         )
         return json_response(_jsonable(done))
@@ -280,9 +281,9 @@ def governance_router(
     )
     async def remove_alias(name: str, alias: str, request: Request) -> Response:
         who = await allow(request, "deployer")
-        body = await _fields(request, {"reason"})
-        reason = _opt_text(body, "reason") or ""
-        done = await _run(
+        body = await body_fields(request, {"reason"})
+        reason = optional_text(body, "reason") or ""
+        done = await call_service(
             lambda: gov().registry.remove_alias(name, alias, principal=who, reason=reason)
         )
         return json_response(_jsonable(done))
@@ -291,7 +292,7 @@ def governance_router(
     async def audit(request: Request) -> Response:
         await allow(request, "viewer")
         params = request.query_params
-        limit = _int(params.get("limit", "1000"), "limit")
+        limit = int_field(params.get("limit", "1000"), "limit")
         subject = params.get("subject") or None
         action = params.get("action") or None
 
@@ -301,68 +302,9 @@ def governance_router(
                 entries = [e for e in entries if e.action == action]
             return list(entries)[-limit:] if limit > 0 else []
 
-        return json_response({"entries": _jsonable(await _run(read))})
+        return json_response({"entries": _jsonable(await call_service(read))})
 
     return router
-
-
-async def _run(fn: Any, *args: Any) -> Any:
-    """Call the registry off the event loop; its errors become 4xx by their family."""
-    try:
-        return await run_in_threadpool(fn, *args)
-    except ApiError:
-        raise
-    except AuthenticationError as exc:
-        raise ApiError(401, "unauthorized", str(exc)) from None
-    except AccessDeniedError as exc:
-        raise ApiError(403, "forbidden", str(exc)) from None
-    except PermissionError as exc:  # a governance rule refused (audited by the registry)
-        raise ApiError(409, "governance", str(exc)) from None
-    except LookupError as exc:  # unknown model, version, alias or token
-        raise ApiError(404, "not_found", str(exc).strip("'\"")) from None
-    except ValueError as exc:
-        raise ApiError(422, "invalid_request", str(exc)) from None
-
-
-async def _fields(
-    request: Request, allowed: set[str], *, required: frozenset[str] | set[str] = frozenset()
-) -> dict[str, Any]:
-    body = await _json_body(request)
-    unknown = sorted(set(body) - allowed)
-    if unknown:
-        raise ApiError(
-            422,
-            "invalid_request",
-            f"Unknown field {unknown[0]!r}; {request.url.path} accepts "
-            f"{', '.join(sorted(allowed))}.",
-        )
-    missing = sorted(k for k in required if body.get(k) in (None, ""))
-    if missing:
-        raise ApiError(
-            422,
-            "invalid_request",
-            f"{request.url.path} needs {', '.join(missing)} in the JSON body.",
-        )
-    return body
-
-
-def _opt_text(body: dict[str, Any], name: str) -> str | None:
-    value = body.get(name)
-    return None if value is None else _text(value, name)
-
-
-def _bool(value: Any, name: str) -> bool:
-    if not isinstance(value, bool):
-        raise ApiError(422, "invalid_request", f"{name} must be true or false; got {value!r}.")
-    return value
-
-
-def _int(value: Any, name: str) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    raise ApiError(422, "invalid_request", f"{name} must be an integer; got {value!r}.")
 
 
 def _jsonable(value: Any) -> Any:

@@ -52,7 +52,9 @@ def outcome_of(row: Any, where: str, now_us: int) -> Outcome:
     if isinstance(label, bool):
         label = int(label)
     if not isinstance(label, int | float):
-        raise _invalid(f"{where}.label must be a number (e.g. 1 for default); got {_got(label)}.")
+        raise _invalid(
+            f"{where}.label must be a number or true/false (e.g. 1 for default); got {_got(label)}."
+        )
     pid = row.get("prediction_id")
     if pid is not None and (not isinstance(pid, str) or not pid):
         raise _invalid(f"{where}.prediction_id must be a non-empty string; got {_got(pid)}.")

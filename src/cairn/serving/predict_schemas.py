@@ -144,7 +144,10 @@ def outcomes_request(max_rows: int) -> dict[str, Any]:
             ),
             "event_time": _nullable(_TIME),
             "observed_at": _nullable(_TIME),
-            "label": {"type": "number"},
+            "label": {
+                "type": ["number", "boolean"],
+                "description": "The observed outcome: a number, or true/false for 1/0.",
+            },
             "deployment": _nullable({"type": "string"}),
         },
     }
