@@ -36,6 +36,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from cairn.core.timeutil import utcnow
 from cairn.metadata.retry import is_contention, with_retries
+from cairn.metadata.snapshot import read_snapshot
 from cairn.registry._chain import (
     GENESIS_HASH,
     StoredEntry,
@@ -242,9 +243,11 @@ class AuditLog:
         action: str | None = None,
         since: datetime | None = None,
         limit: int | None = None,
+        conn: Connection | None = None,
     ) -> list[AuditEntry]:
         """Entries oldest first, optionally only one subject or action, or from ``since`` on
-        (inclusive); ``limit`` keeps the newest ``limit`` of them."""
+        (inclusive); ``limit`` keeps the newest ``limit`` of them. ``conn`` reads them in a
+        caller's transaction (one snapshot with its other reads)."""
         log = audit_log
         query = sa.select(log).where(log.c.project == self.project)
         if subject is not None:
@@ -259,8 +262,11 @@ class AuditLog:
             query = query.order_by(log.c.seq.desc()).limit(limit)
         else:
             query = query.order_by(log.c.seq)
-        with self.engine.connect() as conn:
+        if conn is not None:
             rows = [_entry(row) for row in conn.execute(query)]
+        else:
+            with self.engine.connect() as own:
+                rows = [_entry(row) for row in own.execute(query)]
         return rows[::-1] if limit is not None else rows
 
     def _signature(self, seq: int, digest: str) -> dict[str, str | None]:
@@ -307,7 +313,7 @@ class AuditLog:
         """
         log, h = audit_log, audit_head
         mine = [c for c in checkpoints if c.project == self.project]
-        with self.engine.connect() as conn:
+        with read_snapshot(self.engine) as conn:  # entries, head and tables of one moment
             head_row = conn.execute(
                 sa.select(h.c.seq, h.c.hash, h.c.algorithm, h.c.key_id, h.c.signature).where(
                     h.c.project == self.project
@@ -333,6 +339,7 @@ class AuditLog:
                 None if head_row is None else (head_row.seq, head_row.hash),
             )
             hashes = self._hashes_at(conn, sorted({c.seq for c in mine}))
+            mismatches = self._reconcile(conn) if reconcile else []
         head = None if head_row is None else dict(head_row._mapping)
         status, signed, notes = head_signature(self.anchor, self.project, head, count)
         findings = [*findings, *signed]
@@ -346,8 +353,7 @@ class AuditLog:
                 notes.append(
                     f"{len(checkpoints) - len(mine)} checkpoint(s) of other projects ignored"
                 )
-        if reconcile:
-            findings.extend(self._reconcile())
+        findings.extend(mismatches)
         return AuditVerification(
             ok=not findings,
             entries=count,
@@ -371,13 +377,13 @@ class AuditLog:
             found.update({row.seq: row.hash for row in conn.execute(query)})
         return found
 
-    def _reconcile(self) -> list[ChainProblem]:
+    def _reconcile(self, conn: Connection) -> list[ChainProblem]:
         """The registry's tables against the chain (rows without their entry, and back)."""
         from cairn.registry.reconcile import reconcile
 
         return [
             ChainProblem("reconcile", getattr(m, "seq", None), getattr(m, "message", str(m)))
-            for m in reconcile(self)
+            for m in reconcile(self, conn=conn)
         ]
 
     def checkpoint(self) -> Checkpoint:

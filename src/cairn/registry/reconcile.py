@@ -40,7 +40,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import sqlalchemy as sa
+from sqlalchemy import Connection
 
+from cairn.metadata.snapshot import read_snapshot
 from cairn.registry._checks import from_db
 from cairn.registry._tables import alias_moves, approvals
 from cairn.registry.aliases import MOVED_ACTION
@@ -126,7 +128,7 @@ _MOVES = _Index(
 )
 
 
-def reconcile(audit: AuditLog) -> list[Mismatch]:
+def reconcile(audit: AuditLog, *, conn: Connection | None = None) -> list[Mismatch]:
     """Every disagreement between ``cairn_approvals`` / ``cairn_alias_moves`` and the audit
     chain of ``audit``'s project (empty: the tables are exactly the chain's index).
 
@@ -134,26 +136,31 @@ def reconcile(audit: AuditLog) -> list[Mismatch]:
     ----------
     audit:
         The project's audit log (its engine holds the tables too).
+    conn:
+        Read through this connection (a caller's snapshot); by default, one snapshot of its
+        own, so an approval committed with its entry mid-way is never half seen.
     """
+    if conn is None:
+        with read_snapshot(audit.engine) as own:
+            return reconcile(audit, conn=own)
     out: list[Mismatch] = []
     for index in (_APPROVALS, _MOVES):
-        out += _reconcile(audit, index)
+        out += _reconcile(audit, index, conn)
     return out
 
 
-def _reconcile(audit: AuditLog, index: _Index) -> list[Mismatch]:
+def _reconcile(audit: AuditLog, index: _Index, conn: Connection) -> list[Mismatch]:
     t = index.table
-    with audit.engine.connect() as conn:
-        rows = [
-            {**{f: getattr(r, f) for f in index.fields}, "id": r.id}
-            for r in conn.execute(sa.select(t).where(t.c.project == audit.project).order_by(t.c.id))
-        ]
+    rows = [
+        {**{f: getattr(r, f) for f in index.fields}, "id": r.id}
+        for r in conn.execute(sa.select(t).where(t.c.project == audit.project).order_by(t.c.id))
+    ]
     for row in rows:
         row["at"] = from_db(row["at"])
         for f in index.fields:
             if f != "at" and row[f] is not None:
                 row[f] = str(row[f])
-    entries = [(e.seq, index.from_entry(e)) for e in audit.entries(action=index.action)]
+    entries = [(e.seq, index.from_entry(e)) for e in audit.entries(action=index.action, conn=conn)]
     rows, entries = _drop_exact(rows, entries, index.fields)
     out: list[Mismatch] = []
     name = t.name

@@ -20,8 +20,6 @@ depends_on = None
 
 
 def upgrade() -> None:
-    if sa.inspect(op.get_bind()).has_table("cairn_api_tokens"):
-        return  # made by a pre-release build before this revision existed: keep its rows
     op.create_table(
         "cairn_api_tokens",
         sa.Column("id", sa.String(32), primary_key=True),
