@@ -83,6 +83,27 @@ def test_feature_columns_override_and_times_may_be_iso_text(
     assert out["features_missing"].tolist()[1] == 1
 
 
+def test_a_csv_file_means_what_its_parquet_twin_means(
+    scored_project: tuple[Project, FakeLoader], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Empty CSV fields are null (the shared CSV reader), not empty-string overrides."""
+    project, loader = scored_project
+    rows = _rows(project)
+    rows["at"] = rows["at"].map(lambda t: t.isoformat())
+    rows["segment"] = ["a", None, "d", "b"]
+    folder = tmp_path_factory.mktemp("score-csv")
+    rows.to_csv(folder / "rows.csv", index=False)
+    rows.to_parquet(folder / "rows.parquet", index=False)
+    scored = [
+        score_history(project, "credit", folder / name, at_column="at", loader=loader)
+        for name in ("rows.csv", "rows.parquet")
+    ]
+    features = [[json.loads(f) for f in out["features"]] for out in scored]
+    assert [f["segment"] for f in features[0]] == ["a", None, "d", "b"]
+    assert features[0] == features[1]
+    assert scored[0]["score"].tolist() == scored[1]["score"].tolist()
+
+
 def test_entities_from_sql(scored_project: tuple[Project, FakeLoader]) -> None:
     project, loader = scored_project
     sql = "SELECT customer_id, event_timestamp AS t FROM txns ORDER BY t"

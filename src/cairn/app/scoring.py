@@ -79,10 +79,10 @@ def read_entities(store: FeatureStore, entities: str | Path | pd.DataFrame) -> p
             f"--entities {text!r} is neither an existing Parquet/CSV file nor a SQL query "
             f"(SELECT ... FROM <source name>)."
         )
-    if path.suffix.lower() == ".csv":
-        import pyarrow.csv as pacsv
+    if path.suffix.lower() in (".csv", ".tsv"):
+        from cairn.offline.csv_reader import read_csv  # empty fields are null, as everywhere
 
-        read: pd.DataFrame = pacsv.read_csv(path).to_pandas()
+        read: pd.DataFrame = read_csv(path).to_pandas()
         return read
     return pd.read_parquet(path)
 
