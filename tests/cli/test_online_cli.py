@@ -79,3 +79,33 @@ def test_bad_input(project: Path, args: list[str], message: str) -> None:
     result = runner.invoke(app, [*args, "--repo", str(project)])
     assert result.exit_code == 2, result.output
     assert message in result.output and "Traceback" not in result.output
+
+
+def test_status_shows_a_range_materialization(tmp_path: Path) -> None:
+    """A view loaded only by `cairn materialize START END` has data online but no watermark:
+    status says so, with the range, its rows and when it ran (not "never materialized")."""
+    import json
+
+    path = tmp_path / "credit"
+    assert runner.invoke(app, ["init", str(path), "--template", "credit"]).exit_code == 0
+    repo = ["--repo", str(path)]
+    assert runner.invoke(app, ["apply", *repo]).exit_code == 0
+    ranged = runner.invoke(
+        app,
+        ["materialize", "2026-01-01T00:00:00Z", "2026-03-01T00:00:00Z", "--view",
+         "customer_profile", *repo],
+    )  # fmt: skip
+    assert ranged.exit_code == 0, ranged.output
+    shown = runner.invoke(app, ["status", *repo])
+    assert shown.exit_code == 0, shown.output
+    line = next(x for x in shown.output.splitlines() if "customer_profile" in x)
+    assert "none (range runs only)" in line and "2026-03-01 00:00:00+00:00)" in line
+    assert "never materialized" in next(x for x in shown.output.splitlines() if "txn_stats" in x)
+    listed = json.loads(runner.invoke(app, ["status", "--json", *repo]).output)
+    rows = {r["view"]: r for r in listed}
+    profile = rows["customer_profile"]
+    assert profile["watermark"] is None
+    assert profile["last_range_start"].startswith("2026-01-01T00:00:00")
+    assert profile["last_range_end"].startswith("2026-03-01T00:00:00")
+    assert profile["last_range_rows"] > 0 and profile["last_run"] is not None
+    assert rows["txn_stats"]["last_range_end"] is None and rows["txn_stats"]["last_run"] is None

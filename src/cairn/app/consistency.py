@@ -154,25 +154,37 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def status(store: FeatureStore, now: datetime | None = None) -> list[dict[str, Any]]:
-    """Per applied view: kind, watermark, max event time, and freshness (seconds behind now)."""
+    """Per applied view: kind, watermark (incremental runs), max event time, freshness (seconds
+    behind now), the last run of any kind, and the newest explicit range run (``[start, end)``,
+    rows written, when) — a range run never moves the watermark, so a view loaded only by ranges
+    has data but no watermark."""
     now = now or utcnow()
     views = store.applied_views()
-    marks = store.online.freshness(views)
+    states = store.online.states(views)
+
+    def at(us: int | None) -> datetime | None:
+        return None if us is None else from_micros(us)
+
     out = []
     for name, applied in views.items():
-        mark = marks[name]
-        watermark = None if mark["watermark"] is None else from_micros(mark["watermark"])
-        max_event = None if mark["max_event"] is None else from_micros(mark["max_event"])
+        state = states.get(name)
+        watermark = at(state.watermark) if state else None
+        span = state.last_range if state else None
         out.append(
             {
                 "view": name,
                 "kind": "windowed" if applied.view.is_windowed else "snapshot",
                 "version": applied.version,
                 "watermark": watermark,
-                "max_event": max_event,
+                "max_event": at(state.max_event_us) if state else None,
                 "freshness_seconds": None
                 if watermark is None
                 else (now - watermark).total_seconds(),
+                "last_run": state.last_run if state else None,
+                "last_range_start": at(span[0]) if span else None,
+                "last_range_end": at(span[1]) if span else None,
+                "last_range_rows": state.last_range_rows if state else None,
+                "last_range_at": state.last_range_at if state else None,
             }
         )
     return out

@@ -163,6 +163,11 @@ class OnlineService:
             for name in views
         }
 
+    def states(self, views: Mapping[str, AppliedView]) -> dict[str, MaterializationState]:
+        """Per view: where its materialization stands (watermark, last run, newest range run);
+        views never materialized into this store are absent."""
+        return self._state(views)
+
     def _state(self, views: Mapping[str, AppliedView]) -> dict[str, MaterializationState]:
         hashes = {n: a.definition_hash for n, a in views.items()}
         return self.metadata.materialization_state(self.project, self.store.url, hashes)

@@ -103,7 +103,8 @@ def status_command(
     fmt: FormatOption = None,
     out: OutOption = None,
 ) -> None:
-    """Per view: materialization watermark, newest event time, and freshness.
+    """Per view: materialization watermark, newest event time, freshness, and the newest
+    range run (`cairn materialize START END` loads data without moving the watermark).
 
     Example: cairn status --repo ./credit --json
     """
@@ -124,17 +125,26 @@ def status_command(
             "watermark",
             "max event",
             "freshness",
+            "last range run",
             title=f"Project {store.project!r}, online store {store.online.store.url}",
         )
         for row in rows:
             fresh = row["freshness_seconds"]
+            ranged = row["last_range_end"] is not None
             table.add_row(
                 row["view"],
                 row["kind"],
                 str(row["version"]),
-                str(row["watermark"] or "never materialized"),
+                str(
+                    row["watermark"]
+                    or ("none (range runs only)" if ranged else "never materialized")
+                ),
                 str(row["max_event"] or "-"),
                 "-" if fresh is None else f"{fresh:,.0f} s",
+                f"[{row['last_range_start'] or 'start'}, {row['last_range_end']}) "
+                f"{row['last_range_rows']:,} rows"
+                if ranged
+                else "-",
             )
         console.print(table)
 

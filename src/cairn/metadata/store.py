@@ -71,6 +71,12 @@ class MaterializationState:
     watermark: int | None
     max_event_us: int | None
     last_run: datetime | None
+    last_range: tuple[int | None, int] | None = None
+    """``[start, end)`` of the newest explicit range run (``cairn materialize START END``)."""
+    last_range_rows: int | None = None
+    """Rows that range run wrote."""
+    last_range_at: datetime | None = None
+    """When that range run finished."""
 
 
 @dataclass(frozen=True)
@@ -258,7 +264,8 @@ class MetadataStore:
         self, project: str, store_url: str, hashes: dict[str, str]
     ) -> dict[str, MaterializationState]:
         """Per view (at its current definition hash, into one online store): the watermark
-        (greatest end of an incremental run), the greatest event time written, the last run."""
+        (greatest end of an incremental run), the greatest event time written, the last run,
+        and the newest explicit range run (which never moves the watermark)."""
         m = materializations
         query = sa.select(m).where(m.c.project == project, m.c.store == store_url)
         out: dict[str, MaterializationState] = {}
@@ -274,10 +281,16 @@ class MetadataStore:
                 if row.kind == "incremental":
                     watermark = max(watermark or row.end_us, row.end_us)
                 events = [x for x in (prev.max_event_us, row.max_event_us) if x is not None]
+                last_range = prev.last_range, prev.last_range_rows, prev.last_range_at
+                if row.kind != "incremental" and (
+                    prev.last_range_at is None or finished >= prev.last_range_at
+                ):
+                    last_range = (row.start_us, row.end_us), row.rows_written, finished
                 out[row.view] = MaterializationState(
                     watermark,
                     max(events) if events else None,
                     max(prev.last_run or finished, finished),
+                    *last_range,
                 )
         return out
 
