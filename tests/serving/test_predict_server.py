@@ -110,7 +110,8 @@ def test_kill_9_mid_traffic_loses_no_acknowledged_prediction(served: Path) -> No
     threads = [threading.Thread(target=traffic) for _ in range(4)]
     for t in threads:
         t.start()
-    deadline = time.monotonic() + 60  # kill mid-traffic once enough was acknowledged, however loaded the box
+    # kill mid-traffic once enough was acknowledged, however loaded the box
+    deadline = time.monotonic() + 60
     while len(acknowledged) < 150 and time.monotonic() < deadline:
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
