@@ -33,8 +33,9 @@ def served(tmp_path_factory: pytest.TempPathFactory, mlflow_template: Path) -> P
 
 
 def _new_threads(before: set[threading.Thread]) -> list[threading.Thread]:
-    # MLflow's artifact repositories start one process-wide thread pool on first use
-    # (MlflowLocalArtifactRepository_N); it belongs to the process, not to an app.
+    # Each MLflow artifact repository owns a thread pool (Mlflow<Class>_N) that MLflow builds
+    # inside its own model-loading call; its idle workers end when MLflow's repository is
+    # collected, not at the app's shutdown, and Cairn holds no handle to close them.
     return [
         t
         for t in threading.enumerate()
