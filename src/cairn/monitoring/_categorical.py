@@ -51,8 +51,8 @@ def categorical_drift(name: str, ref: CategoricalReference, text: pa.Array) -> F
     ref_counts = np.append(ref.counts, [ref.other_count, ref.missing_count])
     p, q = ref.shares(), cur_counts / n
     chi2, chi2_p, _ = chi2_two_sample(ref_counts, cur_counts)
-    sample_keys, sample_counts = np.unique(np.asarray(ref.sample, dtype=object), return_counts=True)
-    in_sample = _positions(values, tuple(str(k) for k in sample_keys))
+    sample_keys, sample_counts = ref.sample_counts
+    in_sample = _positions(values, sample_keys)
     unseen = _top_unseen(values, counts, ~known & (in_sample < 0))
     return FeatureDrift(
         name, "categorical", "ok", None,
@@ -66,11 +66,12 @@ def categorical_drift(name: str, ref: CategoricalReference, text: pa.Array) -> F
     )  # fmt: skip
 
 
-def _positions(values: pa.Array, keys: tuple[str, ...]) -> npt.NDArray[np.int64]:
+def _positions(values: pa.Array, keys: tuple[str, ...] | pa.Array) -> npt.NDArray[np.int64]:
     """Index of each distinct value among ``keys`` (-1 when absent)."""
-    if not keys:
+    if not len(keys):
         return np.full(len(values), -1, dtype=np.int64)
-    found = pc.index_in(values, value_set=pa.array(keys, type=values.type))
+    wanted = keys if isinstance(keys, pa.Array) else pa.array(keys)
+    found = pc.index_in(values, value_set=wanted.cast(values.type))
     return np.asarray(pc.fill_null(found, -1).to_numpy(), dtype=np.int64)
 
 
@@ -78,11 +79,12 @@ def _top_unseen(
     values: pa.Array, counts: npt.NDArray[np.int64], mask: npt.NDArray[np.bool_]
 ) -> list[str]:
     which = np.flatnonzero(mask)
-    if which.size > MAX_UNSEEN:
-        which = which[np.argpartition(-counts[which], MAX_UNSEEN)[:MAX_UNSEEN]]
+    if which.size > MAX_UNSEEN:  # every value tied with the 20th, so ties go by name
+        least = np.partition(counts[which], which.size - MAX_UNSEEN)[which.size - MAX_UNSEEN]
+        which = which[counts[which] >= least]
     names = values.take(pa.array(which)).to_pylist()
     order = sorted(range(len(which)), key=lambda i: (-int(counts[which[i]]), str(names[i])))
-    return [str(names[i]) for i in order]
+    return [str(names[i]) for i in order[:MAX_UNSEEN]]
 
 
 def _psi_evidently(

@@ -17,7 +17,7 @@ from cairn.monitoring.metrics.ecdf import ecdf_grid
 from cairn.monitoring.metrics.jensen_shannon import js_distance
 from cairn.monitoring.metrics.ks import ks_2samp
 from cairn.monitoring.metrics.nulls import null_share_test
-from cairn.monitoring.metrics.psi_evidently import evidently_shares, psi_from_shares
+from cairn.monitoring.metrics.psi_evidently import evidently_shares_sorted, psi_from_shares
 from cairn.monitoring.metrics.wasserstein import wasserstein_distance
 from cairn.monitoring.results import FeatureDrift, unusable
 from cairn.profiles import NumericReference, psi
@@ -51,7 +51,7 @@ def numeric_drift(
         ks_d, ks_p = ks_2samp(sample, finite, grid=grid)
         if ref.std:
             w_norm = wasserstein_distance(sample, finite, grid=grid) / ref.std
-        psi_ev = psi_from_shares(*evidently_shares(sample, finite))
+        psi_ev = psi_from_shares(*evidently_shares_sorted(sample, finite))
     return FeatureDrift(
         name, "numeric", "ok", None,
         psi=psi(p, q), psi_evidently=psi_ev, ks_statistic=ks_d, ks_p_value=ks_p,

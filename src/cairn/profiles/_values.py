@@ -94,15 +94,25 @@ def text_values(data: Frame, name: str) -> pa.Array:
         series: Any = column.to_pandas()
     else:
         series = data[name]
-    if _bools(series):
+    inferred = _inferred(series)
+    if inferred == "boolean":
         return pc.cast(pa.array(series, type=pa.bool_()), pa.large_string())
+    if inferred == "string":  # Python strings (and nulls): Arrow reads them directly
+        return pa.array(series, type=pa.large_string(), from_pandas=True)
     return pa.array(series.astype("string"), type=pa.large_string())
 
 
 def _bools(series: pd.Series) -> bool:
+    return _inferred(series) == "boolean"
+
+
+def _inferred(series: pd.Series) -> str | None:
+    """``boolean`` for bool columns, else what pandas infers of an object column's values."""
     if pd.api.types.is_bool_dtype(series.dtype):
-        return True
-    return series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) == "boolean"
+        return "boolean"
+    if series.dtype != object:
+        return None
+    return str(pd.api.types.infer_dtype(series, skipna=True))
 
 
 def _is_text(kind: pa.DataType) -> bool:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
@@ -173,6 +174,16 @@ class CategoricalReference:
     def labels(self) -> list[str]:
         """One label per bin: the categories, ``(other)``, ``(missing)``."""
         return [*self.categories, "(other)", "(missing)"]
+
+    @cached_property
+    def sample_counts(self) -> tuple[pa.Array, Ints]:
+        """The sample's distinct values (Arrow large strings, ascending) and the count of each
+        (hashed once per reference, then reused)."""
+        counted = pc.value_counts(pa.array(self.sample, type=pa.large_string()))
+        order = pc.sort_indices(counted.field("values"))
+        keys = counted.field("values").take(order)
+        counts = np.asarray(counted.field("counts").take(order).to_numpy(), dtype=np.int64)
+        return keys, counts
 
     @classmethod
     def build(

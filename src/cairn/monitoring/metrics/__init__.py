@@ -30,6 +30,7 @@ from cairn.monitoring.metrics.nulls import null_share_test
 from cairn.monitoring.metrics.psi import EPSILON, band, bin_counts, psi
 from cairn.monitoring.metrics.psi_evidently import (
     evidently_shares,
+    evidently_shares_sorted,
     psi_evidently,
     psi_evidently_from_counts,
     psi_from_shares,
@@ -45,6 +46,7 @@ __all__ = [
     "chi2_two_sample",
     "ecdf_grid",
     "evidently_shares",
+    "evidently_shares_sorted",
     "js_distance",
     "ks_2samp",
     "null_share_test",

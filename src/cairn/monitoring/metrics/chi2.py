@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-import scipy.stats
+from scipy.special import chdtrc
 
 
 def chi2_two_sample(
@@ -40,4 +40,4 @@ def chi2_two_sample(
         return 0.0, None, max(dof, 0)
     expected = np.outer(rows, cols) / table.sum()
     stat = float(((table - expected) ** 2 / expected).sum())
-    return stat, float(scipy.stats.chi2.sf(stat, dof)), dof
+    return stat, float(chdtrc(dof, stat)), dof  # scipy.stats.chi2.sf, without its checks

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-import scipy.stats
+from scipy.special import ndtr
 
 
 def null_share_test(
@@ -24,4 +24,4 @@ def null_share_test(
         return 1.0
     diff = current_missing / current_rows - reference_missing / reference_rows
     se = math.sqrt(pooled * (1.0 - pooled) * (1.0 / reference_rows + 1.0 / current_rows))
-    return float(2.0 * scipy.stats.norm.sf(abs(diff) / se))
+    return float(2.0 * ndtr(-abs(diff) / se))  # scipy.stats.norm.sf, without its checks
