@@ -12,8 +12,11 @@ from cairn.core.errors import DefinitionError
 from cairn.core.online import OnlineStore
 from cairn.core.timeutil import to_micros, utcnow
 from cairn.core.types import Dtype, Micros, dtype_of_sql
+from cairn.features.source import batch_of
 from cairn.metadata import MaterializationRecord, MaterializationState, MetadataStore
+from cairn.metadata.run_lock import run_lock
 from cairn.offline import AppliedView, OfflineEngine, output_names, parse_refs
+from cairn.offline.file_set import FileSet, changed_files, dumps, file_set, loads
 from cairn.online.materialize import Materializer, MaterializeResult, Range, storage_name
 from cairn.online.reader import EntityRows, ViewPlan, as_rows, plan_view, respond
 from cairn.online.response import OnlineResponse
@@ -57,37 +60,81 @@ class OnlineService:
         start: datetime | None = None,
         progress: Callable[[str, int], None] | None = None,
     ) -> list[MaterializeResult]:
-        """Incremental from each view's watermark (``start`` None) or over ``[start, end)``."""
+        """Incremental from each view's watermark (``start`` None) or over ``[start, end)``.
+
+        An incremental run also takes every row of the source files that are new or
+        rewritten since the view's last incremental run, whatever their created time (a row
+        is materialized by the first incremental run that can see it). Incremental runs of
+        one view are serialized across processes (:func:`cairn.metadata.run_lock.run_lock`).
+        """
         end_us = to_micros(end, owner="end_date")
         start_us = None if start is None else to_micros(start, owner="start_date")
         if start_us is not None and start_us >= end_us:
             raise DefinitionError(f"start_date {start} must be before end_date {end}.")
-        marks = self._state(views)
         runner = Materializer(self.settings.offline, self.root, self.store, self.project)
         results = []
         for name, applied in views.items():
-            after = marks[name].watermark if name in marks else None
-            if start_us is None and after is not None and after >= end_us:
-                continue  # nothing new can be visible: the watermark is already at end
-            span = Range(end=end_us, after=after if start_us is None else None, start=start_us)
             tick = (lambda n, _name=name: progress(_name, n)) if progress else None
-            result = runner.run(applied.view, span, tick)
-            self.metadata.record_materialization(
-                self.project,
-                MaterializationRecord(
-                    name,
-                    self.store.url,
-                    applied.definition_hash,
-                    span.kind,
-                    start_us,
-                    end_us,
-                    result.max_event_us,
-                    result.records + result.tiles,
-                    utcnow(),
-                ),
-            )
-            results.append(result)
+            if start_us is not None:
+                span = Range(end=end_us, start=start_us)
+                results.append(self._run(runner, applied, span, tick, None))
+                continue
+            lock = f"materialize:{self.project}:{self.store.url}:{name}"
+            with run_lock(self.metadata.engine, lock):
+                state = self._state({name: applied}).get(name)
+                files = file_set(applied.view.source, self.root)  # before the data is read
+                incremental = self._incremental(applied, state, files, end_us)
+                if incremental is not None:
+                    results.append(self._run(runner, applied, incremental, tick, files))
         return results
+
+    def _incremental(
+        self,
+        applied: AppliedView,
+        state: MaterializationState | None,
+        files: FileSet,
+        end_us: Micros,
+    ) -> Range | None:
+        """What an incremental run up to ``end_us`` must take; None when nothing can be new."""
+        if state is None or state.watermark is None or state.source_files is None:
+            return Range(end=end_us)  # first run (or none recorded its files): read it all
+        changed = changed_files(loads(state.source_files), files)
+        if not changed and state.watermark >= end_us:
+            return None  # the watermark is already at end and no file is new
+        if not changed:
+            return Range(end=end_us, after=state.watermark)
+        source = batch_of(applied.view.source)
+        if source.format_at(self.root) != "parquet":
+            return Range(end=end_us)  # CSV or Delta: rows are not traced to files; read it all
+        path = source.resolve(self.root)
+        paths = tuple(str(path / f) if path.is_dir() else str(path) for f in changed)
+        return Range(end=end_us, after=state.watermark, files=paths)
+
+    def _run(
+        self,
+        runner: Materializer,
+        applied: AppliedView,
+        span: Range,
+        tick: Callable[[int], None] | None,
+        files: FileSet | None,
+    ) -> MaterializeResult:
+        result = runner.run(applied.view, span, tick)
+        self.metadata.record_materialization(
+            self.project,
+            MaterializationRecord(
+                applied.view.name,
+                self.store.url,
+                applied.definition_hash,
+                span.kind,
+                span.start,
+                span.end,
+                result.max_event_us,
+                result.records + result.tiles,
+                utcnow(),
+                None if files is None else dumps(files),
+            ),
+        )
+        return result
 
     def read(
         self,

@@ -46,6 +46,7 @@ materializations = sa.Table(
     sa.Column("max_event_us", sa.BigInteger, nullable=True),
     sa.Column("rows_written", sa.BigInteger, nullable=False),
     sa.Column("finished_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("source_files", sa.Text, nullable=True),
 )
 
 
@@ -62,6 +63,9 @@ class MaterializationRecord:
     max_event_us: int | None
     rows_written: int
     finished_at: datetime
+    source_files: str | None = None
+    """JSON of the source's file set the run read (incremental runs; see
+    :func:`cairn.offline.sources.file_set`), stored with the watermark in one row."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,9 @@ class MaterializationState:
     """Rows that range run wrote."""
     last_range_at: datetime | None = None
     """When that range run finished."""
+    source_files: str | None = None
+    """The file set (JSON) the newest incremental run read; None when no incremental run
+    recorded one (runs before schema 0005)."""
 
 
 @dataclass(frozen=True)
@@ -257,6 +264,7 @@ class MetadataStore:
                     max_event_us=run.max_event_us,
                     rows_written=run.rows_written,
                     finished_at=run.finished_at,
+                    source_files=run.source_files,
                 )
             )
 
@@ -267,7 +275,7 @@ class MetadataStore:
         (greatest end of an incremental run), the greatest event time written, the last run,
         and the newest explicit range run (which never moves the watermark)."""
         m = materializations
-        query = sa.select(m).where(m.c.project == project, m.c.store == store_url)
+        query = sa.select(m).where(m.c.project == project, m.c.store == store_url).order_by(m.c.id)
         out: dict[str, MaterializationState] = {}
         with self.engine.connect() as conn:
             for row in conn.execute(query):
@@ -277,9 +285,10 @@ class MetadataStore:
                 finished = row.finished_at
                 if finished.tzinfo is None:
                     finished = finished.replace(tzinfo=UTC)
-                watermark = prev.watermark
-                if row.kind == "incremental":
+                watermark, files = prev.watermark, prev.source_files
+                if row.kind == "incremental":  # rows come in id order: the newest run wins
                     watermark = max(watermark or row.end_us, row.end_us)
+                    files = row.source_files
                 events = [x for x in (prev.max_event_us, row.max_event_us) if x is not None]
                 last_range = prev.last_range, prev.last_range_rows, prev.last_range_at
                 if row.kind != "incremental" and (
@@ -291,6 +300,7 @@ class MetadataStore:
                     max(events) if events else None,
                     max(prev.last_run or finished, finished),
                     *last_range,
+                    files,
                 )
         return out
 

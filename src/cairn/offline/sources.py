@@ -68,10 +68,16 @@ def parquet_files(path: Path) -> list[Path]:
 
 
 def register_source(
-    con: duckdb.DuckDBPyConnection, source: Source, root: Path, view: str
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    root: Path,
+    view: str,
+    *,
+    with_file: bool = False,
 ) -> SourceRelation:
     """Create the temporary view ``view`` over ``source`` (a push source: its offline log)
-    with ``__ev``, ``__cr``, ``__seq``."""
+    with ``__ev``, ``__cr``, ``__seq`` (and, with ``with_file``, ``__file``: the absolute
+    path of a Parquet row's file; null for CSV and Delta sources)."""
     source = batch_of(source)
     path = source.resolve(root)
     if not path.exists():
@@ -93,9 +99,13 @@ def register_source(
     if source.created_timestamp_column is not None:
         cr = _micros(source, source.created_timestamp_column, columns, "created_timestamp_column")
     own = ", ".join(quote(c) for c in columns)
+    file = ""
+    if with_file:
+        parquet = source.format_at(root) == "parquet"
+        file = f", {'__cairn_file' if parquet else 'NULL::VARCHAR'} AS __file"
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW {quote(view)} AS "
-        f"SELECT {own}, {ev} AS __ev, {cr} AS __cr, {seq} AS __seq FROM {base}"
+        f"SELECT {own}, {ev} AS __ev, {cr} AS __cr, {seq} AS __seq{file} FROM {base}"
     )
     return SourceRelation(source, view, columns)
 

@@ -7,7 +7,9 @@
 
 Both writes are idempotent, and the watermark is recorded only after every write, so a run
 killed midway is simply run again: no duplicates, no gaps. Incremental runs select rows by
-availability time ``max(event_ts + 1µs, created_ts)``, so late rows are picked up.
+availability time ``max(event_ts + 1µs, created_ts)``, so late rows are picked up, plus every
+row of the files that are new or rewritten since the last run (``Range.files``), whatever its
+created time: a row is materialized by the first incremental run that can see it.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from cairn.core.types import Dtype, Micros
 from cairn.features.aggregates import get_function
 from cairn.features.aggregation import Aggregation
 from cairn.features.feature_view import FeatureView
-from cairn.offline.connection import connect, quote
+from cairn.offline.connection import connect, literal, quote
 from cairn.offline.sources import register_source
 from cairn.offline.validate import check_view
 
@@ -43,6 +45,9 @@ class Range:
     end: Micros
     after: Micros | None = None
     start: Micros | None = None
+    files: tuple[str, ...] = ()
+    """Absolute paths of Parquet files whose rows an incremental run takes whatever their
+    availability time (new or rewritten since the last run)."""
 
     @property
     def kind(self) -> str:
@@ -115,7 +120,9 @@ class Materializer:
         began = time.perf_counter()
         con = connect(self.settings, self.root)
         try:
-            relation = register_source(con, view.source, self.root, "__m")
+            relation = register_source(
+                con, view.source, self.root, "__m", with_file=bool(span.files)
+            )
             dtypes = check_view(view, relation.columns)
             max_event = _max_event(con, view, span)
             if view.is_windowed:
@@ -205,7 +212,7 @@ class Materializer:
         if span.after is not None:
             touched = (
                 f"AND ({key_expr(view)}, {tile}) IN (SELECT DISTINCT {key_expr(view)}, "
-                f"{tile} FROM __m WHERE {known} AND greatest(__ev + 1, __cr) > {span.after})"
+                f"{tile} FROM __m WHERE {known} AND {_new(span)})"
             )
         sql = (
             f"SELECT {key_expr(view)} AS __key, {tile} AS __tile, {', '.join(states)} "
@@ -237,9 +244,18 @@ def _visible(view: FeatureView, span: Range) -> str:
     avail = "greatest(__ev + 1, __cr)"
     cond = f"{_not_null(view)} AND {avail} <= {span.end}"
     if span.after is not None:
-        cond += f" AND {avail} > {span.after}"
+        cond += f" AND {_new(span)}"
     if span.start is not None:
         cond += f" AND __ev >= {span.start}"
+    return cond
+
+
+def _new(span: Range) -> str:
+    """Rows an incremental run has not taken before: available since its ``after``, or in a
+    new or rewritten file."""
+    cond = f"greatest(__ev + 1, __cr) > {span.after}"
+    if span.files:
+        cond = f"({cond} OR __file IN ({', '.join(literal(f) for f in span.files)}))"
     return cond
 
 
