@@ -49,7 +49,7 @@ def test_defaults_and_round_trip(tmp_path: Path) -> None:
         ({"model": {"estimator": "sklearn.x.Y"}}, r"estimator is only for type sklearn"),
         ({"model": {"num_boost_round": 0}}, r"num_boost_round must be at least 1; got 0"),
         ({"model": {"params": [1]}}, r"model.params must be a mapping"),
-        ({"reference": {"rows": "test"}}, r"reference.rows must be one of validation"),
+        ({"reference": {"rows": "latest"}}, r"reference.rows must be one of validation"),
         ({"model": {"threads": 0}}, r"model.threads must be at least 1; got 0"),
     ],
 )

@@ -44,7 +44,7 @@ def _parse(data: Any) -> object:
         {"model": {"num_boost_round": 0}},
         {"model": {"params": [1]}},
         {"model": {"threads": 0}},
-        {"reference": {"rows": "test"}},
+        {"reference": {"rows": "holdout"}},
         {"reference": {"bins": 1}},
         {"importance_sample": 0},
         {"tags": ["a"]},

@@ -28,7 +28,8 @@ def list_runs(
     fmt: FormatOption = None,
     out: OutOption = None,
 ) -> None:
-    """List the newest training runs with their model, author and validation AUC.
+    """List the newest training runs with their model, author and reported AUC (test, or
+    validation for runs without a test part).
 
     Example: cairn runs list --limit 5 --format csv --out runs.csv
     """
@@ -38,16 +39,17 @@ def list_runs(
     def show() -> None:
         from rich.table import Table
 
-        table = Table("run", "started", "model", "type", "author", "valid_auc", "data digest")
+        table = Table("run", "started", "model", "type", "author", "auc (part)", "data digest")
         for r in runs:
-            auc = r.metrics.get("valid_auc")
+            part = metrics_split(r)
+            auc = r.metrics.get("test_auc" if part == "test" else "valid_auc")
             table.add_row(
                 r.run_id,
                 "-" if r.start_time is None else f"{r.start_time:%Y-%m-%d %H:%M}",
                 r.tags.get("cairn.model_name", "-"),
                 r.params.get("model_type", "-"),
                 r.tags.get("cairn.author", "-"),
-                "-" if auc is None else f"{auc:.4f}",
+                "-" if auc is None else f"{auc:.4f} ({part})",
                 r.tags.get("cairn.manifest_digest", "-")[:12],
             )
         console.print(table)
@@ -80,11 +82,24 @@ def run_row(r: RunRecord) -> dict[str, object]:
 def compare(
     runs: Annotated[list[str], typer.Argument(help="Two or more run ids.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Exit 1 when the runs report metrics of different splits (another reported "
+            "part, or other cut-off times).",
+        ),
+    ] = False,
     repo: RepoOption = Path("."),
 ) -> None:
     """Show the params and metrics of runs side by side; differing params are highlighted.
 
-    Example: cairn runs compare 3f2c...e1 9a0b...77
+    Each metric names its part (train_, valid_, test_); the row "reported" names the part each
+    run reports (tag cairn.metrics_split; runs before test parts: validation). When the runs
+    report different parts or split at different times, a warning says their metrics are not
+    comparable, and --strict exits 1.
+
+    Example: cairn runs compare 3f2c...e1 9a0b...77 --strict
     """
     if len(runs) < 2:
         raise ConfigError(f"runs compare needs at least two run ids; got {len(runs)}.")
@@ -93,14 +108,18 @@ def compare(
     tracker = open_project(repo).tracker
     records = [tracker.get_run(r) for r in runs]
     compared = comparison(records)
+    problems = split_differences(records)
     if as_json:
-        typer.echo(json.dumps(compared, indent=2, default=str))
+        typer.echo(json.dumps({**compared, "split_differences": problems}, indent=2, default=str))
+        if strict and problems:
+            raise typer.Exit(1)
         return
     table = Table("", *[r.run_id[:12] for r in records], title="Runs side by side")
     table.add_row("[bold]model", *[r.tags.get("cairn.model_name", "-") for r in records])
     table.add_row(
         "[bold]data digest", *[r.tags.get("cairn.manifest_digest", "-")[:16] for r in records]
     )
+    table.add_row("[bold]reported", *[metrics_split(r) for r in records])
     for key, values in compared["metrics"].items():
         best = _best(key, values)
         table.add_row(key, *[_metric(v, v == best) for v in values])
@@ -112,6 +131,38 @@ def compare(
             *[f"[yellow]{c}[/]" if differs else c for c in cells],
         )
     console.print(table)
+    from rich.markup import escape
+
+    for problem in problems:
+        console.print(f"[yellow]Not comparable:[/] {escape(problem)}", soft_wrap=True)
+    if strict and problems:
+        raise typer.Exit(1)
+
+
+def metrics_split(record: RunRecord) -> str:
+    """The part a run reports metrics on (tag ``cairn.metrics_split``; runs logged before
+    Cairn had test parts report their validation rows)."""
+    return record.tags.get("cairn.metrics_split", "validation")
+
+
+def split_differences(records: list[RunRecord]) -> list[str]:
+    """Why the runs' reported metrics are not comparable: another reported part, or other
+    cut-off times (empty when they are comparable)."""
+    out: list[str] = []
+    ids = [r.run_id[:12] for r in records]
+    parts = [metrics_split(r) for r in records]
+    if len(set(parts)) > 1:
+        listing = ", ".join(f"{i} {p}" for i, p in zip(ids, parts, strict=True))
+        out.append(
+            f"the runs report metrics of different parts ({listing}); compare test_* only "
+            f"between runs that have them"
+        )
+    for key in ("split_cutoff", "test_cutoff"):
+        values = [r.params.get(key) for r in records]
+        if len({str(v) for v in values}) > 1:
+            listing = ", ".join(f"{i} {v or '-'}" for i, v in zip(ids, values, strict=True))
+            out.append(f"the runs split at different times ({key}: {listing})")
+    return out
 
 
 def comparison(records: list[RunRecord]) -> dict[str, dict[str, list[object]]]:
@@ -130,7 +181,8 @@ _LOWER_IS_BETTER = ("brier",)
 
 def _best(key: str, values: list[object]) -> object:
     numbers = [v for v in values if isinstance(v, float)]
-    if len(numbers) < 2 or not key.startswith("valid_") or key.endswith(("_rows", "_rate")):
+    held_out = key.startswith(("valid_", "test_"))
+    if len(numbers) < 2 or not held_out or key.endswith(("_rows", "_rate")):
         return None
     return min(numbers) if key.endswith(_LOWER_IS_BETTER) else max(numbers)
 

@@ -20,20 +20,23 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
 import yaml
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from cairn.core.errors import ConfigError
 from cairn.core.file_model import (
     Bool,
+    Duration,
     FileModel,
     Int,
     Name,
     Number,
     Text,
+    invalid,
     json_schema,
     key,
     parse,
@@ -43,7 +46,7 @@ from cairn.core.file_model import (
 CONFIG_FILE = "train.yaml"
 """The training config ``cairn init`` writes (``cairn train --config train.yaml``)."""
 MODEL_KINDS = ("lightgbm", "sklearn")
-REFERENCE_ROWS = ("validation", "train", "all")
+REFERENCE_ROWS = ("validation", "train", "test", "all")
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
 
 
@@ -80,6 +83,29 @@ class ReferenceSpec:
 
 
 @dataclass(frozen=True)
+class SplitSpec:
+    """The time-ordered parts: the latest ``test`` share of rows is the test part (reported
+    metrics), the ``validation`` share before it validates (early stopping), the rest trains.
+    ``validation_from`` / ``test_from`` (ISO times) cut at explicit times instead."""
+
+    validation: float = 0.15
+    test: float = 0.15
+    validation_from: str | None = None
+    test_from: str | None = None
+
+
+@dataclass(frozen=True)
+class SplitWarnings:
+    """When the parts differ enough to warn: the label rate of one part is ``label_rate_ratio``
+    times another's (or more) and a two-proportion z-test gives p below ``label_rate_p``; or a
+    feature's PSI (train as reference) reaches ``feature_psi``."""
+
+    label_rate_ratio: float = 1.5
+    label_rate_p: float = 0.001
+    feature_psi: float = 0.25
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     """A training job. See the module docstring for an example and ``train.yaml`` keys."""
 
@@ -96,6 +122,13 @@ class TrainConfig:
     tags: dict[str, str] = field(default_factory=dict)
     reference: ReferenceSpec = field(default_factory=ReferenceSpec)
     importance_sample: int = 2000
+    split: SplitSpec | None = None
+    """The parts; None: the old two-way split (``validation_fraction``, no test part)."""
+    label_available_at: str | None = None
+    """An entity column: when each row's label became known (missing: not known yet)."""
+    label_maturity: int | None = None
+    """Microseconds after ``event_timestamp`` at which a label is known."""
+    split_warnings: SplitWarnings = field(default_factory=SplitWarnings)
     source: str = field(default="train config", compare=False)
     """Where the configuration came from (a file path), for error messages."""
 
@@ -129,15 +162,32 @@ class TrainConfig:
         data.pop("source", None)
         return parse(TrainFile, data, source=where).value(where)
 
+    @property
+    def parts(self) -> SplitSpec:
+        """The split in effect: ``split``, or ``validation_fraction`` with no test part."""
+        return self.split or SplitSpec(validation=self.validation_fraction, test=0.0)
+
     def to_dict(self) -> dict[str, Any]:
         """The configuration as plain data (``from_mapping`` reads it back)."""
+        held: dict[str, Any] = (
+            {"validation_fraction": self.validation_fraction}
+            if self.split is None
+            else {"split": {k: v for k, v in vars(self.split).items() if v is not None}}
+        )
+        timing: dict[str, Any] = {}
+        if self.label_available_at is not None:
+            timing["label_available_at"] = self.label_available_at
+        if self.label_maturity is not None:
+            timing["label_maturity"] = _duration_text(self.label_maturity)
         return {
             "model_name": self.model_name,
             "description": self.description,
             "entities": self.entities,
             "label": self.label,
             "features": list(self.features),
-            "validation_fraction": self.validation_fraction,
+            **held,
+            **timing,
+            "split_warnings": dict(vars(self.split_warnings)),
             "threshold": self.threshold,
             "seed": self.seed,
             "register": self.register,
@@ -163,7 +213,32 @@ class TrainConfig:
         return yaml.safe_dump(self.to_dict(), sort_keys=False)
 
 
+def _duration_text(micros: int) -> str:
+    seconds, rest = divmod(micros, 1_000_000)
+    return f"{seconds}s" if rest == 0 else f"{micros / 1_000_000}s"
+
+
 # The file's model: what train.yaml accepts, and its JSON Schema (cairn config schema train).
+
+
+def _iso(value: Any) -> Any:
+    """YAML reads an unquoted ``2026-01-01`` as a date: keep it as ISO text."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _instant(value: str) -> str:
+    import pandas as pd
+
+    try:
+        pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise invalid("", "an ISO date or time such as 2026-01-01", value) from None
+    return value
+
+
+_Instant = Annotated[Text, BeforeValidator(_iso), AfterValidator(_instant)]
 
 
 def _strip(value: str) -> str:
@@ -223,8 +298,57 @@ class ReferenceSection(FileModel):
 
     bins: Annotated[Int, Field(ge=2)] = key(10, "Quantile bins per feature.")
     sample: Annotated[Int, Field(ge=0)] = key(1000, "At most this many values kept per feature.")
-    rows: Literal["validation", "train", "all"] = key(
-        "validation", "The rows it is computed over: validation, train or all."
+    rows: Literal["validation", "train", "test", "all"] = key(
+        "validation", "The rows it is computed over: validation, train, test or all."
+    )
+
+
+class SplitSection(FileModel):
+    """split: the time-ordered train / validation / test parts."""
+
+    validation: Annotated[Number, Field(gt=0, lt=1)] = key(
+        0.15,
+        "The share of rows before the test part that validates (early stopping; the "
+        "reference profile's rows by default).",
+    )
+    test: Annotated[Number, Field(ge=0, lt=1)] = key(
+        0.15, "The share of the latest rows (by event time) whose metrics are reported (0: none)."
+    )
+    validation_from: _Instant | None = key(
+        None, "Cut at this time instead: rows from it validate (ISO date or time).",
+        examples=["2025-07-01"],
+    )  # fmt: skip
+    test_from: _Instant | None = key(
+        None, "Rows from this time are the test part (with validation_from).",
+        examples=["2025-10-01"],
+    )  # fmt: skip
+
+    @model_validator(mode="after")
+    def _parts(self) -> Self:
+        if self.validation_from is None and self.test_from is not None:
+            raise wrong("test_from", "needs validation_from (cut-off times go together).")
+        if self.validation + self.test >= 1:
+            raise wrong(
+                "test",
+                f"must leave rows to train with split.validation (their sum < 1); got "
+                f"{self.validation:g} + {self.test:g}.",
+            )
+        return self
+
+
+class SplitWarningsSection(FileModel):
+    """split_warnings: when the parts differ enough to warn."""
+
+    label_rate_ratio: Annotated[Number, Field(gt=1)] = key(
+        1.5,
+        "Warn when one part's label rate is at least this many times another's (and the "
+        "z-test agrees).",
+    )
+    label_rate_p: Annotated[Number, Field(gt=0, lt=1)] = key(
+        0.001, "The two-proportion z-test's p-value below which a label-rate ratio warns."
+    )
+    feature_psi: Annotated[Number, Field(gt=0)] = key(
+        0.25, "Warn when a feature's PSI between the training rows and a later part reaches this."
     )
 
 
@@ -251,7 +375,29 @@ class TrainFile(FileModel):
         examples=[["customer_profile:income"]],
     )
     validation_fraction: Annotated[Number, Field(gt=0, lt=1)] = key(
-        0.2, "The share of the latest entity rows (by event time) held out to validate."
+        0.2,
+        "Old two-way split: the share of the latest entity rows (by event time) held out to "
+        "validate and report on, with no test part; use split instead.",
+    )
+    split: SplitSection | None = key(
+        None,
+        "Time-ordered train / validation (early stopping) / test (reported metrics) parts, "
+        "instead of validation_fraction.",
+    )
+    label_available_at: _Text | None = key(
+        None,
+        "An entity column holding when each row's label became known (missing: not yet); "
+        "labels not known by the end of a part's fitting period are not used.",
+        examples=["label_known_at"],
+    )
+    label_maturity: Duration | None = key(
+        None,
+        "Instead of label_available_at: a label is known this long after the row's "
+        "event_timestamp (e.g. 90d).",
+        examples=["90d"],
+    )
+    split_warnings: SplitWarningsSection | None = key(
+        None, "When label rates or feature distributions differ enough between parts to warn."
     )
     threshold: Annotated[Number, Field(gt=0, lt=1)] = key(
         0.5,
@@ -271,9 +417,25 @@ class TrainFile(FileModel):
         2000, "Validation rows whose SHAP values give the feature importances."
     )
 
+    @model_validator(mode="after")
+    def _one_split(self) -> Self:
+        if self.split is not None and "validation_fraction" in self.model_fields_set:
+            raise wrong(
+                "split",
+                "replaces validation_fraction; give one of them (split.validation is the "
+                f"validation share); got both (validation_fraction {self.validation_fraction}).",
+            )
+        if self.label_available_at is not None and self.label_maturity is not None:
+            raise wrong(
+                "label_maturity",
+                "cannot be combined with label_available_at: give the column or the duration.",
+            )
+        return self
+
     def value(self, source: str) -> TrainConfig:
         """The :class:`TrainConfig` this file declares (``source`` names it in errors)."""
         model, reference = self.model or ModelSection(), self.reference or ReferenceSection()
+        split, warn = self.split, self.split_warnings or SplitWarningsSection()
         return TrainConfig(
             model_name=self.model_name,
             entities=self.entities,
@@ -287,7 +449,15 @@ class TrainFile(FileModel):
                 estimator=model.estimator,
                 threads=model.threads,
             ),
-            validation_fraction=self.validation_fraction,
+            validation_fraction=self.validation_fraction if split is None else split.validation,
+            split=None
+            if split is None
+            else SplitSpec(split.validation, split.test, split.validation_from, split.test_from),
+            label_available_at=self.label_available_at,
+            label_maturity=self.label_maturity,
+            split_warnings=SplitWarnings(
+                warn.label_rate_ratio, warn.label_rate_p, warn.feature_psi
+            ),
             threshold=self.threshold,
             seed=self.seed,
             register=self.register_,

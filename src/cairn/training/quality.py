@@ -89,9 +89,11 @@ def check_training_set(
     *,
     train_rows: Sequence[int] | npt.NDArray[np.int64],
     validation_rows: Sequence[int] | npt.NDArray[np.int64],
+    test_rows: Sequence[int] | npt.NDArray[np.int64] = (),
     suites: Sequence[Mapping[str, Any]] = (),
 ) -> QualityReport:
-    """Rows, a binary label with both classes in each part, and missing or constant features."""
+    """Rows, a binary label with both classes in each part (the test part when there is one),
+    and missing or constant features."""
     checks: list[QualityCheck] = []
     n = len(frame)
     checks.append(
@@ -115,7 +117,10 @@ def check_training_set(
             float(nulls),
         )
     )
-    for part, rows in (("train", train_rows), ("validation", validation_rows)):
+    parts = [("train", train_rows), ("validation", validation_rows)]
+    if len(test_rows):
+        parts.append(("test", test_rows))
+    for part, rows in parts:
         part_y = y.iloc[np.asarray(rows, dtype=np.int64)]
         classes = sorted(set(pd.unique(part_y.dropna()).tolist()), key=str)
         checks.append(

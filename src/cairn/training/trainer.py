@@ -1,6 +1,13 @@
-"""``train``: training set → checks → time split → fit → evaluate → log → register.
+"""``train``: training set → time split → label timing → checks → fit → evaluate → log →
+register.
 
-Everything a reviewer needs is logged with the run: params, metrics (validation and train),
+The split is time-ordered: the model is fitted on the training rows, early stopping sees only
+the validation rows, and the reported metrics are the test rows' (``test_*``; the run tag
+``cairn.metrics_split`` names the part, ``validation`` for configs without a test part). Labels
+not known in time are dropped (:mod:`cairn.training.label_timing`), and differences between
+the parts are warnings (:mod:`cairn.training.split_checks`) logged with the run.
+
+Everything a reviewer needs is logged with the run: params, metrics (train, validation, test),
 the training-set manifest as a dataset input versioned by its full-content digest (and as the
 artifact ``training_set/manifest.json``), the code commit with a dirty flag, package versions,
 the quality results, importance, the reference profile for monitoring, the training config
@@ -17,6 +24,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from cairn.core.errors import ConfigError
 from cairn.core.manifest import TrainingSetManifest
 from cairn.tracking import Tracker
 from cairn.tracking.datasets import DIGEST_TAG
@@ -26,10 +34,12 @@ from cairn.training.config import TrainConfig
 from cairn.training.estimators import fit_model
 from cairn.training.frame import FeatureFrame
 from cairn.training.importance import Importance
+from cairn.training.label_timing import LabelTiming, known_labels
 from cairn.training.metrics import evaluate
 from cairn.training.profile import reference_profile
 from cairn.training.quality import QualityReport, check_training_set
-from cairn.training.split import TimeSplit, time_split
+from cairn.training.split import TimeSplit, split_rows
+from cairn.training.split_checks import SplitWarning, split_warnings
 from cairn.training.training_set import OfflineFeatures, TrainingSet, build_training_set
 
 ARTIFACTS = {
@@ -40,10 +50,19 @@ ARTIFACTS = {
     "profile": "reference_profile.json",
     "environment": "environment.json",
     "features": "feature_frame.json",
+    "split": "split.json",
 }
 """Artifact paths every Cairn training run logs."""
 
 Progress = Callable[[str], None]
+
+METRICS_SPLIT_TAG = "cairn.metrics_split"
+"""Run tag: the part whose metrics are reported (``test``, or ``validation`` without a test
+part); ``cairn runs compare`` flags runs that differ in it."""
+WARNINGS_TAG = "cairn.split_warnings"
+"""Run tag: how many split warnings the run has (each is also a ``cairn.split_warning.N`` tag)."""
+METRIC_PREFIX = {"train": "train_", "validation": "valid_", "test": "test_"}
+"""Each part's metric-name prefix (``valid_auc`` is the validation rows' AUC)."""
 
 
 class AuditSink(Protocol):
@@ -74,6 +93,16 @@ class TrainingResult:
     commit: CodeCommit | None
     seconds: float
     timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[SplitWarning] = field(default_factory=list)
+    """Differences between the parts (label rates, feature PSI), also logged with the run."""
+    label_timing: LabelTiming | None = None
+    """How label availability was decided and the rows dropped for it."""
+
+    @property
+    def reported(self) -> dict[str, float]:
+        """The reported metrics (the test part's, or validation's without one), unprefixed."""
+        prefix = METRIC_PREFIX[self.split.reported]
+        return {k.removeprefix(prefix): v for k, v in self.metrics.items() if k.startswith(prefix)}
 
     @property
     def ref(self) -> str:
@@ -136,39 +165,59 @@ def train(
     data = training_set or build_training_set(config, store)
     lap("training_set", t)
     frame, features = data.frame, data.feature_columns
-    split = time_split(frame["event_timestamp"], config.validation_fraction)
+    split = split_rows(config.parts, frame["event_timestamp"])
+    split, timing = known_labels(
+        frame,
+        split,
+        available_at=config.label_available_at,
+        maturity=config.label_maturity,
+        where=config.source,
+    )
     report = check_training_set(
         frame,
         config.label,
         features,
         train_rows=split.train,
         validation_rows=split.validation,
+        test_rows=split.test,
         suites=quality_suites,
     )
     report.raise_for_failures(config.source)
+    warned = split_warnings(frame, config.label, features, split, config.split_warnings)
+    if config.model.early_stopping_rounds and split.reported == "validation":
+        warned.append(_optimistic(config))
 
     t = time.perf_counter()
     say(f"fitting {config.model.kind}")
-    train_part, valid_part = frame.iloc[split.train], frame.iloc[split.validation]
-    ff = FeatureFrame.fit(train_part, features)
-    X, X_valid = ff.transform(train_part), ff.transform(valid_part)
-    y = train_part[config.label].to_numpy(dtype=np.int64)
-    y_valid = valid_part[config.label].to_numpy(dtype=np.int64)
-    model = fit_model(config.model, X, y, X_valid, y_valid, seed=config.seed, where=config.source)
+    parts = {name: frame.iloc[rows] for name, rows in split.parts().items()}
+    ff = FeatureFrame.fit(parts["train"], features)
+    Xs = {name: ff.transform(part) for name, part in parts.items()}
+    ys = {name: part[config.label].to_numpy(dtype=np.int64) for name, part in parts.items()}
+    model = fit_model(
+        config.model,
+        Xs["train"],
+        ys["train"],
+        Xs["validation"],
+        ys["validation"],
+        seed=config.seed,
+        where=config.source,
+    )
     lap("fit", t)
 
     t = time.perf_counter()
     say("evaluating")
-    valid_scores, train_scores = model.predict(X_valid), model.predict(X)
-    metrics = {
-        f"valid_{k}": v for k, v in evaluate(y_valid, valid_scores, config.threshold).items()
-    }
-    metrics |= {f"train_{k}": v for k, v in evaluate(y, train_scores, config.threshold).items()}
+    scores = {name: model.predict(X) for name, X in Xs.items()}
+    metrics: dict[str, float] = {}
+    for name in ("validation", "train", "test"):
+        if name in Xs:
+            measured = evaluate(ys[name], scores[name], config.threshold)
+            metrics |= {f"{METRIC_PREFIX[name]}{k}": v for k, v in measured.items()}
     metrics |= model.extra_metrics
+    reported = split.reported
     importance = model.importance(
-        X_valid, y_valid, sample=config.importance_sample, seed=config.seed
+        Xs[reported], ys[reported], sample=config.importance_sample, seed=config.seed
     )
-    profile = _profile(config, ff, X, X_valid, train_scores, valid_scores, y, y_valid)
+    profile = _profile(config, ff, Xs, scores, ys)
     lap("evaluate", t)
 
     commit = code_commit(store.root)
@@ -183,10 +232,10 @@ def train(
         commit,
         packages,
         model.flavor,
-        {**(tags or {}), **authorship},
+        {**(tags or {}), **authorship, **_warning_tags(split, warned)},
     )
     with tracker.start_run(name=f"{config.model_name}-{config.model.kind}", tags=run_tags) as run:
-        run.log_params(_params(config, model.params, split, features))
+        run.log_params(_params(config, model.params, split, features, timing))
         run.log_metrics(metrics)
         run.log_dataset(data.manifest, columns=ff.columns, context="training")
         run.log_json(data.manifest.to_dict(), ARTIFACTS["manifest"])
@@ -206,6 +255,14 @@ def train(
         run.log_json(
             {"features": ff.features, "categories": ff.categories, "label": config.label},
             ARTIFACTS["features"],
+        )
+        run.log_json(
+            {
+                "split": split.to_dict(),
+                "label_timing": timing.to_dict(),
+                "warnings": [w.to_dict() for w in warned],
+            },
+            ARTIFACTS["split"],
         )
         logged = model.log(run, ff.columns)
         run_id = run.run_id
@@ -233,6 +290,8 @@ def train(
         commit=commit,
         seconds=time.perf_counter() - began,
         timings=timings,
+        warnings=warned,
+        label_timing=timing,
     )
 
 
@@ -305,36 +364,52 @@ def _register(
 def _profile(
     config: TrainConfig,
     ff: FeatureFrame,
-    X: pd.DataFrame,
-    X_valid: pd.DataFrame,
-    train_scores: np.ndarray,
-    valid_scores: np.ndarray,
-    y: np.ndarray,
-    y_valid: np.ndarray,
+    Xs: Mapping[str, pd.DataFrame],
+    scores: Mapping[str, np.ndarray],
+    ys: Mapping[str, np.ndarray],
 ) -> dict[str, Any]:
     which = config.reference.rows
-    if which == "train":
-        rows, scores, labels = X, train_scores, y
-    elif which == "all":
-        rows = pd.concat([X, X_valid])
-        scores = np.concatenate([train_scores, valid_scores])
-        labels = np.concatenate([y, y_valid])
-    else:
-        rows, scores, labels = X_valid, valid_scores, y_valid
+    if which == "test" and "test" not in Xs:
+        raise ConfigError(
+            f"{config.source}: reference.rows is test but the split has no test part; "
+            f"expected split.test > 0 or reference.rows validation, train or all."
+        )
+    names = list(Xs) if which == "all" else [which]
     return reference_profile(
-        rows,
-        scores,
+        pd.concat([Xs[n] for n in names]),
+        np.concatenate([scores[n] for n in names]),
         categorical=set(ff.categories),
         bins=config.reference.bins,
         sample=config.reference.sample,
         seed=config.seed,
         rows=which,
-        labels=labels,
+        labels=np.concatenate([ys[n] for n in names]),
     )
 
 
+def _optimistic(config: TrainConfig) -> SplitWarning:
+    return SplitWarning(
+        "optimistic",
+        ("validation", "validation"),
+        "early_stopping",
+        float(config.model.early_stopping_rounds or 0),
+        "early stopping picked the number of trees on the validation rows whose metrics are "
+        "reported (no test part): the reported metrics are optimistic; set split.test",
+    )
+
+
+def _warning_tags(split: TimeSplit, warned: Sequence[SplitWarning]) -> dict[str, str]:
+    tags = {METRICS_SPLIT_TAG: split.reported, WARNINGS_TAG: str(len(warned))}
+    tags |= {f"cairn.split_warning.{i + 1}": w.message[:5000] for i, w in enumerate(warned)}
+    return tags
+
+
 def _params(
-    config: TrainConfig, model_params: Mapping[str, Any], split: TimeSplit, features: list[str]
+    config: TrainConfig,
+    model_params: Mapping[str, Any],
+    split: TimeSplit,
+    features: list[str],
+    timing: LabelTiming,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {f"model.{k}": v for k, v in model_params.items()}
     out.update(
@@ -350,8 +425,15 @@ def _params(
             "split_cutoff": split.cutoff.isoformat(),
             "train_rows": len(split.train),
             "validation_rows": len(split.validation),
+            "metrics_split": split.reported,
+            "label_timing": timing.rule,
+            "label_unknown_rows": timing.total,
         }
     )
+    if config.split is not None:
+        out.update({f"split.{k}": v for k, v in vars(config.split).items() if v is not None})
+    if split.test_cutoff is not None:
+        out |= {"test_cutoff": split.test_cutoff.isoformat(), "test_rows": len(split.test)}
     return out
 
 

@@ -22,6 +22,12 @@ features:
 {chr(10).join(f"  - {ref}" for ref in FEATURE_REFS)}
 
 validation_fraction: 0.2   # the latest 20 % of applications (by event_timestamp) validate
+# split: {{validation: 0.15, test: 0.15}}   # instead: early stopping on validation, metrics
+#                          # reported on the latest 15 % (test); see docs/concepts/time.md
+# label_maturity: 365d     # or label_available_at: COLUMN; drop labels not known in time
+split_warnings:            # warn when the parts differ (printed, logged with the run)
+  label_rate_ratio: 1.5    # one part's default rate >= 1.5x another's, and z-test p < 0.001
+  feature_psi: 0.25        # a feature's PSI between the train rows and a later part
 threshold: 0.5             # scores at or above it are predicted defaults (precision/recall)
 seed: 7
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from rich.table import Table
 
 from cairn.training import TrainingResult
@@ -11,18 +12,33 @@ from cairn.ui.terminal.console import console
 def print_result(result: TrainingResult) -> None:
     """The metrics, importance, data version and registration of one training run."""
     m = result.metrics
-    table = Table("metric", "validation", "train", title=f"Run {result.run_id} ({result.flavor})")
+    prefixes = {"test": "test_", "validation": "valid_", "train": "train_"}
+    shown = {part: p for part, p in prefixes.items() if f"{p}auc" in m}
+    reported = result.split.reported
+    heads = [f"{part} (reported)" if part == reported else part for part in shown]
+    table = Table("metric", *heads, title=f"Run {result.run_id} ({result.flavor})")
     for key in ("auc", "gini", "ks", "precision", "recall", "brier", "positive_rate", "rows"):
         fmt = "{:,.0f}" if key == "rows" else "{:.4f}"
-        table.add_row(key, fmt.format(m[f"valid_{key}"]), fmt.format(m[f"train_{key}"]))
+        table.add_row(key, *[fmt.format(m[f"{p}{key}"]) for p in shown.values()])
     console.print(table)
     top = ", ".join(f"{name} {value:.3g}" for name, value in result.importance.top(5))
     console.print(f"Top features ({result.importance.method}): {top}")
     split = result.split
+    test = (
+        ""
+        if split.test_cutoff is None
+        else f", {len(split.test):,} test rows from {split.test_cutoff:%Y-%m-%d %H:%M}"
+    )
     console.print(
         f"Time split at {split.cutoff:%Y-%m-%d %H:%M} UTC: {len(split.train):,} train rows, "
-        f"{len(split.validation):,} validation rows."
+        f"{len(split.validation):,} validation rows{test}; reported metrics: {reported}."
     )
+    timing = result.label_timing
+    if timing is not None and timing.total:
+        parts = ", ".join(f"{n:,} {part}" for part, n in timing.dropped.items() if n)
+        console.print(f"Labels not known in time ({timing.rule}): dropped {parts} row(s).")
+    for warning in result.warnings:
+        console.print(f"[yellow]Warning:[/] {escape(warning.message)}", soft_wrap=True)
     console.print(
         f"Training set: {result.manifest.row_count:,} rows, manifest digest "
         f"{result.manifest.digest[:16]}… (full-content SHA-256)."
