@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,21 +16,28 @@ from hypothesis import strategies as st
 
 from cairn.core.errors import DataError
 from cairn.experiments.aggregate import MetricSums, sufficient_statistics
-from cairn.experiments.metrics import BUILTIN_METRICS, Metric
+from cairn.experiments.covariates import Covariate
+from cairn.experiments.metrics import BUILTIN_METRICS, Metric, resolve_covariates
 from cairn.experiments.segments import Dimension
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 AS_OF = START + timedelta(days=10)
+_DAY = 86_400_000_000
+_SCORE = BUILTIN_METRICS["score"]
 METRICS = [
-    BUILTIN_METRICS["approval_rate"],
-    Metric("defaulted", "proportion", "label > 0", maturity=3 * 86_400_000_000),
-    BUILTIN_METRICS["score"],
+    replace(BUILTIN_METRICS["approval_rate"], cuped=Covariate("approval_rate", 3 * _DAY)),
+    Metric("defaulted", "proportion", "label > 0", maturity=3 * _DAY,
+           cuped=Covariate("score", 10 * _DAY)),
+    replace(_SCORE, cuped=Covariate("score", 10 * _DAY)),
     Metric("score_sum", "mean", "score", unit_aggregate="sum"),
     BUILTIN_METRICS["latency_ms"],
     Metric("bad", "ratio", "CASE WHEN decision = 'approve' THEN label END",
            denominator="CASE WHEN decision = 'approve' AND label IS NOT NULL THEN 1.0 ELSE 0 END",
            maturity=86_400_000_000),
 ]  # fmt: skip
+METRICS = list(resolve_covariates({**BUILTIN_METRICS, **{m.name: m for m in METRICS}}).values())
+METRICS = [m for m in METRICS if m.name in {"approval_rate", "defaulted", "score", "score_sum",
+                                             "latency_ms", "bad"}]  # fmt: skip
 
 
 def _log(seed: int, units: int, rows: int, arms: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -42,12 +50,17 @@ def _log(seed: int, units: int, rows: int, arms: int) -> tuple[pd.DataFrame, pd.
     days = rng.uniform(-5, 12, size=n)  # before the start, during, and after as_of
     time = pd.to_datetime(START) + pd.to_timedelta(np.round(days * 86_400e6), unit="us")
     score = np.round(rng.uniform(size=n), 2)
+    other = rng.uniform(size=n) < 0.3  # pre-period rows of an earlier experiment: not covariates
     predictions = pd.DataFrame(
         {
             "prediction_id": [f"p{i}" for i in range(n)],
             "time": time.astype("datetime64[us, UTC]"),
             "deployment": np.where(rng.uniform(size=n) < 0.05, "other", "credit"),
-            "strategy": np.where(days < 0, "single", "ab"),
+            "strategy": np.where(days < 0, np.where(other, "ab", "single"), "ab"),
+            "seed": [
+                None if d < 0 and not o else "earlier" if d < 0 else "now"
+                for d, o in zip(days, other, strict=True)
+            ],
             "arm": np.where(days < 0, "main", np.array([f"a{k}" for k in range(arms)])[arm]),
             "unit_id": np.where(rng.uniform(size=n) < 0.1, None, [f"u{u}" for u in unit]),
             "score": score,
@@ -117,7 +130,12 @@ def _oracle(pred: pd.DataFrame, out: pd.DataFrame, metric: Metric) -> dict[str, 
         rows[rows.in_exp].groupby("unit").arm.agg(lambda a: a.iloc[0] if a.nunique() == 1 else None)
     )
     post = rows[rows.in_exp & rows.mature].copy()
-    pre = rows[~rows.in_exp & rows.mature].copy()
+    window = START - timedelta(microseconds=metric.cuped.window if metric.cuped else 0)
+    unassigned = rows.seed.isna() & rows.strategy.isin(["single", "blue-green"])
+    pre = rows[~rows.in_exp & rows.mature & unassigned & (rows.time >= window)].copy()
+    covariate = BUILTIN_METRICS[metric.cuped.metric] if metric.cuped is not None else metric
+    pre_agg = "mean" if covariate.unit_aggregate == "avg" else covariate.unit_aggregate
+    pre_agg = "max" if covariate.kind == "proportion" else pre_agg
     aggregate = "max" if metric.kind == "proportion" else metric.unit_aggregate
     agg = "mean" if aggregate == "avg" else aggregate
     result: dict[str, MetricSums] = {}
@@ -141,7 +159,9 @@ def _oracle(pred: pd.DataFrame, out: pd.DataFrame, metric: Metric) -> dict[str, 
             continue
         v = _row_value(metric, p).groupby(p.unit).agg(agg).dropna()
         q = pre[pre.unit.isin(v.index)]
-        b = _row_value(metric, q).groupby(q.unit).agg(agg).dropna().reindex(v.index)
+        b = _row_value(covariate, q).groupby(q.unit).agg(pre_agg).dropna().reindex(v.index)
+        if metric.cuped is None:
+            b = b * np.nan
         b0 = b.fillna(0.0)
         result[str(arm_name)] = MetricSums(
             n=len(v), sum=v.sum(), sum_squares=(v**2).sum(), pre_n=int(b.notna().sum()),

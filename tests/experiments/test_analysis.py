@@ -29,18 +29,20 @@ from cairn.core.errors import ConfigError
 from cairn.experiments.aggregate import MetricSums, sufficient_statistics
 from cairn.experiments.analysis import analyze
 from cairn.experiments.analysis_results import Comparison, ExperimentAnalysis
+from cairn.experiments.covariates import Covariate
 from cairn.experiments.metrics import BUILTIN_METRICS, Metric
 from cairn.experiments.stats import adjust_p_values
 from cairn.serving.log_reader import connect
 from tests.experiments._log import START, write_log
 
 AS_OF = START + timedelta(days=40)
+_WINDOW = 60 * 86_400_000_000  # the whole single-strategy pre-period of the synthetic log
 METRICS = [
-    BUILTIN_METRICS["approval_rate"],
+    replace(BUILTIN_METRICS["approval_rate"], cuped=Covariate("approval_rate", _WINDOW)),
     replace(BUILTIN_METRICS["default_rate"], maturity=0),
     replace(BUILTIN_METRICS["bad_rate_among_approved"], maturity=0),
-    BUILTIN_METRICS["score"],
-    Metric("score_total", "mean", "score", family="other"),
+    replace(BUILTIN_METRICS["score"], cuped=Covariate("score", _WINDOW)),
+    Metric("score_total", "mean", "score", family="other", cuped=Covariate("score", _WINDOW)),
     BUILTIN_METRICS["latency_ms"],
     BUILTIN_METRICS["error_rate"],
 ]
@@ -108,12 +110,40 @@ def test_every_output_agrees_with_gbstats(project: Path, sequential: bool) -> No
             _agree(m.metric, c, c_s, t_s, sequential)
             checked += 1
     assert checked == 2 * len(METRICS)
-    assert any(c.cuped for m in result.metrics for c in m.comparisons)
+    declared = {m.metric.name for m in result.metrics if m.metric.cuped is not None}
+    for m in result.metrics:
+        for c in m.comparisons:
+            assert c.cuped.applied == (m.metric.name in declared), c.cuped.reason
+            assert c.cuped.raw is not None
 
 
 def _agree(metric: Metric, c: Comparison, c_s: MetricSums, t_s: MetricSums, seq: bool) -> None:
-    a, b = _gb(metric, c_s, c.cuped), _gb(metric, t_s, c.cuped)
-    for relative, ours in ((True, c.relative), (False, c.absolute)):
+    raw = c.cuped.raw
+    assert raw is not None
+    _tests_agree(metric, c.relative, c.absolute, c_s, t_s, seq, c.cuped.applied)
+    _tests_agree(metric, raw.relative, raw.absolute, c_s, t_s, seq, False)
+    a, b = _gb(metric, c_s, c.cuped.applied), _gb(metric, t_s, c.cuped.applied)
+    bayes = EffectBayesianABTest(a, b).compute_result()
+    _check(c.bayes.expected, bayes.expected)
+    _check(c.bayes.chance_to_win, bayes.chance_to_win)
+    _check(c.bayes.risk[0], bayes.risk[0])
+    _check(c.bayes.risk[1], bayes.risk[1])
+    oriented = bayes.chance_to_win if metric.direction == "increase" else 1 - bayes.chance_to_win
+    _check(c.chance_to_win, oriented)
+    _check(c.control_mean, a.unadjusted_mean if hasattr(a, "unadjusted_mean") else a.mean)
+
+
+def _tests_agree(
+    metric: Metric,
+    rel: Any,
+    abs_: Any,
+    c_s: MetricSums,
+    t_s: MetricSums,
+    seq: bool,
+    cuped: bool,
+) -> None:
+    a, b = _gb(metric, c_s, cuped), _gb(metric, t_s, cuped)
+    for relative, ours in ((True, rel), (False, abs_)):
         kind = "relative" if relative else "absolute"
         if metric.guardrail and not seq:
             test: Any = OneSidedTreatmentGreaterTTest(a, b, FrequentistConfig(difference_type=kind))
@@ -132,14 +162,6 @@ def _agree(metric: Metric, c: Comparison, c_s: MetricSums, t_s: MetricSums, seq:
             _check(ours.ci[1], want.ci[1])
         assert ours.p_value is not None
         _check(ours.p_value, want.p_value)
-    bayes = EffectBayesianABTest(a, b).compute_result()
-    _check(c.bayes.expected, bayes.expected)
-    _check(c.bayes.chance_to_win, bayes.chance_to_win)
-    _check(c.bayes.risk[0], bayes.risk[0])
-    _check(c.bayes.risk[1], bayes.risk[1])
-    oriented = bayes.chance_to_win if metric.direction == "increase" else 1 - bayes.chance_to_win
-    _check(c.chance_to_win, oriented)
-    _check(c.control_mean, a.unadjusted_mean if hasattr(a, "unadjusted_mean") else a.mean)
 
 
 def test_corrections_run_within_each_family(project: Path) -> None:

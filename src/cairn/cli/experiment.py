@@ -58,7 +58,13 @@ def analyze_command(
     weights: Annotated[
         str | None, typer.Option(help="Arm weights for SRM, e.g. control=50,treatment=50.")
     ] = None,
-    cuped: Annotated[bool, typer.Option(help="CUPED with the pre-period.")] = True,
+    cuped: Annotated[
+        bool,
+        typer.Option(
+            help="CUPED for the metrics whose experiments.yaml declares a covariate "
+            "(--no-cuped: none; undeclared metrics are never adjusted)."
+        ),
+    ] = True,
     html: Annotated[Path | None, typer.Option(help="Write an HTML report here.")] = None,
     repo: RepoOption = Path("."),
     as_json: JsonOption = False,

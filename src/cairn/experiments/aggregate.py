@@ -4,25 +4,27 @@ The query reads the view ``predictions`` (primary rows only: ``shadow`` false or
 with ``outcomes`` (by prediction id; outcomes keyed by entity + event time attach to the
 entity's latest prediction at or before the event), keeps what was known at ``as_of``, pools
 each unit's rows (``unit_id``, else the prediction id) into one value per metric, then sums
-units per arm: n, sum, sum of squares; for CUPED the unit's value of the same metric over its
-predictions before ``start`` and the cross-product; for ratios the denominator sums and the
-numerator x denominator cross-product; mature and labeled units per maturity window. Units
-seen in more than one arm are excluded and counted. No Python touches a row.
+units per arm: n, sum, sum of squares; for a metric that declares a CUPED covariate
+(:mod:`cairn.experiments.covariates`) the unit's covariate over its non-experiment predictions
+in the pre-period window before ``start`` and the cross-product; for ratios the denominator
+sums and the numerator x denominator cross-product; mature and labeled units per maturity
+window. Units seen in more than one arm are excluded and counted. No Python touches a row.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
 
 from cairn.core.errors import DataError
 from cairn.core.predictions import positive_sql
+from cairn.experiments.covariates import PRE_PERIOD_STRATEGIES
 from cairn.experiments.maturity import maturity_cutoff
-from cairn.experiments.metrics import Metric
+from cairn.experiments.metrics import Metric, reads_outcome, with_covariates
 from cairn.experiments.segments import MISSING, OTHER, Dimension
 
 
@@ -140,15 +142,20 @@ def base_sql(
 
     Parameters are ``$deployment``, ``$as_of`` and ``$start`` (and ``$seed`` when ``seeded``);
     ``rows`` adds ``unit``, ``label``, ``observed_at``, ``in_exp`` (from ``$start`` on, exposed,
-    of the experiment ``$seed``) and ``in_pre`` (before ``$start``: the CUPED pre-period) to the
-    prediction columns; other rows count for nothing. ``positive`` is never null in ``base``:
+    of the experiment ``$seed``) and ``in_pre`` (before ``$start`` and assigned by no experiment:
+    no seed, strategy single or blue-green; the CUPED pre-period before each covariate's window)
+    to the prediction columns; other rows count for nothing. ``positive`` is never null in ``base``:
     rows logged before the column existed read it from their (credit) decision. Without
     ``labels`` (no metric reads outcomes) the outcome columns are null and not joined.
     """
     experiment = "time >= $start AND coalesce(exposed, TRUE)" + (
         " AND seed = $seed" if seeded else ""
     )
-    flags = f"({experiment}) AS in_exp, time < $start AS in_pre"
+    unassigned = "seed IS NULL"
+    if "strategy" in columns:
+        allowed = ", ".join(f"'{k}'" for k in PRE_PERIOD_STRATEGIES)
+        unassigned += f" AND coalesce(strategy, 'single') IN ({allowed})"
+    flags = f"({experiment}) AS in_exp, (time < $start AND {unassigned}) AS in_pre"
     if labels:
         outcomes = f"{labels_sql(entity_outcomes=entity_outcomes)},"
         rows = f"SELECT b.*, l.label, l.observed_at, {flags}\n FROM base b "
@@ -181,7 +188,12 @@ def _unit_columns(metrics: Sequence[Metric], windows: dict[int, str]) -> list[st
             continue
         agg = "max" if m.kind == "proportion" else m.unit_aggregate
         cols.append(f"{agg}(CASE WHEN in_exp AND {mat} THEN {value} END) AS v{i}")
-        cols.append(f"{agg}(CASE WHEN in_pre AND {mat} THEN {value} END) AS p{i}")
+        if m.cuped is not None:
+            pre = f"CAST(({m.cuped.sql}) AS DOUBLE)"
+            window = f"in_pre AND time >= $pre{i} AND {mat}"
+            cols.append(f"{m.cuped.unit_aggregate}(CASE WHEN {window} THEN {pre} END) AS p{i}")
+        else:
+            cols.append(f"CAST(NULL AS DOUBLE) AS p{i}")
     labeled = {windows[m.maturity] for m in metrics if m.uses_outcome}
     for k in windows.values():
         cols.append(f"bool_or(in_exp AND time <= $cut{k}) AS mat{k}")
@@ -255,7 +267,7 @@ capped AS (
 SELECT arm, seg, GROUPING(seg) AS overall,
  {arms}
 FROM capped GROUP BY GROUPING SETS ((arm), (arm, seg))"""
-    labels = any(m.uses_outcome for m in metrics)
+    labels = any(m.uses_outcome or (m.cuped and reads_outcome(m.cuped.sql)) for m in metrics)
     ctes = base_sql(columns, entity_outcomes=entity_outcomes, labels=labels, seeded=seeded)
     with_units = f"""WITH {ctes},
 units AS MATERIALIZED (
@@ -311,12 +323,16 @@ def sufficient_statistics(
     >>> [(a.arm, a.units, a.metrics["negative_rate"].sum) for a in stats.arms]
     [('a', 1, 1.0), ('b', 1, 0.0)]
     """
+    metrics = with_covariates(metrics)
     columns = log_columns(con)
     params: dict[str, Any] = {"deployment": deployment, "as_of": as_of, "start": start}
     if seed is not None:
         params["seed"] = seed
     for k, window in enumerate(dict.fromkeys(m.maturity for m in metrics)):
         params[f"cut{k}"] = maturity_cutoff(as_of, window)
+    for i, m in enumerate(metrics):
+        if m.cuped is not None:
+            params[f"pre{i}"] = start - timedelta(microseconds=m.cuped.window)
     entity_outcomes = has_entity_outcomes(con)
     check_expressions(con, columns, metrics, dimension, params, entity_outcomes)
     sql = statistics_sql(
@@ -359,9 +375,10 @@ def check_expressions(
     prefix = f"WITH {base_sql(columns, entity_outcomes=entity_outcomes, seeded=seeded)}\n"
     probes = [(f"Metric {m.name!r}", m.sql) for m in metrics]
     probes += [(f"Metric {m.name!r} denominator", m.denominator) for m in metrics if m.denominator]
+    probes += [(f"Metric {m.name!r} cuped covariate", m.cuped.sql) for m in metrics if m.cuped]
     if dimension is not None:
         probes.append((f"Segment {dimension.name!r}", dimension.sql))
-    used = {k: v for k, v in params.items() if not k.startswith("cut")}
+    used = {k: v for k, v in params.items() if not k.startswith(("cut", "pre"))}
     for owner, expression in probes:
         try:
             con.execute(f"{prefix}SELECT CAST(({expression}) AS DOUBLE) FROM rows LIMIT 0", used)

@@ -3,8 +3,9 @@
 :func:`analyze` reads the sufficient statistics (:mod:`cairn.experiments.aggregate`), checks
 the traffic split (SRM), judges each metric's maturity, then compares every treatment arm
 with the control: relative and absolute lift (Welch t, or always-valid sequential intervals),
-Bayesian chance to win and risk, CUPED when a pre-period exists, guardrails one-sided toward
-harm, corrections within each metric family, and the same per segment.
+Bayesian chance to win and risk, CUPED for the metrics that declare a covariate (raw and
+adjusted estimates side by side; a degenerate adjustment falls back and says why), guardrails
+one-sided toward harm, corrections within each metric family, and the same per segment.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from cairn.experiments.analysis_results import (
 )
 from cairn.experiments.comparison import ArmComparer, metric_mean
 from cairn.experiments.maturity import Completeness, immature_reason
-from cairn.experiments.metrics import Metric
+from cairn.experiments.metrics import Metric, with_covariates
 from cairn.experiments.scope import resolve_scope
 from cairn.experiments.segments import Dimension
 from cairn.experiments.stats import (
@@ -80,8 +81,9 @@ def analyze(
         The experiment: the A/B test's or canary's assignment seed in the log (default: the
         deployment's latest; see :mod:`cairn.experiments.scope`).
     start, as_of
-        The experiment start (default: its first prediction; earlier predictions are the
-        CUPED pre-period) and the analysis time (default: now).
+        The experiment start (default: its first prediction; a declared CUPED covariate is
+        measured over the non-experiment traffic of the window before it) and the analysis time
+        (default: now).
     segment
         A dimension to break results down by (see :mod:`cairn.experiments.segments`).
     sequential_test, n_star
@@ -90,6 +92,9 @@ def analyze(
         ``holm``, ``bh``, ``bonferroni`` or None, within each metric family.
     weights
         Traffic weight per arm for the sample-ratio check (None: not checked).
+    cuped
+        Apply the CUPED covariates the metrics declare (``Metric.cuped``); False: none. A metric
+        without a declaration is never adjusted.
     min_completeness
         Labeled share of mature units an outcome metric needs in every arm for a verdict.
 
@@ -117,6 +122,7 @@ def analyze(
         raise ConfigError(f"min_completeness must be in (0, 1]; got {min_completeness!r}.")
     if not metrics:
         raise ConfigError("Name at least one metric to analyze.")
+    metrics = with_covariates(metrics)
     as_of = as_of or utcnow()
     scope = resolve_scope(con, deployment, as_of, seed=seed, start=start)
     start = scope.start

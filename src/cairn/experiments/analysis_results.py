@@ -62,12 +62,73 @@ class ArmMetric:
 
 
 @dataclass(frozen=True)
+class Estimates:
+    """The arms' means and the relative and absolute lift tests, raw or CUPED-adjusted.
+
+    Adjusted means are centred on the pooled pre-period mean: ``mean - θ (arm pre-period mean
+    - pooled pre-period mean)``, so their difference is the adjusted absolute lift and they stay
+    on the metric's scale; the relative lift divides by the control's raw mean (gbstats).
+    """
+
+    control_mean: float
+    treatment_mean: float
+    relative: TestResult
+    absolute: TestResult
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {f.name: plain(getattr(self, f.name)) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class CupedResult:
+    """Whether CUPED adjusted a comparison, why not, and both sets of estimates.
+
+    ``applied`` False: the verdict rests on ``raw`` and ``reason`` says why (none declared,
+    too few units with a pre-period, θ not finite, near-zero residual variance ...).
+    ``variance_reduction`` is ``1 - adjusted variance / raw variance`` of the relative lift.
+
+    Example
+    -------
+    >>> CupedResult(False, "not declared: experiments.yaml declares no cuped for score").applied
+    False
+    """
+
+    applied: bool
+    reason: str | None = None
+    covariate: str | None = None
+    window: str | None = None
+    theta: float | None = None
+    variance_reduction: float | None = None
+    pre_units: tuple[int, int] | None = None
+    """Units with a pre-period value in (control, treatment)."""
+    raw: Estimates | None = None
+    adjusted: Estimates | None = None
+
+    def __bool__(self) -> bool:
+        return self.applied
+
+    @property
+    def basis(self) -> str:
+        """What the verdict rests on, in words."""
+        if self.applied:
+            return f"CUPED-adjusted ({self.covariate} over {self.window} before the start)"
+        return "unadjusted"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {f.name: plain(getattr(self, f.name)) for f in fields(self)}
+
+
+@dataclass(frozen=True)
 class Comparison:
     """A treatment arm against the control on one metric (overall, or in one segment).
 
     ``relative``/``absolute`` are the frequentist (or sequential) tests of the relative and
     absolute lift; ``p_value`` is the relative test's (one-sided toward harm for guardrails)
     and ``adjusted_p_value`` its multiple-comparison correction within the metric's family.
+    When ``cuped.applied`` these are the CUPED-adjusted tests and the verdict rests on them;
+    ``cuped.raw`` always holds the unadjusted ones, ``control_mean``/``treatment_mean`` are raw.
     ``chance_to_win`` and ``risk`` are oriented by the metric's good direction: chance that
     the treatment is better, expected loss of (keeping control, shipping the treatment).
     """
@@ -84,7 +145,7 @@ class Comparison:
     bayes: BayesResult
     chance_to_win: float
     risk: tuple[float, float]
-    cuped: bool
+    cuped: CupedResult
     p_value: float | None
     adjusted_p_value: float | None
     verdict: Verdict
@@ -92,8 +153,10 @@ class Comparison:
     error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {f.name: plain(getattr(self, f.name)) for f in fields(self)}
+        """A JSON-ready dict (``verdict_basis``: unadjusted or CUPED-adjusted)."""
+        data = {f.name: plain(getattr(self, f.name)) for f in fields(self)}
+        data["verdict_basis"] = self.cuped.basis
+        return data
 
 
 @dataclass(frozen=True)

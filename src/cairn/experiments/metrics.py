@@ -47,6 +47,7 @@ from cairn.core.deployments import Decisions, Deployment, Label
 from cairn.core.errors import ConfigError
 from cairn.core.file_model import Bool, Duration, FileModel, Number, json_schema, key, parse
 from cairn.core.timeutil import format_duration
+from cairn.experiments.covariates import Covariate, CupedSpec, resolve
 
 MetricKind = Literal["proportion", "mean", "ratio"]
 UnitAggregate = Literal["sum", "avg", "max", "min"]
@@ -60,6 +61,17 @@ _KINDS = ("proportion", "mean", "ratio")
 _AGGREGATES = ("sum", "avg", "max", "min")
 _DIRECTIONS = ("increase", "decrease")
 _UNKNOWN = "Unknown key {key!r}{inside}; allowed: {allowed}."
+
+
+def reads_outcome(sql: str) -> bool:
+    """Whether a SQL expression reads the outcome columns (``label``, ``observed_at``).
+
+    Example
+    -------
+    >>> reads_outcome("label > 0"), reads_outcome("score")
+    (True, False)
+    """
+    return bool(_OUTCOME.search(sql))
 
 
 def _choice(value: Any, allowed: tuple[str, ...], owner: str) -> None:
@@ -91,6 +103,8 @@ class Metric:
         The good direction of change.
     family
         Corrections for multiple comparisons run within a family.
+    cuped
+        The CUPED covariate declared for it (None: never CUPED-adjusted).
 
     Example
     -------
@@ -109,6 +123,7 @@ class Metric:
     direction: Direction = "increase"
     family: str = DEFAULT_FAMILY
     description: str = ""
+    cuped: Covariate | None = None
 
     def __post_init__(self) -> None:
         where = f"Metric {self.name!r}"
@@ -128,11 +143,15 @@ class Metric:
             )
         if self.maturity < 0:
             raise ConfigError(f"{where} maturity must not be negative; got {self.maturity} us.")
+        if self.cuped is not None and self.kind == "ratio":
+            raise ConfigError(
+                f"{where}: cuped is for proportion and mean metrics; got a ratio metric."
+            )
 
     @property
     def uses_outcome(self) -> bool:
         """Whether the metric reads outcome columns (so label completeness matters)."""
-        return bool(_OUTCOME.search(f"{self.sql} {self.denominator or ''}"))
+        return reads_outcome(f"{self.sql} {self.denominator or ''}")
 
     @property
     def maturity_text(self) -> str:
@@ -143,6 +162,7 @@ class Metric:
         """A JSON-ready dict (``maturity`` as text)."""
         data = asdict(self)
         data["maturity"] = self.maturity_text
+        data["cuped"] = None if self.cuped is None else self.cuped.to_dict()
         return data
 
 
@@ -278,6 +298,7 @@ class MetricCatalog:
         metrics = dict(BUILTIN_METRICS)
         for name, spec in (parsed.metrics or {}).items():
             metrics[name] = _metric(name, spec, BUILTIN_METRICS.get(name), where)
+        metrics = resolve_covariates(metrics)
         return cls(metrics, float(threshold), {str(k): v for k, v in declared.items()})
 
     def for_deployment(self, deployment: Deployment | None) -> MetricCatalog:
@@ -309,7 +330,7 @@ class MetricCatalog:
             if base.get(name) is None and metric.uses_outcome and not own:
                 metric = replace(metric, maturity=maturity or 0)
             metrics[name] = metric
-        return replace(self, metrics=metrics)
+        return replace(self, metrics=resolve_covariates(metrics))
 
     @classmethod
     def load(cls, project: str | Path) -> MetricCatalog:
@@ -354,9 +375,45 @@ def metric_from_mapping(
     return _metric(name, parsed, base, where)
 
 
+def resolve_covariates(metrics: Mapping[str, Metric]) -> dict[str, Metric]:
+    """``metrics`` with each declared CUPED covariate resolved to its metric's SQL.
+
+    Example
+    -------
+    >>> m = replace(BUILTIN_METRICS["score"], cuped=Covariate("approval_rate", _DAY))
+    >>> resolve_covariates({**BUILTIN_METRICS, "score": m})["score"].cuped.sql
+    'NOT positive'
+    """
+    out = dict(metrics)
+    for name, metric in metrics.items():
+        if metric.cuped is not None:
+            covariate = resolve(name, metric.cuped, metrics.get(metric.cuped.metric))
+            out[name] = replace(metric, cuped=covariate)
+    return out
+
+
+def with_covariates(metrics: Sequence[Metric]) -> list[Metric]:
+    """``metrics`` with covariates not yet resolved (a :class:`Metric` built by hand, not by a
+    catalog) resolved against ``metrics`` and the built-ins.
+
+    Example
+    -------
+    >>> m = Metric("s", "mean", "score", cuped=Covariate("s", _DAY))
+    >>> with_covariates([m])[0].cuped.sql
+    'score'
+    """
+    if all(m.cuped is None or m.cuped.sql for m in metrics):
+        return list(metrics)
+    resolved = resolve_covariates({**BUILTIN_METRICS, **{m.name: m for m in metrics}})
+    return [resolved[m.name] if m.cuped and not m.cuped.sql else m for m in metrics]
+
+
 def _metric(name: str, spec: MetricSpec, base: Metric | None, where: str) -> Metric:
     """The metric ``spec`` declares: ``base`` changed where it says, or a new one."""
     fields = {("kind" if k == "type" else k): getattr(spec, k) for k in spec.model_fields_set}
+    if "cuped" in fields:
+        declared = fields["cuped"]
+        fields["cuped"] = None if declared is None else declared.to_covariate(name)
     if base is not None:
         if "kind" in fields and fields["kind"] != base.kind and "denominator" not in fields:
             fields.setdefault("denominator", None)
@@ -410,6 +467,12 @@ class MetricSpec(FileModel):
     direction: Direction = key("increase", "The good direction of change.")
     family: str = key(DEFAULT_FAMILY, "Corrections for multiple comparisons run within a family.")
     description: str = key("", "What it measures, for people.")
+    cuped: CupedSpec | None = key(
+        None,
+        "The CUPED covariate: which metric over which pre-period window (non-experiment "
+        "traffic only). Without it the metric is not CUPED-adjusted.",
+        examples=[{"covariate": "approval_rate", "window": "28d"}],
+    )
 
 
 class ExperimentsFile(FileModel):

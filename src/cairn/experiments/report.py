@@ -34,13 +34,16 @@ _GREY, _AMBER = "#57606a", "#9a6700"
 class ComparisonRow:
     """One arm (or segment · arm) against control, formatted: ``cells`` are the absolute and
     relative lifts, the interval, p, adjusted p, chance to win and CUPED; ``verdict`` is the
-    verdict, or why the comparison could not be made."""
+    verdict, or why the comparison could not be made. ``raw`` is the unadjusted row under a
+    CUPED-adjusted one (same cells; not what the verdict rests on), ``note`` what CUPED did."""
 
     label: str
     means: str
     cells: list[str]
     verdict: str
     color: str
+    raw: list[str] | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -199,9 +202,28 @@ def _metric(m: MetricAnalysis) -> MetricView:
 def _comparison(c: Comparison) -> ComparisonRow:
     label = (f"{c.segment} · " if c.segment else "") + c.arm
     means = f"{c.treatment_mean:.4g} vs {c.control_mean:.4g}"
+    k = c.cuped
+    note = None
+    if k.covariate is not None:
+        note = f"CUPED not applied: {k.reason}; the verdict rests on the raw lift."
     if c.error:
-        return ComparisonRow(label, means, ["-"] * 7, c.error, _AMBER)
+        return ComparisonRow(label, means, ["-"] * 7, c.error, _AMBER, note=note)
     lo, hi = c.relative.ci
+    cuped = "no" if k.covariate is None else "fallback"
+    raw = None
+    if k.applied and k.adjusted is not None and k.raw is not None:
+        means = f"{k.adjusted.treatment_mean:.4g} vs {k.adjusted.control_mean:.4g} adj."
+        cuped = "yes" if k.variance_reduction is None else f"−{k.variance_reduction:.0%} var"
+        r = k.raw
+        raw = [f"{r.treatment_mean:.4g} vs {r.control_mean:.4g} raw",
+               f"{r.absolute.expected:+.4g}", f"{r.relative.expected:+.2%}",
+               f"{_pct(r.relative.ci[0])} to {_pct(r.relative.ci[1])}",
+               _num(r.relative.p_value, ".3g"), "-", "-", "unadjusted"]  # fmt: skip
+        note = (
+            f"CUPED with {k.covariate} over {k.window} before the start of non-experiment "
+            f"traffic (θ = {_num(k.theta, '.3g')}, lift variance reduced by "
+            f"{_num(k.variance_reduction, '.1%')}); the verdict rests on the adjusted lift."
+        )
     cells = [
         f"{c.absolute.expected:+.4g}",
         f"{c.relative.expected:+.2%}",
@@ -209,9 +231,10 @@ def _comparison(c: Comparison) -> ComparisonRow:
         _num(c.p_value, ".3g"),
         _num(c.adjusted_p_value, ".3g"),
         f"{c.chance_to_win:.1%}",
-        "yes" if c.cuped else "no",
+        cuped,
     ]
-    return ComparisonRow(label, means, cells, c.verdict, _COLORS.get(c.verdict, _GREY))
+    color = _COLORS.get(c.verdict, _GREY)
+    return ComparisonRow(label, means, cells, c.verdict, color, raw, None if c.segment else note)
 
 
 def _model_rows(a: ModelMetrics, b: ModelMetrics, favorable: str) -> list[list[str]]:

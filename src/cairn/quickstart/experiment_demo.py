@@ -46,6 +46,12 @@ metrics:
     type: proportion
     sql: NOT positive
     direction: increase
+    cuped:                       # CUPED: only metrics that declare a covariate are adjusted
+      covariate: approval_rate   # each customer's approval before the test started,
+      window: 28d                # over 28 days of non-experiment traffic (no A/B or canary)
+      min_units: 30              # fewer customers with a pre-period per arm: unadjusted
+  score:                         # the built-in mean score, CUPED-adjusted by the prior score
+    cuped: {covariate: score, window: 28d}
   default_rate:                  # labeled mature units that defaulted
     type: proportion
     sql: label > 0

@@ -27,6 +27,7 @@ def analysis_rows(analysis: ExperimentAnalysis) -> list[dict[str, Any]]:
     for m in analysis.metrics:
         for c in [*m.comparisons, *m.segments]:
             low, high = c.relative.ci
+            raw = c.cuped.raw
             rows.append(
                 {
                     "metric": c.metric,
@@ -45,8 +46,15 @@ def analysis_rows(analysis: ExperimentAnalysis) -> list[dict[str, Any]]:
                     "p_value": c.p_value,
                     "adjusted_p_value": c.adjusted_p_value,
                     "chance_to_win": c.chance_to_win,
-                    "cuped": c.cuped,
+                    "cuped": c.cuped.applied,
+                    "cuped_reason": c.cuped.reason,
+                    "variance_reduction": c.cuped.variance_reduction,
+                    "raw_lift": raw.relative.expected if raw else None,
+                    "raw_lift_ci_low": raw.relative.ci[0] if raw else None,
+                    "raw_lift_ci_high": raw.relative.ci[1] if raw else None,
+                    "raw_p_value": raw.relative.p_value if raw else None,
                     "verdict": c.verdict,
+                    "verdict_basis": c.cuped.basis,
                     "error": c.error,
                 }
             )

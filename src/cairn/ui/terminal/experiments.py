@@ -60,7 +60,45 @@ def print_analysis(a: ExperimentAnalysis) -> None:
         table.add_row(first.arm, f"{first.n:,}", f"{first.mean:.4g}", *["-"] * 6, "control")
         for c in [*m.comparisons, *m.segments]:
             table.add_row(*_comparison_cells(c))
+            if c.cuped.applied and c.cuped.raw is not None and not c.error:
+                table.add_row(*_raw_cells(c))
         console.print(table)
+        for line in cuped_lines(m.comparisons):
+            console.print(f"[dim]{line}[/]")
+
+
+def cuped_lines(comparisons: list[Comparison]) -> list[str]:
+    """One line per comparison of a metric that declares CUPED: used (covariate, window, θ,
+    variance reduction, verdict on the adjusted lift) or not, and why."""
+    lines = []
+    for c in comparisons:
+        k = c.cuped
+        if k.covariate is None:
+            continue
+        where = f"{c.metric} {c.arm}: CUPED"
+        if k.applied and k.adjusted is not None:
+            cut = "-" if k.variance_reduction is None else f"{k.variance_reduction:.0%}"
+            adj = k.adjusted
+            lines.append(
+                f"{where} with {k.covariate} over {k.window} before the start (θ {k.theta:.3g}, "
+                f"lift variance -{cut}); means {c.treatment_mean:.4g} vs {c.control_mean:.4g} "
+                f"raw, {adj.treatment_mean:.4g} vs {adj.control_mean:.4g} adjusted; the verdict "
+                "rests on the adjusted lift"
+            )
+        else:
+            lines.append(f"{where} not applied ({k.reason}); the verdict rests on the raw lift")
+    return lines
+
+
+def _raw_cells(c: Comparison) -> list[str]:
+    """The unadjusted estimate under a CUPED-adjusted row (not what the verdict rests on)."""
+    raw = c.cuped.raw
+    assert raw is not None
+    lo, hi = raw.relative.ci
+    return [
+        "  raw", "", f"{raw.treatment_mean:.4g}", f"{raw.relative.expected:+.2%}",
+        f"{_pct(lo)} .. {_pct(hi)}", _p(raw.relative.p_value), "-", "-", "unadjusted", "-",
+    ]  # fmt: skip
 
 
 def _comparison_cells(c: Comparison) -> list[str]:
@@ -71,16 +109,21 @@ def _comparison_cells(c: Comparison) -> list[str]:
         return [label, f"{c.treatment_n:,}", f"{c.treatment_mean:.4g}", *["-"] * 6,
                 f"[yellow]{c.error.split(':')[0]}[/]"]  # fmt: skip
     lo, hi = c.relative.ci
+    mean, cuped = f"{c.treatment_mean:.4g}", "no" if c.cuped.covariate is None else "fallback"
+    if c.cuped.applied and c.cuped.adjusted is not None:
+        mean = f"{c.cuped.adjusted.treatment_mean:.4g} adj."
+        reduction = c.cuped.variance_reduction
+        cuped = "yes" if reduction is None else f"-{reduction:.0%} var"
     return [
         label,
         f"{c.treatment_n:,}",
-        f"{c.treatment_mean:.4g}",
+        mean,
         f"{c.relative.expected:+.2%}",
         f"{_pct(lo)} .. {_pct(hi)}",
         _p(c.p_value),
         _p(c.adjusted_p_value) if c.segment is None else "-",
         f"{c.chance_to_win:.0%}",
-        "yes" if c.cuped else "no",
+        cuped,
         verdict,
     ]
 
@@ -151,8 +194,17 @@ def print_summary(a: ExperimentAnalysis) -> None:
             continue
         for c in m.comparisons:
             cells = _comparison_cells(c)
-            table.add_row(m.metric.name, cells[0], f"{c.control_mean:.4g}", *cells[2:])
+            control = f"{c.control_mean:.4g}"
+            if c.cuped.applied and c.cuped.adjusted is not None:
+                control = f"{c.cuped.adjusted.control_mean:.4g} adj."
+            table.add_row(m.metric.name, cells[0], control, *cells[2:])
+            if c.cuped.applied and c.cuped.raw is not None and not c.error:
+                raw = _raw_cells(c)
+                table.add_row("", raw[0], f"{c.control_mean:.4g}", *raw[2:])
     console.print(table)
+    for m in a.metrics:
+        for line in cuped_lines(m.comparisons):
+            console.print(f"[dim]{line}[/]")
 
 
 def _pct(value: float) -> str:
