@@ -61,8 +61,8 @@ def test_canary_lifecycle(runner: CliRunner, repo: Path) -> None:
     assert "stage 1/3" in out and "credit-default/2" in out and "scored, not served" in out
     code, out, _ = deploy(runner, repo, "watch", "--once")
     assert code == 0 and "credit @ 10%: wait [min_samples]" in out
-    code, out, err = deploy(runner, repo, "promote", "credit")
-    assert code == 2 and "four eyes" in err and len(err.strip().splitlines()) == 1
+    code, out, err = deploy(runner, repo, "promote", "credit")  # a refusal: exit 1
+    assert code == 1 and "four eyes" in err and len(err.strip().splitlines()) == 1
     code, out, _ = deploy(runner, repo, "rollback", "credit", "--reason", "not approved")
     assert code == 0 and "rolled back -> canary (rolled_back) v2" in out
     code, out, _ = deploy(runner, repo, "history", "credit")
@@ -138,6 +138,7 @@ def test_bad_input_is_one_line_and_exit_2(
     runner: CliRunner, repo: Path, args: list[str], message: str
 ) -> None:
     code, out, err = deploy(runner, repo, *args)
-    assert code == 2, out + err
+    # a governance refusal is "the check said no" (1); everything else here is bad input (2)
+    assert code == (1 if message.startswith("four eyes") else 2), out + err
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0], err

@@ -182,12 +182,12 @@ def test_cli_approve_promote_alias_history_and_policy(
         return out.exit_code, out.output
 
     code, out = run("ana", "models", "promote", MODEL, "1", "--reason", "go")
-    assert code == 2 and "four eyes: credit-default v1 (author ana) has no approval" in out
+    assert code == 1 and "four eyes: credit-default v1 (author ana) has no approval" in out
     approve_1 = ("models", "approve", MODEL, "1", "--ticket", TICKET, "--decision", "approve")
     code, out = run("ana", *approve_1)
-    assert code == 2 and "the author of credit-default v1 (ana) cannot approve it" in out
+    assert code == 1 and "the author of credit-default v1 (ana) cannot approve it" in out
     code, out = run("bo", *approve_1, "--reviewer", "alice")  # a name typed is not who acted
-    assert code == 2 and "reviewer name 'alice'" in out
+    assert code == 1 and "reviewer name 'alice'" in out
     code, out = run("bo", *approve_1, "--reviewer", "bo", "--note", "fine")
     assert code == 0 and "bo approved credit-default v1 (author ana)" in out
     code, out = run(
@@ -197,7 +197,7 @@ def test_cli_approve_promote_alias_history_and_policy(
     code, out = run("ana", "models", "promote", MODEL, "1", "--reason", f"{TICKET} approved")
     assert code == 0 and "credit-default@champion: - -> v1" in out
     code, out = run("ana", "models", "alias", MODEL, "challenger", "2", "--reason", "try")
-    assert code == 2 and "credit-default v2 was rejected by bo" in out
+    assert code == 1 and "credit-default v2 was rejected by bo" in out
     code, out = run("ana", "models", "alias", MODEL, "challenger-b", "1", "--reason", "shadow")
     assert code == 0
     code, out = run("ana", "models", "alias", MODEL, "challenger-b", "--remove", "--reason", "done")
@@ -213,9 +213,9 @@ def test_cli_approve_promote_alias_history_and_policy(
     code, out = run("ana", "models", "history", MODEL, "--at", datetime.now(UTC).isoformat())
     assert code == 0 and "champion" in out and "v1" in out
     code, out = run("lead", "models", "policy", MODEL, "--no-four-eyes")
-    assert code == 2 and "needs a reason" in out
+    assert code == 1 and "needs a reason" in out
     code, out = run("bo", "models", "policy", MODEL, "--min-approvals", "2", "--reason", "x")
-    assert code == 2 and "needs the admin role" in out
+    assert code == 1 and "needs the admin role" in out
     code, out = run("lead", "models", "policy", MODEL, "--min-approvals", "2", "--reason", "MRC")
     assert code == 0 and "2 approval(s)" in out
     code, out = run("ana", "models", "policy", MODEL)

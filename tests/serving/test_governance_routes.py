@@ -262,7 +262,7 @@ def test_the_cli_acts_on_a_server(
         "--decision",
     ]
     denied = run(*approve, "approve", role="deployer")
-    assert denied.exit_code == 2 and "answered 403" in denied.stderr
+    assert denied.exit_code == 1 and "answered 403" in denied.stderr
     assert "needs the approver role" in denied.stderr
     missing = run(*approve, "approve")
     assert missing.exit_code == 2 and "you need a token" in missing.stderr

@@ -7,9 +7,11 @@ who acted. Locally the project authenticates the token (:meth:`Project.authentic
 ``--server URL`` the command calls the server's routes with ``Authorization: Bearer <token>``
 and prints the server's error as one line.
 
-Exit codes: no token, or one that proves nobody (unknown, expired, revoked, bad signature): 2;
-a role too low, or a governance rule that refuses: 2 as well, with one line naming what was
-needed. (Every refused command exits 2; success exits 0.)
+Exit codes (:mod:`cairn.cli._console` holds the contract): no token, or one that proves nobody
+(unknown, expired, revoked, bad signature, unreadable token file): 2, bad input; a role too low
+(locally or the server's 403), or a governance rule that refuses (four eyes, self-approval, a
+missing approval): 1, the authorization said no; each with one line naming what was needed.
+Success exits 0.
 """
 
 from __future__ import annotations

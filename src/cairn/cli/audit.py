@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cairn.cli._auth import TokenFileOption
-from cairn.cli._console import RepoOption, console, err_console, fail, one_line_errors
+from cairn.cli._console import CheckFailed, RepoOption, console, err_console, one_line_errors
 from cairn.cli._output import FormatOption, JsonOption, OutOption, emit, emit_json, output_format
 from cairn.cli._project import open_project
 
@@ -119,7 +119,7 @@ def verify(
     if as_json:
         emit_json(result, True, lambda: None)
         if not result.ok:
-            raise typer.Exit(1)
+            raise CheckFailed()  # the JSON says why
         return
     if result.ok:
         console.print(f"[green]chain intact:[/] {result.entries} entries", highlight=False)
@@ -135,9 +135,8 @@ def verify(
         err_console.print(
             f"first break: entry {first.seq} ({first.kind})", highlight=False, soft_wrap=True
         )
-    raise fail(
-        f"audit chain broken: {len(result.problems)} problem(s) in {result.entries} entries",
-        code=1,
+    raise CheckFailed(
+        f"audit chain broken: {len(result.problems)} problem(s) in {result.entries} entries"
     )
 
 
@@ -164,14 +163,10 @@ def checkpoint(
     """
     from dataclasses import asdict
 
-    from cairn.registry import AuditTamperedError
     from cairn.registry.checkpoints import write_checkpoint
 
     audit = _audit(open_project(repo))
-    try:
-        made = audit.checkpoint()
-    except AuditTamperedError as exc:
-        raise fail(str(exc), code=1) from None
+    made = audit.checkpoint()  # a broken chain: AuditTamperedError, exit 1
     where = write_checkpoint(made, out)
     signed = (
         "unsigned (audit.signing is none)"

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from cairn.cli._console import RepoOption, fail, one_line_errors
+from cairn.cli._console import CheckFailed, RepoOption, fail, one_line_errors
 
 KINDS = ("cairn", "train", "deployments", "reason_codes", "experiments", "quality")
 """The file kinds, for help texts (:data:`cairn.app.project_files.FILE_KINDS` is the source;
@@ -75,4 +75,4 @@ def check_command(
         else:
             typer.echo(f"OK: {len(result.files)} files valid: {', '.join(result.files)}.")
     if not result.ok:
-        raise typer.Exit(1)
+        raise CheckFailed()  # the problems are printed above

@@ -23,6 +23,7 @@ from cairn.cli import (
     serve,
     train,
 )
+from cairn.cli._console import one_line_errors
 
 app = typer.Typer(
     name="cairn",
@@ -33,8 +34,14 @@ app = typer.Typer(
         "shadow), analyze experiments, score history as of any time, and monitor drift and "
         "performance.\n\nStart with `cairn quickstart` (the example credit project) or "
         "`cairn init DIR` (your own). Commands that print results take --json (and "
-        "--format csv|parquet --out FILE where rows come back); bad input exits 2 with one "
-        "line."
+        "--format csv|parquet --out FILE where rows come back).\n\n"
+        "Exit codes, the same for every command: 0 ok; 1 a check or gate said no (a quality "
+        "halt in `quality validate` or `training-set --quality`, `monitor run "
+        "--fail-on-signal` with a signal, `audit verify|checkpoint` on a broken chain, "
+        "`config check` with a problem, `consistency check` with mismatches) or a governance "
+        "refusal (four eyes, self-approval, a missing approval, a role too low); 2 bad input "
+        "or usage (one line naming the input; also no token, or one that proves nobody); 3 an "
+        "unexpected error (a bug; the traceback is printed)."
     ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -67,6 +74,7 @@ app.add_typer(monitor.app, name="monitor")
 
 
 @app.command()
+@one_line_errors
 def version() -> None:
     """Print Cairn's version.
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cairn.cli._console import RepoOption, console, fail, one_line_errors, parse_time
+from cairn.cli._console import CheckFailed, RepoOption, console, one_line_errors, parse_time
 from cairn.cli._output import FormatOption, JsonOption, OutOption, emit, emit_json, output_format
 from cairn.cli._project import open_project
 
@@ -198,4 +198,4 @@ def consistency_check(
         for example in report.examples:
             console.print(f"  mismatch: {example}", highlight=False)
     if not report.ok:
-        raise fail(f"{view!r}: {report.verdict()}", code=1)
+        raise CheckFailed(f"{view!r}: {report.verdict()}")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cairn.cli._console import RepoOption, console, one_line_errors, parse_time
+from cairn.cli._console import CheckFailed, RepoOption, console, one_line_errors, parse_time
 from cairn.cli._output import (
     Format,
     FormatOption,
@@ -72,7 +72,8 @@ def validate_command(
     if store and keeper is None and chosen is Format.table:
         console.print(f"[dim]Not stored: no {CONFIG_FILE} in {repo.resolve()}.[/]")
     if result.action is Action.HALT:
-        raise typer.Exit(1)
+        halted = len(result.halting)
+        raise CheckFailed(f"suite {spec.name!r} halted {data}: {halted} check(s) failed (halt).")
 
 
 @app.command("history")
