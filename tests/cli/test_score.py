@@ -113,7 +113,7 @@ def test_score_equals_the_served_scores_for_the_same_feature_values(
         assert json.loads(row["reason_codes"]) == answer["reason_codes"]
         assert row["summary"] == answer["summary"]
         assert row["explained"] == (row["decision"] == "decline")  # explain: declines
-    assert set(scored["decision"]) == {"approve", "decline"}
+    assert set(scored["decision"]) == {"approve", "decline", "refer"}  # 9 is unknown: referred
     assert scored["features_missing"].tolist() == [0, 0, 0, 0, 2]
 
 

@@ -57,6 +57,7 @@ deployments:
     label: {name: subscribed, maturity: 7d}
     explain: positive
     feature_budget_ms: 200
+    coverage: {unknown_entity: score}  # new customers: scored on their request features
 """
 
 

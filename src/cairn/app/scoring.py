@@ -144,11 +144,12 @@ def score_history(
         if r is not None and f not in supplied
     ]
     values = _point_in_time(store, frame, at, refs)
+    known = _known(store, refs, values, len(frame))
     for f in supplied:
         values[f] = _python(frame[f])
     names = list(values)
     rows = [{f: values[f][i] for f in names} for i in range(len(frame))]
-    replayed = score_rows(dep, scoring, rows, reason_book(project.root, dep))
+    replayed = score_rows(dep, scoring, rows, reason_book(project.root, dep), known=known)
     out = frame.copy()
     out["score"] = [r.score for r in replayed]
     out["decision"] = [r.decision for r in replayed]
@@ -247,6 +248,26 @@ def _point_in_time(
     rows[TIME_COLUMN] = at.reset_index(drop=True)
     joined = store.get_historical_features(rows, refs).to_df()
     return {r.split(":", 1)[1]: _python(joined[r.split(":", 1)[1]]) for r in refs}
+
+
+def _known(
+    store: FeatureStore, refs: list[str], values: dict[str, list[Any]], n: int
+) -> list[bool]:
+    """Whether the offline store knew each row's entity at its time, as an online read's
+    ``found`` says: a snapshot view had a row with a value, or a windowed view saw an event
+    (a non-zero aggregate). With no feature read from the store every entity counts as known.
+    """
+    if not refs:
+        return [True] * n
+    views = store.applied_views()
+    known = [False] * n
+    for ref in refs:
+        view, name = ref.split(":", 1)
+        windowed = bool(views[view].view.aggregations)
+        for i, v in enumerate(values[name]):
+            if v is not None and not (windowed and v == 0):
+                known[i] = True
+    return known
 
 
 def _python(column: pd.Series[Any]) -> list[Any]:

@@ -34,6 +34,10 @@ is one line naming the key path (``deployments.credit.threshold must be between 
           model: credit-default@champion   # default: the deployment's model
           defaults: {income: 0}            # features not given are missing
         # or: fallback: {score: 0.9}      (a rules model: a fixed score)
+        coverage:                 # too little data -> a person decides (the defaults)
+          min_share: 0.5          # share of the model's features present to score
+          below: refer            # refer | reject | fallback
+          unknown_entity: refer   # refer | reject | fallback | score
 """
 
 from __future__ import annotations
@@ -59,7 +63,7 @@ from cairn.core.file_model import (
     parse,
     wrong,
 )
-from cairn.core.predictions import MODEL_REF_PATTERN
+from cairn.core.predictions import MODEL_REF_PATTERN, REFER
 
 ExplainPolicy = Literal["positive", "negative", "always", "never"]
 """Which decisions get reason codes on the request path (0.1's ``declines`` is ``positive``)."""
@@ -124,6 +128,42 @@ class Fallback:
         return "rules" if self.score is not None else "defaults"
 
 
+CoverageAction = Literal["refer", "reject", "fallback", "score"]
+"""What a deployment does with a row it has too little data for: ``refer`` (decision
+``refer``: a person decides; no reason codes), ``reject`` (HTTP 422), ``fallback`` (its
+declared fallback scores the row) or, for an unknown entity only, ``score`` (as 0.1 did)."""
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The least data a deployment scores on: the share of the model's features that must be
+    present (non-null, online or in the request), and what to do below it or for an entity the
+    online store does not know.
+
+    Example
+    -------
+    >>> c = Coverage()
+    >>> c.min_share, c.below, c.unknown_entity
+    (0.5, 'refer', 'refer')
+    >>> c.action(present=1, total=4, known=True), c.action(present=4, total=4, known=False)
+    ('refer', 'refer')
+    >>> c.action(present=2, total=4, known=True) is None
+    True
+    """
+
+    min_share: float = 0.5
+    below: CoverageAction = "refer"
+    unknown_entity: CoverageAction = "refer"
+
+    def action(self, *, present: int, total: int, known: bool) -> CoverageAction | None:
+        """What to do with a row (None or ``score``: score it)."""
+        if not known and self.unknown_entity != "score":
+            return self.unknown_entity
+        if total and present < self.min_share * total:
+            return self.below
+        return None
+
+
 @dataclass(frozen=True)
 class Deployment:
     """One deployment.
@@ -145,6 +185,7 @@ class Deployment:
     top_k: int = 4
     feature_budget_ms: float = 50.0
     fallback: Fallback | None = None
+    coverage: Coverage = field(default_factory=Coverage)
 
     @classmethod
     def from_dict(cls, name: str, data: Any) -> Deployment:
@@ -190,6 +231,8 @@ class DecisionSpec(FileModel):
     def _differ(self) -> Self:
         if self.positive == self.negative:
             raise wrong("", f": positive and negative must differ; both are {self.positive!r}.")
+        if REFER in (self.positive, self.negative):
+            raise wrong("", f": {REFER!r} is the decision of a referral; name the two otherwise.")
         return self
 
 
@@ -229,6 +272,30 @@ class FallbackSpec(FileModel):
         return Fallback(model=self.model, defaults=dict(self.defaults or {}))
 
 
+class CoverageSpec(FileModel):
+    """coverage: the least data a deployment scores on, and what it does below it."""
+
+    min_share: Annotated[Number, Field(ge=0, le=1)] = key(
+        0.5,
+        "Share of the model's features that must be present (non-null, from the online store "
+        "or the request) to score a row; 0 scores every row of a known entity.",
+    )
+    below: Literal["refer", "reject", "fallback"] = key(
+        "refer",
+        "Below min_share: refer (decision refer: a person decides, no reason codes), reject "
+        "(HTTP 422 naming the missing features) or fallback (the deployment's fallback scores).",
+    )
+    unknown_entity: Literal["refer", "reject", "fallback", "score"] = key(
+        "refer",
+        "An entity the online store does not know: refer, reject, fallback, or score (on "
+        "request features and missing values).",
+    )
+
+    def value(self) -> Coverage:
+        """The :class:`Coverage` this section declares."""
+        return Coverage(self.min_share, self.below, self.unknown_entity)
+
+
 class DeploymentSpec(FileModel):
     """One deployment of deployments.yaml."""
 
@@ -264,6 +331,21 @@ class DeploymentSpec(FileModel):
     fallback: FallbackSpec | None = key(
         None, "What to score when online features cannot be read in time (omit: answer 503)."
     )
+    coverage: CoverageSpec | None = key(
+        None, "The least data it scores on (default: half the model's features; an unknown "
+        "entity or a row below it is referred)."
+    )  # fmt: skip
+
+    @model_validator(mode="after")
+    def _coverage_fallback(self) -> Self:
+        c = self.coverage
+        if c is not None and self.fallback is None and "fallback" in (c.below, c.unknown_entity):
+            raise wrong(
+                "coverage",
+                "says fallback, but the deployment declares no fallback; add a fallback "
+                "section or choose refer, reject or score.",
+            )
+        return self
 
     def value(self, name: str) -> Deployment:
         """The :class:`Deployment` called ``name`` this section declares."""
@@ -282,6 +364,7 @@ class DeploymentSpec(FileModel):
             top_k=self.top_k,
             feature_budget_ms=self.feature_budget_ms,
             fallback=None if self.fallback is None else self.fallback.value(),
+            coverage=Coverage() if self.coverage is None else self.coverage.value(),
         )
 
 

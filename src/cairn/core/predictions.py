@@ -33,6 +33,12 @@ LEGACY_POSITIVE = "decline"
 """The positive decision of every row logged before the log had a ``positive`` column: Cairn
 0.1 made credit decisions only (``decline`` when ``score >= threshold``, else ``approve``)."""
 
+REFER = "refer"
+"""The decision of a row the deployment would not score on too little data (an unknown entity,
+or fewer of the model's features present than its ``coverage.min_share``): a person must
+decide. A referral is neither positive nor negative: its ``positive`` is null, and
+:func:`positive_sql` reads it as null too, so rates over decided rows leave it out."""
+
 _REF = re.compile(r"^(?P<name>[A-Za-z0-9][\w.\-]*)(?:@(?P<alias>[\w\-]+)|/(?P<version>\d+))$")
 MODEL_REF_PATTERN = re.sub(r"\(\?P<\w+>", "(", _REF.pattern)
 """``NAME@ALIAS`` or ``NAME/VERSION`` as a plain pattern (no named groups: JSON Schema's
@@ -100,7 +106,14 @@ class PredictionRecord:
     ``shadow:<model>``); ``error`` says the arm's model failed and the control model answered.
     ``positive`` says the decision is the deployment's positive one (``score >= threshold``), so
     readers need not know each deployment's decision names (None: not known, as in logs written
-    before it existed; read those with :func:`positive_sql`).
+    before it existed; read those with :func:`positive_sql`) and None for a referral
+    (``decision`` :data:`REFER`).
+
+    ``latency_ms`` is this row's own share of the request's feature read and model time (a
+    batch of n rows divides the batch's times by n): ``feature_ms + model_ms``.
+    ``request_ms`` is the whole request's wall time and ``rows_in_request`` its row count (all
+    None in logs written before they existed). ``features_missing`` counts the model's
+    features that had no value for the row, ``features_missing_names`` names them.
     """
 
     prediction_id: str
@@ -125,6 +138,12 @@ class PredictionRecord:
     shadow: bool = False
     error: str | None = None
     positive: bool | None = None
+    request_ms: float | None = None
+    rows_in_request: int | None = None
+    model_ms: float | None = None
+    feature_ms: float | None = None
+    features_missing: int | None = None
+    features_missing_names: list[str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (reason codes as dicts)."""
@@ -164,17 +183,19 @@ def positive_sql(columns: Collection[str] | None = None, alias: str = "") -> str
 
     Rows logged before the ``positive`` column existed have it null (or the relation lacks it:
     pass its ``columns``); their decision is 0.1's credit vocabulary, whose positive decision is
-    :data:`LEGACY_POSITIVE`. ``alias`` qualifies the columns (``p`` for ``p.positive``).
+    :data:`LEGACY_POSITIVE`. A referral (decision :data:`REFER`) is null: neither positive nor
+    negative, so ``avg`` and ``WHERE`` over it count decided rows only. ``alias`` qualifies the
+    columns (``p`` for ``p.positive``).
 
     Example
     -------
     >>> positive_sql()
-    "coalesce(positive, decision = 'decline')"
+    "coalesce(positive, nullif(decision, 'refer') = 'decline')"
     >>> positive_sql(["prediction_id", "decision"], alias="p")
-    "(p.decision = 'decline')"
+    "(nullif(p.decision, 'refer') = 'decline')"
     """
     prefix = f"{alias}." if alias else ""
-    legacy = f"{prefix}decision = '{LEGACY_POSITIVE}'"
+    legacy = f"nullif({prefix}decision, '{REFER}') = '{LEGACY_POSITIVE}'"
     if columns is not None and "decision" not in columns:
         legacy = "CAST(NULL AS BOOLEAN)"
     if columns is not None and "positive" not in columns:

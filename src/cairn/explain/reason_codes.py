@@ -32,7 +32,7 @@ import yaml
 from cairn.core.errors import ConfigError
 from cairn.core.file_model import FileModel, Number, json_schema, parse
 from cairn.core.file_model import key as file_key
-from cairn.core.predictions import Direction, ReasonCode
+from cairn.core.predictions import REFER, Direction, ReasonCode
 
 REASON_CODES_FILE = "reason_codes.yaml"
 """The reason-code file a deployment reads unless it names another."""
@@ -227,7 +227,11 @@ def summarize(reasons: Sequence[ReasonCode], decision: str, positive: str | None
     'Decision: approve.'
     >>> summarize([r], "skip", positive="follow_up")
     'Decision: skip. Factor toward follow_up: Debt too high.'
+    >>> summarize([], "refer")
+    'Decision: refer. Insufficient data to decide: a person must decide.'
     """
+    if decision == REFER:  # too little data: no reasons, and no feature named as present
+        return f"Decision: {REFER}. Insufficient data to decide: a person must decide."
     if not reasons:
         return f"Decision: {decision}."
     texts = [r.text for r in reasons]

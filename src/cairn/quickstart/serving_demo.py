@@ -26,6 +26,8 @@ from cairn.quickstart.example.reason_codes import write_example_reason_codes
 from cairn.serving.log_reader import QueryResult
 
 REQUESTS = 300
+UNKNOWN_CUSTOMER = 999_999_999
+"""An applicant the example data has no record of: the deployment refers it to a person."""
 LOG_QUERY = (
     "SELECT decision, count(*) AS predictions, round(avg(score), 3) AS mean_score, "
     "round(quantile_cont(latency_ms, 0.5), 3) AS p50_ms, "
@@ -46,6 +48,8 @@ class ServingDemo:
     outcomes_loaded: int
     log: QueryResult
     client_ms: list[float] = field(default_factory=list)
+    referred: dict[str, Any] | None = None
+    """The answer for an applicant the online store does not know: referred to a person."""
 
     @property
     def client_p50_ms(self) -> float:
@@ -96,6 +100,11 @@ def run_serving_demo(project_path: str | Path, *, requests: int = REQUESTS) -> S
             if declined is None:
                 raise CairnError("No application was declined; check the deployment threshold.")
             explanation = client.get(f"/v1/explanations/{declined['prediction_id']}").json()
+            unknown = client.post(
+                "/v1/predict/credit", json={"entities": {"customer_id": UNKNOWN_CUSTOMER}}
+            )
+            unknown.raise_for_status()
+            referred: dict[str, Any] = unknown.json()
             labels = [
                 {"prediction_id": a["prediction_id"], "label": int(a["score"] >= 0.5)}
                 for a in answered[: len(answered) // 2]
@@ -111,4 +120,5 @@ def run_serving_demo(project_path: str | Path, *, requests: int = REQUESTS) -> S
         loaded,
         opened.predictions.query(LOG_QUERY),
         client_ms,
+        referred,
     )

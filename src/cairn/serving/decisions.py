@@ -8,12 +8,12 @@ so a backtest decides and explains exactly as serving does.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from cairn.core.deployments import Deployment
-from cairn.core.predictions import ReasonCode
+from cairn.core.predictions import REFER, ReasonCode
 from cairn.explain import ReasonCodeBook, summarize, top_reasons, tree_contributions
 from cairn.serving.models import FloatMatrix, ScoringModel
 
@@ -67,6 +67,8 @@ def decide(
     scores: Sequence[float],
     inputs: Sequence[Mapping[str, Any]],
     book: ReasonCodeBook | None = None,
+    *,
+    refer: Collection[int] = (),
 ) -> Decided:
     """Decide each score at the deployment's threshold and explain the rows its policy names.
 
@@ -85,10 +87,15 @@ def decide(
         The feature values of each row (column -> value), shown in the reason codes.
     book:
         The deployment's reason-code book (default: features named generically).
+    refer:
+        Rows the deployment's coverage guard refers: decided :data:`~cairn.core.predictions.REFER`
+        whatever their score, never explained (a referral gives no adverse-action reasons).
     """
     decisions = [dep.decision.of(s, dep.threshold) for s in scores]
+    for j in refer:
+        decisions[j] = REFER
     wanted_decisions = explained_decisions(dep)
-    explain = [X is not None and d in wanted_decisions for d in decisions]
+    explain = [X is not None and d in wanted_decisions for d in decisions]  # REFER: never
     reasons: dict[int, list[ReasonCode]] = {}
     wanted = [j for j, e in enumerate(explain) if e]
     if wanted and X is not None:

@@ -39,6 +39,12 @@ PREDICTION_SCHEMA = pa.schema(
         ("shadow", pa.bool_()),
         ("error", pa.string()),
         ("positive", pa.bool_()),
+        ("request_ms", pa.float64()),
+        ("rows_in_request", pa.int64()),
+        ("model_ms", pa.float64()),
+        ("feature_ms", pa.float64()),
+        ("features_missing", pa.int64()),
+        ("features_missing_names", pa.string()),
     ]
 )
 """One row per prediction (DESIGN §3.4); ``fallback`` is null, ``defaults`` or ``rules``.
@@ -50,7 +56,14 @@ control model answered (logs written before these columns read them as null). ``
 says ``decision`` is the deployment's positive one (``score >= threshold``: ``decline`` for
 credit, ``follow_up`` for an outreach model), so a reader needs no decision names; rows logged
 before it are null and are read with ``coalesce(positive, decision = 'decline')``
-(:func:`cairn.core.predictions.positive_sql`)."""
+(:func:`cairn.core.predictions.positive_sql`); a referral (decision ``refer``) has it null.
+
+``latency_ms`` is the row's own latency (its share of the request's feature read and model
+time: ``feature_ms + model_ms``); ``request_ms`` is the whole request's wall time and
+``rows_in_request`` its row count, so a batch's rows do not each carry the batch total.
+``features_missing`` counts the model's features the row had no value for and
+``features_missing_names`` (JSON text) names them. Rows logged before these columns read them
+as null."""
 
 OUTCOME_SCHEMA = pa.schema(
     [
@@ -96,6 +109,12 @@ def prediction_row(record: PredictionRecord) -> dict[str, Any]:
         "shadow": record.shadow,
         "error": record.error,
         "positive": record.positive,
+        "request_ms": record.request_ms,
+        "rows_in_request": record.rows_in_request,
+        "model_ms": record.model_ms,
+        "feature_ms": record.feature_ms,
+        "features_missing": record.features_missing,
+        "features_missing_names": _json(record.features_missing_names),
     }
 
 

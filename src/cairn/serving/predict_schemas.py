@@ -24,7 +24,11 @@ PREDICT_ROW: dict[str, Any] = {
             "additionalProperties": _SCALAR,
             "description": "Request-time values of model inputs (override the online store).",
         },
-        "unit_id": {"type": "string", "minLength": 1, "maxLength": 128},
+        "unit_id": {  # null is the same as leaving it out
+            "type": ["string", "null"],
+            "minLength": 1,
+            "maxLength": 128,
+        },
     },
     "example": {"entities": {"customer_id": 42}},
 }
@@ -91,7 +95,21 @@ PREDICTION: dict[str, Any] = {
             "decision (GET /v1/explanations/{prediction_id} computes them on demand).",
         },
         "summary": {"type": "string"},
-        "latency_ms": {"type": "number"},
+        "latency_ms": {
+            "type": "number",
+            "description": "Per-row latency: this row's share of the request's feature read "
+            "and model time (a batch's times divided by its rows).",
+        },
+        "request_ms": {
+            "type": ["number", "null"],
+            "description": "The whole request's wall time (every row of a batch: the same).",
+        },
+        "rows_in_request": {"type": ["integer", "null"]},
+        "features_missing": {
+            "type": "integer",
+            "description": "How many of the model's features had no value for this row.",
+        },
+        "features_missing_names": {"type": "array", "items": {"type": "string"}},
         "flags": {
             "type": "object",
             "properties": {

@@ -37,7 +37,8 @@ class PredictionMetrics:
         )
         self.latency = Histogram(
             "cairn_prediction_latency_seconds",
-            "Time to score one prediction request (features, model, explanation, log).",
+            "Per-row latency: each row's share of its request's feature read and model time "
+            "(a batch's time divided by its rows).",
             ("deployment", "arm"),
             buckets=LATENCY_BUCKETS,
             registry=registry,

@@ -16,7 +16,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 
 from cairn.core.deployments import Deployment, UnknownDeploymentError, find_deployment
 from cairn.core.errors import OnlineStoreError
-from cairn.core.predictions import PredictionRecord, ReasonCode
+from cairn.core.predictions import REFER, PredictionRecord, ReasonCode
 from cairn.core.timeutil import format_duration
 from cairn.explain import ReasonCodeBook, summarize, tree_contributions
 from cairn.serving.decisions import decide, reason_codes
@@ -46,12 +46,14 @@ RECENT = 10_000
 """Predictions kept in memory for ``GET /v1/explanations/{id}`` (older ones: from the log)."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class Scored:
-    """One answered row: its record and the summary sentence."""
+    """One answered row: its record, the summary sentence and the whole request's wall time
+    (set once every row of the request is scored)."""
 
     record: PredictionRecord
     summary: str
+    request_ms: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The response body of one prediction."""
@@ -65,6 +67,10 @@ class Scored:
             "reason_codes": [c.to_dict() for c in r.reason_codes],
             "summary": self.summary,
             "latency_ms": r.latency_ms,
+            "request_ms": self.request_ms,
+            "rows_in_request": r.rows_in_request,
+            "features_missing": r.features_missing or 0,
+            "features_missing_names": r.features_missing_names or [],
             "flags": {
                 "fallback": r.fallback is not None,
                 "fallback_kind": r.fallback,
@@ -90,6 +96,22 @@ def unit_of(entity: Mapping[str, Any]) -> str:
     return "|".join(str(entity[k]) for k in sorted(entity))
 
 
+def _missing(values: Mapping[str, Any], features: Sequence[str]) -> list[str]:
+    """The features without a value (None or NaN) in ``values``.
+
+    Example
+    -------
+    >>> _missing({"a": 1.0, "b": None, "c": float("nan")}, ["a", "b", "c", "d"])
+    ['b', 'c', 'd']
+    """
+    out = []
+    for f in features:
+        v = values.get(f)
+        if v is None or v != v:  # NaN is the only value unequal to itself
+            out.append(f)
+    return out
+
+
 def _version(model: ScoringModel | None) -> str | None:
     return None if model is None else model.version
 
@@ -108,6 +130,8 @@ class _Batch:
     units: list[str]
     start: float
     read_done: float
+    refer: frozenset[int] = frozenset()
+    """Rows the coverage guard refers: scored and logged, but decided ``refer``."""
 
 
 class Predictor:
@@ -286,15 +310,29 @@ class Predictor:
                 self.metrics.fallback(name, reason, len(rows))
             inputs = [{**dep.fallback.defaults, **row.features} for row in rows]
         read_done = time.perf_counter()
-        batch = _Batch(dep, plan, rows, inputs, found, fallback, routes, units, start, read_done)
+        guard: dict[int, str] = {}
+        if fallback is None:
+            guard = self._guard(dep, control, rows, inputs, found)
+        refer = frozenset(i for i, a in guard.items() if a == "refer")
+        batch = _Batch(
+            dep, plan, rows, inputs, found, fallback, routes, units, start, read_done, refer
+        )
+        fallback_model = (
+            serving.models.get(dep.fallback.model or "", control) if dep.fallback else control
+        )
         if fallback is not None:
-            model = (
-                serving.models.get(dep.fallback.model or "", control) if dep.fallback else control
-            )
-            scored = self._score(batch, model, range(len(rows)), time.perf_counter())
+            scored = self._score(batch, fallback_model, range(len(rows)), time.perf_counter())
+        elif len(refer) == len(guard):  # no row falls back
+            scored = self._score_arms(batch, control, range(len(rows)))
         else:
-            scored = self._score_arms(batch, control)
-        logged = [prediction_row(s.record) for s in scored]  # serialized once: log and memory
+            scored = self._score_mixed(batch, control, fallback_model, guard)
+        request_ms = round((time.perf_counter() - start) * 1000, 3)
+        logged = []  # serialized once: log and memory
+        for s in scored:
+            s.request_ms = request_ms
+            row = prediction_row(s.record)
+            row["request_ms"] = request_ms
+            logged.append(row)
         self.log.append_many([orjson.dumps(row) + b"\n" for row in logged])
         if self.log.durability == "fsync":
             await run_in_threadpool(self.log.sync)
@@ -315,6 +353,69 @@ class Predictor:
                 ShadowJob(name, tuple(plan.shadows), inputs, [s.record for s in scored])
             )
         return scored
+
+    def _guard(
+        self,
+        dep: Deployment,
+        control: ScoringModel,
+        rows: Sequence[PredictRow],
+        inputs: list[dict[str, Any]],
+        found: list[bool],
+    ) -> dict[int, str]:
+        """Row -> ``refer`` or ``fallback`` for the rows the deployment's coverage does not let
+        the model decide; a 422 naming the rows when it says ``reject``."""
+        cov, features = dep.coverage, control.features
+        out: dict[int, str] = {}
+        rejected: list[str] = []
+        for i, values in enumerate(inputs):
+            missing = _missing(values, features)
+            action = cov.action(
+                present=len(features) - len(missing), total=len(features), known=found[i]
+            )
+            if action is None or action == "score":
+                continue
+            if action == "reject":
+                why = "unknown entity" if not found[i] else f"missing {', '.join(missing)}"
+                entity = orjson.dumps(rows[i].entity).decode()
+                rejected.append(f"row {i} {entity} ({why})")
+                continue
+            out[i] = action
+        if rejected:
+            raise ApiError(
+                422,
+                "insufficient_data",
+                f"Deployment {dep.name!r} needs at least {cov.min_share:.0%} of the features of "
+                f"{control.name}/{control.version} and a known entity; rejected: "
+                f"{'; '.join(rejected[:10])}{' ...' if len(rejected) > 10 else ''}.",
+            )
+        return out
+
+    def _score_mixed(
+        self,
+        batch: _Batch,
+        control: ScoringModel,
+        fallback_model: ScoringModel,
+        guard: Mapping[int, str],
+    ) -> list[Scored]:
+        """Score a request some of whose rows the coverage guard sends to the fallback."""
+        dep = batch.dep
+        assert dep.fallback is not None  # the deployment's spec checks it
+        back = [i for i, a in guard.items() if a == "fallback"]
+        rest = [i for i in range(len(batch.rows)) if guard.get(i) != "fallback"]
+        defaults = dep.fallback.defaults
+        inputs = list(batch.inputs)
+        for i in back:
+            present = {k: v for k, v in inputs[i].items() if v is not None}
+            inputs[i] = {**defaults, **present}
+        fb = replace(batch, inputs=inputs, fallback=dep.fallback.kind)
+        out: list[Scored | None] = [None] * len(batch.rows)
+        began = time.perf_counter()
+        for i, s in zip(back, self._score(fb, fallback_model, back, began), strict=True):
+            out[i] = s
+        if rest:
+            for i, s in zip(rest, self._score_arms(batch, control, rest), strict=True):
+                out[i] = s
+        return [s for s in out if s is not None]
 
     def _check_inputs(self, plan: Plan, control: ScoringModel, rows: Sequence[PredictRow]) -> None:
         allowed = plan.allowed
@@ -340,18 +441,22 @@ class Predictor:
         call = run_in_threadpool(self.reader, refs, entities, False)
         return dict(await asyncio.wait_for(call, dep.feature_budget_ms / 1000))
 
-    def _score_arms(self, batch: _Batch, control: ScoringModel) -> list[Scored]:
+    def _score_arms(
+        self, batch: _Batch, control: ScoringModel, indices: Sequence[int]
+    ) -> list[Scored]:
+        """Score rows ``indices`` of the batch by arm; answers in the order of ``indices``."""
         groups: dict[Route, list[int]] = {}
-        for i, route in enumerate(batch.routes):
-            groups.setdefault(route, []).append(i)
+        routes = batch.routes
+        for i in indices:
+            groups.setdefault(routes[i], []).append(i)
         if len(groups) == 1:  # the common case: one arm for the whole request
             route, rows = next(iter(groups.items()))
             return self._score_arm(batch, route, rows, control)
-        out: list[Scored | None] = [None] * len(batch.rows)
+        out: dict[int, Scored] = {}
         for route, rows in groups.items():
             for i, s in zip(rows, self._score_arm(batch, route, rows, control), strict=True):
                 out[i] = s
-        return [s for s in out if s is not None]
+        return [out[i] for i in indices]
 
     def _score_arm(
         self, batch: _Batch, route: Route, rows: list[int], control: ScoringModel
@@ -396,11 +501,15 @@ class Predictor:
             X = model.matrix(inputs)
             scores = model.score(X).tolist()
             name, version = model.name, model.version
-        decided = decide(dep, model, X, scores, inputs, self.books.get(dep.name))
+        refer = [j for j, i in enumerate(rows) if i in batch.refer] if batch.refer else []
+        decided = decide(dep, model, X, scores, inputs, self.books.get(dep.name), refer=refer)
         decisions, explain, reasons = decided.decisions, decided.explained, decided.reasons
         now = time.time_ns() // 1000
         done = time.perf_counter()
-        latency = round(((batch.read_done - batch.start) + (done - began)) * 1000, 3)
+        n = len(batch.rows)  # per row: its share of the feature read and of its group's model time
+        feature_ms = round((batch.read_done - batch.start) * 1000 / n, 4)
+        model_ms = round((done - began) * 1000 / max(len(rows), 1), 4)
+        latency = round(feature_ms + model_ms, 3)
         spec = batch.plan.router.spec  # every route of a plan has its spec's strategy
         seed = spec.seed if spec.strategy in _SEEDED else None
         out: list[Scored] = []
@@ -409,6 +518,7 @@ class Predictor:
             vector = (
                 {f: inputs[j].get(f) for f in model.features} if X is not None else dict(inputs[j])
             )
+            missing = _missing(vector, model.features) if X is not None else []
             record = PredictionRecord(
                 prediction_id=uuid.uuid4().hex,
                 time=now,
@@ -430,7 +540,12 @@ class Predictor:
                 seed=seed,
                 exposed=route.exposed,
                 error=error,
-                positive=decisions[j] == dep.decision.positive,
+                positive=None if decisions[j] == REFER else decisions[j] == dep.decision.positive,
+                rows_in_request=n,
+                model_ms=model_ms,
+                feature_ms=feature_ms,
+                features_missing=len(missing),
+                features_missing_names=missing,
             )
             out.append(Scored(record, decided.summary(j)))
         return out
@@ -486,7 +601,7 @@ class Predictor:
             )
         codes = orjson.loads(row["reason_codes"] or "[]")
         computed = False
-        if not row["explained"]:
+        if not row["explained"] and row["decision"] != REFER:  # a referral has no reasons
             codes = [c.to_dict() for c in self._compute(row)]
             computed = True
             if prediction_id in self._recent:  # later calls return it without recomputing

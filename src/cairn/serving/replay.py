@@ -54,6 +54,8 @@ def score_rows(
     model: ScoringModel,
     rows: Sequence[Mapping[str, Any]],
     book: ReasonCodeBook | None = None,
+    *,
+    known: Sequence[bool] | None = None,
 ) -> list[Replayed]:
     """Score, decide and explain ``rows`` (model column -> value) as deployment ``dep`` does.
 
@@ -67,6 +69,11 @@ def score_rows(
         The feature values of each row; a column absent from a row is missing.
     book:
         The deployment's reason-code book (default: features named generically).
+    known:
+        Whether the store knew each row's entity (default: all known). The deployment's
+        coverage guard refers a row as serving does: an unknown entity, or fewer present
+        features than ``coverage.min_share`` (``reject`` and ``fallback`` count as referrals
+        here: a replay neither fails nor has a live fallback).
 
     Example
     -------
@@ -77,13 +84,23 @@ def score_rows(
     >>> m = ScoringModel("m", "1", Half(), ["x"], ["v:x"])
     >>> dep = Deployment.from_dict("d", {"model": "m@champion", "explain": "never"})
     >>> [(r.score, r.decision, r.features_missing) for r in score_rows(dep, m, [{"x": 1}, {}])]
-    [(0.5, 'decline', 0), (0.5, 'decline', 1)]
+    [(0.5, 'decline', 0), (0.5, 'refer', 1)]
     """
     if not rows:
         return []
     X = model.matrix(rows)
     scores = model.score(X).tolist()
-    decided = decide(dep, model, X, scores, rows, book)
+    missing = [sum(is_missing(row.get(f)) for f in model.features) for row in rows]
+    total = len(model.features)
+    refer = [
+        j
+        for j, m in enumerate(missing)
+        if dep.coverage.action(
+            present=total - m, total=total, known=True if known is None else known[j]
+        )
+        not in (None, "score")
+    ]
+    decided = decide(dep, model, X, scores, rows, book, refer=refer)
     return [
         Replayed(
             score=float(scores[j]),
@@ -91,7 +108,7 @@ def score_rows(
             reason_codes=decided.reasons.get(j, []),
             summary=decided.summary(j),
             explained=decided.explained[j],
-            features_missing=sum(is_missing(row.get(f)) for f in model.features),
+            features_missing=missing[j],
         )
         for j, row in enumerate(rows)
     ]

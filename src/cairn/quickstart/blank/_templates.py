@@ -106,6 +106,19 @@ features:                        # 'view:feature' references to the views of fea
   - customer_profile:income
 
 validation_fraction: 0.2         # the latest 20 % of the rows (by event_timestamp) validate
+                                 # and report (a two-way split); or, three time-ordered parts:
+# split:                         # instead of validation_fraction, time-ordered parts:
+#   validation: 0.15             # validates (early stopping, the reference profile)
+#   test: 0.15                   # the latest rows: the reported metrics
+#   validation_from: 2026-01-01  # or cut at explicit times instead of shares
+#   test_from: 2026-03-01
+# label_maturity: 90d            # labels known this long after event_timestamp; or:
+# label_available_at: known_at   # a column: when each label became known (labels not known
+#                                # by a part's cutoff are not used; dropped rows are counted)
+# split_warnings:                # when the parts differ enough to warn
+#   label_rate_ratio: 1.5        # one part's label rate >= 1.5x another's ...
+#   label_rate_p: 0.001          # ... and a two-proportion z-test p below this
+#   feature_psi: 0.25            # a feature's PSI between train and a later part
 threshold: 0.5                   # scores at or above it are predicted 1 (precision, recall)
 seed: 7                          # seeds the estimator and every sample: same data, same model
 register: true                   # register the trained model version in the model registry
@@ -161,6 +174,13 @@ deployments:
     #   defaults: {age: 40}          # deployment's) on these values for features not given;
     #   score: 0.0                   # or instead a fixed score (a rules model; then model and
     #                                # defaults are not used)
+    coverage:                        # too little data: a person decides, not the model
+      min_share: 0.5                 # share of the model's features that must be present
+                                     # (non-null, online or in the request) to score
+      below: refer                   # below it: refer (decision `refer`, no reason codes),
+                                     # reject (HTTP 422) or fallback (needs a fallback)
+      unknown_entity: refer          # an entity the online store does not know: refer,
+                                     # reject, fallback, or score (on missing values)
 """
 
 REASON_CODES_YAML = """\
@@ -218,6 +238,10 @@ metrics:
     # unit_aggregate: avg        # means only: sum, avg, max or min
     # maturity: 30d              # count only rows at least this old (outcome metrics without
     #                            # one use the deployment's label maturity)
+    # cuped:                     # CUPED variance reduction (none declared: never adjusted)
+    #   covariate: high_score_share  # a proportion or mean metric measured before the start,
+    #   window: 28d              # over this window of non-experiment traffic (no A/B or canary)
+    #   min_units: 30            # units with a pre-period value each arm needs
     guardrail: false             # true: tested one-sided for harm, outside the family
     direction: increase          # the good direction: increase or decrease
     family: goals                # corrections for multiple comparisons run within a family
