@@ -21,11 +21,16 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import Any, Literal
 
 from cairn.core.errors import ConfigError
 
 OWNER = "GatePolicy"
+Evidence = Literal["labels", "shadow", "labels_or_shadow", "none"]
+EVIDENCE: tuple[str, ...] = ("labels", "shadow", "labels_or_shadow", "none")
+"""What promotion at the last stage needs: matured labels showing the canary's AUC is not worse
+than control's by more than ``auc_margin``, a shadow comparison of the canary's version showing
+the same, either, or nothing (then the decision records that no evidence was required)."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,25 @@ class GatePolicy:
         ``min_samples`` rows; past that, only a credible breach stops the stage.
     interval_s:
         Seconds between two evaluations by the canary controller.
+    max_score_psi:
+        The canary's scores against control's (PSI over control's score bins): above this
+        the rollout holds (default 0.2, below the 0.25 drift band).
+    decision_rate_margin:
+        The positive-decision rates may differ by this much (absolute): a difference whose
+        always-valid two-sided interval lies wholly beyond it holds the rollout (default 0:
+        any credible shift holds).
+    min_labels:
+        Matured labels (outcomes joined by prediction id) each arm needs before performance
+        and calibration are judged.
+    auc_margin:
+        Non-inferiority margin of the AUC: promotion on label or shadow evidence needs the
+        always-valid lower bound of canary minus control above ``-auc_margin``.
+    max_ece_increase:
+        The canary's expected calibration error may exceed control's by this much; beyond
+        it the rollout holds.
+    evidence:
+        What promotion at the last stage needs (:data:`EVIDENCE`): ``labels``, ``shadow``,
+        ``labels_or_shadow`` or ``none`` (default for now; recorded in every promotion).
 
     Example
     -------
@@ -64,11 +88,20 @@ class GatePolicy:
     srm_p: float = 0.001
     patience: float = 4.0
     interval_s: float = 30.0
+    max_score_psi: float = 0.2
+    decision_rate_margin: float = 0.0
+    min_labels: int = 100
+    auc_margin: float = 0.03
+    max_ece_increase: float = 0.05
+    evidence: Evidence = "none"
 
     def __post_init__(self) -> None:
-        count = self.min_samples
-        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
-            _fail("min_samples", "an integer of at least 1", count)
+        for name in ("min_samples", "min_labels"):
+            count = getattr(self, name)
+            if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+                _fail(name, "an integer of at least 1", count)
+        if self.evidence not in EVIDENCE:
+            _fail("evidence", f"one of {', '.join(EVIDENCE)}", self.evidence)
         checks: tuple[tuple[str, Callable[[float], bool], str], ...] = (
             ("alpha", lambda v: 0 < v < 0.5, "in (0, 0.5)"),
             ("n_star", lambda v: v > 0, "above 0"),
@@ -77,6 +110,10 @@ class GatePolicy:
             ("srm_p", lambda v: 0 < v < 1, "in (0, 1)"),
             ("patience", lambda v: v >= 1, "at least 1"),
             ("interval_s", lambda v: v > 0, "above 0"),
+            ("max_score_psi", lambda v: v > 0, "above 0"),
+            ("decision_rate_margin", lambda v: 0 <= v < 1, "in [0, 1)"),
+            ("auc_margin", lambda v: 0 <= v < 0.5, "in [0, 0.5)"),
+            ("max_ece_increase", lambda v: 0 < v <= 1, "in (0, 1]"),
         )
         for name, ok, expected in checks:
             value = getattr(self, name)

@@ -25,6 +25,27 @@ simulation, a test and the live prediction log. The gates, in the order they are
    stalls.
 6. Otherwise the stage passed: **advance**, or **promote** after the last gated stage.
 
+Given the arms' scores, decisions and labels (``quality``, see
+:mod:`cairn.experiments.model_gates`), the gates also judge the model, and every decision
+records those numbers:
+
+- after the latency gates, **AUC harm** (rolls back): with ``min_labels`` matured labels per
+  arm, the always-valid upper bound of canary minus control AUC is below 0;
+- after the sample-ratio check (each holds): **score PSI** above ``max_score_psi`` and
+  unlikely by chance (PSI x n1 n2 / (n1 + n2) is chi-square under no change, so a small
+  stage's noisy PSI does not hold it); a credible
+  **decision-rate** shift beyond ``decision_rate_margin``; **calibration**: canary ECE above
+  control's by more than ``max_ece_increase`` and the canary credibly miscalibrated
+  (Hosmer-Lemeshow);
+- at the last stage, **evidence** (``GatePolicy.evidence``): promotion needs the AUC's
+  always-valid lower bound above ``-auc_margin`` on matured labels, or the same from a shadow
+  comparison of the version; without it the stage waits for labels (a worse model meets the
+  AUC harm rollback first). ``evidence = none`` promotes and says so in the decision.
+
+The score-PSI and calibration gates hold on a magnitude AND a chance probability below
+:data:`CHANCE_P` (0.001, as strict as the sample-ratio check's default): both statistics are
+biased upwards on small samples and are looked at on every evaluation.
+
 Example
 -------
 >>> def arm(rows, error_every=0):
@@ -49,7 +70,12 @@ import numpy as np
 
 from cairn.core.errors import ConfigError
 from cairn.core.gate_policy import GatePolicy
+from cairn.experiments.model_gates import ArmScores, ShadowEvidence, model_quality
 from cairn.experiments.stats import Proportion, SampleMean, TestResult, sequential, srm
+
+CHANCE_P = 0.001
+"""The score-PSI and calibration gates hold only when their statistic is this unlikely by
+chance (chi-square of the PSI; Hosmer-Lemeshow of the canary's calibration)."""
 
 Action = Literal["wait", "advance", "promote", "rollback", "hold"]
 Gate = Literal[
@@ -59,6 +85,11 @@ Gate = Literal[
     "p99_floor",
     "error_floor",
     "srm",
+    "auc",
+    "score_psi",
+    "decision_rate",
+    "calibration",
+    "evidence",
     "passed",
     "full_traffic",
     "evaluation",
@@ -160,6 +191,33 @@ class GateDecision:
     numbers: dict[str, Any] = field(default_factory=dict)
     reason: str = ""
 
+    def model_line(self) -> str:
+        """The model-quality numbers in one line ('' when the gates judged no scores).
+
+        Example
+        -------
+        >>> numbers = {"score_psi": 0.031, "score_psi_p": 0.4, "control_decision_rate": 0.1,
+        ...            "canary_decision_rate": 0.12, "control_labeled": 0, "canary_labeled": 0}
+        >>> GateDecision("advance", "passed", numbers).model_line()
+        'score PSI 0.031 (p 0.4); positive decisions 12.0% vs 10.0%; labels 0/0'
+        """
+        n = self.numbers
+        if "score_psi" not in n:
+            return ""
+        parts = [f"score PSI {_fmt(n['score_psi'], '.3f')} (p {_fmt(n.get('score_psi_p'), '.2g')})"]
+        rates = (n.get("canary_decision_rate"), n.get("control_decision_rate"))
+        parts.append(f"positive decisions {_fmt(rates[0], '.1%')} vs {_fmt(rates[1], '.1%')}")
+        labels = f"labels {n.get('canary_labeled') or 0}/{n.get('control_labeled') or 0}"
+        if n.get("canary_auc") is not None and n.get("control_auc") is not None:
+            labels += (
+                f": AUC {n['canary_auc']:.3f} vs {n['control_auc']:.3f}, ECE "
+                f"{_fmt(n.get('canary_ece'), '.3f')} vs {_fmt(n.get('control_ece'), '.3f')}"
+            )
+        parts.append(labels)
+        if "evidence" in n:
+            parts.append(f"evidence {n['evidence']}")
+        return "; ".join(parts)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (infinities and NaN become None)."""
         return {
@@ -183,6 +241,8 @@ def evaluate_gates(
     canary_share: float,
     policy: GatePolicy,
     last: bool = False,
+    quality: tuple[ArmScores, ArmScores] | None = None,
+    shadow: ShadowEvidence | None = None,
 ) -> GateDecision:
     """Judge one stage of a canary (see the module docstring for the order of the gates).
 
@@ -196,10 +256,19 @@ def evaluate_gates(
         The thresholds.
     last:
         Passing this stage promotes (the next stage is 100 %).
+    quality:
+        Control's and the canary's scores, decisions and labels in the stage (None: the
+        model gates are not judged, and promotion finds no label evidence).
+    shadow:
+        A shadow comparison of the canary's version, evidence for promotion.
     """
     if not 0 < canary_share < 1:
         raise ConfigError(f"canary_share must be in (0, 1); got {canary_share!r}.")
     numbers = _numbers(control, canary, canary_share)
+    if quality is not None:
+        numbers.update(model_quality(*quality, alpha=policy.alpha, n_star=policy.n_star))
+    if shadow is not None:
+        numbers.update(shadow.to_numbers())
     tests: dict[Gate, TestResult] = {
         "error_rate": sequential(
             _agresti_caffo(control.errors),
@@ -240,6 +309,17 @@ def evaluate_gates(
             f"p99 floor breached: canary p99 >= {canary.p99_low:.4g} ms (lower bound) exceeds "
             f"{policy.p99_ratio:g} x control p99 <= {control.p99_high:.4g} ms (upper bound)",
         )
+    labels = _labeled(numbers, policy)
+    if labels and numbers["auc_upper"] is not None and numbers["auc_upper"] < 0:
+        return GateDecision(
+            "rollback",
+            "auc",
+            numbers,
+            f"harm: canary AUC {numbers['canary_auc']:.3f} vs control "
+            f"{numbers['control_auc']:.3f} on {numbers['canary_labeled']}/"
+            f"{numbers['control_labeled']} matured labels (always-valid upper bound "
+            f"{numbers['auc_upper']:.4f} < 0)",
+        )
     short = min(control.n, canary.n)
     if short < policy.min_samples:
         return GateDecision(
@@ -261,24 +341,107 @@ def evaluate_gates(
             f"weights {shares[0]:.0%}/{shares[1]:.0%} (chi2 p = {check.p_value:.2g} < "
             f"{policy.srm_p:g}); check assignment and logging, then resume",
         )
+    model = _model_breach(numbers, policy, labels)
+    if model is not None:
+        return GateDecision("hold", model[0], numbers, model[1])
     breach = _floor_breach(control, canary, policy)
+    text = f"every gate passed with control {control.n} and canary {canary.n} rows"
     if breach is not None:
-        gate, text = breach
+        gate, said = breach
         if short < policy.patience * policy.min_samples:
-            return GateDecision("wait", gate, numbers, f"{text}, not credibly; collecting more")
+            return GateDecision("wait", gate, numbers, f"{said}, not credibly; collecting more")
         numbers[f"{gate}_waived"] = True
-        return GateDecision(
-            "promote" if last else "advance",
-            "passed",
-            numbers,
-            f"{text} after {short} rows per arm, but never credibly: treated as noise",
+        text = f"{said} after {short} rows per arm, but never credibly: treated as noise"
+    if not last:
+        return GateDecision("advance", "passed", numbers, text)
+    return _evidence(numbers, policy, labels, text)
+
+
+def _labeled(numbers: dict[str, Any], policy: GatePolicy) -> bool:
+    """Whether each arm has the matured labels performance and calibration need."""
+    counts = (numbers.get("control_labeled"), numbers.get("canary_labeled"))
+    return all(c is not None and c >= policy.min_labels for c in counts)
+
+
+def _model_breach(
+    numbers: dict[str, Any], policy: GatePolicy, labels: bool
+) -> tuple[Gate, str] | None:
+    value, p = numbers.get("score_psi"), numbers.get("score_psi_p")
+    if value is not None and value > policy.max_score_psi and p is not None and p < CHANCE_P:
+        return "score_psi", (
+            f"canary scores differ from control's: score PSI {value:.3f} > "
+            f"{policy.max_score_psi:g} (p = {p:.2g} < {CHANCE_P:g} that it is chance); "
+            "review the model before resuming"
         )
+    low, high = numbers.get("decision_rate_low"), numbers.get("decision_rate_high")
+    margin = policy.decision_rate_margin
+    if low is not None and high is not None and (low > margin or high < -margin):
+        return "decision_rate", (
+            f"positive-decision rate {numbers['canary_decision_rate']:.1%} vs control "
+            f"{numbers['control_decision_rate']:.1%}: the always-valid interval "
+            f"[{low:+.4f}, {high:+.4f}] is beyond +/-{margin:g}"
+        )
+    ece = (numbers.get("control_ece"), numbers.get("canary_ece"))
+    cal_p = numbers.get("canary_calibration_p")
+    if labels and ece[0] is not None and ece[1] is not None and cal_p is not None:
+        if ece[1] - ece[0] > policy.max_ece_increase and cal_p < CHANCE_P:
+            return "calibration", (
+                f"canary calibration error {ece[1]:.3f} vs control {ece[0]:.3f} (more than "
+                f"{policy.max_ece_increase:g} worse): observed rate "
+                f"{numbers['canary_observed_rate']:.3f} vs mean score "
+                f"{numbers['canary_mean_score']:.3f} (Hosmer-Lemeshow p = {cal_p:.2g})"
+            )
+    return None
+
+
+def _evidence(
+    numbers: dict[str, Any], policy: GatePolicy, labels: bool, passed: str
+) -> GateDecision:
+    """Promote on the evidence the policy asks for, or wait for it (hold when inconclusive)."""
+    need, margin = policy.evidence, policy.auc_margin
+    numbers["evidence_required"] = need
+    if need == "none":
+        numbers["evidence"] = "none"
+        text = f"{passed}; no label or shadow evidence required (gate.evidence = none)"
+        return GateDecision("promote", "passed", numbers, text)
+    found: list[str] = []
+    lower = numbers.get("auc_lower")
+    if need != "shadow" and labels and lower is not None and lower > -margin:
+        found.append(
+            f"AUC {numbers['canary_auc']:.3f} vs {numbers['control_auc']:.3f} on "
+            f"{numbers['canary_labeled']}/{numbers['control_labeled']} matured labels "
+            f"(lower bound {lower:+.4f} > -{margin:g})"
+        )
+        numbers["evidence"] = "labels"
+    shadow = numbers.get("shadow_auc_lower")
+    enough = numbers.get("shadow_labeled", 0) >= policy.min_labels
+    if not found and need != "labels" and shadow is not None and enough and shadow > -margin:
+        found.append(
+            f"shadow AUC {numbers['shadow_candidate_auc']:.3f} vs champion "
+            f"{numbers['shadow_champion_auc']:.3f} on {numbers['shadow_labeled']} labeled pairs "
+            f"(lower bound {shadow:+.4f} > -{margin:g})"
+        )
+        numbers["evidence"] = "shadow"
+    if found:
+        return GateDecision("promote", "passed", numbers, f"{passed}; evidence: {found[0]}")
+    counts = (numbers.get("control_labeled") or 0, numbers.get("canary_labeled") or 0)
+    wanted = {
+        "labels": "matured labels",
+        "shadow": "a passed shadow comparison of this version",
+        "labels_or_shadow": "matured labels or a passed shadow comparison",
+    }[need]
     return GateDecision(
-        "promote" if last else "advance",
-        "passed",
+        "wait",
+        "evidence",
         numbers,
-        f"every gate passed with control {control.n} and canary {canary.n} rows",
+        f"promotion needs {wanted}: {counts[1]}/{counts[0]} canary/control labels of the "
+        f"{policy.min_labels} each arm needs, AUC lower bound {_fmt(lower)} (needs > "
+        f"-{margin:g}), shadow lower bound {_fmt(shadow)}",
     )
+
+
+def _fmt(value: float | None, spec: str = "+.4f") -> str:
+    return "n/a" if value is None else format(value, spec)
 
 
 def _floor_breach(

@@ -2,9 +2,11 @@
 
 Each evaluation reads one SQL aggregate per canary from the project's prediction log (primary
 rows of the ``control`` and ``canary`` arms under the canary's assignment seed since the stage
-began: rows, distinct units, errors, latency sums, p99 and its order-statistic bounds), hands
-the two arms to :func:`cairn.experiments.gates.evaluate_gates`, and acts through the
-:class:`~cairn.rollouts.service.RolloutService`:
+began: rows, distinct units, errors, latency sums, p99 and its order-statistic bounds), and the
+arms' scores, decisions and observed outcomes (:func:`cairn.rollouts.quality.stage_scores`;
+at the last stage also the candidate's shadow comparison), hands them to
+:func:`cairn.experiments.gates.evaluate_gates` (plumbing and model-quality gates), and acts
+through the :class:`~cairn.rollouts.service.RolloutService`:
 
 - ``advance`` moves to the next stage; passing the stage before 100 % **promotes** (the step
   to full traffic is the promotion: the candidate becomes champion under the governance
@@ -38,6 +40,7 @@ from cairn.core.predictions import LogReader
 from cairn.experiments.gates import P99, ArmStats, GateDecision, evaluate_gates
 from cairn.experiments.stats import Proportion, SampleMean
 from cairn.registry.errors import GovernanceError
+from cairn.rollouts.quality import canary_version, candidate_shadow, stage_scores
 from cairn.rollouts.requests import RolloutUpdate
 from cairn.rollouts.service import RolloutService
 from cairn.rollouts.spec import RolloutSpec
@@ -144,8 +147,11 @@ class ControllerStep:
         d = self.decision
         done = f" -> {self.update.spec.strategy} v{self.update.spec.version}" if self.update else ""
         extra = f" ({self.note})" if self.note else ""
+        model = d.model_line()
+        model = f" | model: {model}" if model else ""
         return (
             f"{self.deployment} @ {self.percent:g}%: {d.action} [{d.gate}] {d.reason}{done}{extra}"
+            f"{model}"
         )
 
 
@@ -197,8 +203,22 @@ class CanaryController:
                 "back by hand (cairn deploy promote|rollback)",
             )
         last = spec.stages[spec.stage + 1] >= 100.0
+        scores = stage_scores(con, spec.deployment, spec.seed, since)
+        shadow = None
+        if last and policy.evidence in ("shadow", "labels_or_shadow"):
+            version = canary_version(con, spec.deployment, spec.seed)
+            if version is not None:
+                shadow = candidate_shadow(
+                    con, spec.deployment, version, alpha=policy.alpha, n_star=policy.n_star
+                )
         return evaluate_gates(
-            stats["control"], stats["canary"], canary_share=percent / 100, policy=policy, last=last
+            stats["control"],
+            stats["canary"],
+            canary_share=percent / 100,
+            policy=policy,
+            last=last,
+            quality=(scores["control"], scores["canary"]),
+            shadow=shadow,
         )
 
     def step(self, spec: RolloutSpec, con: duckdb.DuckDBPyConnection) -> ControllerStep:
