@@ -172,12 +172,15 @@ def test_performance_and_its_signal(profile: ReferenceProfile) -> None:
     ]
     good = run(profile, records, outcomes=outcomes, baseline={"auc": 0.8, "ks": 0.5})
     assert good.performance is not None and good.performance.status == "judged"
-    assert good.performance.degraded == [] and good.signals == []
+    # labels `score > 0.3` rank perfectly but are no probabilities: AUC fine, calibration not
+    assert good.performance.degraded == []
+    assert [(s.kind, s.subject) for s in good.signals] == [("calibration", "ece")]
     bad = run(profile, records, outcomes=noise, baseline={"auc": 0.8, "ks": 0.5})
     assert bad.performance is not None and bad.performance.degraded == ["auc", "ks"]
     assert [(s.kind, s.subject, s.band) for s in bad.signals] == [
         ("performance", "auc", "degraded"),
         ("performance", "ks", "degraded"),
+        ("calibration", "ece", "degraded"),  # mean score ~0.29 vs a coin's 0.5
     ]
     assert bad.signals[0].threshold == pytest.approx(0.75)
 
@@ -219,3 +222,36 @@ def test_a_stored_run_reads_back_the_drift_compute_drift_returned(
             f.null_p_value,
             f.reasons,
         ), name
+
+
+def test_the_label_rate_signal_and_no_label_signal_before_maturity(
+    profile: ReferenceProfile,
+) -> None:
+    """Training saw 28 % positives; this month's matured labels are 60 % positive."""
+    trained = replace(
+        profile, label={"column": "y", "positive_value": 1, "rate": 0.28, "count": 4000}
+    )
+    records = traffic(T0, 21, n=400)
+    rng = np.random.default_rng(22)
+    positive = rng.random(len(records)) < 0.6
+    outcomes = [
+        Outcome(float(p), T0 + 2 * DAY, prediction_id=r.prediction_id)
+        for p, r in zip(positive, records, strict=True)
+    ]
+    judged = run(trained, records, outcomes=outcomes)
+    assert judged.performance is not None and judged.performance.status == "judged"
+    rate = judged.performance.label_rate
+    assert (
+        rate is not None
+        and rate["raised"]
+        and rate["observed_rate"] == pytest.approx(0.6, abs=0.06)
+    )
+    (signal,) = [s for s in judged.signals if s.kind == "label_rate"]
+    assert signal.value == pytest.approx(rate["observed_rate"]) and signal.threshold == 0.28
+    assert signal.model_version == "1" and signal.details["reference_count"] == 4000
+    # a third of the labels arrived: the first labels are no fair sample, so neither the
+    # label rate nor calibration is judged (the metrics wait for completeness as well)
+    early = run(trained, records, outcomes=outcomes[: len(outcomes) // 3])
+    assert early.performance is not None and early.performance.status == "immature"
+    assert early.performance.label_rate is None and early.performance.calibration is None
+    assert [s for s in early.signals if s.kind in ("label_rate", "calibration")] == []

@@ -37,8 +37,9 @@ def test_a_stable_and_a_drifted_month(
     assert (stable.rows, drifted.rows, demo.predictions) == (1000, 1000, 2000)
     assert stable.window.end == drifted.window.start  # two consecutive 30-day months
     assert stable.flagged() == [] and stable.signals == [] and demo.stable.changes == []
-    assert drifted.flagged() == ["income", "job", "score"]
+    assert drifted.flagged() == ["debt", "income", "job", "score"]
     assert [(s.kind, s.subject, s.band) for s in drifted.signals] == [
+        ("drift", "debt", "drift"),
         ("drift", "income", "drift"),
         ("drift", "job", "drift"),
         ("score_drift", "score", "drift"),
@@ -46,8 +47,11 @@ def test_a_stable_and_a_drifted_month(
     job = next(f for f in drifted.results() if f.feature == "job")
     assert job.unseen_categories == ["gig"]
     changes = [(c.subject, c.previous, c.current) for c in demo.drifted.changes]
-    assert changes == [("income", "stable", "drift"), ("job", "stable", "drift"),
-                       ("score", "stable", "drift")]  # fmt: skip
+    assert changes == [("debt", "stable", "drift"), ("income", "stable", "drift"),
+                       ("job", "stable", "drift"), ("score", "stable", "drift")]  # fmt: skip
+    # debt is zero for most applicants: its point mass has a bin of its own, so PSI sees it move
+    debt = next(f for f in drifted.results() if f.feature == "debt")
+    assert debt.psi is not None and debt.psi > 0.25
     # most of the stable month is labeled: judged, and as good as the training baseline
     assert stable.performance is not None and stable.performance.status == "judged"
     assert stable.performance.completeness == pytest.approx(0.9, abs=0.03)
@@ -64,6 +68,6 @@ def test_a_stable_and_a_drifted_month(
     out = capsys.readouterr().out
     assert "Logged 2,000 predictions over two months" in out
     assert "Stable month (run #1)" in out and "no drift" in out
-    assert "Drifted month (run #2)" in out and "drifted: income, job, score" in out
+    assert "Drifted month (run #2)" in out and "drifted: debt, income, job, score" in out
     assert "band change: credit income: stable -> drift" in out
     assert "Report:" in out

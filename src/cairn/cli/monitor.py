@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cairn.cli._console import RepoOption, console, one_line_errors, parse_time
+from cairn.cli._console import CheckFailed, RepoOption, console, one_line_errors, parse_time
 from cairn.cli._output import FormatOption, JsonOption, OutOption, emit, output_format
 from cairn.cli._project import open_project
 
@@ -52,27 +52,41 @@ def run_command(
         bool, typer.Option("--fail-on-signal", help="Exit 1 when the run raised a signal.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run as JSON.")] = False,
+    version: Annotated[
+        str | None, typer.Option("--version", help="Only this model version's traffic.")
+    ] = None,
+    arm: Annotated[
+        str | None, typer.Option("--arm", help="Only this A/B or canary arm's traffic.")
+    ] = None,
     repo: RepoOption = Path("."),
 ) -> None:
     """Monitor a deployment's latest window against its model's reference profile.
 
-    Drift per model input and of the score, realized performance once labels allow; the run
-    is stored with history and band changes are alerted (log, webhook).
+    One run per group of the traffic — each model version and arm, and each shadow model —
+    against that version's own reference profile: drift per model input and of the score,
+    realized performance, calibration and the label rate once labels allow; runs are stored
+    with history and band changes are alerted (log, webhook).
 
-    Example: cairn monitor run --deployment credit --window 1d --segment home
+    Example: cairn monitor run --deployment credit --window 1d --segment home --version 2
     """
     from cairn.ui.terminal.monitoring import print_run
 
     end = parse_time(as_of, "--as-of") if as_of is not None else None
-    outcome = open_project(repo).monitoring.run(
-        deployment, window=window, as_of=end, segment=segment, webhook_url=webhook
-    )
+    outcomes = open_project(repo).monitoring.run_groups(
+        deployment, window=window, as_of=end, segment=segment, webhook_url=webhook,
+        version=version, arm=arm,
+    )  # fmt: skip
     if as_json:
-        typer.echo(json.dumps(_run_json(outcome), indent=2, default=str))
+        body = {**_run_json(outcomes[0]), "groups": [_run_json(o) for o in outcomes]}
+        typer.echo(json.dumps(body, indent=2, default=str))
     else:
-        print_run(outcome)
-    if fail_on_signal and outcome.run.signals:
-        raise typer.Exit(1)
+        for outcome in outcomes:
+            if len(outcomes) > 1:
+                console.print(f"\nGroup {outcome.run.window.group()}:", markup=False)
+            print_run(outcome)
+    count = sum(len(o.run.signals) for o in outcomes)
+    if fail_on_signal and count:
+        raise CheckFailed(f"{deployment!r}: {count} signal(s) raised (--fail-on-signal).")
 
 
 @app.command("report")
@@ -122,6 +136,12 @@ def _run_json(outcome: MonitoringOutcome) -> dict[str, object]:
         "run_id": run.run_id,
         "deployment": run.deployment,
         "model": {"name": run.model_name, "version": run.model_version},
+        "group": {
+            "version": run.window.model_version,
+            "arm": run.window.arm,
+            "shadow": run.window.shadow,
+            "description": run.window.group(),
+        },
         "status": run.status,
         "message": run.message,
         "window": {

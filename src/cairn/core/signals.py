@@ -20,8 +20,9 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, get_args
 
-SignalKind = Literal["drift", "score_drift", "performance"]
-"""What left its band: a model input, the model's score, or realized performance."""
+SignalKind = Literal["drift", "score_drift", "performance", "calibration", "label_rate"]
+"""What left its band: a model input, the model's score, realized performance, the score's
+calibration (ECE over matured labels) or the positive-label rate against training's."""
 
 SIGNAL_KINDS: tuple[str, ...] = get_args(SignalKind)
 

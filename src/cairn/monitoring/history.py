@@ -11,11 +11,12 @@ Four tables of their own (created on first use, next to the metadata store's):
   that field's default (None);
 * ``cairn_monitor_signals``: the run's :class:`~cairn.core.signals.MonitoringSignal` values
   (what the retraining work reads);
-* ``cairn_monitor_changes``: band changes against the deployment's previous stored run — the
-  alerts.
+* ``cairn_monitor_changes``: band changes against the previous stored run of the same
+  deployment and model version — the alerts.
 
 A band change compares each column's *state* (its band, or ``error``) and each performance
-metric's (``ok`` or ``degraded`` once judged) with the previous run of the same deployment.
+metric's (``ok`` or ``degraded`` once judged) with the previous run of the same deployment and
+model version (a canary's run is not compared with the champion's).
 What the new run did not measure (a segment it was not split by, an immature window) is not a
 change; what it measures for the first time (the first run, a new segment, the first judged
 window) is a change from nothing unless it is ``stable``/``ok``.
@@ -442,6 +443,7 @@ class MonitorHistory:
         prev = conn.execute(
             sa.select(r)
             .where(r.c.project == self.project, r.c.deployment == run.deployment)
+            .where(r.c.model_name == run.model_name, r.c.model_version == run.model_version)
             .where(r.c.status == "ok", r.c.id < run.run_id)
             .order_by(r.c.id.desc())
             .limit(1)

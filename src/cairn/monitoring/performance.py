@@ -41,7 +41,9 @@ import numpy.typing as npt
 from cairn.core.errors import ConfigError
 from cairn.core.timeutil import format_duration, from_micros
 from cairn.core.types import Micros
-from cairn.monitoring.window import PREDICTIONS, Window, log_source, primary_rows
+from cairn.monitoring.calibration_signal import MAX_ECE, MIN_LABELED, check_calibration
+from cairn.monitoring.label_rate import check_label_rate
+from cairn.monitoring.window import PREDICTIONS, Window, group_rows, log_source, primary_rows
 from cairn.training.metrics import evaluate
 
 PerformanceStatus = Literal["judged", "immature", "empty", "error"]
@@ -80,6 +82,11 @@ class WindowPerformance:
     maturity: int = 0
     start: Micros | None = None
     end: Micros | None = None
+    calibration: dict[str, Any] | None = None
+    """The calibration check of the judged predictions (``CalibrationCheck.to_dict()``; None:
+    not checked, e.g. a run stored before it existed)."""
+    label_rate: dict[str, Any] | None = None
+    """The label-rate check of the same predictions (``LabelRateCheck.to_dict()``)."""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -135,16 +142,18 @@ def labeled_window(
     outcomes: str = "outcomes",
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Scores and labels (NaN where none arrived by ``labels_as_of``) of the window's
-    primary predictions, outcomes joined by prediction id, else by entity + event time."""
+    predictions (its group: primary rows, or one version, arm or the shadows), outcomes joined
+    by prediction id, else by entity + event time (the primary decision in force)."""
     source, params = log_source(relation)
     out_source, out_params = log_source(outcomes)
-    primary = primary_rows(con, source, params)
+    primary = "" if window.shadow else primary_rows(con, source, params)
+    group, group_args = group_rows(con, source, params, window)
     seen = [] if labels_as_of is None else [from_micros(labels_as_of)]
     sql = f"""
         WITH o AS (
             SELECT * FROM {out_source}{" WHERE observed_at <= ?" if seen else ""}
         ), p AS (
-            SELECT prediction_id, entity, time, score FROM {source}
+            SELECT * FROM {source}
             WHERE deployment = ?{primary}
         ), by_id AS (
             SELECT prediction_id, arg_max(label, observed_at) AS label
@@ -160,7 +169,7 @@ def labeled_window(
                coalesce(CAST(coalesce(by_id.label, by_entity.label) AS DOUBLE), 'NaN'::DOUBLE)
                    AS label
         FROM p LEFT JOIN by_id USING (prediction_id) LEFT JOIN by_entity USING (prediction_id)
-        WHERE p.time >= ? AND p.time < ?
+        WHERE p.time >= ? AND p.time < ?{group}
     """
     args = [
         *out_params,
@@ -170,6 +179,7 @@ def labeled_window(
         window.deployment,
         from_micros(window.start),
         from_micros(window.end),
+        *group_args,
     ]
     got = con.execute(sql, args).fetchnumpy()
     scores = np.asarray(got["score"], dtype=np.float64)
@@ -191,12 +201,21 @@ def window_performance(
     outcomes: str = "outcomes",
     decision: str | None = None,
     maturity: Micros = 0,
+    reference_rate: float | None = None,
+    reference_count: int | None = None,
+    max_ece: float = MAX_ECE,
+    min_labeled: int = MIN_LABELED,
 ) -> WindowPerformance:
     """The window's realized performance against ``baseline`` (metric -> training value).
 
     ``decision`` names the positive decision (``score >= threshold``); with a ``maturity``
     (µs: the deployment's label maturity) the predictions judged are those of the window moved
-    back by it.
+    back by it. The same labeled predictions are checked for calibration (ECE above
+    ``max_ece``) and for their label rate against the training reference's
+    (``reference_rate`` over ``reference_count`` labels), each from ``min_labeled`` labels and
+    only once the window is judged (completeness reached: the labels that arrive first are
+    not a fair sample) (:mod:`cairn.monitoring.calibration_signal`,
+    :mod:`cairn.monitoring.label_rate`).
     """
     if maturity < 0:
         raise ConfigError(f"The label maturity must not be negative; got {maturity} µs.")
@@ -213,12 +232,30 @@ def window_performance(
         max_drop=max_drop,
         judged=judged,
     )
+    if result.status != "judged":  # labels that arrive first are a biased sample (defaults
+        # are often known before repayments): calibration and label rate wait, as metrics do
+        return replace(
+            result,
+            decision=decision,
+            maturity=maturity,
+            start=judged_window.start,
+            end=judged_window.end,
+        )
+    calibration = check_calibration(scores, labels, max_ece=max_ece, min_labeled=min_labeled)
+    label_rate = check_label_rate(
+        labels[~np.isnan(scores)],
+        reference_rate=reference_rate,
+        reference_count=reference_count,
+        min_labeled=min_labeled,
+    )
     return replace(
         result,
         decision=decision,
         maturity=maturity,
         start=judged_window.start,
         end=judged_window.end,
+        calibration=calibration.to_dict(),
+        label_rate=label_rate.to_dict(),
     )
 
 

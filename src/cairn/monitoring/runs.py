@@ -21,6 +21,15 @@ traffic differs by construction. So segment results say where the traffic is cha
 drift against training is the all-traffic result. Segments with fewer than
 ``min_segment_rows`` rows on either side are not compared (no results, only their size):
 PSI on a few dozen rows is noise.
+
+**Per model version.** ``version``, ``arm`` and ``shadow`` narrow the run to one group of the
+deployment's traffic (one model version, one A/B or canary arm, the shadow scores), which is
+then judged against the reference profile given (the one stored with that version): a canary,
+a previous champion and a shadow are other models, and judging their rows together "against
+v2" mixes distributions. :class:`~cairn.monitoring.service.ProjectMonitoring` runs one group
+per (version, arm, shadow) by default. With matured labels the run also checks calibration
+(:mod:`cairn.monitoring.calibration_signal`) and the label rate against the reference's
+(:mod:`cairn.monitoring.label_rate`), raising ``calibration`` and ``label_rate`` signals.
 """
 
 from __future__ import annotations
@@ -38,7 +47,9 @@ import pyarrow.compute as pc
 from cairn.core.config import MonitoringSettings
 from cairn.core.signals import MonitoringSignal
 from cairn.core.types import Micros
+from cairn.monitoring.calibration_signal import MAX_ECE, MIN_LABELED
 from cairn.monitoring.drift import SCORE, compute_drift
+from cairn.monitoring.label_rate import reference_label
 from cairn.monitoring.performance import WindowPerformance, window_performance
 from cairn.monitoring.profile import ReferenceProfile
 from cairn.monitoring.results import ALL, FeatureDrift, FeatureResult
@@ -137,6 +148,11 @@ def monitor(
     outcomes: str = "outcomes",
     decision: str | None = None,
     maturity: Micros = 0,
+    version: str | None = None,
+    arm: str | None = None,
+    shadow: bool = False,
+    max_ece: float = MAX_ECE,
+    min_labeled: int = MIN_LABELED,
 ) -> MonitorRun:
     """Run monitoring once for ``deployment`` over the window of ``width`` ending at
     ``as_of`` (default: now, or the deployment's last prediction when its log ends earlier;
@@ -160,10 +176,19 @@ def monitor(
     maturity:
         The deployment's label maturity (µs): performance is judged on the predictions of the
         window moved back by it (drift is not).
+    version, arm, shadow:
+        Read only this model version's rows, this arm's, and the shadow rows instead of the
+        primary ones (default: every primary row, as before).
+    max_ece, min_labeled:
+        The calibration signal's ECE limit, and the labels the calibration and label-rate
+        signals need.
     """
     settings = settings or MonitoringSettings()
     began, clock = datetime.now(UTC), time.perf_counter()
-    window = resolve_window(con, deployment, width=width, as_of=as_of, relation=relation)
+    window = resolve_window(
+        con, deployment, width=width, as_of=as_of, relation=relation,
+        version=version, arm=arm, shadow=shadow,
+    )  # fmt: skip
     kinds = _column_kinds(profile)
     table = read_window(con, window, kinds, relation=relation, segment=segment)
     common: dict[str, Any] = {
@@ -175,7 +200,9 @@ def monitor(
         "segment_column": segment,
     }
     if table.num_rows == 0:
-        message = f"Empty window: no primary prediction of {deployment!r} in {window.describe()}."
+        rows = "shadow prediction" if window.shadow else "primary prediction"
+        group = "" if window.group() == "all primary rows" else f" (group {window.group()})"
+        message = f"Empty window: no {rows} of {deployment!r} in {window.describe()}{group}."
         return MonitorRun(
             **common, status="empty", message=message, rows=0, features=[],
             performance=None, signals=[], seconds=time.perf_counter() - clock,
@@ -184,9 +211,10 @@ def monitor(
     features = _drift(profile, table, model_name, model_version, limits, ALL)
     sizes: dict[str, int] = {}
     if segment is not None:
-        before = Window(
-            deployment, window.start - window.width, window.start, window.start, "as_of"
-        )
+        before = replace(
+            window, start=window.start - window.width, end=window.start, as_of=window.start,
+            anchor="as_of",
+        )  # fmt: skip
         previous = read_window(con, before, kinds, relation=relation, segment=segment)
         kept = _largest(table.column(SEGMENT), settings.max_segments)
         now_labels = _labels(table.column(SEGMENT), kept)
@@ -197,6 +225,7 @@ def monitor(
             sizes[name] = part.num_rows
             ref = previous.filter(pc.equal(then_labels, value))
             features += _segment_drift(part, ref, kinds, limits, settings, name)
+    reference_rate, reference_count = reference_label(profile.label)
     performance = window_performance(
         con,
         window,
@@ -208,6 +237,10 @@ def monitor(
         outcomes=outcomes,
         decision=decision,
         maturity=maturity,
+        reference_rate=reference_rate,
+        reference_count=reference_count,
+        max_ece=max_ece,
+        min_labeled=min_labeled,
     )
     signals = signals_of(
         features, performance, deployment, model_name, model_version, window.end, settings
@@ -232,7 +265,8 @@ def signals_of(
     at: Micros,
     settings: MonitoringSettings,
 ) -> list[MonitoringSignal]:
-    """A signal per drifted input or score (any segment) and per degraded metric."""
+    """A signal per drifted input or score (any segment), per degraded metric, and for a
+    miscalibrated score or a moved label rate."""
     out: list[MonitoringSignal] = []
     limits = thresholds_of(settings)
     for f in features:
@@ -285,6 +319,50 @@ def signals_of(
                     },
                 )
             )
+    if performance is not None:
+        out += _label_signals(performance, deployment, model_name, model_version, at)
+    return out
+
+
+def _label_signals(
+    performance: WindowPerformance, deployment: str, model_name: str, model_version: str, at: int
+) -> list[MonitoringSignal]:
+    """The calibration and label-rate signals a window's labeled predictions raised."""
+    out: list[MonitoringSignal] = []
+    common: dict[str, Any] = {
+        "deployment": deployment,
+        "model_name": model_name,
+        "model_version": model_version,
+        "at": at,
+    }
+    cal = performance.calibration
+    if cal and cal.get("raised"):
+        details = {k: cal[k] for k in ("labeled", "mean_score", "observed_rate", "deciles")}
+        out.append(
+            MonitoringSignal(
+                kind="calibration",
+                subject="ece",
+                value=float(cal["ece"]),
+                threshold=float(cal["max_ece"]),
+                band="degraded",
+                details=details,
+                **common,
+            )
+        )
+    rate = performance.label_rate
+    if rate and rate.get("raised"):
+        details = {k: rate[k] for k in ("labeled", "reference_count", "difference", "p_value")}
+        out.append(
+            MonitoringSignal(
+                kind="label_rate",
+                subject="label_rate",
+                value=float(rate["observed_rate"]),
+                threshold=float(rate["reference_rate"]),
+                band="drift",
+                details=details,
+                **common,
+            )
+        )
     return out
 
 

@@ -6,6 +6,12 @@ points now), downloads that version's ``reference_profile.json`` and its validat
 :func:`cairn.monitoring.runs.monitor`, stores the run with history in the metadata database
 and raises alerts for band changes. It also builds the report and the Prometheus collector
 ``cairn serve`` can register.
+
+Runs are **per model version**: :meth:`ProjectMonitoring.run` judges one group of the
+deployment's traffic (default: the serving version's primary rows) against that version's own
+reference profile, and :meth:`ProjectMonitoring.run_groups` runs every group the window holds
+— each (model version, arm) of the primary traffic and each shadow model apart — so a canary,
+an A/B arm or a previous champion is never judged against another version's reference.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from cairn.core.config import MonitoringSettings
 from cairn.core.deployments import Deployment, find_deployment
 from cairn.core.errors import ConfigError
 from cairn.core.predictions import LogReader
-from cairn.core.timeutil import parse_duration, to_micros
+from cairn.core.timeutil import from_micros, parse_duration, to_micros
 from cairn.metadata import MetadataStore
 from cairn.monitoring.alerts import AlertOutcome, check_webhook_url, send_alerts
 from cairn.monitoring.gauges import MonitoringCollector
@@ -30,6 +36,7 @@ from cairn.monitoring.performance import baseline_of
 from cairn.monitoring.profile import ReferenceProfile
 from cairn.monitoring.report import write_report
 from cairn.monitoring.runs import MonitorRun, monitor
+from cairn.monitoring.window import LogGroup, log_groups, resolve_window
 from cairn.registry.models import ModelRegistry
 from cairn.tracking import Tracker
 from cairn.tracking.errors import MissingArtifactError
@@ -105,10 +112,17 @@ class ProjectMonitoring:
         """One deployment of ``deployments.yaml`` (UnknownDeploymentError names the others)."""
         return find_deployment(self._deployments(), name)
 
-    def target(self, name: str) -> MonitorTarget:
-        """The deployment's serving model version, its reference profile and baseline."""
+    def target(
+        self, name: str, *, version: str | None = None, model: str | None = None
+    ) -> MonitorTarget:
+        """The deployment's serving model version (or ``version`` of its model, or of
+        ``model`` for a shadow), its reference profile and baseline."""
         dep = self.deployment(name)
-        ref, mv = self.registry.resolve(dep.model)
+        if version is None:
+            ref, mv = self.registry.resolve(dep.model)
+        else:
+            named = model or self.registry.resolve(dep.model)[0].name
+            ref, mv = self.registry.resolve(f"{named}/{version}")
         if mv.run_id is None:
             raise ConfigError(
                 f"{mv.name} v{mv.version} has no training run, so no reference profile to "
@@ -135,13 +149,23 @@ class ProjectMonitoring:
         as_of: datetime | None = None,
         segment: str | None = None,
         webhook_url: str | None = None,
+        version: str | None = None,
+        arm: str | None = None,
+        shadow: bool = False,
+        model: str | None = None,
     ) -> MonitoringOutcome:
         """Monitor ``deployment`` over the ``window`` ending at ``as_of`` (default: now, or
         the last prediction when the log ends earlier), store the run and alert on band
-        changes (``webhook_url`` overrides the setting)."""
+        changes (``webhook_url`` overrides the setting).
+
+        The run reads one model version's rows — ``version``, default the version the
+        deployment serves now — and judges them against that version's reference profile;
+        ``arm`` narrows it to one A/B or canary arm, ``shadow`` to the shadow scores (of
+        ``model``, default the deployment's model).
+        """
         width = parse_duration(window, owner="--window")
         settings = self.monitoring_settings(webhook_url)
-        target = self.target(deployment)
+        target = self.target(deployment, version=version, model=model)
         end = None if as_of is None else to_micros(as_of, owner="--as-of")
         with self.log.connect() as con:
             result = monitor(
@@ -158,12 +182,66 @@ class ProjectMonitoring:
                 baseline=target.baseline,
                 segment=segment,
                 settings=settings,
+                version=target.model_version,
+                arm=arm,
+                shadow=shadow,
             )
         stored, changes = self.history.record(result)
         alert = send_alerts(
             stored, changes, webhook_url=settings.webhook_url, timeout_s=settings.webhook_timeout_s
         )
         return MonitoringOutcome(stored, changes, alert, target)
+
+    def groups(
+        self, deployment: str, *, window: str = "1d", as_of: datetime | None = None
+    ) -> list[LogGroup]:
+        """The (model version, arm, shadow) groups of ``deployment``'s traffic in the window
+        (ending at ``as_of``, or now / the last prediction), largest first."""
+        self.deployment(deployment)
+        width = parse_duration(window, owner="--window")
+        end = None if as_of is None else to_micros(as_of, owner="--as-of")
+        with self.log.connect() as con:
+            span = resolve_window(con, deployment, width=width, as_of=end)
+            return log_groups(con, span)
+
+    def run_groups(
+        self,
+        deployment: str,
+        *,
+        window: str = "1d",
+        as_of: datetime | None = None,
+        segment: str | None = None,
+        webhook_url: str | None = None,
+        version: str | None = None,
+        arm: str | None = None,
+    ) -> list[MonitoringOutcome]:
+        """One stored run per group of the window's traffic (:meth:`groups`; only those of
+        ``version`` / ``arm`` when given), each against its own version's reference. A window
+        without traffic gives the serving version's (empty) run."""
+        found = [
+            g
+            for g in self.groups(deployment, window=window, as_of=as_of)
+            if (version is None or g.model_version == version) and (arm is None or g.arm == arm)
+        ]
+        if not found:
+            return [self.run(deployment, window=window, as_of=as_of, segment=segment,
+                             webhook_url=webhook_url, version=version, arm=arm)]  # fmt: skip
+        # one window for every group: the deployment's (a group whose traffic stopped earlier
+        # is judged on the same span as the others, not on its own last day)
+        if as_of is None and len(found) > 1:
+            with self.log.connect() as con:
+                span = resolve_window(
+                    con, deployment, width=parse_duration(window, owner="--window")
+                )
+            as_of = from_micros(span.end)
+        return [
+            self.run(
+                deployment, window=window, as_of=as_of, segment=segment,
+                webhook_url=webhook_url, version=g.model_version, arm=g.arm, shadow=g.shadow,
+                model=g.model_name if g.shadow else None,
+            )
+            for g in found
+        ]  # fmt: skip
 
     def monitoring_settings(self, webhook_url: str | None = None) -> MonitoringSettings:
         """The ``monitoring`` settings, with a webhook URL given on the command line."""

@@ -12,6 +12,11 @@ categorical ones as text. Only primary rows count: a row with
 ``shadow`` true (a challenger's score logged under the primary's prediction id) is left out
 when the log has that column.
 
+A window can be narrowed to one **group** of the deployment's traffic: one ``model_version``,
+one ``arm`` (an A/B or canary arm), and the shadow rows instead of the primary ones
+(``shadow=True``); :func:`log_groups` lists the groups present in a window. Logs written
+before the ``arm`` or ``shadow`` columns existed read as one primary group per version.
+
 Example
 -------
 >>> import duckdb, pyarrow as pa
@@ -37,7 +42,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import duckdb
@@ -75,6 +80,9 @@ class Window:
     end: Micros
     as_of: Micros
     anchor: Anchor
+    model_version: str | None = None
+    arm: str | None = None
+    shadow: bool = False
 
     @property
     def width(self) -> Micros:
@@ -92,6 +100,42 @@ class Window:
             return f"{span}, ending now: nothing was ever logged for {self.deployment!r}"
         return span
 
+    def group(self) -> str:
+        """The traffic group read, e.g. ``v2 arm=canary`` (``all primary rows`` when none)."""
+        parts = [f"v{self.model_version}"] if self.model_version is not None else []
+        parts += [f"arm={self.arm}"] if self.arm is not None else []
+        parts += ["shadow"] if self.shadow else []
+        return " ".join(parts) or "all primary rows"
+
+
+@dataclass(frozen=True)
+class LogGroup:
+    """One group of a deployment's logged traffic and its row count in a window."""
+
+    model_name: str
+    model_version: str
+    arm: str | None
+    shadow: bool
+    rows: int
+
+
+def log_groups(
+    con: duckdb.DuckDBPyConnection, window: Window, *, relation: str = PREDICTIONS
+) -> list[LogGroup]:
+    """The (model version, arm, shadow) groups of ``window``'s deployment in ``[start, end)``,
+    largest first (``window``'s own version/arm/shadow narrowing is ignored)."""
+    source, params = log_source(relation)
+    present = log_columns(con, source, params)
+    arm = "CAST(arm AS VARCHAR)" if "arm" in present else "CAST(NULL AS VARCHAR)"
+    shadow = "coalesce(shadow, false)" if "shadow" in present else "false"
+    rows = con.execute(
+        f"SELECT model_name, model_version, {arm} AS arm, {shadow} AS shadow, count(*) AS n "
+        f"FROM {source} WHERE deployment = ? AND time >= ? AND time < ? "
+        "GROUP BY ALL ORDER BY n DESC, model_version, arm NULLS FIRST, shadow",
+        [*params, window.deployment, from_micros(window.start), from_micros(window.end)],
+    ).fetchall()
+    return [LogGroup(str(n), str(v), a, bool(s), int(c)) for n, v, a, s, c in rows]
+
 
 def resolve_window(
     con: duckdb.DuckDBPyConnection,
@@ -101,27 +145,32 @@ def resolve_window(
     as_of: Micros | None = None,
     now: Micros | None = None,
     relation: str = PREDICTIONS,
+    version: str | None = None,
+    arm: str | None = None,
+    shadow: bool = False,
 ) -> Window:
     """The window of ``width`` ending at ``as_of``; without one, ending ``now`` (default: the
-    clock) or just after the deployment's last prediction when its log ends earlier."""
+    clock) or just after the group's last prediction when its log ends earlier. ``version``,
+    ``arm`` and ``shadow`` narrow the window to one group of the traffic."""
     if width <= 0:
         raise ConfigError(f"The monitoring window must be longer than 0; got {width} µs.")
+    group = Window(deployment, 0, 0, 0, "now", version, arm, shadow)
     if as_of is not None:
-        return Window(deployment, as_of - width, as_of, as_of, "as_of")
+        return replace(group, start=as_of - width, end=as_of, as_of=as_of, anchor="as_of")
     now = to_micros(utcnow()) if now is None else now
     source, params = log_source(relation)
+    where, args = group_rows(con, source, params, group)
     row = con.execute(
-        f"SELECT epoch_us(max(time)) FROM {source} WHERE deployment = ? AND time <= ?"
-        + primary_rows(con, source, params),
-        [*params, deployment, from_micros(now)],
+        f"SELECT epoch_us(max(time)) FROM {source} WHERE deployment = ? AND time <= ?" + where,
+        [*params, deployment, from_micros(now), *args],
     ).fetchone()
     last = None if row is None else row[0]
     if last is None:
-        return Window(deployment, now - width, now, now, "empty")
+        return replace(group, start=now - width, end=now, as_of=now, anchor="empty")
     if int(last) + 1 < now:
         end = int(last) + 1
-        return Window(deployment, end - width, end, now, "last_prediction")
-    return Window(deployment, now - width, now, now, "now")
+        return replace(group, start=end - width, end=end, as_of=now, anchor="last_prediction")
+    return replace(group, start=now - width, end=now, as_of=now, anchor="now")
 
 
 def read_window(
@@ -176,11 +225,10 @@ def read_window(
         expr, args = _segment(segment, present)
         inner.append(f"coalesce({expr}, '(missing)') AS {SEGMENT}")
         outer.append(SEGMENT)
+    where, group_args = group_rows(con, source, params, window)
     sql = (
         f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM {source} "
-        "WHERE deployment = ? AND time >= ? AND time < ?"
-        + primary_rows(con, source, params)
-        + ") ORDER BY time, prediction_id"
+        "WHERE deployment = ? AND time >= ? AND time < ?" + where + ") ORDER BY time, prediction_id"
     )
     table = con.sql(
         sql,
@@ -190,6 +238,7 @@ def read_window(
             window.deployment,
             from_micros(window.start),
             from_micros(window.end),
+            *group_args,
         ],
     ).to_arrow_table()
     table = table.rename_columns(
@@ -241,6 +290,27 @@ def primary_rows(con: duckdb.DuckDBPyConnection, source: str, params: list[objec
     return (
         " AND NOT coalesce(shadow, false)" if "shadow" in log_columns(con, source, params) else ""
     )
+
+
+def group_rows(
+    con: duckdb.DuckDBPyConnection, source: str, params: list[object], window: Window
+) -> tuple[str, list[object]]:
+    """The filter (`` AND ...`` and its parameters) keeping ``window``'s group: primary rows
+    (or shadow rows with ``window.shadow``), of its ``model_version`` and ``arm`` when set.
+    A log without an ``arm`` (or ``shadow``) column has no row of a named arm (or shadow)."""
+    present = log_columns(con, source, params)
+    if "shadow" in present:
+        where = " AND " + ("" if window.shadow else "NOT ") + "coalesce(shadow, false)"
+    else:
+        where = " AND false" if window.shadow else ""
+    args: list[object] = []
+    if window.model_version is not None:
+        where += " AND model_version = ?"
+        args.append(window.model_version)
+    if window.arm is not None:
+        where += " AND CAST(arm AS VARCHAR) = ?" if "arm" in present else " AND false"
+        args += [window.arm] if "arm" in present else []
+    return where, args
 
 
 def _path(name: str) -> str:

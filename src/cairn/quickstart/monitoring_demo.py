@@ -9,15 +9,18 @@ traffic for the deployment ``credit`` into the prediction log, ending at the sta
 * **stable month** — applications drawn (with replacement, seeded) from the held-out
   validation rows of the training set, with their point-in-time features;
 * **drifted month** — another draw of the same rows, with every applicant's ``income`` halved
-  (a downturn) and 30 % of them in a job category the model never saw, ``gig`` (the example
-  model has no merchant-category input, so the new category goes to ``job``).
+  (a downturn), 30 % of them in a job category the model never saw, ``gig`` (the example
+  model has no merchant-category input, so the new category goes to ``job``), and half of the
+  debt-free applicants owing a debt (``debt`` is zero for most applicants: its reference mass
+  sits on one value, which quantile bins alone would not see move).
 
 Every row is scored by the real champion booster (so score drift is real), logged as a
 prediction record with a decision at the deployment's threshold, and most stable-month rows
 get their real label (two thirds by prediction id, the rest by customer and event time), while
 only 30 % of the drifted month is labeled yet. Monitoring then runs on both months: the stable
 month flags nothing and its performance is judged against the training baseline; the drifted
-month flags exactly ``income``, ``job`` and the score, and its performance is immature. The
+month flags exactly ``debt``, ``income``, ``job`` and the score, and its performance is
+immature. The
 report is written to ``monitor.html``.
 
 Income is halved rather than raised: the champion's income effect flattens above the
@@ -55,13 +58,17 @@ from cairn.serving.log_records import (
 )
 from cairn.serving.models import ScoringModel
 from cairn.training import TrainConfig, build_training_set
-from cairn.training.split import time_split
+from cairn.training.split import split_rows
 
 DEPLOYMENT = "credit"
 MONTH = "30d"
 ROWS = 1000
 INCOME_FACTOR = 0.5
 NEW_JOB, NEW_JOB_SHARE = "gig", 0.3
+NEW_DEBT_SHARE = 0.5
+"""Of the drifted month's debt-free applicants, the share that now owe (a debt drawn from those
+who already did): most applicants owe nothing, so ``debt`` is an indicator-like column whose
+reference mass sits on one value."""
 LABELED = {"stable": 0.9, "drifted": 0.3}
 SEED = 7
 LABEL_DELAY = 20 * 86_400_000_000
@@ -105,6 +112,11 @@ def run_monitoring_demo(project_path: str | Path, *, rows: int = ROWS) -> Monito
     drifted["income"] = drifted["income"] * INCOME_FACTOR
     gig = rng.random(rows) < NEW_JOB_SHARE
     drifted.loc[gig, "job"] = NEW_JOB
+    debt = drifted["debt"]
+    owing = debt[debt > 0].to_numpy()
+    newly = ((debt == 0) & (rng.random(rows) < NEW_DEBT_SHARE)).to_numpy()
+    drifted.loc[newly, "debt"] = rng.choice(owing, int(newly.sum()))
+    zero_share = (float((stable["debt"] == 0).mean()), float((drifted["debt"] == 0).mean()))
     logged = labeled = 0
     for name, frame, start in (
         ("stable", stable, end - 2 * month),
@@ -132,6 +144,8 @@ def run_monitoring_demo(project_path: str | Path, *, rows: int = ROWS) -> Monito
     changed = [
         f"income x{INCOME_FACTOR:g} for every applicant",
         f"job = {NEW_JOB!r} (a level the model never saw) for {int(gig.sum())} of {rows}",
+        f"debt: {int(newly.sum())} debt-free applicants now owe (zero share "
+        f"{zero_share[0]:.0%} -> {zero_share[1]:.0%}; a point mass PSI must see)",
     ]
     return MonitoringDemo(
         root, first, second, report, logged, labeled, changed, time.perf_counter() - clock
@@ -142,7 +156,7 @@ def _held_out(project: Project) -> pd.DataFrame:
     """The training set's validation rows (the rows the reference profile describes)."""
     config = TrainConfig.from_yaml(project.root / "train.yaml")
     frame = build_training_set(config, project.features).frame
-    split = time_split(frame["event_timestamp"], config.validation_fraction)
+    split = split_rows(config.parts, frame["event_timestamp"])
     return frame.iloc[split.validation].reset_index(drop=True)
 
 

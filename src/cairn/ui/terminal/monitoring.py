@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 from rich.table import Table
@@ -44,6 +44,8 @@ def print_run(outcome: MonitoringOutcome) -> None:
         )
     if run.performance is not None:
         console.print(f"Performance: {run.performance.describe()}", highlight=False, markup=False)
+        for line in _label_checks(run.performance.calibration, run.performance.label_rate):
+            console.print(f"  {line}", highlight=False, markup=False)
     for change in outcome.changes:
         style = "red" if change.worse else "green"
         console.print(f"[{style}]Band change:[/] {escape(change.describe())}", highlight=False)
@@ -117,3 +119,18 @@ def print_history(deployment: str, runs: list[RunSummary]) -> None:
 
 def _num(value: float | None, spec: str = ".3f") -> str:
     return "-" if value is None else format(value, spec)
+
+
+def _label_checks(
+    calibration: dict[str, Any] | None, label_rate: dict[str, Any] | None
+) -> list[str]:
+    """The calibration and label-rate checks of a run's performance, one line each."""
+    from cairn.monitoring.calibration_signal import CalibrationCheck
+    from cairn.monitoring.label_rate import LabelRateCheck
+
+    out = []
+    for data, kind in ((calibration, CalibrationCheck), (label_rate, LabelRateCheck)):
+        if data:
+            fields = {k: v for k, v in data.items() if k != "raised"}
+            out.append(kind(**fields).describe())
+    return out
