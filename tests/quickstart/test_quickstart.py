@@ -25,10 +25,12 @@ def test_quickstart_builds_a_point_in_time_training_set(tmp_path: Path) -> None:
     assert "Data quality" in result.output and "Halted" in result.output  # broken batch stopped
     assert "Lineage complete." in result.output  # trained, approved by a second user, promoted
     assert "Served 300 predictions" in result.output and "Reason codes" in result.output
+    assert "Unknown applicant: decision refer" in result.output  # coverage guard: a person
+    assert "Model gates at promotion: score PSI" in result.output  # the canary judged the model
     # monitoring flags the drifted month only; rollouts never fail a request; the A/B test and
     # the shadow challenger are analyzed
     assert "Stable month (run #1)" in result.output and "no drift" in result.output
-    assert "drifted: income, job, score" in result.output
+    assert "drifted: debt, income, job, score" in result.output
     assert " 0 failed" in result.output and "rolled back by gate" in result.output
     assert "Audit chain intact" in result.output
     assert "A/B analysis" in result.output and "Recommendation:" in result.output

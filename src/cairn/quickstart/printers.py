@@ -185,20 +185,21 @@ def print_training_demo(demo: TrainingDemo) -> None:
         steps.add_row(name, f"{seconds:.2f}")
     console.print(steps)
     table = Table(
-        "model", "version", "valid AUC", "KS", "Gini", "Brier", "top feature", "alias",
+        "model", "version", "AUC", "KS", "Gini", "Brier", "metrics of", "top feature", "alias",
         title=f"{demo.champion.model_name}: champion vs challenger ({demo.config_path.name})",
         title_justify="left",
     )  # fmt: skip
     for result, alias in ((demo.champion, "champion"), (demo.challenger, "challenger")):
-        m = result.metrics
+        m = result.reported  # the test part's metrics (validation for a two-way split)
         top = result.importance.top(1)
         table.add_row(
             result.flavor,
             str(result.version),
-            f"{m['valid_auc']:.4f}",
-            f"{m['valid_ks']:.4f}",
-            f"{m['valid_gini']:.4f}",
-            f"{m['valid_brier']:.4f}",
+            f"{m['auc']:.4f}",
+            f"{m['ks']:.4f}",
+            f"{m['gini']:.4f}",
+            f"{m['brier']:.4f}",
+            result.split.reported,
             top[0][0] if top else "-",
             alias,
         )
@@ -325,6 +326,12 @@ def print_serving_demo(demo: ServingDemo) -> None:
         )
     console.print(reasons)
     console.print(d["summary"])
+    r = demo.referred
+    if r is not None:
+        console.print(
+            f"Unknown applicant: decision [bold]{r['decision']}[/] (a person decides; no "
+            f"adverse-action reasons), {r['features_missing']} of the model's features missing."
+        )
     console.print(f"Loaded {demo.outcomes_loaded} outcomes through POST /v1/outcomes.")
     print_query_result(
         demo.log, title='cairn predictions query "... FROM predictions LEFT JOIN outcomes ..."'
@@ -360,6 +367,11 @@ def print_rollout_demo(demo: RolloutDemo) -> None:
             table.add_row(name, f"{s.percent:g}%", s.decision.action, s.decision.gate,
                           s.decision.reason)  # fmt: skip
     out.print(table)
+    promoted = [s for s in demo.canary_steps if s.decision.action == "promote"]
+    if promoted and promoted[-1].decision.model_line():
+        out.print(
+            f"Model gates at promotion: {promoted[-1].decision.model_line()}.", highlight=False
+        )
     out.print(
         f"Champion is now {demo.challenger.split('/')[0]} v{demo.champion} "
         "(promoted through four eyes)."
