@@ -69,6 +69,9 @@ def test_declared_decisions_label_and_the_old_explain_name() -> None:
         ({"fallback": {"model": "x"}}, "fallback.model must be a model reference"),
         ({"fallback": {"defaults": [1]}}, "fallback.defaults must be a mapping"),
         ({"feature_budget_ms": "fast"}, "feature_budget_ms must be a number"),
+        ({"coverage": {"min_share": 1.5}}, "coverage.min_share must be"),
+        ({"coverage": {"below": "score"}}, "coverage.below must be one of refer, reject, fallback"),
+        ({"coverage": {"unknown_entity": "guess"}}, "coverage.unknown_entity must be one of"),
     ],
 )
 def test_the_schema_rejects_what_the_parser_rejects(change: dict[str, Any], message: str) -> None:
@@ -84,6 +87,18 @@ def test_positive_and_negative_must_differ() -> None:  # a rule across keys: the
     )
     with pytest.raises(ConfigError, match=r"decision: positive and negative must differ"):
         _parse(doc)
+
+
+@pytest.mark.parametrize(
+    ("key", "others"), [("below", "refer or reject"), ("unknown_entity", "refer, reject or score")]
+)
+def test_coverage_fallback_needs_a_fallback(key: str, others: str) -> None:  # across keys
+    dep = {k: v for k, v in BASE["deployments"]["credit"].items() if k != "fallback"}
+    doc = {"deployments": {"credit": {**dep, "coverage": {key: "fallback"}}}}
+    with pytest.raises(ConfigError, match=rf"coverage.{key} says fallback, .* choose {others}\."):
+        _parse(doc)
+    dep["fallback"] = {"score": 0.5}
+    assert accepts(_parse, {"deployments": {"credit": {**dep, "coverage": {key: "fallback"}}}})
 
 
 def test_the_templates_are_valid() -> None:

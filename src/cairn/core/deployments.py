@@ -339,12 +339,18 @@ class DeploymentSpec(FileModel):
     @model_validator(mode="after")
     def _coverage_fallback(self) -> Self:
         c = self.coverage
-        if c is not None and self.fallback is None and "fallback" in (c.below, c.unknown_entity):
-            raise wrong(
-                "coverage",
-                "says fallback, but the deployment declares no fallback; add a fallback "
-                "section or choose refer, reject or score.",
-            )
+        if c is None or self.fallback is not None:
+            return self
+        for name, value, others in (
+            ("below", c.below, "refer or reject"),
+            ("unknown_entity", c.unknown_entity, "refer, reject or score"),
+        ):
+            if value == "fallback":
+                raise wrong(
+                    f"coverage.{name}",
+                    f"says fallback, but the deployment declares no fallback; add a fallback "
+                    f"section or choose {others}.",
+                )
         return self
 
     def value(self, name: str) -> Deployment:
