@@ -52,6 +52,7 @@ def write_scored(
     shift: dict[str, float] | None = None,
     labeled: float = 1.0,
     shadow_of_control: bool = False,
+    refer: bool = False,
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """One Parquet segment of canary rows per arm with their scores, and the labels of the
     first ``labeled`` share of them as outcomes; returns each arm's (scores, labels)."""
@@ -74,6 +75,8 @@ def write_scored(
                 "explained": False, "fallback": None, "entity_unknown": False, "seed": "s",
                 "exposed": True, "shadow": False, "error": None,
             }  # fmt: skip
+            if refer:  # the coverage guard referred it: scored, but a person decides
+                base.update(decision="refer", positive=None)
             rows.append(base)
             if shadow_of_control and arm == "control":  # v3 scored the same request, off path
                 near = float(np.clip(scores[i] + rng.normal(0, 0.01), 0, 1))
@@ -109,6 +112,10 @@ def test_the_stage_scores_are_the_rows_written(root: Path) -> None:
     written = write_scored(
         root, np.random.default_rng(1), {"control": 300, "canary": 100},
         auc={"control": 0.8, "canary": 0.8}, labeled=0.5,
+    )  # fmt: skip
+    write_scored(  # referrals: the model decided none of them, so no gate counts them
+        root, np.random.default_rng(11), {"control": 50, "canary": 50},
+        auc={"control": 0.5, "canary": 0.5}, shift={"canary": 3.0}, refer=True,
     )  # fmt: skip
     with connect(root) as con:
         arms = stage_scores(con, "credit", "s", 0)

@@ -16,7 +16,7 @@ import duckdb
 import numpy as np
 
 from cairn.core.errors import CairnError
-from cairn.core.predictions import positive_sql
+from cairn.core.predictions import REFER, positive_sql
 from cairn.experiments.aggregate import has_entity_outcomes, labels_sql, log_columns
 from cairn.experiments.champion.pairs import load_pairs
 from cairn.experiments.model_gates import ArmScores, ShadowEvidence, shadow_evidence
@@ -28,7 +28,9 @@ def stage_scores(
     con: duckdb.DuckDBPyConnection, deployment: str, seed: str, since: int
 ) -> dict[str, ArmScores]:
     """Both arms' scores, positive decisions and observed labels (NaN: none yet) of the primary
-    rows of the canary with assignment ``seed`` logged since ``since`` (epoch µs).
+    rows of the canary with assignment ``seed`` logged since ``since`` (epoch µs). Referrals
+    (decision ``refer``: too little data, a person decides) are left out: the model decided
+    none of them, and their scores stand on missing values.
 
     Example
     -------
@@ -48,6 +50,7 @@ WITH base AS (
  WHERE deployment = $deployment AND strategy = 'canary' AND seed = $seed
    AND arm IN ('control', 'canary') AND NOT coalesce(shadow, false)
    AND epoch_us(time) >= $since AND score IS NOT NULL
+   AND coalesce(decision, '') <> '{REFER}'
 ),{outcomes}
 SELECT b.arm, b.score, coalesce(b.positive, false) AS positive, l.label
 FROM base b LEFT JOIN labels l USING (prediction_id)
