@@ -110,25 +110,12 @@ def score_psi(control: Floats, canary: Floats) -> float:
     >>> score_psi(few, rng.beta(2, 8, 2000).round(1) + 0.01) < 0.01  # not an "other" bin
     True
     """
-    if len(control) == 0 or len(canary) == 0:
-        return math.nan
-    bins = _score_bins(control)
-    expected = bins.count(control) / len(control)
-    actual = bins.count(canary) / len(canary)
-    return psi(expected, actual)
+    return score_shift(control, canary)[0]
 
 
-def _score_bins(control: Floats) -> NumericBins:
-    x = np.asarray(control, dtype=np.float64)
-    x = x[np.isfinite(x)]
-    if x.size == 0:
-        return NumericBins(np.empty(0))
-    k = DEFAULT_BINS
-    return NumericBins(np.unique(np.quantile(x, np.arange(1, k) / k)))
-
-
-def score_psi_p(control: Floats, canary: Floats, value: float) -> float:
-    """How likely a PSI this large is between two samples of ONE score distribution.
+def score_shift(control: Floats, canary: Floats) -> tuple[float, float]:
+    """The score PSI (:func:`score_psi`) and how likely a PSI this large is between two samples
+    of ONE score distribution.
 
     PSI is the symmetric (Jeffreys) divergence of the two binned shares; under no change,
     ``PSI x n1 n2 / (n1 + n2)`` is asymptotically chi-square with (bins - 1) degrees of freedom.
@@ -138,15 +125,20 @@ def score_psi_p(control: Floats, canary: Floats, value: float) -> float:
     Example
     -------
     >>> rng = np.random.default_rng(3)
-    >>> a, b = rng.beta(2, 8, 40), rng.beta(2, 8, 40)
-    >>> score_psi(a, b) > 0.2, score_psi_p(a, b, score_psi(a, b)) > 0.01
+    >>> value, p = score_shift(rng.beta(2, 8, 40), rng.beta(2, 8, 40))
+    >>> value > 0.2, p > 0.01
     (True, True)
     """
     n1, n2 = len(control), len(canary)
-    if not n1 or not n2 or not math.isfinite(value):
-        return math.nan
-    dof = max(_score_bins(control).size - 1, 1)
-    return float(chi2.sf(value * n1 * n2 / (n1 + n2), dof))
+    if not n1 or not n2:
+        return math.nan, math.nan
+    x = np.asarray(control, dtype=np.float64)
+    x = x[np.isfinite(x)]
+    cuts = np.arange(1, DEFAULT_BINS) / DEFAULT_BINS
+    bins = NumericBins(np.unique(np.quantile(x, cuts)) if x.size else np.empty(0))
+    value = psi(bins.count(control) / n1, bins.count(canary) / n2)
+    p = float(chi2.sf(value * n1 * n2 / (n1 + n2), max(bins.size - 1, 1)))
+    return value, p
 
 
 def calibration_p(labels: npt.ArrayLike, scores: npt.ArrayLike, bins: int = 10) -> float:
@@ -205,11 +197,8 @@ def model_quality(
     ``{arm}_observed_rate``, ``{arm}_mean_score``; ``auc_diff`` and its always-valid
     ``auc_lower``/``auc_upper`` (each one-sided at ``alpha``).
     """
-    value = score_psi(control.scores, canary.scores)
-    out: dict[str, Any] = {
-        "score_psi": _num(value),
-        "score_psi_p": _num(score_psi_p(control.scores, canary.scores, value)),
-    }
+    value, p = score_shift(control.scores, canary.scores)
+    out: dict[str, Any] = {"score_psi": _num(value), "score_psi_p": _num(p)}
     rate = decision_rate_test(control, canary, alpha=alpha, n_star=n_star)
     ok = rate.error is None
     out.update(

@@ -3,7 +3,8 @@
 The window's observed positive-label rate (matured labels only) is compared with the label
 rate of the model version's training reference (``label.rate`` and ``label.count`` of its
 reference profile) by the pooled two-proportion z-test
-(:func:`cairn.training.split_checks.two_proportion_p`, the test training's split checks use).
+(:func:`cairn.profiles.shares.two_proportion_p`, the test training's split checks and the
+missing-share drift test use).
 The signal is raised when at least ``min_labeled`` labels back it, the test rejects at
 ``alpha`` and the rates differ by more than ``min_difference`` (absolute): with tens of
 thousands of labels a 0.3-point move is "significant" and still not worth a page. A default
@@ -31,7 +32,7 @@ import numpy.typing as npt
 
 from cairn.core.errors import ConfigError
 from cairn.monitoring.calibration_signal import MIN_LABELED
-from cairn.training.split_checks import two_proportion_p
+from cairn.profiles.shares import two_proportion_p
 
 __all__ = ["ALPHA", "MIN_DIFFERENCE", "LabelRateCheck", "check_label_rate", "reference_label"]
 

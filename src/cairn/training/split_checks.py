@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from cairn.profiles import NumericReference, psi
+from cairn.profiles.shares import two_proportion_p
 from cairn.training.config import SplitWarnings
 from cairn.training.split import Indices, TimeSplit
 
@@ -119,22 +120,6 @@ def label_rate_warning(
         f"{settings.label_rate_ratio:g} and p < {settings.label_rate_p:g})",
         p_value,
     )
-
-
-def two_proportion_p(k1: int, n1: int, k2: int, n2: int) -> float:
-    """Two-sided p-value of the pooled two-proportion z-test (1.0 when both rates are 0 or 1).
-
-    >>> round(two_proportion_p(65, 1000, 202, 1000), 12) < 1e-12
-    True
-    """
-    from scipy.stats import norm
-
-    pooled = (k1 + k2) / (n1 + n2)
-    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
-    if se == 0:
-        return 1.0
-    z = (k1 / n1 - k2 / n2) / se
-    return float(2 * norm.sf(abs(z)))
 
 
 def feature_psi(reference: pd.Series, current: pd.Series) -> float:

@@ -1,4 +1,5 @@
-"""Has the share of missing values changed? A two-proportion z-test (pooled, two-sided).
+"""Has the share of missing values changed? The two-proportion z-test of
+:func:`cairn.profiles.shares.two_proportion_p` (pooled, two-sided).
 
 Example
 -------
@@ -8,9 +9,7 @@ Example
 
 from __future__ import annotations
 
-import math
-
-from scipy.special import ndtr
+from cairn.profiles.shares import two_proportion_p
 
 
 def null_share_test(
@@ -19,9 +18,4 @@ def null_share_test(
     """Two-sided p-value that both sides have the same missing share (None without rows)."""
     if reference_rows <= 0 or current_rows <= 0:
         return None
-    pooled = (reference_missing + current_missing) / (reference_rows + current_rows)
-    if pooled <= 0.0 or pooled >= 1.0:
-        return 1.0
-    diff = current_missing / current_rows - reference_missing / reference_rows
-    se = math.sqrt(pooled * (1.0 - pooled) * (1.0 / reference_rows + 1.0 / current_rows))
-    return float(2.0 * ndtr(-abs(diff) / se))  # scipy.stats.norm.sf, without its checks
+    return two_proportion_p(reference_missing, reference_rows, current_missing, current_rows)
