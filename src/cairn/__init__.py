@@ -37,6 +37,9 @@ _LAZY: dict[str, str] = {
     "FeatureView": "cairn.features",
     "Field": "cairn.features",
     "FileSource": "cairn.features",
+    "KafkaSource": "cairn.features",
+    "LocalStreamSource": "cairn.features",
+    "RedisStreamSource": "cairn.features",
     "Project": "cairn.app.project",
     "PushSource": "cairn.features",
     "RetrievalJob": "cairn.offline",
@@ -50,7 +53,17 @@ if TYPE_CHECKING:
     from cairn.core.config import Settings
     from cairn.core.manifest import TrainingSetManifest
     from cairn.core.types import Dtype
-    from cairn.features import Aggregation, Entity, FeatureView, Field, FileSource, PushSource
+    from cairn.features import (
+        Aggregation,
+        Entity,
+        FeatureView,
+        Field,
+        FileSource,
+        KafkaSource,
+        LocalStreamSource,
+        PushSource,
+        RedisStreamSource,
+    )
     from cairn.offline import RetrievalJob
 
 
@@ -78,8 +91,11 @@ __all__ = [
     "FeatureView",
     "Field",
     "FileSource",
+    "KafkaSource",
+    "LocalStreamSource",
     "Project",
     "PushSource",
+    "RedisStreamSource",
     "RetrievalJob",
     "Settings",
     "TrainingSetManifest",

@@ -58,6 +58,11 @@ CASES: list[tuple[list[str], int]] = [
     (["status", *E], BAD),
     (["consistency", "check", "profile", "--at", "2000-01-01T00:00:00Z", *R], NO),
     (["consistency", "check", "nope", *R], BAD),
+    (["stream", "status", *R], OK),
+    (["stream", "status", *E], BAD),
+    (["stream", "run", "--until-idle", *R], BAD),  # no view reads a stream source
+    (["stream", "run", "profile", *R], BAD),  # a view over a file source
+    (["stream", "produce", "nope", "{repo}/data/nope.csv", *R], BAD),
     (["serve", *E], BAD),
     (["score", "-d", "nope", "-e", "x.parquet", "-o", "{tmp}/s.parquet", *R], BAD),
     (["quality", "validate", "{suite}", "{repo}/data/profiles.parquet", "--no-store"], NO),

@@ -20,7 +20,10 @@ def test_quickstart_builds_a_point_in_time_training_set(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "Training set" in result.output and "Manifest" in result.output
     assert "Materialized:" in result.output and "Online features at" in result.output
-    assert result.output.count("0 mismatches") == 2  # both views: online == offline
+    # both views online == offline, and the stream view == the batch engine
+    assert result.output.count("0 mismatches") == 3
+    assert "Parity card_velocity" in result.output
+    assert "A card payment, one second ago" in result.output
     assert "Freshness txn_stats" in result.output
     assert "Data quality" in result.output and "Halted" in result.output  # broken batch stopped
     assert "Lineage complete." in result.output  # trained, approved by a second user, promoted

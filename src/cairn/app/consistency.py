@@ -11,6 +11,7 @@ import pandas as pd
 
 from cairn.core.errors import DataError
 from cairn.core.timeutil import from_micros, utcnow
+from cairn.features.source_kinds import is_stream
 from cairn.offline.connection import connect, quote
 from cairn.offline.sources import register_source
 
@@ -83,6 +84,8 @@ def check_consistency(
     pass the current time to include materialization lag in the comparison.
     """
     view = store.get_feature_view(view_name)
+    if at is None and is_stream(view.source):
+        at = _stream_commit(store, view_name)
     if at is None:
         mark = store.online.freshness({view_name: store.applied_views()[view_name]})[view_name]
         if mark["watermark"] is None:
@@ -121,6 +124,26 @@ def check_consistency(
         report.both_null[feature] = both_null
         report.one_sided[feature] = one_sided
     return report
+
+
+def _stream_commit(store: FeatureStore, view_name: str) -> datetime:
+    """A stream view's "watermark": its processor's last commit (what the tiles reflect)."""
+    from cairn.app.streaming import open_processor
+    from cairn.streams.checkpoint import Checkpoint
+
+    source = store.get_feature_view(view_name).source
+    processor = open_processor(store, source.name)
+    try:
+        raw = processor.store.read_stream_checkpoint(processor.name)
+    finally:
+        processor.log.close()
+    commit = Checkpoint.from_bytes(raw).commit_us
+    if not commit:
+        raise DataError(
+            f"View {view_name!r} reads the stream {source.name!r}, which no processor has "
+            f"committed yet; run `cairn stream run` first."
+        )
+    return from_micros(commit)
 
 
 def _sample_keys(store: FeatureStore, view: FeatureView, sample: int, seed: int) -> pd.DataFrame:

@@ -6,7 +6,7 @@ recorded by :mod:`cairn.metadata`, and computed by :class:`cairn.offline.Offline
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -27,9 +27,14 @@ from cairn.features import (
     Entity,
     FeatureView,
     FileSource,
+    KafkaSource,
+    LocalStreamSource,
     PushSource,
+    RedisStreamSource,
     Source,
+    StreamSource,
     definition_hash,
+    is_stream,
     source_from_spec,
 )
 from cairn.metadata import DefinitionChange, MetadataStore, NewDefinition
@@ -41,8 +46,16 @@ from cairn.online.response import OnlineResponse
 from cairn.quality import QualityStore, Suite
 from cairn.quality.gate import gate_materialization, gate_training_set
 
-Definition = Entity | FileSource | PushSource | FeatureView
-_KIND = {Entity: "entity", FileSource: "source", PushSource: "source", FeatureView: "feature_view"}
+Definition = Entity | Source | FeatureView
+_KIND = {
+    Entity: "entity",
+    FileSource: "source",
+    PushSource: "source",
+    LocalStreamSource: "source",
+    KafkaSource: "source",
+    RedisStreamSource: "source",
+    FeatureView: "feature_view",
+}
 
 
 @dataclass(frozen=True)
@@ -229,6 +242,21 @@ class FeatureStore:
         # the same incremental run as a scheduled one: everything visible by now, no gap
         return self.online.materialize(views, moment + timedelta(microseconds=1))
 
+    def produce(
+        self,
+        source: str | StreamSource,
+        rows: pd.DataFrame | pa.Table | Iterable[Mapping[str, Any]],
+    ) -> list[tuple[int, int]]:
+        """Append rows as events to a stream source's log (embedded, Redis Streams or Kafka);
+        returns each event's ``(partition, offset)``, durable once returned.
+
+        Rows need the source's event-time field (timezone-aware); events are keyed by the join
+        keys of the views over the source. ``cairn stream run`` turns them into features.
+        """
+        from cairn.app.streaming import produce
+
+        return produce(self, source, rows)
+
     def _push_source(self, source: str | PushSource) -> PushSource:
         name = source if isinstance(source, str) else source.name
         for s in self.list_sources():
@@ -280,7 +308,13 @@ class FeatureStore:
         return result
 
     def _has_data(self, source: Source) -> bool:
-        """Push sources may be applied before anything was pushed; file sources must exist."""
+        """Push and stream sources may be applied before anything landed; file sources must
+        exist."""
+        if is_stream(source):
+            path = source.batch.resolve(self.root)
+            return path.is_dir() and (
+                any(path.rglob("*.parquet")) or (path / "_delta_log").is_dir()
+            )
         return not isinstance(source, PushSource) or source.resolve(self.root).exists()
 
     def list_entities(self) -> list[Entity]:
@@ -387,7 +421,8 @@ def _collect(
         kind = _KIND.get(type(obj))
         if kind is None:
             raise DefinitionError(
-                f"apply() takes Entity, FileSource, PushSource and FeatureView objects; "
+                f"apply() takes Entity, FileSource, PushSource, LocalStreamSource, KafkaSource, "
+                f"RedisStreamSource and FeatureView objects; "
                 f"got {obj!r}."
             )
         same = found[kind].get(obj.name)

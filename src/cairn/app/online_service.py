@@ -12,7 +12,7 @@ from cairn.core.errors import DefinitionError
 from cairn.core.online import OnlineStore
 from cairn.core.timeutil import to_micros, utcnow
 from cairn.core.types import Dtype, Micros, dtype_of_sql
-from cairn.features.source import batch_of
+from cairn.features.source_kinds import batch_of, is_stream
 from cairn.metadata import MaterializationRecord, MaterializationState, MetadataStore
 from cairn.metadata.run_lock import run_lock
 from cairn.offline import AppliedView, OfflineEngine, output_names, parse_refs
@@ -74,6 +74,8 @@ class OnlineService:
         runner = Materializer(self.settings.offline, self.root, self.store, self.project)
         results = []
         for name, applied in views.items():
+            if is_stream(applied.view.source):
+                continue  # kept current by its stream processor (`cairn stream run`)
             tick = (lambda n, _name=name: progress(_name, n)) if progress else None
             if start_us is not None:
                 span = Range(end=end_us, start=start_us)

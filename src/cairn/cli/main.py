@@ -21,6 +21,7 @@ from cairn.cli import (
     runs,
     score,
     serve,
+    stream,
     train,
 )
 from cairn.cli._console import one_line_errors
@@ -57,6 +58,7 @@ app.command()(online.materialize)
 app.command("materialize-incremental")(online.materialize_incremental)
 app.command("status")(online.status_command)
 app.add_typer(online.consistency_app, name="consistency")
+app.add_typer(stream.app, name="stream")
 app.command()(serve.serve)
 app.command()(score.score)
 app.add_typer(quality.app, name="quality")

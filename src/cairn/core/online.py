@@ -113,6 +113,24 @@ class OnlineStore(Protocol):
         ...
 
 
+@runtime_checkable
+class StreamCommitter(Protocol):
+    """An online store a stream processor can commit to: tiles and the processor's checkpoint
+    in one atomic step (SQLite: one transaction; Redis: MULTI/EXEC), so a crash leaves either
+    both or neither and a restart resumes exactly where the tiles are."""
+
+    def commit_stream(
+        self, name: str, tiles: Sequence[tuple[str, TileRecord]], checkpoint: bytes
+    ) -> None:
+        """Replace each ``(view, tile)`` (no ``asof`` guard: the processor owns its tiles) and
+        set the checkpoint ``name``, atomically."""
+        ...
+
+    def read_stream_checkpoint(self, name: str) -> bytes | None:
+        """The checkpoint last committed under ``name`` (None before the first commit)."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class SnapshotRead:
     """A request for :meth:`OnlineStore.read` ``(view, keys)`` within :func:`read_many`."""

@@ -14,7 +14,7 @@ from cairn.features._names import check_name
 from cairn.features.aggregation import Aggregation
 from cairn.features.entity import Entity
 from cairn.features.field import Field
-from cairn.features.source import FileSource, PushSource, Source
+from cairn.features.source_kinds import SOURCE_TYPES, Source, is_stream
 
 
 @dataclass(frozen=True)
@@ -65,16 +65,23 @@ class FeatureView:
                 f"FeatureView {self.name!r} entities must be a non-empty list of Entity; "
                 f"got {self.entities!r}."
             )
-        if not isinstance(self.source, (FileSource, PushSource)):
+        if not isinstance(self.source, SOURCE_TYPES):
             raise DefinitionError(
-                f"FeatureView {self.name!r} source must be a FileSource or PushSource; "
-                f"got {self.source!r}."
+                f"FeatureView {self.name!r} source must be a FileSource, PushSource, "
+                f"LocalStreamSource, KafkaSource or RedisStreamSource; got {self.source!r}."
             )
         schema, aggs = tuple(self.schema), tuple(self.aggregations)
         if bool(schema) == bool(aggs):
             raise DefinitionError(
                 f"FeatureView {self.name!r} needs either schema (snapshot features) or "
                 f"aggregations (windowed features), not {'both' if schema else 'neither'}."
+            )
+        if schema and is_stream(self.source):
+            raise DefinitionError(
+                f"FeatureView {self.name!r} reads the stream source {self.source.name!r}, so it "
+                f"needs aggregations (windowed features kept current by `cairn stream run`); "
+                f"got schema. Snapshot features read a FileSource or PushSource (the stream's "
+                f"batch_source is one)."
             )
         ttl: str | None = None
         if self.ttl is not None:

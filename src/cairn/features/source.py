@@ -207,14 +207,11 @@ class PushSource:
         )
 
 
-Source = FileSource | PushSource
+def __getattr__(name: str) -> object:
+    # Source, source_from_spec and batch_of moved to cairn.features.source_kinds when stream
+    # sources joined them (that module imports this one); the old import paths keep working.
+    if name in ("Source", "source_from_spec", "batch_of"):
+        from cairn.features import source_kinds
 
-
-def source_from_spec(spec: dict[str, Any]) -> Source:
-    """Rebuild a FileSource or PushSource from its spec."""
-    return PushSource.from_spec(spec) if spec.get("type") == "push" else FileSource.from_spec(spec)
-
-
-def batch_of(source: Source) -> FileSource:
-    """The files holding a source's rows (a push source's offline log)."""
-    return source.batch_source if isinstance(source, PushSource) else source
+        return getattr(source_kinds, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

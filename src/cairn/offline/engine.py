@@ -12,7 +12,7 @@ import pyarrow as pa
 from cairn.core.config import OfflineSettings
 from cairn.core.errors import DefinitionError, EntityDataFrameError, UnknownFeatureError
 from cairn.features.feature_view import FeatureView
-from cairn.features.source import Source, batch_of
+from cairn.features.source_kinds import Source, batch_of
 from cairn.offline.connection import connect, quote
 from cairn.offline.entities import EntityInput, is_sql, register_entities
 from cairn.offline.retrieval import RetrievalJob, ViewRequest, manifest_factory
@@ -169,8 +169,8 @@ class OfflineEngine:
 
     def _register_sources(self, con: duckdb.DuckDBPyConnection, sources: Sequence[Source]) -> None:
         for j, source in enumerate(sources):
-            if not source.resolve(self.root).exists():
-                continue  # a push source nothing was pushed to yet
+            if not batch_of(source).resolve(self.root).exists():
+                continue  # a push or stream source nothing landed in yet
             rel = register_source(con, source, self.root, f"__sql_src{j}")
             cols = ", ".join(quote(c) for c in rel.columns)
             con.execute(

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from cairn.quickstart.rollout_demo import RolloutDemo
     from cairn.quickstart.run import QuickstartReport
     from cairn.quickstart.serving_demo import ServingDemo
+    from cairn.quickstart.streaming_demo import StreamingDemo
     from cairn.quickstart.training_demo import TrainingDemo
 
 
@@ -108,6 +109,44 @@ def print_report(report: QuickstartReport) -> None:
         print_rollout_demo(report.rollout)
     if report.experiment is not None:
         print_experiment_demo(report.experiment)
+    if report.streaming is not None:
+        print_streaming_demo(report.streaming)
+
+
+def print_streaming_demo(demo: StreamingDemo) -> None:
+    """The streaming step: the replay, one transaction served a second later, parity."""
+    status = demo.status
+    counts = status["counts"]
+    console.print(
+        f"Streamed {demo.replayed:,} card transactions to the embedded log "
+        f"({status['partitions']} partitions); `cairn stream run` processed "
+        f"{counts.get('events', 0):,} events, landed {counts.get('landed', 0):,} in the batch "
+        f"source, lag {status['lag_events']} events.",
+        highlight=False,
+    )
+    table = Table(
+        "customer", *demo.before, title="A card payment, one second ago", title_justify="left"
+    )
+    table.add_row("before", *(_cell(v) for v in demo.before.values()))
+    table.add_row("after", *(_cell(v) for v in demo.after.values()))
+    table.columns[0].header = f"customer {demo.customer}"
+    console.print(table)
+    timings = sorted(demo.fresh_all_ms)
+    console.print(
+        f"Served by `cairn serve` {demo.fresh_ms:.0f} ms after `produce` returned "
+        f"(median of {len(timings)}: {timings[len(timings) // 2]:.0f} ms).",
+        highlight=False,
+    )
+    check = demo.consistency
+    verdict = f"[green]{check.verdict()}[/]" if check.ok else f"[red]{check.verdict()}[/]"
+    console.print(
+        f"Parity {check.view}: {check.keys} keys online vs the batch engine over the landed "
+        f"events: {verdict}"
+    )
+
+
+def _cell(value: object) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 def print_online(report: QuickstartReport) -> None:

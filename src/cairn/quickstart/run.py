@@ -31,6 +31,7 @@ from cairn.quickstart.monitoring_demo import MonitoringDemo
 from cairn.quickstart.quality_demo import QualityDemo, run_quality_demo
 from cairn.quickstart.rollout_demo import RolloutDemo
 from cairn.quickstart.serving_demo import ServingDemo
+from cairn.quickstart.streaming_demo import StreamingDemo
 from cairn.quickstart.training_demo import TrainingDemo
 
 
@@ -58,6 +59,7 @@ class QuickstartReport:
     monitoring: MonitoringDemo | None = None
     rollout: RolloutDemo | None = None
     experiment: ExperimentDemo | None = None
+    streaming: StreamingDemo | None = None
 
 
 def run_quickstart(
@@ -140,6 +142,11 @@ def run_quickstart(
 
     with step("experiments: A/B analysis, champion vs shadow challenger"):
         report.experiment = run_experiment_demo(path)
+
+    from cairn.quickstart.streaming_demo import run_streaming_demo
+
+    with step("streaming: card payments served in a second, parity with batch"):
+        report.streaming = run_streaming_demo(path)
     return report
 
 

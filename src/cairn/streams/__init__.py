@@ -7,6 +7,7 @@ stream needs no server.
 
 from __future__ import annotations
 
-from cairn.streams.local_log import Event, LocalLog, LogError
+from cairn.streams.event_log import Event, EventLog, LogError, partition_of
+from cairn.streams.local_log import LocalLog
 
-__all__ = ["Event", "LocalLog", "LogError"]
+__all__ = ["Event", "EventLog", "LocalLog", "LogError", "partition_of"]

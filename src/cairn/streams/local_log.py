@@ -30,17 +30,23 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-import zlib
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from cairn.core.errors import CairnError
+from cairn.streams.event_log import (
+    Event,
+    KeyOf,
+    LogError,
+    TimestampOf,
+    key_text,
+    partition_of,
+    timestamp_of,
+)
 
-__all__ = ["Event", "LocalLog", "LogError"]
+__all__ = ["Event", "LocalLog", "LogError", "partition_of"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS stream_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -54,27 +60,6 @@ CREATE TABLE IF NOT EXISTS stream_group_offsets (
     PRIMARY KEY (grp, partition)
 ) WITHOUT ROWID;
 """
-
-
-class LogError(CairnError):
-    """A log that cannot be opened as asked, or an event that cannot be appended."""
-
-
-@dataclass(frozen=True)
-class Event:
-    """One event of a partition."""
-
-    partition: int
-    offset: int
-    key: str | None
-    timestamp_us: int
-    appended_us: int
-    value: dict[str, Any]
-
-
-def partition_of(key: str | None, partitions: int) -> int:
-    """The partition of ``key``: CRC-32 of its UTF-8 text modulo ``partitions`` (0 for None)."""
-    return 0 if key is None else zlib.crc32(key.encode()) % partitions
 
 
 class LocalLog:
@@ -112,6 +97,11 @@ class LocalLog:
                 f"{partitions} (a log keeps its partition count: keys would move)."
             )
 
+    @property
+    def url(self) -> str:
+        """The log's file as a URL."""
+        return f"sqlite:///{self.path}"
+
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
@@ -125,8 +115,8 @@ class LocalLog:
         self,
         values: Iterable[Mapping[str, Any]],
         *,
-        key: str | Callable[[Mapping[str, Any]], Any] | None = None,
-        timestamp: str | Callable[[Mapping[str, Any]], int] | None = None,
+        key: KeyOf = None,
+        timestamp: TimestampOf = None,
     ) -> list[tuple[int, int]]:
         """Append ``values`` in one transaction; returns each one's ``(partition, offset)``.
 
@@ -139,15 +129,8 @@ class LocalLog:
         for i, value in enumerate(values):
             if not isinstance(value, Mapping):
                 raise LogError(f"Event {i} must be a JSON object; got {type(value).__name__}.")
-            k = value.get(key) if isinstance(key, str) else key(value) if key else None
-            ts = (
-                value.get(timestamp)
-                if isinstance(timestamp, str)
-                else (timestamp(value) if timestamp else now)
-            )
-            if not isinstance(ts, int) or isinstance(ts, bool):
-                raise LogError(f"Event {i}'s timestamp must be integer µs; got {ts!r}.")
-            text = None if k is None else str(k)
+            text = key_text(value, key)
+            ts = timestamp_of(value, timestamp, now, i)
             try:
                 blob = orjson.dumps(dict(value))
             except TypeError as exc:

@@ -329,6 +329,35 @@ class RedisOnlineStore:
         except redis.RedisError as exc:
             raise self._failure(exc) from None
 
+    def commit_stream(
+        self, name: str, tiles: Sequence[tuple[str, TileRecord]], checkpoint: bytes
+    ) -> None:
+        """Replace the tiles and set the checkpoint in one MULTI/EXEC. Replacing (not merging)
+        makes the commit idempotent, so a retry after a lost reply changes nothing."""
+        pipe = self._client.pipeline(transaction=True)
+        for view, t in tiles:
+            _check_ints(t.key, t.start, t.asof)
+            key = f"{self._namespace(view)}t:{_part(t.group)}:{t.key}"
+            pipe.zremrangebyscore(key, t.start, t.start)
+            pipe.zadd(key, {_json(t.key, [t.start, t.asof, t.states]): t.start})
+        pipe.set(self._checkpoint_key(name), checkpoint)
+        try:
+            pipe.execute()
+        except redis.RedisError as exc:
+            raise self._failure(exc) from None
+
+    def read_stream_checkpoint(self, name: str) -> bytes | None:
+        try:
+            value = self._client.get(self._checkpoint_key(name))
+        except redis.RedisError as exc:
+            raise self._failure(exc) from None
+        if value is None:
+            return None
+        return value.encode() if isinstance(value, str) else bytes(value)
+
+    def _checkpoint_key(self, name: str) -> str:
+        return f"{self.prefix}:__stream__:{_part(name)}"
+
     def delete_view(self, view: str) -> None:
         pattern = f"{_glob_escape(self.prefix)}:{_part(view)}:*"
         try:

@@ -23,6 +23,8 @@ CREATE TABLE IF NOT EXISTS snapshot (
 CREATE TABLE IF NOT EXISTS tiles (
     view TEXT NOT NULL, grp TEXT NOT NULL, key TEXT NOT NULL, start INTEGER NOT NULL,
     asof INTEGER NOT NULL, states BLOB NOT NULL, PRIMARY KEY (view, grp, key, start)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS stream_checkpoints (
+    name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
 """
 _UPSERT = (
     "INSERT INTO snapshot VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (view, key) DO UPDATE SET "
@@ -158,6 +160,37 @@ class SqliteOnlineStore:
                     TileRecord(key, group, s, asof, orjson.loads(states))
                 )
         return [list(found.get(k, ())) for k in keys]
+
+    @_serialized
+    def commit_stream(
+        self, name: str, tiles: Sequence[tuple[str, TileRecord]], checkpoint: bytes
+    ) -> None:
+        rows = [
+            (view, t.group, t.key, t.start, t.asof, orjson.dumps(t.states)) for view, t in tiles
+        ]
+        conn = self._conn()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany("INSERT OR REPLACE INTO tiles VALUES (?, ?, ?, ?, ?, ?)", rows)
+            conn.execute(
+                "INSERT OR REPLACE INTO stream_checkpoints VALUES (?, ?)", (name, checkpoint)
+            )
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise OnlineStoreError(
+                f"Stream commit to the online store at {self.url} failed: {exc}"
+            ) from None
+
+    @_serialized
+    def read_stream_checkpoint(self, name: str) -> bytes | None:
+        row = (
+            self._conn()
+            .execute("SELECT value FROM stream_checkpoints WHERE name = ?", (name,))
+            .fetchone()
+        )
+        return None if row is None else bytes(row[0])
 
     @_serialized
     def delete_view(self, view: str) -> None:

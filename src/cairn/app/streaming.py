@@ -1,0 +1,243 @@
+"""Streaming for a project: open a stream source's log, produce to it, run its processor.
+
+``FeatureStore.produce`` and ``cairn stream produce`` append rows to any stream source (the
+embedded log, Redis Streams, Kafka) keyed by the join keys of the views over it, so one key's
+events stay in one partition, in order. :func:`open_processor` builds the processor of one
+source over the applied views that read it; :func:`run_processor` runs it as the only active
+one (a lock: PostgreSQL advisory lock, or a file lock next to an embedded metadata database;
+a second processor waits and takes over when the first dies).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import pyarrow as pa
+
+from cairn.core.errors import DataError, DefinitionError
+from cairn.core.timeutil import to_micros
+from cairn.features.source_kinds import is_stream
+from cairn.features.stream_source import KafkaSource, LocalStreamSource, StreamSource
+from cairn.metadata.run_lock import run_lock
+from cairn.offline import AppliedView
+from cairn.streams.event_log import EventLog
+from cairn.streams.processor import BatchResult, ProcessorSettings, StreamProcessor, now_us
+
+if TYPE_CHECKING:
+    from cairn.app.feature_store import FeatureStore
+
+
+def open_log(source: StreamSource, root: Path) -> EventLog:
+    """The event log of a stream source."""
+    if isinstance(source, LocalStreamSource):
+        from cairn.streams.local_log import LocalLog
+
+        path = Path(source.log_path).expanduser()
+        return LocalLog(
+            path if path.is_absolute() else root / path, partitions=source.partitions or 1
+        )
+    if isinstance(source, KafkaSource):
+        from cairn.streams.kafka_log import KafkaLog
+
+        return KafkaLog(source.bootstrap_servers, source.topic, partitions=source.partitions)
+    from cairn.streams.redis_log import RedisStreamLog
+
+    return RedisStreamLog(source.url, source.stream, partitions=source.partitions or 1)
+
+
+def stream_source(store: FeatureStore, name: str | StreamSource) -> StreamSource:
+    """The applied stream source ``name``; a KeyError lists the applied ones."""
+    wanted = name if isinstance(name, str) else name.name
+    found = [s for s in store.list_sources() if is_stream(s)]
+    for s in found:
+        if s.name == wanted:
+            assert is_stream(s)
+            return s
+    names = ", ".join(s.name for s in found) or "none"
+    raise KeyError(f"No stream source {wanted!r} is applied; applied stream sources: {names}.")
+
+
+def views_of(store: FeatureStore, source: StreamSource) -> dict[str, AppliedView]:
+    """The applied views that read ``source``."""
+    return {n: a for n, a in store.applied_views().items() if a.view.source.name == source.name}
+
+
+def event_values(
+    source: StreamSource, rows: pd.DataFrame | pa.Table | Iterable[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """Rows as JSON events: timestamps as ISO-8601 text in UTC, NaN as null."""
+    if isinstance(rows, pa.Table):
+        rows = rows.to_pandas()
+    records: Iterable[Mapping[Any, Any]] = (
+        rows.to_dict(orient="records") if isinstance(rows, pd.DataFrame) else rows
+    )
+    ts = source.batch.timestamp_field
+    out: list[dict[str, Any]] = []
+    for i, record in enumerate(records):
+        if not isinstance(record, Mapping):
+            raise DataError(
+                f"Row {i} produced to {source.name!r} must be a mapping; got {record!r}."
+            )
+        if ts not in record:
+            raise DataError(
+                f"Row {i} produced to {source.name!r} lacks its event time {ts!r}; "
+                f"got the fields {sorted(record)}."
+            )
+        out.append({k: _json_ready(v, k, source, i) for k, v in record.items()})
+    return out
+
+
+def _json_ready(value: Any, name: str, source: StreamSource, i: int) -> Any:
+    if isinstance(value, (pd.Timestamp, datetime)):
+        if value.tzinfo is None and source.timezone is not None:
+            value = pd.Timestamp(value).tz_localize(source.timezone)
+        if value.tzinfo is None:
+            raise DataError(
+                f"Row {i} produced to {source.name!r}: {name!r} must be timezone-aware; "
+                f"got the naive time {value}."
+            )
+        return pd.Timestamp(value).tz_convert("UTC").isoformat()
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if value is pd.NaT:
+        return None
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value
+
+
+def produce(
+    store: FeatureStore,
+    source: str | StreamSource,
+    rows: pd.DataFrame | pa.Table | Iterable[Mapping[str, Any]],
+) -> list[tuple[int, int]]:
+    """Append rows to a stream source's log; returns each one's ``(partition, offset)``,
+    durable when returned. Events are keyed by the join keys of the views over the source."""
+    src = stream_source(store, source)
+    values = event_values(src, rows)
+    keys: set[tuple[str, ...]] = {a.view.join_keys for a in views_of(store, src).values()}
+    key_fields = next(iter(keys)) if len(keys) == 1 else ()
+
+    def key(value: Mapping[str, Any]) -> str | None:
+        parts = [value.get(k) for k in key_fields]
+        return None if not parts or any(p is None for p in parts) else "\x1f".join(map(str, parts))
+
+    log = open_log(src, store.root)
+    try:
+        return log.produce(values, key=key, timestamp=None)
+    finally:
+        log.close()
+
+
+def open_processor(
+    store: FeatureStore,
+    source: str | StreamSource,
+    *,
+    settings: ProcessorSettings | None = None,
+    clock: Callable[[], int] = now_us,
+    log: EventLog | None = None,
+) -> StreamProcessor:
+    """The processor of one stream source over the applied views reading it."""
+    src = stream_source(store, source)
+    views = views_of(store, src)
+    if not views:
+        raise DefinitionError(
+            f"No feature view reads the stream source {src.name!r}; apply one first."
+        )
+    return StreamProcessor(
+        src,
+        [(a.view, a.definition_hash) for a in views.values()],
+        log or open_log(src, store.root),
+        store.online.store,
+        store.root,
+        namespace=store.project,
+        settings=settings,
+        clock=clock,
+        dead_letter=store.root / ".cairn" / "streams" / f"{src.name}.dead.jsonl",
+    )
+
+
+def run_processor(
+    store: FeatureStore,
+    source: str | StreamSource,
+    stop: threading.Event,
+    *,
+    settings: ProcessorSettings | None = None,
+    poll_s: float = 0.2,
+    on_batch: Callable[[BatchResult], None] | None = None,
+    until_idle: bool = False,
+) -> StreamProcessor:
+    """Run the processor of ``source`` until ``stop`` is set (or, with ``until_idle``, until a
+    batch finds nothing to do), holding the source's processor lock."""
+    processor = open_processor(store, source, settings=settings)
+    name = f"stream:{store.project}:{processor.source.name}"
+    with run_lock(store.metadata.engine, name):
+        checkpoint = processor.start()
+        if checkpoint.version != processor.version and (
+            checkpoint.version or store._has_data(processor.source)
+        ):
+            rebuild_tiles(store, processor)
+        while not stop.is_set():
+            result = processor.step()
+            if on_batch is not None and (result.events or result.released):
+                on_batch(result)
+            if result.events == 0 and result.released == 0:
+                if until_idle:  # the log is drained (held events stay held, in the checkpoint)
+                    break
+                stop.wait(poll_s)
+    return processor
+
+
+def rebuild_tiles(store: FeatureStore, processor: StreamProcessor) -> None:
+    """Recompute the tiles of a source's views from its batch source, and record the views'
+    definitions in the checkpoint; the stream then continues from its offsets.
+
+    Run when a view's definition changed since the tiles were built (up to the last commit:
+    exactly the landed events), and at the first start over a batch source that already
+    holds history (up to now: the history is known, the log holds what comes next).
+    """
+    from cairn.online.materialize import Materializer, Range
+
+    ck = processor.checkpoint
+    if not ck.commit_us:
+        ck = ck.advanced(commit_us=processor.clock())
+    online = store.online.store
+    runner = Materializer(store.settings.offline, store.root, online, store.project)
+    landed = store._has_data(processor.source)
+    for view in processor.views:
+        online.delete_view(runner.storage_name(view.name))
+        if landed:
+            runner.run(view, Range(end=ck.commit_us))
+    processor.checkpoint = ck.advanced(version=processor.version)
+    processor.store.commit_stream(processor.name, [], processor.checkpoint.to_bytes())
+
+
+def stream_sources(store: FeatureStore, names: Sequence[str] = ()) -> list[StreamSource]:
+    """The applied stream sources read by a view (``names``: only the views listed)."""
+    views = store.applied_views()
+    unknown = [n for n in names if n not in views]
+    if unknown:
+        raise KeyError(f"No feature view {unknown[0]!r}; applied views: {', '.join(views)}.")
+    chosen = [views[n] for n in names] if names else list(views.values())
+    out: dict[str, StreamSource] = {}
+    for a in chosen:
+        src = a.view.source
+        if is_stream(src):
+            out[src.name] = src
+        elif names:
+            raise DefinitionError(
+                f"Feature view {a.view.name!r} reads {src.name!r}, which is not a stream "
+                f"source; `cairn stream run` takes views over stream sources."
+            )
+    return list(out.values())
+
+
+def moment_us(at: datetime) -> int:
+    """A timezone-aware time in µs."""
+    return to_micros(at)

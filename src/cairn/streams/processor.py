@@ -1,0 +1,368 @@
+"""The stream processor: events -> hop tiles in the online store, exactly once, batch-equal.
+
+One micro-batch (:meth:`StreamProcessor.step`):
+
+1. take the commit time ``c`` (strictly after the last one); read events from the checkpoint's
+   offsets; an event whose event time is not before ``c`` is *held* (kept in the checkpoint,
+   released by the first batch after it is due) or, by configuration or when it is too far
+   ahead, rejected to the dead-letter file; a malformed event goes there too, with its reason;
+2. fold every due event into its tiles with the aggregation library (order
+   ``(event time, c, position in the batch)``); an event older than every window of a tile
+   family (``event < floor(c, hop) - longest window``) touches no tile: no read at or after
+   ``c`` can count it, and the batch engine does not either;
+3. stage the batch's rows (created time ``c``) beside the batch source, commit the touched tiles
+   and the checkpoint in one atomic step, then publish the staged rows.
+
+So for any time ``t``, the online value equals the batch engine's over the landed rows at ``t``:
+a tile holds exactly the events with created time ``c <= t`` and event time ``< c <= t``, which
+are the rows the point-in-time rules count. There is no watermark and no grace period: a late
+event is counted whenever it arrives, in both executions.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+
+from cairn.core.errors import CairnError
+from cairn.core.online import OnlineStore, StreamCommitter, TileRecord, encode_key
+from cairn.core.types import Micros
+from cairn.features.aggregates import AggregateFunction, get_function, tile_start
+from cairn.features.feature_view import FeatureView
+from cairn.features.stream_source import StreamSource
+from cairn.online.materialize import hop_groups, storage_name, tile_size
+from cairn.streams import landing
+from cairn.streams.checkpoint import COUNTS, Checkpoint
+from cairn.streams.event_log import Event, EventLog
+from cairn.streams.events import BadEvent, RowBuilder, landed_columns
+
+FutureEvents = Literal["hold", "reject"]
+
+
+class StreamError(CairnError):
+    """A processor that cannot run as configured."""
+
+
+def now_us() -> Micros:
+    """The wall clock in µs since the epoch."""
+    return time.time_ns() // 1000
+
+
+@dataclass(frozen=True)
+class ProcessorSettings:
+    """How a processor batches and treats early events."""
+
+    max_batch: int = 10_000
+    """Most events read per micro-batch (over all partitions)."""
+    future_events: FutureEvents = "hold"
+    """``hold``: keep an event until its event time has passed; ``reject``: dead-letter it."""
+    max_future_us: Micros = 3_600_000_000
+    """An event further ahead than this is dead-lettered even when holding."""
+
+
+@dataclass(frozen=True)
+class _Group:
+    storage: str
+    name: str
+    size: Micros
+    longest: Micros
+    keys: tuple[str, ...]
+    aggs: tuple[tuple[str, str, AggregateFunction], ...]
+    """(feature name, source column, function)."""
+
+
+@dataclass
+class BatchResult:
+    """What one micro-batch did."""
+
+    events: int = 0
+    landed: int = 0
+    skipped: int = 0
+    held: int = 0
+    released: int = 0
+    dead: int = 0
+    tiles: int = 0
+    commit_us: Micros = 0
+    seconds: float = 0.0
+    dead_letters: list[dict[str, Any]] = field(default_factory=list)
+
+
+class StreamProcessor:
+    """Keeps the windowed views of one stream source current in an online store.
+
+    Parameters
+    ----------
+    source:
+        The stream source.
+    views:
+        The windowed views over it (with their definition hashes, for the checkpoint).
+    log:
+        The source's event log.
+    store:
+        The online store; it must support atomic stream commits (SQLite, Redis).
+    root:
+        The project folder (where relative batch-source paths resolve).
+    namespace:
+        The online-store namespace of the project.
+    """
+
+    def __init__(
+        self,
+        source: StreamSource,
+        views: Sequence[tuple[FeatureView, str]],
+        log: EventLog,
+        store: OnlineStore,
+        root: Path,
+        *,
+        namespace: str = "",
+        settings: ProcessorSettings | None = None,
+        clock: Callable[[], Micros] = now_us,
+        dead_letter: Path | None = None,
+    ) -> None:
+        if not isinstance(store, StreamCommitter):
+            raise StreamError(
+                f"The online store at {store.url} cannot commit stream batches atomically; "
+                f"use the SQLite or Redis online store for streaming views."
+            )
+        self.source = source
+        self.views = [v for v, _ in views]
+        self.version = ",".join(sorted(f"{v.name}={h}" for v, h in views))
+        self.log = log
+        self.store: StreamCommitter = store
+        self.root = root
+        self.settings = settings or ProcessorSettings()
+        self.clock = clock
+        self.name = storage_name(namespace, f"__stream__.{source.name}")
+        self.dead_letter = dead_letter
+        self.groups = [
+            _Group(
+                storage_name(namespace, v.name),
+                group,
+                tile_size(aggs),
+                max(a.window_us for a in aggs),
+                v.join_keys,
+                tuple((a.name, a.column, get_function(a.function)) for a in aggs),
+            )
+            for v in self.views
+            for group, aggs in hop_groups(v).items()
+        ]
+        self.rows = RowBuilder(source, landed_columns(source, self.views))
+        self.checkpoint = Checkpoint()
+        self._held: list[tuple[Event, int, dict[str, Any]]] = []
+        self._tiles: dict[tuple[str, str, str, int], TileRecord] = {}
+        self._online = store
+
+    # -- start-up ---------------------------------------------------------------------------
+
+    def start(self) -> Checkpoint:
+        """Load the checkpoint, finish a landing a crash cut short, restore held events."""
+        raw = self.store.read_stream_checkpoint(self.name)
+        batch = self.source.batch
+        if raw is None:  # a new online store: resume from the last landed batch, if any
+            landed = landing.last_checkpoint(batch, self.root, self.source.name)
+            if landed is not None:
+                raw = Checkpoint.from_bytes(landed).advanced(version="").to_bytes()
+        self.checkpoint = Checkpoint.from_bytes(raw)
+        landing.repair(batch, self.root, self.source.name, self.checkpoint.commit_us)
+        self.rows.fix(landing.existing_schema(batch, self.root))
+        self._held = []
+        for partition, offset in self.checkpoint.held:
+            found = self.log.read(partition, offset, 1)
+            if not found or found[0].offset != offset:
+                raise StreamError(
+                    f"Held event {partition}/{offset} of {self.source.name!r} is no longer in "
+                    f"the log {self.log.url} (retention?); it cannot be processed."
+                )
+            ts, row = self.rows.row(found[0].value)
+            self._held.append((found[0], ts, row))
+        self._tiles.clear()
+        return self.checkpoint
+
+    # -- one micro-batch ----------------------------------------------------------------------
+
+    def step(self) -> BatchResult:
+        """Process one micro-batch; ``events == 0`` and nothing released means idle."""
+        began = time.perf_counter()
+        ck = self.checkpoint
+        commit = max(self.clock(), ck.commit_us + 1)
+        result = BatchResult(commit_us=commit)
+        due: list[tuple[int, dict[str, Any]]] = []
+        still_held: list[tuple[Event, int, dict[str, Any]]] = []
+        for event, ts, row in self._held:
+            if ts < commit:
+                due.append((ts, row))
+                result.released += 1
+            else:
+                still_held.append((event, ts, row))
+        offsets = dict(ck.offsets)
+        for event in self._read(offsets):
+            result.events += 1
+            offsets[event.partition] = event.offset + 1
+            try:
+                ts, row = self.rows.row(event.value)
+            except BadEvent as exc:
+                self._dead(result, event, str(exc))
+                continue
+            if ts >= commit:
+                ahead = ts - commit
+                if self.settings.future_events == "reject":
+                    self._dead(result, event, f"event time is {ahead} µs ahead (rejected)")
+                elif ahead > self.settings.max_future_us:
+                    self._dead(result, event, f"event time is {ahead} µs ahead (beyond max)")
+                else:
+                    still_held.append((event, ts, row))
+                    result.held += 1
+                continue
+            due.append((ts, row))
+        if not due and result.events == 0 and result.released == 0:
+            return result
+        touched = self._fold(due, commit, result)
+        counts = dict(ck.counts)
+        for name in COUNTS:
+            counts[name] = counts.get(name, 0) + getattr(result, name)
+        result.landed = len(due)
+        counts["landed"] = ck.count("landed") + result.landed
+        new = Checkpoint(
+            offsets=offsets,
+            commit_us=commit,
+            held=tuple((e.partition, e.offset) for e, _, _ in still_held),
+            counts=counts,
+            batch_events=result.events + result.released,
+            batch_seconds=time.perf_counter() - began,
+            version=self.version,
+        )
+        batch = self.source.batch
+        if due:
+            table = self.rows.table([ts for ts, _ in due], [row for _, row in due], commit)
+            meta = {landing.CHECKPOINT_KEY: new.to_bytes()}
+            landing.stage(
+                batch, self.root, self.source.name, commit, table.replace_schema_metadata(meta)
+            )
+        self.store.commit_stream(self.name, touched, new.to_bytes())
+        self.checkpoint = new
+        self._held = still_held
+        if due:
+            landing.publish(batch, self.root, self.source.name, commit)
+        self._write_dead(result.dead_letters)
+        self._evict(commit)
+        result.tiles = len(touched)
+        result.seconds = time.perf_counter() - began
+        return result
+
+    def _read(self, offsets: dict[int, int]) -> list[Event]:
+        out: list[Event] = []
+        budget = self.settings.max_batch
+        for partition in range(self.log.partitions):
+            if budget <= 0:
+                break
+            events = self.log.read(partition, offsets.get(partition, 0), budget)
+            out.extend(events)
+            budget -= len(events)
+        return out
+
+    def _dead(self, result: BatchResult, event: Event, reason: str) -> None:
+        result.dead += 1
+        result.dead_letters.append(
+            {
+                "source": self.source.name,
+                "partition": event.partition,
+                "offset": event.offset,
+                "reason": reason,
+                "value": event.value,
+            }
+        )
+
+    def _write_dead(self, letters: list[dict[str, Any]]) -> None:
+        if not letters or self.dead_letter is None:
+            return
+        self.dead_letter.parent.mkdir(parents=True, exist_ok=True)
+        with self.dead_letter.open("ab") as handle:
+            for letter in letters:
+                handle.write(orjson.dumps(letter) + b"\n")
+
+    def _fold(
+        self, due: list[tuple[int, dict[str, Any]]], commit: Micros, result: BatchResult
+    ) -> list[tuple[str, TileRecord]]:
+        """Update the tiles of every due event; returns the touched tiles."""
+        touched: dict[tuple[str, str, str, int], TileRecord] = {}
+        wanted: list[tuple[_Group, str, int]] = []
+        plans: list[list[tuple[_Group, str, int] | None]] = []
+        for ts, row in due:
+            plan: list[tuple[_Group, str, int] | None] = []
+            for g in self.groups:
+                if ts < tile_start(commit, g.size) - g.longest:
+                    plan.append(None)
+                    continue
+                values = [row.get(k) for k in g.keys]
+                if any(v is None for v in values):
+                    plan.append(None)
+                    continue
+                item = (g, encode_key(values), tile_start(ts, g.size))
+                plan.append(item)
+                wanted.append(item)
+            if all(p is None for p in plan):
+                result.skipped += 1
+            plans.append(plan)
+        self._load(wanted)
+        for seq, ((ts, row), plan) in enumerate(zip(due, plans, strict=True)):
+            order = (ts, commit, seq)
+            for planned in plan:
+                if planned is None:
+                    continue
+                g, key, start = planned
+                cache_key = (g.storage, g.name, key, start)
+                tile = self._tiles[cache_key]
+                states = dict(tile.states)
+                for name, column, fn in g.aggs:
+                    value = row.get(column)
+                    if value is not None:
+                        states[name] = fn.update(states[name], value, order)
+                tile = TileRecord(key, g.name, start, commit, states)
+                self._tiles[cache_key] = tile
+                touched[cache_key] = tile
+        return [(k[0], t) for k, t in touched.items()]
+
+    def _load(self, wanted: list[tuple[_Group, str, int]]) -> None:
+        """Read the tiles not in the cache from the store (a new tile starts empty)."""
+        missing: dict[tuple[str, str], tuple[_Group, set[str], list[int]]] = {}
+        for g, key, start in wanted:
+            if (g.storage, g.name, key, start) in self._tiles:
+                continue
+            entry = missing.setdefault((g.storage, g.name), (g, set(), []))
+            entry[1].add(key)
+            entry[2].append(start)
+        for (storage, name), (_g, keys, starts) in missing.items():
+            ordered = sorted(keys)
+            found = self._online.read_tiles(storage, name, ordered, min(starts), max(starts))
+            for key, tiles in zip(ordered, found, strict=True):
+                for tile in tiles:
+                    self._tiles.setdefault((storage, name, key, tile.start), tile)
+        for g, key, start in wanted:
+            self._tiles.setdefault(
+                (g.storage, g.name, key, start),
+                TileRecord(key, g.name, start, 0, {n: fn.init() for n, _, fn in g.aggs}),
+            )
+
+    def _evict(self, commit: Micros) -> None:
+        """Forget tiles no future event can touch (older than every window at ``commit``)."""
+        if len(self._tiles) < 100_000:
+            return
+        oldest = {
+            (g.storage, g.name): tile_start(commit, g.size) - g.longest - g.size
+            for g in self.groups
+        }
+        self._tiles = {
+            k: t for k, t in self._tiles.items() if t.start >= oldest.get((k[0], k[1]), 0)
+        }
+
+    # -- status ---------------------------------------------------------------------------------
+
+    def lag(self) -> dict[int, int]:
+        """Per partition: events in the log after the checkpoint (offset distance)."""
+        ends = self.log.end_offsets()
+        return {p: max(0, e - self.checkpoint.offsets.get(p, 0)) for p, e in ends.items()}

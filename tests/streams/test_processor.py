@@ -1,0 +1,187 @@
+"""The processor's edges: dead letters, future events, recovery of a lost online store, a
+changed definition rebuilt from the landed events, the CLI, and the stream-view rules."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import orjson
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from cairn import Aggregation, Entity, FeatureStore, FeatureView, Field, LocalStreamSource
+from cairn.app.streaming import open_processor, run_processor
+from cairn.cli.main import app
+from cairn.core.errors import DefinitionError
+from cairn.streams.processor import ProcessorSettings
+from tests.streams._parity import BASE, Step, apply_view, run_scenario
+
+runner = CliRunner(env={"COLUMNS": "200"})
+customer = Entity(name="customer", join_keys=["customer_id"])
+
+
+def _store(root: Path) -> FeatureStore:
+    (root / "cairn.yaml").write_text("project: edges\n")
+    return FeatureStore(root)
+
+
+def _ts(us: int) -> pd.Timestamp:
+    return pd.Timestamp(us, unit="us", tz="UTC")
+
+
+def test_malformed_and_far_future_events_go_to_the_dead_letter_file(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    apply_view(store, LocalStreamSource(name="txns"))
+    clock = [BASE]
+    p = open_processor(store, "txns", clock=lambda: clock[0])
+    p.start()
+    p.log.produce(
+        [
+            {"customer_id": 1, "event_timestamp": _ts(BASE - 10).isoformat(), "amount": 5},
+            {"customer_id": 1, "event_timestamp": "yesterday", "amount": 5},
+            {"customer_id": 1, "event_timestamp": _ts(BASE - 10).isoformat(), "amount": "x"},
+            {"customer_id": 1, "event_timestamp": _ts(BASE + 2 * 3_600_000_000).isoformat()},
+            {"customer_id": 1, "event_timestamp": _ts(BASE + 1_000_000).isoformat(), "amount": 1},
+        ]
+    )
+    result = p.step()
+    assert (result.events, result.landed, result.dead, result.held) == (5, 1, 3, 1)
+    letters = [
+        orjson.loads(line)
+        for line in (tmp_path / ".cairn/streams/txns.dead.jsonl").read_bytes().splitlines()
+    ]
+    reasons = [letter["reason"] for letter in letters]
+    assert "ISO-8601" in reasons[0] and "'amount' must be float64" in reasons[1]
+    assert "ahead (beyond max)" in reasons[2]
+    assert [letter["offset"] for letter in letters] == [1, 2, 3]
+    clock[0] += 2_000_000  # the held event is due now
+    assert p.step().released == 1
+    assert p.checkpoint.count("landed") == 2 and p.checkpoint.held == ()
+    p.log.close()
+
+
+def test_reject_future_dead_letters_early_events(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    apply_view(store, LocalStreamSource(name="txns"))
+    p = open_processor(
+        store, "txns", clock=lambda: BASE, settings=ProcessorSettings(future_events="reject")
+    )
+    p.start()
+    p.log.produce([{"customer_id": 1, "event_timestamp": _ts(BASE + 5).isoformat()}])
+    assert p.step().dead == 1 and p.checkpoint.held == ()
+    p.log.close()
+
+
+def test_a_lost_online_store_resumes_from_the_landed_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = _store(tmp_path)
+    apply_view(store, LocalStreamSource(name="txns", partitions=2))
+    steps = [Step(60, [(k % 3, -k * 1_000_000, float(k)) for k in range(20)]) for _ in range(3)]
+    assert run_scenario(store, steps, 3, monkeypatch).mismatches == []
+    landed = store.online.store
+    landed.close()
+    gone = list((tmp_path / ".cairn").glob("online.db*"))
+    assert gone
+    for f in gone:
+        f.unlink()  # the online store is gone; the log and the landed batches remain
+    fresh = FeatureStore(tmp_path)
+    p = run_processor(fresh, "txns", threading.Event(), until_idle=True)
+    assert p.checkpoint.count("landed") == 60  # nothing read twice
+    frames = pd.read_parquet(tmp_path / "data/streams/txns")
+    assert len(frames) == 60
+    at = pd.Timestamp(p.checkpoint.commit_us, unit="us", tz="UTC")
+    refs = ["velocity:amount_count_1h", "velocity:amount_sum_10m"]
+    online = fresh.get_online_features(refs, [{"customer_id": k} for k in range(3)], at=at)
+    batch = fresh.get_historical_features(
+        pd.DataFrame({"customer_id": range(3), "event_timestamp": [at] * 3}), refs
+    ).to_df()
+    assert online.to_df()["amount_count_1h"].tolist() == batch["amount_count_1h"].tolist()
+    assert online.to_df()["amount_count_1h"].sum() > 0
+    p.log.close()
+
+
+def test_a_changed_view_is_rebuilt_from_the_landed_events(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    source = LocalStreamSource(name="txns")
+    first = FeatureView(name="v", entities=[customer], source=source,
+                        aggregations=[Aggregation("amount", "sum", "1h")])  # fmt: skip
+    store.apply([first])
+    now = pd.Timestamp.now(tz="UTC")
+    rows = [{"customer_id": 1, "event_timestamp": now - pd.Timedelta(minutes=m), "amount": 2.0}
+            for m in range(1, 6)]  # fmt: skip
+    store.produce("txns", rows)
+    run_processor(store, "txns", threading.Event(), until_idle=True).log.close()
+    changed = FeatureView(name="v", entities=[customer], source=source,
+                          aggregations=[Aggregation("amount", "sum", "1h"),
+                                        Aggregation("amount", "count", "1h")])  # fmt: skip
+    store.apply([changed])
+    status = runner.invoke(app, ["stream", "status", "--json", "--repo", str(tmp_path)])
+    assert orjson.loads(status.output)[0]["version_state"] == "stale"
+    run_processor(store, "txns", threading.Event(), until_idle=True).log.close()
+    got = store.get_online_features(["v:amount_sum_1h", "v:amount_count_1h"],
+                                    [{"customer_id": 1}]).to_dict()  # fmt: skip
+    assert got["amount_sum_1h"] == [10.0] and got["amount_count_1h"] == [5]
+    status = runner.invoke(app, ["stream", "status", "--json", "--repo", str(tmp_path)])
+    assert orjson.loads(status.output)[0]["version_state"] == "current"
+
+
+def test_the_cli_produces_runs_and_reports(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    apply_view(store, LocalStreamSource(name="txns", timezone="UTC",
+                                        schema=[Field("note", "string")]))  # fmt: skip
+    now = pd.Timestamp.now(tz="UTC").floor("s")
+    csv = tmp_path / "events.csv"
+    csv.write_text(
+        "customer_id,event_timestamp,amount,note\n"
+        f"1,{(now - pd.Timedelta(seconds=3)).isoformat()},4.5,first\n"
+        f"1,{(now - pd.Timedelta(seconds=2)).tz_localize(None).isoformat()},,naive in UTC\n"
+        f"2,{(now - pd.Timedelta(seconds=1)).isoformat()},1,\n"
+    )
+    repo = ["--repo", str(tmp_path)]
+    produced = runner.invoke(app, ["stream", "produce", "txns", str(csv), "--json", *repo])
+    assert produced.exit_code == 0, produced.output
+    assert orjson.loads(produced.output)["events"] == 3
+    ran = runner.invoke(app, ["stream", "run", "velocity", "--until-idle", "--json", *repo])
+    assert ran.exit_code == 0, ran.output
+    assert orjson.loads(ran.output)["txns"]["landed"] == 3
+    shown = runner.invoke(app, ["stream", "status", *repo])
+    assert shown.exit_code == 0 and "velocity" in shown.output and "current" in shown.output
+    got = store.get_online_features(["velocity:amount_count_1h"], [{"customer_id": 1}]).to_dict()
+    assert got["amount_count_1h"] == [1]  # the null amount is not counted
+    landed = pd.read_parquet(tmp_path / "data/streams/txns")
+    assert landed["note"].tolist()[:2] == ["first", "naive in UTC"]
+    assert landed["note"].isna().tolist() == [False, False, True]
+    missing = runner.invoke(app, ["stream", "produce", "txns", str(tmp_path / "no.csv"), *repo])
+    assert missing.exit_code == 2 and "does not exist" in missing.output
+
+
+def test_stream_views_are_windowed_and_batch_sources_appendable() -> None:
+    source = LocalStreamSource(name="txns")
+    with pytest.raises(DefinitionError, match="needs aggregations"):
+        FeatureView(name="v", entities=[customer], source=source, schema=[Field("amount")])
+    from cairn import FileSource
+
+    with pytest.raises(DefinitionError, match="created_timestamp_column"):
+        LocalStreamSource(name="s", batch_source=FileSource(path="data/x", name="x"))
+    with pytest.raises(DefinitionError, match="appendable"):
+        LocalStreamSource(name="s", batch_source=FileSource(
+            path="data/x.csv", created_timestamp_column="c"))  # fmt: skip
+
+
+def test_materialize_leaves_stream_views_to_their_processor(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    apply_view(store, LocalStreamSource(name="txns"))
+    assert store.materialize_incremental(pd.Timestamp.now(tz="UTC").to_pydatetime()) == []
+
+
+def test_the_definition_round_trips(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    src = LocalStreamSource(name="txns", partitions=3, schema=[Field("x", "int64")])
+    apply_view(store, src)
+    (applied,) = [s for s in store.list_sources() if s.name == "txns"]
+    assert applied == src
+    shutil.rmtree(tmp_path / ".cairn")
