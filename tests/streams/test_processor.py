@@ -185,3 +185,31 @@ def test_the_definition_round_trips(tmp_path: Path) -> None:
     (applied,) = [s for s in store.list_sources() if s.name == "txns"]
     assert applied == src
     shutil.rmtree(tmp_path / ".cairn")
+
+
+def test_a_delta_batch_source_gets_one_commit_per_batch_and_resumes(tmp_path: Path) -> None:
+    from deltalake import DeltaTable
+
+    from cairn import FileSource
+
+    store = _store(tmp_path)
+    landed = FileSource(path="data/landed", file_format="delta", name="landed",
+                        created_timestamp_column="created_timestamp")  # fmt: skip
+    apply_view(store, LocalStreamSource(name="txns", batch_source=landed))
+    now = pd.Timestamp.now(tz="UTC")
+    rows = [{"customer_id": 1, "event_timestamp": now - pd.Timedelta(seconds=s), "amount": 1.0}
+            for s in range(1, 4)]  # fmt: skip
+    store.produce("txns", rows)
+    run_processor(store, "txns", threading.Event(), until_idle=True).log.close()
+    table = DeltaTable(str(tmp_path / "data/landed"))
+    assert len(table.to_pandas()) == 3 and len(table.history()) == 1
+    for f in (tmp_path / ".cairn").glob("online.db*"):
+        f.unlink()  # lost online store: the checkpoint comes back from the Delta commit
+    store = FeatureStore(tmp_path)
+    store.produce("txns", [{**rows[0], "customer_id": 2}])
+    p = run_processor(store, "txns", threading.Event(), until_idle=True)
+    p.log.close()
+    assert len(DeltaTable(str(tmp_path / "data/landed")).to_pandas()) == 4  # nothing twice
+    got = store.get_online_features(["velocity:amount_count_1h"],
+                                    [{"customer_id": 1}, {"customer_id": 2}]).to_dict()  # fmt: skip
+    assert got["amount_count_1h"] == [3, 1]

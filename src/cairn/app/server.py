@@ -19,7 +19,7 @@ import logging
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 
@@ -38,6 +38,9 @@ from cairn.serving.log_records import OUTCOME_SCHEMA, PREDICTION_SCHEMA
 from cairn.serving.prediction_log import Durability, SegmentLog
 from cairn.serving.predictor import Predictor
 from cairn.serving.protocols import EntityRow
+
+if TYPE_CHECKING:
+    from cairn.app.stream_status import StreamWatch
 
 REPO_ENV = "CAIRN_REPO"
 """The project folder of :func:`app_from_env` (set by ``cairn serve`` for its workers)."""
@@ -98,17 +101,26 @@ def build_app(
     # A networked store (Redis) could stall the loop for its timeout, so it reads in threads.
     offload = not online.store.url.startswith("sqlite")
     limits = limits or options.limits
+    streams = _stream_watch(project)
+    max_lag = project.settings.streaming.max_lag_seconds
+
+    def ready_features() -> None:
+        online.store.ping()
+        if streams is not None:
+            streams.check_ready(max_lag)
+
     deployments = project.deployments()
     if not deployments:
         app = create_app(
             read,
             freshness=freshness,
-            ready=online.store.ping,
+            ready=ready_features,
             limits=limits,
             offload=offload,
             background=[refresh],
         )
         app.include_router(governance_router(project, tokens))
+        _register_streams(app, streams)
         return app
     mode: Durability = durability or options.durability
     log = project.predictions
@@ -126,7 +138,7 @@ def build_app(
     predictor.apply_rollouts(specs)  # load and warm every model before the first request
 
     def ready() -> None:
-        online.store.ping()
+        ready_features()
         predictor.ready()
 
     app = create_app(
@@ -153,7 +165,31 @@ def build_app(
     app.include_router(governance_router(project, tokens))
     # the latest drift and performance results of `cairn monitor run`, read at scrape time
     app.state.metrics.registry.register(monitoring_collector(project.metadata, project.name))
+    _register_streams(app, streams)
     return app
+
+
+def _stream_watch(project: Project) -> StreamWatch | None:
+    """A watch over the project's stream sources (None when no view reads one)."""
+    from cairn.features.source_kinds import is_stream
+
+    try:
+        views = project.features.applied_views().values()
+    except Exception:  # definitions not applied yet: no streams to watch
+        return None
+    if not any(is_stream(a.view.source) for a in views):
+        return None
+    from cairn.app.stream_status import StreamWatch
+
+    return StreamWatch(project.features)
+
+
+def _register_streams(app: Any, streams: StreamWatch | None) -> None:
+    if streams is None:
+        return
+    from cairn.streams.metrics import StreamCollector
+
+    app.state.metrics.registry.register(StreamCollector(streams.status))
 
 
 def check_project(repo_path: str | Path) -> ServerOptions:

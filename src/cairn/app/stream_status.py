@@ -1,16 +1,95 @@
-"""Where each stream source's processor stands: lag, throughput, counts, definition state."""
+"""Where each stream source's processor stands: lag, throughput, counts, definition state.
+
+:func:`stream_status` answers once (``cairn stream status``); :class:`StreamWatch` keeps the
+logs open and answers at most every ``min_interval`` seconds from a cache, for ``cairn serve``'s
+``/metrics`` and ``/readyz`` (a Kafka log is not opened per scrape).
+"""
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from cairn.app.streaming import open_processor, views_of
+from cairn.core.errors import CairnError
 from cairn.features.source_kinds import is_stream
 from cairn.streams.checkpoint import Checkpoint
-from cairn.streams.processor import now_us
+from cairn.streams.processor import StreamProcessor, now_us
 
 if TYPE_CHECKING:
     from cairn.app.feature_store import FeatureStore
+
+
+class StreamLagging(CairnError):
+    """A stream source whose events wait longer than the readiness limit."""
+
+
+class StreamWatch:
+    """The status of every stream source of a project, from logs kept open."""
+
+    def __init__(
+        self,
+        store: FeatureStore,
+        *,
+        min_interval: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.min_interval = min_interval
+        self.clock = clock
+        self._processors: dict[str, StreamProcessor] = {}
+        self._cached: tuple[float, list[dict[str, Any]]] | None = None
+        self._lock = threading.Lock()
+
+    def status(self) -> list[dict[str, Any]]:
+        """One row per applied stream source read by a view (see :func:`stream_status`)."""
+        with self._lock:
+            now = self.clock()
+            if self._cached is not None and now - self._cached[0] < self.min_interval:
+                return self._cached[1]
+            rows = [_row(p) for p in self._current()]
+            self._cached = (now, rows)
+            return rows
+
+    def check_ready(self, max_lag_seconds: float) -> None:
+        """Raise :class:`StreamLagging` when a source's events wait longer than the limit
+        (0: never), or wait for a processor that never committed."""
+        if max_lag_seconds <= 0:
+            return
+        for row in self.status():
+            lag = row["lag_seconds"]
+            if row["lag_events"] and (lag is None or lag > max_lag_seconds):
+                behind = "no processor has committed" if lag is None else f"{lag:.0f} s behind"
+                raise StreamLagging(
+                    f"stream {row['source']!r} has {row['lag_events']:,} events waiting and "
+                    f"{behind} (streaming.max_lag_seconds = {max_lag_seconds:g}); is "
+                    f"`cairn stream run` running?"
+                )
+
+    def close(self) -> None:
+        """Close the logs."""
+        with self._lock:
+            for p in self._processors.values():
+                p.log.close()
+            self._processors.clear()
+
+    def _current(self) -> list[StreamProcessor]:
+        wanted: dict[str, str] = {}
+        for source in self.store.list_sources():
+            if is_stream(source) and views_of(self.store, source):
+                wanted[source.name] = source.name
+        for name in list(self._processors):
+            if name not in wanted:
+                self._processors.pop(name).log.close()
+        out = []
+        for name in wanted:
+            p = self._processors.get(name)
+            fresh = open_processor(self.store, name, log=p.log if p else None)
+            self._processors[name] = fresh
+            out.append(fresh)
+        return out
 
 
 def stream_status(store: FeatureStore) -> list[dict[str, Any]]:
@@ -22,42 +101,39 @@ def stream_status(store: FeatureStore) -> list[dict[str, Any]]:
     ``current`` when the tiles were built for the views as applied now, ``stale`` when a view
     changed since (the next ``cairn stream run`` rebuilds them), ``none`` before any batch.
     """
-    rows: list[dict[str, Any]] = []
-    for source in store.list_sources():
-        if not is_stream(source) or not views_of(store, source):
-            continue
-        processor = open_processor(store, source)
-        try:
-            ck = Checkpoint.from_bytes(processor.store.read_stream_checkpoint(processor.name))
-            processor.checkpoint = ck
-            lag = sum(processor.lag().values())
-        finally:
-            processor.log.close()
-        if not ck.commit_us:
-            lag_s: float | None = None
-        else:
-            lag_s = 0.0 if lag == 0 else max(0.0, (now_us() - ck.commit_us) / 1e6)
-        rate = ck.batch_events / ck.batch_seconds if ck.batch_seconds > 0 else 0.0
-        state = (
-            "none"
-            if not ck.version
-            else ("current" if ck.version == processor.version else "stale")
-        )
-        rows.append(
-            {
-                "source": source.name,
-                "kind": source.kind,
-                "log": processor.log.url,
-                "views": [v.name for v in processor.views],
-                "partitions": processor.log.partitions,
-                "offsets": ck.offsets,
-                "lag_events": lag,
-                "lag_seconds": lag_s,
-                "events_per_second": rate,
-                "last_commit_us": ck.commit_us or None,
-                "held_now": len(ck.held),
-                "counts": ck.counts,
-                "version_state": state,
-            }
-        )
-    return rows
+    watch = StreamWatch(store, min_interval=0)
+    try:
+        return watch.status()
+    finally:
+        watch.close()
+
+
+def _row(processor: StreamProcessor) -> dict[str, Any]:
+    ck = Checkpoint.from_bytes(processor.store.read_stream_checkpoint(processor.name))
+    processor.checkpoint = ck
+    lag = sum(processor.lag().values())
+    if not ck.commit_us:
+        lag_s: float | None = None
+    else:
+        lag_s = 0.0 if lag == 0 else max(0.0, (now_us() - ck.commit_us) / 1e6)
+    rate = ck.batch_events / ck.batch_seconds if ck.batch_seconds > 0 else 0.0
+    state = (
+        "none" if not ck.version else ("current" if ck.version == processor.version else "stale")
+    )
+    source = processor.source
+    return {
+        "source": source.name,
+        "kind": source.kind,
+        "log": processor.log.url,
+        "views": [v.name for v in processor.views],
+        "partitions": processor.log.partitions,
+        "offsets": ck.offsets,
+        "lag_events": lag,
+        "lag_seconds": lag_s,
+        "events_per_second": rate,
+        "last_batch_seconds": ck.batch_seconds,
+        "last_commit_us": ck.commit_us or None,
+        "held_now": len(ck.held),
+        "counts": ck.counts,
+        "version_state": state,
+    }

@@ -100,16 +100,24 @@ def run(
         typer.Option("--until-idle", help="Stop once every event in the log is processed."),
     ] = False,
     max_batch: Annotated[
-        int, typer.Option("--max-batch", min=1, help="Most events per micro-batch.")
-    ] = 10_000,
+        int | None,
+        typer.Option(
+            "--max-batch", min=1, help="Most events per micro-batch (default: streaming.max_batch)."
+        ),
+    ] = None,
     poll: Annotated[
-        float, typer.Option("--poll", min=0.01, help="Seconds to wait when the log is idle.")
-    ] = 0.2,
+        float | None,
+        typer.Option(
+            "--poll",
+            min=0.01,
+            help="Seconds to wait when the log is idle (default: streaming.poll_seconds).",
+        ),
+    ] = None,
     reject_future: Annotated[
         bool,
         typer.Option(
             "--reject-future",
-            help="Dead-letter events whose event time is ahead (default: hold them until due).",
+            help="Dead-letter events whose event time is ahead (default: streaming.future_events).",
         ),
     ] = False,
     as_json: JsonOption = False,
@@ -128,9 +136,13 @@ def run(
     sources = stream_sources(store, views or [])
     if not sources:
         raise DataError("No feature view reads a stream source; apply one first.")
+    configured = store.settings.streaming
     settings = ProcessorSettings(
-        max_batch=max_batch, future_events="reject" if reject_future else "hold"
+        max_batch=max_batch or configured.max_batch,
+        future_events="reject" if reject_future else configured.future_events,
+        max_future_us=round(configured.max_future_seconds * 1_000_000),
     )
+    poll = poll or configured.poll_seconds
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     totals: dict[str, dict[str, int]] = {}

@@ -72,7 +72,9 @@ def last_checkpoint(batch: FileSource, root: Path, source: str) -> bytes | None:
     """The checkpoint stored with the newest batch this source published to a Parquet folder
     (None when there is none): what a processor resumes from when its online store lost it."""
     folder = _folder(batch, root)
-    if _is_delta(batch, root) or not folder.is_dir():
+    if _is_delta(batch, root):
+        return _delta_checkpoint(folder, source)
+    if not folder.is_dir():
         return None
     files = sorted(folder.glob(f"part-*-stream-{source}.parquet"))
     if not files:
@@ -105,11 +107,16 @@ def publish(batch: FileSource, root: Path, source: str, commit_us: int) -> None:
         if not _delta_has(folder, tag):
             from deltalake import CommitProperties, write_deltalake
 
+            table = pq.read_table(staged)
+            meta = {_META: tag}
+            checkpoint = (table.schema.metadata or {}).get(CHECKPOINT_KEY)
+            if checkpoint is not None:
+                meta[CHECKPOINT_KEY.decode()] = checkpoint.decode()
             write_deltalake(
                 str(folder),
-                pq.read_table(staged),
+                table.replace_schema_metadata(None),
                 mode="append",
-                commit_properties=CommitProperties(custom_metadata={_META: tag}),
+                commit_properties=CommitProperties(custom_metadata=meta),
             )
         staged.unlink()
         return
@@ -140,10 +147,19 @@ def _delta_has(folder: Path, tag: str) -> bool:
 
     if not (folder / "_delta_log").is_dir():
         return False
-    for commit in DeltaTable(str(folder)).history(limit=50):
-        if commit.get(_META) == tag or (commit.get("userMetadata") or "").find(tag) >= 0:
-            return True
-    return False
+    return any(c.get(_META) == tag for c in DeltaTable(str(folder)).history(limit=200))
+
+
+def _delta_checkpoint(folder: Path, source: str) -> bytes | None:
+    from deltalake import DeltaTable
+
+    if not (folder / "_delta_log").is_dir():
+        return None
+    for commit in DeltaTable(str(folder)).history(limit=200):  # newest first
+        if str(commit.get(_META, "")).startswith(f"{source}:"):
+            value = commit.get(CHECKPOINT_KEY.decode())
+            return None if value is None else str(value).encode()
+    return None
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -30,6 +30,7 @@ from cairn.core.settings.sections import (
     OfflineSettings,
     OnlineSettings,
     ServingSettings,
+    StreamingSettings,
     TrackingSettings,
 )
 
@@ -45,6 +46,7 @@ __all__ = [
     "ProcessSettings",
     "ServingSettings",
     "Settings",
+    "StreamingSettings",
     "TrackingSettings",
     "environment",
     "process_env",

@@ -46,6 +46,7 @@ from cairn.core.settings.sections import (
     OfflineSettings,
     OnlineSettings,
     ServingSettings,
+    StreamingSettings,
     TrackingSettings,
 )
 
@@ -86,6 +87,7 @@ class Settings(BaseSettings):
     tracking: TrackingSettings = Field(default_factory=TrackingSettings)
     monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
     serving: ServingSettings = Field(default_factory=ServingSettings)
+    streaming: StreamingSettings = Field(default_factory=StreamingSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
 

@@ -234,6 +234,46 @@ class ServingSettings(Section):
     )
 
 
+FutureEvents = Literal["hold", "reject"]
+"""What the stream processor does with an event whose event time has not come yet."""
+
+
+class StreamingSettings(Section):
+    """``cairn stream run``: micro-batches, early events, and how far behind a processor may
+    fall before ``cairn serve`` reports not ready.
+
+    ``future_events: hold`` keeps an event whose event time is still ahead until it is due
+    (``reject``: dead-letter it); an event more than ``max_future_seconds`` ahead is
+    dead-lettered either way. ``/readyz`` answers 503 while a stream source has events waiting
+    and its processor last committed more than ``max_lag_seconds`` ago (0: never).
+
+    Example
+    -------
+    >>> StreamingSettings().future_events, StreamingSettings().max_batch
+    ('hold', 10000)
+    """
+
+    section = "streaming"
+
+    max_batch: Annotated[int, Field(ge=1), NotBool] = setting(
+        10_000, "Most events one micro-batch reads (over all partitions)."
+    )
+    poll_seconds: Annotated[float, Field(gt=0), NotBool] = setting(
+        0.2, "How long an idle processor waits before reading the log again, in seconds."
+    )
+    future_events: FutureEvents = setting(
+        "hold", "Events whose event time is ahead: hold (until due) or reject (dead letter)."
+    )
+    max_future_seconds: Annotated[float, Field(ge=0), NotBool] = setting(
+        3600.0, "Events further ahead than this (seconds) are dead-lettered even when holding."
+    )
+    max_lag_seconds: Annotated[float, Field(ge=0), NotBool] = setting(
+        60.0,
+        "Readiness: how long events may wait behind the last commit before /readyz says 503 "
+        "(0: streams never make the server unready).",
+    )
+
+
 class OidcSettings(Section):
     """OIDC/JWT bearer tokens (``auth.oidc``): off until ``issuer`` is set; then ``audience``
     and one of ``jwks_url`` / ``jwks_file`` are required.
@@ -353,6 +393,7 @@ SECTIONS: dict[str, type[Section]] = {
         TrackingSettings,
         MonitoringSettings,
         ServingSettings,
+        StreamingSettings,
         AuthSettings,
         AuditSettings,
     )
