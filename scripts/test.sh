@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Run pytest against real Redis and PostgreSQL servers.
+# Run pytest against real Redis, PostgreSQL and Kafka-protocol (Tansu) servers.
 #
 #   scripts/test.sh [pytest args...]      e.g. scripts/test.sh -q -n 2
 #
 # Starts the servers with scripts/services.sh (or uses CAIRN_TEST_POSTGRES_URL /
-# CAIRN_TEST_REDIS_URL when already set), exports their URLs, runs
+# CAIRN_TEST_REDIS_URL / CAIRN_TEST_KAFKA_URL when already set), exports their URLs, runs
 # `.venv/bin/python -m pytest "$@"`, and always stops what it started, even when
 # pytest fails or is interrupted. Exits with pytest's exit code.
 # Servers that were already running before (a developer's `services.sh start`)
-# are reused and left running.
+# are reused and left running; only the ones this run started are stopped.
 # CAIRN_ALLOW_NO_TESTS=1 turns pytest's "no tests collected" (exit 5) into 0.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -18,23 +18,25 @@ if [ ! -x .venv/bin/python ]; then
     echo "test.sh: error: .venv is missing: run 'make venv' (or 'make test')" >&2
     exit 2
 fi
-started=0
+started=()
 # shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
-    if [ "$started" = 1 ]; then
-        "$services" stop || echo "test.sh: warning: could not stop test servers" >&2
+    if [ "${#started[@]}" -gt 0 ]; then
+        "$services" stop "${started[@]}" || echo "test.sh: warning: could not stop test servers" >&2
     fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-if ! "$services" status >/dev/null 2>&1; then
-    started=1
-fi
+for service in postgres redis kafka; do
+    if ! "$services" status "$service" >/dev/null 2>&1; then
+        started+=("$service")
+    fi
+done
 "$services" start
 eval "$("$services" env)"
-export CAIRN_TEST_POSTGRES_URL CAIRN_TEST_REDIS_URL
+export CAIRN_TEST_POSTGRES_URL CAIRN_TEST_REDIS_URL CAIRN_TEST_KAFKA_URL
 
 set +e
 .venv/bin/python -m pytest "$@"

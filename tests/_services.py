@@ -1,8 +1,8 @@
 """Where the real test servers are.
 
-`make test` (scripts/test.sh) starts Redis and PostgreSQL on 127.0.0.1 with
-scripts/services.sh and exports their URLs; a developer can point the tests at other
-servers by setting the same variables. A conftest uses these helpers to decide whether
+`make test` (scripts/test.sh) starts Redis, PostgreSQL and a Kafka-protocol broker (Tansu)
+on 127.0.0.1 with scripts/services.sh and exports their URLs; a developer can point the tests
+at other servers by setting the same variables. A conftest uses these helpers to decide whether
 server-backed tests can run.
 """
 
@@ -12,6 +12,7 @@ import os
 
 POSTGRES_URL_ENV = "CAIRN_TEST_POSTGRES_URL"
 REDIS_URL_ENV = "CAIRN_TEST_REDIS_URL"
+KAFKA_URL_ENV = "CAIRN_TEST_KAFKA_URL"
 
 
 def _env_url(name: str) -> str | None:
@@ -27,6 +28,11 @@ def postgres_url() -> str | None:
 def redis_url() -> str | None:
     """URL of the test Redis (``redis://127.0.0.1:PORT/0``), or None."""
     return _env_url(REDIS_URL_ENV)
+
+
+def kafka_url() -> str | None:
+    """Bootstrap servers of the test Kafka-protocol broker (``127.0.0.1:PORT``), or None."""
+    return _env_url(KAFKA_URL_ENV)
 
 
 def _required(url: str | None, server: str, variable: str) -> str:
@@ -50,3 +56,8 @@ def postgres_url_or_skip() -> str:
 def redis_url_or_skip() -> str:
     """The test Redis URL; skips without one, but fails under CI, which must run these."""
     return _required(redis_url(), "Redis", REDIS_URL_ENV)
+
+
+def kafka_url_or_skip() -> str:
+    """The test Kafka bootstrap servers; skips without them, but fails under CI."""
+    return _required(kafka_url(), "Kafka", KAFKA_URL_ENV)

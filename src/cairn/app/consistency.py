@@ -11,7 +11,7 @@ import pandas as pd
 
 from cairn.core.errors import DataError
 from cairn.core.timeutil import from_micros, utcnow
-from cairn.features.source_kinds import is_stream
+from cairn.features.source import is_stream
 from cairn.offline.connection import connect, quote
 from cairn.offline.sources import register_source
 

@@ -45,6 +45,7 @@ from cairn.online.reader import EntityRows
 from cairn.online.response import OnlineResponse
 from cairn.quality import QualityStore, Suite
 from cairn.quality.gate import gate_materialization, gate_training_set
+from cairn.streams.event_log import EventLog
 
 Definition = Entity | Source | FeatureView
 _KIND = {
@@ -109,6 +110,7 @@ class FeatureStore:
         self._online: OnlineService | None = None
         self._online_store = online_store
         self._views_cache: dict[str, AppliedView] | None = None
+        self._logs: dict[str, EventLog] = {}
         self.offline = OfflineEngine(self.settings.offline, self.root, self.project)
 
     @property
@@ -253,9 +255,41 @@ class FeatureStore:
         Rows need the source's event-time field (timezone-aware); events are keyed by the join
         keys of the views over the source. ``cairn stream run`` turns them into features.
         """
-        from cairn.app.streaming import produce
+        from cairn.streams.events import event_values
 
-        return produce(self, source, rows)
+        src = self._stream_source(source)
+        values = event_values(src, rows)
+        joins = {a.view.join_keys for a in self._applied_views().values()
+                 if a.view.source.name == src.name}  # fmt: skip
+        fields = next(iter(joins)) if len(joins) == 1 else ()
+
+        def key(value: Mapping[str, Any]) -> str | None:
+            parts = [value.get(k) for k in fields]
+            if not parts or any(p is None for p in parts):
+                return None
+            return "\x1f".join(map(str, parts))
+
+        return self.stream_log(src).produce(values, key=key, timestamp=None)
+
+    def stream_log(self, source: str | StreamSource) -> EventLog:
+        """The event log of an applied stream source, opened once and kept open (a Kafka
+        producer's first append waits about half a second; later ones do not)."""
+        from cairn.streams.logs import open_log
+
+        src = self._stream_source(source)
+        log = self._logs.get(src.name)
+        if log is None:
+            log = self._logs[src.name] = open_log(src, self.root)
+        return log
+
+    def _stream_source(self, source: str | StreamSource) -> StreamSource:
+        wanted = source if isinstance(source, str) else source.name
+        found = [s for s in self.list_sources() if is_stream(s)]
+        for s in found:
+            if s.name == wanted and is_stream(s):
+                return s
+        names = ", ".join(s.name for s in found) or "none"
+        raise KeyError(f"No stream source {wanted!r} is applied; applied stream sources: {names}.")
 
     def _push_source(self, source: str | PushSource) -> PushSource:
         name = source if isinstance(source, str) else source.name

@@ -12,7 +12,7 @@ from cairn.core.errors import DefinitionError
 from cairn.core.online import OnlineStore
 from cairn.core.timeutil import to_micros, utcnow
 from cairn.core.types import Dtype, Micros, dtype_of_sql
-from cairn.features.source_kinds import batch_of, is_stream
+from cairn.features.source import batch_of, is_stream
 from cairn.metadata import MaterializationRecord, MaterializationState, MetadataStore
 from cairn.metadata.run_lock import run_lock
 from cairn.offline import AppliedView, OfflineEngine, output_names, parse_refs

@@ -171,7 +171,7 @@ def build_app(
 
 def _stream_watch(project: Project) -> StreamWatch | None:
     """A watch over the project's stream sources (None when no view reads one)."""
-    from cairn.features.source_kinds import is_stream
+    from cairn.features.source import is_stream
 
     try:
         views = project.features.applied_views().values()

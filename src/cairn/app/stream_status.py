@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from cairn.app.streaming import open_processor, views_of
 from cairn.core.errors import CairnError
-from cairn.features.source_kinds import is_stream
+from cairn.features.source import is_stream
 from cairn.streams.checkpoint import Checkpoint
 from cairn.streams.processor import StreamProcessor, now_us
 

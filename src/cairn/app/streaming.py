@@ -1,8 +1,7 @@
-"""Streaming for a project: open a stream source's log, produce to it, run its processor.
+"""Streaming for a project: the processors of its stream sources.
 
-``FeatureStore.produce`` and ``cairn stream produce`` append rows to any stream source (the
-embedded log, Redis Streams, Kafka) keyed by the join keys of the views over it, so one key's
-events stay in one partition, in order. :func:`open_processor` builds the processor of one
+(``FeatureStore.produce`` and ``cairn stream produce`` append rows to any stream source.)
+:func:`open_processor` builds the processor of one
 source over the applied views that read it; :func:`run_processor` runs it as the only active
 one (a lock: PostgreSQL advisory lock, or a file lock next to an embedded metadata database;
 a second processor waits and takes over when the first dies).
@@ -10,129 +9,33 @@ a second processor waits and takes over when the first dies).
 
 from __future__ import annotations
 
-import math
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import pandas as pd
-import pyarrow as pa
-
-from cairn.core.errors import DataError, DefinitionError
+from cairn.core.errors import DefinitionError
 from cairn.core.timeutil import to_micros
-from cairn.features.source_kinds import is_stream
-from cairn.features.stream_source import KafkaSource, LocalStreamSource, StreamSource
+from cairn.features.source import is_stream
+from cairn.features.stream_source import StreamSource
 from cairn.metadata.run_lock import run_lock
 from cairn.offline import AppliedView
 from cairn.streams.event_log import EventLog
+from cairn.streams.logs import open_log
 from cairn.streams.processor import BatchResult, ProcessorSettings, StreamProcessor, now_us
 
 if TYPE_CHECKING:
     from cairn.app.feature_store import FeatureStore
 
 
-def open_log(source: StreamSource, root: Path) -> EventLog:
-    """The event log of a stream source."""
-    if isinstance(source, LocalStreamSource):
-        from cairn.streams.local_log import LocalLog
-
-        path = Path(source.log_path).expanduser()
-        return LocalLog(
-            path if path.is_absolute() else root / path, partitions=source.partitions or 1
-        )
-    if isinstance(source, KafkaSource):
-        from cairn.streams.kafka_log import KafkaLog
-
-        return KafkaLog(source.bootstrap_servers, source.topic, partitions=source.partitions)
-    from cairn.streams.redis_log import RedisStreamLog
-
-    return RedisStreamLog(source.url, source.stream, partitions=source.partitions or 1)
-
-
 def stream_source(store: FeatureStore, name: str | StreamSource) -> StreamSource:
     """The applied stream source ``name``; a KeyError lists the applied ones."""
-    wanted = name if isinstance(name, str) else name.name
-    found = [s for s in store.list_sources() if is_stream(s)]
-    for s in found:
-        if s.name == wanted:
-            assert is_stream(s)
-            return s
-    names = ", ".join(s.name for s in found) or "none"
-    raise KeyError(f"No stream source {wanted!r} is applied; applied stream sources: {names}.")
+    return store._stream_source(name)
 
 
 def views_of(store: FeatureStore, source: StreamSource) -> dict[str, AppliedView]:
     """The applied views that read ``source``."""
     return {n: a for n, a in store.applied_views().items() if a.view.source.name == source.name}
-
-
-def event_values(
-    source: StreamSource, rows: pd.DataFrame | pa.Table | Iterable[Mapping[str, Any]]
-) -> list[dict[str, Any]]:
-    """Rows as JSON events: timestamps as ISO-8601 text in UTC, NaN as null."""
-    if isinstance(rows, pa.Table):
-        rows = rows.to_pandas()
-    records: Iterable[Mapping[Any, Any]] = (
-        rows.to_dict(orient="records") if isinstance(rows, pd.DataFrame) else rows
-    )
-    ts = source.batch.timestamp_field
-    out: list[dict[str, Any]] = []
-    for i, record in enumerate(records):
-        if not isinstance(record, Mapping):
-            raise DataError(
-                f"Row {i} produced to {source.name!r} must be a mapping; got {record!r}."
-            )
-        if ts not in record:
-            raise DataError(
-                f"Row {i} produced to {source.name!r} lacks its event time {ts!r}; "
-                f"got the fields {sorted(record)}."
-            )
-        out.append({k: _json_ready(v, k, source, i) for k, v in record.items()})
-    return out
-
-
-def _json_ready(value: Any, name: str, source: StreamSource, i: int) -> Any:
-    if isinstance(value, (pd.Timestamp, datetime)):
-        if value.tzinfo is None and source.timezone is not None:
-            value = pd.Timestamp(value).tz_localize(source.timezone)
-        if value.tzinfo is None:
-            raise DataError(
-                f"Row {i} produced to {source.name!r}: {name!r} must be timezone-aware; "
-                f"got the naive time {value}."
-            )
-        return pd.Timestamp(value).tz_convert("UTC").isoformat()
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if value is pd.NaT:
-        return None
-    if hasattr(value, "item"):  # numpy scalars
-        return value.item()
-    return value
-
-
-def produce(
-    store: FeatureStore,
-    source: str | StreamSource,
-    rows: pd.DataFrame | pa.Table | Iterable[Mapping[str, Any]],
-) -> list[tuple[int, int]]:
-    """Append rows to a stream source's log; returns each one's ``(partition, offset)``,
-    durable when returned. Events are keyed by the join keys of the views over the source."""
-    src = stream_source(store, source)
-    values = event_values(src, rows)
-    keys: set[tuple[str, ...]] = {a.view.join_keys for a in views_of(store, src).values()}
-    key_fields = next(iter(keys)) if len(keys) == 1 else ()
-
-    def key(value: Mapping[str, Any]) -> str | None:
-        parts = [value.get(k) for k in key_fields]
-        return None if not parts or any(p is None for p in parts) else "\x1f".join(map(str, parts))
-
-    log = open_log(src, store.root)
-    try:
-        return log.produce(values, key=key, timestamp=None)
-    finally:
-        log.close()
 
 
 def open_processor(
@@ -177,7 +80,9 @@ def run_processor(
     batch finds nothing to do), holding the source's processor lock."""
     processor = open_processor(store, source, settings=settings)
     name = f"stream:{store.project}:{processor.source.name}"
-    with run_lock(store.metadata.engine, name):
+    with run_lock(store.metadata.engine, name, stop=stop) as held:
+        if not held:  # stopped while waiting for the active processor's lock
+            return processor
         checkpoint = processor.start()
         if checkpoint.version != processor.version and (
             checkpoint.version or store._has_data(processor.source)

@@ -21,8 +21,14 @@ from cairn.features.aggregation import Aggregation, default_hop
 from cairn.features.entity import Entity
 from cairn.features.feature_view import FeatureView
 from cairn.features.field import Field
-from cairn.features.source import FileSource, PushSource
-from cairn.features.source_kinds import Source, batch_of, is_stream, source_from_spec
+from cairn.features.source import (
+    FileSource,
+    PushSource,
+    Source,
+    batch_of,
+    is_stream,
+    source_from_spec,
+)
 from cairn.features.spec import canonical_json, definition_hash
 from cairn.features.stream_source import (
     KafkaSource,

@@ -14,7 +14,7 @@ from cairn.features._names import check_name
 from cairn.features.aggregation import Aggregation
 from cairn.features.entity import Entity
 from cairn.features.field import Field
-from cairn.features.source_kinds import SOURCE_TYPES, Source, is_stream
+from cairn.features.source import SOURCE_TYPES, Source, is_stream
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Literal
 from cairn.core.errors import DefinitionError
 from cairn.features._names import check_name
 from cairn.features.field import Field
-from cairn.features.source import FileSource
+from cairn.features.file_source import FileSource
 
 TimestampUnit = Literal["s", "ms", "us"]
 _UNITS = ("s", "ms", "us")

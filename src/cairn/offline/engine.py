@@ -12,7 +12,7 @@ import pyarrow as pa
 from cairn.core.config import OfflineSettings
 from cairn.core.errors import DefinitionError, EntityDataFrameError, UnknownFeatureError
 from cairn.features.feature_view import FeatureView
-from cairn.features.source_kinds import Source, batch_of
+from cairn.features.source import Source, batch_of
 from cairn.offline.connection import connect, quote
 from cairn.offline.entities import EntityInput, is_sql, register_entities
 from cairn.offline.retrieval import RetrievalJob, ViewRequest, manifest_factory

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from cairn.core.errors import SourceError
-from cairn.features.source_kinds import Source, batch_of
+from cairn.features.source import Source, batch_of
 from cairn.offline.sources import parquet_files
 
 FileSet = dict[str, tuple[int, int]]

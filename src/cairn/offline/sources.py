@@ -22,8 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from cairn.core.errors import SourceError
-from cairn.features.source import FileSource
-from cairn.features.source_kinds import Source, batch_of
+from cairn.features.source import FileSource, Source, batch_of
 from cairn.offline.connection import epoch_us, is_aware, literal, quote
 from cairn.offline.csv_reader import read_csv
 

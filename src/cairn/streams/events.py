@@ -16,8 +16,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 import pyarrow as pa
 
+from cairn.core.errors import DataError
 from cairn.core.types import Dtype
 from cairn.features.aggregates import get_function
 from cairn.features.feature_view import FeatureView
@@ -197,3 +199,47 @@ def _dtype_of(kind: pa.DataType) -> Dtype:
     if pa.types.is_timestamp(kind):
         return Dtype.TIMESTAMP
     return Dtype.STRING
+
+
+def event_values(
+    source: StreamSource, rows: pd.DataFrame | pa.Table | Iterable[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """Rows as JSON events: timestamps as ISO-8601 text in UTC, NaN as null."""
+    if isinstance(rows, pa.Table):
+        rows = rows.to_pandas()
+    records: Iterable[Mapping[Any, Any]] = (
+        rows.to_dict(orient="records") if isinstance(rows, pd.DataFrame) else rows
+    )
+    ts = source.batch.timestamp_field
+    out: list[dict[str, Any]] = []
+    for i, record in enumerate(records):
+        if not isinstance(record, Mapping):
+            raise DataError(
+                f"Row {i} produced to {source.name!r} must be a mapping; got {record!r}."
+            )
+        if ts not in record:
+            raise DataError(
+                f"Row {i} produced to {source.name!r} lacks its event time {ts!r}; "
+                f"got the fields {sorted(record)}."
+            )
+        out.append({k: _json_ready(v, k, source, i) for k, v in record.items()})
+    return out
+
+
+def _json_ready(value: Any, name: str, source: StreamSource, i: int) -> Any:
+    if isinstance(value, (pd.Timestamp, datetime)):
+        if value.tzinfo is None and source.timezone is not None:
+            value = pd.Timestamp(value).tz_localize(source.timezone)
+        if value.tzinfo is None:
+            raise DataError(
+                f"Row {i} produced to {source.name!r}: {name!r} must be timezone-aware; "
+                f"got the naive time {value}."
+            )
+        return pd.Timestamp(value).tz_convert("UTC").isoformat()
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if value is pd.NaT:
+        return None
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value

@@ -1,0 +1,222 @@
+"""The Kafka log on a real Kafka-protocol broker (Tansu under `make test`): it keeps the
+event-log contract, keeps its topic's partition count, reads sequentially without seeking, an
+unreachable broker is one quick error, and several producers with a reader in loops and a
+kill -9 lose no acknowledged event, duplicate none and leave no gap."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import random
+import re
+import signal
+import socket
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka.admin import AdminClient
+
+from cairn.streams.event_log import EventLog, LogError, partition_of
+from cairn.streams.kafka_log import KafkaLog
+from tests._services import kafka_url_or_skip
+from tests.streams._contract import check_event_log
+
+
+@pytest.fixture
+def url() -> str:
+    return kafka_url_or_skip()
+
+
+@pytest.fixture
+def new_topic(url: str) -> Iterator[Callable[[], str]]:
+    """Unique topic names; every one is deleted after the test."""
+    names: list[str] = []
+
+    def new() -> str:
+        names.append(f"cairn-test-log-{uuid.uuid4().hex[:12]}")
+        return names[-1]
+
+    yield new
+    if names:
+        admin = AdminClient({"bootstrap.servers": url})
+        for future in admin.delete_topics(names, operation_timeout=10).values():
+            try:
+                future.result(timeout=10)
+            except KafkaException as exc:  # a name no log was made with
+                assert exc.args[0].code() == KafkaError.UNKNOWN_TOPIC_OR_PART, exc
+
+
+def test_kafka_log_keeps_the_event_log_contract(url: str, new_topic: Callable[[], str]) -> None:
+    # Logs of one process share an idempotent producer; one kept open, as in a service, spares
+    # each new log the producer's first-append wait (~0.5 s) for its producer id.
+    keeper = KafkaLog(url, new_topic())
+    keeper.produce([{"warm": True}])
+    try:
+        check_event_log(lambda partitions: KafkaLog(url, new_topic(), partitions=partitions))
+    finally:
+        keeper.close()
+
+
+def test_an_existing_topic_keeps_its_partition_count(
+    url: str, new_topic: Callable[[], str]
+) -> None:
+    topic = new_topic()
+    log = KafkaLog(url, topic, partitions=3)
+    assert isinstance(log, EventLog)
+    assert log.url == f"kafka://{url}/{topic}"
+    assert KafkaLog(url, topic).partitions == 3  # the default takes what exists
+    assert KafkaLog(url, topic, partitions=3).partitions == 3
+    with pytest.raises(LogError, match=re.escape(f"{log.url} has 3 partitions; got partitions=2")):
+        KafkaLog(url, topic, partitions=2)
+    assert KafkaLog(url, new_topic()).partitions == 1  # a new topic without a count: 1
+
+
+def test_events_land_where_the_key_says_with_their_exact_times(
+    url: str, new_topic: Callable[[], str]
+) -> None:
+    log = KafkaLog(url, new_topic(), partitions=4)
+    cards = [f"c{i % 7}" for i in range(40)]
+    values = [{"card": card, "at": 1_700_000_000_123_456 + i} for i, card in enumerate(cards)]
+    acks = log.produce(values, key="card", timestamp="at")
+    assert [p for p, _ in acks] == [partition_of(card, 4) for card in cards]
+    for part in range(4):
+        events = log.read(part, 0)
+        assert [e.timestamp_us for e in events] == [
+            v["at"] for v, card in zip(values, cards, strict=True) if partition_of(card, 4) == part
+        ]  # µs, not the message timestamp's ms
+        assert log.read(part, log.end_offsets()[part] + 5) == []  # past the end: nothing
+    log.close()
+
+
+def test_sequential_reads_continue_without_a_new_consumer(
+    url: str, new_topic: Callable[[], str]
+) -> None:
+    log = KafkaLog(url, new_topic())
+    log.produce([{"n": n} for n in range(2_000)])
+    first = log.read(0, 0, max_events=500)
+    reader = log._readers[0].consumer
+    got, started = list(first), time.monotonic()
+    while len(got) < 2_000:
+        got += log.read(0, got[-1].offset + 1, max_events=500)
+        assert log._readers[0].consumer is reader  # continued, no seek
+    assert [e.value["n"] for e in got] == list(range(2_000))
+    assert time.monotonic() - started < 2
+    log.produce([{"n": 2_000}])
+    assert [e.value["n"] for e in log.read(0, 2_000)] == [2_000]  # sees what came since
+    assert log._readers[0].consumer is reader
+    log.close()
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_an_unreachable_broker_is_one_error_within_the_timeout() -> None:
+    servers = f"127.0.0.1:{_closed_port()}"
+    started = time.monotonic()
+    with pytest.raises(LogError) as caught:
+        KafkaLog(servers, "txns", timeout_s=1.0)
+    assert time.monotonic() - started < 5
+    message = str(caught.value)
+    assert message.startswith(f"Could not reach the Kafka log kafka://{servers}/txns: "), message
+    assert caught.value.__cause__ is None
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda url, t: KafkaLog(url, t, partitions=0), "partitions must be None or .* got 0"),
+        (lambda url, t: KafkaLog(url, t, timeout_s=0), "timeout_s must be .* got 0"),
+        (lambda url, t: KafkaLog(url, ""), "topic must be a non-empty"),
+        (lambda url, t: KafkaLog("", t), "bootstrap_servers must be"),
+        (
+            lambda url, t: KafkaLog(url, t, config={"no.such": "x"}),
+            r"config of the Kafka log .* is not valid: No such configuration property",
+        ),
+        (lambda url, t: KafkaLog(url, t, partitions=2).read(2, 0), r"partition must be 0\.\.1"),
+        (lambda url, t: KafkaLog(url, t).read(0, -1), "offset must be an integer of at least"),
+    ],
+)
+def test_bad_arguments_are_one_clear_error(
+    url: str,
+    new_topic: Callable[[], str],
+    call: Callable[[str, str], object],
+    message: str,
+) -> None:
+    with pytest.raises(LogError, match=message):
+        call(url, new_topic())
+
+
+def _produce(url: str, topic: str, name: str, ack: str, seconds: float) -> None:
+    """A producer process: batches of 1-5 events in a loop, each acknowledged ``partition
+    offset id`` line written (flushed, fsynced) only after ``produce`` returned."""
+    log = KafkaLog(url, topic)
+    rng = random.Random(name)
+    deadline = time.monotonic() + seconds
+    n = 0
+    with open(ack, "a", encoding="utf-8") as out:
+        while time.monotonic() < deadline:
+            batch = []
+            for _ in range(rng.randint(1, 5)):
+                n += 1
+                batch.append({"id": f"{name}-{n}", "customer_id": rng.randint(1, 50)})
+            acks = log.produce(batch, key="customer_id")
+            lines = (f"{p} {o} {v['id']}\n" for (p, o), v in zip(acks, batch, strict=True))
+            out.write("".join(lines))
+            out.flush()
+            os.fsync(out.fileno())
+    log.close()
+
+
+@pytest.mark.slow
+def test_producers_and_a_reader_with_a_kill_lose_nothing_acknowledged(
+    url: str, new_topic: Callable[[], str], tmp_path: Path
+) -> None:
+    topic, partitions, seconds = new_topic(), 4, 3.0
+    log = KafkaLog(url, topic, partitions=partitions)
+    acks = [tmp_path / f"ack{n}.txt" for n in range(3)]
+    spawn = multiprocessing.get_context("spawn")
+    procs = [
+        spawn.Process(target=_produce, args=(url, topic, f"w{n}", str(a), seconds))
+        for n, a in enumerate(acks)
+    ]
+    for proc in procs:
+        proc.start()
+    # A reader in a loop: each partition only grows, densely, in offset order. The first
+    # producer is killed once it has acknowledged 100 events (however long its start took).
+    start, killed, seen = time.monotonic(), False, dict.fromkeys(range(partitions), 0)
+    while any(p.is_alive() for p in procs) and time.monotonic() < start + seconds + 60:
+        for p in range(partitions):
+            offsets = [e.offset for e in log.read(p, seen[p])]
+            assert offsets == list(range(seen[p], seen[p] + len(offsets)))
+            seen[p] += len(offsets)
+        if not killed and acks[0].exists() and acks[0].read_text().count("\n") >= 100:
+            procs[0].kill()  # SIGKILL, mid-run
+            killed = True
+    for proc in procs:
+        proc.join(30)
+    assert [p.exitcode for p in procs] == [-signal.SIGKILL, 0, 0]
+    events = [e for p in range(partitions) for e in log.read(p, 0, 10**9)]
+    stored = {(e.partition, e.offset): e.value["id"] for e in events}
+    acknowledged: dict[tuple[int, int], str] = {}
+    for a in acks:  # whole lines only: the kill may cut the last one
+        for line in a.read_text().split("\n")[:-1]:
+            part, offset, ident = line.split()
+            assert acknowledged.setdefault((int(part), int(offset)), ident) == ident
+    assert len(acknowledged) > 300
+    assert any(ident.startswith("w0-") for ident in acknowledged.values())
+    for where, ident in acknowledged.items():
+        assert stored[where] == ident  # present, at the acknowledged offset
+    idents = list(acknowledged.values())
+    assert len(idents) == len(set(idents))  # no event acknowledged twice
+    assert len(stored) == len(set(stored.values()))  # and none stored twice
+    ends = log.end_offsets()
+    for p in range(partitions):  # dense: no gap up to the end
+        assert sorted(o for q, o in stored if q == p) == list(range(ends[p]))
+    log.close()
