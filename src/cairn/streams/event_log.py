@@ -16,7 +16,19 @@ offset on. So every backend needs only:
 * :meth:`EventLog.close`.
 
 An event's ``timestamp_us`` is its event time (µs since the epoch, UTC) as the producer gave it,
-``appended_us`` when the log accepted it (the broker's append time where it has one).
+``appended_us`` when the log accepted it (the broker's append time where it has one, else the
+producer's clock at append); both are the same on every read of the event.
+
+What the contract (``tests/streams/_contract.py``, run against every backend) holds a log to:
+
+* a read returns every event acknowledged before it, in offset order; an offset past the end
+  gives ``[]``;
+* a ``produce`` that returned is durable (Redis: as durable as the server's AOF setting); one
+  that raised may have appended part of its batch (the embedded log appends all or nothing),
+  so retrying it is at-least-once;
+* an event's partition is ``partition_of(key)`` (CRC-32, on every backend, so one key sits in
+  the same partition wherever it is produced; Kafka's own default partitioner, murmur2, would
+  place keys from other producers elsewhere: produce through Cairn or set the partition).
 """
 
 from __future__ import annotations
