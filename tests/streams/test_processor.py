@@ -213,3 +213,16 @@ def test_a_delta_batch_source_gets_one_commit_per_batch_and_resumes(tmp_path: Pa
     got = store.get_online_features(["velocity:amount_count_1h"],
                                     [{"customer_id": 1}, {"customer_id": 2}]).to_dict()  # fmt: skip
     assert got["amount_count_1h"] == [3, 1]
+
+
+def test_reads_before_any_event_landed(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    apply_view(store, LocalStreamSource(name="txns"))
+    from cairn.core.errors import DataError
+
+    with pytest.raises(DataError, match="type of its join key 'customer_id' is unknown"):
+        store.get_online_features(["velocity:amount_count_1h"], [{"customer_id": 1}])
+    typed = LocalStreamSource(name="txns", schema=[Field("customer_id", "int64")])
+    apply_view(store, typed)
+    got = store.get_online_features(["velocity:amount_count_1h"], [{"customer_id": 1}])
+    assert got.to_dict() == {"customer_id": [1], "amount_count_1h": [0], "found": [False]}

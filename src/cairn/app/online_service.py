@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from cairn.core.config import Settings
-from cairn.core.errors import DefinitionError
+from cairn.core.errors import DataError, DefinitionError
 from cairn.core.online import OnlineStore
 from cairn.core.timeutil import to_micros, utcnow
 from cairn.core.types import Dtype, Micros, dtype_of_sql
@@ -178,6 +178,9 @@ class OnlineService:
     def _source_types(self, applied: AppliedView) -> dict[str, Dtype]:
         key = (applied.view.name, applied.definition_hash)
         types = self._types.get(key)
+        if types is None and is_stream(applied.view.source):
+            if not _landed(applied.view.source.batch.resolve(self.root)):
+                return _declared_types(applied)  # nothing landed yet: not cached
         if types is None:
             columns = self.offline.source_columns(applied.view)
             types = {c: d for c, t in columns.items() if (d := dtype_of_sql(t)) is not None}
@@ -220,3 +223,27 @@ class OnlineService:
     def _state(self, views: Mapping[str, AppliedView]) -> dict[str, MaterializationState]:
         hashes = {n: a.definition_hash for n, a in views.items()}
         return self.metadata.materialization_state(self.project, self.store.url, hashes)
+
+
+def _landed(path: Path) -> bool:
+    return path.is_dir() and ((path / "_delta_log").is_dir() or any(path.rglob("*.parquet")))
+
+
+def _declared_types(applied: AppliedView) -> dict[str, Dtype]:
+    """The column types of a stream view before any event landed: the source's schema and
+    the views' numeric aggregations; a join key of unknown type is a clear error."""
+    from cairn.streams.events import landed_columns
+
+    source = applied.view.source
+    assert is_stream(source)
+    columns = landed_columns(source, [applied.view])
+    open_keys = [k for k in applied.view.join_keys if columns.get(k) is None]
+    if open_keys:
+        raise DataError(
+            f"View {applied.view.name!r} reads the stream {source.name!r}, which has landed "
+            f"no event yet, so the type of its join key {open_keys[0]!r} is unknown; declare "
+            f"it in the source's schema (Field({open_keys[0]!r}, 'int64' or 'string')) or "
+            f"run `cairn stream run` once events are produced."
+        )
+    # before any event every value is null: an open column's type only has to be some type
+    return {c: d or Dtype.FLOAT64 for c, d in columns.items()}

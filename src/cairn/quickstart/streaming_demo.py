@@ -43,7 +43,11 @@ from cairn import LocalStreamSource  # noqa: E402
 card_txns = LocalStreamSource(
     name="card_txns",
     partitions=2,
-    schema=[Field(name="amount", dtype="float64"), Field(name="category", dtype="string")],
+    schema=[
+        Field(name="customer_id", dtype="int64"),
+        Field(name="amount", dtype="float64"),
+        Field(name="category", dtype="string"),
+    ],
     description="Card transactions as they happen (the embedded event log).",
 )
 
