@@ -226,3 +226,70 @@ def test_reads_before_any_event_landed(tmp_path: Path) -> None:
     apply_view(store, typed)
     got = store.get_online_features(["velocity:amount_count_1h"], [{"customer_id": 1}])
     assert got.to_dict() == {"customer_id": [1], "amount_count_1h": [0], "found": [False]}
+
+
+def test_a_running_processor_takes_a_changed_view_without_a_restart(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    source = LocalStreamSource(name="txns", schema=[Field("customer_id", "int64")])
+    first = FeatureView(name="v", entities=[customer], source=source,
+                        aggregations=[Aggregation("amount", "sum", "1h")])  # fmt: skip
+    store.apply([first])
+    now = pd.Timestamp.now(tz="UTC")
+    store.produce("txns", [{"customer_id": 1, "event_timestamp": now - pd.Timedelta(minutes=2),
+                            "amount": 2.0}])  # fmt: skip
+    stop = threading.Event()
+    worker = FeatureStore(tmp_path)  # the processor's own process, in a thread
+    thread = threading.Thread(
+        target=run_processor,
+        args=(worker, "txns", stop),
+        kwargs={"poll_s": 0.02, "refresh_s": 0.05},
+    )
+    thread.start()
+    try:
+        _until(lambda: store.get_online_features(["v:amount_sum_1h"], [{"customer_id": 1}])
+               .to_dict()["amount_sum_1h"] == [2.0])  # fmt: skip
+        changed = FeatureView(name="v", entities=[customer], source=source,
+                              aggregations=[Aggregation("amount", "sum", "1h"),
+                                            Aggregation("amount", "count", "1h")])  # fmt: skip
+        store.apply([changed])
+        refs = ["v:amount_sum_1h", "v:amount_count_1h"]
+        # before the rebuild the new feature reads null (its tiles predate it), never a 500
+        _until(lambda: store.get_online_features(refs, [{"customer_id": 1}])
+               .to_dict()["amount_count_1h"] == [1])  # fmt: skip
+        store.produce("txns", [{"customer_id": 1, "event_timestamp": pd.Timestamp.now(tz="UTC"),
+                                "amount": 3.0}])  # fmt: skip
+        _until(lambda: store.get_online_features(refs, [{"customer_id": 1}]).to_dict()
+               == {"customer_id": [1], "amount_sum_1h": [5.0], "amount_count_1h": [2],
+                   "found": [True]})  # fmt: skip
+    finally:
+        stop.set()
+        thread.join(10)
+
+
+def _until(check: object, seconds: float = 20.0) -> None:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():  # type: ignore[operator]
+            return
+        time.sleep(0.02)
+    raise AssertionError("condition not reached in time")
+
+
+def test_tiles_of_an_older_definition_read_null_for_new_features() -> None:
+    from cairn.core.online import TileRecord, read_many
+    from cairn.core.types import Dtype
+    from cairn.online.backends.sqlite import SqliteOnlineStore
+    from cairn.online.reader import finish_view, plan_view, view_requests
+
+    view = FeatureView(name="v", entities=[customer], source=LocalStreamSource(name="s"),
+                       aggregations=[Aggregation("amount", "sum", "1h", hop="5m"),
+                                     Aggregation("amount", "count", "1h", hop="5m")])  # fmt: skip
+    store = SqliteOnlineStore(":memory:")
+    store.write_tiles("v", [TileRecord("1", "5m", 0, 1, {"amount_sum_1h": 4.0})])  # old tile
+    outputs = {"amount_sum_1h": Dtype.FLOAT64, "amount_count_1h": Dtype.INT64}
+    plan = plan_view(view, list(outputs), [Dtype.INT64], outputs, "v")
+    now = 600_000_000
+    columns, found = finish_view(plan, 1, now, read_many(store, view_requests(plan, ["1"], now)))
+    assert columns == [[4.0], [None]] and found == [True]

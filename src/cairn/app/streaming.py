@@ -10,6 +10,7 @@ a second processor waits and takes over when the first dies).
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -75,20 +76,26 @@ def run_processor(
     poll_s: float = 0.2,
     on_batch: Callable[[BatchResult], None] | None = None,
     until_idle: bool = False,
+    refresh_s: float = 10.0,
 ) -> StreamProcessor:
     """Run the processor of ``source`` until ``stop`` is set (or, with ``until_idle``, until a
-    batch finds nothing to do), holding the source's processor lock."""
+    batch finds nothing to do), holding the source's processor lock.
+
+    Every ``refresh_s`` seconds it re-reads the applied definitions: when a view over the
+    source changed (or one was added), its tiles are rebuilt from the landed events and the
+    stream continues with the new definitions, without a restart.
+    """
     processor = open_processor(store, source, settings=settings)
     name = f"stream:{store.project}:{processor.source.name}"
     with run_lock(store.metadata.engine, name, stop=stop) as held:
         if not held:  # stopped while waiting for the active processor's lock
             return processor
-        checkpoint = processor.start()
-        if checkpoint.version != processor.version and (
-            checkpoint.version or store._has_data(processor.source)
-        ):
-            rebuild_tiles(store, processor)
+        _begin(store, processor)
+        checked = time.monotonic()
         while not stop.is_set():
+            if time.monotonic() - checked >= refresh_s:
+                checked = time.monotonic()
+                processor = _refreshed(store, processor, settings)
             result = processor.step()
             if on_batch is not None and (result.events or result.released):
                 on_batch(result)
@@ -97,6 +104,27 @@ def run_processor(
                     break
                 stop.wait(poll_s)
     return processor
+
+
+def _begin(store: FeatureStore, processor: StreamProcessor) -> None:
+    """Start ``processor``; rebuild its tiles when they were built for other definitions."""
+    checkpoint = processor.start()
+    if checkpoint.version != processor.version and (
+        checkpoint.version or store._has_data(processor.source)
+    ):
+        rebuild_tiles(store, processor)
+
+
+def _refreshed(
+    store: FeatureStore, processor: StreamProcessor, settings: ProcessorSettings | None
+) -> StreamProcessor:
+    """The processor for the definitions applied now (the same one when nothing changed)."""
+    store.refresh()
+    fresh = open_processor(store, processor.source.name, settings=settings, log=processor.log)
+    if fresh.version == processor.version:
+        return processor
+    _begin(store, fresh)
+    return fresh
 
 
 def rebuild_tiles(store: FeatureStore, processor: StreamProcessor) -> None:
@@ -112,11 +140,9 @@ def rebuild_tiles(store: FeatureStore, processor: StreamProcessor) -> None:
     ck = processor.checkpoint
     if not ck.commit_us:
         ck = ck.advanced(commit_us=processor.clock())
-    online = store.online.store
-    runner = Materializer(store.settings.offline, store.root, online, store.project)
+    runner = Materializer(store.settings.offline, store.root, store.online.store, store.project)
     landed = store._has_data(processor.source)
-    for view in processor.views:
-        online.delete_view(runner.storage_name(view.name))
+    for view in processor.views:  # overwrite tile by tile: reads never go dark meanwhile
         if landed:
             runner.run(view, Range(end=ck.commit_us))
     processor.checkpoint = ck.advanced(version=processor.version)

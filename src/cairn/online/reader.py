@@ -31,6 +31,9 @@ from cairn.online.materialize import hop_groups, tile_size
 from cairn.online.response import OnlineResponse
 
 EntityRows = Sequence[Mapping[str, Any]] | Mapping[str, Sequence[Any]]
+_ABSENT = object()
+"""A tile without a state for an aggregation: written for an older definition of the view,
+before its tiles were rebuilt; the value is unknown (null), never a partial one."""
 
 
 @dataclass(frozen=True)
@@ -175,11 +178,16 @@ def finish_view(
             out = []
             for i, tiles in enumerate(per_key):
                 state = agg.fn.init()
+                known = True
                 for tile in tiles:
                     if tile.start >= start:
-                        state = agg.fn.merge(state, tile.states[agg.name])
+                        part = tile.states.get(agg.name, _ABSENT)
+                        if part is _ABSENT:  # built for an older definition of the view
+                            known = False
+                            break
+                        state = agg.fn.merge(state, part)
                         found[i] = True
-                out.append(agg.fn.finalize(state))
+                out.append(agg.fn.finalize(state) if known else None)
             columns[agg.name] = out
     return [columns[f] for f in plan.features], found
 
