@@ -20,10 +20,11 @@ def test_quickstart_builds_a_point_in_time_training_set(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "Training set" in result.output and "Manifest" in result.output
     assert "Materialized:" in result.output and "Online features at" in result.output
-    # both views online == offline, and the stream view == the batch engine
-    assert result.output.count("0 mismatches") == 3
-    assert "Parity card_velocity" in result.output
-    assert "A card payment, one second ago" in result.output
+    # both views online == offline; after the move to the stream, both stream views == batch
+    assert result.output.count("0 mismatches") == 4
+    assert "Parity txn_stats" in result.output and "Parity card_velocity" in result.output
+    assert "A card payment one second before the prediction" in result.output
+    assert "the credit deployment's score moved" in result.output
     assert "Freshness txn_stats" in result.output
     assert "Data quality" in result.output and "Halted" in result.output  # broken batch stopped
     assert "Lineage complete." in result.output  # trained, approved by a second user, promoted

@@ -293,3 +293,18 @@ def test_tiles_of_an_older_definition_read_null_for_new_features() -> None:
     now = 600_000_000
     columns, found = finish_view(plan, 1, now, read_many(store, view_requests(plan, ["1"], now)))
     assert columns == [[4.0], [None]] and found == [True]
+
+
+def test_a_replaced_log_is_refused_not_skipped(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    apply_view(store, LocalStreamSource(name="txns", schema=[Field("customer_id", "int64")]))
+    now = pd.Timestamp.now(tz="UTC")
+    store.produce("txns", [{"customer_id": 1, "event_timestamp": now, "amount": 1.0}] * 3)
+    run_processor(store, "txns", threading.Event(), until_idle=True).log.close()
+    store.stream_log("txns").close()
+    for f in (tmp_path / ".cairn/streams").glob("txns.db*"):
+        f.unlink()  # a new, empty log behind the same source
+    from cairn.streams.processor import StreamError
+
+    with pytest.raises(StreamError, match="ahead of its log"):
+        run_processor(FeatureStore(tmp_path), "txns", threading.Event(), until_idle=True)

@@ -114,35 +114,40 @@ def print_report(report: QuickstartReport) -> None:
 
 
 def print_streaming_demo(demo: StreamingDemo) -> None:
-    """The streaming step: the replay, one transaction served a second later, parity."""
+    """The streaming step: the replay, one card payment in a prediction, parity."""
     status = demo.status
     counts = status["counts"]
     console.print(
-        f"Streamed {demo.replayed:,} card transactions to the embedded log "
-        f"({status['partitions']} partitions); `cairn stream run` processed "
-        f"{counts.get('events', 0):,} events, landed {counts.get('landed', 0):,} in the batch "
-        f"source, lag {status['lag_events']} events.",
+        f"Moved the card transactions onto the embedded event log ({status['partitions']} "
+        f"partitions; `cairn stream run` built {', '.join(status['views'])} from the history), "
+        f"then streamed {demo.replayed:,} of them re-stamped to the last hour: "
+        f"{counts.get('events', 0):,} events processed, {counts.get('landed', 0):,} landed, "
+        f"lag {status['lag_events']} events.",
         highlight=False,
     )
     table = Table(
-        "customer", *demo.before, title="A card payment, one second ago", title_justify="left"
+        f"customer {demo.customer}",
+        *demo.before,
+        "credit score",
+        title="A card payment one second before the prediction",
+        title_justify="left",
     )
-    table.add_row("before", *(_cell(v) for v in demo.before.values()))
-    table.add_row("after", *(_cell(v) for v in demo.after.values()))
-    table.columns[0].header = f"customer {demo.customer}"
+    table.add_row("before", *(_cell(v) for v in demo.before.values()), f"{demo.score_before:.4f}")
+    table.add_row("after", *(_cell(v) for v in demo.after.values()), f"{demo.score_after:.4f}")
     console.print(table)
     timings = sorted(demo.fresh_all_ms)
     console.print(
         f"Served by `cairn serve` {demo.fresh_ms:.0f} ms after `produce` returned "
-        f"(median of {len(timings)}: {timings[len(timings) // 2]:.0f} ms).",
+        f"(median of {len(timings)}: {timings[len(timings) // 2]:.0f} ms); the credit "
+        f"deployment's score moved {demo.score_after - demo.score_before:+.4f}.",
         highlight=False,
     )
-    check = demo.consistency
-    verdict = f"[green]{check.verdict()}[/]" if check.ok else f"[red]{check.verdict()}[/]"
-    console.print(
-        f"Parity {check.view}: {check.keys} keys online vs the batch engine over the landed "
-        f"events: {verdict}"
-    )
+    for check in demo.consistency:
+        verdict = f"[green]{check.verdict()}[/]" if check.ok else f"[red]{check.verdict()}[/]"
+        console.print(
+            f"Parity {check.view}: {check.keys} keys online vs the batch engine over the "
+            f"history and the landed events: {verdict}"
+        )
 
 
 def _cell(value: object) -> str:

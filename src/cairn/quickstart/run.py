@@ -145,7 +145,7 @@ def run_quickstart(
 
     from cairn.quickstart.streaming_demo import run_streaming_demo
 
-    with step("streaming: card payments served in a second, parity with batch"):
+    with step("streaming: a card payment in a prediction a second later, parity"):
         report.streaming = run_streaming_demo(path)
     return report
 

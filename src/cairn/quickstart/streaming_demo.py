@@ -1,16 +1,22 @@
-"""The streaming step of the quickstart: card transactions as they happen, served in a second.
+"""The streaming step of the quickstart: card transactions as they happen, in a prediction.
 
-The team adds a windowed view over the embedded event log (``card_velocity`` over
-``card_txns``, appended to ``features.py`` and applied), starts ``cairn stream run`` and
-``cairn serve``, and produces the example's card transactions, re-stamped to the last hour, to
-the log. Then one customer pays by card: the server's online features show that transaction
-about a second later (the time from ``produce`` returning to the feature being served is
-measured). Finally the processor stops and the consistency check compares the online tiles
-with the batch engine over the landed events: 0 mismatches. Every wait is bounded.
+The team moves the card transactions onto an event stream: ``transactions`` becomes a
+``LocalStreamSource`` (the embedded log in ``.cairn/streams/``) whose batch source is seeded
+with the transaction history, and a new view ``card_velocity`` (exact 10-minute windows) reads
+it beside ``txn_stats``, the view the champion model was trained on. ``cairn stream run``
+builds both views' tiles from the history, then keeps them current from the log while
+``cairn serve`` answers. The example's card transactions, re-stamped to the last hour, are
+produced to the log; then one customer pays by card, and the credit deployment's prediction
+for that customer, a second later, reflects the payment (``txn_stats`` and ``card_velocity``
+move; the time from ``produce`` returning to the feature being served is measured). Finally
+the consistency check compares the online tiles of both views with the batch engine over the
+history and the landed events: 0 mismatches. Every wait is bounded.
 """
 
 from __future__ import annotations
 
+import re
+import shutil
 import subprocess
 import sys
 import time
@@ -30,37 +36,37 @@ from cairn.app.stream_status import stream_status
 from cairn.core.config import STATE_DIR, process_env
 from cairn.core.errors import CairnError
 
-VIEW = "card_velocity"
-SOURCE = "card_txns"
-STREAM_DEFINITIONS = """
-
-# Streaming: card transactions as they happen. `cairn stream produce card_txns FILE` (or
-# FeatureStore.produce) appends events to the embedded log in .cairn/streams/card_txns.db;
-# `cairn stream run` keeps the tiles of card_velocity current and lands every processed event
-# in data/streams/card_txns (created time = commit time), where training sets read them.
-from cairn import LocalStreamSource  # noqa: E402
-
-card_txns = LocalStreamSource(
-    name="card_txns",
+SOURCE = "transactions"
+VIEWS = ("txn_stats", "card_velocity")
+HISTORY = "data/streams/transactions"
+STREAM_SOURCE = """transactions = LocalStreamSource(
+    name="transactions",
     partitions=2,
-    schema=[
-        Field(name="customer_id", dtype="int64"),
-        Field(name="amount", dtype="float64"),
-        Field(name="category", dtype="string"),
-    ],
-    description="Card transactions as they happen (the embedded event log).",
+    batch_source=FileSource(
+        path="data/streams/transactions",
+        timestamp_field="event_timestamp",
+        created_timestamp_column="created_timestamp",
+        name="transactions_landed",
+        file_format="parquet",
+        description="The card transaction history, then every event `cairn stream run` landed.",
+    ),
+    schema=[Field(name="customer_id", dtype="int64")],
+    description="Card transactions as they happen: the embedded event log in .cairn/streams/. "
+    "`cairn stream produce transactions FILE` (or FeatureStore.produce) appends events; "
+    "`cairn stream run` keeps the tiles of txn_stats and card_velocity current.",
 )
+"""
+VELOCITY_VIEW = """
 
 card_velocity = FeatureView(
     name="card_velocity",
     entities=[customer],
-    source=card_txns,
+    source=transactions,
     aggregations=[
         Aggregation("amount", "count", "10m", hop="0s", name="txn_count_10m"),
         Aggregation("amount", "sum", "10m", hop="0s", name="txn_amount_10m"),
         Aggregation("amount", "count", "1h", name="txn_count_1h"),
         Aggregation("amount", "max", "1h", name="txn_max_1h"),
-        Aggregation("amount", "mean", "24h", name="txn_mean_24h"),
     ],
 )
 """
@@ -68,8 +74,13 @@ REPLAY = 2_000
 """Example transactions replayed to the log (re-stamped over the last hour)."""
 WAIT_S = 30.0
 FEATURES = [
-    f"{VIEW}:{f}" for f in ("txn_count_10m", "txn_amount_10m", "txn_count_1h", "txn_max_1h")
+    "card_velocity:txn_count_10m",
+    "card_velocity:txn_amount_10m",
+    "txn_stats:amount_count_24h",
+    "txn_stats:amount_sum_24h",
 ]
+PAYMENT = {"amount": 480.0, "merchant_category": "atm_cash", "cash_advance": 1, "late_night": 0}
+"""The card payment made a second before the prediction (a cash advance)."""
 
 
 @dataclass
@@ -82,25 +93,41 @@ class StreamingDemo:
     after: dict[str, Any]
     fresh_ms: float
     """From ``produce`` returning to the server answering with the new transaction."""
+    score_before: float
+    score_after: float
     status: dict[str, Any]
-    consistency: ConsistencyReport
+    consistency: list[ConsistencyReport]
     fresh_all_ms: list[float] = field(default_factory=list)
 
 
-def add_stream_definitions(project: Path) -> bool:
-    """Append the streaming definitions to ``features.py`` (once); True when added."""
+def move_to_stream(project: Path) -> None:
+    """Seed the stream's batch source with the history and rewrite ``features.py`` so that
+    ``transactions`` is the stream source and ``card_velocity`` reads it too."""
+    history = project / HISTORY
+    shutil.rmtree(history, ignore_errors=True)
+    history.mkdir(parents=True)
+    shutil.copyfile(
+        project / "data" / "transactions.parquet",
+        history / f"part-{0:020d}-history.parquet",  # sorts before every landed batch
+    )
     path = project / "features.py"
     text = path.read_text()
-    if "card_velocity" in text:
-        return False
-    path.write_text(text + STREAM_DEFINITIONS)
-    return True
+    if "LocalStreamSource" not in text:
+        text = re.sub(
+            r"transactions = FileSource\(.*?\n\)\n", STREAM_SOURCE, text, count=1, flags=re.S
+        )
+        text = text.replace(
+            "from cairn import Aggregation, Entity, FeatureView, Field, FileSource",
+            "from cairn import Aggregation, Entity, FeatureView, Field, FileSource, "
+            "LocalStreamSource",
+        )
+        path.write_text(text.rstrip("\n") + "\n" + VELOCITY_VIEW)
 
 
 def run_streaming_demo(project_path: str | Path) -> StreamingDemo:
-    """Apply the streaming view, run processor and server, produce, read, check parity."""
+    """Move transactions onto the stream, run processor and server, produce, predict, check."""
     project = Path(project_path).resolve()
-    add_stream_definitions(project)
+    move_to_stream(project)
     opened = Project.open(project)
     store = opened.features
     store.apply(opened.definitions())
@@ -121,19 +148,20 @@ def run_streaming_demo(project_path: str | Path) -> StreamingDemo:
         customer = int(replayed["customer_id"].iloc[-1])
         with httpx.Client(base_url=url, timeout=10.0) as client:
             before = _read(client, customer)
-            timings = []
-            after = before
-            for _ in range(5):  # the first shows the transaction; the others time it again
-                now = pd.Timestamp(datetime.now(UTC))
-                row = {"customer_id": customer, "event_timestamp": now - timedelta(seconds=1),
-                       "amount": 42.0, "category": "grocery"}  # fmt: skip
+            score_before = _score(client, customer)
+            timings: list[float] = []
+            after, first = before, before
+            for n in range(5):  # the first payment is shown; all five time it
+                paid = pd.Timestamp(datetime.now(UTC)) - timedelta(seconds=1)
+                row = {"customer_id": customer, **PAYMENT, "event_timestamp": paid}
                 seen = after["txn_count_10m"]
                 store.produce(SOURCE, [row])
                 began = time.perf_counter()
                 after = _until(client, customer, seen + 1, processor)
                 timings.append((time.perf_counter() - began) * 1000)
-                if len(timings) == 1:
+                if n == 0:
                     first = after
+                    score_after = _score(client, customer)
     finally:
         processor.terminate()
         try:
@@ -142,18 +170,25 @@ def run_streaming_demo(project_path: str | Path) -> StreamingDemo:
             processor.kill()
         stop_server(server)
     status = stream_status(store)[0]
-    report = check_consistency(store, VIEW, sample=200)
+    reports = [check_consistency(store, view, sample=200) for view in VIEWS]
     return StreamingDemo(
-        len(replayed), customer, before, first, timings[0], status, report, timings
-    )
+        len(replayed), customer, before, first, timings[0], score_before, score_after,
+        status, reports, timings,
+    )  # fmt: skip
+
+
+def _score(client: httpx.Client, customer: int) -> float:
+    r = client.post("/v1/predict/credit", json={"entities": {"customer_id": customer}})
+    r.raise_for_status()
+    return float(r.json()["score"])
 
 
 def _replay(project: Path, store: Any) -> pd.DataFrame:
     """The last ``REPLAY`` example transactions, re-stamped to end a few seconds ago."""
     with duckdb.connect() as con:
         frame: pd.DataFrame = con.execute(
-            "SELECT customer_id, event_timestamp, amount, merchant_category AS category "
-            "FROM read_parquet(?) "
+            "SELECT customer_id, event_timestamp, amount, merchant_category, cash_advance, "
+            "late_night FROM read_parquet(?) "
             "ORDER BY event_timestamp DESC LIMIT ?",
             [str(project / "data" / "transactions.parquet"), REPLAY],
         ).df()

@@ -141,11 +141,13 @@ class RowBuilder:
         self.dtypes: dict[str, Dtype | None] = dict(columns)
 
     def fix(self, existing: pa.Schema | None) -> None:
-        """Take the dtypes of already landed files for the columns still open."""
+        """Take the dtypes of what already landed for every column the source's schema does
+        not declare (files written before, e.g. history a batch source was seeded with)."""
         if existing is None:
             return
-        for name, dtype in list(self.dtypes.items()):
-            if dtype is None and name in existing.names:
+        declared = {f.name for f in self.source.schema}
+        for name in list(self.dtypes):
+            if name not in declared and name in existing.names:
                 self.dtypes[name] = _dtype_of(existing.field(name).type)
 
     def row(self, value: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:

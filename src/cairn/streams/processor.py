@@ -168,6 +168,16 @@ class StreamProcessor:
             if landed is not None:
                 raw = Checkpoint.from_bytes(landed).advanced(version="").to_bytes()
         self.checkpoint = Checkpoint.from_bytes(raw)
+        ends = self.log.end_offsets()
+        ahead = {p: o for p, o in self.checkpoint.offsets.items() if o > ends.get(p, 0)}
+        if ahead:
+            p, o = next(iter(ahead.items()))
+            raise StreamError(
+                f"The checkpoint of {self.source.name!r} is ahead of its log {self.log.url}: "
+                f"partition {p} resumes at offset {o}, the log ends at {ends.get(p, 0)}. Was "
+                f"the log replaced or emptied? Move the landed batches of the old log out of "
+                f"{batch.path!r} (and reset the online store) to start over."
+            )
         landing.repair(batch, self.root, self.source.name, self.checkpoint.commit_us)
         self.rows.fix(landing.existing_schema(batch, self.root))
         self._held = []
