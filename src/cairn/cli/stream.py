@@ -230,7 +230,7 @@ def status(
             "held",
             "skipped",
             "dead",
-            "tiles",
+            "definitions",
             title=f"Streams of {store.project!r}",
         )
         for r in rows:
