@@ -253,7 +253,8 @@ class StreamProcessor:
             landing.stage(
                 batch, self.root, self.source.name, commit, table.replace_schema_metadata(meta)
             )
-        self.store.commit_stream(self.name, touched, new.to_bytes())
+        self.store.commit_stream(self.name, [(k[0], t) for k, t in touched.items()], new.to_bytes())
+        self._tiles.update(touched)
         self.checkpoint = new
         self._held = still_held
         if due:
@@ -297,66 +298,64 @@ class StreamProcessor:
 
     def _fold(
         self, due: list[tuple[int, dict[str, Any]]], commit: Micros, result: BatchResult
-    ) -> list[tuple[str, TileRecord]]:
-        """Update the tiles of every due event; returns the touched tiles."""
-        touched: dict[tuple[str, str, str, int], TileRecord] = {}
-        wanted: list[tuple[_Group, str, int]] = []
-        plans: list[list[tuple[_Group, str, int] | None]] = []
+    ) -> dict[tuple[str, str, str, int], TileRecord]:
+        """The tiles every due event touches, updated (the cache is left as it was: it takes
+        them only once they are committed, so a failed commit never counts an event twice)."""
+        bounds = [tile_start(commit, g.size) - g.longest for g in self.groups]
+        joins = sorted({g.keys for g in self.groups})
+        plans: list[list[tuple[tuple[str, str, str, int], _Group]]] = []
+        wanted: dict[tuple[str, str, str, int], _Group] = {}
         for ts, row in due:
-            plan: list[tuple[_Group, str, int] | None] = []
-            for g in self.groups:
-                if ts < tile_start(commit, g.size) - g.longest:
-                    plan.append(None)
+            keys: dict[tuple[str, ...], str | None] = {}
+            for names in joins:
+                values = [row.get(k) for k in names]
+                keys[names] = None if any(v is None for v in values) else encode_key(values)
+            plan = []
+            for g, lowest in zip(self.groups, bounds, strict=True):
+                key = keys[g.keys]
+                if key is None or ts < lowest:
                     continue
-                values = [row.get(k) for k in g.keys]
-                if any(v is None for v in values):
-                    plan.append(None)
-                    continue
-                item = (g, encode_key(values), tile_start(ts, g.size))
-                plan.append(item)
-                wanted.append(item)
-            if all(p is None for p in plan):
+                cache_key = (g.storage, g.name, key, ts - ts % g.size)
+                plan.append((cache_key, g))
+                wanted[cache_key] = g
+            if not plan:
                 result.skipped += 1
             plans.append(plan)
         self._load(wanted)
+        work: dict[tuple[str, str, str, int], dict[str, Any]] = {}
         for seq, ((ts, row), plan) in enumerate(zip(due, plans, strict=True)):
             order = (ts, commit, seq)
-            for planned in plan:
-                if planned is None:
-                    continue
-                g, key, start = planned
-                cache_key = (g.storage, g.name, key, start)
-                tile = self._tiles[cache_key]
-                states = dict(tile.states)
+            for cache_key, g in plan:
+                states = work.get(cache_key)
+                if states is None:
+                    states = work[cache_key] = dict(self._tiles[cache_key].states)
                 for name, column, fn in g.aggs:
                     value = row.get(column)
                     if value is not None:
                         states[name] = fn.update(states[name], value, order)
-                tile = TileRecord(key, g.name, start, commit, states)
-                self._tiles[cache_key] = tile
-                touched[cache_key] = tile
-        return [(k[0], t) for k, t in touched.items()]
+        return {k: TileRecord(k[2], k[1], k[3], commit, states) for k, states in work.items()}
 
-    def _load(self, wanted: list[tuple[_Group, str, int]]) -> None:
+    def _load(self, wanted: dict[tuple[str, str, str, int], _Group]) -> None:
         """Read the tiles not in the cache from the store (a new tile starts empty)."""
-        missing: dict[tuple[str, str], tuple[_Group, set[str], list[int]]] = {}
-        for g, key, start in wanted:
-            if (g.storage, g.name, key, start) in self._tiles:
+        missing: dict[tuple[str, str], tuple[set[str], list[int]]] = {}
+        for storage, name, key, start in wanted:
+            if (storage, name, key, start) in self._tiles:
                 continue
-            entry = missing.setdefault((g.storage, g.name), (g, set(), []))
-            entry[1].add(key)
-            entry[2].append(start)
-        for (storage, name), (_g, keys, starts) in missing.items():
+            keys, starts = missing.setdefault((storage, name), (set(), []))
+            keys.add(key)
+            starts.append(start)
+        for (storage, name), (keys, starts) in missing.items():
             ordered = sorted(keys)
             found = self._online.read_tiles(storage, name, ordered, min(starts), max(starts))
             for key, tiles in zip(ordered, found, strict=True):
                 for tile in tiles:
                     self._tiles.setdefault((storage, name, key, tile.start), tile)
-        for g, key, start in wanted:
-            self._tiles.setdefault(
-                (g.storage, g.name, key, start),
-                TileRecord(key, g.name, start, 0, {n: fn.init() for n, _, fn in g.aggs}),
-            )
+        for cache_key, g in wanted.items():
+            if cache_key not in self._tiles:
+                _, name, key, start = cache_key
+                self._tiles[cache_key] = TileRecord(
+                    key, name, start, 0, {n: fn.init() for n, _, fn in g.aggs}
+                )
 
     def _evict(self, commit: Micros) -> None:
         """Forget tiles no future event can touch (older than every window at ``commit``)."""

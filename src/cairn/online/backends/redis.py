@@ -132,6 +132,18 @@ end
 return stored
 """
 )
+# A stream processor's commit: every tile replaced (the one of the same start removed, the new
+# one added) and the checkpoint set, in one atomic script. KEYS[1] is the checkpoint, KEYS[i>1]
+# a tile's sorted set; ARGV[1] the checkpoint, then (start, member) per tile.
+_COMMIT_STREAM = """
+for i = 2, #KEYS do
+  local start, member = ARGV[2 * i - 2], ARGV[2 * i - 1]
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], start, start)
+  redis.call('ZADD', KEYS[i], start, member)
+end
+redis.call('SET', KEYS[1], ARGV[1])
+return #KEYS - 1
+"""
 # One JSON array of [start, asof, states] per key: one bulk reply per key instead of one per
 # tile, which halves the client's parsing of many keys.
 _READ_TILES = """
@@ -196,6 +208,7 @@ class RedisOnlineStore:
         self._write_script = self._client.register_script(_WRITE_SNAPSHOTS)
         self._tile_script = self._client.register_script(_WRITE_TILES)
         self._read_tiles_script = self._client.register_script(_READ_TILES)
+        self._commit_script = self._client.register_script(_COMMIT_STREAM)
         self._namespaces: dict[str, str] = {}
 
     def __repr__(self) -> str:
@@ -332,17 +345,17 @@ class RedisOnlineStore:
     def commit_stream(
         self, name: str, tiles: Sequence[tuple[str, TileRecord]], checkpoint: bytes
     ) -> None:
-        """Replace the tiles and set the checkpoint in one MULTI/EXEC. Replacing (not merging)
-        makes the commit idempotent, so a retry after a lost reply changes nothing."""
-        pipe = self._client.pipeline(transaction=True)
+        """Replace the tiles and set the checkpoint in one script call (atomic, like
+        MULTI/EXEC, in one command). Replacing (not merging) makes the commit idempotent, so a
+        retry after a lost reply changes nothing."""
+        keys = [self._checkpoint_key(name)]
+        args: list[bytes | int] = [checkpoint]
         for view, t in tiles:
             _check_ints(t.key, t.start, t.asof)
-            key = f"{self._namespace(view)}t:{_part(t.group)}:{t.key}"
-            pipe.zremrangebyscore(key, t.start, t.start)
-            pipe.zadd(key, {_json(t.key, [t.start, t.asof, t.states]): t.start})
-        pipe.set(self._checkpoint_key(name), checkpoint)
+            keys.append(f"{self._namespace(view)}t:{_part(t.group)}:{t.key}")
+            args += [t.start, _json(t.key, [t.start, t.asof, t.states])]
         try:
-            pipe.execute()
+            self._commit_script(keys=keys, args=args)
         except redis.RedisError as exc:
             raise self._failure(exc) from None
 
