@@ -53,3 +53,13 @@ if [ "$extra" = "dev" ]; then
         "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps gbstats==0.8.0
     fi
 fi
+# quixstreams (the peer of benchmarks/streaming.py) caps pydantic<2.14 and pydantic-settings<2.16;
+# Cairn needs pydantic-core>=2.50 and Quix runs on it: install it without its pins (its other
+# dependencies are in the bench extra).
+if [ "$extra" = "bench" ]; then
+    if [ "${#uv[@]}" -gt 0 ]; then
+        "${uv[@]}" pip install --quiet -p "$venv" --no-deps quixstreams==3.28.1
+    else
+        "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps quixstreams==3.28.1
+    fi
+fi
