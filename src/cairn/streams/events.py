@@ -156,8 +156,17 @@ class RowBuilder:
         out: dict[str, Any] = {}
         for name, dtype in self.dtypes.items():
             v = value.get(name)
-            if isinstance(v, float) and math.isnan(v):
-                v = None
+            kind = type(v)
+            # the common cases first: a value already of its column's type
+            if kind is float:
+                if dtype is Dtype.FLOAT64:
+                    out[name] = None if v != v else v  # NaN is missing
+                    continue
+                if v != v:
+                    v = None
+            elif (kind is int and dtype is Dtype.INT64) or (kind is str and dtype is Dtype.STRING):
+                out[name] = v
+                continue
             if dtype is None:
                 dtype = infer_dtype(v)
                 if dtype is None:

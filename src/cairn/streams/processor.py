@@ -305,13 +305,19 @@ class StreamProcessor:
         joins = sorted({g.keys for g in self.groups})
         plans: list[list[tuple[tuple[str, str, str, int], _Group]]] = []
         wanted: dict[tuple[str, str, str, int], _Group] = {}
+        single = joins[0][0] if len(joins) == 1 and len(joins[0]) == 1 else None
+        groups = list(zip(self.groups, bounds, strict=True))
         for ts, row in due:
             keys: dict[tuple[str, ...], str | None] = {}
-            for names in joins:
-                values = [row.get(k) for k in names]
-                keys[names] = None if any(v is None for v in values) else encode_key(values)
+            if single is not None:  # one join key for every view: the common case
+                v = row.get(single)
+                keys[joins[0]] = None if v is None else str(v)
+            else:
+                for names in joins:
+                    values = [row.get(k) for k in names]
+                    keys[names] = None if any(x is None for x in values) else encode_key(values)
             plan = []
-            for g, lowest in zip(self.groups, bounds, strict=True):
+            for g, lowest in groups:
                 key = keys[g.keys]
                 if key is None or ts < lowest:
                     continue
