@@ -116,8 +116,8 @@ class OnlineStore(Protocol):
 @runtime_checkable
 class StreamCommitter(Protocol):
     """An online store a stream processor can commit to: tiles and the processor's checkpoint
-    in one atomic step (SQLite: one transaction; Redis: one Lua script call), so a crash leaves either
-    both or neither and a restart resumes exactly where the tiles are."""
+    in one atomic step (SQLite: one transaction; Redis: one Lua script call), so a crash
+    leaves either both or neither and a restart resumes exactly where the tiles are."""
 
     def commit_stream(
         self, name: str, tiles: Sequence[tuple[str, TileRecord]], checkpoint: bytes
