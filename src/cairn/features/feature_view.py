@@ -39,6 +39,7 @@ class FeatureView:
     Example
     -------
     >>> customer = Entity(name="customer", join_keys=["customer_id"])
+    >>> from cairn.features.file_source import FileSource
     >>> txns = FileSource(path="data/transactions.parquet", timestamp_field="ts")
     >>> view = FeatureView(name="txn_stats", entities=[customer], source=txns,
     ...                    aggregations=[Aggregation("amount", "sum", "24h")])
