@@ -308,3 +308,20 @@ def test_a_replaced_log_is_refused_not_skipped(tmp_path: Path) -> None:
 
     with pytest.raises(StreamError, match="ahead of its log"):
         run_processor(FeatureStore(tmp_path), "txns", threading.Event(), until_idle=True)
+
+
+def test_a_timestamp_field_lands_as_a_timestamp(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    schema = [Field("customer_id", "int64"), Field("opened_at", "timestamp")]
+    apply_view(store, LocalStreamSource(name="txns", schema=schema))
+    now = pd.Timestamp.now(tz="UTC").floor("ms")
+    store.produce("txns", [
+        {"customer_id": 1, "event_timestamp": now, "amount": 1.0, "opened_at": now},
+        {"customer_id": 2, "event_timestamp": now, "amount": 2.0, "opened_at": None},
+        {"customer_id": 3, "event_timestamp": now, "amount": 3.0, "opened_at": "not a time"},
+    ])  # fmt: skip
+    p = run_processor(store, "txns", threading.Event(), until_idle=True)
+    p.log.close()
+    landed = pd.read_parquet(tmp_path / "data/streams/txns")
+    assert landed["opened_at"].tolist()[0] == now and pd.isna(landed["opened_at"].tolist()[1])
+    assert p.checkpoint.count("dead") == 1 and p.checkpoint.count("landed") == 2

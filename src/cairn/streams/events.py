@@ -80,9 +80,10 @@ def infer_dtype(value: Any) -> Dtype | None:
     return Dtype.STRING
 
 
-def event_time(value: Any, source: StreamSource) -> int:
-    """The event time of a field value in µs since the epoch, or :class:`BadEvent`."""
-    field = source.batch.timestamp_field
+def event_time(value: Any, source: StreamSource, field: str | None = None) -> int:
+    """A time field's value (the event time unless ``field`` names another) in µs since the
+    epoch, or :class:`BadEvent`."""
+    field = field or source.batch.timestamp_field
     if isinstance(value, bool) or value is None:
         raise BadEvent(f"{field!r} must be a timestamp; got {value!r}")
     if isinstance(value, (int, float)):
@@ -128,8 +129,6 @@ def typed(name: str, value: Any, dtype: Dtype) -> Any:
     elif dtype is Dtype.BOOL:
         if isinstance(value, bool):
             return value
-    elif dtype is Dtype.TIMESTAMP and isinstance(value, str):
-        return value
     raise BadEvent(f"{name!r} must be {dtype.value}; got {value!r}")
 
 
@@ -173,6 +172,9 @@ class RowBuilder:
                     out[name] = None
                     continue
                 self.dtypes[name] = dtype
+            if dtype is Dtype.TIMESTAMP:  # µs since the epoch, like the event time
+                out[name] = None if v is None else event_time(v, self.source, name)
+                continue
             out[name] = typed(name, v, dtype)
         return ts, out
 
@@ -191,9 +193,13 @@ class RowBuilder:
         created = self.source.batch.created_timestamp_column or "created_timestamp"
         schema = self.schema(created)
         columns: list[pa.Array] = [pa.array(times, type=pa.int64()).cast(schema.field(0).type)]
-        for name in self.dtypes:
+        for name, dtype in self.dtypes.items():
             kind = schema.field(name).type
-            columns.append(pa.array([r.get(name) for r in rows], type=kind))
+            values = [r.get(name) for r in rows]
+            if dtype is Dtype.TIMESTAMP:
+                columns.append(pa.array(values, type=pa.int64()).cast(kind))
+            else:
+                columns.append(pa.array(values, type=kind))
         columns.append(
             pa.array([created_us] * len(rows), type=pa.int64()).cast(_ARROW[Dtype.TIMESTAMP])
         )
