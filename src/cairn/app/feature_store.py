@@ -257,7 +257,7 @@ class FeatureStore:
         """
         from cairn.streams.events import event_values
 
-        src = self._stream_source(source)
+        src = self.stream_source(source)
         values = event_values(src, rows)
         joins = {a.view.join_keys for a in self._applied_views().values()
                  if a.view.source.name == src.name}  # fmt: skip
@@ -276,13 +276,14 @@ class FeatureStore:
         producer's first append waits about half a second; later ones do not)."""
         from cairn.streams.logs import open_log
 
-        src = self._stream_source(source)
+        src = self.stream_source(source)
         log = self._logs.get(src.name)
         if log is None:
             log = self._logs[src.name] = open_log(src, self.root)
         return log
 
-    def _stream_source(self, source: str | StreamSource) -> StreamSource:
+    def stream_source(self, source: str | StreamSource) -> StreamSource:
+        """The applied stream source ``source``; a KeyError lists the applied ones."""
         wanted = source if isinstance(source, str) else source.name
         found = [s for s in self.list_sources() if is_stream(s)]
         for s in found:
@@ -317,11 +318,11 @@ class FeatureStore:
         """
         entities, sources, views = _collect(objects)
         for view in views.values():
-            if self._has_data(view.source):
+            if self.has_data(view.source):
                 self.offline.source_columns(view)
         used = {v.source.name for v in views.values()}
         for source in sources.values():
-            if source.name not in used and self._has_data(source):
+            if source.name not in used and self.has_data(source):
                 self.offline.check_source(source)
         hashes: dict[str, str] = {}
         records: list[NewDefinition] = []
@@ -341,14 +342,13 @@ class FeatureStore:
         self.refresh()
         return result
 
-    def _has_data(self, source: Source) -> bool:
+    def has_data(self, source: Source) -> bool:
         """Push and stream sources may be applied before anything landed; file sources must
         exist."""
         if is_stream(source):
-            path = source.batch.resolve(self.root)
-            return path.is_dir() and (
-                any(path.rglob("*.parquet")) or (path / "_delta_log").is_dir()
-            )
+            from cairn.streams.landing import has_landed
+
+            return has_landed(source.batch, self.root)
         return not isinstance(source, PushSource) or source.resolve(self.root).exists()
 
     def list_entities(self) -> list[Entity]:

@@ -20,6 +20,7 @@ from cairn.offline.file_set import FileSet, changed_files, dumps, file_set, load
 from cairn.online.materialize import Materializer, MaterializeResult, Range, storage_name
 from cairn.online.reader import EntityRows, ViewPlan, as_rows, plan_view, respond
 from cairn.online.response import OnlineResponse
+from cairn.streams.landing import has_landed
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,7 @@ class OnlineService:
         key = (applied.view.name, applied.definition_hash)
         types = self._types.get(key)
         if types is None and is_stream(applied.view.source):
-            if not _landed(applied.view.source.batch.resolve(self.root)):
+            if not has_landed(applied.view.source.batch, self.root):
                 return _declared_types(applied)  # nothing landed yet: not cached
         if types is None:
             columns = self.offline.source_columns(applied.view)
@@ -223,10 +224,6 @@ class OnlineService:
     def _state(self, views: Mapping[str, AppliedView]) -> dict[str, MaterializationState]:
         hashes = {n: a.definition_hash for n, a in views.items()}
         return self.metadata.materialization_state(self.project, self.store.url, hashes)
-
-
-def _landed(path: Path) -> bool:
-    return path.is_dir() and ((path / "_delta_log").is_dir() or any(path.rglob("*.parquet")))
 
 
 def _declared_types(applied: AppliedView) -> dict[str, Dtype]:

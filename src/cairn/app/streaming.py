@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 def stream_source(store: FeatureStore, name: str | StreamSource) -> StreamSource:
     """The applied stream source ``name``; a KeyError lists the applied ones."""
-    return store._stream_source(name)
+    return store.stream_source(name)
 
 
 def views_of(store: FeatureStore, source: StreamSource) -> dict[str, AppliedView]:
@@ -110,7 +110,7 @@ def _begin(store: FeatureStore, processor: StreamProcessor) -> None:
     """Start ``processor``; rebuild its tiles when they were built for other definitions."""
     checkpoint = processor.start()
     if checkpoint.version != processor.version and (
-        checkpoint.version or store._has_data(processor.source)
+        checkpoint.version or store.has_data(processor.source)
     ):
         rebuild_tiles(store, processor)
 
@@ -141,7 +141,7 @@ def rebuild_tiles(store: FeatureStore, processor: StreamProcessor) -> None:
     if not ck.commit_us:
         ck = ck.advanced(commit_us=processor.clock())
     runner = Materializer(store.settings.offline, store.root, store.online.store, store.project)
-    landed = store._has_data(processor.source)
+    landed = store.has_data(processor.source)
     for view in processor.views:  # overwrite tile by tile: reads never go dark meanwhile
         if landed:
             runner.run(view, Range(end=ck.commit_us))

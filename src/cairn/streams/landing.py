@@ -39,6 +39,12 @@ def _is_delta(batch: FileSource, root: Path) -> bool:
     return batch.file_format == "delta" or (batch.resolve(root) / "_delta_log").is_dir()
 
 
+def has_landed(batch: FileSource, root: Path) -> bool:
+    """Whether the batch source holds anything yet (a Parquet file or a Delta table)."""
+    path = batch.resolve(root)
+    return path.is_dir() and ((path / "_delta_log").is_dir() or any(path.rglob("*.parquet")))
+
+
 def staging_dir(batch: FileSource, root: Path) -> Path:
     """Where staged batches wait (inside the Parquet folder; beside a Delta table)."""
     folder = _folder(batch, root)
