@@ -182,7 +182,13 @@ def test_two_processes_at_once_neither_double_apply_nor_lose_rows(repo: Path) ->
     assert [p.returncode for p in procs] == [0, 0], [err for _, err in outputs]
     written = sorted(int(out.strip().splitlines()[-1]) for out, _ in outputs)
     # serialized: one run took the late file, the other found nothing new
-    assert written[0] == 0 and written[1] > 0
+    with store.metadata.engine.connect() as conn:
+        runs = conn.execute(
+            sa.text(
+                "SELECT id, kind, end_us, rows_written, source_files FROM cairn_materializations"
+            )
+        ).fetchall()
+    assert written[0] == 0 and written[1] > 0, (outputs, runs)
     keys = list(range(1, 400))
     online_values, offline_values = values(store, keys, 70)
     assert online_values == offline_values
