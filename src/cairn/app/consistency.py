@@ -128,15 +128,15 @@ def check_consistency(
 
 def _stream_commit(store: FeatureStore, view_name: str) -> datetime:
     """A stream view's "watermark": its processor's last commit (what the tiles reflect)."""
-    from cairn.app.streaming import open_processor
+    from cairn.core.online import StreamCommitter
     from cairn.streams.checkpoint import Checkpoint
+    from cairn.streams.processor import checkpoint_name
 
     source = store.get_feature_view(view_name).source
-    processor = open_processor(store, source.name)
-    try:
-        raw = processor.store.read_stream_checkpoint(processor.name)
-    finally:
-        processor.log.close()
+    online = store.online.store
+    raw = None
+    if isinstance(online, StreamCommitter):
+        raw = online.read_stream_checkpoint(checkpoint_name(store.project, source.name))
     commit = Checkpoint.from_bytes(raw).commit_us
     if not commit:
         raise DataError(

@@ -21,7 +21,7 @@ from cairn.app.online_stores import open_online_store
 from cairn.app.push import push as push_rows
 from cairn.core.config import Settings
 from cairn.core.errors import DefinitionError
-from cairn.core.online import OnlineStore
+from cairn.core.online import OnlineStore, encode_key
 from cairn.core.timeutil import utcnow
 from cairn.features import (
     Entity,
@@ -259,15 +259,12 @@ class FeatureStore:
 
         src = self.stream_source(source)
         values = event_values(src, rows)
-        joins = {a.view.join_keys for a in self._applied_views().values()
-                 if a.view.source.name == src.name}  # fmt: skip
+        joins = {a.view.join_keys for a in self.stream_views(src).values()}
         fields = next(iter(joins)) if len(joins) == 1 else ()
 
         def key(value: Mapping[str, Any]) -> str | None:
             parts = [value.get(k) for k in fields]
-            if not parts or any(p is None for p in parts):
-                return None
-            return "\x1f".join(map(str, parts))
+            return None if not parts or None in parts else encode_key(parts)
 
         return self.stream_log(src).produce(values, key=key, timestamp=None)
 
@@ -281,6 +278,11 @@ class FeatureStore:
         if log is None:
             log = self._logs[src.name] = open_log(src, self.root)
         return log
+
+    def stream_views(self, source: str | StreamSource) -> dict[str, AppliedView]:
+        """The applied views that read the stream source ``source``."""
+        name = source if isinstance(source, str) else source.name
+        return {n: a for n, a in self._applied_views().items() if a.view.source.name == name}
 
     def stream_source(self, source: str | StreamSource) -> StreamSource:
         """The applied stream source ``source``; a KeyError lists the applied ones."""

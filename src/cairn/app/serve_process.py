@@ -37,28 +37,27 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def start_command(
+    project: Path, args: list[str], log: str, *, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """``cairn ARGS`` as a child process; its output is appended to ``PROJECT/.cairn/LOG``;
+    ``env`` adds to this process's environment."""
+    state = Path(project) / STATE_DIR
+    state.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-c", "from cairn.cli.main import main; main()", *args]
+    with open(state / log, "ab") as logfile:
+        return subprocess.Popen(
+            cmd, stdout=logfile, stderr=subprocess.STDOUT, env={**process_env(), **(env or {})}
+        )
+
+
 def start_server(
     project: Path, port: int, *, env: dict[str, str] | None = None
 ) -> subprocess.Popen[bytes]:
     """``cairn serve --repo PROJECT --port PORT`` as a child process; its output is appended
     to ``PROJECT/.cairn/serve.log``; ``env`` adds to this process's environment."""
-    state = Path(project) / STATE_DIR
-    state.mkdir(parents=True, exist_ok=True)
-    cmd = [
-        sys.executable,
-        "-c",
-        "from cairn.cli.main import main; main()",
-        "serve",
-        "--repo",
-        str(project),
-        "--port",
-        str(port),
-        "--no-access-log",
-    ]
-    with open(state / SERVE_LOG, "ab") as logfile:
-        return subprocess.Popen(
-            cmd, stdout=logfile, stderr=subprocess.STDOUT, env={**process_env(), **(env or {})}
-        )
+    args = ["serve", "--repo", str(project), "--port", str(port), "--no-access-log"]
+    return start_command(project, args, SERVE_LOG, env=env)
 
 
 def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = START_TIMEOUT) -> None:

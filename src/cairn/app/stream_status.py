@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from cairn.app.streaming import open_processor, views_of
+from cairn.app.streaming import open_processor
 from cairn.core.errors import CairnError
 from cairn.features.source import is_stream
 from cairn.streams.checkpoint import Checkpoint
@@ -76,10 +76,9 @@ class StreamWatch:
             self._processors.clear()
 
     def _current(self) -> list[StreamProcessor]:
-        wanted: dict[str, str] = {}
-        for source in self.store.list_sources():
-            if is_stream(source) and views_of(self.store, source):
-                wanted[source.name] = source.name
+        wanted = [
+            s.name for s in self.store.list_sources() if is_stream(s) and self.store.stream_views(s)
+        ]
         for name in list(self._processors):
             if name not in wanted:
                 self._processors.pop(name).log.close()

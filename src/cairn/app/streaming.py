@@ -12,31 +12,18 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from cairn.core.errors import DefinitionError
-from cairn.core.timeutil import to_micros
 from cairn.features.source import is_stream
 from cairn.features.stream_source import StreamSource
 from cairn.metadata.run_lock import run_lock
-from cairn.offline import AppliedView
 from cairn.streams.event_log import EventLog
 from cairn.streams.logs import open_log
 from cairn.streams.processor import BatchResult, ProcessorSettings, StreamProcessor, now_us
 
 if TYPE_CHECKING:
     from cairn.app.feature_store import FeatureStore
-
-
-def stream_source(store: FeatureStore, name: str | StreamSource) -> StreamSource:
-    """The applied stream source ``name``; a KeyError lists the applied ones."""
-    return store.stream_source(name)
-
-
-def views_of(store: FeatureStore, source: StreamSource) -> dict[str, AppliedView]:
-    """The applied views that read ``source``."""
-    return {n: a for n, a in store.applied_views().items() if a.view.source.name == source.name}
 
 
 def open_processor(
@@ -48,8 +35,8 @@ def open_processor(
     log: EventLog | None = None,
 ) -> StreamProcessor:
     """The processor of one stream source over the applied views reading it."""
-    src = stream_source(store, source)
-    views = views_of(store, src)
+    src = store.stream_source(source)
+    views = store.stream_views(src)
     if not views:
         raise DefinitionError(
             f"No feature view reads the stream source {src.name!r}; apply one first."
@@ -141,9 +128,8 @@ def rebuild_tiles(store: FeatureStore, processor: StreamProcessor) -> None:
     if not ck.commit_us:
         ck = ck.advanced(commit_us=processor.clock())
     runner = Materializer(store.settings.offline, store.root, store.online.store, store.project)
-    landed = store.has_data(processor.source)
-    for view in processor.views:  # overwrite tile by tile: reads never go dark meanwhile
-        if landed:
+    if store.has_data(processor.source):
+        for view in processor.views:  # overwrite tile by tile: reads never go dark meanwhile
             runner.run(view, Range(end=ck.commit_us))
     processor.checkpoint = ck.advanced(version=processor.version)
     processor.store.commit_stream(processor.name, [], processor.checkpoint.to_bytes())
@@ -167,8 +153,3 @@ def stream_sources(store: FeatureStore, names: Sequence[str] = ()) -> list[Strea
                 f"source; `cairn stream run` takes views over stream sources."
             )
     return list(out.values())
-
-
-def moment_us(at: datetime) -> int:
-    """A timezone-aware time in µs."""
-    return to_micros(at)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -31,9 +30,15 @@ import pandas as pd
 
 from cairn.app.consistency import ConsistencyReport, check_consistency
 from cairn.app.project import Project
-from cairn.app.serve_process import free_port, start_server, stop_server, wait_ready
-from cairn.app.stream_status import stream_status
-from cairn.core.config import STATE_DIR, process_env
+from cairn.app.serve_process import (
+    free_port,
+    start_command,
+    start_server,
+    stop_server,
+    wait_ready,
+)
+from cairn.app.stream_status import StreamWatch, stream_status
+from cairn.core.config import STATE_DIR
 from cairn.core.errors import CairnError
 
 SOURCE = "transactions"
@@ -73,6 +78,7 @@ card_velocity = FeatureView(
 REPLAY = 2_000
 """Example transactions replayed to the log (re-stamped over the last hour)."""
 WAIT_S = 30.0
+STREAM_LOG = "stream.log"
 FEATURES = [
     "card_velocity:txn_count_10m",
     "card_velocity:txn_amount_10m",
@@ -131,13 +137,9 @@ def run_streaming_demo(project_path: str | Path) -> StreamingDemo:
     opened = Project.open(project)
     store = opened.features
     store.apply(opened.definitions())
-    log = project / STATE_DIR / "stream.log"
-    with log.open("ab") as out:
-        processor = subprocess.Popen(
-            [sys.executable, "-c", "from cairn.cli.main import main; main()", "stream", "run",
-             "--repo", str(project), "--poll", "0.05"],
-            stdout=out, stderr=subprocess.STDOUT, env=process_env(),
-        )  # fmt: skip
+    processor = start_command(
+        project, ["stream", "run", "--repo", str(project), "--poll", "0.05"], STREAM_LOG
+    )
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = start_server(project, port)
@@ -206,12 +208,16 @@ def _replay(project: Path, store: Any) -> pd.DataFrame:
 
 def _drained(store: Any, processor: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + WAIT_S
-    while time.monotonic() < deadline:
-        _alive(processor)
-        rows = stream_status(store)
-        if rows and rows[0]["lag_events"] == 0 and rows[0]["last_commit_us"]:
-            return
-        time.sleep(0.1)
+    watch = StreamWatch(store, min_interval=0)
+    try:
+        while time.monotonic() < deadline:
+            _alive(processor)
+            rows = watch.status()
+            if rows and rows[0]["lag_events"] == 0 and rows[0]["last_commit_us"]:
+                return
+            time.sleep(0.1)
+    finally:
+        watch.close()
     raise CairnError(f"cairn stream run did not catch up within {WAIT_S:.0f} s.")
 
 

@@ -48,6 +48,17 @@ class StreamError(CairnError):
     """A processor that cannot run as configured."""
 
 
+def checkpoint_name(namespace: str, source: str) -> str:
+    """The name a source's processor commits its checkpoint under in the online store.
+
+    Example
+    -------
+    >>> checkpoint_name("credit", "transactions")
+    'credit.__stream__.transactions'
+    """
+    return storage_name(namespace, f"__stream__.{source}")
+
+
 def now_us() -> Micros:
     """The wall clock in µs since the epoch."""
     return time.time_ns() // 1000
@@ -137,7 +148,7 @@ class StreamProcessor:
         self.root = root
         self.settings = settings or ProcessorSettings()
         self.clock = clock
-        self.name = storage_name(namespace, f"__stream__.{source.name}")
+        self.name = checkpoint_name(namespace, source.name)
         self.dead_letter = dead_letter
         self.groups = [
             _Group(
@@ -232,11 +243,8 @@ class StreamProcessor:
         if not due and result.events == 0 and result.released == 0:
             return result
         touched = self._fold(due, commit, result)
-        counts = dict(ck.counts)
-        for name in COUNTS:
-            counts[name] = counts.get(name, 0) + getattr(result, name)
         result.landed = len(due)
-        counts["landed"] = ck.count("landed") + result.landed
+        counts = {name: ck.count(name) + getattr(result, name) for name in COUNTS}
         new = Checkpoint(
             offsets=offsets,
             commit_us=commit,
