@@ -1,6 +1,7 @@
-"""A producer process for the log concurrency test: ``python -m tests.streams._producer LOG
-NAME ACK_FILE SECONDS`` appends batches of 1-5 events in a loop and writes each acknowledged
-``partition offset id`` line (flushed, fsynced) only after ``produce`` returned."""
+"""A producer for the log concurrency tests: batches of 1-5 keyed events in a loop, each
+acknowledged ``partition offset id`` line written (flushed, fsynced) only after ``produce``
+returned. ``python -m tests.streams._producer LOG NAME ACK_FILE SECONDS`` runs it on a
+``LocalLog``; the Redis and Kafka tests call :func:`produce_loop` with their own log."""
 
 from __future__ import annotations
 
@@ -8,14 +9,15 @@ import os
 import random
 import sys
 import time
+from pathlib import Path
 
-from cairn.streams import LocalLog
+from cairn.streams import EventLog, LocalLog
 
 
-def main(path: str, name: str, ack: str, seconds: str) -> None:
-    log = LocalLog(path)
+def produce_loop(log: EventLog, name: str, ack: str, seconds: float) -> None:
+    """Append numbered events ``NAME-N`` for ``seconds``, acknowledging each to ``ack``."""
     rng = random.Random(name)
-    deadline = time.monotonic() + float(seconds)
+    deadline = time.monotonic() + seconds
     n = 0
     with open(ack, "a", encoding="utf-8") as out:
         while time.monotonic() < deadline:
@@ -28,6 +30,21 @@ def main(path: str, name: str, ack: str, seconds: str) -> None:
             out.write("".join(lines))
             out.flush()
             os.fsync(out.fileno())
+
+
+def acknowledged(acks: list[Path]) -> dict[tuple[int, int], str]:
+    """``(partition, offset) -> id`` of every whole acknowledged line (a kill may cut the last
+    one); an offset acknowledged for two ids is an assertion error."""
+    out: dict[tuple[int, int], str] = {}
+    for a in acks:
+        for line in a.read_text().split("\n")[:-1]:
+            part, offset, ident = line.split()
+            assert out.setdefault((int(part), int(offset)), ident) == ident
+    return out
+
+
+def main(path: str, name: str, ack: str, seconds: str) -> None:
+    produce_loop(LocalLog(path), name, ack, float(seconds))
 
 
 if __name__ == "__main__":

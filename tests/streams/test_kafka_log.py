@@ -6,8 +6,6 @@ kill -9 lose no acknowledged event, duplicate none and leave no gap."""
 from __future__ import annotations
 
 import multiprocessing
-import os
-import random
 import re
 import signal
 import socket
@@ -24,6 +22,8 @@ from cairn.streams.event_log import EventLog, LogError, partition_of
 from cairn.streams.kafka_log import KafkaLog
 from tests._services import kafka_url_or_skip
 from tests.streams._contract import check_event_log
+from tests.streams._producer import acknowledged as read_acks
+from tests.streams._producer import produce_loop
 
 
 @pytest.fixture
@@ -154,23 +154,9 @@ def test_bad_arguments_are_one_clear_error(
 
 
 def _produce(url: str, topic: str, name: str, ack: str, seconds: float) -> None:
-    """A producer process: batches of 1-5 events in a loop, each acknowledged ``partition
-    offset id`` line written (flushed, fsynced) only after ``produce`` returned."""
+    """A producer process (see :func:`tests.streams._producer.produce_loop`)."""
     log = KafkaLog(url, topic)
-    rng = random.Random(name)
-    deadline = time.monotonic() + seconds
-    n = 0
-    with open(ack, "a", encoding="utf-8") as out:
-        while time.monotonic() < deadline:
-            batch = []
-            for _ in range(rng.randint(1, 5)):
-                n += 1
-                batch.append({"id": f"{name}-{n}", "customer_id": rng.randint(1, 50)})
-            acks = log.produce(batch, key="customer_id")
-            lines = (f"{p} {o} {v['id']}\n" for (p, o), v in zip(acks, batch, strict=True))
-            out.write("".join(lines))
-            out.flush()
-            os.fsync(out.fileno())
+    produce_loop(log, name, ack, seconds)
     log.close()
 
 
@@ -204,11 +190,7 @@ def test_producers_and_a_reader_with_a_kill_lose_nothing_acknowledged(
     assert [p.exitcode for p in procs] == [-signal.SIGKILL, 0, 0]
     events = [e for p in range(partitions) for e in log.read(p, 0, 10**9)]
     stored = {(e.partition, e.offset): e.value["id"] for e in events}
-    acknowledged: dict[tuple[int, int], str] = {}
-    for a in acks:  # whole lines only: the kill may cut the last one
-        for line in a.read_text().split("\n")[:-1]:
-            part, offset, ident = line.split()
-            assert acknowledged.setdefault((int(part), int(offset)), ident) == ident
+    acknowledged = read_acks(acks)  # whole lines only: the kill may cut the last one
     assert len(acknowledged) > 300
     assert any(ident.startswith("w0-") for ident in acknowledged.values())
     for where, ident in acknowledged.items():
