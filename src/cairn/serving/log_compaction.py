@@ -34,7 +34,8 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from cairn.serving.prediction_log import fsync_dir, maintenance_lock, recover_held
+from cairn.core.durable import fsync_dir
+from cairn.serving.prediction_log import maintenance_lock, recover_held
 
 logger = logging.getLogger("cairn.serving")
 

@@ -33,6 +33,8 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from cairn.core.durable import fsync_dir as fsync_dir  # the old import path
+
 logger = logging.getLogger("cairn.serving")
 
 Durability = Literal["write", "fsync"]
@@ -301,15 +303,6 @@ def _recover_unnamed(hidden: Path, directory: Path, schema: pa.Schema) -> None:
     named = hidden.with_name(hidden.name[1 : -len(".new")])
     os.rename(hidden, named)
     convert(named, directory, schema)
-
-
-def fsync_dir(directory: Path) -> None:
-    """``fsync`` a directory, so the names just created or renamed in it survive a power loss."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _age(path: Path) -> float:

@@ -17,6 +17,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from cairn.core.durable import fsync_dir
 from cairn.core.errors import SourceError
 from cairn.features.source import FileSource
 
@@ -127,7 +128,7 @@ def publish(batch: FileSource, root: Path, source: str, commit_us: int) -> None:
         staged.unlink()
         return
     staged.replace(folder / published_name(source, commit_us))
-    _fsync_dir(folder)
+    fsync_dir(folder)
 
 
 def repair(batch: FileSource, root: Path, source: str, committed_us: int) -> int:
@@ -166,11 +167,3 @@ def _delta_checkpoint(folder: Path, source: str) -> bytes | None:
             value = commit.get(CHECKPOINT_KEY.decode())
             return None if value is None else str(value).encode()
     return None
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
