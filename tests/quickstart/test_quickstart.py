@@ -24,6 +24,7 @@ def test_quickstart_builds_a_point_in_time_training_set(tmp_path: Path) -> None:
     assert result.output.count("0 mismatches") == 4
     assert "Parity txn_stats" in result.output and "Parity card_velocity" in result.output
     assert "A card payment one second before the prediction" in result.output
+    assert "Changed card_velocity while served" in result.output
     assert "the credit deployment's score moved" in result.output
     assert "Freshness txn_stats" in result.output
     assert "Data quality" in result.output and "Halted" in result.output  # broken batch stopped

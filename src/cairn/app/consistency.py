@@ -137,13 +137,21 @@ def _stream_commit(store: FeatureStore, view_name: str) -> datetime:
     raw = None
     if isinstance(online, StreamCommitter):
         raw = online.read_stream_checkpoint(checkpoint_name(store.project, source.name))
-    commit = Checkpoint.from_bytes(raw).commit_us
-    if not commit:
+    checkpoint = Checkpoint.from_bytes(raw)
+    if not checkpoint.commit_us:
         raise DataError(
             f"View {view_name!r} reads the stream {source.name!r}, which no processor has "
             f"committed yet; run `cairn stream run` first."
         )
-    return from_micros(commit)
+    live = checkpoint.view_hashes().get(view_name)
+    applied = store.applied_views()[view_name].definition_hash
+    if live != applied:  # online and offline would compare two definitions
+        raise DataError(
+            f"View {view_name!r} is served by definition {str(live)[:12]} while "
+            f"{applied[:12]} is applied and being backfilled; check it once "
+            f"`cairn stream status` says current."
+        )
+    return from_micros(checkpoint.commit_us)
 
 
 def _sample_keys(store: FeatureStore, view: FeatureView, sample: int, seed: int) -> pd.DataFrame:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from cairn.app.stream_versions import LiveVersions
 from cairn.core.config import Settings
 from cairn.core.errors import DataError, DefinitionError
 from cairn.core.online import OnlineStore
@@ -52,7 +53,9 @@ class OnlineService:
         self.offline = offline
         self._plans: dict[tuple[str, str, tuple[str, ...]], ViewPlan] = {}
         self._types: dict[tuple[str, str], dict[str, Dtype]] = {}
-        self._requests: dict[tuple[int, tuple[str, ...], bool], _Request] = {}
+        self._requests: dict[tuple[int, tuple[str, ...], bool, int], _Request] = {}
+        self._live = LiveVersions(store, project, metadata)
+        self._streams: tuple[int, list[str]] = (0, [])
 
     def materialize(
         self,
@@ -156,10 +159,12 @@ class OnlineService:
     def _request(
         self, views: Mapping[str, AppliedView], features: Sequence[str], full_feature_names: bool
     ) -> _Request:
+        streams = self._stream_sources(views)
         cache_key = (
             id(views),
             tuple(features) if not isinstance(features, str) else (),
             full_feature_names,
+            self._live.refresh(streams) if streams else 0,
         )
         request = self._requests.get(cache_key)
         if request is not None and request.views is views:
@@ -171,6 +176,13 @@ class OnlineService:
             self._requests.clear()
         self._requests[cache_key] = request
         return request
+
+    def _stream_sources(self, views: Mapping[str, AppliedView]) -> list[str]:
+        """The stream sources read by ``views`` (cached while they are the same object)."""
+        if self._streams[0] != id(views):
+            names = sorted({a.view.source.name for a in views.values() if is_stream(a.view.source)})
+            self._streams = (id(views), names)
+        return self._streams[1]
 
     def warm(self, applied: AppliedView) -> None:
         """Read a view's source schema now, so the first request does not pay for it."""
@@ -189,6 +201,10 @@ class OnlineService:
         return types
 
     def _plan(self, applied: AppliedView, features: list[str]) -> ViewPlan:
+        if is_stream(applied.view.source):  # the live definition, in its versioned storage
+            applied, storage = self._live.serving(applied, features)
+        else:
+            storage = storage_name(self.project, applied.view.name)
         cache_key = (applied.view.name, applied.definition_hash, tuple(features))
         plan = self._plans.get(cache_key)
         if plan is None:
@@ -200,7 +216,7 @@ class OnlineService:
                 features,
                 key_types,
                 outputs,
-                storage_name(self.project, applied.view.name),
+                storage,
             )
             self._plans[cache_key] = plan
         return plan

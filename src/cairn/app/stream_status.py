@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from cairn.app.stream_backfill import read_next
 from cairn.app.streaming import open_processor
 from cairn.core.errors import CairnError
 from cairn.features.source import is_stream
@@ -97,8 +98,11 @@ def stream_status(store: FeatureStore) -> list[dict[str, Any]]:
     ``lag_events``: events in the log after the checkpoint (Kafka and the embedded log; an
     offset distance for Redis); ``lag_seconds``: how long ago the last batch committed while
     events wait (0 when caught up, None before the first batch); ``version_state``:
-    ``current`` when the tiles were built for the views as applied now, ``stale`` when a view
-    changed since (the next ``cairn stream run`` rebuilds them), ``none`` before any batch.
+    ``current`` when the live tiles are those of the views as applied now; ``backfilling``
+    when a view changed and its new definition is being built beside the live one
+    (``backfill_lag_events``: events it still has to take; reads switch to it once it has
+    caught up); ``stale`` when a view changed and no processor has started its backfill yet;
+    ``none`` before any batch.
     """
     watch = StreamWatch(store, min_interval=0)
     try:
@@ -119,6 +123,13 @@ def _row(processor: StreamProcessor) -> dict[str, Any]:
     state = (
         "none" if not ck.version else ("current" if ck.version == processor.version else "stale")
     )
+    backfill_lag: int | None = None
+    if state == "stale":
+        record = read_next(processor)
+        if record.version == processor.version:
+            state = "backfilling"
+            if record.commit_us:  # None until its first pass ends
+                backfill_lag = sum(ck.offsets.values()) - sum(record.offsets.values())
     source = processor.source
     return {
         "source": source.name,
@@ -135,4 +146,5 @@ def _row(processor: StreamProcessor) -> dict[str, Any]:
         "held_now": len(ck.held),
         "counts": ck.counts,
         "version_state": state,
+        "backfill_lag_events": backfill_lag,
     }

@@ -4,20 +4,26 @@
 :func:`open_processor` builds the processor of one
 source over the applied views that read it; :func:`run_processor` runs it as the only active
 one (a lock: PostgreSQL advisory lock, or a file lock next to an embedded metadata database;
-a second processor waits and takes over when the first dies).
+a second processor waits and takes over when the first dies), and :class:`SourceRunner` moves
+it to changed definitions without a pause in serving (backfill beside, then switch).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from cairn.app.stream_backfill import Backfill
+from cairn.app.stream_versions import definition_at
 from cairn.core.errors import DefinitionError
 from cairn.features.source import is_stream
 from cairn.features.stream_source import StreamSource
 from cairn.metadata.run_lock import run_lock
+from cairn.offline import AppliedView
+from cairn.online.materialize import Materializer, Range, storage_name, versioned_storage
+from cairn.streams.checkpoint import version_of
 from cairn.streams.event_log import EventLog
 from cairn.streams.logs import open_log
 from cairn.streams.processor import BatchResult, ProcessorSettings, StreamProcessor, now_us
@@ -33,10 +39,12 @@ def open_processor(
     settings: ProcessorSettings | None = None,
     clock: Callable[[], int] = now_us,
     log: EventLog | None = None,
+    views: Mapping[str, AppliedView] | None = None,
 ) -> StreamProcessor:
-    """The processor of one stream source over the applied views reading it."""
+    """The processor of one stream source over the applied views reading it (or over
+    ``views``: definitions of them, e.g. the live ones while a change is backfilled)."""
     src = store.stream_source(source)
-    views = store.stream_views(src)
+    views = store.stream_views(src) if views is None else views
     if not views:
         raise DefinitionError(
             f"No feature view reads the stream source {src.name!r}; apply one first."
@@ -63,75 +71,179 @@ def run_processor(
     poll_s: float = 0.2,
     on_batch: Callable[[BatchResult], None] | None = None,
     until_idle: bool = False,
-    refresh_s: float = 10.0,
+    refresh_s: float | None = None,
+    switch_lag_events: int | None = None,
 ) -> StreamProcessor:
     """Run the processor of ``source`` until ``stop`` is set (or, with ``until_idle``, until a
     batch finds nothing to do), holding the source's processor lock.
 
-    Every ``refresh_s`` seconds it re-reads the applied definitions: when a view over the
-    source changed (or one was added), its tiles are rebuilt from the landed events and the
-    stream continues with the new definitions, without a restart.
+    Every ``refresh_s`` seconds (default ``streaming.refresh_seconds``) it re-reads the
+    applied definitions: when a view over the
+    source changed (or one was added), the new definition is backfilled beside the live one
+    while the stream goes on, and becomes live once fewer than ``switch_lag_events`` events
+    (default ``streaming.switch_lag_events``) separate it from the stream
+    (:mod:`cairn.app.stream_backfill`); reads use the live definition until then. With
+    ``until_idle`` a backfill under way is finished before returning.
     """
     processor = open_processor(store, source, settings=settings)
     name = f"stream:{store.project}:{processor.source.name}"
     with run_lock(store.metadata.engine, name, stop=stop) as held:
         if not held:  # stopped while waiting for the active processor's lock
             return processor
-        _begin(store, processor)
+        configured = store.settings.streaming
+        every = configured.refresh_seconds if refresh_s is None else refresh_s
+        lag = configured.switch_lag_events if switch_lag_events is None else switch_lag_events
+        runner = SourceRunner(store, processor, settings, lag)
+        runner.begin()
         checked = time.monotonic()
         while not stop.is_set():
-            if time.monotonic() - checked >= refresh_s:
+            if time.monotonic() - checked >= every:
                 checked = time.monotonic()
-                processor = _refreshed(store, processor, settings)
-            result = processor.step()
+                runner.refresh()
+            result = runner.live.step()
             if on_batch is not None and (result.events or result.released):
                 on_batch(result)
-            if result.events == 0 and result.released == 0:
+            idle = result.events == 0 and result.released == 0
+            runner.advance(switch_now=idle and until_idle)
+            if idle:
                 if until_idle:  # the log is drained (held events stay held, in the checkpoint)
                     break
                 stop.wait(poll_s)
-    return processor
+    return runner.live
 
 
-def _begin(store: FeatureStore, processor: StreamProcessor) -> None:
-    """Start ``processor``; rebuild its tiles when they were built for other definitions."""
-    checkpoint = processor.start()
-    if checkpoint.version != processor.version and (
-        checkpoint.version or store.has_data(processor.source)
-    ):
-        rebuild_tiles(store, processor)
+class SourceRunner:
+    """The live processor of one source and, while a changed definition is built, its
+    backfill; :meth:`advance` switches from one to the other when the backfill caught up."""
 
+    retire_after_s = 5.0
+    """Seconds a retired storage stays after the switch (reads planned on it finish)."""
 
-def _refreshed(
-    store: FeatureStore, processor: StreamProcessor, settings: ProcessorSettings | None
-) -> StreamProcessor:
-    """The processor for the definitions applied now (the same one when nothing changed)."""
-    store.refresh()
-    fresh = open_processor(store, processor.source.name, settings=settings, log=processor.log)
-    if fresh.version == processor.version:
-        return processor
-    _begin(store, fresh)
-    return fresh
+    def __init__(
+        self,
+        store: FeatureStore,
+        processor: StreamProcessor,
+        settings: ProcessorSettings | None,
+        switch_lag_events: int,
+    ) -> None:
+        self.store = store
+        self.live = processor
+        self.settings = settings
+        self.switch_lag_events = switch_lag_events
+        self.backfill: Backfill | None = None
+        self._switched = -float("inf")
+
+    def begin(self) -> None:
+        """Start: serve the live definitions of the checkpoint and backfill the applied ones
+        when they differ (a first start over history, or tiles of an older layout, are
+        built before the first batch: there is nothing to serve meanwhile)."""
+        applied = self.live
+        checkpoint = applied.start()
+        hashes = checkpoint.view_hashes() if checkpoint.layout >= 2 else {}
+        if checkpoint.layout < 2:
+            for view in checkpoint.view_hashes():
+                self.store.online.store.delete_view(storage_name(self.store.project, view))
+        if not hashes:
+            if checkpoint.commit_us or self.store.has_data(applied.source):
+                rebuild_tiles(self.store, applied)
+            return
+        if checkpoint.version == applied.version:
+            return
+        views = {
+            n: definition_at(self.store.metadata, self.store.project, n, h)
+            for n, h in hashes.items()
+        }
+        known = {n: a for n, a in views.items() if a is not None}
+        if len(known) < len(views):  # a live definition is gone: rebuild before serving
+            rebuild_tiles(self.store, applied)
+            return
+        self.live = open_processor(
+            self.store, applied.source, settings=self.settings, log=applied.log, views=known
+        )
+        self.live.start()
+        self.backfill = Backfill(self.store, self.live, self.store.stream_views(applied.source))
+
+    def refresh(self) -> None:
+        """Re-read the applied definitions; start (or restart) a backfill when they differ
+        from the live ones, and delete retired storages."""
+        self._retire()
+        self.store.refresh()
+        target = self.store.stream_views(self.live.source)
+        version = version_of((n, a.definition_hash) for n, a in target.items())
+        if self.backfill is not None:
+            if self.backfill.version == version:
+                return
+            self.backfill.wait()  # a new backfill drops what this one built (its record says)
+            abandoned, self.backfill = self.backfill, None
+            if version == self.live.version:  # changed back: nothing to build
+                abandoned.abandon(set(self.live.hashes.items()))
+                return
+        if version != self.live.version and target:
+            self.backfill = Backfill(self.store, self.live, target)
+
+    def advance(self, *, switch_now: bool = False) -> None:
+        """After a batch: let the backfill catch up, and switch once it is close enough."""
+        backfill = self.backfill
+        if backfill is None:
+            return
+        lag = backfill.lag(self.live.checkpoint)
+        if switch_now or (lag is not None and lag <= self.switch_lag_events):
+            self._switch(backfill)
+        else:
+            backfill.advance(self.live.checkpoint)
+
+    def _switch(self, backfill: Backfill) -> None:
+        """Catch up to the live commit, then make the backfilled definitions live in one
+        atomic commit (reads follow it) and retire the storages they replace."""
+        old = self.live
+        backfill.catch_up(old.checkpoint)
+        new = open_processor(
+            self.store, old.source, settings=self.settings, log=old.log, views=backfill.target
+        )
+        new.start()
+        retired = tuple(
+            versioned_storage(self.store.project, n, h)
+            for n, h in old.hashes.items()
+            if new.hashes.get(n) != h
+        )
+        checkpoint = new.checkpoint.advanced(
+            version=new.version, retired=new.checkpoint.retired + retired
+        )
+        new.store.commit_stream(new.name, [], checkpoint.to_bytes())
+        new.checkpoint = checkpoint
+        backfill.clear()
+        self.live, self.backfill = new, None
+        self._switched = time.monotonic()
+
+    def _retire(self) -> None:
+        """Delete the storages the last switch retired, once reads have moved on."""
+        checkpoint = self.live.checkpoint
+        if not checkpoint.retired or time.monotonic() - self._switched < self.retire_after_s:
+            return
+        for storage in checkpoint.retired:
+            self.store.online.store.delete_view(storage)
+        checkpoint = checkpoint.advanced(retired=())
+        self.live.store.commit_stream(self.live.name, [], checkpoint.to_bytes())
+        self.live.checkpoint = checkpoint
 
 
 def rebuild_tiles(store: FeatureStore, processor: StreamProcessor) -> None:
-    """Recompute the tiles of a source's views from its batch source, and record the views'
-    definitions in the checkpoint; the stream then continues from its offsets.
+    """Build the tiles of a source's views from its batch source (each in its versioned
+    storage), and record the views' definitions as live; the stream then continues.
 
-    Run when a view's definition changed since the tiles were built (up to the last commit:
-    exactly the landed events), and at the first start over a batch source that already
-    holds history (up to now: the history is known, the log holds what comes next).
+    Run at the first start over a batch source that already holds history (up to now: the
+    history is known, the log holds what comes next), or when the live definitions cannot be
+    served (up to the last commit: exactly the landed events).
     """
-    from cairn.online.materialize import Materializer, Range
-
     ck = processor.checkpoint
     if not ck.commit_us:
         ck = ck.advanced(commit_us=processor.clock())
     runner = Materializer(store.settings.offline, store.root, store.online.store, store.project)
     if store.has_data(processor.source):
-        for view in processor.views:  # overwrite tile by tile: reads never go dark meanwhile
-            runner.run(view, Range(end=ck.commit_us))
-    processor.checkpoint = ck.advanced(version=processor.version)
+        for view in processor.views:
+            storage = versioned_storage(store.project, view.name, processor.hashes[view.name])
+            runner.run(view, Range(end=ck.commit_us), storage=storage)
+    processor.checkpoint = ck.advanced(version=processor.version, layout=2)
     processor.store.commit_stream(processor.name, [], processor.checkpoint.to_bytes())
 
 

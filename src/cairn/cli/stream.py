@@ -113,6 +113,15 @@ def run(
             help="Seconds to wait when the log is idle (default: streaming.poll_seconds).",
         ),
     ] = None,
+    refresh: Annotated[
+        float | None,
+        typer.Option(
+            "--refresh",
+            min=0.1,
+            help="Seconds between re-reads of the applied definitions "
+            "(default: streaming.refresh_seconds).",
+        ),
+    ] = None,
     reject_future: Annotated[
         bool,
         typer.Option(
@@ -125,7 +134,9 @@ def run(
     """Consume the stream sources of VIEWS and keep their hop tiles current: each
     micro-batch commits tiles and checkpoint atomically, then lands its events in the batch
     source (created time = commit time). Restarts resume from the checkpoint; one processor
-    per source is active (a second waits and takes over). Stop with Ctrl-C.
+    per source is active (a second waits and takes over). A view applied with a changed
+    definition is backfilled beside the live one and served once it caught up (see `cairn
+    stream status`). Stop with Ctrl-C.
 
     Example: cairn stream run card_velocity --until-idle
     """
@@ -157,6 +168,7 @@ def run(
                 settings=settings,
                 poll_s=poll,
                 until_idle=until_idle,
+                refresh_s=refresh or configured.refresh_seconds,
                 on_batch=None if as_json else _printer(name),
             )
             totals[name] = dict(processor.checkpoint.counts)
@@ -207,8 +219,9 @@ def status(
     as_json: JsonOption = False,
 ) -> None:
     """Per stream source: its views, the checkpoint against the log's end (lag in events and
-    seconds), events/s of the last batch, held / skipped / dead-letter counts, and whether the
-    tiles were built for the views as they are defined now.
+    seconds), events/s of the last batch, held / skipped / dead-letter counts, and the state
+    of the definitions: current, backfilling (a changed view built beside the live one, with
+    how far behind it is; reads switch once it caught up), stale (changed, no processor yet).
 
     Example: cairn stream status --json
     """
@@ -244,8 +257,17 @@ def status(
                 str(r["held_now"]),
                 f"{r['counts'].get('skipped', 0):,}",
                 f"{r['counts'].get('dead', 0):,}",
-                r["version_state"],
+                _definitions(r),
             )
         console.print(table)
 
     emit_json(rows, as_json, show)
+
+
+def _definitions(row: dict[str, Any]) -> str:
+    """The definitions column: ``backfilling`` shows how far the new definition is behind."""
+    state = str(row["version_state"])
+    if state != "backfilling":
+        return state
+    lag = row.get("backfill_lag_events")
+    return "backfilling (first pass)" if lag is None else f"backfilling ({lag:,} events behind)"

@@ -78,6 +78,19 @@ def storage_name(namespace: str, view: str) -> str:
     return f"{namespace}.{view}" if namespace else view
 
 
+def versioned_storage(namespace: str, view: str, definition_hash: str) -> str:
+    """The name a view over a stream source is stored under: one storage per definition, so
+    a changed definition is backfilled beside the one being served (``@`` and the first 12
+    characters of the definition hash).
+
+    Example
+    -------
+    >>> versioned_storage("credit", "card_velocity", "9f2c4e1ab07d55e3")
+    'credit.card_velocity@9f2c4e1ab07d'
+    """
+    return f"{storage_name(namespace, view)}@{definition_hash[:12]}"
+
+
 def hop_groups(view: FeatureView) -> dict[str, list[Aggregation]]:
     """Aggregations sharing a tile size share tiles; the key is the hop's name (``"0s"``:
     exact windows, stored as 1 µs tiles, one per event time)."""
@@ -114,9 +127,15 @@ class Materializer:
         return storage_name(self.namespace, view)
 
     def run(
-        self, view: FeatureView, span: Range, progress: Progress | None = None
+        self,
+        view: FeatureView,
+        span: Range,
+        progress: Progress | None = None,
+        *,
+        storage: str | None = None,
     ) -> MaterializeResult:
-        """Materialize one view over ``span``."""
+        """Materialize one view over ``span`` (into ``storage``, default the view's name)."""
+        target = storage or self.storage_name(view.name)
         began = time.perf_counter()
         con = connect(self.settings, self.root)
         try:
@@ -127,12 +146,12 @@ class Materializer:
             max_event = _max_event(con, view, span)
             if view.is_windowed:
                 tiles = sum(
-                    self._tiles(con, view, group, aggs, span, dtypes, progress)
+                    self._tiles(con, view, group, aggs, span, dtypes, progress, target)
                     for group, aggs in hop_groups(view).items()
                 )
                 records = 0
             else:
-                records, tiles = self._snapshot(con, view, span, progress), 0
+                records, tiles = self._snapshot(con, view, span, progress, target), 0
         finally:
             con.close()
         return MaterializeResult(
@@ -145,6 +164,7 @@ class Materializer:
         view: FeatureView,
         span: Range,
         progress: Progress | None,
+        storage: str,
     ) -> int:
         # DuckDB encodes each record's values as one JSON array (exact shortest round-trip
         # doubles), so no Python object is built per value; rows come sorted by key because
@@ -160,7 +180,7 @@ class Materializer:
         written = 0
         for cols in _batches(con, sql):
             written += self.online.write_encoded(
-                self.storage_name(view.name),
+                storage,
                 list(
                     zip(
                         cols["__key"],
@@ -185,6 +205,7 @@ class Materializer:
         span: Range,
         dtypes: dict[str, Dtype],
         progress: Progress | None,
+        storage: str,
     ) -> int:
         size = tile_size(aggs)
         functions = [(a.name, get_function(a.function)) for a in aggs]
@@ -223,7 +244,7 @@ class Materializer:
             keys, starts = cols["__key"], cols["__tile"]
             tile_states = [[fn.state_from_sql(v) for v in cols[name]] for name, fn in functions]
             written += self.online.write_tiles(
-                self.storage_name(view.name),
+                storage,
                 [
                     TileRecord(
                         keys[i],

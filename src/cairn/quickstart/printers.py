@@ -142,6 +142,16 @@ def print_streaming_demo(demo: StreamingDemo) -> None:
         f"deployment's score moved {demo.score_after - demo.score_before:+.4f}.",
         highlight=False,
     )
+    if demo.backfill is not None:
+        b = demo.backfill
+        console.print(
+            f"Changed card_velocity while served (+txn_amount_1h): `cairn stream run` "
+            f"backfilled it beside the live definition and switched {b.switched_s:.1f} s after "
+            f"the apply; the live definition answered all {b.served} reads meanwhile, the new "
+            f"feature {b.refused or '-'} until the server re-read the definitions, then "
+            f"{_cell(b.value)} for customer {demo.customer} ({b.seconds:.1f} s after the apply).",
+            highlight=False,
+        )
     for check in demo.consistency:
         verdict = f"[green]{check.verdict()}[/]" if check.ok else f"[red]{check.verdict()}[/]"
         console.print(

@@ -85,6 +85,8 @@ FEATURES = [
     "txn_stats:amount_count_24h",
     "txn_stats:amount_sum_24h",
 ]
+CHANGED = 'Aggregation("amount", "sum", "1h", name="txn_amount_1h"),'
+"""The feature the team adds to ``card_velocity`` while it is served."""
 PAYMENT = {"amount": 480.0, "merchant_category": "atm_cash", "cash_advance": 1, "late_night": 0}
 """The card payment made a second before the prediction (a cash advance)."""
 
@@ -104,6 +106,24 @@ class StreamingDemo:
     status: dict[str, Any]
     consistency: list[ConsistencyReport]
     fresh_all_ms: list[float] = field(default_factory=list)
+    backfill: BackfillDemo | None = None
+
+
+@dataclass
+class BackfillDemo:
+    """``card_velocity`` changed while served: backfilled beside, then switched."""
+
+    switched_s: float
+    """From the apply to the processor's switch (``cairn stream status``: current)."""
+    seconds: float
+    """From the apply to the first read of the new feature through the server (which
+    re-reads the applied definitions every 10 s)."""
+    served: int
+    """Reads of the live definition answered meanwhile (none failed)."""
+    refused: str
+    """What reading the new feature answered before the switch (HTTP 422)."""
+    value: Any
+    """The new feature of the customer after the switch."""
 
 
 def move_to_stream(project: Path) -> None:
@@ -138,7 +158,9 @@ def run_streaming_demo(project_path: str | Path) -> StreamingDemo:
     store = opened.features
     store.apply(opened.definitions())
     processor = start_command(
-        project, ["stream", "run", "--repo", str(project), "--poll", "0.05"], STREAM_LOG
+        project,
+        ["stream", "run", "--repo", str(project), "--poll", "0.05", "--refresh", "0.5"],
+        STREAM_LOG,
     )
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -164,6 +186,7 @@ def run_streaming_demo(project_path: str | Path) -> StreamingDemo:
                 if n == 0:
                     first = after
                     score_after = _score(client, customer)
+            backfill = _change_velocity(project, store, client, customer, processor)
     finally:
         processor.terminate()
         try:
@@ -175,8 +198,46 @@ def run_streaming_demo(project_path: str | Path) -> StreamingDemo:
     reports = [check_consistency(store, view, sample=200) for view in VIEWS]
     return StreamingDemo(
         len(replayed), customer, before, first, timings[0], score_before, score_after,
-        status, reports, timings,
+        status, reports, timings, backfill,
     )  # fmt: skip
+
+
+def _change_velocity(
+    project: Path,
+    store: Any,
+    client: httpx.Client,
+    customer: int,
+    processor: subprocess.Popen[bytes],
+) -> BackfillDemo:
+    """Add a feature to ``card_velocity`` in ``features.py`` and apply it while the server and
+    the processor run; read through the server until the new feature is served."""
+    path = project / "features.py"
+    text = path.read_text()
+    anchor = 'Aggregation("amount", "max", "1h", name="txn_max_1h"),'
+    if CHANGED not in text:
+        path.write_text(text.replace(anchor, f"{anchor}\n        {CHANGED}", 1))
+    store.apply(Project.open(project).definitions())
+    began = time.perf_counter()
+    served, refused, switched = 0, "", None
+    wanted = {"features": ["card_velocity:txn_amount_1h"], "entities": [{"customer_id": customer}]}
+    watch = StreamWatch(store, min_interval=0)
+    try:
+        while time.perf_counter() - began < WAIT_S:
+            _alive(processor)
+            _read(client, customer)  # the live definition answers throughout (raises otherwise)
+            served += 1
+            if switched is None and watch.status()[0]["version_state"] == "current":
+                switched = time.perf_counter() - began
+            r = client.post("/v1/features/online", json=wanted)
+            if r.status_code == 200 and switched is not None:
+                value = r.json()["features"]["txn_amount_1h"][0]
+                return BackfillDemo(switched, time.perf_counter() - began, served, refused, value)
+            if r.status_code != 200:
+                refused = f"{r.status_code} {r.json()['error']['type']}"
+            time.sleep(0.05)
+    finally:
+        watch.close()
+    raise CairnError(f"The changed card_velocity was not served within {WAIT_S:.0f} s.")
 
 
 def _score(client: httpx.Client, customer: int) -> float:

@@ -8,6 +8,7 @@ name and rows), and running counts for ``cairn stream status``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 import orjson
@@ -16,6 +17,17 @@ COUNTS = ("events", "landed", "skipped", "held", "released", "dead")
 """events: read from the log; landed: appended to the batch source; skipped: older than every
 window (landed, no tile); held: waiting for their event time; released: held, then processed;
 dead: malformed, written to the dead-letter file."""
+
+
+def version_of(hashes: Iterable[tuple[str, str]]) -> str:
+    """The version string of ``(view, definition hash)`` pairs (sorted, so order-free).
+
+    Example
+    -------
+    >>> version_of([("b", "2e"), ("a", "1f")])
+    'a=1f,b=2e'
+    """
+    return ",".join(sorted(f"{name}={h}" for name, h in hashes))
 
 
 @dataclass(frozen=True)
@@ -34,7 +46,14 @@ class Checkpoint:
     batch_seconds: float = 0.0
     """Wall time of the last batch, read to commit."""
     version: str = ""
-    """Definition hashes of the views the tiles were built for (a change starts over)."""
+    """``view=hash,...`` (sorted, see :func:`version_of`): the definitions whose tiles the
+    processor keeps current, the *live* ones reads use."""
+    layout: int = 2
+    """How tiles are stored: 2, one storage per definition; 1 (checkpoints written before
+    versioned storage), one per view name, rebuilt at the next start."""
+    retired: tuple[str, ...] = ()
+    """Storages of definitions replaced by the last switch, deleted by the processor once
+    no read can still be planned on them."""
 
     def to_bytes(self) -> bytes:
         """The checkpoint as JSON bytes."""
@@ -47,6 +66,8 @@ class Checkpoint:
                 "batch_events": self.batch_events,
                 "batch_seconds": self.batch_seconds,
                 "version": self.version,
+                "layout": self.layout,
+                "retired": list(self.retired),
             }
         )
 
@@ -71,7 +92,19 @@ class Checkpoint:
             batch_events=int(data.get("batch_events", 0)),
             batch_seconds=float(data.get("batch_seconds", 0.0)),
             version=str(data.get("version", "")),
+            layout=int(data.get("layout", 1)),
+            retired=tuple(str(r) for r in data.get("retired", ())),
         )
+
+    def view_hashes(self) -> dict[str, str]:
+        """View name -> definition hash of the live definitions (empty before any commit).
+
+        Example
+        -------
+        >>> Checkpoint(version="a=1f,b=2e").view_hashes()
+        {'a': '1f', 'b': '2e'}
+        """
+        return dict(part.split("=", 1) for part in self.version.split(",") if part)
 
     def count(self, name: str) -> int:
         """One running count (0 when never counted)."""

@@ -35,9 +35,9 @@ from cairn.core.types import Micros
 from cairn.features.aggregates import AggregateFunction, get_function, tile_start
 from cairn.features.feature_view import FeatureView
 from cairn.features.stream_source import StreamSource
-from cairn.online.materialize import hop_groups, storage_name, tile_size
+from cairn.online.materialize import hop_groups, storage_name, tile_size, versioned_storage
 from cairn.streams import landing
-from cairn.streams.checkpoint import COUNTS, Checkpoint
+from cairn.streams.checkpoint import COUNTS, Checkpoint, version_of
 from cairn.streams.event_log import Event, EventLog
 from cairn.streams.events import BadEvent, RowBuilder, landed_columns
 
@@ -111,7 +111,9 @@ class StreamProcessor:
     source:
         The stream source.
     views:
-        The windowed views over it (with their definition hashes, for the checkpoint).
+        The windowed views over it with their definition hashes: each is stored under its
+        versioned name (:func:`~cairn.online.materialize.versioned_storage`), and the
+        checkpoint records them as the live definitions.
     log:
         The source's event log.
     store:
@@ -142,7 +144,9 @@ class StreamProcessor:
             )
         self.source = source
         self.views = [v for v, _ in views]
-        self.version = ",".join(sorted(f"{v.name}={h}" for v, h in views))
+        self.hashes = {v.name: h for v, h in views}
+        """View name -> definition hash of the views kept current."""
+        self.version = version_of(self.hashes.items())
         self.log = log
         self.store: StreamCommitter = store
         self.root = root
@@ -152,14 +156,14 @@ class StreamProcessor:
         self.dead_letter = dead_letter
         self.groups = [
             _Group(
-                storage_name(namespace, v.name),
+                versioned_storage(namespace, v.name, h),
                 group,
                 tile_size(aggs),
                 max(a.window_us for a in aggs),
                 v.join_keys,
                 tuple((a.name, a.column, get_function(a.function)) for a in aggs),
             )
-            for v in self.views
+            for v, h in views
             for group, aggs in hop_groups(v).items()
         ]
         self.rows = RowBuilder(source, landed_columns(source, self.views))
@@ -253,6 +257,7 @@ class StreamProcessor:
             batch_events=result.events + result.released,
             batch_seconds=time.perf_counter() - began,
             version=self.version,
+            retired=ck.retired,
         )
         batch = self.source.batch
         if due:

@@ -245,7 +245,9 @@ class StreamingSettings(Section):
     ``future_events: hold`` keeps an event whose event time is still ahead until it is due
     (``reject``: dead-letter it); an event more than ``max_future_seconds`` ahead is
     dead-lettered either way. ``/readyz`` answers 503 while a stream source has events waiting
-    and its processor last committed more than ``max_lag_seconds`` ago (0: never).
+    and its processor last committed more than ``max_lag_seconds`` ago (0: never). A changed
+    view is backfilled beside the live one and served once at most ``switch_lag_events`` events
+    separate it from the stream.
 
     Example
     -------
@@ -271,6 +273,16 @@ class StreamingSettings(Section):
         60.0,
         "Readiness: how long events may wait behind the last commit before /readyz says 503 "
         "(0: streams never make the server unready).",
+    )
+    refresh_seconds: Annotated[float, Field(gt=0), NotBool] = setting(
+        10.0,
+        "How often a running processor re-reads the applied definitions (a changed view "
+        "starts its backfill at the next re-read).",
+    )
+    switch_lag_events: Annotated[int, Field(ge=0), NotBool] = setting(
+        10_000,
+        "A changed stream view is backfilled beside the live one; reads switch to it once "
+        "at most this many events separate it from the stream.",
     )
 
 
