@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from cairn.core.errors import DataError
+from cairn.core.online import encode_key, partition_of
 from cairn.core.timeutil import from_micros, utcnow
 from cairn.features.source import is_stream
 from cairn.offline.connection import connect, quote
@@ -84,8 +85,10 @@ def check_consistency(
     pass the current time to include materialization lag in the comparison.
     """
     view = store.get_feature_view(view_name)
+    commits: list[datetime] = []
     if at is None and is_stream(view.source):
-        at = _stream_commit(store, view_name)
+        commits = _stream_commits(store, view_name)
+        at = min(commits)
     if at is None:
         mark = store.online.freshness({view_name: store.applied_views()[view_name]})[view_name]
         if mark["watermark"] is None:
@@ -99,59 +102,92 @@ def check_consistency(
     rows: list[dict[str, Any]] = [
         {str(k): v for k, v in row.items()} for row in keys.to_dict("records")
     ]
+    report = ConsistencyReport(view_name, at, len(keys))
+    for feature in view.feature_names:
+        for counts in (report.mismatches, report.compared, report.both_null, report.one_sided):
+            counts[feature] = 0
+    if len(commits) > 1:  # several processors: each key as of its own processor's commit
+        partitions = store.stream_log(view.source.name).partitions
+        owner = [
+            partition_of(encode_key([r[k] for k in view.join_keys]), partitions) % len(commits)
+            for r in rows
+        ]
+        for i, commit in enumerate(commits):
+            picked = [j for j, o in enumerate(owner) if o == i]
+            if picked:
+                _compare(store, report, view, refs, keys.iloc[picked], commit)
+    else:
+        _compare(store, report, view, refs, keys, at)
+    return report
+
+
+def _compare(
+    store: FeatureStore,
+    report: ConsistencyReport,
+    view: FeatureView,
+    refs: list[str],
+    keys: pd.DataFrame,
+    at: datetime,
+) -> None:
+    """Add the comparison of ``keys`` online and offline at ``at`` to ``report``."""
+    rows: list[dict[str, Any]] = [
+        {str(k): v for k, v in row.items()} for row in keys.to_dict("records")
+    ]
+    if not rows:
+        return
     online = store.get_online_features(refs, rows, at=at).to_dict()
     entities = keys.assign(event_timestamp=pd.Timestamp(at))
     offline = store.get_historical_features(entities, refs).to_df()
-    report = ConsistencyReport(view_name, at, len(keys))
     for feature in view.feature_names:
-        bad = compared = both_null = one_sided = 0
         for i, (got, want) in enumerate(zip(online[feature], offline[feature], strict=True)):
             got_missing, want_missing = _missing(got), _missing(want)
             if got_missing and want_missing:
-                both_null += 1
+                report.both_null[feature] += 1
             elif got_missing or want_missing:
-                one_sided += 1
+                report.one_sided[feature] += 1
             else:
-                compared += 1
+                report.compared[feature] += 1
             if not _same(got, want):
-                bad += 1
+                report.mismatches[feature] += 1
                 if len(report.examples) < 10:
                     report.examples.append(
                         {**rows[i], "feature": feature, "online": got, "offline": want}
                     )
-        report.mismatches[feature] = bad
-        report.compared[feature] = compared
-        report.both_null[feature] = both_null
-        report.one_sided[feature] = one_sided
-    return report
 
 
-def _stream_commit(store: FeatureStore, view_name: str) -> datetime:
-    """A stream view's "watermark": its processor's last commit (what the tiles reflect)."""
+def _stream_commits(store: FeatureStore, view_name: str) -> list[datetime]:
+    """A stream view's "watermark": each of its processors' last commit (what the tiles of
+    its keys reflect)."""
     from cairn.core.online import StreamCommitter
     from cairn.streams.checkpoint import Checkpoint
     from cairn.streams.processor import checkpoint_name
 
     source = store.get_feature_view(view_name).source
     online = store.online.store
-    raw = None
-    if isinstance(online, StreamCommitter):
-        raw = online.read_stream_checkpoint(checkpoint_name(store.project, source.name))
-    checkpoint = Checkpoint.from_bytes(raw)
-    if not checkpoint.commit_us:
-        raise DataError(
-            f"View {view_name!r} reads the stream {source.name!r}, which no processor has "
-            f"committed yet; run `cairn stream run` first."
-        )
-    live = checkpoint.view_hashes().get(view_name)
+    count = store.settings.streaming.processors
     applied = store.applied_views()[view_name].definition_hash
-    if live != applied:  # online and offline would compare two definitions
-        raise DataError(
-            f"View {view_name!r} is served by definition {str(live)[:12]} while "
-            f"{applied[:12]} is applied and being backfilled; check it once "
-            f"`cairn stream status` says current."
-        )
-    return from_micros(checkpoint.commit_us)
+    out = []
+    for i in range(count):
+        raw = None
+        if isinstance(online, StreamCommitter):
+            name = checkpoint_name(store.project, source.name, (i, count))
+            raw = online.read_stream_checkpoint(name)
+        checkpoint = Checkpoint.from_bytes(raw)
+        which = "" if count == 1 else f" (processor {i} of {count})"
+        if not checkpoint.commit_us:
+            raise DataError(
+                f"View {view_name!r} reads the stream {source.name!r}, which no processor"
+                f"{which} has committed yet; run `cairn stream run` first."
+            )
+        live = checkpoint.view_hashes().get(view_name)
+        if live != applied:  # online and offline would compare two definitions
+            raise DataError(
+                f"View {view_name!r} is served by definition {str(live)[:12]}{which} while "
+                f"{applied[:12]} is applied and being backfilled; check it once "
+                f"`cairn stream status` says current."
+            )
+        out.append(from_micros(checkpoint.commit_us))
+    return out
 
 
 def _sample_keys(store: FeatureStore, view: FeatureView, sample: int, seed: int) -> pd.DataFrame:

@@ -54,7 +54,9 @@ class OnlineService:
         self._plans: dict[tuple[str, str, tuple[str, ...]], ViewPlan] = {}
         self._types: dict[tuple[str, str], dict[str, Dtype]] = {}
         self._requests: dict[tuple[int, tuple[str, ...], bool, int], _Request] = {}
-        self._live = LiveVersions(store, project, metadata)
+        self._live = LiveVersions(
+            store, project, metadata, processors=settings.streaming.processors
+        )
         self._streams: tuple[int, list[str]] = (0, [])
 
     def materialize(

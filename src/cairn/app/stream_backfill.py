@@ -66,6 +66,11 @@ class Backfill:
         self.source = live.source
         self.committer: StreamCommitter = live.store
         self.name = next_name(live.name)
+        self.partitions = (
+            None if live.instance[1] == 1 else (live.owned, live.log.partitions)
+        )  # with several processors, each builds the keys of its partitions
+        self.ready = False
+        """Caught up to within the switch lag once (recorded, for the other processors)."""
         self.error: BaseException | None = None
         self._thread: threading.Thread | None = None
         self._runner = Materializer(
@@ -73,7 +78,7 @@ class Backfill:
         )
         record = Checkpoint.from_bytes(self.committer.read_stream_checkpoint(self.name))
         resumed = record.version == self.version and record.commit_us > 0
-        self.done: Checkpoint | None = record if resumed else None
+        self.done: Checkpoint | None = record.advanced(counts={}) if resumed else None
         if record.version and record.version != self.version:  # abandoned: drop its storages
             self.discard(record, keep=set(live_hashes.items()))
         if not resumed:  # started: `cairn stream status` says so before the first pass ends
@@ -142,10 +147,27 @@ class Backfill:
                     a.view,
                     span,
                     storage=versioned_storage(self.store.project, a.view.name, a.definition_hash),
+                    partitions=self.partitions,
                 )
         done = Checkpoint(offsets=dict(live.offsets), commit_us=end, version=self.version)
-        self.committer.commit_stream(self.name, [], done.to_bytes())
         self.done = done
+        self._record()
+
+    def _record(self) -> None:
+        """Write how far the backfill got (and whether it was ready) beside the checkpoint."""
+        done = self.done
+        if done is None:
+            return
+        record = done.advanced(counts={"ready": 1} if self.ready else {})
+        self.committer.commit_stream(self.name, [], record.to_bytes())
+
+    def mark_ready(self) -> None:
+        """Record that this backfill caught up to within the switch lag (the processors of a
+        source switch once all of theirs are); waits for no running pass."""
+        if self.ready or (self._thread is not None and self._thread.is_alive()):
+            return
+        self.ready = True
+        self._record()
 
     # -- the end ----------------------------------------------------------------------------
 

@@ -12,12 +12,18 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from cairn.app.stream_backfill import read_next
+from cairn.app.stream_backfill import next_name
 from cairn.app.streaming import open_processor
 from cairn.core.errors import CairnError
 from cairn.features.source import is_stream
 from cairn.streams.checkpoint import Checkpoint
-from cairn.streams.processor import StreamProcessor, now_us
+from cairn.streams.processor import (
+    Instance,
+    StreamProcessor,
+    checkpoint_name,
+    now_us,
+    owned_partitions,
+)
 
 if TYPE_CHECKING:
     from cairn.app.feature_store import FeatureStore
@@ -112,9 +118,52 @@ def stream_status(store: FeatureStore) -> list[dict[str, Any]]:
 
 
 def _row(processor: StreamProcessor) -> dict[str, Any]:
-    ck = Checkpoint.from_bytes(processor.store.read_stream_checkpoint(processor.name))
-    processor.checkpoint = ck
-    lag = sum(processor.lag().values())
+    """The status of a source: one processor's, or the sum over the processors sharing it
+    (``processors`` lists each one's own figures)."""
+    count = processor.instance[1]
+    ends = processor.log.end_offsets()
+    parts = [_instance(processor, (i, count), ends) for i in range(count)]
+    offsets = {p: o for part in parts for p, o in part["offsets"].items()}
+    lags = [x["lag_seconds"] for x in parts if x["lag_events"]]
+    counts: dict[str, int] = {}
+    for part in parts:
+        for name, n in part["counts"].items():
+            counts[name] = counts.get(name, 0) + n
+    states = {x["version_state"] for x in parts}
+    order = ("none", "stale", "backfilling", "current")  # the least advanced one shows
+    behind = [x["backfill_lag_events"] for x in parts if x["backfill_lag_events"] is not None]
+    commits = [x["last_commit_us"] for x in parts if x["last_commit_us"]]
+    source = processor.source
+    return {
+        "source": source.name,
+        "kind": source.kind,
+        "log": processor.log.url,
+        "views": [v.name for v in processor.views],
+        "partitions": processor.log.partitions,
+        "offsets": dict(sorted(offsets.items())),
+        "lag_events": sum(x["lag_events"] for x in parts),
+        "lag_seconds": (
+            None if any(s is None for s in lags) else max(lags, default=0.0 if commits else None)
+        ),
+        "events_per_second": sum(x["events_per_second"] for x in parts),
+        "last_batch_seconds": max(x["last_batch_seconds"] for x in parts),
+        "last_commit_us": min(commits) if len(commits) == count else None,
+        "held_now": sum(x["held_now"] for x in parts),
+        "counts": counts,
+        "version_state": next(s for s in order if s in states),
+        "backfill_lag_events": max(behind) if behind else None,
+        "processors": parts,
+    }
+
+
+def _instance(
+    processor: StreamProcessor, instance: Instance, ends: dict[int, int]
+) -> dict[str, Any]:
+    """One processor's checkpoint against the log's end (its own partitions)."""
+    name = checkpoint_name(processor.name_space, processor.source.name, instance)
+    ck = Checkpoint.from_bytes(processor.store.read_stream_checkpoint(name))
+    owned = owned_partitions(processor.log.partitions, instance)
+    lag = sum(max(0, ends.get(p, 0) - ck.offsets.get(p, 0)) for p in owned)
     if not ck.commit_us:
         lag_s: float | None = None
     else:
@@ -125,19 +174,15 @@ def _row(processor: StreamProcessor) -> dict[str, Any]:
     )
     backfill_lag: int | None = None
     if state == "stale":
-        record = read_next(processor)
+        record = Checkpoint.from_bytes(processor.store.read_stream_checkpoint(next_name(name)))
         if record.version == processor.version:
             state = "backfilling"
             if record.commit_us:  # None until its first pass ends
                 backfill_lag = sum(ck.offsets.values()) - sum(record.offsets.values())
-    source = processor.source
     return {
-        "source": source.name,
-        "kind": source.kind,
-        "log": processor.log.url,
-        "views": [v.name for v in processor.views],
-        "partitions": processor.log.partitions,
-        "offsets": ck.offsets,
+        "instance": f"{instance[0]}/{instance[1]}",
+        "partitions": owned,
+        "offsets": {p: ck.offsets.get(p, 0) for p in owned},
         "lag_events": lag,
         "lag_seconds": lag_s,
         "events_per_second": rate,

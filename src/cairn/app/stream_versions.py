@@ -63,14 +63,16 @@ class LiveVersions:
         *,
         ttl: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        processors: int = 1,
     ) -> None:
         self.online = online
         self.project = project
         self.metadata = metadata
         self.ttl = ttl
         self.clock = clock
+        self.processors = processors
         self.epoch = 0
-        self._hashes: dict[str, dict[str, str] | None] = {}
+        self._hashes: dict[str, list[dict[str, str]] | None] = {}
         self._read_at = -float("inf")
         self._definitions: dict[tuple[str, str], AppliedView | None] = {}
         self._lock = threading.Lock()
@@ -89,14 +91,18 @@ class LiveVersions:
             self._read_at = now
         return self.epoch
 
-    def _read(self, source: str) -> dict[str, str] | None:
+    def _read(self, source: str) -> list[dict[str, str]] | None:
+        """The live definitions of each processor of ``source`` that committed (None: none)."""
         if not isinstance(self.online, StreamCommitter):
             return None
-        raw = self.online.read_stream_checkpoint(checkpoint_name(self.project, source))
-        if raw is None:
-            return None
-        hashes = Checkpoint.from_bytes(raw).view_hashes()
-        return hashes or None
+        found = []
+        for i in range(self.processors):
+            name = checkpoint_name(self.project, source, (i, self.processors))
+            raw = self.online.read_stream_checkpoint(name)
+            hashes = Checkpoint.from_bytes(raw).view_hashes() if raw is not None else {}
+            if hashes:
+                found.append(hashes)
+        return found or None
 
     def serving(self, applied: AppliedView, features: list[str]) -> tuple[AppliedView, str]:
         """The definition reads of ``applied`` use now and the storage of its tiles.
@@ -110,7 +116,11 @@ class LiveVersions:
         live = self._hashes.get(view.source.name)
         if live is None:
             return applied, versioned_storage(self.project, view.name, applied.definition_hash)
-        wanted = live.get(view.name)
+        # several processors switch within a batch of each other; until the last one has,
+        # the definition they all still maintain (or maintained last) serves
+        served = {hashes[view.name] for hashes in live if view.name in hashes}
+        older = sorted(served - {applied.definition_hash})
+        wanted = older[0] if older else (applied.definition_hash if served else None)
         if wanted is None:
             raise UnknownFeatureError(
                 f"View {view.name!r} is not served yet: the processor of the stream "

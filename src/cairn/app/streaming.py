@@ -1,18 +1,22 @@
 """Streaming for a project: the processors of its stream sources.
 
 (``FeatureStore.produce`` and ``cairn stream produce`` append rows to any stream source.)
-:func:`open_processor` builds the processor of one
-source over the applied views that read it; :func:`run_processor` runs it as the only active
-one (a lock: PostgreSQL advisory lock, or a file lock next to an embedded metadata database;
-a second processor waits and takes over when the first dies), and :class:`SourceRunner` moves
-it to changed definitions without a pause in serving (backfill beside, then switch).
+:func:`open_processor` builds the processor of one source over the applied views that read
+it; :func:`run_processor` runs it holding the lock of every partition it reads (PostgreSQL
+advisory locks, or file locks next to an embedded metadata database), so no partition is
+read by two processors: a second one waits and takes over when the first dies. With
+``streaming.processors = N``, N processors share the partitions (partition ``p`` belongs to
+processor ``p % N``) and :func:`run_any_instance` takes the first free one, like a consumer
+joining a group. :class:`SourceRunner` moves a processor to changed definitions without a
+pause in serving (backfill beside, then switch; with several processors, together).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING
 
 from cairn.app.stream_backfill import Backfill
@@ -22,11 +26,25 @@ from cairn.features.source import is_stream
 from cairn.features.stream_source import StreamSource
 from cairn.metadata.run_lock import run_lock
 from cairn.offline import AppliedView
-from cairn.online.materialize import Materializer, Range, storage_name, versioned_storage
-from cairn.streams.checkpoint import version_of
+from cairn.online.materialize import (
+    KeyPartitions,
+    Materializer,
+    Range,
+    storage_name,
+    versioned_storage,
+)
+from cairn.streams.checkpoint import Checkpoint, version_of
 from cairn.streams.event_log import EventLog
 from cairn.streams.logs import open_log
-from cairn.streams.processor import BatchResult, ProcessorSettings, StreamProcessor, now_us
+from cairn.streams.processor import (
+    BatchResult,
+    Instance,
+    ProcessorSettings,
+    StreamProcessor,
+    checkpoint_name,
+    landing_tag,
+    now_us,
+)
 
 if TYPE_CHECKING:
     from cairn.app.feature_store import FeatureStore
@@ -40,10 +58,14 @@ def open_processor(
     clock: Callable[[], int] = now_us,
     log: EventLog | None = None,
     views: Mapping[str, AppliedView] | None = None,
+    instance: Instance | None = None,
 ) -> StreamProcessor:
     """The processor of one stream source over the applied views reading it (or over
-    ``views``: definitions of them, e.g. the live ones while a change is backfilled)."""
+    ``views``: definitions of them, e.g. the live ones while a change is backfilled), as
+    processor ``instance`` (default: the first of ``streaming.processors``)."""
     src = store.stream_source(source)
+    instance = instance or (0, store.settings.streaming.processors)
+    dead = src.name if instance[1] == 1 else landing_tag(src.name, instance)
     views = store.stream_views(src) if views is None else views
     if not views:
         raise DefinitionError(
@@ -58,7 +80,8 @@ def open_processor(
         namespace=store.project,
         settings=settings,
         clock=clock,
-        dead_letter=store.root / ".cairn" / "streams" / f"{src.name}.dead.jsonl",
+        dead_letter=store.root / ".cairn" / "streams" / f"{dead}.dead.jsonl",
+        instance=instance,
     )
 
 
@@ -73,9 +96,12 @@ def run_processor(
     until_idle: bool = False,
     refresh_s: float | None = None,
     switch_lag_events: int | None = None,
+    instance: Instance | None = None,
 ) -> StreamProcessor:
     """Run the processor of ``source`` until ``stop`` is set (or, with ``until_idle``, until a
-    batch finds nothing to do), holding the source's processor lock.
+    batch finds nothing to do), holding the source's processor lock (with several
+    ``streaming.processors``, processor ``instance``'s; :func:`run_any_instance` takes
+    whichever is free).
 
     Every ``refresh_s`` seconds (default ``streaming.refresh_seconds``) it re-reads the
     applied definitions: when a view over the
@@ -85,30 +111,114 @@ def run_processor(
     (:mod:`cairn.app.stream_backfill`); reads use the live definition until then. With
     ``until_idle`` a backfill under way is finished before returning.
     """
-    processor = open_processor(store, source, settings=settings)
-    name = f"stream:{store.project}:{processor.source.name}"
-    with run_lock(store.metadata.engine, name, stop=stop) as held:
+    processor = open_processor(store, source, settings=settings, instance=instance)
+    with partition_locks(store, processor, stop) as held:
         if not held:  # stopped while waiting for the active processor's lock
             return processor
-        configured = store.settings.streaming
-        every = configured.refresh_seconds if refresh_s is None else refresh_s
-        lag = configured.switch_lag_events if switch_lag_events is None else switch_lag_events
-        runner = SourceRunner(store, processor, settings, lag)
-        runner.begin()
-        checked = time.monotonic()
-        while not stop.is_set():
-            if time.monotonic() - checked >= every:
-                checked = time.monotonic()
-                runner.refresh()
-            result = runner.live.step()
-            if on_batch is not None and (result.events or result.released):
-                on_batch(result)
-            idle = result.events == 0 and result.released == 0
-            runner.advance(switch_now=idle and until_idle)
-            if idle:
-                if until_idle:  # the log is drained (held events stay held, in the checkpoint)
-                    break
-                stop.wait(poll_s)
+        return _run_held(
+            store, processor, stop, settings, poll_s, on_batch, until_idle, refresh_s,
+            switch_lag_events,
+        )  # fmt: skip
+
+
+def run_any_instance(
+    store: FeatureStore,
+    source: str | StreamSource,
+    stop: threading.Event,
+    *,
+    settings: ProcessorSettings | None = None,
+    poll_s: float = 0.2,
+    on_batch: Callable[[BatchResult], None] | None = None,
+    until_idle: bool = False,
+    refresh_s: float | None = None,
+    switch_lag_events: int | None = None,
+    standby_poll_s: float = 0.5,
+) -> StreamProcessor | None:
+    """Run the first free processor of ``source``'s ``streaming.processors`` (like a consumer
+    joining a group): each is tried once; when all are taken, wait as a standby and take the
+    first one whose process dies (within ``standby_poll_s``). None when stopped first."""
+    src = store.stream_source(source)
+    count = store.settings.streaming.processors
+    if count == 1:  # one processor: wait on its lock (woken as soon as it is free)
+        return run_processor(
+            store, src, stop, settings=settings, poll_s=poll_s, on_batch=on_batch,
+            until_idle=until_idle, refresh_s=refresh_s, switch_lag_events=switch_lag_events,
+        )  # fmt: skip
+    once = threading.Event()
+    once.set()  # each lock is tried once
+    log = open_log(src, store.root)  # one connection for every try
+    while not stop.is_set():
+        for i in range(count):
+            processor = open_processor(store, src, settings=settings, log=log, instance=(i, count))
+            with partition_locks(store, processor, once) as held:
+                if held:
+                    return _run_held(
+                        store, processor, stop, settings, poll_s, on_batch, until_idle,
+                        refresh_s, switch_lag_events,
+                    )  # fmt: skip
+        stop.wait(standby_poll_s)
+    log.close()
+    return None
+
+
+def partition_lock(project: str, source: str, partition: int) -> str:
+    """The lock of one partition of a stream source, held by the processor reading it.
+
+    Example
+    -------
+    >>> partition_lock("credit", "txns", 3)
+    'stream:credit:txns:3'
+    """
+    return f"stream:{project}:{source}:{partition}"
+
+
+@contextmanager
+def partition_locks(
+    store: FeatureStore, processor: StreamProcessor, stop: threading.Event
+) -> Iterator[bool]:
+    """Hold the locks of every partition ``processor`` reads (in order; a processor of
+    another number of processors reading one of them excludes it, so no partition is ever
+    read by two). Yields False, holding none, when ``stop`` was set first."""
+    with ExitStack() as held:
+        for p in processor.owned:
+            name = partition_lock(store.project, processor.source.name, p)
+            if not held.enter_context(run_lock(store.metadata.engine, name, stop=stop)):
+                yield False
+                return
+        yield True
+
+
+def _run_held(
+    store: FeatureStore,
+    processor: StreamProcessor,
+    stop: threading.Event,
+    settings: ProcessorSettings | None,
+    poll_s: float,
+    on_batch: Callable[[BatchResult], None] | None,
+    until_idle: bool,
+    refresh_s: float | None,
+    switch_lag_events: int | None,
+) -> StreamProcessor:
+    """The processing loop of :func:`run_processor`, its lock held."""
+    configured = store.settings.streaming
+    every = configured.refresh_seconds if refresh_s is None else refresh_s
+    lag = configured.switch_lag_events if switch_lag_events is None else switch_lag_events
+    runner = SourceRunner(store, processor, settings, lag)
+    runner.begin()
+    checked = time.monotonic()
+    while not stop.is_set():
+        if time.monotonic() - checked >= every:
+            checked = time.monotonic()
+            runner.refresh()
+        result = runner.live.step()
+        if on_batch is not None and (result.events or result.released):
+            on_batch(result)
+        idle = result.events == 0 and result.released == 0
+        runner.advance(switch_now=idle and until_idle)
+        if idle:
+            if until_idle:  # the log is drained (held events stay held, in the checkpoint)
+                break
+            stop.wait(poll_s)
     return runner.live
 
 
@@ -158,7 +268,12 @@ class SourceRunner:
             rebuild_tiles(self.store, applied)
             return
         self.live = open_processor(
-            self.store, applied.source, settings=self.settings, log=applied.log, views=known
+            self.store,
+            applied.source,
+            settings=self.settings,
+            log=applied.log,
+            views=known,
+            instance=applied.instance,
         )
         self.live.start()
         self.backfill = Backfill(self.store, self.live, self.store.stream_views(applied.source))
@@ -187,10 +302,37 @@ class SourceRunner:
         if backfill is None:
             return
         lag = backfill.lag(self.live.checkpoint)
-        if switch_now or (lag is not None and lag <= self.switch_lag_events):
+        if lag is not None and lag <= self.switch_lag_events:
+            backfill.mark_ready()
+        if switch_now or (backfill.ready and self._all_ready(backfill)):
             self._switch(backfill)
         else:
             backfill.advance(self.live.checkpoint)
+
+    def _records(self, suffix: str = "") -> list[Checkpoint]:
+        """The checkpoints (or, with ``#next``, the backfill records) of every processor
+        sharing this source."""
+        live = self.live
+        count = live.instance[1]
+        return [
+            Checkpoint.from_bytes(
+                live.store.read_stream_checkpoint(
+                    checkpoint_name(self.store.project, live.source.name, (i, count)) + suffix
+                )
+            )
+            for i in range(count)
+        ]
+
+    def _all_ready(self, backfill: Backfill) -> bool:
+        """Whether every processor of the source has caught its backfill up: with several,
+        they switch together (within a batch of each other) so reads move at once."""
+        if self.live.instance[1] == 1:
+            return True
+        return all(
+            live.version == backfill.version  # switched already
+            or (record.version == backfill.version and record.count("ready"))
+            for live, record in zip(self._records(), self._records("#next"), strict=True)
+        )
 
     def _switch(self, backfill: Backfill) -> None:
         """Catch up to the live commit, then make the backfilled definitions live in one
@@ -198,7 +340,12 @@ class SourceRunner:
         old = self.live
         backfill.catch_up(old.checkpoint)
         new = open_processor(
-            self.store, old.source, settings=self.settings, log=old.log, views=backfill.target
+            self.store,
+            old.source,
+            settings=self.settings,
+            log=old.log,
+            views=backfill.target,
+            instance=old.instance,
         )
         new.start()
         retired = tuple(
@@ -220,6 +367,8 @@ class SourceRunner:
         checkpoint = self.live.checkpoint
         if not checkpoint.retired or time.monotonic() - self._switched < self.retire_after_s:
             return
+        if any(r.version != checkpoint.version for r in self._records()):
+            return  # another processor still serves from them
         for storage in checkpoint.retired:
             self.store.online.store.delete_view(storage)
         checkpoint = checkpoint.advanced(retired=())
@@ -242,9 +391,19 @@ def rebuild_tiles(store: FeatureStore, processor: StreamProcessor) -> None:
     if store.has_data(processor.source):
         for view in processor.views:
             storage = versioned_storage(store.project, view.name, processor.hashes[view.name])
-            runner.run(view, Range(end=ck.commit_us), storage=storage)
+            runner.run(
+                view, Range(end=ck.commit_us), storage=storage, partitions=key_share(processor)
+            )
     processor.checkpoint = ck.advanced(version=processor.version, layout=2)
     processor.store.commit_stream(processor.name, [], processor.checkpoint.to_bytes())
+
+
+def key_share(processor: StreamProcessor) -> KeyPartitions | None:
+    """The keys a processor's tiles hold, for the batch engine: those hashing to its
+    partitions when several processors share the source (None: every key)."""
+    if processor.instance[1] == 1:
+        return None
+    return processor.owned, processor.log.partitions
 
 
 def stream_sources(store: FeatureStore, names: Sequence[str] = ()) -> list[StreamSource]:

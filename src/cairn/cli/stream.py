@@ -122,6 +122,15 @@ def run(
             "(default: streaming.refresh_seconds).",
         ),
     ] = None,
+    instances: Annotated[
+        int | None,
+        typer.Option(
+            "--instances",
+            min=1,
+            help="How many of each source's streaming.processors this process runs (default: "
+            "all); the first free ones are taken, the rest wait as standbys.",
+        ),
+    ] = None,
     reject_future: Annotated[
         bool,
         typer.Option(
@@ -134,13 +143,14 @@ def run(
     """Consume the stream sources of VIEWS and keep their hop tiles current: each
     micro-batch commits tiles and checkpoint atomically, then lands its events in the batch
     source (created time = commit time). Restarts resume from the checkpoint; one processor
-    per source is active (a second waits and takes over). A view applied with a changed
-    definition is backfilled beside the live one and served once it caught up (see `cairn
-    stream status`). Stop with Ctrl-C.
+    per source is active (a second waits and takes over); with streaming.processors = N, N
+    processors share its partitions (`--instances` of them in this process). A view applied
+    with a changed definition is backfilled beside the live one and served once it caught up
+    (see `cairn stream status`). Stop with Ctrl-C.
 
     Example: cairn stream run card_velocity --until-idle
     """
-    from cairn.app.streaming import run_processor, stream_sources
+    from cairn.app.streaming import run_any_instance, stream_sources
     from cairn.streams.processor import ProcessorSettings
 
     store = open_project(repo).features
@@ -159,9 +169,13 @@ def run(
     totals: dict[str, dict[str, int]] = {}
     errors: list[BaseException] = []
 
+    count = configured.processors
+    slots = min(instances or count, count)
+    guard = threading.Lock()
+
     def work(name: str) -> None:
         try:
-            processor = run_processor(
+            processor = run_any_instance(
                 store,
                 name,
                 stop,
@@ -171,12 +185,21 @@ def run(
                 refresh_s=refresh or configured.refresh_seconds,
                 on_batch=None if as_json else _printer(name),
             )
-            totals[name] = dict(processor.checkpoint.counts)
+            if processor is None:
+                return
+            with guard:
+                total = totals.setdefault(name, {})
+                for key, n in processor.checkpoint.counts.items():
+                    total[key] = total.get(key, 0) + n
         except BaseException as exc:  # reported by the main thread
             errors.append(exc)
             stop.set()
 
-    threads = [threading.Thread(target=work, args=(s.name,), daemon=True) for s in sources]
+    threads = [
+        threading.Thread(target=work, args=(s.name,), daemon=True)
+        for s in sources
+        for _ in range(slots)
+    ]
     try:
         for t in threads:
             t.start()

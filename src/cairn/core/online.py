@@ -19,6 +19,7 @@ Reads of several views at once are a list of :data:`ReadRequest` (:class:`Snapsh
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeAlias, runtime_checkable
@@ -37,6 +38,18 @@ def encode_key(values: Sequence[Any]) -> str:
     ('42', 'acct\\x1f7')
     """
     return KEY_SEPARATOR.join(str(v) for v in values)
+
+
+def partition_of(key: str | None, partitions: int) -> int:
+    """The partition of ``key`` (an event key: :func:`encode_key` of its join keys): CRC-32
+    of its UTF-8 text modulo ``partitions`` (0 for None); every event log uses it.
+
+    Example
+    -------
+    >>> partition_of(None, 4), partition_of("42", 1)
+    (0, 0)
+    """
+    return 0 if key is None else zlib.crc32(key.encode()) % partitions
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ created time: a row is materialized by the first incremental run that can see it
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 
 from cairn.core.config import OfflineSettings
-from cairn.core.online import OnlineStore, TileRecord
+from cairn.core.online import OnlineStore, TileRecord, partition_of
 from cairn.core.timeutil import format_duration
 from cairn.core.types import Dtype, Micros
 from cairn.features.aggregates import get_function
@@ -35,6 +35,8 @@ from cairn.offline.validate import check_view
 
 BATCH = 20_000
 Progress = Callable[[int], None]
+KeyPartitions = tuple[Sequence[int], int]
+"""``(owned, count)``: the partitions (of ``count``) whose keys a run takes."""
 
 
 @dataclass(frozen=True)
@@ -133,11 +135,24 @@ class Materializer:
         progress: Progress | None = None,
         *,
         storage: str | None = None,
+        partitions: KeyPartitions | None = None,
     ) -> MaterializeResult:
-        """Materialize one view over ``span`` (into ``storage``, default the view's name)."""
+        """Materialize one view over ``span`` (into ``storage``, default the view's name;
+        with ``partitions``, only the keys that hash to them: one stream processor's share)."""
         target = storage or self.storage_name(view.name)
         began = time.perf_counter()
         con = connect(self.settings, self.root)
+        only = ""
+        if partitions is not None:
+            owned, count = partitions
+            con.create_function(
+                "cairn_partition",
+                lambda key: partition_of(key, count),
+                ["VARCHAR"],
+                "BIGINT",
+                side_effects=False,
+            )
+            only = f" AND cairn_partition({key_expr(view)}) IN ({', '.join(map(str, owned))})"
         try:
             relation = register_source(
                 con, view.source, self.root, "__m", with_file=bool(span.files)
@@ -146,7 +161,7 @@ class Materializer:
             max_event = _max_event(con, view, span)
             if view.is_windowed:
                 tiles = sum(
-                    self._tiles(con, view, group, aggs, span, dtypes, progress, target)
+                    self._tiles(con, view, group, aggs, span, dtypes, progress, target, only)
                     for group, aggs in hop_groups(view).items()
                 )
                 records = 0
@@ -206,6 +221,7 @@ class Materializer:
         dtypes: dict[str, Dtype],
         progress: Progress | None,
         storage: str,
+        only: str = "",
     ) -> int:
         size = tile_size(aggs)
         functions = [(a.name, get_function(a.function)) for a in aggs]
@@ -228,6 +244,7 @@ class Materializer:
             )
         known = (
             f"{_not_null(view)} AND __ev < {span.end} AND __cr <= {span.end} AND __ev >= {lowest}"
+            f"{only}"
         )
         touched = ""
         if span.after is not None:

@@ -33,12 +33,12 @@ What the contract (``tests/streams/_contract.py``, run against every backend) ho
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from cairn.core.errors import CairnError
+from cairn.core.online import partition_of as partition_of  # its old import path
 
 KeyOf = str | Callable[[Mapping[str, Any]], Any] | None
 """A field name, a function of the event, or None (no key: partition 0)."""
@@ -60,17 +60,6 @@ class Event:
     timestamp_us: int
     appended_us: int
     value: dict[str, Any]
-
-
-def partition_of(key: str | None, partitions: int) -> int:
-    """The partition of ``key``: CRC-32 of its UTF-8 text modulo ``partitions`` (0 for None).
-
-    Example
-    -------
-    >>> partition_of(None, 4), partition_of("42", 1)
-    (0, 0)
-    """
-    return 0 if key is None else zlib.crc32(key.encode()) % partitions
 
 
 @runtime_checkable

@@ -22,7 +22,7 @@ event is counted whenever it arrives, in both executions.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -38,7 +38,7 @@ from cairn.features.stream_source import StreamSource
 from cairn.online.materialize import hop_groups, storage_name, tile_size, versioned_storage
 from cairn.streams import landing
 from cairn.streams.checkpoint import COUNTS, Checkpoint, version_of
-from cairn.streams.event_log import Event, EventLog
+from cairn.streams.event_log import Event, EventLog, partition_of
 from cairn.streams.events import BadEvent, RowBuilder, landed_columns
 
 FutureEvents = Literal["hold", "reject"]
@@ -48,15 +48,53 @@ class StreamError(CairnError):
     """A processor that cannot run as configured."""
 
 
-def checkpoint_name(namespace: str, source: str) -> str:
+Instance = tuple[int, int]
+"""``(i, n)``: processor ``i`` of the ``n`` that share a source's partitions (partition ``p``
+belongs to processor ``p % n``)."""
+
+
+def checkpoint_name(namespace: str, source: str, instance: Instance = (0, 1)) -> str:
     """The name a source's processor commits its checkpoint under in the online store.
 
     Example
     -------
     >>> checkpoint_name("credit", "transactions")
     'credit.__stream__.transactions'
+    >>> checkpoint_name("credit", "transactions", (1, 2))
+    'credit.__stream__.transactions#1/2'
     """
-    return storage_name(namespace, f"__stream__.{source}")
+    name = storage_name(namespace, f"__stream__.{source}")
+    return name if instance[1] == 1 else f"{name}#{instance[0]}/{instance[1]}"
+
+
+def landing_tag(source: str, instance: Instance = (0, 1)) -> str:
+    """The tag of the batches a processor lands (in their file names), one per instance.
+
+    Example
+    -------
+    >>> landing_tag("txns"), landing_tag("txns", (0, 2))
+    ('txns', 'txns.0of2')
+    """
+    return source if instance[1] == 1 else f"{source}.{instance[0]}of{instance[1]}"
+
+
+def owned_partitions(partitions: int, instance: Instance = (0, 1)) -> list[int]:
+    """The partitions processor ``instance`` reads.
+
+    Example
+    -------
+    >>> owned_partitions(5, (1, 2))
+    [1, 3]
+    """
+    i, n = instance
+    if not 0 <= i < n:
+        raise StreamError(f"processor instance {i} of {n} does not exist (0 <= i < {n}).")
+    if n > partitions:
+        raise StreamError(
+            f"{n} processors cannot share {partitions} partition(s): each needs at least one "
+            f"(streaming.processors must be at most the source's partitions)."
+        )
+    return [p for p in range(partitions) if p % n == i]
 
 
 def now_us() -> Micros:
@@ -136,6 +174,7 @@ class StreamProcessor:
         settings: ProcessorSettings | None = None,
         clock: Callable[[], Micros] = now_us,
         dead_letter: Path | None = None,
+        instance: Instance = (0, 1),
     ) -> None:
         if not isinstance(store, StreamCommitter):
             raise StreamError(
@@ -152,7 +191,12 @@ class StreamProcessor:
         self.root = root
         self.settings = settings or ProcessorSettings()
         self.clock = clock
-        self.name = checkpoint_name(namespace, source.name)
+        self.instance = instance
+        self.name_space = namespace
+        self.owned = owned_partitions(log.partitions, instance)
+        self._joins = sorted({v.join_keys for v in self.views})
+        self.name = checkpoint_name(namespace, source.name, instance)
+        self.tag = landing_tag(source.name, instance)
         self.dead_letter = dead_letter
         self.groups = [
             _Group(
@@ -178,8 +222,9 @@ class StreamProcessor:
         """Load the checkpoint, finish a landing a crash cut short, restore held events."""
         raw = self.store.read_stream_checkpoint(self.name)
         batch = self.source.batch
+        raw = self._newest_layout(raw)  # another number of processors since: their offsets
         if raw is None:  # a new online store: resume from the last landed batch, if any
-            landed = landing.last_checkpoint(batch, self.root, self.source.name)
+            landed = landing.last_checkpoint(batch, self.root, self.tag)
             if landed is not None:
                 raw = Checkpoint.from_bytes(landed).advanced(version="").to_bytes()
         self.checkpoint = Checkpoint.from_bytes(raw)
@@ -193,7 +238,7 @@ class StreamProcessor:
                 f"the log replaced or emptied? Move the landed batches of the old log out of "
                 f"{batch.path!r} (and reset the online store) to start over."
             )
-        landing.repair(batch, self.root, self.source.name, self.checkpoint.commit_us)
+        landing.repair(batch, self.root, self.tag, self.checkpoint.commit_us)
         self.rows.fix(landing.existing_schema(batch, self.root))
         self._held = []
         for partition, offset in self.checkpoint.held:
@@ -207,6 +252,65 @@ class StreamProcessor:
             self._held.append((found[0], ts, row))
         self._tiles.clear()
         return self.checkpoint
+
+    def _newest_layout(self, own: bytes | None) -> bytes | None:
+        """This instance's checkpoint, or one pieced together from the checkpoints written
+        since by another number of processors sharing the source (each partition from the
+        newest checkpoint that read it); ``own`` when no other is newer."""
+        mine = None if own is None else Checkpoint.from_bytes(own)
+        found: dict[int, Checkpoint] = {}
+        for n in range(1, self.log.partitions + 1):
+            for i in range(n):
+                if (i, n) == self.instance:
+                    ck = mine
+                else:
+                    raw = self.store.read_stream_checkpoint(
+                        checkpoint_name(self.name_space, self.source.name, (i, n))
+                    )
+                    ck = None if raw is None else Checkpoint.from_bytes(raw)
+                if ck is None:
+                    continue
+                for p in self.owned:
+                    if p in ck.offsets and (p not in found or found[p].commit_us < ck.commit_us):
+                        found[p] = ck
+        if not found or all(ck is mine for ck in found.values()):
+            return own
+        versions = {ck.version for ck in found.values()}
+        if len(versions) > 1:
+            raise StreamError(
+                f"The processors of {self.source.name!r} before this one served different "
+                f"definitions ({' / '.join(sorted(versions))}): a backfill was under way. "
+                f"Run them until `cairn stream status` says current, then change "
+                f"streaming.processors."
+            )
+        newest = max(found.values(), key=lambda ck: ck.commit_us)
+        return Checkpoint(
+            offsets={p: ck.offsets[p] for p, ck in found.items()},
+            commit_us=max(newest.commit_us, mine.commit_us if mine else 0),
+            held=tuple(h for p, ck in found.items() for h in ck.held if h[0] == p),
+            counts=dict(mine.counts) if mine else {},
+            version=newest.version,
+            layout=newest.layout,
+        ).to_bytes()
+
+    def misplaced(self, partition: int, row: Mapping[str, Any]) -> str | None:
+        """Why an event cannot be processed by this instance: with several processors, a
+        key's events must all be in the partition its key hashes to (the one
+        ``FeatureStore.produce`` picks), or two processors would update the same tiles."""
+        if self.instance[1] == 1:
+            return None
+        for keys in self._joins:
+            values = [row.get(k) for k in keys]
+            if any(v is None for v in values):
+                continue
+            expected = partition_of(encode_key(values), self.log.partitions)
+            if expected != partition:
+                return (
+                    f"its key {encode_key(values)!r} belongs to partition {expected}, not "
+                    f"{partition}: with several processors (streaming.processors), events must "
+                    f"be keyed by the views' join keys (as `cairn stream produce` does)"
+                )
+        return None
 
     # -- one micro-batch ----------------------------------------------------------------------
 
@@ -232,6 +336,10 @@ class StreamProcessor:
                 ts, row = self.rows.row(event.value)
             except BadEvent as exc:
                 self._dead(result, event, str(exc))
+                continue
+            wrong = self.misplaced(event.partition, row)
+            if wrong is not None:
+                self._dead(result, event, wrong)
                 continue
             if ts >= commit:
                 ahead = ts - commit
@@ -263,15 +371,13 @@ class StreamProcessor:
         if due:
             table = self.rows.table([ts for ts, _ in due], [row for _, row in due], commit)
             meta = {landing.CHECKPOINT_KEY: new.to_bytes()}
-            landing.stage(
-                batch, self.root, self.source.name, commit, table.replace_schema_metadata(meta)
-            )
+            landing.stage(batch, self.root, self.tag, commit, table.replace_schema_metadata(meta))
         self.store.commit_stream(self.name, [(k[0], t) for k, t in touched.items()], new.to_bytes())
         self._tiles.update(touched)
         self.checkpoint = new
         self._held = still_held
         if due:
-            landing.publish(batch, self.root, self.source.name, commit)
+            landing.publish(batch, self.root, self.tag, commit)
         self._write_dead(result.dead_letters)
         self._evict(commit)
         result.tiles = len(touched)
@@ -281,7 +387,7 @@ class StreamProcessor:
     def _read(self, offsets: dict[int, int]) -> list[Event]:
         out: list[Event] = []
         budget = self.settings.max_batch
-        for partition in range(self.log.partitions):
+        for partition in self.owned:
             if budget <= 0:
                 break
             events = self.log.read(partition, offsets.get(partition, 0), budget)
@@ -393,4 +499,8 @@ class StreamProcessor:
     def lag(self) -> dict[int, int]:
         """Per partition: events in the log after the checkpoint (offset distance)."""
         ends = self.log.end_offsets()
-        return {p: max(0, e - self.checkpoint.offsets.get(p, 0)) for p, e in ends.items()}
+        return {
+            p: max(0, e - self.checkpoint.offsets.get(p, 0))
+            for p, e in ends.items()
+            if p in self.owned
+        }

@@ -274,6 +274,12 @@ class StreamingSettings(Section):
         "Readiness: how long events may wait behind the last commit before /readyz says 503 "
         "(0: streams never make the server unready).",
     )
+    processors: Annotated[int, Field(ge=1), NotBool] = setting(
+        1,
+        "Processors sharing each stream source's partitions (partition p belongs to "
+        "processor p mod N; at most the source's partitions); `cairn stream run --instances` "
+        "says how many of them one process runs, the others wait as standbys.",
+    )
     refresh_seconds: Annotated[float, Field(gt=0), NotBool] = setting(
         10.0,
         "How often a running processor re-reads the applied definitions (a changed view "
