@@ -36,9 +36,7 @@ def _view(*aggs: Aggregation) -> FeatureView:
 
 
 def _store(root: Path, processors: int) -> FeatureStore:
-    (root / "cairn.yaml").write_text(
-        f"project: shared\nstreaming:\n  processors: {processors}\n"
-    )
+    (root / "cairn.yaml").write_text(f"project: shared\nstreaming:\n  processors: {processors}\n")
     return FeatureStore(root)
 
 
