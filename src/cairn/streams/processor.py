@@ -30,7 +30,7 @@ from typing import Any, Literal
 import orjson
 
 from cairn.core.errors import CairnError
-from cairn.core.online import OnlineStore, StreamCommitter, TileRecord
+from cairn.core.online import EncodedStreamCommitter, OnlineStore, StreamCommitter, TileRecord
 from cairn.core.types import Micros
 from cairn.features.aggregates import AggregateFunction, get_function, tile_start
 from cairn.features.feature_view import FeatureView
@@ -265,10 +265,9 @@ class StreamProcessor:
             landing.stage(
                 batch, self.root, self.source.name, commit, table.replace_schema_metadata(meta)
             )
-        records = [(k[0], TileRecord(k[2], k[1], k[3], commit, s)) for k, s in touched.items()]
-        self.store.commit_stream(self.name, records, new.to_bytes())
-        del records
-        self._tiles.update({k: orjson.dumps(s) for k, s in touched.items()})
+        encoded = {k: orjson.dumps(s) for k, s in touched.items()}
+        self._commit(touched, encoded, commit, new.to_bytes())
+        self._tiles.update(encoded)
         self.checkpoint = new
         self._held = still_held
         if due.times:
@@ -278,6 +277,22 @@ class StreamProcessor:
         result.tiles = len(touched)
         result.seconds = time.perf_counter() - began
         return result
+
+    def _commit(
+        self,
+        touched: dict[TileKey, dict[str, Any]],
+        encoded: dict[TileKey, bytes],
+        commit: Micros,
+        checkpoint: bytes,
+    ) -> None:
+        """Commit the tiles and the checkpoint atomically (already encoded where the store
+        takes them so: the states are encoded once, for the store and the cache)."""
+        if isinstance(self.store, EncodedStreamCommitter):
+            rows = [(k[0], k[1], k[2], k[3], commit, b) for k, b in encoded.items()]
+            self.store.commit_stream_encoded(self.name, rows, checkpoint)
+        else:
+            records = [(k[0], TileRecord(k[2], k[1], k[3], commit, s)) for k, s in touched.items()]
+            self.store.commit_stream(self.name, records, checkpoint)
 
     def _decode(
         self,
