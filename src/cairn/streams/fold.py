@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, Protocol
 
 import numpy as np
@@ -137,8 +138,12 @@ def fold(plan: Plan, due: Rows, commit: int, old: OldStates) -> dict[TileKey, di
             column = columns.get(source)
             if column is None:
                 column = columns[source] = Column(due.columns[source])
-            prev = [s.get(name, _ABSENT) for s in olds]
-            absent = [j for j, p in enumerate(prev) if p is _ABSENT]
+            try:
+                prev = list(map(itemgetter(name), olds))
+                absent = []
+            except KeyError:
+                prev = [s.get(name, _ABSENT) for s in olds]
+                absent = [j for j, p in enumerate(prev) if p is _ABSENT]
             for j in absent:
                 prev[j] = fn.init()
             new = fold_into(fn, prev, touch.tile, touch.rows, column, due.times, commit)
@@ -149,12 +154,24 @@ def fold(plan: Plan, due: Rows, commit: int, old: OldStates) -> dict[TileKey, di
                 partial = True
             names.append(name)
             results.append(new)
-        for k, o, values in zip(touch.tiles, olds, zip(*results, strict=True), strict=True):
-            states = dict(o)
-            states.update(zip(names, values, strict=True))
-            if partial:
-                states = {n: v for n, v in states.items() if v is not _ABSENT}
-            out[k] = states
+        width = len(names)
+        if partial:
+            states = [
+                {
+                    n: v
+                    for n, v in {**o, **dict(zip(names, values, strict=True))}.items()
+                    if v is not _ABSENT
+                }
+                for o, values in zip(olds, zip(*results, strict=True), strict=True)
+            ]
+        else:  # a tile with states of no other aggregation (all but old definitions' tiles)
+            states = [
+                dict(zip(names, values, strict=True))
+                if len(o) == width
+                else {**o, **dict(zip(names, values, strict=True))}
+                for o, values in zip(olds, zip(*results, strict=True), strict=True)
+            ]
+        out.update(zip(touch.tiles, states, strict=True))
     return out
 
 

@@ -288,7 +288,7 @@ class StreamProcessor:
         """Commit the tiles and the checkpoint atomically (already encoded where the store
         takes them so: the states are encoded once, for the store and the cache)."""
         if isinstance(self.store, EncodedStreamCommitter):
-            rows = [(k[0], k[1], k[2], k[3], commit, b) for k, b in encoded.items()]
+            rows = [(*k, commit, b) for k, b in encoded.items()]
             self.store.commit_stream_encoded(self.name, rows, checkpoint)
         else:
             records = [(k[0], TileRecord(k[2], k[1], k[3], commit, s)) for k, s in touched.items()]
