@@ -354,6 +354,7 @@ def online_counts(store: Any, keys: list[int]) -> list[Any]:
 
 def child_cairn(backend: str, args: argparse.Namespace, work: Path, tag: str) -> dict[str, Any]:
     from cairn.app.streaming import open_processor
+    from cairn.core.online import EncodedStreamCommitter
     from cairn.streams.processor import ProcessorSettings
 
     urls = {"redis": args.redis_url, "kafka": args.kafka_url}
@@ -368,7 +369,13 @@ def child_cairn(backend: str, args: argparse.Namespace, work: Path, tag: str) ->
         processor.start()
         online = processor.store
         commits: list[float] = []
-        commit = online.commit_stream
+        # the processor commits encoded tiles where the store takes them
+        method = (
+            "commit_stream_encoded"
+            if isinstance(online, EncodedStreamCommitter)
+            else "commit_stream"
+        )
+        commit = getattr(online, method)
 
         def timed_commit(*a: Any, **k: Any) -> Any:
             t0 = time.perf_counter()
@@ -377,7 +384,7 @@ def child_cairn(backend: str, args: argparse.Namespace, work: Path, tag: str) ->
             finally:
                 commits.append(time.perf_counter() - t0)
 
-        online.commit_stream = timed_commit  # type: ignore[method-assign]
+        setattr(online, method, timed_commit)
         pids = server_pids(urls, needs(backend))
         profiler = None
         if args.profile_out:

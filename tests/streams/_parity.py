@@ -113,13 +113,16 @@ def run_scenario(
 
 def _crash(processor: StreamProcessor, point: str, monkeypatch: Any) -> None:
     target = processor.store if point == "before_commit" else landing
-    name = "commit_stream" if point == "before_commit" else "publish"
+    # the processor commits through commit_stream_encoded where the store has it
+    names = ["commit_stream", "commit_stream_encoded"] if point == "before_commit" else ["publish"]
 
     def boom(*args: Any, **kwargs: Any) -> None:
         raise _Crash(point)
 
     with monkeypatch.context() as m:
-        m.setattr(target, name, boom)
+        for name in names:
+            if hasattr(target, name):
+                m.setattr(target, name, boom)
         try:
             processor.step()
         except _Crash:

@@ -144,6 +144,24 @@ class StreamCommitter(Protocol):
         ...
 
 
+EncodedTile = tuple[str, str, str, Micros, Micros, bytes]
+"""``(view, group, key, start, asof, states)`` of a tile, the states already JSON
+(``orjson.dumps(TileRecord.states)``, the bytes a store keeps)."""
+
+
+@runtime_checkable
+class EncodedStreamCommitter(Protocol):
+    """A stream committer that also takes tiles already encoded: the stream processor keeps
+    the states it committed as JSON, so encoding them twice, and a record per tile, is saved."""
+
+    def commit_stream_encoded(
+        self, name: str, tiles: Sequence[EncodedTile], checkpoint: bytes
+    ) -> None:
+        """:meth:`StreamCommitter.commit_stream` of encoded tiles (same atomicity, same
+        stored bytes)."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class SnapshotRead:
     """A request for :meth:`OnlineStore.read` ``(view, keys)`` within :func:`read_many`."""

@@ -190,20 +190,27 @@ class RowBuilder:
         self, times: Sequence[int], rows: Sequence[Mapping[str, Any]], created_us: int
     ) -> pa.Table:
         """The landed rows as one Arrow table, created time ``created_us`` on every row."""
+        columns = {name: [r.get(name) for r in rows] for name in self.dtypes}
+        return self.columns_table(times, columns, created_us)
+
+    def columns_table(
+        self, times: Sequence[int], columns: Mapping[str, Sequence[Any]], created_us: int
+    ) -> pa.Table:
+        """:meth:`table` of rows given column by column (``columns[name][i]`` of row ``i``)."""
         created = self.source.batch.created_timestamp_column or "created_timestamp"
         schema = self.schema(created)
-        columns: list[pa.Array] = [pa.array(times, type=pa.int64()).cast(schema.field(0).type)]
+        columns_out: list[pa.Array] = [pa.array(times, type=pa.int64()).cast(schema.field(0).type)]
         for name, dtype in self.dtypes.items():
             kind = schema.field(name).type
-            values = [r.get(name) for r in rows]
+            values = columns[name]
             if dtype is Dtype.TIMESTAMP:
-                columns.append(pa.array(values, type=pa.int64()).cast(kind))
+                columns_out.append(pa.array(values, type=pa.int64()).cast(kind))
             else:
-                columns.append(pa.array(values, type=kind))
-        columns.append(
-            pa.array([created_us] * len(rows), type=pa.int64()).cast(_ARROW[Dtype.TIMESTAMP])
+                columns_out.append(pa.array(values, type=kind))
+        columns_out.append(
+            pa.array([created_us] * len(times), type=pa.int64()).cast(_ARROW[Dtype.TIMESTAMP])
         )
-        return pa.Table.from_arrays(columns, schema=schema)
+        return pa.Table.from_arrays(columns_out, schema=schema)
 
 
 def _dtype_of(kind: pa.DataType) -> Dtype:

@@ -30,7 +30,14 @@ from typing import Any, Literal
 import orjson
 
 from cairn.core.errors import CairnError
-from cairn.core.online import OnlineStore, StreamCommitter, TileRecord, encode_key
+from cairn.core.online import (
+    EncodedStreamCommitter,
+    OnlineStore,
+    StreamCommitter,
+    TileRecord,
+    encode_key,
+    partition_of,
+)
 from cairn.core.types import Micros
 from cairn.features.aggregates import AggregateFunction, get_function, tile_start
 from cairn.features.feature_view import FeatureView
@@ -38,8 +45,11 @@ from cairn.features.stream_source import StreamSource
 from cairn.online.materialize import hop_groups, storage_name, tile_size, versioned_storage
 from cairn.streams import landing
 from cairn.streams.checkpoint import COUNTS, Checkpoint, version_of
-from cairn.streams.event_log import Event, EventLog, partition_of
-from cairn.streams.events import BadEvent, RowBuilder, landed_columns
+from cairn.streams.collector import collector_paused
+from cairn.streams.decode import Rows, decode
+from cairn.streams.event_log import Event, EventLog
+from cairn.streams.events import RowBuilder, landed_columns
+from cairn.streams.fold import TileKey, Touch, fold, plan
 
 FutureEvents = Literal["hold", "reject"]
 
@@ -141,6 +151,12 @@ class BatchResult:
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
 
 
+def _encode(states: dict[str, Any]) -> bytes:
+    """The stored JSON of a tile's states, in a bytes object of its own size: ``orjson.dumps``
+    returns its 4 KiB output buffer, which the tile cache would otherwise keep per tile."""
+    return bytes(memoryview(orjson.dumps(states)))
+
+
 class StreamProcessor:
     """Keeps the windowed views of one stream source current in an online store.
 
@@ -213,7 +229,12 @@ class StreamProcessor:
         self.rows = RowBuilder(source, landed_columns(source, self.views))
         self.checkpoint = Checkpoint()
         self._held: list[tuple[Event, int, dict[str, Any]]] = []
-        self._tiles: dict[tuple[str, str, str, int], TileRecord] = {}
+        self._tiles: dict[TileKey, bytes] = {}
+        """The states of the tiles this processor committed or read, as stored (JSON): bytes
+        are no work for the garbage collector, where dicts and lists of ~10^5 tiles made
+        every full collection (about one per batch) cost a tenth of a second."""
+        self._horizon: Micros | None = None
+        self._evicted: dict[tuple[str, str], Micros] = {}
         self._online = store
 
     # -- start-up ---------------------------------------------------------------------------
@@ -251,6 +272,8 @@ class StreamProcessor:
             ts, row = self.rows.row(found[0].value)
             self._held.append((found[0], ts, row))
         self._tiles.clear()
+        self._horizon = None
+        self._evicted.clear()
         return self.checkpoint
 
     def _newest_layout(self, own: bytes | None) -> bytes | None:
@@ -316,43 +339,33 @@ class StreamProcessor:
 
     def step(self) -> BatchResult:
         """Process one micro-batch; ``events == 0`` and nothing released means idle."""
+        with collector_paused():  # see cairn.streams.collector: a full collection per batch
+            return self._step()
+
+    def _step(self) -> BatchResult:
         began = time.perf_counter()
         ck = self.checkpoint
+        if self._horizon is None:  # the first batch since start (and any tile rebuild)
+            self._horizon = ck.commit_us
         commit = max(self.clock(), ck.commit_us + 1)
         result = BatchResult(commit_us=commit)
-        due: list[tuple[int, dict[str, Any]]] = []
+        released: list[tuple[int, dict[str, Any]]] = []
         still_held: list[tuple[Event, int, dict[str, Any]]] = []
         for event, ts, row in self._held:
             if ts < commit:
-                due.append((ts, row))
+                released.append((ts, row))
                 result.released += 1
             else:
                 still_held.append((event, ts, row))
         offsets = dict(ck.offsets)
-        for event in self._read(offsets):
-            result.events += 1
+        events = self._read(offsets)
+        result.events = len(events)
+        for event in events:
             offsets[event.partition] = event.offset + 1
-            try:
-                ts, row = self.rows.row(event.value)
-            except BadEvent as exc:
-                self._dead(result, event, str(exc))
-                continue
-            wrong = self.misplaced(event.partition, row)
-            if wrong is not None:
-                self._dead(result, event, wrong)
-                continue
-            if ts >= commit:
-                ahead = ts - commit
-                if self.settings.future_events == "reject":
-                    self._dead(result, event, f"event time is {ahead} µs ahead (rejected)")
-                elif ahead > self.settings.max_future_us:
-                    self._dead(result, event, f"event time is {ahead} µs ahead (beyond max)")
-                else:
-                    still_held.append((event, ts, row))
-                    result.held += 1
-                continue
-            due.append((ts, row))
-        if not due and result.events == 0 and result.released == 0:
+        due = self._decode(events, commit, result, still_held)
+        if released:
+            due = Rows.of(released, list(self.rows.dtypes)).then(due)
+        if not due.times and result.events == 0 and result.released == 0:
             return result
         touched = self._fold(due, commit, result)
         result.landed = len(due)
@@ -368,21 +381,82 @@ class StreamProcessor:
             retired=ck.retired,
         )
         batch = self.source.batch
-        if due:
-            table = self.rows.table([ts for ts, _ in due], [row for _, row in due], commit)
+        if due.times:
+            table = self.rows.columns_table(due.times, due.columns, commit)
             meta = {landing.CHECKPOINT_KEY: new.to_bytes()}
             landing.stage(batch, self.root, self.tag, commit, table.replace_schema_metadata(meta))
-        self.store.commit_stream(self.name, [(k[0], t) for k, t in touched.items()], new.to_bytes())
-        self._tiles.update(touched)
+        encoded = {k: _encode(s) for k, s in touched.items()}
+        self._commit(touched, encoded, commit, new.to_bytes())
+        self._tiles.update(encoded)
         self.checkpoint = new
         self._held = still_held
-        if due:
+        if due.times:
             landing.publish(batch, self.root, self.tag, commit)
         self._write_dead(result.dead_letters)
         self._evict(commit)
         result.tiles = len(touched)
         result.seconds = time.perf_counter() - began
         return result
+
+    def _commit(
+        self,
+        touched: dict[TileKey, dict[str, Any]],
+        encoded: dict[TileKey, bytes],
+        commit: Micros,
+        checkpoint: bytes,
+    ) -> None:
+        """Commit the tiles and the checkpoint atomically (already encoded where the store
+        takes them so: the states are encoded once, for the store and the cache)."""
+        if isinstance(self.store, EncodedStreamCommitter):
+            rows = [(*k, commit, b) for k, b in encoded.items()]
+            self.store.commit_stream_encoded(self.name, rows, checkpoint)
+        else:
+            records = [(k[0], TileRecord(k[2], k[1], k[3], commit, s)) for k, s in touched.items()]
+            self.store.commit_stream(self.name, records, checkpoint)
+
+    def _decode(
+        self,
+        events: list[Event],
+        commit: Micros,
+        result: BatchResult,
+        held: list[tuple[Event, int, dict[str, Any]]],
+    ) -> Rows:
+        """The typed rows of the events that are due at ``commit``, in the events' order; a
+        malformed event is dead-lettered, one ahead of ``commit`` held (appended to ``held``)
+        or dead-lettered, as the settings say."""
+        decoded = decode(self.rows, [e.value for e in events])
+        rows, bad = decoded.rows, decoded.bad
+        if self.instance[1] > 1:  # several processors: every key in its own partition
+            for i, event in enumerate(events):
+                if i not in bad:
+                    wrong = self.misplaced(event.partition, rows.row(i))
+                    if wrong is not None:
+                        bad[i] = wrong
+        times = rows.times
+        ahead = (
+            [i for i, ts in enumerate(times) if ts >= commit]
+            if times and max(times) >= commit
+            else []
+        )
+        if not bad and not ahead:
+            return rows
+        odd = sorted({*bad, *ahead})
+        for i in odd:  # in the events' order, as the dead letters are written
+            event = events[i]
+            if i in bad:
+                self._dead(result, event, bad[i])
+                continue
+            ts = times[i]
+            early = ts - commit
+            if self.settings.future_events == "reject":
+                self._dead(result, event, f"event time is {early} µs ahead (rejected)")
+            elif early > self.settings.max_future_us:
+                self._dead(result, event, f"event time is {early} µs ahead (beyond max)")
+            else:
+                held.append((event, ts, rows.row(i)))
+                result.held += 1
+        skip = set(odd)
+        return rows.take([i for i in range(len(times)) if i not in skip])
 
     def _read(self, offsets: dict[int, int]) -> list[Event]:
         out: list[Event] = []
@@ -416,83 +490,72 @@ class StreamProcessor:
                 handle.write(orjson.dumps(letter) + b"\n")
 
     def _fold(
-        self, due: list[tuple[int, dict[str, Any]]], commit: Micros, result: BatchResult
-    ) -> dict[tuple[str, str, str, int], TileRecord]:
-        """The tiles every due event touches, updated (the cache is left as it was: it takes
-        them only once they are committed, so a failed commit never counts an event twice)."""
-        bounds = [tile_start(commit, g.size) - g.longest for g in self.groups]
-        joins = sorted({g.keys for g in self.groups})
-        plans: list[list[tuple[tuple[str, str, str, int], _Group]]] = []
-        wanted: dict[tuple[str, str, str, int], _Group] = {}
-        single = joins[0][0] if len(joins) == 1 and len(joins[0]) == 1 else None
-        groups = list(zip(self.groups, bounds, strict=True))
-        for ts, row in due:
-            keys: dict[tuple[str, ...], str | None] = {}
-            if single is not None:  # one join key for every view: the common case
-                v = row.get(single)
-                keys[joins[0]] = None if v is None else str(v)
-            else:
-                for names in joins:
-                    values = [row.get(k) for k in names]
-                    keys[names] = None if any(x is None for x in values) else encode_key(values)
-            plan = []
-            for g, lowest in groups:
-                key = keys[g.keys]
-                if key is None or ts < lowest:
-                    continue
-                cache_key = (g.storage, g.name, key, ts - ts % g.size)
-                plan.append((cache_key, g))
-                wanted[cache_key] = g
-            if not plan:
-                result.skipped += 1
-            plans.append(plan)
-        self._load(wanted)
-        work: dict[tuple[str, str, str, int], dict[str, Any]] = {}
-        for seq, ((ts, row), plan) in enumerate(zip(due, plans, strict=True)):
-            order = (ts, commit, seq)
-            for cache_key, g in plan:
-                states = work.get(cache_key)
-                if states is None:
-                    states = work[cache_key] = dict(self._tiles[cache_key].states)
-                for name, column, fn in g.aggs:
-                    value = row.get(column)
-                    if value is not None:
-                        states[name] = fn.update(states[name], value, order)
-        return {k: TileRecord(k[2], k[1], k[3], commit, states) for k, states in work.items()}
+        self, due: Rows, commit: Micros, result: BatchResult
+    ) -> dict[TileKey, dict[str, Any]]:
+        """The states of the tiles the due rows touch, updated (the cache is left as it was:
+        it takes them only once they are committed, so a failed commit never counts an event
+        twice).
 
-    def _load(self, wanted: dict[tuple[str, str, str, int], _Group]) -> None:
-        """Read the tiles not in the cache from the store (a new tile starts empty)."""
+        The fold is columnar (:mod:`cairn.streams.fold`): the tiles are planned with NumPy and
+        each aggregation folds a whole batch into its tiles at once, with states equal bit for
+        bit to folding the events one by one in the order ``(event time, commit, position)``.
+        """
+        if not due.times:
+            return {}
+        planned = plan(self.groups, due, commit)
+        result.skipped += planned.skipped
+        self._load(planned.touches)
+        tiles = self._tiles
+
+        def old(key: TileKey) -> dict[str, Any] | None:
+            blob = tiles.get(key)
+            return None if blob is None else orjson.loads(blob)
+
+        return fold(planned, due, commit, old)
+
+    def _load(self, touches: Sequence[Touch]) -> None:
+        """Read the touched tiles that may be in the store but not in the cache.
+
+        A tile starting at or after the checkpoint's commit time when this processor started
+        (``_horizon``) cannot be stored yet: every event committed before (by a processor or a
+        tile rebuild) is older than that commit time, and since then only this processor wrote
+        the source's tiles, and its cache holds every one it committed. Such a tile (most of
+        a live stream's) is new, starts empty and costs no read.
+        """
+        horizon = self._horizon if self._horizon is not None else self.checkpoint.commit_us
+        cached = self._tiles
         missing: dict[tuple[str, str], tuple[set[str], list[int]]] = {}
-        for storage, name, key, start in wanted:
-            if (storage, name, key, start) in self._tiles:
-                continue
-            keys, starts = missing.setdefault((storage, name), (set(), []))
-            keys.add(key)
-            starts.append(start)
+        for touch in touches:
+            for storage, name, key, start in touch.tiles:
+                if start >= horizon or (storage, name, key, start) in cached:
+                    continue
+                keys, starts = missing.setdefault((storage, name), (set(), []))
+                keys.add(key)
+                starts.append(start)
         for (storage, name), (keys, starts) in missing.items():
             ordered = sorted(keys)
             found = self._online.read_tiles(storage, name, ordered, min(starts), max(starts))
             for key, tiles in zip(ordered, found, strict=True):
                 for tile in tiles:
-                    self._tiles.setdefault((storage, name, key, tile.start), tile)
-        for cache_key, g in wanted.items():
-            if cache_key not in self._tiles:
-                _, name, key, start = cache_key
-                self._tiles[cache_key] = TileRecord(
-                    key, name, start, 0, {n: fn.init() for n, _, fn in g.aggs}
-                )
+                    cached.setdefault((storage, name, key, tile.start), _encode(tile.states))
 
     def _evict(self, commit: Micros) -> None:
-        """Forget tiles no future event can touch (older than every window at ``commit``)."""
+        """Forget tiles no future event can touch (older than every window at ``commit``).
+
+        Only once the cache is large, and only when a family's oldest useful tile moved since
+        the last eviction (at most once per hop): scanning a large cache every batch for
+        nothing to forget cost as much as a batch's fold.
+        """
         if len(self._tiles) < 100_000:
             return
         oldest = {
             (g.storage, g.name): tile_start(commit, g.size) - g.longest - g.size
             for g in self.groups
         }
-        self._tiles = {
-            k: t for k, t in self._tiles.items() if t.start >= oldest.get((k[0], k[1]), 0)
-        }
+        if oldest == self._evicted:
+            return
+        self._evicted = oldest
+        self._tiles = {k: t for k, t in self._tiles.items() if k[3] >= oldest.get((k[0], k[1]), 0)}
 
     # -- status ---------------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ import orjson
 from cairn.core.errors import ConfigError, DataError, DependencyMissingError, OnlineStoreError
 from cairn.core.online import (
     EncodedRecord,
+    EncodedTile,
     ReadRequest,
     ReadResult,
     SnapshotRead,
@@ -348,12 +349,26 @@ class RedisOnlineStore:
         """Replace the tiles and set the checkpoint in one script call (atomic, like
         MULTI/EXEC, in one command). Replacing (not merging) makes the commit idempotent, so a
         retry after a lost reply changes nothing."""
+        rows = [
+            (view, t.group, t.key, t.start, t.asof, _json(t.key, t.states)) for view, t in tiles
+        ]
+        self.commit_stream_encoded(name, rows, checkpoint)
+
+    def commit_stream_encoded(
+        self, name: str, tiles: Sequence[EncodedTile], checkpoint: bytes
+    ) -> None:
+        """:meth:`commit_stream` of encoded tiles: each stored value is the JSON array
+        ``[start, asof, states]``, as ``orjson.dumps`` writes it."""
         keys = [self._checkpoint_key(name)]
         args: list[bytes | int] = [checkpoint]
-        for view, t in tiles:
-            _check_ints(t.key, t.start, t.asof)
-            keys.append(f"{self._namespace(view)}t:{_part(t.group)}:{t.key}")
-            args += [t.start, _json(t.key, [t.start, t.asof, t.states])]
+        groups: dict[str, str] = {}
+        for view, group, key, start, asof, states in tiles:
+            _check_ints(key, start, asof)
+            part = groups.get(group)
+            if part is None:
+                part = groups[group] = _part(group)
+            keys.append(f"{self._namespace(view)}t:{part}:{key}")
+            args += [start, b"[%d,%d,%s]" % (start, asof, states)]
         try:
             self._commit_script(keys=keys, args=args)
         except redis.RedisError as exc:

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import orjson
 
 from cairn.core.errors import OnlineStoreError
-from cairn.core.online import EncodedRecord, SnapshotRecord, TileRecord
+from cairn.core.online import EncodedRecord, EncodedTile, SnapshotRecord, TileRecord
 from cairn.core.types import Micros
 
 _SCHEMA = """
@@ -161,17 +161,22 @@ class SqliteOnlineStore:
                 )
         return [list(found.get(k, ())) for k in keys]
 
-    @_serialized
     def commit_stream(
         self, name: str, tiles: Sequence[tuple[str, TileRecord]], checkpoint: bytes
     ) -> None:
         rows = [
             (view, t.group, t.key, t.start, t.asof, orjson.dumps(t.states)) for view, t in tiles
         ]
+        self.commit_stream_encoded(name, rows, checkpoint)
+
+    @_serialized
+    def commit_stream_encoded(
+        self, name: str, tiles: Sequence[EncodedTile], checkpoint: bytes
+    ) -> None:
         conn = self._conn()
         try:
             conn.execute("BEGIN IMMEDIATE")
-            conn.executemany("INSERT OR REPLACE INTO tiles VALUES (?, ?, ?, ?, ?, ?)", rows)
+            conn.executemany("INSERT OR REPLACE INTO tiles VALUES (?, ?, ?, ?, ?, ?)", tiles)
             conn.execute(
                 "INSERT OR REPLACE INTO stream_checkpoints VALUES (?, ?)", (name, checkpoint)
             )
