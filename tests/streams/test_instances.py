@@ -9,17 +9,32 @@ from __future__ import annotations
 import random
 import threading
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
-from cairn import Aggregation, Entity, FeatureStore, FeatureView, Field, LocalStreamSource
+from cairn import (
+    Aggregation,
+    Entity,
+    FeatureStore,
+    FeatureView,
+    Field,
+    KafkaSource,
+    LocalStreamSource,
+    RedisStreamSource,
+)
 from cairn.app.consistency import check_consistency
 from cairn.app.stream_status import stream_status
 from cairn.app.streaming import SourceRunner, open_processor, run_processor
+from cairn.cli.main import app
 from cairn.core.errors import UnknownFeatureError
+from cairn.features.stream_source import StreamSource
+from tests._services import kafka_url_or_skip, redis_url_or_skip
 from tests.streams._kill_helpers import landed_ids, processors, wait_for
 
 customer = Entity(name="customer", join_keys=["customer_id"])
@@ -63,9 +78,49 @@ def _exactly_once(root: Path, produced: int) -> None:
     assert sorted(ids) == list(range(produced))
 
 
-def test_two_processors_share_the_partitions_and_equal_the_batch_engine(tmp_path: Path) -> None:
-    store = _store(tmp_path, 2)
-    store.apply([_view(SUM, COUNT)])
+@pytest.fixture(params=["local", "redis", "kafka"])
+def backend(request: pytest.FixtureRequest) -> Iterator[tuple[StreamSource, str]]:
+    """The stream source (4 partitions) and the online store's ``cairn.yaml`` lines of a
+    backend: the embedded log and SQLite, Redis Streams and Redis, or Kafka and SQLite; the
+    server-side keys and topics of the test are deleted after."""
+    unique = uuid.uuid4().hex[:10]
+    schema = SOURCE.schema
+    if request.param == "local":
+        yield SOURCE, ""
+        return
+    if request.param == "kafka":
+        url = kafka_url_or_skip()
+        topic = f"cairn-test-shared-{unique}"
+        yield KafkaSource(name="txns", topic=topic, bootstrap_servers=url, partitions=4,
+                          schema=schema), ""  # fmt: skip
+        return
+    url = redis_url_or_skip()
+    stream = f"cairn-test-shared-{unique}"
+    yield (
+        RedisStreamSource(name="txns", stream=stream, url=url, partitions=4, schema=schema),
+        (f"online:\n  url: {url}\n"),
+    )
+    import redis
+
+    client = redis.Redis.from_url(url)
+    for pattern in (f"{stream}*", f"*shared{unique}*"):
+        keys = list(client.scan_iter(match=pattern, count=1000))
+        if keys:
+            client.delete(*keys)
+    client.close()
+
+
+def test_two_processors_share_the_partitions_and_equal_the_batch_engine(
+    tmp_path: Path, backend: tuple[StreamSource, str]
+) -> None:
+    source, online = backend
+    project = f"shared{uuid.uuid4().hex[:10]}" if online else "shared"
+    (tmp_path / "cairn.yaml").write_text(
+        f"project: {project}\nstreaming:\n  processors: 2\n{online}"
+    )
+    store = FeatureStore(tmp_path)
+    store.apply([FeatureView(name="v", entities=[customer], source=source,
+                             aggregations=[SUM, COUNT])])  # fmt: skip
     store.produce("txns", _events(random.Random(1), 0, 1500))
     _run_both(store)
     _exactly_once(tmp_path, 1500)
@@ -78,6 +133,10 @@ def test_two_processors_share_the_partitions_and_equal_the_batch_engine(tmp_path
     assert row["version_state"] == "current"
     report = check_consistency(store, "v", sample=KEYS)
     assert report.ok and report.values_compared > KEYS, report.verdict()
+    shown = CliRunner(env={"COLUMNS": "200"}).invoke(
+        app, ["stream", "status", "--repo", str(tmp_path)]
+    )
+    assert shown.exit_code == 0 and "processor 1/2" in shown.output, shown.output
 
 
 def test_an_event_keyed_to_another_partition_is_dead_lettered(tmp_path: Path) -> None:

@@ -282,6 +282,20 @@ def status(
                 f"{r['counts'].get('dead', 0):,}",
                 _definitions(r),
             )
+            parts = r.get("processors", [])
+            for part in parts if len(parts) > 1 else []:  # each processor's own figures
+                table.add_row(
+                    f"  processor {part['instance']}",
+                    "partitions " + ", ".join(map(str, part["partitions"])),
+                    f"{part['lag_events']:,}",
+                    "-" if part["lag_seconds"] is None else f"{part['lag_seconds']:.1f}",
+                    f"{part['events_per_second']:,.0f}",
+                    f"{part['counts'].get('events', 0):,}",
+                    str(part["held_now"]),
+                    f"{part['counts'].get('skipped', 0):,}",
+                    f"{part['counts'].get('dead', 0):,}",
+                    _definitions(part),
+                )
         console.print(table)
 
     emit_json(rows, as_json, show)
