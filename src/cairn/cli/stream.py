@@ -270,35 +270,29 @@ def status(
             title=f"Streams of {store.project!r}",
         )
         for r in rows:
-            table.add_row(
-                r["source"],
-                ", ".join(r["views"]),
-                f"{r['lag_events']:,}",
-                "-" if r["lag_seconds"] is None else f"{r['lag_seconds']:.1f}",
-                f"{r['events_per_second']:,.0f}",
-                f"{r['counts'].get('events', 0):,}",
-                str(r["held_now"]),
-                f"{r['counts'].get('skipped', 0):,}",
-                f"{r['counts'].get('dead', 0):,}",
-                _definitions(r),
-            )
+            table.add_row(r["source"], ", ".join(r["views"]), *_figures(r))
             parts = r.get("processors", [])
             for part in parts if len(parts) > 1 else []:  # each processor's own figures
-                table.add_row(
-                    f"  processor {part['instance']}",
-                    "partitions " + ", ".join(map(str, part["partitions"])),
-                    f"{part['lag_events']:,}",
-                    "-" if part["lag_seconds"] is None else f"{part['lag_seconds']:.1f}",
-                    f"{part['events_per_second']:,.0f}",
-                    f"{part['counts'].get('events', 0):,}",
-                    str(part["held_now"]),
-                    f"{part['counts'].get('skipped', 0):,}",
-                    f"{part['counts'].get('dead', 0):,}",
-                    _definitions(part),
-                )
+                where = "partitions " + ", ".join(map(str, part["partitions"]))
+                table.add_row(f"  processor {part['instance']}", where, *_figures(part))
         console.print(table)
 
     emit_json(rows, as_json, show)
+
+
+def _figures(row: dict[str, Any]) -> list[str]:
+    """The status columns after source and views, of a source or of one of its processors."""
+    counts = row["counts"]
+    return [
+        f"{row['lag_events']:,}",
+        "-" if row["lag_seconds"] is None else f"{row['lag_seconds']:.1f}",
+        f"{row['events_per_second']:,.0f}",
+        f"{counts.get('events', 0):,}",
+        str(row["held_now"]),
+        f"{counts.get('skipped', 0):,}",
+        f"{counts.get('dead', 0):,}",
+        _definitions(row),
+    ]
 
 
 def _definitions(row: dict[str, Any]) -> str:
