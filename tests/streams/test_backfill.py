@@ -101,6 +101,9 @@ def test_a_changed_view_is_served_by_the_live_definition_until_the_switch(
         _read(tmp_path, "amount_sum_1h", "amount_count_1h")
     assert stream_status(store)[0]["version_state"] == "backfilling"
     assert stream_status(store)[0]["backfill_lag_events"] is None  # no pass yet
+    assert stream_status(store)[0]["view_versions"] == {
+        "v": {"applied": new[:12], "live": [old[:12]]}
+    }
     with pytest.raises(DataError, match="being backfilled"):
         check_consistency(store, "v")
     # the stream goes on: the live definition keeps up

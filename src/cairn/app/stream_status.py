@@ -108,7 +108,9 @@ def stream_status(store: FeatureStore) -> list[dict[str, Any]]:
     when a view changed and its new definition is being built beside the live one
     (``backfill_lag_events``: events it still has to take; reads switch to it once it has
     caught up); ``stale`` when a view changed and no processor has started its backfill yet;
-    ``none`` before any batch.
+    ``none`` before any batch. ``view_versions``: per view, the applied definition hash and
+    the live one(s) serving reads (12 characters); ``processors``: each processor's own
+    figures when several share the source.
     """
     watch = StreamWatch(store, min_interval=0)
     try:
@@ -152,6 +154,13 @@ def _row(processor: StreamProcessor) -> dict[str, Any]:
         "counts": counts,
         "version_state": next(s for s in order if s in states),
         "backfill_lag_events": max(behind) if behind else None,
+        "view_versions": {
+            view: {
+                "applied": h[:12],
+                "live": sorted({x["live"][view] for x in parts if view in x["live"]}),
+            }
+            for view, h in sorted(processor.hashes.items())
+        },
         "processors": parts,
     }
 
@@ -192,4 +201,5 @@ def _instance(
         "counts": ck.counts,
         "version_state": state,
         "backfill_lag_events": backfill_lag,
+        "live": {view: h[:12] for view, h in ck.view_hashes().items()},
     }
