@@ -16,7 +16,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cairn.streams.event_log import Event, EventLog, LogError, key_text, partition_of
+from cairn.streams.event_log import (
+    Event,
+    EventLog,
+    LogError,
+    ValueReader,
+    key_text,
+    partition_of,
+)
 
 MakeLog = Callable[[int], EventLog]
 """``make_log(partitions)``: a fresh, empty log with that many partitions."""
@@ -112,6 +119,16 @@ def _check_reads(
         for n in range(0, len(events), 3):  # a limit from any offset
             assert log.read(part, events[n].offset, max_events=2) == events[n : n + 2]
         assert log.read(part, ends[part]) == []
+        _check_read_values(log, part, events)
+
+
+def _check_read_values(log: EventLog, part: int, events: list[Event]) -> None:
+    """A log's column reads (what the stream processor uses) give what its reads give."""
+    assert isinstance(log, ValueReader)
+    assert log.read_values(part, 0) == ([e.offset for e in events], [e.value for e in events])
+    for n in range(0, len(events), 2):
+        got = log.read_values(part, events[n].offset, max_events=2)
+        assert got == ([e.offset for e in events[n : n + 2]], [e.value for e in events[n : n + 2]])
 
 
 def _check_no_key_and_append_time(make_log: MakeLog) -> None:

@@ -116,7 +116,7 @@ def test_columnar_fold_equals_per_event_fold(
 ) -> None:
     first = data.draw(batch(BASE))
     before, _ = fold_events(fams, first, BASE, lambda key: None)
-    columnar = fold(plan(fams, first, BASE), first, BASE, lambda key: None)
+    columnar = fold(plan(fams, first, BASE), first, BASE, lambda keys: [None] * len(keys))
     _check(columnar, before)
 
     commit = BASE + gap
@@ -124,7 +124,7 @@ def test_columnar_fold_equals_per_event_fold(
     want, skipped = fold_events(fams, second, commit, before.get)
     planned = plan(fams, second, commit)
     assert planned.skipped == skipped
-    _check(fold(planned, second, commit, before.get), want)
+    _check(fold(planned, second, commit, lambda keys: list(map(before.get, keys))), want)
 
 
 def test_float_states_are_equal_bit_for_bit() -> None:
@@ -153,7 +153,7 @@ def test_float_states_are_equal_bit_for_bit() -> None:
                                  "max": 0.0, "min": -0.0, "last": None},
     }  # fmt: skip
     want, _ = fold_events([fam], rows, BASE, old.get)
-    _check(fold(plan([fam], rows, BASE), rows, BASE, old.get), want)
+    _check(fold(plan([fam], rows, BASE), rows, BASE, lambda keys: list(map(old.get, keys))), want)
     batched = 0.1 + math.fsum(v for i, v in enumerate(values) if i % 3 == 1)
     assert want[("v", "g", "1", start)]["sum"] != batched  # the order of the additions shows
     tile = {k: want[("v", "g", str(k), start)] for k in (3, 4, 5)}
@@ -170,9 +170,13 @@ def test_a_tile_missing_a_state_fails_only_when_it_is_updated() -> None:
     old = {key: {"count": 3}}
     empty = Rows.of([(BASE - 10, {"k": 1, "x": None})], ["k", "x"])
     want, _ = fold_events([fam], empty, BASE, old.get)
-    assert fold(plan([fam], empty, BASE), empty, BASE, old.get) == want == {key: {"count": 3}}
+    assert (
+        fold(plan([fam], empty, BASE), empty, BASE, lambda keys: list(map(old.get, keys)))
+        == want
+        == {key: {"count": 3}}
+    )
     full = Rows.of([(BASE - 10, {"k": 1, "x": 2.0})], ["k", "x"])
     with pytest.raises(KeyError):
         fold_events([fam], full, BASE, old.get)
     with pytest.raises(KeyError):
-        fold(plan([fam], full, BASE), full, BASE, old.get)
+        fold(plan([fam], full, BASE), full, BASE, lambda keys: list(map(old.get, keys)))

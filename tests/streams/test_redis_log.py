@@ -60,7 +60,8 @@ def test_offsets_are_the_entry_ids(url: str, new_stream: Callable[[], str]) -> N
     [(entry, fields)] = cast(
         "list[tuple[bytes, dict[bytes, bytes]]]", log._client.xrange(log.key(part))
     )
-    assert entry_offset(entry) == offset and entry_id(offset) == entry.decode()
+    assert entry_offset(entry) == entry_offset(entry.decode()) == offset
+    assert entry_id(offset) == entry.decode()
     assert fields[b"k"] == b"7" and fields[b"v"] == b'{"customer_id":7}'
     [event] = log.read(part, 0)
     assert event.appended_us == offset // 1_000_000 * 1000
@@ -134,6 +135,8 @@ def test_a_key_of_another_type_or_foreign_entries_are_one_clear_error(
     log._client.xadd(log.stream, {"other": "app"})
     with pytest.raises(LogError, match=r"Entry \d+-0 of 'cairn-test-log-\w+' .* is not an event"):
         log.read(0, 0)
+    with pytest.raises(LogError, match=r"Entry \d+-0 of 'cairn-test-log-\w+' .* is not an event"):
+        log.read_values(0, 0)
 
 
 def _produce(url: str, stream: str, name: str, ack: str, seconds: float) -> None:

@@ -96,6 +96,20 @@ class EventLog(Protocol):
         ...
 
 
+@runtime_checkable
+class ValueReader(Protocol):
+    """A log that also reads a partition as columns, for the stream processor: it needs only
+    each event's offset and value, and building an :class:`Event` per event cost it more than
+    reading the values."""
+
+    def read_values(
+        self, partition: int, offset: int, max_events: int = 10_000
+    ) -> tuple[list[int], list[Any]]:
+        """The offsets and values of ``read(partition, offset, max_events)``: the same events,
+        the same checks and errors."""
+        ...
+
+
 def key_text(value: Mapping[str, Any], key: KeyOf) -> str | None:
     """The key of one event as text (None without a key)."""
     k = value.get(key) if isinstance(key, str) else key(value) if key is not None else None

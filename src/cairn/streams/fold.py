@@ -15,10 +15,11 @@ aggregation of a family into all its tiles at once (:func:`~cairn.streams.partia
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 import pandas as pd
@@ -33,6 +34,8 @@ TileKey = tuple[str, str, str, int]
 States = Mapping[str, Any]
 OldStates = Callable[[TileKey], States | None]
 """The states of a tile before the batch (None: a new tile, every state ``init``)."""
+OldTiles = Callable[[list[TileKey]], list[States | None]]
+""":data:`OldStates` of many tiles at once (one call per family and batch, not per tile)."""
 
 
 class Family(Protocol):
@@ -122,7 +125,7 @@ def _key_codes(due: Rows, names: tuple[str, ...]) -> tuple[IntArray, list[str]]:
     return codes.astype(np.int64), [str(u) for u in uniques]
 
 
-def fold(plan: Plan, due: Rows, commit: int, old: OldStates) -> dict[TileKey, dict[str, Any]]:
+def fold(plan: Plan, due: Rows, commit: int, old: OldTiles) -> dict[TileKey, dict[str, Any]]:
     """Every planned tile's states after the batch ``due`` (order of the events: ``(event
     time, commit, position in due)``)."""
     columns: dict[str, Column] = {}
@@ -130,7 +133,7 @@ def fold(plan: Plan, due: Rows, commit: int, old: OldStates) -> dict[TileKey, di
     for touch in plan.touches:
         f = touch.family
         empty = {name: fn.init() for name, _, fn in f.aggs}
-        olds = [empty if o is None else o for o in map(old, touch.tiles)]
+        olds = [empty if o is None else o for o in old(touch.tiles)]
         names: list[str] = []
         results: list[list[Any]] = []
         partial = False
@@ -164,7 +167,9 @@ def fold(plan: Plan, due: Rows, commit: int, old: OldStates) -> dict[TileKey, di
                 }
                 for o, values in zip(olds, zip(*results, strict=True), strict=True)
             ]
-        else:  # a tile with states of no other aggregation (all but old definitions' tiles)
+        elif all(len(o) == width for o in olds):  # no tile has states of other aggregations
+            states = list(map(_maker(tuple(names)), *results))
+        else:  # some do (tiles of old definitions)
             states = [
                 dict(zip(names, values, strict=True))
                 if len(o) == width
@@ -173,6 +178,18 @@ def fold(plan: Plan, due: Rows, commit: int, old: OldStates) -> dict[TileKey, di
             ]
         out.update(zip(touch.tiles, states, strict=True))
     return out
+
+
+@functools.lru_cache(maxsize=256)
+def _maker(names: tuple[str, ...]) -> Callable[..., dict[str, Any]]:
+    """A function of ``len(names)`` values returning ``{names[0]: values[0], ...}``: a dict
+    display, mapped over the aggregations' result lists, builds a batch's tile states in a
+    third of the time of ``dict(zip(names, values))`` per tile."""
+    args = ", ".join(f"v{i}" for i in range(len(names)))
+    items = ", ".join(f"{name!r}: v{i}" for i, name in enumerate(names))
+    scope: dict[str, Any] = {}
+    exec(f"def make({args}):\n    return {{{items}}}\n", scope)  # the names are repr()s
+    return cast("Callable[..., dict[str, Any]]", scope["make"])
 
 
 class _Absent:

@@ -409,9 +409,30 @@ class KafkaLog:
         if max_events < 1:
             return []
         with self._lock:
-            return self._read(partition, offset, max_events)
+            return [_event(msg, partition) for msg in self._read(partition, offset, max_events)]
 
-    def _read(self, partition: int, offset: int, max_events: int) -> list[Event]:
+    def read_values(
+        self, partition: int, offset: int, max_events: int = 10_000
+    ) -> tuple[list[int], list[Any]]:
+        """The offsets and values of :meth:`read`'s events (see
+        :class:`~cairn.streams.event_log.ValueReader`): the same checks, no :class:`Event`."""
+        self._check_partition(partition)
+        if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+            raise LogError(f"offset must be an integer of at least 0; got {offset!r}.")
+        if max_events < 1:
+            return [], []
+        with self._lock:
+            messages = self._read(partition, offset, max_events)
+        offsets: list[int] = []
+        values: list[Any] = []
+        loads = orjson.loads
+        for msg in messages:  # in _event's order: its first failure is raised
+            offsets.append(int(msg.offset() or 0))
+            _check_fields(msg)
+            values.append(loads(msg.value() or b"{}"))
+        return offsets, values
+
+    def _read(self, partition: int, offset: int, max_events: int) -> list[Message]:
         deadline = time.monotonic() + self.timeout_s
         reader = self._readers.get(partition)
         # Not the reader's own client: its ListOffsets would queue behind a fetch in flight.
@@ -432,7 +453,7 @@ class KafkaLog:
             reader = self._readers[partition] = _Reader(self._consumer(), start)
             reader.consumer.assign([TopicPartition(self.topic, partition, start)])
         consumer = reader.consumer
-        events: list[Event] = []
+        events: list[Message] = []
         while len(events) < max_events:
             wanted = min(max_events - len(events), _BATCH)
             if reader.next_offset >= high:  # the listed end is reached: only what is here
@@ -460,7 +481,7 @@ class KafkaLog:
                 got = int(msg.offset() or 0)
                 reader.next_offset = got + 1
                 if got >= offset:
-                    events.append(_event(msg, partition))
+                    events.append(msg)
             if at_end:
                 break
         return events
@@ -552,6 +573,23 @@ class KafkaLog:
 def _kafka_text(exc: KafkaException) -> str:
     err = exc.args[0] if exc.args else None
     return str(err.str()) if isinstance(err, KafkaError) else str(exc)
+
+
+def _check_fields(msg: Message) -> None:
+    """Raise where :func:`_event` would before it decodes the value: a key that is not
+    UTF-8, a time header that is not an integer."""
+    raw_key = msg.key()
+    if raw_key is not None:
+        bytes(raw_key).decode()
+    headers = msg.headers()
+    if not headers:
+        return
+    found = dict(headers.items() if isinstance(headers, dict) else headers)
+    ts, appended = found.get(_TIME_HEADER), found.get(_APPEND_HEADER)
+    if ts is not None:
+        int(ts)
+    if appended is not None and msg.timestamp()[0] != TIMESTAMP_LOG_APPEND_TIME:
+        int(appended)
 
 
 def _event(msg: Message, partition: int) -> Event:

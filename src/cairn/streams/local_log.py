@@ -161,6 +161,20 @@ class LocalLog:
         )
         return [Event(p, o, k, t, a, orjson.loads(v)) for p, o, k, t, a, v in rows]
 
+    def read_values(
+        self, partition: int, offset: int, max_events: int = 10_000
+    ) -> tuple[list[int], list[Any]]:
+        """The offsets and values of :meth:`read`'s events (see
+        :class:`~cairn.streams.event_log.ValueReader`)."""
+        self._check_partition(partition)
+        sql = (
+            "SELECT offset, value FROM stream_events WHERE partition = ? AND offset >= ? "
+            "ORDER BY offset LIMIT ?"
+        )
+        rows = self._conn().execute(sql, (partition, offset, max_events)).fetchall()
+        loads = orjson.loads
+        return [o for o, _ in rows], [loads(v) for _, v in rows]
+
     def end_offsets(self) -> dict[int, int]:
         """Per partition: the offset the next event will get (0 for an empty partition)."""
         conn = self._conn()

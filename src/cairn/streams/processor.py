@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import orjson
 
@@ -47,9 +47,9 @@ from cairn.streams import landing
 from cairn.streams.checkpoint import COUNTS, Checkpoint, version_of
 from cairn.streams.collector import collector_paused
 from cairn.streams.decode import Rows, decode
-from cairn.streams.event_log import Event, EventLog
+from cairn.streams.event_log import EventLog, ValueReader
 from cairn.streams.events import RowBuilder, landed_columns
-from cairn.streams.fold import TileKey, Touch, fold, plan
+from cairn.streams.fold import States, TileKey, Touch, fold, plan
 
 FutureEvents = Literal["hold", "reject"]
 
@@ -151,6 +151,28 @@ class BatchResult:
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
 
 
+class _At(NamedTuple):
+    """Where an event is in the log, and its value (a held or dead-lettered event)."""
+
+    partition: int
+    offset: int
+    value: Any
+
+
+@dataclass
+class _Read:
+    """The events of a micro-batch as columns (``partitions[i]``, ``offsets[i]``, ``values[i]``
+    is event ``i``): a batch of 10^4 events as 10^4 :class:`Event` objects cost a seventh of
+    the processor's time to build and free, and it needs only these three fields."""
+
+    partitions: list[int] = field(default_factory=list)
+    offsets: list[int] = field(default_factory=list)
+    values: list[Any] = field(default_factory=list)
+
+    def at(self, i: int) -> _At:
+        return _At(self.partitions[i], self.offsets[i], self.values[i])
+
+
 def _encode(states: dict[str, Any]) -> bytes:
     """The stored JSON of a tile's states, in a bytes object of its own size: ``orjson.dumps``
     returns its 4 KiB output buffer, which the tile cache would otherwise keep per tile."""
@@ -228,7 +250,7 @@ class StreamProcessor:
         ]
         self.rows = RowBuilder(source, landed_columns(source, self.views))
         self.checkpoint = Checkpoint()
-        self._held: list[tuple[Event, int, dict[str, Any]]] = []
+        self._held: list[tuple[_At, int, dict[str, Any]]] = []
         self._tiles: dict[TileKey, bytes] = {}
         """The states of the tiles this processor committed or read, as stored (JSON): bytes
         are no work for the garbage collector, where dicts and lists of ~10^5 tiles made
@@ -270,7 +292,7 @@ class StreamProcessor:
                     f"the log {self.log.url} (retention?); it cannot be processed."
                 )
             ts, row = self.rows.row(found[0].value)
-            self._held.append((found[0], ts, row))
+            self._held.append((_At(partition, offset, found[0].value), ts, row))
         self._tiles.clear()
         self._horizon = None
         self._evicted.clear()
@@ -350,7 +372,7 @@ class StreamProcessor:
         commit = max(self.clock(), ck.commit_us + 1)
         result = BatchResult(commit_us=commit)
         released: list[tuple[int, dict[str, Any]]] = []
-        still_held: list[tuple[Event, int, dict[str, Any]]] = []
+        still_held: list[tuple[_At, int, dict[str, Any]]] = []
         for event, ts, row in self._held:
             if ts < commit:
                 released.append((ts, row))
@@ -359,9 +381,7 @@ class StreamProcessor:
                 still_held.append((event, ts, row))
         offsets = dict(ck.offsets)
         events = self._read(offsets)
-        result.events = len(events)
-        for event in events:
-            offsets[event.partition] = event.offset + 1
+        result.events = len(events.values)
         due = self._decode(events, commit, result, still_held)
         if released:
             due = Rows.of(released, list(self.rows.dtypes)).then(due)
@@ -385,7 +405,8 @@ class StreamProcessor:
             table = self.rows.columns_table(due.times, due.columns, commit)
             meta = {landing.CHECKPOINT_KEY: new.to_bytes()}
             landing.stage(batch, self.root, self.tag, commit, table.replace_schema_metadata(meta))
-        encoded = {k: _encode(s) for k, s in touched.items()}
+        dumps = orjson.dumps  # see _encode
+        encoded = {k: bytes(memoryview(dumps(s))) for k, s in touched.items()}
         self._commit(touched, encoded, commit, new.to_bytes())
         self._tiles.update(encoded)
         self.checkpoint = new
@@ -416,20 +437,20 @@ class StreamProcessor:
 
     def _decode(
         self,
-        events: list[Event],
+        events: _Read,
         commit: Micros,
         result: BatchResult,
-        held: list[tuple[Event, int, dict[str, Any]]],
+        held: list[tuple[_At, int, dict[str, Any]]],
     ) -> Rows:
         """The typed rows of the events that are due at ``commit``, in the events' order; a
         malformed event is dead-lettered, one ahead of ``commit`` held (appended to ``held``)
         or dead-lettered, as the settings say."""
-        decoded = decode(self.rows, [e.value for e in events])
+        decoded = decode(self.rows, events.values)
         rows, bad = decoded.rows, decoded.bad
         if self.instance[1] > 1:  # several processors: every key in its own partition
-            for i, event in enumerate(events):
+            for i, partition in enumerate(events.partitions):
                 if i not in bad:
-                    wrong = self.misplaced(event.partition, rows.row(i))
+                    wrong = self.misplaced(partition, rows.row(i))
                     if wrong is not None:
                         bad[i] = wrong
         times = rows.times
@@ -442,7 +463,7 @@ class StreamProcessor:
             return rows
         odd = sorted({*bad, *ahead})
         for i in odd:  # in the events' order, as the dead letters are written
-            event = events[i]
+            event = events.at(i)
             if i in bad:
                 self._dead(result, event, bad[i])
                 continue
@@ -458,18 +479,31 @@ class StreamProcessor:
         skip = set(odd)
         return rows.take([i for i in range(len(times)) if i not in skip])
 
-    def _read(self, offsets: dict[int, int]) -> list[Event]:
-        out: list[Event] = []
+    def _read(self, offsets: dict[int, int]) -> _Read:
+        """The next events of the owned partitions (at most ``max_batch``); ``offsets`` is
+        advanced past them."""
+        out = _Read()
         budget = self.settings.max_batch
+        log = self.log
         for partition in self.owned:
             if budget <= 0:
                 break
-            events = self.log.read(partition, offsets.get(partition, 0), budget)
-            out.extend(events)
-            budget -= len(events)
+            start = offsets.get(partition, 0)
+            if isinstance(log, ValueReader):
+                at, values = log.read_values(partition, start, budget)
+            else:
+                events = log.read(partition, start, budget)
+                at, values = [e.offset for e in events], [e.value for e in events]
+            if not at:
+                continue
+            out.partitions += [partition] * len(at)
+            out.offsets += at
+            out.values += values
+            offsets[partition] = at[-1] + 1
+            budget -= len(at)
         return out
 
-    def _dead(self, result: BatchResult, event: Event, reason: str) -> None:
+    def _dead(self, result: BatchResult, event: _At, reason: str) -> None:
         result.dead += 1
         result.dead_letters.append(
             {
@@ -506,10 +540,10 @@ class StreamProcessor:
         result.skipped += planned.skipped
         self._load(planned.touches)
         tiles = self._tiles
+        loads = orjson.loads
 
-        def old(key: TileKey) -> dict[str, Any] | None:
-            blob = tiles.get(key)
-            return None if blob is None else orjson.loads(blob)
+        def old(keys: list[TileKey]) -> list[States | None]:
+            return [None if blob is None else loads(blob) for blob in map(tiles.get, keys)]
 
         return fold(planned, due, commit, old)
 

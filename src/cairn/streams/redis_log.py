@@ -86,6 +86,12 @@ def entry_offset(entry: bytes | str) -> int:
     >>> entry_offset("1767225600000-0"), entry_offset(b"0-1")
     (1767225600000000000, 1)
     """
+    if isinstance(entry, bytes):  # what Redis answers: ASCII digits, parsed without decoding
+        ms_bytes, _, seq_bytes = entry.partition(b"-")
+        if ms_bytes.isdigit() and seq_bytes.isdigit():
+            n = int(seq_bytes)
+            if n < _SEQ:
+                return int(ms_bytes) * _SEQ + n
     text = entry.decode() if isinstance(entry, bytes) else entry
     ms, _, seq = text.partition("-")
     if not (ms.isdigit() and seq.isdigit()) or int(seq) >= _SEQ:
@@ -245,6 +251,28 @@ class RedisStreamLog:
 
     def read(self, partition: int, offset: int, max_events: int = 10_000) -> list[Event]:
         """Up to ``max_events`` events of ``partition`` with offset ``>= offset``, in order."""
+        stream = self.key(partition)
+        return [
+            self._event(partition, stream, i, fields)
+            for i, fields in self._entries(partition, offset, max_events)
+        ]
+
+    def read_values(
+        self, partition: int, offset: int, max_events: int = 10_000
+    ) -> tuple[list[int], list[Any]]:
+        """The offsets and values of :meth:`read`'s events (see
+        :class:`~cairn.streams.event_log.ValueReader`): the same checks, no :class:`Event`."""
+        stream = self.key(partition)
+        offsets: list[int] = []
+        values: list[Any] = []
+        for entry, fields in self._entries(partition, offset, max_events):
+            offsets.append(entry_offset(entry))
+            values.append(self._fields(stream, entry, fields)[0])
+        return offsets, values
+
+    def _entries(
+        self, partition: int, offset: int, max_events: int
+    ) -> list[tuple[bytes, dict[bytes, bytes]]]:
         self._check_partition(partition)
         if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
             raise LogError(
@@ -254,31 +282,30 @@ class RedisStreamLog:
             return []
         stream = self.key(partition)
         try:
-            entries = cast(
+            return cast(
                 "list[tuple[bytes, dict[bytes, bytes]]]",
                 self._client.xrange(stream, min=entry_id(offset), count=max_events),
             )
         except redis.RedisError as exc:
             raise self._failure(exc, stream) from None
-        return [self._event(partition, stream, i, fields) for i, fields in entries]
 
     def _event(
         self, partition: int, stream: str, entry: bytes, fields: dict[bytes, bytes]
     ) -> Event:
         offset = entry_offset(entry)
+        value, key, ts = self._fields(stream, entry, fields)
+        return Event(partition, offset, key, ts, offset // _SEQ * 1000, value)
+
+    def _fields(
+        self, stream: str, entry: bytes, fields: dict[bytes, bytes]
+    ) -> tuple[dict[str, Any], str | None, int]:
+        """An entry's value, key and event time; a :class:`LogError` when it is no event."""
         try:
             k = fields.get(b"k")
             value = orjson.loads(fields[b"v"])
             if not isinstance(value, dict):
                 raise TypeError(f"v is JSON {type(value).__name__}, not an object")
-            return Event(
-                partition=partition,
-                offset=offset,
-                key=None if k is None else k.decode(),
-                timestamp_us=int(fields[b"t"]),
-                appended_us=offset // _SEQ * 1000,
-                value=value,
-            )
+            return value, None if k is None else k.decode(), int(fields[b"t"])
         except (KeyError, ValueError, TypeError) as exc:
             raise LogError(
                 f"Entry {entry.decode()} of {stream!r} in {self._url} is not an event: expected "

@@ -361,14 +361,21 @@ class RedisOnlineStore:
         ``[start, asof, states]``, as ``orjson.dumps`` writes it."""
         keys = [self._checkpoint_key(name)]
         args: list[bytes | int] = [checkpoint]
-        groups: dict[str, str] = {}
+        prefixes: dict[tuple[str, str], str] = {}
+        low, high = -_INT64, _INT64
         for view, group, key, start, asof, states in tiles:
-            _check_ints(key, start, asof)
-            part = groups.get(group)
-            if part is None:
-                part = groups[group] = _part(group)
-            keys.append(f"{self._namespace(view)}t:{part}:{key}")
-            args += [start, b"[%d,%d,%s]" % (start, asof, states)]
+            if not (
+                type(start) is int
+                and type(asof) is int
+                and low <= start < high
+                and low <= asof < high
+            ):  # the common case checked inline; anything else gets the full check (may raise)
+                _check_ints(key, start, asof)
+            prefix = prefixes.get((view, group))
+            if prefix is None:
+                prefix = prefixes[view, group] = f"{self._namespace(view)}t:{_part(group)}:"
+            keys.append(prefix + key)
+            args += (start, b"[%d,%d,%s]" % (start, asof, states))
         try:
             self._commit_script(keys=keys, args=args)
         except redis.RedisError as exc:
