@@ -55,8 +55,9 @@ def check_command(
     repo: RepoOption = Path("."),
 ) -> None:
     """Check every project file present (cairn.yaml, features.py, train.yaml, deployments.yaml,
-    reason_codes.yaml, experiments.yaml, retraining.yaml, quality/*.yaml): one line per problem naming the
-    file and the key. Exits 1 when there is a problem, 0 when every file is valid.
+    reason_codes.yaml, experiments.yaml, retraining.yaml, quality/*.yaml): one line per
+    problem naming the file and the key. Exits 1 when there is a problem, 0 when every file is
+    valid.
 
     Example: cairn config check --repo ./my-project
     """

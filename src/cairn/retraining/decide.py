@@ -43,7 +43,7 @@ from typing import Any
 
 from cairn.core.timeutil import from_micros, to_micros
 from cairn.core.types import Micros
-from cairn.retraining.decision import Decision, Trigger, window_of
+from cairn.retraining.decision import Action, Decision, Trigger, window_of
 from cairn.retraining.entry import LedgerEntry
 from cairn.retraining.inputs import ManualRequest, Observation
 from cairn.retraining.policy import Policy
@@ -104,9 +104,7 @@ def decide(
         (
             o
             for o in observations
-            if o.deployment == policy.deployment
-            and o.at <= now
-            and (since is None or o.at > since)
+            if o.deployment == policy.deployment and o.at <= now and (since is None or o.at > since)
         ),
         key=lambda o: (o.at, o.run_id),
     )
@@ -123,7 +121,7 @@ def decide(
         if (f.trigger, f.window) in seen or any(d.key[1:] == (f.trigger, f.window) for d in out):
             continue
         why = _held(f, policy, now, runs, running)
-        action = "skip" if why else "run"
+        action: Action = "skip" if why else "run"
         reason = f"{f.reason}; skipped: {why}" if why else f.reason
         decision = Decision(name, f.trigger, f.window, action, reason, now, dict(f.numbers))
         if decision.runs:

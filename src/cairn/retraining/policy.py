@@ -40,6 +40,7 @@ microseconds, like every duration of Cairn.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
@@ -245,9 +246,7 @@ class ShadowSpec(FileModel):
 
 
 def _stages(value: list[float]) -> list[float]:
-    if any(b <= a for a, b in zip(value, value[1:], strict=False)) or not all(
-        0 < w < 1 for w in value
-    ):
+    if any(b <= a for a, b in itertools.pairwise(value)) or not all(0 < w < 1 for w in value):
         raise invalid("", "increasing weights between 0 and 1 (exclusive)", value)
     return value
 
