@@ -9,9 +9,9 @@ the same situation twice, or in two processes, gives the same key, and the ledge
 trigger         window
 =============== ===========================================================================
 ``schedule``    the slot, ``2026-03-09T05:00:00Z`` (UTC)
-``drift``       the end of the monitoring window that met the persistence, ``run-…@<end>``
+``drift``       the end of the latest monitoring window of the persistent streak
 ``performance`` the end of the judged monitoring window
-``volume``      the end of the monitoring window that brought the count over the threshold
+``volume``      the end of the latest monitoring window counted
 ``manual``      what the caller names (an external scheduler's run id or logical date)
 =============== ===========================================================================
 
