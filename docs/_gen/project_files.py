@@ -30,6 +30,7 @@ generated from.
 | `deployments.yaml` | what `cairn serve` scores: model, threshold, decisions, label, explanations |
 | `reason_codes.yaml` | the texts of reason codes per feature and direction |
 | `experiments.yaml` | experiment metrics and the label completeness needed for a verdict |
+| `retraining.yaml` | retraining policies: schedule, triggers, cooldown, budget, gates, promotion |
 | `quality/*.yaml` | data quality suites (`cairn quality validate SUITE DATA`) |
 
 """

@@ -30,10 +30,11 @@ def _stores_metadata() -> sa.MetaData:
     from cairn.monitoring.history import metadata as monitoring
     from cairn.quality.store import _meta as quality
     from cairn.registry._tables import metadata as registry
+    from cairn.retraining.ledger import metadata as retraining
     from cairn.rollouts.store import metadata as rollouts
 
     combined = sa.MetaData()
-    for meta in (definitions, quality, monitoring, registry, rollouts, auth):
+    for meta in (definitions, quality, monitoring, registry, rollouts, auth, retraining):
         for table in meta.sorted_tables:
             table.to_metadata(combined)
     return combined

@@ -12,6 +12,7 @@ kind                      file                 parsed by
 ``train``                 ``train.yaml``       :class:`cairn.training.config.TrainFile`
 ``reason_codes``          ``reason_codes.yaml`` :class:`cairn.explain.reason_codes.ReasonCodesFile`
 ``experiments``           ``experiments.yaml`` :class:`cairn.experiments.metrics.ExperimentsFile`
+``retraining``            ``retraining.yaml``  :class:`cairn.retraining.policy.RetrainingFile`
 ``quality``               ``quality/*.yaml``   :func:`cairn.quality.load_suite` (schema from the
                                                expectations' declared arguments)
 ========================  ===================  ================================================
@@ -243,6 +244,47 @@ def _check_experiments(path: Path, label: str) -> list[Problem]:
     return _check_model(ExperimentsFile, lambda d, s: MetricCatalog.from_mapping(d, s))(path, label)
 
 
+def _check_retraining(path: Path, label: str) -> list[Problem]:
+    from cairn.core.deployments import DEPLOYMENTS_FILE, load_deployments
+    from cairn.retraining.policy import RetrainingFile, parse_policies
+
+    found = _check_model(RetrainingFile, lambda d, s: parse_policies(d, source=s))(path, label)
+    if found:
+        return found
+    data, _ = _read(path, label)
+    root = path.parent
+    try:
+        deployments = set(load_deployments(root / DEPLOYMENTS_FILE))
+    except CairnError:
+        deployments = None  # deployments.yaml reports its own problems
+    for name, policy in parse_policies(data or {}).items():
+        where = f"policies.{name}"
+        if deployments is not None and policy.deployment not in deployments:
+            known = ", ".join(sorted(deployments)) or f"none in {DEPLOYMENTS_FILE}"
+            found.append(
+                Problem(
+                    label,
+                    f"{where}.deployment",
+                    f"{where}.deployment names {policy.deployment!r}, which is not a deployment "
+                    f"of {DEPLOYMENTS_FILE} (deployments: {known}).",
+                    "a deployment",
+                    repr(policy.deployment),
+                )
+            )
+        if not (root / policy.training).is_file():
+            found.append(
+                Problem(
+                    label,
+                    f"{where}.training",
+                    f"{where}.training names {policy.training!r}, which is not a file in the "
+                    f"project folder (expected a training config such as train.yaml).",
+                    "a training config",
+                    repr(policy.training),
+                )
+            )
+    return found
+
+
 def _check_suite(path: Path, label: str) -> list[Problem]:
     from cairn.quality import load_suite
 
@@ -303,6 +345,12 @@ def _experiments_schema() -> dict[str, Any]:
     return experiments_schema()
 
 
+def _retraining_schema() -> dict[str, Any]:
+    from cairn.retraining.policy import retraining_schema
+
+    return retraining_schema()
+
+
 def _suite_schema() -> dict[str, Any]:
     from cairn.quality.schema import suite_schema
 
@@ -332,6 +380,11 @@ FILE_KINDS: dict[str, FileKind] = {
         FileKind(
             "experiments", "experiments.yaml", "Experiment metrics and label completeness.",
             _experiments_schema, _check_experiments,
+        ),
+        FileKind(
+            "retraining", "retraining.yaml",
+            "Retraining policies: schedule, triggers, cooldown, budget, gates, promotion.",
+            _retraining_schema, _check_retraining,
         ),
         FileKind(
             "quality", "quality/*.yaml", "Data quality suites (one per file).",

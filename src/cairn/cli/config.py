@@ -10,7 +10,9 @@ import typer
 
 from cairn.cli._console import CheckFailed, RepoOption, fail, one_line_errors
 
-KINDS = ("cairn", "train", "deployments", "reason_codes", "experiments", "quality")
+KINDS = (
+    "cairn", "train", "deployments", "reason_codes", "experiments", "retraining", "quality",
+)  # fmt: skip
 """The file kinds, for help texts (:data:`cairn.app.project_files.FILE_KINDS` is the source;
 a test keeps the two equal)."""
 
@@ -53,8 +55,9 @@ def check_command(
     repo: RepoOption = Path("."),
 ) -> None:
     """Check every project file present (cairn.yaml, features.py, train.yaml, deployments.yaml,
-    reason_codes.yaml, experiments.yaml, quality/*.yaml): one line per problem naming the
-    file and the key. Exits 1 when there is a problem, 0 when every file is valid.
+    reason_codes.yaml, experiments.yaml, retraining.yaml, quality/*.yaml): one line per
+    problem naming the file and the key. Exits 1 when there is a problem, 0 when every file is
+    valid.
 
     Example: cairn config check --repo ./my-project
     """

@@ -2,8 +2,8 @@
 when a store opens the database.
 
 Every ``cairn_*`` table (the metadata store's, the quality store's, the monitoring
-history's, the registry's, the rollout store's) is created and changed by the revisions in
-:mod:`cairn.metadata.migrations`; the database records its revision in
+history's, the registry's, the rollout store's, the retraining ledger) is created and changed
+by the revisions in :mod:`cairn.metadata.migrations`; the database records its revision in
 ``cairn_alembic_version`` (not ``alembic_version``, so MLflow's history can share a PostgreSQL
 database with ours). :func:`upgrade`:
 
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 __all__ = ["HEAD", "TABLES", "VERSION_TABLE", "revision", "upgrade"]
 
 #: The newest revision of :mod:`cairn.metadata.migrations` (a test checks it is Alembic's head).
-HEAD = "0005"
+HEAD = "0006"
 #: Where the database records its revision.
 VERSION_TABLE = "cairn_alembic_version"
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -56,6 +56,7 @@ TABLES = (
     "cairn_audit_log", "cairn_audit_head", "cairn_approvals", "cairn_alias_moves",
     "cairn_rollouts",
     "cairn_api_tokens",
+    "cairn_retraining_ledger",
 )  # fmt: skip
 
 logger = logging.getLogger(__name__)
