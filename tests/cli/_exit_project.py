@@ -80,7 +80,18 @@ def build(base: Path, mlflow_template: Path) -> Folders:
     suite.write_text(HALTING_SUITE)
     tmp = base / "scratch"
     tmp.mkdir()
+    _init_blank(tmp / "initialized")  # for cases that need a project made by `cairn init`
     return Folders(repo, tampered, broken, empty, suite, tmp, {r: team.files[r] for r in ROLES})
+
+
+def _init_blank(folder: Path) -> None:
+    """``cairn init FOLDER`` (here, not as a case: the cases may run on other workers)."""
+    from typer.testing import CliRunner
+
+    from cairn.cli.main import app
+
+    done = CliRunner().invoke(app, ["init", str(folder)])
+    assert done.exit_code == 0, done.output
 
 
 def _log_drifted_day(repo: Path) -> None:

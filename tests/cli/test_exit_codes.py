@@ -43,7 +43,7 @@ CASES: list[tuple[list[str], int]] = [
     (["quickstart", "{repo}/data"], BAD),
     (["config", "schema", "deployments"], OK),
     (["config", "schema", "nope"], BAD),
-    (["config", "check", "--repo", "{tmp}/blank"], OK),
+    (["config", "check", "--repo", "{tmp}/initialized"], OK),
     (["config", "check", "--repo", "{broken}"], NO),
     (["config", "check", *E], BAD),
     (["apply", *E], BAD),
