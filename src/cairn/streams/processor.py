@@ -88,7 +88,7 @@ def landing_tag(source: str, instance: Instance = (0, 1)) -> str:
     return source if instance[1] == 1 else f"{source}.{instance[0]}of{instance[1]}"
 
 
-def owned_partitions(partitions: int, instance: Instance = (0, 1)) -> list[int]:
+def owned_partitions(partitions: int, instance: Instance = (0, 1), source: str = "") -> list[int]:
     """The partitions processor ``instance`` reads.
 
     Example
@@ -101,8 +101,9 @@ def owned_partitions(partitions: int, instance: Instance = (0, 1)) -> list[int]:
         raise StreamError(f"processor instance {i} of {n} does not exist (0 <= i < {n}).")
     if n > partitions:
         raise StreamError(
-            f"{n} processors cannot share {partitions} partition(s): each needs at least one "
-            f"(streaming.processors must be at most the source's partitions)."
+            f"{n} processors cannot share the {partitions} partition(s) of "
+            f"{source or 'the source'!r}: each needs at least one (streaming.processors must "
+            f"be at most the source's partitions)."
         )
     return [p for p in range(partitions) if p % n == i]
 
@@ -231,7 +232,7 @@ class StreamProcessor:
         self.clock = clock
         self.instance = instance
         self.name_space = namespace
-        self.owned = owned_partitions(log.partitions, instance)
+        self.owned = owned_partitions(log.partitions, instance, source.name)
         self._joins = sorted({v.join_keys for v in self.views})
         self.name = checkpoint_name(namespace, source.name, instance)
         self.tag = landing_tag(source.name, instance)
