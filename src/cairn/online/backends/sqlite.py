@@ -100,6 +100,9 @@ class SqliteOnlineStore:
                 )
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
+                # a stream commit rewrites tiles all over the table: with the default 2 MiB
+                # page cache, pages it evicts are read back (and looked up in the WAL)
+                conn.execute("PRAGMA cache_size=-32768")
             except sqlite3.Error as exc:
                 raise OnlineStoreError(
                     f"Cannot open the online store at {self.url}: {exc}"
