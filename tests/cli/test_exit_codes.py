@@ -44,6 +44,8 @@ CASES: list[tuple[list[str], int]] = [
     (["config", "schema", "deployments"], OK),
     (["config", "schema", "nope"], BAD),
     (["config", "check", "--repo", "{tmp}/initialized"], OK),
+    (["retrain", "status", "--repo", "{repo}"], OK),
+    (["retrain", "status", "--policy", "nope", "--repo", "{repo}"], BAD),
     (["config", "check", "--repo", "{broken}"], NO),
     (["config", "check", *E], BAD),
     (["apply", *E], BAD),

@@ -18,6 +18,7 @@ from cairn.cli import (
     predictions,
     quality,
     quickstart,
+    retrain,
     runs,
     score,
     serve,
@@ -73,6 +74,7 @@ app.add_typer(predictions.outcomes_app, name="outcomes")
 app.add_typer(deploy.app, name="deploy")
 app.add_typer(experiment.app, name="experiment")
 app.add_typer(monitor.app, name="monitor")
+app.add_typer(retrain.app, name="retrain")
 
 
 @app.command()
