@@ -160,19 +160,19 @@ def _stream_commits(store: FeatureStore, view_name: str) -> list[datetime]:
     its keys reflect)."""
     from cairn.core.online import StreamCommitter
     from cairn.streams.checkpoint import Checkpoint
-    from cairn.streams.processor import checkpoint_name
+    from cairn.streams.processor import processor_checkpoints
 
     source = store.get_feature_view(view_name).source
     online = store.online.store
     count = store.settings.streaming.processors
     applied = store.applied_views()[view_name].definition_hash
+    checkpoints = (
+        processor_checkpoints(online, store.project, source.name, count)
+        if isinstance(online, StreamCommitter)
+        else [Checkpoint()] * count
+    )
     out = []
-    for i in range(count):
-        raw = None
-        if isinstance(online, StreamCommitter):
-            name = checkpoint_name(store.project, source.name, (i, count))
-            raw = online.read_stream_checkpoint(name)
-        checkpoint = Checkpoint.from_bytes(raw)
+    for i, checkpoint in enumerate(checkpoints):
         which = "" if count == 1 else f" (processor {i} of {count})"
         if not checkpoint.commit_us:
             raise DataError(

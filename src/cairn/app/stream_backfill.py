@@ -31,6 +31,10 @@ if TYPE_CHECKING:
     from cairn.app.feature_store import FeatureStore
 
 
+NEXT = "#next"
+"""The suffix of a backfill record's name (after its processor's checkpoint name)."""
+
+
 def next_name(checkpoint: str) -> str:
     """Where a source's backfill records its progress (beside its checkpoint).
 
@@ -39,7 +43,7 @@ def next_name(checkpoint: str) -> str:
     >>> next_name("credit.__stream__.transactions")
     'credit.__stream__.transactions#next'
     """
-    return f"{checkpoint}#next"
+    return checkpoint + NEXT
 
 
 def read_next(processor: StreamProcessor) -> Checkpoint:

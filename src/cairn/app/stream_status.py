@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from cairn.app.stream_backfill import next_name
+from cairn.app.stream_backfill import NEXT
 from cairn.app.streaming import open_processor
 from cairn.core.errors import CairnError
 from cairn.features.source import is_stream
@@ -20,9 +20,9 @@ from cairn.streams.checkpoint import Checkpoint
 from cairn.streams.processor import (
     Instance,
     StreamProcessor,
-    checkpoint_name,
     now_us,
     owned_partitions,
+    processor_checkpoints,
 )
 
 if TYPE_CHECKING:
@@ -124,7 +124,13 @@ def _row(processor: StreamProcessor) -> dict[str, Any]:
     (``processors`` lists each one's own figures)."""
     count = processor.instance[1]
     ends = processor.log.end_offsets()
-    parts = [_instance(processor, (i, count), ends) for i in range(count)]
+    names = (processor.store, processor.name_space, processor.source.name, count)
+    parts = [
+        _instance(processor, (i, count), ends, ck, record)
+        for i, (ck, record) in enumerate(
+            zip(processor_checkpoints(*names), processor_checkpoints(*names, NEXT), strict=True)
+        )
+    ]
     offsets = {p: o for part in parts for p, o in part["offsets"].items()}
     lags = [x["lag_seconds"] for x in parts if x["lag_events"]]
     counts: dict[str, int] = {}
@@ -166,11 +172,14 @@ def _row(processor: StreamProcessor) -> dict[str, Any]:
 
 
 def _instance(
-    processor: StreamProcessor, instance: Instance, ends: dict[int, int]
+    processor: StreamProcessor,
+    instance: Instance,
+    ends: dict[int, int],
+    ck: Checkpoint,
+    record: Checkpoint,
 ) -> dict[str, Any]:
-    """One processor's checkpoint against the log's end (its own partitions)."""
-    name = checkpoint_name(processor.name_space, processor.source.name, instance)
-    ck = Checkpoint.from_bytes(processor.store.read_stream_checkpoint(name))
+    """One processor's checkpoint (and backfill record) against the log's end (its own
+    partitions)."""
     owned = owned_partitions(processor.log.partitions, instance)
     lag = sum(max(0, ends.get(p, 0) - ck.offsets.get(p, 0)) for p in owned)
     if not ck.commit_us:
@@ -182,12 +191,10 @@ def _instance(
         "none" if not ck.version else ("current" if ck.version == processor.version else "stale")
     )
     backfill_lag: int | None = None
-    if state == "stale":
-        record = Checkpoint.from_bytes(processor.store.read_stream_checkpoint(next_name(name)))
-        if record.version == processor.version:
-            state = "backfilling"
-            if record.commit_us:  # None until its first pass ends
-                backfill_lag = sum(ck.offsets.values()) - sum(record.offsets.values())
+    if state == "stale" and record.version == processor.version:
+        state = "backfilling"
+        if record.commit_us:  # None until its first pass ends
+            backfill_lag = sum(ck.offsets.values()) - sum(record.offsets.values())
     return {
         "instance": f"{instance[0]}/{instance[1]}",
         "partitions": owned,

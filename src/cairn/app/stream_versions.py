@@ -23,8 +23,7 @@ from cairn.features.source import source_from_spec
 from cairn.metadata import MetadataStore
 from cairn.offline import AppliedView
 from cairn.online.materialize import versioned_storage
-from cairn.streams.checkpoint import Checkpoint
-from cairn.streams.processor import checkpoint_name
+from cairn.streams.processor import processor_checkpoints
 
 
 def definition_at(
@@ -95,13 +94,8 @@ class LiveVersions:
         """The live definitions of each processor of ``source`` that committed (None: none)."""
         if not isinstance(self.online, StreamCommitter):
             return None
-        found = []
-        for i in range(self.processors):
-            name = checkpoint_name(self.project, source, (i, self.processors))
-            raw = self.online.read_stream_checkpoint(name)
-            hashes = Checkpoint.from_bytes(raw).view_hashes() if raw is not None else {}
-            if hashes:
-                found.append(hashes)
+        checkpoints = processor_checkpoints(self.online, self.project, source, self.processors)
+        found = [h for ck in checkpoints if (h := ck.view_hashes())]
         return found or None
 
     def serving(self, applied: AppliedView, features: list[str]) -> tuple[AppliedView, str]:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING
 
-from cairn.app.stream_backfill import Backfill
+from cairn.app.stream_backfill import NEXT, Backfill
 from cairn.app.stream_versions import definition_at
 from cairn.core.errors import DefinitionError
 from cairn.features.source import is_stream
@@ -41,9 +41,9 @@ from cairn.streams.processor import (
     Instance,
     ProcessorSettings,
     StreamProcessor,
-    checkpoint_name,
     landing_tag,
     now_us,
+    processor_checkpoints,
 )
 
 if TYPE_CHECKING:
@@ -313,15 +313,9 @@ class SourceRunner:
         """The checkpoints (or, with ``#next``, the backfill records) of every processor
         sharing this source."""
         live = self.live
-        count = live.instance[1]
-        return [
-            Checkpoint.from_bytes(
-                live.store.read_stream_checkpoint(
-                    checkpoint_name(self.store.project, live.source.name, (i, count)) + suffix
-                )
-            )
-            for i in range(count)
-        ]
+        return processor_checkpoints(
+            live.store, self.store.project, live.source.name, live.instance[1], suffix
+        )
 
     def _all_ready(self, backfill: Backfill) -> bool:
         """Whether every processor of the source has caught its backfill up: with several,
@@ -331,7 +325,7 @@ class SourceRunner:
         return all(
             live.version == backfill.version  # switched already
             or (record.version == backfill.version and record.count("ready"))
-            for live, record in zip(self._records(), self._records("#next"), strict=True)
+            for live, record in zip(self._records(), self._records(NEXT), strict=True)
         )
 
     def _switch(self, backfill: Backfill) -> None:

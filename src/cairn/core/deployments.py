@@ -48,10 +48,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
-import yaml
 from pydantic import BeforeValidator, Field, model_validator
 
-from cairn.core.errors import CairnError, ConfigError
+from cairn.core.errors import CairnError
 from cairn.core.file_model import (
     Duration,
     FileModel,
@@ -61,6 +60,7 @@ from cairn.core.file_model import (
     json_schema,
     key,
     parse,
+    read_yaml_file,
     wrong,
 )
 from cairn.core.predictions import MODEL_REF_PATTERN, REFER
@@ -424,11 +424,7 @@ def load_deployments(path: str | Path) -> dict[str, Deployment]:
     path = Path(path)
     if not path.is_file():
         return {}
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {' '.join(str(exc).split())}") from None
-    return parse_deployments(data, source=str(path))
+    return parse_deployments(read_yaml_file(path), source=str(path))
 
 
 def find_deployment(deployments: Mapping[str, Deployment], name: str) -> Deployment:

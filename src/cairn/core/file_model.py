@@ -31,6 +31,7 @@ import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated, Any, ClassVar, TypeVar
 
 from pydantic import (
@@ -441,3 +442,25 @@ def _path(parts: Sequence[str | int]) -> str:
 def _show(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def read_yaml_file(path: Path) -> Any:
+    """The parsed content of a project file (``{}`` when empty); a YAML error is one
+    :class:`~cairn.core.errors.ConfigError` line naming the file.
+
+    Example
+    -------
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "x.yaml"
+    >>> _ = p.write_text("a: 1\\n")
+    >>> read_yaml_file(p)
+    {'a': 1}
+    """
+    import yaml
+
+    from cairn.core.errors import ConfigError
+
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {' '.join(str(exc).split())}") from None

@@ -44,7 +44,6 @@ import itertools
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
-import yaml
 from pydantic import AfterValidator, Field, model_validator
 
 from cairn.core.errors import ConfigError
@@ -59,6 +58,7 @@ from cairn.core.file_model import (
     json_schema,
     key,
     parse,
+    read_yaml_file,
     wrong,
 )
 from cairn.retraining.schedule import CRON_TEXT, Schedule, check_cron, check_timezone
@@ -353,8 +353,4 @@ def load_policies(path: str | Path) -> dict[str, Policy]:
     path = Path(path)
     if not path.is_file():
         return {}
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {' '.join(str(exc).split())}") from None
-    return parse_policies(data, source=str(path))
+    return parse_policies(read_yaml_file(path), source=str(path))

@@ -77,6 +77,20 @@ def checkpoint_name(namespace: str, source: str, instance: Instance = (0, 1)) ->
     return name if instance[1] == 1 else f"{name}#{instance[0]}/{instance[1]}"
 
 
+def processor_checkpoints(
+    store: StreamCommitter, namespace: str, source: str, count: int, suffix: str = ""
+) -> list[Checkpoint]:
+    """The checkpoints of the ``count`` processors sharing ``source``, in instance order (an
+    empty one for a processor that never committed); with ``suffix`` ``"#next"``, the records
+    of their backfills."""
+    return [
+        Checkpoint.from_bytes(
+            store.read_stream_checkpoint(checkpoint_name(namespace, source, (i, count)) + suffix)
+        )
+        for i in range(count)
+    ]
+
+
 def landing_tag(source: str, instance: Instance = (0, 1)) -> str:
     """The tag of the batches a processor lands (in their file names), one per instance.
 
