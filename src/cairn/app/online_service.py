@@ -57,7 +57,7 @@ class OnlineService:
         self._live = LiveVersions(
             store, project, metadata, processors=settings.streaming.processors
         )
-        self._streams: tuple[int, list[str]] = (0, [])
+        self._streams: tuple[Mapping[str, AppliedView] | None, list[str]] = (None, [])
 
     def materialize(
         self,
@@ -180,10 +180,11 @@ class OnlineService:
         return request
 
     def _stream_sources(self, views: Mapping[str, AppliedView]) -> list[str]:
-        """The stream sources read by ``views`` (cached while they are the same object)."""
-        if self._streams[0] != id(views):
+        """The stream sources read by ``views`` (cached while they are the same object: held,
+        so its id cannot be reused by another mapping)."""
+        if self._streams[0] is not views:
             names = sorted({a.view.source.name for a in views.values() if is_stream(a.view.source)})
-            self._streams = (id(views), names)
+            self._streams = (views, names)
         return self._streams[1]
 
     def warm(self, applied: AppliedView) -> None:
