@@ -64,6 +64,8 @@ from cairn.core.file_model import (
 from cairn.retraining.schedule import CRON_TEXT, Schedule, check_cron, check_timezone
 
 __all__ = [
+    "GATE_METRICS",
+    "LOWER_IS_BETTER",
     "RETRAINING_FILE",
     "BudgetSpec",
     "DataWindowSpec",
@@ -83,6 +85,10 @@ __all__ = [
 ]
 
 RETRAINING_FILE = "retraining.yaml"
+GATE_METRICS = ("auc", "gini", "ks", "precision", "recall", "brier")
+"""The metrics a gate may name (those training reports)."""
+LOWER_IS_BETTER = frozenset({"brier"})
+"""Gate metrics where less is better."""
 _NAME = r"^[A-Za-z][\w\-]{0,127}$"
 _NAME_TEXT = "a name of letters, digits, '_' or '-' (starting with a letter)"
 _METRIC = r"^[a-z][a-z0-9_]{0,63}$"
@@ -231,9 +237,35 @@ class GatesSpec(FileModel):
         None, "The largest expected calibration error allowed (none: not checked)."
     )
     min_adverse_impact_ratio: Annotated[Number, Field(gt=0, le=1)] | None = key(
-        None, "The least adverse-impact ratio of favorable decisions across the deployment's "
-        "fairness groups (e.g. 0.8, the four-fifths rule; none: not checked).",
+        None, "The least adverse-impact ratio of the favorable decision across the groups of "
+        "fairness_attribute (e.g. 0.8, the four-fifths rule; none: not checked).",
     )  # fmt: skip
+    fairness_attribute: Name | None = key(
+        None, "A categorical column of the training entity rows or a feature (home, marital, "
+        "an age band...) whose groups the adverse-impact ratio compares; needed with "
+        "min_adverse_impact_ratio.",
+        examples=["marital"],
+    )  # fmt: skip
+    test_share: Annotated[Number, Field(gt=0, lt=1)] = key(
+        0.15, "The latest share of the data window's rows, held out of training: the common "
+        "out-of-time test window both the candidate and the champion are judged on.",
+    )  # fmt: skip
+
+    @model_validator(mode="after")
+    def _known(self) -> Self:
+        for part, names in (("metric_floors", self.metric_floors), ("max_loss", self.max_loss)):
+            for name in names:
+                if name not in GATE_METRICS:
+                    raise wrong(
+                        f"{part}.{name}",
+                        f"is not a gate metric; expected one of {', '.join(GATE_METRICS)}.",
+                    )
+        if self.min_adverse_impact_ratio is not None and self.fairness_attribute is None:
+            raise wrong(
+                "min_adverse_impact_ratio",
+                "needs fairness_attribute: the column whose groups are compared.",
+            )
+        return self
 
 
 class ShadowSpec(FileModel):
