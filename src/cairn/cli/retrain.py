@@ -1,25 +1,143 @@
-"""`cairn retrain status`: where each retraining policy of ``retraining.yaml`` stands."""
+"""`cairn retrain watch|run|status`: the retraining controller and where each policy of
+``retraining.yaml`` stands."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cairn.cli._console import RepoOption, console, one_line_errors
+from cairn.cli._auth import TokenFileOption, bearer_token
+from cairn.cli._console import CheckFailed, RepoOption, console, one_line_errors
 from cairn.cli._output import JsonOption, emit_json
 from cairn.cli._project import open_project
-from cairn.core.errors import DataError
+from cairn.core.errors import ConfigError, DataError
+
+if TYPE_CHECKING:
+    from cairn.app.project import Project
+    from cairn.auth.principal import Principal
+    from cairn.retraining.controller import RetrainController, RetrainStep
 
 app = typer.Typer(
     help=(
-        "Retraining policies (retraining.yaml): schedules and monitoring triggers, cooldown "
-        "and budget, and the ledger of every decision."
+        "Retraining policies (retraining.yaml): the controller that decides, trains, gates "
+        "and proposes candidates, and the ledger of every decision."
     ),
     no_args_is_help=True,
 )
+
+
+@app.command()
+@one_line_errors
+def watch(
+    once: Annotated[bool, typer.Option("--once", help="Evaluate once and exit.")] = False,
+    interval: Annotated[
+        float | None,
+        typer.Option(help="Seconds between evaluations (default: retraining.interval_seconds)."),
+    ] = None,
+    token_file: TokenFileOption = None,
+    repo: RepoOption = Path("."),
+    as_json: Annotated[
+        bool, typer.Option("--json", help="With --once: print the steps as JSON.")
+    ] = False,
+) -> None:
+    """Run the retraining controller: decide from schedules and monitoring signals, record
+    each decision in the ledger, train, gate, and walk passing candidates to shadow, a canary
+    proposal and a second person's approval (Ctrl-C stops). One controller per project acts;
+    another one waits and takes over when it stops.
+
+    With a token (--token-file or CAIRN_TOKEN; deployer role) the controller acts as its
+    principal, the author of the versions it trains; without one as cairn-retrain.
+
+    Example: cairn retrain watch --repo ./credit --interval 60
+    """
+    import threading
+
+    from rich.markup import escape
+
+    if as_json and not once:
+        raise ConfigError("--json prints one evaluation: give --once with it.")
+    project = open_project(repo)
+    controller = _controller(project, token_file)
+
+    def show(steps: list[RetrainStep]) -> None:
+        for s in steps:
+            console.print(escape(s.line()), highlight=False)
+
+    if once:
+        steps = _locked_once(controller, None, None)
+        emit_json([s.to_dict() for s in steps], as_json, lambda: show(steps) if steps else
+                  console.print("Nothing to do."))  # fmt: skip
+        return
+    every = interval if interval is not None else _settings(project).interval_seconds
+    if every <= 0:
+        raise ConfigError(f"--interval must be a positive number of seconds; got {every:g}.")
+    stop = threading.Event()
+
+    def standby() -> None:
+        console.print("Another retraining controller is active; standing by to take over.")
+
+    try:
+        controller.run(stop, interval=every, on_steps=show, on_standby=standby)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+@app.command()
+@one_line_errors
+def run(
+    policy: Annotated[str, typer.Option("--policy", "-p", help="The policy to run.")],
+    reason: Annotated[str, typer.Option(help="Why (kept in the ledger and the audit log).")] = (
+        "manual"
+    ),
+    key: Annotated[
+        str | None,
+        typer.Option(
+            help="Names this request: asking twice with one key is one run (pass your "
+            "scheduler's run id or logical date; default: the reason and today's UTC date)."
+        ),
+    ] = None,
+    wait: Annotated[
+        float,
+        typer.Option(
+            help="Seconds to wait for a running controller's lock before leaving the run to it."
+        ),
+    ] = 30.0,
+    token_file: TokenFileOption = None,
+    repo: RepoOption = Path("."),
+    as_json: JsonOption = False,
+) -> None:
+    """Ask for one run of a policy now (idempotent, for Airflow, Dagster, Prefect or cron):
+    the request is recorded in the ledger under its key, then trained, gated and, when it
+    passes, made a shadow challenger, as `cairn retrain watch` would. When a controller is
+    already running, the request is left to it.
+
+    Exit 1 when the run was skipped (another run in flight) or refused by its gates.
+
+    Example: cairn retrain run --policy credit-drift --reason "new bureau data" --key 2026-12-07
+    """
+    from cairn.core.timeutil import utcnow
+    from cairn.retraining.inputs import ManualRequest
+
+    project = open_project(repo)
+    controller = _controller(project, token_file)
+    request = ManualRequest(
+        key or f"{reason}@{utcnow():%Y-%m-%d}", reason, controller.principal.name
+    )
+    steps = _locked_once(controller, policy, request, wait=wait)
+    entry = next(
+        (e for e in controller.ledger.entries(policy) if e.window == request.key
+         and e.trigger == "manual"), None,
+    )  # fmt: skip
+    out = {
+        "entry": None if entry is None else entry.to_dict(),
+        "steps": [s.to_dict() for s in steps],
+    }
+    emit_json(out, as_json, lambda: _show_run(steps, entry))
+    if entry is not None and entry.state in ("skipped", "refused", "failed"):
+        raise CheckFailed(f"{policy} #{entry.id} {entry.state}: {entry.reason}")
 
 
 @app.command()
@@ -99,3 +217,69 @@ def _show(rows: list[dict[str, Any]]) -> None:
                 f"[{e['window']}] {e['state']}: {e['reason']}",
                 highlight=False,
             )
+
+
+def _settings(project: Project) -> Any:
+    return project.settings.retraining
+
+
+def _controller(project: Project, token_file: Path | None) -> RetrainController:
+    from cairn.retraining.controller import RETRAINER, RetrainController
+    from cairn.retraining.notify import Notifier
+
+    token = bearer_token(token_file)
+    who: Principal = RETRAINER
+    if token:
+        who = project.authenticate(token)
+        who.require("deployer", "run the retraining controller")
+    notifier = Notifier.from_settings(_settings(project))
+
+    def notify(entry: Any, event: str, numbers: dict[str, Any]) -> None:
+        notifier.send(entry, event=event, project=project.name, detail=numbers)
+
+    return RetrainController(project, principal=who, notify=notify)
+
+
+def _locked_once(
+    controller: RetrainController, policy: str | None, request: Any, *, wait: float = 0.0
+) -> list[RetrainStep]:
+    """One evaluation holding the controller lock; when another controller holds it past
+    ``wait`` seconds, only the request is recorded (that controller acts on it)."""
+    import threading
+
+    from cairn.metadata.run_lock import run_lock
+    from cairn.retraining.controller import LOCK_NAME
+
+    project = controller.project
+    stop = threading.Event()
+    timer = threading.Timer(wait, stop.set)
+    timer.daemon = True
+    timer.start()
+    try:
+        name = LOCK_NAME.format(project=project.name)
+        with run_lock(project.metadata.engine, name, stop=stop, poll_s=0.2) as held:
+            timer.cancel()
+            if held:
+                return controller.run_once(policy=policy, manual=request)
+    finally:
+        timer.cancel()
+    if request is None or policy is None:
+        console.print("Another retraining controller is active; it evaluates the policies.")
+        return []
+    steps = controller.record_only(policy, request)
+    console.print("Another retraining controller is active: the request is recorded and it "
+                  "acts on it.")  # fmt: skip
+    return steps
+
+
+def _show_run(steps: list[RetrainStep], entry: Any) -> None:
+    from rich.markup import escape
+
+    for s in steps:
+        console.print(escape(s.line()), highlight=False)
+    if entry is not None:
+        console.print(
+            f"ledger #{entry.id}: {entry.action} {entry.trigger} [{entry.window}] "
+            f"{entry.state}: {escape(entry.reason)}",
+            highlight=False,
+        )

@@ -172,19 +172,71 @@ def gate_materialization(
             if (source.name, after) in seen:
                 continue
             seen.add((source.name, after))
-            relation = register_source(con, source, root, f"__quality_{len(seen)}")
-            cond = f"greatest(__ev + 1, __cr) <= {end_us}"
-            if after is not None:
-                cond += f" AND greatest(__ev + 1, __cr) > {int(after)}"
-            if start_us is not None:
-                cond += f" AND __ev >= {start_us}"
-            own = ", ".join(quote(c) for c in relation.columns)
-            view = quote(relation.view)
-            base = f"(SELECT {own} FROM {view} WHERE {cond})"
-            rows = f"(SELECT {own}, __seq AS {ROW} FROM {view} WHERE {cond})"
-            table = bind_sql(con, base, rows, label=f"source {source.name!r} for view {name!r}")
-            result = validate(suite, table, connection=con, store=store)
+            result = _validate_rows(
+                con, suite, source, root, end_us, start_us, after, f"view {name!r}", store,
+                relation=f"__quality_{len(seen)}",
+            )  # fmt: skip
             results.append(enforce(result, what=f"Materialization of view {name!r}"))
     finally:
         con.close()
     return results
+
+
+def validate_source(
+    suite: Suite | str | Path,
+    source: Any,
+    *,
+    root: Path,
+    settings: Settings,
+    end: datetime,
+    store: QualityStore | None = None,
+) -> ValidationResult:
+    """Validate the rows of ``source`` (a batch source of the project) known at ``end``
+    (``availability = max(event_ts + 1µs, created_ts) <= end``, as materialization and
+    point-in-time joins see them). Returns the result; never raises on failed checks.
+
+    Retraining gates a candidate on its suites this way: the rows a run at ``end`` read."""
+    suite = as_suite(suite)
+    con = offline_connect(settings.offline, root)
+    try:
+        return _validate_rows(
+            con,
+            suite,
+            batch_of(source),
+            root,
+            to_micros(end, owner="end"),
+            None,
+            None,
+            "retraining",
+            store,
+        )
+    finally:
+        con.close()
+
+
+def _validate_rows(
+    con: Any,
+    suite: Suite,
+    source: Any,
+    root: Path,
+    end_us: int,
+    start_us: int | None,
+    after: int | None,
+    user: str,
+    store: QualityStore | None,
+    *,
+    relation: str = "__quality_1",
+) -> ValidationResult:
+    """Validate the source rows available in ``(after, end_us]`` (and from ``start_us``)."""
+    relation_ = register_source(con, source, root, relation)
+    cond = f"greatest(__ev + 1, __cr) <= {end_us}"
+    if after is not None:
+        cond += f" AND greatest(__ev + 1, __cr) > {int(after)}"
+    if start_us is not None:
+        cond += f" AND __ev >= {start_us}"
+    own = ", ".join(quote(c) for c in relation_.columns)
+    view = quote(relation_.view)
+    base = f"(SELECT {own} FROM {view} WHERE {cond})"
+    rows = f"(SELECT {own}, __seq AS {ROW} FROM {view} WHERE {cond})"
+    table = bind_sql(con, base, rows, label=f"source {source.name!r} for {user}")
+    return validate(suite, table, connection=con, store=store)

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from cairn.quickstart.experiment_demo import ExperimentDemo
     from cairn.quickstart.monitoring_demo import MonitoringDemo
     from cairn.quickstart.quality_demo import QualityDemo
+    from cairn.quickstart.retraining_demo import RetrainingDemo
     from cairn.quickstart.rollout_demo import RolloutDemo
     from cairn.quickstart.run import QuickstartReport
     from cairn.quickstart.serving_demo import ServingDemo
@@ -111,6 +112,39 @@ def print_report(report: QuickstartReport) -> None:
         print_experiment_demo(report.experiment)
     if report.streaming is not None:
         print_streaming_demo(report.streaming)
+    if report.retraining is not None:
+        print_retraining_demo(report.retraining)
+
+
+def print_retraining_demo(demo: RetrainingDemo) -> None:
+    """The retraining step: what the controller did, and the run's ledger entry."""
+    console.print(f"[bold]Retraining[/] (policy {demo.policy}, `cairn retrain watch --once`):")
+    for s in demo.steps:
+        if s.event != "waiting" or s is demo.steps[-1]:
+            console.print(f"  {escape(s.line())}", highlight=False)
+    console.print(
+        f"  shadow traffic: {demo.requests} predictions served, {demo.failed} failed",
+        highlight=False,
+    )
+    e = demo.entry
+    if e is None:
+        return
+    gates = e.numbers.get("gates") or {}
+    lines = [
+        f"#{e.id} {e.policy}: {e.action} {e.trigger} [{e.window}] -> {e.state}",
+        f"decided: {e.numbers.get('features') and ', '.join(e.numbers['features'])} drifted "
+        f"(monitoring runs {e.numbers.get('monitor_runs')})",
+        f"candidate {e.numbers.get('candidate')} (run {e.training_run_id}), "
+        f"data window {e.numbers.get('data_window')}",
+        *(f"gate {c['gate']}: {'pass' if c['passed'] else 'FAIL'} - {c['detail']}"
+          for c in gates.get("checks", [])),
+        f"shadow: {e.numbers.get('shadow_predictions')} predictions, decision agreement "
+        f"{e.numbers.get('decision_agreement')}",
+        f"now: {e.reason}",
+    ]  # fmt: skip
+    console.print(
+        Panel(escape("\n".join(lines)), title="Retraining ledger entry", title_align="left")
+    )
 
 
 def print_streaming_demo(demo: StreamingDemo) -> None:

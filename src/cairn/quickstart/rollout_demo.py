@@ -27,13 +27,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import httpx
 
 from cairn.app.identity import current_user
 from cairn.app.project import Project
@@ -43,6 +41,7 @@ from cairn.core.errors import CairnError
 from cairn.experiments.stats import srm
 from cairn.quickstart._steps import Steps
 from cairn.quickstart._team import DemoTeam, demo_team
+from cairn.quickstart._traffic import Traffic, applied, customers
 from cairn.quickstart.training_demo import CONFIG_FILE, MODEL_NAME
 from cairn.rollouts.controller import CanaryController, ControllerStep
 from cairn.serving.log_reader import PredictionLog
@@ -76,7 +75,6 @@ a busy machine before the latency harm is credible; this step opens those two ga
 SERVER_ENV = {"CAIRN_ROLLOUT_POLL_SECONDS": "0.2", "CAIRN_MODEL_POLL_SECONDS": "1"}
 SETTLE_S = 1.0
 """Rows of a stage's first second are not judged (the server polls every 0.2 s)."""
-WAIT_S = 30.0
 
 
 @dataclass
@@ -109,48 +107,6 @@ class RolloutDemo:
     def rollback(self) -> ControllerStep | None:
         """The controller step that rolled the broken canary back."""
         return next((s for s in self.broken_steps if s.decision.action == "rollback"), None)
-
-
-class _Traffic:
-    """Client threads posting predictions for the demo's customers; every answer is counted."""
-
-    def __init__(self, url: str, customers: list[int]) -> None:
-        self.client = httpx.Client(base_url=url, timeout=10.0)
-        self.customers = customers
-        self.next = 0
-        self.answered: list[dict[str, Any]] = []
-        self.failed = 0
-        self.lock = threading.Lock()
-
-    def _one(self, _: int) -> None:
-        with self.lock:
-            customer = self.customers[self.next % len(self.customers)]
-            self.next += 1
-        try:
-            r = self.client.post(
-                f"/v1/predict/{DEPLOYMENT}", json={"entities": {"customer_id": customer}}
-            )
-            ok = r.status_code == 200
-        except httpx.HTTPError:
-            ok = False
-        with self.lock:
-            if ok:
-                self.answered.append({"customer_id": customer, **r.json()})
-            else:
-                self.failed += 1
-
-    def send(self, n: int) -> None:
-        """Send ``n`` predictions over 4 connections."""
-        with ThreadPoolExecutor(4) as pool:
-            list(pool.map(self._one, range(n)))
-
-    def until(self, done: Callable[[], bool], *, batch: int = 50, timeout: float = WAIT_S) -> None:
-        """Send batches until ``done()`` or ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        while not done():
-            if time.monotonic() > deadline:
-                raise CairnError(f"The rollout demo did not see its outcome in {timeout:.0f} s.")
-            self.send(batch)
 
 
 def run_rollout_demo(
@@ -200,7 +156,7 @@ def run_rollout_demo(
         with step("serve: cairn serve + canary controller"):
             wait_ready(url, proc)
             watcher.start()
-        traffic = _Traffic(url, _customers(root))
+        traffic = Traffic(url, customers(root))
 
         def state() -> tuple[str, str]:
             spec = service.current(DEPLOYMENT)
@@ -213,7 +169,7 @@ def run_rollout_demo(
                 reason="rollout demo: shadow the challenger",
                 principal=team.author,
             )
-            _applied(url, shadowed.spec.version)
+            applied(url, shadowed.spec.version)
             traffic.send(100)
         with step("A/B: champion vs challenger 50/50, sticky by customer"):
             arms = [
@@ -227,7 +183,7 @@ def run_rollout_demo(
                 principal=team.author,
             ).spec
             demo.ab_weights, demo.ab_seed = ab.weights(), ab.seed
-            _applied(url, ab.version)
+            applied(url, ab.version)
             traffic.send(400)
         with step("canary: the approved challenger, 10 -> 50 % -> promoted"):
             registry.approve(
@@ -251,7 +207,7 @@ def run_rollout_demo(
                 reason=f"{CHALLENGER_TICKET}: canary of the approved challenger",
                 principal=team.author,
             )
-            _applied(url, canary.spec.version)
+            applied(url, canary.spec.version)
             traffic.until(lambda: state()[0] != "canary" or state()[1] != "active")
             demo.canary_steps = _changes(decisions, start, "promote")
             if state() != ("single", "active"):
@@ -270,7 +226,7 @@ def run_rollout_demo(
                 reason="rollout demo: a deliberately slow candidate",
                 principal=team.author,
             )  # fmt: skip
-            _applied(url, broken.spec.version)
+            applied(url, broken.spec.version)
             traffic.until(lambda: state()[1] != "active")
             demo.broken_steps = _changes(decisions, start, "rollback")
             if state()[1] != "rolled_back":
@@ -332,28 +288,7 @@ def _changes(decisions: list[ControllerStep], start: int, last: str) -> list[Con
     return [d for d in decisions[start:] if d.update is not None]
 
 
-def _applied(url: str, version: int, *, timeout: float = WAIT_S) -> None:
-    """Wait until the server serves rollout ``version`` (it polls the store every 0.2 s and
-    loads and warms a new rollout's models before switching to it)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        served = httpx.get(f"{url}/v1/deployments", timeout=5).json()["deployments"][DEPLOYMENT]
-        if served.get("rollout", {}).get("version", 0) >= version:
-            return
-        time.sleep(0.1)
-    raise CairnError(f"The server did not apply rollout version {version} in {timeout:.0f} s.")
-
-
-def _customers(root: Path) -> list[int]:
-    with duckdb.connect() as con:
-        rows = con.execute(
-            "SELECT DISTINCT customer_id FROM read_parquet(?) ORDER BY hash(customer_id)",
-            [str(root / "data" / "applications.parquet")],
-        ).fetchall()
-    return [int(r[0]) for r in rows]
-
-
-def _post_outcomes(root: Path, traffic: _Traffic) -> int:
+def _post_outcomes(root: Path, traffic: Traffic) -> int:
     """Post each answered prediction's label: whether that applicant defaulted."""
     with duckdb.connect() as con:
         labels = dict(

@@ -29,6 +29,7 @@ from cairn.quickstart._steps import Steps
 from cairn.quickstart.experiment_demo import ExperimentDemo
 from cairn.quickstart.monitoring_demo import MonitoringDemo
 from cairn.quickstart.quality_demo import QualityDemo, run_quality_demo
+from cairn.quickstart.retraining_demo import RetrainingDemo
 from cairn.quickstart.rollout_demo import RolloutDemo
 from cairn.quickstart.serving_demo import ServingDemo
 from cairn.quickstart.streaming_demo import StreamingDemo
@@ -60,6 +61,7 @@ class QuickstartReport:
     rollout: RolloutDemo | None = None
     experiment: ExperimentDemo | None = None
     streaming: StreamingDemo | None = None
+    retraining: RetrainingDemo | None = None
 
 
 def run_quickstart(
@@ -147,6 +149,12 @@ def run_quickstart(
 
     with step("streaming: a card payment in a prediction a second later, parity"):
         report.streaming = run_streaming_demo(path)
+
+    from cairn.quickstart.retraining_demo import run_retraining_demo
+
+    assert report.training.team is not None
+    with step("retraining: the drifted month retrains, gated, shadow, proposed"):
+        report.retraining = run_retraining_demo(path, team=report.training.team)
     return report
 
 

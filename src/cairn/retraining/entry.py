@@ -8,10 +8,11 @@ move.
 .. code-block:: text
 
     decided -> training -> trained -> gated -> challenger -> shadow -> canary_proposed -> approved
-                                  \\-> refused                                        \\-> rejected
+                      \\-> refused  \\-> refused                                     \\-> rejected
     (any state before approved) -> failed          skipped (a skip decision; final)
 
-* ``gated``: every gate passed; ``refused``: a gate failed (the numbers say which);
+* ``gated``: every gate passed; ``refused``: a gate failed (the numbers say which): a data
+  quality suite before training, or a model gate after it;
 * ``challenger``: registered under the ``challenger`` alias; ``shadow``: scored beside the
   champion; ``canary_proposed``: its shadow criteria met, a canary proposed, waiting for the
   four-eyes approval; ``approved`` / ``rejected``: what the second person said.
@@ -53,7 +54,7 @@ STATES: tuple[str, ...] = get_args(State)
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "decided": frozenset({"training", "failed"}),
-    "training": frozenset({"trained", "failed"}),
+    "training": frozenset({"trained", "refused", "failed"}),
     "trained": frozenset({"gated", "refused", "failed"}),
     "gated": frozenset({"challenger", "failed"}),
     "challenger": frozenset({"shadow", "failed"}),

@@ -33,15 +33,18 @@ import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from cairn.core.errors import CairnError
 from cairn.metadata import MetadataStore, create_tables, engine_of, utc, with_retries
 from cairn.retraining.decision import Decision
 from cairn.retraining.entry import STATES, LedgerEntry, State, can_move
+
+if TYPE_CHECKING:
+    from cairn.registry.audit import AuditLog
 
 __all__ = ["Ledger", "LedgerConflict", "TransitionError", "ledger_table"]
 
@@ -101,6 +104,16 @@ class Ledger:
     def record(self, decision: Decision) -> LedgerEntry:
         """The entry of ``decision``: inserted now, or the one already recorded under its key
         (then unchanged: the first decision of an occasion is the one kept)."""
+        return self.record_new(decision)[0]
+
+    def record_new(
+        self, decision: Decision, *, audit: AuditLog | None = None, actor: str | None = None
+    ) -> tuple[LedgerEntry, bool]:
+        """:meth:`record`, and whether this call inserted the entry (False: it was there).
+
+        With ``audit``, a new entry and its audit entry (``retraining.decided`` or
+        ``retraining.skipped`` with the decision's reason and numbers) commit together; an
+        entry already there appends nothing."""
         now = datetime.now(UTC)
         row = {
             "project": self.project,
@@ -117,11 +130,37 @@ class Ledger:
             "training_run_id": None,
         }
 
-        def attempt() -> LedgerEntry:
+        def insert(conn: Connection) -> tuple[LedgerEntry, bool]:
+            inserted = conn.execute(self._insert_new(row)).rowcount
+            found = conn.execute(sa.select(ledger_table).where(*self._key(*decision.key))).one()
+            return _entry(found), bool(inserted)
+
+        def attempt() -> tuple[LedgerEntry, bool]:
             with self.engine.begin() as conn:
-                conn.execute(self._insert_new(row))
-                found = conn.execute(sa.select(ledger_table).where(*self._key(*decision.key))).one()
-            return _entry(found)
+                return insert(conn)
+
+        if audit is None:
+            return with_retries(attempt, what=f"record {decision.describe()!r} in the ledger")
+        made: list[LedgerEntry] = []
+
+        def step(conn: Connection, _at: Any) -> dict[str, Any]:
+            entry, new = insert(conn)
+            if not new:
+                raise _Recorded(entry)  # rolls the audit append back: nothing new to audit
+            made[:] = [entry]
+            return {"entry": entry.id, "trigger": decision.trigger, "window": decision.window,
+                    "reason": decision.reason, "numbers": dict(decision.numbers)}  # fmt: skip
+
+        try:
+            audit.append_with(
+                actor or "cairn-retrain",
+                f"retraining.{row['state']}",
+                f"retraining/{decision.policy}",
+                step,
+            )
+        except _Recorded as known:
+            return known.entry, False
+        return made[0], True
 
         return with_retries(attempt, what=f"record {decision.describe()!r} in the ledger")
 
@@ -133,9 +172,16 @@ class Ledger:
         *,
         reason: str | None = None,
         training_run_id: str | None = None,
+        audit: AuditLog | None = None,
+        actor: str | None = None,
+        details: Mapping[str, Any] | None = None,
     ) -> LedgerEntry:
         """Move ``entry`` to ``state``, adding ``numbers`` to its numbers (and setting the
         reason and the training run when given).
+
+        With ``audit``, the move and its audit entry (``retraining.STATE`` on subject
+        ``retraining/POLICY`` by ``actor``, with ``details``) commit in one transaction:
+        both or neither (the audit log must live in the ledger's database).
 
         Raises
         ------
@@ -151,7 +197,6 @@ class Ledger:
                 f"Ledger entry #{entry.id} ({entry.policy} {entry.trigger} [{entry.window}]) "
                 f"cannot move from {entry.state} to {state}."
             )
-        t = ledger_table
         values: dict[str, Any] = {
             "state": state,
             "numbers": json.dumps(
@@ -164,25 +209,45 @@ class Ledger:
         if training_run_id is not None:
             values["training_run_id"] = training_run_id
 
-        def attempt() -> LedgerEntry:
-            with self.engine.begin() as conn:
-                changed = conn.execute(
-                    t.update()
-                    .where(t.c.id == entry.id, t.c.project == self.project)
-                    .where(t.c.state == entry.state)
-                    .values(**values)
-                ).rowcount
-                found = conn.execute(sa.select(t).where(t.c.id == entry.id)).one_or_none()
-            if found is None:
-                raise KeyError(f"No ledger entry #{entry.id} in project {self.project!r}.")
-            if not changed:
-                raise LedgerConflict(
-                    f"Ledger entry #{entry.id} ({entry.policy} {entry.trigger} [{entry.window}]) "
-                    f"is in state {found.state}, not {entry.state}: another process moved it."
-                )
-            return _entry(found)
+        if audit is None:
 
-        return with_retries(attempt, what=f"move ledger entry #{entry.id} to {state}")
+            def attempt() -> LedgerEntry:
+                with self.engine.begin() as conn:
+                    return self._move(conn, entry, values)
+
+            return with_retries(attempt, what=f"move ledger entry #{entry.id} to {state}")
+        moved: list[LedgerEntry] = []
+
+        def step(conn: Connection, _at: Any) -> dict[str, Any]:
+            moved[:] = [self._move(conn, entry, values)]
+            return {"entry": entry.id, "from": entry.state, "to": state, **dict(details or {})}
+
+        audit.append_with(
+            actor or "cairn-retrain",
+            f"retraining.{state}",
+            f"retraining/{entry.policy}",
+            step,
+        )
+        return moved[0]
+
+    def _move(self, conn: Connection, entry: LedgerEntry, values: dict[str, Any]) -> LedgerEntry:
+        """The compare-and-set update of one entry inside ``conn``'s transaction."""
+        t = ledger_table
+        changed = conn.execute(
+            t.update()
+            .where(t.c.id == entry.id, t.c.project == self.project)
+            .where(t.c.state == entry.state)
+            .values(**values)
+        ).rowcount
+        found = conn.execute(sa.select(t).where(t.c.id == entry.id)).one_or_none()
+        if found is None:
+            raise KeyError(f"No ledger entry #{entry.id} in project {self.project!r}.")
+        if not changed:
+            raise LedgerConflict(
+                f"Ledger entry #{entry.id} ({entry.policy} {entry.trigger} [{entry.window}]) "
+                f"is in state {found.state}, not {entry.state}: another process moved it."
+            )
+        return _entry(found)
 
     def get(self, entry_id: int) -> LedgerEntry:
         """One entry by id (KeyError when there is none)."""
@@ -248,6 +313,14 @@ class Ledger:
             f"The retraining ledger supports SQLite and PostgreSQL metadata databases; got "
             f"{dialect}."
         )
+
+
+class _Recorded(Exception):
+    """The decision was already in the ledger (raised inside an audited insert)."""
+
+    def __init__(self, entry: LedgerEntry) -> None:
+        super().__init__(entry.id)
+        self.entry = entry
 
 
 def _json(numbers: Mapping[str, Any]) -> str:

@@ -221,6 +221,27 @@ class Tracker:
         )
         return [_run_record(r) for r in runs]
 
+    def find_runs(self, tags: Mapping[str, str], max_results: int = 50) -> list[RunRecord]:
+        """The experiment's runs carrying every tag of ``tags`` (exact values), newest first,
+        whatever their status (a run whose process died stays RUNNING)."""
+        where = " AND ".join(
+            f"tags.`{k}` = '{v.replace(chr(39), chr(39) * 2)}'" for k, v in tags.items()
+        )
+        runs = self.call(
+            "search runs",
+            self.client.search_runs,
+            [self.experiment_id()],
+            filter_string=where,
+            max_results=max_results,
+            order_by=["attributes.start_time DESC"],
+        )
+        return [_run_record(r) for r in runs]
+
+    def end_run(self, run_id: str, status: str = "FAILED") -> None:
+        """Mark a run ended (``FAILED``, ``KILLED`` or ``FINISHED``): a run left RUNNING by a
+        process that died."""
+        self.call("end a run", self.client.set_terminated, run_id, status)
+
     def load_text(self, run_id: str, path: str) -> str:
         """The text of one artifact of a run; MissingArtifactError when it was not logged."""
         with tempfile.TemporaryDirectory() as tmp:

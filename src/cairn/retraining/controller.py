@@ -1,0 +1,303 @@
+"""The retraining controller: decide, record, train, gate, and walk a candidate to approval.
+
+One evaluation (:meth:`RetrainController.run_once`), per policy of ``retraining.yaml``:
+
+1. **decide** — read the deployment's monitoring runs (observations of the model it serves)
+   and the policy's ledger, ask the pure engine (:func:`cairn.retraining.decide.decide`) what
+   is due, and record each decision once under its key ``(policy, trigger, window)`` *before*
+   acting: a decision and its audit entry (``retraining.decided`` / ``retraining.skipped``)
+   commit together, and an occasion already in the ledger is never recorded again;
+2. **act** — move every run in flight one step at a time along the ledger's states, each
+   move a compare-and-set on the state read, committed with its audit entry
+   (``retraining.<state>``, subject ``retraining/<policy>``, with the step's numbers):
+   ``decided -> training`` (whoever wins this move trains: :mod:`~.training_step`),
+   ``-> trained`` (or ``refused`` by a data quality suite), ``-> gated`` or ``refused`` (the
+   gates on the common out-of-time window: :mod:`~.gates`, :mod:`~.evaluation`),
+   ``-> challenger -> shadow -> canary_proposed -> approved | rejected``
+   (:mod:`~.promotion`). A step that must wait (a shadow still collecting predictions, a
+   second person's approval, another rollout under way) says why and changes nothing.
+
+Runs as a singleton: :meth:`RetrainController.run` holds the project's retraining lock (a
+PostgreSQL advisory lock, or a file lock beside an SQLite database) for as long as it runs; a
+second controller waits on the lock and takes over within a poll once the first one stops or
+dies (the lock dies with its connection or process). A controller killed mid-step resumes from
+the ledger: a run found in ``training`` is not trained twice (:mod:`~.training_step`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import socket
+import threading
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from cairn.auth.principal import Principal
+from cairn.core.errors import CairnError, ConfigError
+from cairn.core.timeutil import from_micros, to_micros, utcnow
+from cairn.core.types import Micros
+from cairn.retraining.decide import decide
+from cairn.retraining.entry import TERMINAL, LedgerEntry, State
+from cairn.retraining.inputs import ManualRequest
+from cairn.retraining.ledger import Ledger, LedgerConflict
+from cairn.retraining.policy import RETRAINING_FILE, Policy, load_policies
+
+if TYPE_CHECKING:
+    from cairn.app.project import Project
+
+__all__ = ["LOCK_NAME", "RETRAINER", "RetrainController", "RetrainStep"]
+
+logger = logging.getLogger("cairn.retraining")
+logger.addHandler(logging.NullHandler())
+
+RETRAINER = Principal("cairn-retrain", "deployer", via="system:retraining")
+"""Who the controller acts as without a token: it may train, set the ``challenger`` alias and
+change rollouts (deployer); it never approves, so every candidate needs a person's approval."""
+LOCK_NAME = "cairn-retrain:{project}"
+"""The singleton lock of a project's retraining controller."""
+
+Notify = Callable[[LedgerEntry, str, dict[str, Any]], object]
+
+
+@dataclass(frozen=True)
+class RetrainStep:
+    """One thing the controller did (or waits for) on one ledger entry."""
+
+    policy: str
+    entry: int
+    event: str
+    """The state reached (``decided``, ``training``... ``approved``), or ``waiting``."""
+    text: str
+    numbers: dict[str, Any] = field(default_factory=dict)
+
+    def line(self) -> str:
+        """One line for people."""
+        return f"{self.policy} #{self.entry} {self.event}: {self.text}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "policy": self.policy,
+            "entry": self.entry,
+            "event": self.event,
+            "text": self.text,
+            "numbers": dict(self.numbers),
+        }
+
+
+class RetrainController:
+    """Acts on a project's retraining policies (see the module).
+
+    Parameters
+    ----------
+    project:
+        The open project.
+    principal:
+        Who trains and changes rollouts (the author of retrained versions).
+    clock:
+        Now in µs since the epoch (tests and backtests pass a simulated one).
+    notify:
+        Called with ``(entry, event, numbers)`` after every recorded decision and move (a
+        webhook); its failures are logged, never raised.
+    """
+
+    def __init__(
+        self,
+        project: Project,
+        *,
+        principal: Principal = RETRAINER,
+        clock: Callable[[], Micros] | None = None,
+        notify: Notify | None = None,
+    ) -> None:
+        from cairn.monitoring.history import MonitorHistory
+
+        self.project = project
+        self.principal = principal
+        self.clock = clock or (lambda: to_micros(utcnow()))
+        self.notify = notify
+        self.ledger = Ledger(project.metadata, project=project.name)
+        self.history = MonitorHistory(project.metadata, project=project.name)
+
+    # -- the loop -----------------------------------------------------------------------------
+
+    def policies(self) -> dict[str, Policy]:
+        """The project's policies (read afresh: an edited file applies at the next evaluation)."""
+        return load_policies(self.project.root / RETRAINING_FILE)
+
+    def run(
+        self,
+        stop: threading.Event,
+        *,
+        interval: float = 60.0,
+        on_steps: Callable[[list[RetrainStep]], None] | None = None,
+        on_standby: Callable[[], None] | None = None,
+    ) -> bool:
+        """Evaluate every ``interval`` seconds until ``stop`` is set, holding the project's
+        retraining lock (waiting for it first: ``on_standby`` is called once while another
+        controller holds it). Returns False when ``stop`` was set before the lock was taken."""
+        from cairn.metadata.run_lock import run_lock
+
+        name = LOCK_NAME.format(project=self.project.name)
+        waiting = threading.Event()
+
+        def standby() -> None:
+            if not stop.is_set() and not waiting.is_set():
+                waiting.set()
+                if on_standby is not None:
+                    on_standby()
+
+        timer = threading.Timer(0.5, standby)
+        timer.daemon = True
+        timer.start()
+        try:
+            with run_lock(self.project.metadata.engine, name, stop=stop, poll_s=0.5) as held:
+                timer.cancel()
+                if not held:
+                    return False
+                while not stop.is_set():
+                    try:
+                        steps = self.run_once()
+                    except CairnError as exc:  # a bad policy file: say so, keep running
+                        logger.error("retraining evaluation failed: %s", exc)
+                        steps = []
+                    if on_steps is not None and steps:
+                        on_steps(steps)
+                    stop.wait(interval)
+        finally:
+            timer.cancel()
+        return True
+
+    def run_once(
+        self, *, policy: str | None = None, manual: ManualRequest | None = None
+    ) -> list[RetrainStep]:
+        """One evaluation of every policy (or of ``policy``, with an optional ``manual``
+        request for it): record what is due, then move each run in flight as far as it goes."""
+        policies = self._chosen(policy)
+        steps: list[RetrainStep] = []
+        for name, p in policies.items():
+            steps += self._decide(name, p, [manual] if manual is not None else [])
+            for entry in self.ledger.entries(name):
+                if entry.in_flight:
+                    steps += self.drive(name, p, entry)
+        return steps
+
+    def record_only(self, policy: str, manual: ManualRequest) -> list[RetrainStep]:
+        """Record what is due for ``policy`` with the ``manual`` request, without acting (the
+        controller holding the lock acts on it)."""
+        return self._decide(policy, self._chosen(policy)[policy], [manual])
+
+    def _chosen(self, policy: str | None) -> dict[str, Policy]:
+        policies = self.policies()
+        if policy is None:
+            return policies
+        if policy not in policies:
+            known = ", ".join(policies) or "none"
+            raise ConfigError(
+                f"--policy {policy!r} is not in {RETRAINING_FILE}; policies: {known}."
+            )
+        return {policy: policies[policy]}
+
+    # -- deciding -----------------------------------------------------------------------------
+
+    def _decide(self, name: str, policy: Policy, manual: list[ManualRequest]) -> list[RetrainStep]:
+        from cairn.retraining.observations import observations
+
+        now = self.clock()
+        deployment = self.project.deployments().get(policy.deployment)
+        model = None if deployment is None else re.split("[@/]", deployment.model)[0]
+        seen = observations(self.history, policy.deployment, model=model)
+        past = self.ledger.entries(name)
+        out = []
+        for d in decide(name, policy, now=now, observations=seen, past=past, manual=manual):
+            entry, new = self.ledger.record_new(
+                d, audit=self.project.audit, actor=self.principal.name
+            )
+            if new:
+                out.append(self._said(entry, entry.state, d.reason, d.numbers))
+        return out
+
+    # -- acting -------------------------------------------------------------------------------
+
+    def drive(self, name: str, policy: Policy, entry: LedgerEntry) -> list[RetrainStep]:
+        """Move one entry as far as it goes now (a waiting step or a final state ends it)."""
+        from cairn.retraining.actions import STEPS
+
+        steps: list[RetrainStep] = []
+        while entry.state not in TERMINAL:
+            act = STEPS.get(entry.state)
+            if act is None:
+                break
+            try:
+                moved = act(self, policy, entry)
+            except LedgerConflict:
+                break  # another process moved it: it acts on it
+            except CairnError as exc:
+                moved = self._fail(entry, str(exc))
+            except Exception as exc:
+                logger.error(
+                    "retraining %s #%d failed:\n%s", name, entry.id, traceback.format_exc()
+                )
+                moved = self._fail(entry, f"{type(exc).__name__}: {exc}")
+            if isinstance(moved, RetrainStep):  # waiting
+                steps.append(moved)
+                break
+            entry, step = moved
+            steps.append(step)
+        return steps
+
+    def move(
+        self,
+        entry: LedgerEntry,
+        state: State,
+        text: str,
+        numbers: dict[str, Any] | None = None,
+        *,
+        training_run_id: str | None = None,
+    ) -> tuple[LedgerEntry, RetrainStep]:
+        """Move ``entry`` to ``state`` with its audit entry, then notify."""
+        numbers = dict(numbers or {})
+        moved = self.ledger.advance(
+            entry,
+            state,
+            numbers,
+            reason=text,
+            training_run_id=training_run_id,
+            audit=self.project.audit,
+            actor=self.principal.name,
+            details={"text": text, "numbers": numbers},
+        )
+        return moved, self._said(moved, state, text, numbers)
+
+    def wait(
+        self, entry: LedgerEntry, text: str, numbers: dict[str, Any] | None = None
+    ) -> RetrainStep:
+        """A step that changes nothing: the entry waits (not audited, not notified)."""
+        return RetrainStep(entry.policy, entry.id, "waiting", text, dict(numbers or {}))
+
+    def _fail(self, entry: LedgerEntry, why: str) -> tuple[LedgerEntry, RetrainStep]:
+        current = self.ledger.get(entry.id)
+        if current.state != entry.state:
+            raise LedgerConflict(f"entry #{entry.id} moved to {current.state} meanwhile")
+        return self.move(current, "failed", f"failed in {entry.state}: {why}", {"error": why})
+
+    def _said(
+        self, entry: LedgerEntry, event: str, text: str, numbers: dict[str, Any]
+    ) -> RetrainStep:
+        if self.notify is not None:
+            try:
+                self.notify(entry, event, numbers)
+            except Exception:
+                logger.warning("retraining notification failed:\n%s", traceback.format_exc())
+        return RetrainStep(entry.policy, entry.id, event, text, numbers)
+
+    def holder(self) -> str:
+        """``host:pid`` of this controller (kept with the runs it trains)."""
+        return f"{socket.gethostname()}:{os.getpid()}"
+
+    def at(self, micros: Micros) -> str:
+        """An instant as ISO 8601 text."""
+        return from_micros(micros).isoformat(timespec="seconds")
