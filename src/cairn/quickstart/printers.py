@@ -130,12 +130,13 @@ def print_retraining_demo(demo: RetrainingDemo) -> None:
     if e is None:
         return
     gates = e.numbers.get("gates") or {}
+    window = e.numbers.get("data_window") or {}
     lines = [
         f"#{e.id} {e.policy}: {e.action} {e.trigger} [{e.window}] -> {e.state}",
         f"decided: {e.numbers.get('features') and ', '.join(e.numbers['features'])} drifted "
         f"(monitoring runs {e.numbers.get('monitor_runs')})",
-        f"candidate {e.numbers.get('candidate')} (run {e.training_run_id}), "
-        f"data window {e.numbers.get('data_window')}",
+        f"candidate {e.numbers.get('candidate')} (run {e.training_run_id}), trained on "
+        f"{window.get('start', '?')} to {window.get('end', '?')}",
         *(f"gate {c['gate']}: {'pass' if c['passed'] else 'FAIL'} - {c['detail']}"
           for c in gates.get("checks", [])),
         f"shadow: {e.numbers.get('shadow_predictions')} predictions, decision agreement "

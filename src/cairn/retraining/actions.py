@@ -41,6 +41,8 @@ def train(c: RetrainController, policy: Policy, entry: LedgerEntry) -> Any:
         train_candidate,
     )
 
+    from cairn.retraining.window import data_window
+
     config = run_config(c.project, policy, entry)
     found, interrupted = finished_training(c.project, config.model_name, entry)
     base = {"interrupted_runs": interrupted} if interrupted else {}
@@ -68,7 +70,7 @@ def train(c: RetrainController, policy: Policy, entry: LedgerEntry) -> Any:
         f"trained {trained.ref} in {trained.seconds:.1f} s ({shown} on its own test part)",
         {**base, "candidate": trained.ref, "run_id": trained.run_id, "attempt": attempt,
          "metrics": trained.metrics, "quality": quality,
-         "data_window": config.source.partition("(")[2].rstrip(")")},
+         "data_window": data_window(policy, entry.decided_at).to_dict()},
         training_run_id=trained.run_id,
     )  # fmt: skip
 

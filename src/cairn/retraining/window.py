@@ -48,10 +48,10 @@ class DataWindow:
     end: Micros
 
     def to_dict(self) -> dict[str, str]:
-        """ISO 8601 bounds."""
+        """ISO 8601 bounds (to the second)."""
         return {
-            "start": from_micros(self.start).isoformat(),
-            "end": from_micros(self.end).isoformat(),
+            "start": from_micros(self.start).isoformat(timespec="seconds"),
+            "end": from_micros(self.end).isoformat(timespec="seconds"),
         }
 
 
