@@ -35,6 +35,7 @@ policies:
       max_loss: {auc: 0.005}
       max_ece: 0.05
       min_adverse_impact_ratio: 0.8
+      fairness_attribute: marital
     promotion:
       shadow: {min_predictions: 5000, min_days: 7}
       canary: [0.05, 0.25, 0.5]
