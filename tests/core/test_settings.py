@@ -279,7 +279,15 @@ def test_empty_or_none_resets_an_optional_key() -> None:
 def test_the_reference_lists_every_field() -> None:
     rows = settings_reference()
     keys = {row["key"] for row in rows}
-    for section in ("metadata", "offline", "online", "tracking", "monitoring", "serving"):
+    for section in (
+        "metadata",
+        "offline",
+        "online",
+        "tracking",
+        "monitoring",
+        "serving",
+        "retraining",
+    ):
         model = type(getattr(load(), section))
         assert {f"{section}.{name}" for name in model.model_fields} <= keys
     assert "project" in keys

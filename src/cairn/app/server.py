@@ -31,6 +31,7 @@ from cairn.core.background import PeriodicTask
 from cairn.core.config import process_settings
 from cairn.core.types import Micros
 from cairn.monitoring.service import monitoring_collector
+from cairn.retraining.gauges import retraining_collector
 from cairn.rollouts import RolloutSpec, RolloutStore
 from cairn.serving import ServingLimits, create_app
 from cairn.serving.governance_routes import governance_router
@@ -165,6 +166,8 @@ def build_app(
     app.include_router(governance_router(project, tokens))
     # the latest drift and performance results of `cairn monitor run`, read at scrape time
     app.state.metrics.registry.register(monitoring_collector(project.metadata, project.name))
+    # the retraining policies' slots, cooldowns, budgets and ledgers, read at scrape time
+    app.state.metrics.registry.register(retraining_collector(project))
     _register_streams(app, streams)
     return app
 

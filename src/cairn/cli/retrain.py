@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -13,7 +12,7 @@ from cairn.cli._auth import TokenFileOption, bearer_token
 from cairn.cli._console import CheckFailed, RepoOption, console, one_line_errors
 from cairn.cli._output import JsonOption, emit_json
 from cairn.cli._project import open_project
-from cairn.core.errors import ConfigError, DataError
+from cairn.core.errors import ConfigError
 
 if TYPE_CHECKING:
     from cairn.app.project import Project
@@ -155,30 +154,10 @@ def status(
 
     Example: cairn retrain status --policy credit-monthly --json
     """
-    from cairn.core.timeutil import to_micros, utcnow
-    from cairn.monitoring.history import MonitorHistory
-    from cairn.retraining.ledger import Ledger
-    from cairn.retraining.observations import observations
-    from cairn.retraining.policy import RETRAINING_FILE, load_policies
-    from cairn.retraining.status import policy_status
+    from cairn.retraining.status import project_status
 
     project = open_project(repo)
-    policies = load_policies(project.root / RETRAINING_FILE)
-    if policy is not None and policy not in policies:
-        known = ", ".join(policies) or "none"
-        raise DataError(f"--policy {policy!r} is not in {RETRAINING_FILE}; policies: {known}.")
-    chosen = {policy: policies[policy]} if policy is not None else policies
-    ledger = Ledger(project.metadata, project=project.name)
-    history = MonitorHistory(project.metadata, project=project.name)  # not the registry: fast
-    now = to_micros(utcnow())
-    rows: list[dict[str, Any]] = []
-    for name, p in chosen.items():
-        deployment = project.deployments().get(p.deployment)
-        model = None if deployment is None else re.split("[@/]", deployment.model)[0]
-        seen = observations(history, p.deployment, model=model)
-        rows.append(
-            policy_status(name, p, now=now, observations=seen, past=ledger.entries(name)).to_dict()
-        )
+    rows: list[dict[str, Any]] = [s.to_dict() for s in project_status(project, policy)]
     emit_json(rows, as_json, lambda: _show(rows))
 
 

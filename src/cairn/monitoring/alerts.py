@@ -1,10 +1,10 @@
 """Alerts: band changes are logged, and POSTed as JSON to a webhook when one is configured.
 
-One POST per run that changed something, with the standard library only (``urllib``), a
-bounded timeout and no retries: a webhook that is down, slow or answers an error is logged
-(``cairn.monitoring`` logger) and never fails the run, whose results are already stored. The
-body carries a ``text`` line too, so chat webhooks (Slack, Teams, Mattermost) show something
-readable without a translation layer.
+One POST per run that changed something (:func:`cairn.core.webhooks.post_json`: the standard
+library only, a bounded timeout and no retries): a webhook that is down, slow or answers an
+error is logged (``cairn.monitoring`` logger) and never fails the run, whose results are
+already stored. The body carries a ``text`` line too, so chat webhooks (Slack, Teams,
+Mattermost) show something readable without a translation layer.
 
 Example
 -------
@@ -18,17 +18,12 @@ cairn.core.errors.ConfigError: monitoring.webhook_url must be an http:// or http
 
 from __future__ import annotations
 
-import json
 import logging
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
-from cairn.core.errors import ConfigError
-from cairn.core.urls import redact_url
+from cairn.core import webhooks
 from cairn.monitoring.history import BandChange
 from cairn.monitoring.runs import MonitorRun
 
@@ -50,13 +45,9 @@ class AlertOutcome:
 
 
 def check_webhook_url(url: str) -> str:
-    """``url`` when it is an http(s) URL with a host, else a :class:`ConfigError`."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(
-            f"monitoring.webhook_url must be an http:// or https:// URL; got {url!r}."
-        )
-    return url.strip()
+    """``url`` when it is an http(s) URL with a host, else a :class:`ConfigError` naming
+    ``monitoring.webhook_url``."""
+    return webhooks.check_webhook_url(url, setting="monitoring.webhook_url")
 
 
 def alert_payload(run: MonitorRun, changes: Sequence[BandChange]) -> dict[str, Any]:
@@ -100,22 +91,13 @@ def send_alerts(
         logger.log(level, "monitoring band change: %s", change.describe())
     if not changes or not webhook_url:
         return AlertOutcome(len(changes))
-    body = json.dumps(alert_payload(run, changes), default=str).encode()
-    request = urllib.request.Request(
+    result = webhooks.post_json(
         webhook_url,
-        data=body,
-        method="POST",
-        headers={"Content-Type": "application/json", "User-Agent": "cairn-monitoring"},
+        alert_payload(run, changes),
+        timeout=timeout_s,
+        logger=logger,
+        user_agent="cairn-monitoring",
+        what="monitoring webhook",
+        item="alert",
     )
-    target = redact_url(webhook_url, origin_only=True)  # webhook paths carry secrets
-    try:
-        with urllib.request.urlopen(request, timeout=timeout_s) as response:
-            status = int(response.status)
-    except urllib.error.HTTPError as exc:
-        logger.warning("monitoring webhook %s answered %s; alert not delivered", target, exc.code)
-        return AlertOutcome(len(changes), False, exc.code, f"HTTP {exc.code}")
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
-        logger.warning("monitoring webhook %s failed: %s; alert not delivered", target, reason)
-        return AlertOutcome(len(changes), False, None, str(reason))
-    return AlertOutcome(len(changes), True, status)
+    return AlertOutcome(len(changes), result.delivered, result.status, result.error)

@@ -1,22 +1,39 @@
 """Where each retraining policy stands (``cairn retrain status``): its next scheduled slot, the
 cooldown and budget left, what monitoring saw last, its ledger, and what the decision engine
 would decide now. Read-only: nothing is recorded.
+
+:func:`policy_status` is pure (a policy, a clock, observations and ledger entries in);
+:func:`project_readings` reads them from a project — ``retraining.yaml``, the ledger, the
+monitoring history — for ``cairn retrain status`` (:func:`project_status`) and the Prometheus
+gauges (:mod:`cairn.retraining.gauges`), which also count the whole ledger.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
-from cairn.core.timeutil import from_micros, to_micros
+from cairn.core.deployments import Deployment
+from cairn.core.errors import DataError
+from cairn.core.timeutil import from_micros, to_micros, utcnow
 from cairn.core.types import Micros
+from cairn.metadata import MetadataStore
 from cairn.retraining.decide import decide
-from cairn.retraining.entry import LedgerEntry
+from cairn.retraining.entry import STATES, LedgerEntry
 from cairn.retraining.inputs import Observation
-from cairn.retraining.policy import Policy
+from cairn.retraining.policy import RETRAINING_FILE, Policy, load_policies
 
-__all__ = ["PolicyStatus", "policy_status"]
+__all__ = [
+    "PolicyReading",
+    "PolicyStatus",
+    "RetrainingProject",
+    "policy_status",
+    "project_readings",
+    "project_status",
+]
 
 
 @dataclass(frozen=True)
@@ -105,3 +122,128 @@ def policy_status(
         ledger=sorted(past, key=lambda e: e.decided_at, reverse=True)[:show],
         would_decide=[d.to_dict() for d in decisions],
     )
+
+
+class RetrainingProject(Protocol):
+    """What :func:`project_readings` reads of a project (:class:`cairn.app.Project` is one)."""
+
+    @property
+    def root(self) -> Path:
+        """The project folder (``retraining.yaml`` is read there)."""
+        ...
+
+    @property
+    def name(self) -> str:
+        """The project's name (ledger and monitoring rows are kept under it)."""
+        ...
+
+    @property
+    def metadata(self) -> MetadataStore:
+        """The metadata database (the ledger and the monitoring history)."""
+        ...
+
+    def deployments(self) -> Mapping[str, Deployment]:
+        """The deployments of ``deployments.yaml`` (which model a policy retrains)."""
+        ...
+
+
+@dataclass(frozen=True)
+class PolicyReading:
+    """One policy's status, with what its whole ledger holds (the status keeps only the
+    latest entries).
+
+    Parameters
+    ----------
+    status:
+        The policy's :class:`PolicyStatus`.
+    states:
+        Entries per state, every state of :data:`~cairn.retraining.entry.STATES` (0: none).
+    in_flight:
+        Whether an entry's run is still under way.
+    last_decided:
+        ``(trigger, action)`` -> when the latest such decision was taken (µs, UTC).
+    """
+
+    status: PolicyStatus
+    states: dict[str, int]
+    in_flight: bool
+    last_decided: dict[tuple[str, str], Micros]
+
+    @classmethod
+    def of(cls, status: PolicyStatus, entries: Sequence[LedgerEntry]) -> PolicyReading:
+        """The reading of ``status`` over every ledger entry of its policy.
+
+        Example
+        -------
+        >>> from cairn.retraining.policy import parse_policies
+        >>> policy = parse_policies({"policies": {"credit": {"deployment": "credit"}}})["credit"]
+        >>> r = PolicyReading.of(policy_status("credit", policy, now=10), [])
+        >>> r.states["decided"], r.in_flight, r.last_decided
+        (0, False, {})
+        """
+        states = dict.fromkeys(STATES, 0)
+        last: dict[tuple[str, str], Micros] = {}
+        for e in entries:
+            states[e.state] = states.get(e.state, 0) + 1
+            pair = (e.trigger, e.action)
+            last[pair] = max(last.get(pair, e.decided_at), e.decided_at)
+        return cls(status, states, any(e.in_flight for e in entries), last)
+
+
+def project_readings(
+    project: RetrainingProject, policy: str | None = None, *, now: Micros | None = None
+) -> list[PolicyReading]:
+    """Every policy of the project's ``retraining.yaml`` (or only ``policy``) at ``now``
+    (default: the current time), from its ledger and the monitoring runs of the model its
+    deployment serves. Nothing is recorded; without policies nothing else is read.
+
+    Raises
+    ------
+    DataError
+        When ``policy`` is not in ``retraining.yaml`` (the message names the policies).
+    """
+    from cairn.monitoring.history import MonitorHistory
+    from cairn.retraining.ledger import Ledger
+    from cairn.retraining.observations import observations
+
+    policies = load_policies(project.root / RETRAINING_FILE)
+    if policy is not None and policy not in policies:
+        known = ", ".join(policies) or "none"
+        raise DataError(f"--policy {policy!r} is not in {RETRAINING_FILE}; policies: {known}.")
+    chosen = {policy: policies[policy]} if policy is not None else policies
+    if not chosen:
+        return []
+    ledger = Ledger(project.metadata, project=project.name)
+    history = MonitorHistory(project.metadata, project=project.name)  # not the registry: fast
+    deployments = project.deployments()
+    at = to_micros(utcnow()) if now is None else now
+    readings: list[PolicyReading] = []
+    for name, p in chosen.items():
+        deployment = deployments.get(p.deployment)
+        model = None if deployment is None else re.split("[@/]", deployment.model)[0]
+        seen = observations(history, p.deployment, model=model)
+        past = ledger.entries(name)
+        status = policy_status(name, p, now=at, observations=seen, past=past)
+        readings.append(PolicyReading.of(status, past))
+    return readings
+
+
+def project_status(
+    project: RetrainingProject, policy: str | None = None, *, now: Micros | None = None
+) -> list[PolicyStatus]:
+    """The status of every policy of the project (or only ``policy``) at ``now``: what
+    ``cairn retrain status`` shows (see :func:`project_readings`).
+
+    Example
+    -------
+    >>> import tempfile, pathlib
+    >>> from cairn.app import Project
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (root / "cairn.yaml").write_text("project: demo")
+    >>> _ = (root / "retraining.yaml").write_text(
+    ...     "policies:\\n  monthly: {deployment: credit, schedule: {cron: '0 6 1 * *'}}\\n")
+    >>> [s] = project_status(Project.open(root), now=1_773_039_600_000_000)
+    >>> s.policy, s.to_dict()["next_slot"], s.ledger
+    ('monthly', '2026-04-01T06:00:00+00:00', [])
+    """
+    return [r.status for r in project_readings(project, policy, now=now)]

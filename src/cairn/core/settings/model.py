@@ -45,6 +45,7 @@ from cairn.core.settings.sections import (
     MonitoringSettings,
     OfflineSettings,
     OnlineSettings,
+    RetrainingSettings,
     ServingSettings,
     StreamingSettings,
     TrackingSettings,
@@ -88,6 +89,7 @@ class Settings(BaseSettings):
     monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
     serving: ServingSettings = Field(default_factory=ServingSettings)
     streaming: StreamingSettings = Field(default_factory=StreamingSettings)
+    retraining: RetrainingSettings = Field(default_factory=RetrainingSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
 

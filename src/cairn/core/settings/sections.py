@@ -24,6 +24,8 @@ from cairn.core.settings.fields import (
     invalid,
     setting,
 )
+from cairn.core.urls import redact_url
+from cairn.core.webhooks import URL_TEXT, is_webhook_url
 
 Durability = Literal["write", "fsync"]
 """How the prediction log writes: ``write`` (survives SIGKILL) or ``fsync`` (power loss too)."""
@@ -292,6 +294,47 @@ class StreamingSettings(Section):
     )
 
 
+class RetrainingSettings(Section):
+    """``cairn retrain watch``: how often the retraining policies are evaluated, and where
+    their decisions are announced.
+
+    Every retraining decision and every step of a run (decided, training, trained, gated or
+    refused, challenger, shadow, canary proposed, approved or rejected, failed, skipped) is
+    POSTed as JSON to ``webhook_url`` when set; ``webhook_timeout_s`` bounds each call, and a
+    webhook that fails is logged, never retried, and never stops the run.
+
+    Example
+    -------
+    >>> RetrainingSettings().interval_seconds, RetrainingSettings().webhook_url is None
+    (60.0, True)
+    >>> RetrainingSettings(webhook_url="hooks.example.com/x")
+    Traceback (most recent call last):
+    ...
+    cairn.core.errors.ConfigError: retraining.webhook_url must be an http:// or https:// URL; got 'hooks.example.com/x'.
+    """  # noqa: E501
+
+    section = "retraining"
+
+    interval_seconds: Annotated[float, Field(gt=0), NotBool] = setting(
+        60.0, "How often `cairn retrain watch` evaluates the policies, in seconds."
+    )
+    webhook_url: Annotated[str | None, BlankIsNone] = setting(
+        None,
+        "Where every retraining decision and every step of a run is POSTed as JSON.",
+        expected=URL_TEXT,
+    )
+    webhook_timeout_s: Annotated[float, Field(gt=0), NotBool] = setting(
+        5.0, "Time limit of one webhook call, in seconds."
+    )
+
+    @model_validator(mode="after")
+    def _http_url(self) -> Self:
+        url = self.webhook_url
+        if url is not None and not is_webhook_url(url):
+            raise invalid("webhook_url", URL_TEXT, redact_url(url))
+        return self
+
+
 class OidcSettings(Section):
     """OIDC/JWT bearer tokens (``auth.oidc``): off until ``issuer`` is set; then ``audience``
     and one of ``jwks_url`` / ``jwks_file`` are required.
@@ -412,6 +455,7 @@ SECTIONS: dict[str, type[Section]] = {
         MonitoringSettings,
         ServingSettings,
         StreamingSettings,
+        RetrainingSettings,
         AuthSettings,
         AuditSettings,
     )
