@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,25 +27,6 @@ from tests.tracking._fixtures import mlflow_template
 __all__ = ["mlflow_template"]
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory, mlflow_template: Path) -> Iterator[Base]:
-    mp = pytest.MonkeyPatch()
-    mp.setenv("CAIRN_USER", "ana")
-    try:
-        yield build(tmp_path_factory.mktemp("retrain") / "credit", mlflow_template)
-    finally:
-        mp.undo()
-
-
-@pytest.fixture
-def root(base: Base, tmp_path: Path) -> Path:
-    return base.copy(tmp_path / "credit")
-
-
-def _entries_of(root: Path, base: Base) -> list:  # type: ignore[type-arg]
-    return controller(root, base.team).ledger.entries(POLICY)
 
 
 def test_drift_trains_a_candidate_that_passes_its_gates_and_shadows(root: Path, base: Base) -> None:

@@ -78,8 +78,14 @@ def watch(
     def standby() -> None:
         console.print("Another retraining controller is active; standing by to take over.")
 
+    def active() -> None:
+        console.print(
+            f"Retraining controller active for project {project.name} ({controller.holder()}), "
+            f"acting as {controller.principal.name}, every {every:g} s."
+        )
+
     try:
-        controller.run(stop, interval=every, on_steps=show, on_standby=standby)
+        controller.run(stop, interval=every, on_steps=show, on_standby=standby, on_active=active)
     except KeyboardInterrupt:
         stop.set()
 

@@ -40,7 +40,6 @@ def train(c: RetrainController, policy: Policy, entry: LedgerEntry) -> Any:
         run_config,
         train_candidate,
     )
-
     from cairn.retraining.window import data_window
 
     config = run_config(c.project, policy, entry)

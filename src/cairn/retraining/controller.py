@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import socket
 import threading
 import traceback
@@ -37,14 +36,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from cairn.auth.principal import Principal
-from cairn.core.errors import CairnError, ConfigError
+from cairn.core.errors import CairnError
 from cairn.core.timeutil import from_micros, to_micros, utcnow
 from cairn.core.types import Micros
 from cairn.retraining.decide import decide
 from cairn.retraining.entry import TERMINAL, LedgerEntry, State
 from cairn.retraining.inputs import ManualRequest
 from cairn.retraining.ledger import Ledger, LedgerConflict
-from cairn.retraining.policy import RETRAINING_FILE, Policy, load_policies
+from cairn.retraining.policy import RETRAINING_FILE, Policy, choose, load_policies
 
 if TYPE_CHECKING:
     from cairn.app.project import Project
@@ -135,10 +134,12 @@ class RetrainController:
         interval: float = 60.0,
         on_steps: Callable[[list[RetrainStep]], None] | None = None,
         on_standby: Callable[[], None] | None = None,
+        on_active: Callable[[], None] | None = None,
     ) -> bool:
         """Evaluate every ``interval`` seconds until ``stop`` is set, holding the project's
         retraining lock (waiting for it first: ``on_standby`` is called once while another
-        controller holds it). Returns False when ``stop`` was set before the lock was taken."""
+        controller holds it, ``on_active`` once it is taken). Returns False when ``stop`` was
+        set before the lock was taken."""
         from cairn.metadata.run_lock import run_lock
 
         name = LOCK_NAME.format(project=self.project.name)
@@ -158,6 +159,8 @@ class RetrainController:
                 timer.cancel()
                 if not held:
                     return False
+                if on_active is not None:
+                    on_active()
                 while not stop.is_set():
                     try:
                         steps = self.run_once()
@@ -191,24 +194,15 @@ class RetrainController:
         return self._decide(policy, self._chosen(policy)[policy], [manual])
 
     def _chosen(self, policy: str | None) -> dict[str, Policy]:
-        policies = self.policies()
-        if policy is None:
-            return policies
-        if policy not in policies:
-            known = ", ".join(policies) or "none"
-            raise ConfigError(
-                f"--policy {policy!r} is not in {RETRAINING_FILE}; policies: {known}."
-            )
-        return {policy: policies[policy]}
+        return choose(self.policies(), policy)
 
     # -- deciding -----------------------------------------------------------------------------
 
     def _decide(self, name: str, policy: Policy, manual: list[ManualRequest]) -> list[RetrainStep]:
-        from cairn.retraining.observations import observations
+        from cairn.retraining.observations import observations, served_model
 
         now = self.clock()
-        deployment = self.project.deployments().get(policy.deployment)
-        model = None if deployment is None else re.split("[@/]", deployment.model)[0]
+        model = served_model(self.project.deployments(), policy.deployment)
         seen = observations(self.history, policy.deployment, model=model)
         past = self.ledger.entries(name)
         out = []

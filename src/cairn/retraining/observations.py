@@ -8,11 +8,15 @@ when ``model`` names the one the policy retrains.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from typing import Any
+
 from cairn.monitoring.history import MonitorHistory
 from cairn.monitoring.runs import MonitorRun
 from cairn.retraining.inputs import Observation
 
-__all__ = ["observation_of", "observations"]
+__all__ = ["observation_of", "observations", "served_model"]
 
 
 def observation_of(run: MonitorRun) -> Observation:
@@ -47,3 +51,17 @@ def observations(
     the model ``model`` only, when given)."""
     runs = [r for r in history.series(deployment, limit=limit) if model in (None, r.model_name)]
     return sorted((observation_of(r) for r in runs), key=lambda o: (o.at, o.run_id))
+
+
+def served_model(deployments: Mapping[str, Any], deployment: str) -> str | None:
+    """The registered model the deployment serves (``credit-default`` of
+    ``credit-default@champion``); None for an unknown deployment: its runs are all read.
+
+    Example
+    -------
+    >>> from types import SimpleNamespace
+    >>> served_model({"credit": SimpleNamespace(model="credit-default@champion")}, "credit")
+    'credit-default'
+    """
+    found = deployments.get(deployment)
+    return None if found is None else re.split("[@/]", found.model)[0]

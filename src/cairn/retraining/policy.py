@@ -47,7 +47,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, Field, model_validator
 
-from cairn.core.errors import ConfigError
+from cairn.core.errors import ConfigError, DataError
 from cairn.core.file_model import (
     Bool,
     Duration,
@@ -80,6 +80,7 @@ __all__ = [
     "ShadowSpec",
     "TriggersSpec",
     "VolumeTrigger",
+    "choose",
     "load_policies",
     "parse_policies",
     "retraining_schema",
@@ -370,6 +371,24 @@ def retraining_schema() -> dict[str, Any]:
         "data window, the gates a candidate must pass and its promotion path (shadow, canary "
         "stages, four-eyes approval).",
     )
+
+
+def choose(policies: dict[str, Policy], policy: str | None) -> dict[str, Policy]:
+    """``policies``, or only ``policy`` (a :class:`DataError` names the known ones).
+
+    Example
+    -------
+    >>> choose({}, "x")
+    Traceback (most recent call last):
+    ...
+    cairn.core.errors.DataError: --policy 'x' is not in retraining.yaml; policies: none.
+    """
+    if policy is None:
+        return policies
+    if policy not in policies:
+        known = ", ".join(policies) or "none"
+        raise DataError(f"--policy {policy!r} is not in {RETRAINING_FILE}; policies: {known}.")
+    return {policy: policies[policy]}
 
 
 def load_policies(path: str | Path) -> dict[str, Policy]:

@@ -10,21 +10,19 @@ gauges (:mod:`cairn.retraining.gauges`), which also count the whole ledger.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from cairn.core.deployments import Deployment
-from cairn.core.errors import DataError
 from cairn.core.timeutil import from_micros, to_micros, utcnow
 from cairn.core.types import Micros
 from cairn.metadata import MetadataStore
 from cairn.retraining.decide import decide
 from cairn.retraining.entry import STATES, LedgerEntry
 from cairn.retraining.inputs import Observation
-from cairn.retraining.policy import RETRAINING_FILE, Policy, load_policies
+from cairn.retraining.policy import RETRAINING_FILE, Policy, choose, load_policies
 
 __all__ = [
     "PolicyReading",
@@ -204,13 +202,9 @@ def project_readings(
     """
     from cairn.monitoring.history import MonitorHistory
     from cairn.retraining.ledger import Ledger
-    from cairn.retraining.observations import observations
+    from cairn.retraining.observations import observations, served_model
 
-    policies = load_policies(project.root / RETRAINING_FILE)
-    if policy is not None and policy not in policies:
-        known = ", ".join(policies) or "none"
-        raise DataError(f"--policy {policy!r} is not in {RETRAINING_FILE}; policies: {known}.")
-    chosen = {policy: policies[policy]} if policy is not None else policies
+    chosen = choose(load_policies(project.root / RETRAINING_FILE), policy)
     if not chosen:
         return []
     ledger = Ledger(project.metadata, project=project.name)
@@ -219,8 +213,7 @@ def project_readings(
     at = to_micros(utcnow()) if now is None else now
     readings: list[PolicyReading] = []
     for name, p in chosen.items():
-        deployment = deployments.get(p.deployment)
-        model = None if deployment is None else re.split("[@/]", deployment.model)[0]
+        model = served_model(deployments, p.deployment)
         seen = observations(history, p.deployment, model=model)
         past = ledger.entries(name)
         status = policy_status(name, p, now=at, observations=seen, past=past)
