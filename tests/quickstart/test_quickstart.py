@@ -39,6 +39,10 @@ def test_quickstart_builds_a_point_in_time_training_set(tmp_path: Path) -> None:
     assert " 0 failed" in result.output and "rolled back by gate" in result.output
     assert "Audit chain intact" in result.output
     assert "A/B analysis" in result.output and "Recommendation:" in result.output
+    # the drifted month retrains: gated, shadow challenger, a canary proposed, awaiting approval
+    assert "credit-drift #1 gated" in result.output and "all 5 gates passed" in result.output
+    assert "credit-drift #1 canary_proposed" in result.output
+    assert "Retraining ledger entry" in result.output and "-> canary_proposed" in result.output
     frame = pd.read_parquet(target / "training" / "training_set.parquet")
     applications = pd.read_parquet(target / "data" / "applications.parquet")
     assert len(frame) == len(applications)

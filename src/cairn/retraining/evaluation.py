@@ -50,7 +50,7 @@ def score(model: ScoringModel, frame: pd.DataFrame) -> npt.NDArray[np.float64]:
             f"the same features."
         )
     rows = frame[model.features].astype(object).where(frame[model.features].notna(), None)
-    inputs = rows.to_dict(orient="records")
+    inputs = [{str(k): v for k, v in row.items()} for row in rows.to_dict(orient="records")]
     return np.asarray(model.score(model.matrix(inputs)), dtype=np.float64).reshape(-1)
 
 
