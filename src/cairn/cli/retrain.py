@@ -99,3 +99,8 @@ def _show(rows: list[dict[str, Any]]) -> None:
                 f"[{e['window']}] {e['state']}: {e['reason']}",
                 highlight=False,
             )
+
+
+from cairn.cli.retrain_backtest import backtest as _backtest  # noqa: E402
+
+app.command("backtest")(_backtest)
