@@ -46,6 +46,7 @@ CASES: list[tuple[list[str], int]] = [
     (["config", "check", "--repo", "{tmp}/initialized"], OK),
     (["retrain", "status", "--repo", "{repo}"], OK),
     (["retrain", "status", "--policy", "nope", "--repo", "{repo}"], BAD),
+    (["retrain", "backtest", "-p", "nope", "--from", "2025-01-01", "--repo", "{repo}"], BAD),
     (["config", "check", "--repo", "{broken}"], NO),
     (["config", "check", *E], BAD),
     (["apply", *E], BAD),

@@ -268,3 +268,8 @@ def _show_run(steps: list[RetrainStep], entry: Any) -> None:
             f"{entry.state}: {escape(entry.reason)}",
             highlight=False,
         )
+
+
+from cairn.cli.retrain_backtest import backtest as _backtest  # noqa: E402
+
+app.command("backtest")(_backtest)
