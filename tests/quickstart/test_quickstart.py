@@ -43,6 +43,9 @@ def test_quickstart_builds_a_point_in_time_training_set(tmp_path: Path) -> None:
     assert "credit-drift #1 gated" in result.output and "all 5 gates passed" in result.output
     assert "credit-drift #1 canary_proposed" in result.output
     assert "Retraining ledger entry" in result.output and "-> canary_proposed" in result.output
+    assert (
+        "Backtest of credit-drift" in result.output and "schedule run -> approved" in result.output
+    )
     frame = pd.read_parquet(target / "training" / "training_set.parquet")
     applications = pd.read_parquet(target / "data" / "applications.parquet")
     assert len(frame) == len(applications)

@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
+from cairn.core.timeutil import from_micros
 from cairn.ui.terminal.console import console
 from cairn.ui.terminal.experiments import print_comparison, print_summary
 from cairn.ui.terminal.lineage import print_lineage
@@ -116,6 +117,10 @@ def print_report(report: QuickstartReport) -> None:
         print_retraining_demo(report.retraining)
 
 
+def _share(value: object) -> str:
+    return f"{value:.1%}" if isinstance(value, float) else "-"
+
+
 def print_retraining_demo(demo: RetrainingDemo) -> None:
     """The retraining step: what the controller did, and the run's ledger entry."""
     console.print(f"[bold]Retraining[/] (policy {demo.policy}, `cairn retrain watch --once`):")
@@ -139,13 +144,32 @@ def print_retraining_demo(demo: RetrainingDemo) -> None:
         f"{window.get('start', '?')} to {window.get('end', '?')}",
         *(f"gate {c['gate']}: {'pass' if c['passed'] else 'FAIL'} - {c['detail']}"
           for c in gates.get("checks", [])),
-        f"shadow: {e.numbers.get('shadow_predictions')} predictions, decision agreement "
-        f"{e.numbers.get('decision_agreement')}",
+        f"shadow: {e.numbers.get('shadow_predictions')} predictions, same decision as the "
+        f"champion on {_share(e.numbers.get('decision_agreement'))}",
         f"now: {e.reason}",
     ]  # fmt: skip
     console.print(
         Panel(escape("\n".join(lines)), title="Retraining ledger entry", title_align="left")
     )
+    report = demo.backtest
+    if report is None:
+        return
+    from cairn.ui.terminal.backtest import gate_text, summary_table
+
+    console.print(
+        f"[bold]Backtest[/] of {demo.policy} over the example's history "
+        f"({from_micros(report.start):%Y-%m-%d} to {from_micros(report.end):%Y-%m-%d}, "
+        f"every 30 days; `cairn retrain backtest`): the policy's decisions",
+        highlight=False,
+    )
+    for line in report.lines("policy"):
+        d = line.decision
+        console.print(
+            f"  {from_micros(d.at):%Y-%m-%d} {d.trigger} {d.action} -> {line.state}: "
+            f"{escape(gate_text(line) if line.gate is not None else d.reason)}",
+            highlight=False,
+        )
+    console.print(summary_table(report))
 
 
 def print_streaming_demo(demo: StreamingDemo) -> None:

@@ -15,13 +15,16 @@ monitoring's drifted month in its history), this writes the example's ``retraini
    ``credit-default@challenger`` and shadows the deployment;
 3. ``cairn serve`` answers predictions while the candidate scores the same requests in shadow;
    once it made the policy's 100 shadow predictions, the next evaluation proposes a canary and
-   the run waits for a second person's approval (``cairn models approve``).
+   the run waits for a second person's approval (``cairn models approve``);
+4. ``cairn retrain backtest`` replays the policy over the example's last year of applications
+   on a simulated clock, beside never retraining and a fixed schedule.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cairn.app.project import Project
@@ -30,12 +33,15 @@ from cairn.core.errors import CairnError
 from cairn.quickstart._team import DemoTeam
 from cairn.quickstart._traffic import Traffic, applied, customers
 from cairn.quickstart.example.retraining import POLICY, write_example_retraining
+from cairn.retraining.backtest_report import BacktestReport
 from cairn.retraining.controller import RetrainController, RetrainStep
 from cairn.retraining.entry import LedgerEntry
 from cairn.retraining.promotion import shadow_progress
 
 SERVER_ENV = {"CAIRN_ROLLOUT_POLL_SECONDS": "0.2", "CAIRN_MODEL_POLL_SECONDS": "1"}
 WAIT_S = 60.0
+BACKTEST = ("2025-07-01", "2026-07-01")
+"""The backtest's range: the last year of the example's applications."""
 
 
 @dataclass
@@ -48,6 +54,7 @@ class RetrainingDemo:
     """The drift run's ledger entry, as the step left it."""
     requests: int = 0
     failed: int = 0
+    backtest: BacktestReport | None = None
     seconds: float = 0.0
 
 
@@ -93,6 +100,10 @@ def run_retraining_demo(project_path: str | Path, *, team: DemoTeam) -> Retraini
             f"The candidate's shadow ended in state {demo.entry.state}, not canary_proposed: "
             f"{demo.entry.reason}"
         )
+    from cairn.retraining.backtest import backtest
+
+    start, end = (datetime.fromisoformat(d).replace(tzinfo=UTC) for d in BACKTEST)
+    demo.backtest = backtest(project, POLICY, start=start, end=end)
     demo.seconds = time.perf_counter() - began
     return demo
 

@@ -62,6 +62,7 @@ class Replay:
         self.name, self.policy = name, policy
         self.start, self.end, self.every, self.window = start, end, every, window
         self.root = project.root
+        self.project = project
         self.deployment = project.deployment(policy.deployment)
         self.settings = project.settings.monitoring
         self.config = TrainConfig.from_yaml(project.root / policy.training)
@@ -203,23 +204,14 @@ class Replay:
         )  # fmt: skip
 
     def _quality(self, found: Candidate) -> dict[str, str | None]:
-        """Each quality suite of the gates on the candidate's training rows, at its time."""
-        from cairn.quality import load_suite, validate
+        """Each quality suite of the gates on its source's rows known at the candidate's time
+        (as the controller runs them; results are not kept in the quality history)."""
+        from cairn.retraining.training_step import quality_gate
 
-        rows = self.history.frame.iloc[found.rows]
-        out: dict[str, str | None] = {}
-        for suite in self.policy.gates.quality:
-            try:
-                result = validate(
-                    load_suite(self.root / "quality" / f"{suite}.yaml"), rows,
-                    now=from_micros(found.model.trained_at),
-                )  # fmt: skip
-            except (CairnError, OSError) as exc:
-                out[suite] = str(exc).splitlines()[0]
-                continue
-            halting = result.halting
-            out[suite] = result.describe_failures(halting) if halting else None
-        return out
+        try:
+            return quality_gate(self.project, self.policy, found.model.trained_at, record=False)
+        except (CairnError, OSError) as exc:
+            return {suite: str(exc).splitlines()[0] for suite in self.policy.gates.quality}
 
     def _promotion(self, t: Micros) -> Micros | None:
         """When a candidate that passed its gates at ``t`` is approved (None: not by the
@@ -279,8 +271,8 @@ class Replay:
         ]
         if self.policy.gates.quality:
             out.append(
-                "Quality gates run each suite on the candidate's training rows (entity "
-                "columns and features) at its time."
+                "Quality gates run each suite on the rows of its source known at the "
+                "candidate's time, as the controller does."
             )
         return out
 

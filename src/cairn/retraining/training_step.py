@@ -118,9 +118,12 @@ def finished_training(
     return None, interrupted
 
 
-def quality_gate(project: Project, policy: Policy, at: int) -> dict[str, str | None]:
+def quality_gate(
+    project: Project, policy: Policy, at: int, *, record: bool = True
+) -> dict[str, str | None]:
     """Suite name -> None when it did not halt on its source's rows known at ``at``, else the
-    failures in one line."""
+    failures in one line. ``record``: keep each result in the project's quality history (a
+    backtest does not)."""
     from cairn.quality import load_suite
     from cairn.quality.gate import validate_source
 
@@ -146,7 +149,7 @@ def quality_gate(project: Project, policy: Policy, at: int) -> dict[str, str | N
             root=project.root,
             settings=project.settings,
             end=from_micros(at),
-            store=project.quality,
+            store=project.quality if record else None,
         )
         out[name] = result.describe_failures(result.halting) if result.action == "halt" else None
     return out

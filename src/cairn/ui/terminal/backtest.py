@@ -14,7 +14,7 @@ from cairn.ui.terminal.console import console
 if TYPE_CHECKING:
     from cairn.retraining.backtest_report import BacktestReport, DecisionLine, WindowResult
 
-__all__ = ["print_backtest"]
+__all__ = ["gate_text", "print_backtest", "summary_table"]
 
 _STATE_STYLE = {"approved": "green", "refused": "red", "failed": "red", "skipped": "yellow"}
 
@@ -44,7 +44,7 @@ def print_backtest(report: BacktestReport) -> None:
         console.print(_decisions(lines))
     else:
         console.print("No decision: nothing fired in the replayed windows.", highlight=False)
-    console.print(_summary(report))
+    console.print(summary_table(report))
     for text in report.assumptions:
         console.print(f"  - {text}", highlight=False, markup=False, soft_wrap=True)
 
@@ -103,12 +103,12 @@ def _decisions(lines: list[DecisionLine]) -> Table:
             d.action,
             f"[{style}]{escape(state)}[/]" if style else escape(state),
             escape(d.reason),
-            escape(_gate(line)),
+            escape(gate_text(line)),
         )
     return table
 
 
-def _gate(line: DecisionLine) -> str:
+def gate_text(line: DecisionLine) -> str:
     if line.error is not None:
         return f"not trained: {line.error}"
     gate = line.gate
@@ -122,7 +122,7 @@ def _gate(line: DecisionLine) -> str:
     return f"{head}: " + ("passed" if gate.passed else f"refused: {gate.describe()}")
 
 
-def _summary(report: BacktestReport) -> Table:
+def summary_table(report: BacktestReport) -> Table:
     table = Table(
         "strategy", "runs", "promoted", "refused", "skipped", "mean AUC", "last AUC",
         title="Summary", title_justify="left",
