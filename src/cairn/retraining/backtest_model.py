@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from cairn.core.errors import DataError
 from cairn.core.timeutil import from_micros
@@ -33,10 +32,9 @@ from cairn.training import (
     TrainConfig,
     evaluate,
     fit_model,
-    known_labels,
-    reference_profile,
-    split_rows,
 )
+from cairn.training.label_timing import config_split
+from cairn.training.trainer import training_reference
 
 __all__ = ["MIN_ROWS", "Candidate", "SimModel", "fit_at"]
 
@@ -104,14 +102,7 @@ def fit_at(history: History, config: TrainConfig, policy: Policy, at: Micros) ->
         )
     run = windowed_config(config, policy, at=at)
     frame = history.frame.iloc[rows].reset_index(drop=True)
-    split = split_rows(run.parts, frame["event_timestamp"])
-    split, _ = known_labels(
-        frame,
-        split,
-        available_at=config.label_available_at,
-        maturity=config.label_maturity,
-        where=run.source,
-    )
+    split, _ = config_split(run, frame)
     parts = {name: frame.iloc[idx] for name, idx in split.parts().items()}
     if "test" not in parts:
         raise DataError(f"the data window on {day} leaves no test rows for the gates")
@@ -137,32 +128,9 @@ def fit_at(history: History, config: TrainConfig, policy: Policy, at: Micros) ->
         trained_at=at,
         inputs=inputs,
         fitted=fitted,
-        profile=_profile(config, inputs, X, scores, y),
+        profile=ReferenceProfile.from_dict(training_reference(config, inputs, X, scores, y)),
         baseline=baseline_of({f"valid_{k}": v for k, v in valid.items()}),
         data=window,
         rows={name: len(part) for name, part in parts.items()},
     )
     return Candidate(model, rows, rows[split.test])
-
-
-def _profile(
-    config: TrainConfig,
-    inputs: FeatureFrame,
-    X: dict[str, pd.DataFrame],
-    scores: dict[str, npt.NDArray[np.float64]],
-    y: dict[str, npt.NDArray[np.int64]],
-) -> ReferenceProfile:
-    """The reference profile training would log (``reference.rows`` of the config)."""
-    which = config.reference.rows
-    names = list(X) if which == "all" else [which]
-    stored = reference_profile(
-        pd.concat([X[n] for n in names]),
-        np.concatenate([scores[n] for n in names]),
-        categorical=set(inputs.categories),
-        bins=config.reference.bins,
-        sample=config.reference.sample,
-        seed=config.seed,
-        rows=which,
-        labels=np.concatenate([y[n] for n in names]),
-    )
-    return ReferenceProfile.from_dict(stored)

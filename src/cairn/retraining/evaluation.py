@@ -68,19 +68,10 @@ def test_window(
     None: no champion)."""
     from cairn.app.model_loader import RegistryModelLoader
     from cairn.training import build_training_set
-    from cairn.training.label_timing import known_labels
-    from cairn.training.split import split_rows
+    from cairn.training.label_timing import config_split
 
-    data = build_training_set(config, project.features)
-    frame = data.frame
-    split = split_rows(config.parts, frame["event_timestamp"])
-    split, _ = known_labels(
-        frame,
-        split,
-        available_at=config.label_available_at,
-        maturity=config.label_maturity,
-        where=config.source,
-    )
+    frame = build_training_set(config, project.features).frame
+    split, _ = config_split(config, frame)
     test = frame.iloc[split.test].reset_index(drop=True)
     if test.empty:
         window = data_window(policy, at).to_dict()

@@ -27,13 +27,16 @@ Example
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from cairn.core.errors import ConfigError, DataError
 from cairn.training.split import TimeSplit
+
+if TYPE_CHECKING:
+    from cairn.training.config import TrainConfig
 
 TIME_COLUMN = "event_timestamp"
 
@@ -114,3 +117,19 @@ def known_labels(
         validation_end=times.iloc[kept["validation"]].max().to_pydatetime(),
     )
     return out, LabelTiming(rule, dropped)
+
+
+def config_split(config: TrainConfig, frame: pd.DataFrame) -> tuple[TimeSplit, LabelTiming]:
+    """The parts ``config`` declares over ``frame`` (its training set), without the rows whose
+    label was not known in time: what training fits and reports on, and what a retraining's
+    gates and backtests read as the same parts."""
+    from cairn.training.split import split_rows
+
+    split = split_rows(config.parts, frame[TIME_COLUMN])
+    return known_labels(
+        frame,
+        split,
+        available_at=config.label_available_at,
+        maturity=config.label_maturity,
+        where=config.source,
+    )

@@ -34,11 +34,11 @@ from cairn.training.config import TrainConfig
 from cairn.training.estimators import fit_model
 from cairn.training.frame import FeatureFrame
 from cairn.training.importance import Importance
-from cairn.training.label_timing import LabelTiming, known_labels
+from cairn.training.label_timing import LabelTiming, config_split
 from cairn.training.metrics import evaluate
 from cairn.training.profile import reference_profile
 from cairn.training.quality import QualityReport, check_training_set
-from cairn.training.split import TimeSplit, split_rows
+from cairn.training.split import TimeSplit
 from cairn.training.split_checks import SplitWarning, split_warnings
 from cairn.training.training_set import OfflineFeatures, TrainingSet, build_training_set
 
@@ -165,14 +165,7 @@ def train(
     data = training_set or build_training_set(config, store)
     lap("training_set", t)
     frame, features = data.frame, data.feature_columns
-    split = split_rows(config.parts, frame["event_timestamp"])
-    split, timing = known_labels(
-        frame,
-        split,
-        available_at=config.label_available_at,
-        maturity=config.label_maturity,
-        where=config.source,
-    )
+    split, timing = config_split(config, frame)
     report = check_training_set(
         frame,
         config.label,
@@ -217,7 +210,7 @@ def train(
     importance = model.importance(
         Xs[reported], ys[reported], sample=config.importance_sample, seed=config.seed
     )
-    profile = _profile(config, ff, Xs, scores, ys)
+    profile = training_reference(config, ff, Xs, scores, ys)
     lap("evaluate", t)
 
     commit = code_commit(store.root)
@@ -361,13 +354,15 @@ def _register(
     return mv.version
 
 
-def _profile(
+def training_reference(
     config: TrainConfig,
     ff: FeatureFrame,
     Xs: Mapping[str, pd.DataFrame],
     scores: Mapping[str, np.ndarray],
     ys: Mapping[str, np.ndarray],
 ) -> dict[str, Any]:
+    """The reference profile training logs with a version: the ``reference.rows`` parts of
+    the features ``Xs``, their scores and labels (monitoring compares traffic with it)."""
     which = config.reference.rows
     if which == "test" and "test" not in Xs:
         raise ConfigError(
