@@ -57,11 +57,9 @@ def start_shadow(
     ``(None, why it waits)`` while another rollout is under way."""
     service = project.rollouts
     spec = service.current(deployment)
-    if spec.strategy != "single" and spec.state == "active":
-        return None, (
-            f"waiting: {deployment} has an active {spec.strategy} rollout (version "
-            f"{spec.version}); the shadow starts when it ends"
-        )
+    busy = _busy(spec, deployment, "shadow")
+    if busy:
+        return None, busy
     if ref in spec.shadows and spec.strategy == "single":
         return spec.version, f"{ref} already shadows {deployment}"
     model = spec.control.model if spec.strategy == "single" else None
@@ -184,11 +182,9 @@ def start_canary(
     ``(None, why it waits)`` while another canary, blue-green or A/B rollout is under way."""
     service = project.rollouts
     spec = service.current(deployment)
-    if spec.strategy != "single" and spec.state == "active":
-        return None, (
-            f"waiting: {deployment} has an active {spec.strategy} rollout (version "
-            f"{spec.version}); the canary starts when it ends"
-        )
+    busy = _busy(spec, deployment, "canary")
+    if busy:
+        return None, busy
     shadows = [s for s in spec.shadows if s != ref]
     update = service.create(
         deployment,
@@ -202,4 +198,14 @@ def start_canary(
     at = datetime.now(UTC).isoformat(timespec="seconds")
     return update.spec.version, f"canary of {ref} started at {at}: {stages} (rollout version " + (
         f"{update.spec.version}; `cairn deploy watch` judges its gates)"
+    )
+
+
+def _busy(spec: Any, deployment: str, step: str) -> str:
+    """Why ``step`` must wait for the deployment's rollout to end (empty: it need not)."""
+    if spec.strategy == "single" or spec.state != "active":
+        return ""
+    return (
+        f"waiting: {deployment} has an active {spec.strategy} rollout (version {spec.version}); "
+        f"the {step} starts when it ends"
     )
