@@ -7,21 +7,57 @@ step. :data:`STEPS` maps a state to its function; the ledger's graph
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cairn.core.errors import ConfigError
-from cairn.retraining.entry import LedgerEntry
+from cairn.core.types import Micros
+from cairn.retraining.entry import LedgerEntry, State
 
 if TYPE_CHECKING:
-    from cairn.retraining.controller import RetrainController
+    from cairn.app.project import Project
+    from cairn.auth.principal import Principal
     from cairn.retraining.policy import Policy
 
-__all__ = ["STEPS"]
-
-Act = Callable[["RetrainController", "Policy", LedgerEntry], Any]
+__all__ = ["STEPS", "Acting"]
 
 
-def start_training(c: RetrainController, policy: Policy, entry: LedgerEntry) -> Any:
+class Acting(Protocol):
+    """What a step needs of the controller (a
+    :class:`~cairn.retraining.controller.RetrainController`)."""
+
+    project: Project
+    principal: Principal
+    clock: Callable[[], Micros]
+
+    def move(
+        self,
+        entry: LedgerEntry,
+        state: State,
+        text: str,
+        numbers: dict[str, Any] | None = None,
+        *,
+        training_run_id: str | None = None,
+    ) -> Any:
+        """Move ``entry`` to ``state`` with its audit entry."""
+        ...
+
+    def wait(self, entry: LedgerEntry, text: str, numbers: dict[str, Any] | None = None) -> Any:
+        """A step that changes nothing."""
+        ...
+
+    def holder(self) -> str:
+        """``host:pid`` of the controller."""
+        ...
+
+    def at(self, micros: Micros) -> str:
+        """An instant as text."""
+        ...
+
+
+Act = Callable[[Acting, "Policy", LedgerEntry], Any]
+
+
+def start_training(c: Acting, policy: Policy, entry: LedgerEntry) -> Any:
     """decided -> training: whoever wins this compare-and-set trains."""
     return c.move(
         entry,
@@ -31,7 +67,7 @@ def start_training(c: RetrainController, policy: Policy, entry: LedgerEntry) -> 
     )
 
 
-def train(c: RetrainController, policy: Policy, entry: LedgerEntry) -> Any:
+def train(c: Acting, policy: Policy, entry: LedgerEntry) -> Any:
     """training -> trained (or refused by a quality suite): once per entry, even across a
     restart (a finished, registered training of the entry is taken as it is)."""
     from cairn.retraining.training_step import (
@@ -74,7 +110,7 @@ def train(c: RetrainController, policy: Policy, entry: LedgerEntry) -> Any:
     )  # fmt: skip
 
 
-def gate(c: RetrainController, policy: Policy, entry: LedgerEntry) -> Any:
+def gate(c: Acting, policy: Policy, entry: LedgerEntry) -> Any:
     """trained -> gated or refused: the gates on the common out-of-time test window."""
     from cairn.retraining.evaluation import test_window
     from cairn.retraining.gates import judge_gates
@@ -107,7 +143,7 @@ def gate(c: RetrainController, policy: Policy, entry: LedgerEntry) -> Any:
     return c.move(entry, "gated" if report.passed else "refused", text, {"gates": report.to_dict()})
 
 
-def challenger(c: RetrainController, policy: Policy, entry: LedgerEntry) -> Any:
+def challenger(c: Acting, policy: Policy, entry: LedgerEntry) -> Any:
     """gated -> challenger: the candidate gets the ``challenger`` alias."""
     from cairn.retraining.promotion import set_challenger
 
@@ -116,7 +152,7 @@ def challenger(c: RetrainController, policy: Policy, entry: LedgerEntry) -> Any:
     return c.move(entry, "challenger", f"{ref} is {ref.split('/')[0]}@challenger")
 
 
-def shadow(c: RetrainController, policy: Policy, entry: LedgerEntry) -> Any:
+def shadow(c: Acting, policy: Policy, entry: LedgerEntry) -> Any:
     """challenger -> shadow: scored beside the deployment's model, off the request path."""
     from cairn.retraining.promotion import start_shadow
 
@@ -136,7 +172,7 @@ def shadow(c: RetrainController, policy: Policy, entry: LedgerEntry) -> Any:
     )
 
 
-def propose(c: RetrainController, policy: Policy, entry: LedgerEntry) -> Any:
+def propose(c: Acting, policy: Policy, entry: LedgerEntry) -> Any:
     """shadow -> canary_proposed once the shadow criteria are met."""
     from cairn.retraining.promotion import canary_stages, shadow_progress
 
@@ -165,7 +201,7 @@ def propose(c: RetrainController, policy: Policy, entry: LedgerEntry) -> Any:
     )
 
 
-def decide_approval(c: RetrainController, policy: Policy, entry: LedgerEntry) -> Any:
+def decide_approval(c: Acting, policy: Policy, entry: LedgerEntry) -> Any:
     """canary_proposed -> approved (the canary starts) or rejected (the shadow ends)."""
     from cairn.retraining.promotion import approval_of, remove_shadow, start_canary
 
@@ -199,7 +235,7 @@ STEPS: dict[str, Act] = {
 """State -> what the controller does for an entry in it."""
 
 
-def _champion(c: RetrainController, model: str) -> str | None:
+def _champion(c: Acting, model: str) -> str | None:
     """``name/version`` the deployment's model reference points at now (None: unset)."""
     try:
         parsed, mv = c.project.registry.resolve(model)
