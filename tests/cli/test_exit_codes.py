@@ -47,6 +47,9 @@ CASES: list[tuple[list[str], int]] = [
     (["retrain", "status", "--repo", "{repo}"], OK),
     (["retrain", "status", "--policy", "nope", "--repo", "{repo}"], BAD),
     (["retrain", "backtest", "-p", "nope", "--from", "2025-01-01", "--repo", "{repo}"], BAD),
+    (["retrain", "run", "-p", "nope", "--repo", "{repo}"], BAD),  # 1: tests/retraining/test_cli
+    (["retrain", "watch", "--once", "--repo", "{repo}"], OK),
+    (["retrain", "watch", "--json", "--repo", "{repo}"], BAD),  # --json needs --once
     (["config", "check", "--repo", "{broken}"], NO),
     (["config", "check", *E], BAD),
     (["apply", *E], BAD),

@@ -71,8 +71,8 @@ def test_the_commented_settings_are_the_defaults(blank: Path) -> None:
         elif not line.startswith("#"):
             text.append(line)
     data = yaml.safe_load("\n".join(text))
-    assert len(data) == 10 and data["project"] == "churn"  # project + 9 sections
-    assert {"audit", "auth", "streaming"} <= set(data)
+    assert len(data) == 11 and data["project"] == "churn"  # project + 10 sections
+    assert {"audit", "auth", "streaming", "retraining"} <= set(data)
     assert Settings.from_mapping(data, env={}) == Settings.from_mapping(
         {"project": "churn"}, env={}
     )
