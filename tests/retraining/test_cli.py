@@ -11,12 +11,14 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from cairn.cli.main import app
+from tests._services import postgres_url_or_skip
 from tests.retraining._project import POLICY, Base, controller, write_policy
 
 pytestmark = pytest.mark.slow
@@ -82,10 +84,21 @@ def _wait_for(log: Path, text: str, timeout: float) -> float:
     raise AssertionError(f"{text!r} not in {log}:\n{log.read_text(errors='replace')}")
 
 
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 def test_one_controller_acts_and_a_standby_takes_over_after_kill_9(
-    root: Path, tmp_path: Path
+    backend: str, tmp_path: Path
 ) -> None:
-    write_policy(root, triggers={})  # nothing to train: this is about who holds the lock
+    # nothing to train: this is about who holds the lock (a file lock beside the SQLite
+    # database, or a PostgreSQL advisory lock that dies with its connection)
+    root = tmp_path / "lock"
+    root.mkdir()
+    config = f"project: lock_{uuid.uuid4().hex[:8]}\n"
+    if backend == "postgres":
+        config += f"metadata:\n  url: {postgres_url_or_skip()}\n"
+    (root / "cairn.yaml").write_text(config, encoding="utf-8")
+    (root / "retraining.yaml").write_text("policies: {}\n", encoding="utf-8")
     first, second = tmp_path / "first.log", tmp_path / "second.log"
     a = _watch(root, first)
     b = None
@@ -117,7 +130,7 @@ def test_run_leaves_the_request_to_the_active_controller(root: Path, base: Base)
     try:
         assert taken.wait(30)
         code, out = _run(root, "run", "--policy", POLICY, "--key", "k2", "--wait", "0.5")
-        assert code == 0 and "the request is recorded and it acts on it" in out
+        assert code == 0 and "what is due is recorded and it acts on it" in out
         (entry,) = holder.ledger.entries(POLICY)
         assert (entry.trigger, entry.window, entry.state) == ("manual", "k2", "decided")
     finally:

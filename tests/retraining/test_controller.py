@@ -18,7 +18,7 @@ import pytest
 
 from cairn.app.project import Project
 from cairn.registry.errors import GovernanceError
-from cairn.retraining.inputs import ManualRequest
+from cairn.retraining.decision import Decision
 from cairn.retraining.training_step import ENTRY_TAG, entry_tag, run_config, train_candidate
 from tests._services import postgres_url_or_skip
 from tests.retraining._project import POLICY, Base, build, controller, write_policy
@@ -131,7 +131,7 @@ def test_a_training_finished_before_a_crash_is_not_trained_again(root: Path, bas
     # The crash: the decision recorded and moved to training, the dead controller's training
     # finished and registered, the ledger never told.
     c2 = controller(root, base.team)
-    c2.record_only(POLICY, ManualRequest("ticket-1", reason="test"))
+    c2.ledger.record(Decision(POLICY, "manual", "ticket-1", "run", "test", at=c2.clock()))
     (manual,) = [e for e in c2.ledger.entries(POLICY) if e.trigger == "manual"]
     entry = c2.ledger.advance(manual, "training", {"attempt": 1})
     project = c2.project

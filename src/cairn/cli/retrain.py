@@ -66,7 +66,7 @@ def watch(
             console.print(escape(s.line()), highlight=False)
 
     if once:
-        steps = _locked_once(controller, None, None)
+        steps = controller.run_once()
         emit_json([s.to_dict() for s in steps], as_json, lambda: show(steps) if steps else
                   console.print("Nothing to do."))  # fmt: skip
         return
@@ -131,7 +131,7 @@ def run(
     request = ManualRequest(
         key or f"{reason}@{utcnow():%Y-%m-%d}", reason, controller.principal.name
     )
-    steps = _locked_once(controller, policy, request, wait=wait)
+    steps = controller.run_once(policy=policy, manual=request, wait=wait)
     entry = next(
         (e for e in controller.ledger.entries(policy) if e.window == request.key
          and e.trigger == "manual"), None,
@@ -223,38 +223,6 @@ def _controller(project: Project, token_file: Path | None) -> RetrainController:
         notifier.send(entry, event=event, project=project.name, detail=numbers)
 
     return RetrainController(project, principal=who, notify=notify)
-
-
-def _locked_once(
-    controller: RetrainController, policy: str | None, request: Any, *, wait: float = 0.0
-) -> list[RetrainStep]:
-    """One evaluation holding the controller lock; when another controller holds it past
-    ``wait`` seconds, only the request is recorded (that controller acts on it)."""
-    import threading
-
-    from cairn.metadata.run_lock import run_lock
-    from cairn.retraining.controller import LOCK_NAME
-
-    project = controller.project
-    stop = threading.Event()
-    timer = threading.Timer(wait, stop.set)
-    timer.daemon = True
-    timer.start()
-    try:
-        name = LOCK_NAME.format(project=project.name)
-        with run_lock(project.metadata.engine, name, stop=stop, poll_s=0.2) as held:
-            timer.cancel()
-            if held:
-                return controller.run_once(policy=policy, manual=request)
-    finally:
-        timer.cancel()
-    if request is None or policy is None:
-        console.print("Another retraining controller is active; it evaluates the policies.")
-        return []
-    steps = controller.record_only(policy, request)
-    console.print("Another retraining controller is active: the request is recorded and it "
-                  "acts on it.")  # fmt: skip
-    return steps
 
 
 def _show_run(steps: list[RetrainStep], entry: Any) -> None:

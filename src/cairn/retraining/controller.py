@@ -31,7 +31,8 @@ import os
 import socket
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -140,9 +141,6 @@ class RetrainController:
         retraining lock (waiting for it first: ``on_standby`` is called once while another
         controller holds it, ``on_active`` once it is taken). Returns False when ``stop`` was
         set before the lock was taken."""
-        from cairn.metadata.run_lock import run_lock
-
-        name = LOCK_NAME.format(project=self.project.name)
         waiting = threading.Event()
 
         def standby() -> None:
@@ -155,7 +153,7 @@ class RetrainController:
         timer.daemon = True
         timer.start()
         try:
-            with run_lock(self.project.metadata.engine, name, stop=stop, poll_s=0.5) as held:
+            with self._lock(stop) as held:
                 timer.cancel()
                 if not held:
                     return False
@@ -163,7 +161,7 @@ class RetrainController:
                     on_active()
                 while not stop.is_set():
                     try:
-                        steps = self.run_once()
+                        steps = self._evaluate(None, None)
                     except CairnError as exc:  # a bad policy file: say so, keep running
                         logger.error("retraining evaluation failed: %s", exc)
                         steps = []
@@ -175,10 +173,45 @@ class RetrainController:
         return True
 
     def run_once(
-        self, *, policy: str | None = None, manual: ManualRequest | None = None
+        self,
+        *,
+        policy: str | None = None,
+        manual: ManualRequest | None = None,
+        wait: float = 0.0,
     ) -> list[RetrainStep]:
         """One evaluation of every policy (or of ``policy``, with an optional ``manual``
-        request for it): record what is due, then move each run in flight as far as it goes."""
+        request for it): record what is due, then move each run in flight as far as it goes.
+
+        Only the holder of the project's retraining lock acts (waiting up to ``wait``
+        seconds for it): when another controller holds it, what is due is recorded and left
+        to that controller, and the last step says so (event ``deferred``)."""
+        stop = threading.Event()
+        timer = threading.Timer(wait, stop.set)
+        timer.daemon = True
+        timer.start()
+        try:
+            with self._lock(stop) as held:
+                timer.cancel()
+                if held:
+                    return self._evaluate(policy, manual)
+        finally:
+            timer.cancel()
+        asked = [] if manual is None else [manual]
+        steps = [
+            s for name, p in self._chosen(policy).items() for s in self._decide(name, p, asked)
+        ]
+        steps.append(
+            RetrainStep(
+                policy or "*", 0, "deferred",
+                "another retraining controller is active: what is due is recorded and it "
+                "acts on it",
+            )
+        )  # fmt: skip
+        return steps
+
+    def _evaluate(self, policy: str | None, manual: ManualRequest | None) -> list[RetrainStep]:
+        """One evaluation; the caller holds the lock (only the holder drives runs: a run
+        found in ``training`` is then one whose controller died)."""
         policies = self._chosen(policy)
         steps: list[RetrainStep] = []
         for name, p in policies.items():
@@ -188,10 +221,13 @@ class RetrainController:
                     steps += self.drive(name, p, entry)
         return steps
 
-    def record_only(self, policy: str, manual: ManualRequest) -> list[RetrainStep]:
-        """Record what is due for ``policy`` with the ``manual`` request, without acting (the
-        controller holding the lock acts on it)."""
-        return self._decide(policy, self._chosen(policy)[policy], [manual])
+    @contextmanager
+    def _lock(self, stop: threading.Event) -> Iterator[bool]:
+        from cairn.metadata.run_lock import run_lock
+
+        name = LOCK_NAME.format(project=self.project.name)
+        with run_lock(self.project.metadata.engine, name, stop=stop, poll_s=0.2) as held:
+            yield held
 
     def _chosen(self, policy: str | None) -> dict[str, Policy]:
         return choose(self.policies(), policy)
