@@ -14,7 +14,7 @@ from typing import Any
 
 from cairn.core.deployments import Deployment
 from cairn.core.predictions import REFER, ReasonCode
-from cairn.explain import ReasonCodeBook, summarize, top_reasons, tree_contributions
+from cairn.explain import ReasonCodeBook, summarize, top_reasons
 from cairn.serving.models import FloatMatrix, ScoringModel
 
 __all__ = ["GENERIC_BOOK", "Decided", "decide", "explained_decisions", "reason_codes"]
@@ -77,7 +77,7 @@ def decide(
     dep:
         The deployment (threshold, decision names, explanation policy, ``top_k``).
     model:
-        The model that scored (its booster gives the contributions).
+        The model that scored (its family's scorer gives the contributions).
     X:
         The scored matrix (``model.matrix(inputs)``); None when no model scored (rules
         fallback): nothing is explained.
@@ -99,7 +99,7 @@ def decide(
     reasons: dict[int, list[ReasonCode]] = {}
     wanted = [j for j, e in enumerate(explain) if e]
     if wanted and X is not None:
-        phi = tree_contributions(model.booster, X[wanted])
+        phi = model.contributions(X[wanted])
         for row_phi, j in zip(phi, wanted, strict=True):
             reasons[j] = reason_codes(dep, model, row_phi[:-1].tolist(), inputs[j], book)
     return Decided(decisions, explain, reasons, dep.decision.positive)

@@ -1,9 +1,10 @@
-"""What serving scores: a native booster with its input columns, and the loader protocol.
+"""What serving scores: a model of any family with its input columns, and the loader protocol.
 
 The composition root implements :class:`ModelLoader` over the registry (``cairn.app``), so
 serving never imports tracking or training. A :class:`ScoringModel` turns feature values into
-the booster's float matrix itself (categories become their level index, as LightGBM saw them
-in training), which keeps pandas off the request path.
+one float matrix itself (categories become their level index, as training saw them), which
+keeps pandas off the request path, and scores, explains and warms through its family's
+:class:`~cairn.serving.scorers.Scorer`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy.typing as npt
 import orjson
 
 from cairn.core.errors import DataError
+from cairn.serving.scorers import LightGBMScorer, Scorer
 
 FloatMatrix = npt.NDArray[np.float64]
 
@@ -32,7 +34,8 @@ class ScoringModel:
     name, version:
         The registered model and version.
     booster:
-        The native booster (anything with LightGBM's ``predict``).
+        The model: a :class:`~cairn.serving.scorers.Scorer` of any family, or a native
+        LightGBM booster (wrapped in :class:`~cairn.serving.scorers.LightGBMScorer`).
     features:
         Model input columns, in order.
     refs:
@@ -55,6 +58,8 @@ class ScoringModel:
     refs: list[str | None]
     categories: dict[str, list[str]] = field(default_factory=dict)
     references: dict[str, float] = field(default_factory=dict)
+    scorer: Scorer = field(init=False, repr=False, compare=False)
+    """How this model scores and explains (its family's)."""
     categorical: frozenset[str] = field(init=False, repr=False, compare=False)
     """The categorical columns (derived from ``categories`` once, for reason codes)."""
     _codes: dict[str, dict[str, float]] = field(init=False, repr=False, compare=False)
@@ -64,6 +69,8 @@ class ScoringModel:
             c: {lv: float(i) for i, lv in enumerate(lvs)} for c, lvs in self.categories.items()
         }
         object.__setattr__(self, "_codes", codes)  # derived once; the value stays frozen
+        scorer = self.booster if isinstance(self.booster, Scorer) else LightGBMScorer(self.booster)
+        object.__setattr__(self, "scorer", scorer)
         object.__setattr__(self, "categorical", frozenset(self.categories))
 
     @property
@@ -109,15 +116,25 @@ class ScoringModel:
             )
         return number
 
+    @property
+    def family(self) -> str:
+        """The model family (``lightgbm``, ``xgboost``, ``sklearn``, ``scorecard``)."""
+        return self.scorer.family
+
     def score(self, X: FloatMatrix) -> FloatMatrix:
-        """The booster's probability for each row."""
-        return np.asarray(self.booster.predict(X, num_threads=1), dtype=np.float64)
+        """The probability of the positive class for each row."""
+        return self.scorer.predict(X)
+
+    def contributions(self, X: FloatMatrix) -> FloatMatrix:
+        """Per row, each feature's contribution and the bias last, adding up to the margin
+        (log-odds, or points for a scorecard)."""
+        return self.scorer.contributions(X)
 
     def warm(self) -> None:
         """Score and explain one empty row, so the first request does not pay for it."""
         X = self.matrix([{}])
         self.score(X)
-        self.booster.predict(X, pred_contrib=True, num_threads=1)
+        self.contributions(X)
 
 
 def _shown(value: Any) -> str:

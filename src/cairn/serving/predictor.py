@@ -27,7 +27,7 @@ from cairn.core.deployments import Deployment, UnknownDeploymentError, find_depl
 from cairn.core.errors import OnlineStoreError
 from cairn.core.predictions import REFER, PredictionRecord, ReasonCode
 from cairn.core.timeutil import format_duration
-from cairn.explain import ReasonCodeBook, summarize, tree_contributions
+from cairn.explain import ReasonCodeBook, summarize
 from cairn.serving.decisions import decide, reason_codes
 from cairn.serving.errors import ApiError
 from cairn.serving.log_records import prediction_row
@@ -638,7 +638,7 @@ class Predictor:
                 f"{row['model_version']}, which this server does not have loaded.",
             )
         values = orjson.loads(row["features"] or "{}")
-        phi = tree_contributions(model.booster, model.matrix([values]))[0, :-1].tolist()
+        phi = model.contributions(model.matrix([values]))[0, :-1].tolist()
         dep = self.deployments.get(row["deployment"]) or next(iter(self.deployments.values()))
         return self.reasons(dep, model, phi, values)
 
