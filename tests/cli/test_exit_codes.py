@@ -111,6 +111,8 @@ CASES: list[tuple[list[str], int]] = [
     (["models", "policy", M, *R], OK),
     (["models", "policy", M, "--min-approvals", "2", "--reason", "x", *_as("deployer"), *R], NO),
     (["models", "policy", "nope", *R], BAD),
+    (["models", "verify", M, *R], OK),  # 1 (a tampered artifact): tests/registry
+    (["models", "verify", M, "99", *R], BAD),
     (["runs", "list", *R], OK),
     (["runs", "list", *E], BAD),
     (["runs", "compare", "a", *R], BAD),

@@ -5,19 +5,31 @@ version's artifact and its run's ``feature_frame.json`` and ``train_config.json`
 :class:`~cairn.serving.models.ScoringModel` whose scorer is its family's
 (:data:`cairn.serving.scorers.FAMILIES`, by the version's ``cairn.flavor`` tag). Serving never
 loads an MLflow pyfunc wrapper: each family reads its own artifact.
+
+Before a family reads the downloaded folder, the whole folder is hashed and compared with the
+``artifact_sha256`` the audit chain recorded at registration
+(:mod:`cairn.registry.artifact_trust`): a tampered or replaced artifact is refused with
+:class:`~cairn.registry.artifact_trust.ArtifactTamperedError`, so a server, a shadow or a
+canary never loads it (the server keeps serving what it has loaded).
 """
 
 from __future__ import annotations
 
+import logging
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 from cairn.core.errors import ConfigError
+from cairn.registry.artifact_trust import check_artifact
 from cairn.registry.models import ModelRegistry
 from cairn.serving.models import ScoringModel
 from cairn.serving.scorers import FAMILIES, Scorer, load_scorer
 from cairn.tracking import Tracker
+from cairn.tracking.artifact_digest import folder_sha256
+
+logger = logging.getLogger(__name__)
 
 
 class RegistryModelLoader:
@@ -52,7 +64,7 @@ class RegistryModelLoader:
         by_name = {str(r).split(":", 1)[-1]: str(r) for r in config.get("features", [])}
         features = [str(f) for f in frame["features"]]
         categories = {k: list(v) for k, v in frame.get("categories", {}).items()}
-        scorer = self._scorer(flavor, mv.source, features, categories)
+        scorer = self._scorer(name, version, flavor, mv.source, features, categories)
         return ScoringModel(
             name=name,
             version=version,
@@ -64,7 +76,13 @@ class RegistryModelLoader:
         )
 
     def _scorer(
-        self, flavor: str, source: str, features: list[str], categories: dict[str, list[str]]
+        self,
+        name: str,
+        version: str,
+        flavor: str,
+        source: str,
+        features: list[str],
+        categories: dict[str, list[str]],
     ) -> Scorer:
         with tempfile.TemporaryDirectory() as tmp, self.tracker.session() as mlflow:
             local = Path(
@@ -72,4 +90,13 @@ class RegistryModelLoader:
                     artifact_uri=source, dst_path=tmp, tracking_uri=self.tracker.uri
                 )
             )
+            began = time.perf_counter()
+            check = check_artifact(self.registry.audit, name, version, folder_sha256(local))
+            logger.debug(
+                "Verified %s/%s's artifact in %.1f ms",
+                name,
+                version,
+                (time.perf_counter() - began) * 1000,
+            )
+            check.enforce()
             return load_scorer(flavor, local, features=features, categories=categories)

@@ -111,13 +111,15 @@ def exit_code(exc: BaseException) -> int:
     """
     from cairn.auth.principal import AccessDeniedError, AuthenticationError
     from cairn.quality.errors import QualityGateError
+    from cairn.registry.artifact_trust import ArtifactTamperedError
     from cairn.registry.errors import AuditTamperedError, GovernanceError
 
     if isinstance(exc, CheckFailed):
         return EXIT_NO
     if isinstance(exc, AuthenticationError):  # no token, or one that proves nobody
         return EXIT_BAD
-    if isinstance(exc, QualityGateError | GovernanceError | AccessDeniedError | AuditTamperedError):
+    refused = QualityGateError | GovernanceError | AccessDeniedError | AuditTamperedError
+    if isinstance(exc, refused | ArtifactTamperedError):
         return EXIT_NO
     if isinstance(exc, CairnError | OSError | KeyError | ValueError | _yaml_error()):
         return EXIT_BAD

@@ -1,4 +1,4 @@
-"""`cairn models list|show|approve|promote|alias|policy|history`: the governed registry.
+"""`cairn models list|show|approve|promote|alias|policy|history|verify`: the governed registry.
 
 Governance commands (approve, promote, alias, policy changes) act with a token
 (``--token-file`` or ``CAIRN_TOKEN``): the principal it proves is who acted, with its role
@@ -410,3 +410,8 @@ def history(
     for m in moves:
         table.add_row(*move_row(m))
     console.print(table)
+
+
+from cairn.cli.models_verify import verify as _verify  # noqa: E402
+
+app.command("verify")(_verify)

@@ -75,6 +75,11 @@ class DependencyMissingError(CairnError, ImportError):
     """An optional dependency is missing; the message names the extra to install."""
 
 
+class ArtifactTamperedError(CairnError):
+    """A model version's artifact does not hash to the SHA-256 the audit chain recorded at its
+    registration (:mod:`cairn.registry.artifact_trust`); it is refused, never loaded."""
+
+
 def require(module: str, extra: str) -> object:
     """Import an optional module or fail naming the extra that provides it."""
     import importlib

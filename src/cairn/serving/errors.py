@@ -35,6 +35,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from cairn.core.errors import (
+    ArtifactTamperedError,
     CairnError,
     ConfigError,
     DataError,
@@ -58,6 +59,7 @@ _STATUS: dict[type[CairnError], tuple[int, str]] = {
     OnlineStoreError: (503, "online_store_unavailable"),
     ConfigError: (500, "config_error"),
     DependencyMissingError: (500, "dependency_missing"),
+    ArtifactTamperedError: (503, "model_artifact_refused"),
 }
 _HTTP_TYPES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cairn.core.errors import DataError
+from cairn.registry.artifact_trust import AuditEntries, verify_run
 from cairn.tracking import Tracker
 from cairn.training.config import TrainConfig
 from cairn.training.trainer import ARTIFACTS, AuditSink, Progress, TrainingResult, train
@@ -51,9 +52,17 @@ def reproduce(
     """Rebuild run ``run_id``'s training set, check its digest, and train again.
 
     The new run is tagged ``cairn.reproduces=<run_id>``; it is registered only when
-    ``register`` is true. Raises :class:`DataVersionMismatchError` when the data changed.
+    ``register`` is true. Raises :class:`DataVersionMismatchError` when the data changed,
+    and :class:`~cairn.registry.artifact_trust.ArtifactTamperedError` when a version
+    registered from the run no longer hashes to the digest ``audit`` recorded (checked
+    before anything is rebuilt; a version registered before digests were kept warns).
     """
     original = tracker.get_run(run_id)
+    if isinstance(audit, AuditEntries):
+        if progress:
+            progress("verifying the run's model artifacts")
+        for check in verify_run(tracker, audit, run_id):
+            check.enforce()
     config = TrainConfig.from_mapping(
         {**tracker.load_json(run_id, ARTIFACTS["config"]), "register": register},
         source=f"train config of run {run_id}",

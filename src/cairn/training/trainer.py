@@ -27,6 +27,7 @@ import pandas as pd
 from cairn.core.errors import ConfigError
 from cairn.core.manifest import TrainingSetManifest
 from cairn.tracking import Tracker
+from cairn.tracking.artifact_digest import ARTIFACT_SHA256_TAG, version_sha256
 from cairn.tracking.datasets import DIGEST_TAG
 from cairn.tracking.models import LoggedModel
 from cairn.tracking.provenance import CodeCommit, code_commit, package_versions
@@ -334,6 +335,8 @@ def _register(
         description=config.description,
         model_id=logged.model_id,
     )
+    artifact_sha256 = version_sha256(tracker, mv.name, mv.version)
+    tracker.registry().set_version_tag(mv.name, mv.version, ARTIFACT_SHA256_TAG, artifact_sha256)
     if audit is not None:
         audit.append(
             author,
@@ -343,6 +346,7 @@ def _register(
                 "run_id": run_id,
                 "manifest_digest": manifest.digest,
                 "model_uri": logged.uri,
+                "artifact_sha256": artifact_sha256,
                 "author_authenticated": authorship[AUTHOR_AUTHENTICATED_TAG] == "true",
                 **(
                     {"author_via": authorship[AUTHOR_VIA_TAG]}
