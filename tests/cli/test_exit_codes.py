@@ -100,6 +100,8 @@ CASES: list[tuple[list[str], int]] = [
     (["models", "show", M, *R], OK),
     (["models", "show", "nope", *R], BAD),
     (["models", "history", M, *R], OK),
+    (["models", "explain", M, "1", "--out", "{tmp}/explain.html", *R], OK),
+    (["models", "explain", M, "9", *R], BAD),  # no such version
     (["models", "history", M, "--at", "yesterday", *R], BAD),
     (["models", "promote", M, "2", "--reason", "go", *_as("deployer"), *R], NO),  # four eyes
     (["models", "promote", M, "1", "--reason", "go", *R], BAD),  # no token

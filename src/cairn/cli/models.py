@@ -1,4 +1,5 @@
-"""`cairn models list|show|approve|promote|alias|policy|history|verify`: the governed registry.
+"""`cairn models list|show|approve|promote|alias|policy|history|explain|verify`: the governed
+registry.
 
 Governance commands (approve, promote, alias, policy changes) act with a token
 (``--token-file`` or ``CAIRN_TOKEN``): the principal it proves is who acted, with its role
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -18,6 +19,9 @@ from cairn.cli._auth import ServerOption, TokenFileOption, acting_principal, rem
 from cairn.cli._console import RepoOption, console, err_console, one_line_errors, parse_time
 from cairn.cli._output import FormatOption, JsonOption, OutOption, emit, emit_json, output_format
 from cairn.cli._project import open_project
+
+if TYPE_CHECKING:
+    from cairn.explain.global_explanation import GlobalExplanation
 
 app = typer.Typer(
     help="Registered models: versions, reviews, aliases (champion, challenger, fallback).",
@@ -410,6 +414,78 @@ def history(
     for m in moves:
         table.add_row(*move_row(m))
     console.print(table)
+
+
+@app.command()
+@one_line_errors
+def explain(
+    name: Annotated[str, typer.Argument(help="Registered model name.")],
+    version: Annotated[str, typer.Argument(help="The version to explain.")],
+    repo: RepoOption = Path("."),
+    html: Annotated[
+        Path | None, typer.Option("--out", help="Write the explanation as an HTML page here.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show a version's global explanation, computed at training time: importance, partial
+    dependence and ICE of the top features, the contributions per feature (and a scorecard's
+    points table).
+
+    Example: cairn models explain credit-default 3 --out explanation.html
+    """
+    from dataclasses import replace
+
+    from cairn.core.errors import DataError
+    from cairn.explain.global_explanation import GlobalExplanation
+    from cairn.tracking.errors import MissingArtifactError
+    from cairn.training.trainer import ARTIFACTS
+
+    project = open_project(repo)
+    mv = project.registry.version(name, version)
+    path = ARTIFACTS["explanation"]
+    try:
+        if not mv.run_id:
+            raise MissingArtifactError(f"{name} v{version} names no training run")
+        data = project.registry.tracker.load_json(mv.run_id, path)
+    except MissingArtifactError:
+        raise DataError(
+            f"{name} v{mv.version} was trained before explanations existed (its run has no "
+            f"{path}); retrain it, or reproduce its run: cairn train --reproduce "
+            f"{mv.run_id or 'RUN'}."
+        ) from None
+    explanation = replace(GlobalExplanation.from_dict(data), model=name, version=mv.version)
+    if html is not None:
+        from cairn.explain.report import write_html
+
+        write_html(explanation, html)
+        if not as_json:
+            console.print(f"Wrote the explanation of {name} v{mv.version} to {html}")
+            return
+    emit_json(explanation.to_dict(), as_json, lambda: _print_explanation(explanation))
+
+
+def _print_explanation(e: GlobalExplanation) -> None:
+    from rich.table import Table
+
+    gain_total = sum((e.gain or {}).values())
+    table = Table(
+        "feature", "mean |contribution|", "gain share", "higher raises",
+        title=f"{e.model} v{e.version} ({e.family}, {e.units}, {e.rows} rows)",
+    )  # fmt: skip
+    rises = {s.feature: s.rises for s in e.summary}
+    for feature, value in e.importance.items():
+        gain = "-" if e.gain is None or not gain_total else f"{e.gain[feature] / gain_total:.1%}"
+        rise = rises.get(feature)
+        table.add_row(feature, f"{value:.4f}", gain, "-" if rise is None else f"{rise:.0%}")
+    console.print(table)
+    curves = Table("feature", "partial dependence (value: mean probability)", title="Top features")
+    for d in e.dependence:
+        step = max(len(d.grid) // 5, 1)
+        picks = sorted({*range(0, len(d.grid), step), len(d.grid) - 1}) if d.grid else []
+        curves.add_row(
+            d.feature, "  ".join(f"{d.grid_labels[i]}: {d.average[i]:.3f}" for i in picks)
+        )
+    console.print(curves)
 
 
 from cairn.cli.models_verify import verify as _verify  # noqa: E402

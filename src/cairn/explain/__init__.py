@@ -4,7 +4,9 @@
 ``shap.TreeExplainer``); :func:`top_reasons` turns the factors pushing a score toward the
 deployment's positive decision (``decline`` for credit, ``follow_up`` for an outreach model) into
 coded texts from a :class:`ReasonCodeBook` (a YAML file per project), and :func:`summarize`
-writes one sentence. Imports only :mod:`cairn.core`.
+writes one sentence. :func:`explain_globally` is a version's global explanation (importance,
+partial dependence and ICE, contribution summaries), logged at training time and shown by
+``cairn models explain``. Imports only :mod:`cairn.core`.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from cairn.explain.contributions import split_references, tree_contributions
+from cairn.explain.global_explanation import GlobalExplanation, explain_globally
 from cairn.explain.reason_codes import (
     REASON_CODES_FILE,
     ReasonCodeBook,
@@ -22,8 +25,10 @@ from cairn.explain.reason_codes import (
 
 __all__ = [
     "REASON_CODES_FILE",
+    "GlobalExplanation",
     "ReasonCodeBook",
     "direction_of",
+    "explain_globally",
     "split_references",
     "summarize",
     "top_reasons",

@@ -141,6 +141,10 @@ class LightGBMScorer:
         """The count-weighted median split threshold per feature."""
         return split_references(self.booster)
 
+    def gain(self) -> FloatMatrix:
+        """Total split gain per feature, in feature order (global explanations' ``gain``)."""
+        return np.asarray(self.booster.feature_importance("gain"), dtype=np.float64)
+
     def warm(self) -> None:
         """Score and explain one all-missing row."""
         X = np.full((1, self.booster.num_feature()), np.nan)

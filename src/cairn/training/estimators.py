@@ -19,6 +19,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from cairn.core.errors import ConfigError
+from cairn.serving.scorers import LightGBMScorer, Scorer
 from cairn.tracking.models import Column, LoggedModel
 from cairn.tracking.run import RunLogger
 from cairn.training.config import ModelSpec
@@ -50,6 +51,12 @@ class FittedModel(Protocol):
         """Log the model (native flavor, explicit signature and requirements) into ``run``."""
         ...
 
+    def scorer(self, features: list[str], categories: dict[str, list[str]]) -> Scorer:
+        """The family's :class:`~cairn.serving.scorers.Scorer` of the fitted estimator (the
+        one serving's loader builds from the logged artifact), over the float matrix of
+        :meth:`cairn.training.frame.FeatureFrame.matrix`."""
+        ...
+
 
 @dataclass
 class LightGBMModel:
@@ -73,6 +80,11 @@ class LightGBMModel:
         return run.log_lightgbm(
             self.estimator, columns=columns, pip_requirements=pins("lightgbm", "numpy", "pandas")
         )
+
+    def scorer(self, features: list[str], categories: dict[str, list[str]]) -> Scorer:
+        """The booster as a :class:`~cairn.serving.scorers.LightGBMScorer` (pandas categories
+        are level codes inside the booster, so the serving matrix scores the same)."""
+        return LightGBMScorer(self.estimator)
 
 
 @dataclass

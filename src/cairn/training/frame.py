@@ -70,6 +70,27 @@ class FeatureFrame:
                 out[name] = _as_float(col, name)
         return pd.DataFrame(out, index=frame.index)
 
+    def matrix(self, frame: pd.DataFrame) -> np.ndarray:
+        """The float64 matrix serving builds for the same rows: numbers as floats, a category
+        as its level index in :attr:`categories`, missing or unseen values as NaN.
+
+        Example
+        -------
+        >>> ff = FeatureFrame(["x", "home"], {"home": ["own", "rent"]})
+        >>> ff.matrix(pd.DataFrame({"x": [2, None], "home": ["rent", "boat"]})).tolist()
+        [[2.0, 1.0], [nan, nan]]
+        """
+        X = self.transform(frame)
+        out = np.empty((len(X), len(self.features)), dtype=np.float64)
+        for j, name in enumerate(self.features):
+            col = X[name]
+            if name in self.categories:
+                codes = col.cat.codes.to_numpy(dtype=np.float64)
+                out[:, j] = np.where(codes < 0, np.nan, codes)
+            else:
+                out[:, j] = col.to_numpy(dtype=np.float64)
+        return out
+
 
 def _is_text(col: pd.Series) -> bool:
     dtype = col.dtype

@@ -33,6 +33,7 @@ from cairn.tracking.models import LoggedModel
 from cairn.tracking.provenance import CodeCommit, code_commit, package_versions
 from cairn.training.config import TrainConfig
 from cairn.training.estimators import fit_model
+from cairn.training.explanation import explain_training
 from cairn.training.frame import FeatureFrame
 from cairn.training.importance import Importance
 from cairn.training.label_timing import LabelTiming, config_split
@@ -52,6 +53,7 @@ ARTIFACTS = {
     "environment": "environment.json",
     "features": "feature_frame.json",
     "split": "split.json",
+    "explanation": "explanation.json",
 }
 """Artifact paths every Cairn training run logs."""
 
@@ -213,6 +215,9 @@ def train(
     )
     profile = training_reference(config, ff, Xs, scores, ys)
     lap("evaluate", t)
+    t = time.perf_counter()
+    explanation = explain_training(config, ff, parts, model)
+    lap("explain", t)
 
     commit = code_commit(store.root)
     packages = package_versions()
@@ -237,6 +242,7 @@ def train(
         run.log_json(report.to_dict(), ARTIFACTS["quality"])
         run.log_json(importance.to_dict(), ARTIFACTS["importance"])
         run.log_json(profile, ARTIFACTS["profile"])
+        run.log_json(explanation.to_dict(), ARTIFACTS["explanation"])
         run.log_json(
             {
                 "packages": packages,
