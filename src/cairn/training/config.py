@@ -45,7 +45,7 @@ from cairn.core.file_model import (
 
 CONFIG_FILE = "train.yaml"
 """The training config ``cairn init`` writes (``cairn train --config train.yaml``)."""
-MODEL_KINDS = ("lightgbm", "sklearn")
+MODEL_KINDS = ("lightgbm", "sklearn", "scorecard")
 REFERENCE_ROWS = ("validation", "train", "test", "all")
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
 
@@ -251,7 +251,7 @@ _Text = Annotated[Text, AfterValidator(_strip)]
 class ModelSection(FileModel):
     """model: which estimator to fit, and how."""
 
-    type: Literal["lightgbm", "sklearn"] = key(
+    type: Literal["lightgbm", "sklearn", "scorecard"] = key(
         "lightgbm",
         "lightgbm trains a native booster; sklearn builds `estimator` with `params` as keyword "
         "arguments.",

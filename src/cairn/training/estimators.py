@@ -227,7 +227,13 @@ def thread_limit(threads: int | None) -> Iterator[None]:
         yield
 
 
-FITTERS: dict[str, Callable[..., FittedModel]] = {"lightgbm": fit_lightgbm, "sklearn": fit_sklearn}
+FITTERS: dict[str, Callable[..., FittedModel]] = {
+    "lightgbm": fit_lightgbm,
+    "sklearn": fit_sklearn,
+    "scorecard": lambda *a, **k: importlib.import_module(
+        "cairn.training.fit_scorecard"
+    ).fit_scorecard(*a, **k),
+}
 """Model kind (``model.type`` in train.yaml) -> fitter."""
 
 
