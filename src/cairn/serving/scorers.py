@@ -86,6 +86,7 @@ class ScorerLoader(Protocol):
 
 FAMILIES: dict[str, str] = {
     "lightgbm": "cairn.serving.scorers:load_lightgbm",
+    "xgboost": "cairn.serving.scorer_xgboost:load_xgboost",
 }
 """Flavor (the registry's ``cairn.flavor`` tag) -> ``module:function`` of its
 :class:`ScorerLoader`."""
@@ -101,7 +102,7 @@ def load_scorer(
     >>> load_scorer("onnx", Path("."), features=[], categories={})
     Traceback (most recent call last):
     ...
-    cairn.core.errors.ConfigError: No model family 'onnx'; serving loads lightgbm.
+    cairn.core.errors.ConfigError: No model family 'onnx'; serving loads lightgbm, xgboost.
     """
     import importlib
 

@@ -45,7 +45,7 @@ from cairn.core.file_model import (
 
 CONFIG_FILE = "train.yaml"
 """The training config ``cairn init`` writes (``cairn train --config train.yaml``)."""
-MODEL_KINDS = ("lightgbm", "sklearn")
+MODEL_KINDS = ("lightgbm", "sklearn", "xgboost")
 REFERENCE_ROWS = ("validation", "train", "test", "all")
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
 
@@ -251,17 +251,18 @@ _Text = Annotated[Text, AfterValidator(_strip)]
 class ModelSection(FileModel):
     """model: which estimator to fit, and how."""
 
-    type: Literal["lightgbm", "sklearn"] = key(
+    type: Literal["lightgbm", "sklearn", "xgboost"] = key(
         "lightgbm",
         "lightgbm trains a native booster; sklearn builds `estimator` with `params` as keyword "
-        "arguments.",
+        "arguments; xgboost trains a native XGBoost booster (params are XGBoost's own).",
     )
     params: dict[str, Any] | None = key(
         None, "The estimator's own parameters (LightGBM's, or the sklearn class's arguments)."
     )
-    num_boost_round: Annotated[Int, Field(ge=1)] = key(200, "LightGBM boosting rounds.")
+    num_boost_round: Annotated[Int, Field(ge=1)] = key(200, "Boosting rounds (LightGBM, XGBoost).")
     early_stopping_rounds: Annotated[Int, Field(ge=1)] | None = key(
-        None, "Stop when the validation AUC has not improved for this many rounds (LightGBM)."
+        None,
+        "Stop when the validation AUC has not improved for this many rounds (LightGBM, XGBoost).",
     )
     estimator: Name | None = key(
         None,
@@ -284,10 +285,10 @@ class ModelSection(FileModel):
                 "sklearn.ensemble.HistGradientBoostingClassifier) when type is sklearn; got "
                 f"{self.estimator!r}.",
             )
-        if self.type == "lightgbm" and self.estimator is not None:
+        if self.type != "sklearn" and self.estimator is not None:
             raise wrong(
                 "estimator",
-                "is only for type sklearn; type lightgbm trains a native booster (got "
+                f"is only for type sklearn; type {self.type} trains a native booster (got "
                 f"estimator {self.estimator!r}).",
             )
         return self

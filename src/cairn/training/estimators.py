@@ -22,6 +22,7 @@ from cairn.core.errors import ConfigError
 from cairn.tracking.models import Column, LoggedModel
 from cairn.tracking.run import RunLogger
 from cairn.training.config import ModelSpec
+from cairn.training.fit_xgboost import fit_xgboost
 from cairn.training.importance import Importance, permutation_importance, shap_importance
 
 Scores = npt.NDArray[np.float64]
@@ -216,6 +217,7 @@ def thread_limit(threads: int | None) -> Iterator[None]:
 
 
 FITTERS: dict[str, Callable[..., FittedModel]] = {"lightgbm": fit_lightgbm, "sklearn": fit_sklearn}
+FITTERS["xgboost"] = fit_xgboost
 """Model kind (``model.type`` in train.yaml) -> fitter."""
 
 
