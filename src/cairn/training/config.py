@@ -57,11 +57,13 @@ class ModelSpec:
     ``kind`` ``lightgbm`` (default) trains a native booster with ``params`` for
     ``num_boost_round`` rounds. ``sklearn`` builds ``estimator`` (a dotted path to a class or a
     factory returning an object with ``fit`` and ``predict_proba``) with ``params`` as
-    keyword arguments.
+    keyword arguments. ``xgboost`` trains a native XGBoost booster with ``params`` (XGBoost's
+    own) for ``num_boost_round`` rounds (:mod:`cairn.training.fit_xgboost`).
 
-    ``threads`` caps the threads used while fitting and scoring (LightGBM's ``num_threads``;
-    OpenMP/BLAS pools for scikit-learn). On a busy machine OpenMP's spinning threads can make
-    a fit 50x slower than one thread; one thread also makes results exactly reproducible.
+    ``threads`` caps the threads used while fitting and scoring (LightGBM's ``num_threads``,
+    XGBoost's ``nthread``; OpenMP/BLAS pools for scikit-learn). On a busy machine OpenMP's
+    spinning threads can make a fit 50x slower than one thread; one thread also makes results
+    exactly reproducible.
     """
 
     kind: str = "lightgbm"
@@ -257,7 +259,8 @@ class ModelSection(FileModel):
         "arguments; xgboost trains a native XGBoost booster (params are XGBoost's own).",
     )
     params: dict[str, Any] | None = key(
-        None, "The estimator's own parameters (LightGBM's, or the sklearn class's arguments)."
+        None,
+        "The estimator's own parameters (LightGBM's, XGBoost's, or the sklearn class's arguments).",
     )
     num_boost_round: Annotated[Int, Field(ge=1)] = key(200, "Boosting rounds (LightGBM, XGBoost).")
     early_stopping_rounds: Annotated[Int, Field(ge=1)] | None = key(
