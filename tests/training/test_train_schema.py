@@ -40,7 +40,7 @@ def _parse(data: Any) -> object:
         {"register": "yes"},
         {"colour": "red"},
         {"model_name": "credit default"},
-        {"model": {"type": "xgboost"}},
+        {"model": {"type": "catboost"}},
         {"model": {"num_boost_round": 0}},
         {"model": {"params": [1]}},
         {"model": {"threads": 0}},

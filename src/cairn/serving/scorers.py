@@ -87,6 +87,7 @@ class ScorerLoader(Protocol):
 FAMILIES: dict[str, str] = {
     "lightgbm": "cairn.serving.scorers:load_lightgbm",
     "scorecard": "cairn.serving.scorer_scorecard:load_scorecard",
+    "xgboost": "cairn.serving.scorer_xgboost:load_xgboost",
 }
 """Flavor (the registry's ``cairn.flavor`` tag) -> ``module:function`` of its
 :class:`ScorerLoader`."""
@@ -99,10 +100,10 @@ def load_scorer(
 
     Example
     -------
-    >>> load_scorer("onnx", Path("."), features=[], categories={})
+    >>> load_scorer("onnx", Path("."), features=[], categories={})  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    cairn.core.errors.ConfigError: No model family 'onnx'; serving loads lightgbm, scorecard.
+    cairn.core.errors.ConfigError: No model family 'onnx'; serving loads lightgbm, ...
     """
     import importlib
 

@@ -85,6 +85,22 @@ def log_sklearn(
     return _logged(info, "sklearn")
 
 
+def log_xgboost(
+    booster: Any, columns: Sequence[Column], pip_requirements: Sequence[str], name: str
+) -> LoggedModel:
+    """Log an ``xgboost.Booster`` with MLflow's xgboost flavor (native ``model.ubj``, no
+    pickle) into the active run."""
+    mlflow = _mlflow.load()
+    info = mlflow.xgboost.log_model(
+        booster,
+        name=name,
+        signature=signature_of(columns),
+        pip_requirements=list(pip_requirements),
+        model_format="ubj",
+    )
+    return _logged(info, "xgboost")
+
+
 def _logged(info: Any, flavor: str) -> LoggedModel:
     return LoggedModel(
         uri=str(info.model_uri),

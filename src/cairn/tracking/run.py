@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from cairn.core.manifest import TrainingSetManifest
 from cairn.tracking import _mlflow
 from cairn.tracking.datasets import manifest_dataset
-from cairn.tracking.models import Column, LoggedModel, log_lightgbm, log_sklearn
+from cairn.tracking.models import Column, LoggedModel, log_lightgbm, log_sklearn, log_xgboost
 
 if TYPE_CHECKING:
     from cairn.tracking.tracker import Tracker
@@ -118,6 +118,19 @@ class RunLogger:
         """A scikit-learn-compatible estimator (MLflow's ``sklearn`` flavor, cloudpickle)."""
         return self._log(
             "log the scikit-learn model", log_sklearn, estimator, columns, pip_requirements, name
+        )
+
+    def log_xgboost(
+        self,
+        booster: Any,
+        *,
+        columns: Sequence[Column],
+        pip_requirements: Sequence[str],
+        name: str = "model",
+    ) -> LoggedModel:
+        """The native XGBoost booster (MLflow's ``xgboost`` flavor, ``model.ubj`` inside)."""
+        return self._log(
+            "log the XGBoost model", log_xgboost, booster, columns, pip_requirements, name
         )
 
     def _log(self, what: str, fn: Any, model: Any, *args: Any) -> LoggedModel:

@@ -45,7 +45,7 @@ from cairn.core.file_model import (
 
 CONFIG_FILE = "train.yaml"
 """The training config ``cairn init`` writes (``cairn train --config train.yaml``)."""
-MODEL_KINDS = ("lightgbm", "sklearn", "scorecard")
+MODEL_KINDS = ("lightgbm", "sklearn", "scorecard", "xgboost")
 REFERENCE_ROWS = ("validation", "train", "test", "all")
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
 
@@ -57,11 +57,13 @@ class ModelSpec:
     ``kind`` ``lightgbm`` (default) trains a native booster with ``params`` for
     ``num_boost_round`` rounds. ``sklearn`` builds ``estimator`` (a dotted path to a class or a
     factory returning an object with ``fit`` and ``predict_proba``) with ``params`` as
-    keyword arguments.
+    keyword arguments. ``xgboost`` trains a native XGBoost booster with ``params`` (XGBoost's
+    own) for ``num_boost_round`` rounds (:mod:`cairn.training.fit_xgboost`).
 
-    ``threads`` caps the threads used while fitting and scoring (LightGBM's ``num_threads``;
-    OpenMP/BLAS pools for scikit-learn). On a busy machine OpenMP's spinning threads can make
-    a fit 50x slower than one thread; one thread also makes results exactly reproducible.
+    ``threads`` caps the threads used while fitting and scoring (LightGBM's ``num_threads``,
+    XGBoost's ``nthread``; OpenMP/BLAS pools for scikit-learn). On a busy machine OpenMP's
+    spinning threads can make a fit 50x slower than one thread; one thread also makes results
+    exactly reproducible.
     """
 
     kind: str = "lightgbm"
@@ -251,17 +253,19 @@ _Text = Annotated[Text, AfterValidator(_strip)]
 class ModelSection(FileModel):
     """model: which estimator to fit, and how."""
 
-    type: Literal["lightgbm", "sklearn", "scorecard"] = key(
+    type: Literal["lightgbm", "sklearn", "scorecard", "xgboost"] = key(
         "lightgbm",
         "lightgbm trains a native booster; sklearn builds `estimator` with `params` as keyword "
-        "arguments.",
+        "arguments; xgboost trains a native XGBoost booster (params are XGBoost's own).",
     )
     params: dict[str, Any] | None = key(
-        None, "The estimator's own parameters (LightGBM's, or the sklearn class's arguments)."
+        None,
+        "The estimator's own parameters (LightGBM's, XGBoost's, or the sklearn class's arguments).",
     )
-    num_boost_round: Annotated[Int, Field(ge=1)] = key(200, "LightGBM boosting rounds.")
+    num_boost_round: Annotated[Int, Field(ge=1)] = key(200, "Boosting rounds (LightGBM, XGBoost).")
     early_stopping_rounds: Annotated[Int, Field(ge=1)] | None = key(
-        None, "Stop when the validation AUC has not improved for this many rounds (LightGBM)."
+        None,
+        "Stop when the validation AUC has not improved for this many rounds (LightGBM, XGBoost).",
     )
     estimator: Name | None = key(
         None,
@@ -284,10 +288,10 @@ class ModelSection(FileModel):
                 "sklearn.ensemble.HistGradientBoostingClassifier) when type is sklearn; got "
                 f"{self.estimator!r}.",
             )
-        if self.type == "lightgbm" and self.estimator is not None:
+        if self.type != "sklearn" and self.estimator is not None:
             raise wrong(
                 "estimator",
-                "is only for type sklearn; type lightgbm trains a native booster (got "
+                f"is only for type sklearn; type {self.type} trains a native booster (got "
                 f"estimator {self.estimator!r}).",
             )
         return self

@@ -230,11 +230,16 @@ def thread_limit(threads: int | None) -> Iterator[None]:
 FITTERS: dict[str, Callable[..., FittedModel]] = {
     "lightgbm": fit_lightgbm,
     "sklearn": fit_sklearn,
-    "scorecard": lambda *a, **k: importlib.import_module(
-        "cairn.training.fit_scorecard"
-    ).fit_scorecard(*a, **k),
+    "scorecard": lambda *a, **k: _fitter("cairn.training.fit_scorecard", "fit_scorecard")(*a, **k),
+    "xgboost": lambda *a, **k: _fitter("cairn.training.fit_xgboost", "fit_xgboost")(*a, **k),
 }
-"""Model kind (``model.type`` in train.yaml) -> fitter."""
+"""Model kind (``model.type`` in train.yaml) -> fitter (a family's library is imported when a
+model of it is fitted)."""
+
+
+def _fitter(module: str, name: str) -> Callable[..., FittedModel]:
+    fitter: Callable[..., FittedModel] = getattr(importlib.import_module(module), name)
+    return fitter
 
 
 def fit_model(
