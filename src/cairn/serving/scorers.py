@@ -86,6 +86,7 @@ class ScorerLoader(Protocol):
 
 FAMILIES: dict[str, str] = {
     "lightgbm": "cairn.serving.scorers:load_lightgbm",
+    "sklearn": "cairn.serving.scorer_sklearn:load_sklearn",
 }
 """Flavor (the registry's ``cairn.flavor`` tag) -> ``module:function`` of its
 :class:`ScorerLoader`."""
