@@ -87,6 +87,7 @@ class ScorerLoader(Protocol):
 FAMILIES: dict[str, str] = {
     "lightgbm": "cairn.serving.scorers:load_lightgbm",
     "scorecard": "cairn.serving.scorer_scorecard:load_scorecard",
+    "sklearn": "cairn.serving.scorer_sklearn:load_sklearn",
     "xgboost": "cairn.serving.scorer_xgboost:load_xgboost",
 }
 """Flavor (the registry's ``cairn.flavor`` tag) -> ``module:function`` of its

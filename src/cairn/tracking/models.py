@@ -9,8 +9,10 @@ wrapper (DESIGN §5).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from cairn.tracking import _mlflow
@@ -71,17 +73,30 @@ def log_lightgbm(
 
 
 def log_sklearn(
-    estimator: Any, columns: Sequence[Column], pip_requirements: Sequence[str], name: str
+    estimator: Any,
+    columns: Sequence[Column],
+    pip_requirements: Sequence[str],
+    name: str,
+    trusted_types: Sequence[str] = (),
+    extra_files: Mapping[str, str] | None = None,
 ) -> LoggedModel:
-    """Log a scikit-learn-compatible estimator (cloudpickle) into the active run."""
+    """Log a scikit-learn-compatible estimator in the skops format (no code runs on load,
+    ``trusted_types`` declared) into the active run, ``extra_files`` (name -> text) beside
+    ``model.skops`` in the model folder."""
     mlflow = _mlflow.load()
     info = mlflow.sklearn.log_model(
         estimator,
         name=name,
         signature=signature_of(columns),
         pip_requirements=list(pip_requirements),
-        serialization_format="cloudpickle",
+        serialization_format="skops",
+        skops_trusted_types=list(trusted_types),
     )
+    if extra_files:
+        with tempfile.TemporaryDirectory() as tmp:
+            for file, text in extra_files.items():
+                (Path(tmp) / file).write_text(text)
+            mlflow.MlflowClient().log_model_artifacts(info.model_id, tmp)
     return _logged(info, "sklearn")
 
 

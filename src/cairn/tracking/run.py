@@ -114,10 +114,20 @@ class RunLogger:
         columns: Sequence[Column],
         pip_requirements: Sequence[str],
         name: str = "model",
+        trusted_types: Sequence[str] = (),
+        extra_files: Mapping[str, str] | None = None,
     ) -> LoggedModel:
-        """A scikit-learn-compatible estimator (MLflow's ``sklearn`` flavor, cloudpickle)."""
+        """A scikit-learn-compatible estimator (MLflow's ``sklearn`` flavor, skops format with
+        declared ``trusted_types``; ``extra_files`` beside it)."""
         return self._log(
-            "log the scikit-learn model", log_sklearn, estimator, columns, pip_requirements, name
+            "log the scikit-learn model",
+            log_sklearn,
+            estimator,
+            columns,
+            pip_requirements,
+            name,
+            trusted_types,
+            extra_files,
         )
 
     def log_xgboost(

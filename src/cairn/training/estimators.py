@@ -7,12 +7,13 @@ measures its feature importance and logs itself to a run.
 from __future__ import annotations
 
 import importlib
+import json
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, packages_distributions, version
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -24,6 +25,9 @@ from cairn.tracking.models import Column, LoggedModel
 from cairn.tracking.run import RunLogger
 from cairn.training.config import ModelSpec
 from cairn.training.importance import Importance, permutation_importance, shap_importance
+
+if TYPE_CHECKING:
+    from cairn.serving.scorers import Scorer
 
 Scores = npt.NDArray[np.float64]
 Labels = npt.NDArray[np.int64]
@@ -96,6 +100,11 @@ class SklearnModel:
     extra_metrics: dict[str, float] = field(default_factory=dict)
     flavor: str = "sklearn"
     threads: int | None = None
+    background: Scores | None = None
+    """A seeded sample of the training rows as a code matrix (numbers, level indexes, NaN):
+    the background of sampling contributions and of the references."""
+    linear_means: Scores | None = None
+    """For a (pipelined) logistic regression, the training means of its transformed inputs."""
 
     def predict(self, X: pd.DataFrame) -> Scores:
         """``predict_proba(X)[:, 1]``."""
@@ -108,11 +117,37 @@ class SklearnModel:
             return permutation_importance(self.estimator, X, y, sample=sample, seed=seed)
 
     def log(self, run: RunLogger, columns: list[Column]) -> LoggedModel:
-        """The estimator as MLflow's sklearn flavor (cloudpickle)."""
+        """The estimator as MLflow's sklearn flavor in the skops format, its trusted types
+        (also logged as ``skops-trusted-types.json``), background and linear means beside it."""
+        from cairn.serving.scorer_sklearn import SIDECAR, trusted_types
+
         extra = _distribution_of(type(self.estimator).__module__)
-        names = ["scikit-learn", "cloudpickle", "numpy", "pandas", *extra]
+        names = ["scikit-learn", "skops", "numpy", "pandas", *extra]
+        trusted = trusted_types(self.estimator)
+        run.log_json({"trusted_types": trusted}, "skops-trusted-types.json")
+        sidecar = {
+            "trusted_types": trusted,
+            "background": None if self.background is None else _listed(self.background),
+            "linear_means": None if self.linear_means is None else _listed(self.linear_means),
+        }
         return run.log_sklearn(
-            self.estimator, columns=columns, pip_requirements=pins(*dict.fromkeys(names))
+            self.estimator,
+            columns=columns,
+            pip_requirements=pins(*dict.fromkeys(names)),
+            trusted_types=trusted,
+            extra_files={SIDECAR: json.dumps(sidecar)},
+        )
+
+    def scorer(self, features: list[str], categories: dict[str, list[str]]) -> Scorer:
+        """The :class:`~cairn.serving.scorer_sklearn.SklearnScorer` of the fitted estimator."""
+        from cairn.serving.scorer_sklearn import SklearnScorer
+
+        return SklearnScorer(
+            self.estimator,
+            features,
+            categories,
+            background=self.background,
+            linear_means=self.linear_means,
         )
 
 
@@ -212,7 +247,39 @@ def fit_sklearn(
     logged = {k: v for k, v in params.items() if isinstance(v, (str, int, float, bool, type(None)))}
     if spec.threads is not None:
         logged["threads"] = spec.threads
-    return SklearnModel(estimator, {"estimator": spec.estimator, **logged}, threads=spec.threads)
+    from cairn.explain.sklearn_shap import LinearShap, linear_parts
+
+    means = LinearShap.transformed_means(estimator, X) if linear_parts(estimator) else None
+    return SklearnModel(
+        estimator,
+        {"estimator": spec.estimator, **logged},
+        threads=spec.threads,
+        background=code_matrix(X.sample(n=min(BACKGROUND_ROWS, len(X)), random_state=seed)),
+        linear_means=means,
+    )
+
+
+BACKGROUND_ROWS = 32
+"""Training rows kept with a scikit-learn model as the background of sampling contributions."""
+
+
+def code_matrix(X: pd.DataFrame) -> Scores:
+    """``X`` as serving's float matrix: numbers as they are, categories as their level index,
+    missing as NaN."""
+    out = np.empty(X.shape, dtype=np.float64)
+    for j, name in enumerate(X.columns):
+        col = X[name]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            codes = col.cat.codes.to_numpy(dtype=np.float64)
+            out[:, j] = np.where(codes < 0, np.nan, codes)
+        else:
+            out[:, j] = col.to_numpy(dtype=np.float64, na_value=np.nan)
+    return out
+
+
+def _listed(a: Scores) -> Any:
+    """A float array as JSON-ready nested lists, NaN as null."""
+    return [_listed(v) if np.ndim(v) else (None if np.isnan(v) else float(v)) for v in a]
 
 
 @contextmanager
