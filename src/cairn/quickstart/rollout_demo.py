@@ -17,9 +17,9 @@ subprocess and the canary controller in a thread of this process (as ``cairn dep
    TreeSHAP explanation costs more) is rolled back by the gates, which name the gate and the
    numbers.
 
-A scikit-learn challenger cannot be served (serving loads native LightGBM boosters), so the
-demo first trains a LightGBM challenger and points ``challenger`` at it. Every wait is bounded
-and every client request is counted: none may fail.
+The demo first trains a LightGBM challenger like the champion and points ``challenger`` at it
+(the canary's score gates compare two models of one family). Every wait is bounded and every
+client request is counted: none may fail.
 """
 
 from __future__ import annotations
