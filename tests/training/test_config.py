@@ -44,7 +44,10 @@ def test_defaults_and_round_trip(tmp_path: Path) -> None:
         ({"register": "yes"}, r"register must be true or false; got 'yes'"),
         ({"colour": "red"}, r"unknown key 'colour'; allowed keys are model_name"),
         ({"model_name": "credit default"}, r"model_name must be letters"),
-        ({"model": {"type": "catboost"}}, r"model.type must be one of lightgbm, sklearn, xgboost"),
+        (
+            {"model": {"type": "catboost"}},
+            r"model.type must be one of lightgbm, sklearn, scorecard, xgboost",
+        ),
         ({"model": {"type": "sklearn"}}, r"model.estimator must name a scikit-learn"),
         ({"model": {"estimator": "sklearn.x.Y"}}, r"estimator is only for type sklearn"),
         ({"model": {"num_boost_round": 0}}, r"num_boost_round must be at least 1; got 0"),
