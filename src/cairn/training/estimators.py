@@ -24,6 +24,7 @@ from cairn.serving.scorers import LightGBMScorer, Scorer
 from cairn.tracking.models import Column, LoggedModel
 from cairn.tracking.run import RunLogger
 from cairn.training.config import ModelSpec
+from cairn.training.frame import code_matrix
 from cairn.training.importance import Importance, permutation_importance, shap_importance
 
 if TYPE_CHECKING:
@@ -261,20 +262,6 @@ def fit_sklearn(
 
 BACKGROUND_ROWS = 32
 """Training rows kept with a scikit-learn model as the background of sampling contributions."""
-
-
-def code_matrix(X: pd.DataFrame) -> Scores:
-    """``X`` as serving's float matrix: numbers as they are, categories as their level index,
-    missing as NaN."""
-    out = np.empty(X.shape, dtype=np.float64)
-    for j, name in enumerate(X.columns):
-        col = X[name]
-        if isinstance(col.dtype, pd.CategoricalDtype):
-            codes = col.cat.codes.to_numpy(dtype=np.float64)
-            out[:, j] = np.where(codes < 0, np.nan, codes)
-        else:
-            out[:, j] = col.to_numpy(dtype=np.float64, na_value=np.nan)
-    return out
 
 
 def _listed(a: Scores) -> Any:

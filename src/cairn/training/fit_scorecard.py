@@ -36,6 +36,7 @@ from cairn.tracking.models import Column, LoggedModel
 from cairn.tracking.run import RunLogger
 from cairn.tracking.scorecard_flavor import log_scorecard
 from cairn.training.config import ModelSpec
+from cairn.training.frame import code_matrix
 from cairn.training.importance import Importance, sample_rows
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ class ScorecardModel:
         rows = sample_rows(len(X), sample, seed)
         features = list(X.columns)
         scorer = self.scorer(features, self.categories)
-        phi = scorer.contributions(codes(X.iloc[rows], self.categories))
+        phi = scorer.contributions(code_matrix(X.iloc[rows], self.categories))
         mean_abs = np.abs(phi[:, :-1]).mean(axis=0)
         order = np.argsort(-mean_abs, kind="stable")
         values = {features[i]: float(mean_abs[i]) for i in order}
@@ -97,27 +98,8 @@ class ScorecardModel:
         return ScorecardScorer(self.table, features=features, categories=categories)
 
 
-def codes(X: pd.DataFrame, categories: dict[str, list[str]]) -> Scores:
-    """The float code matrix serving builds: numbers as is, categories as level index
-    (missing or unknown: NaN).
-
-    Example
-    -------
-    >>> X = pd.DataFrame({"x": [1.5, None], "home": pd.Categorical(["rent", None])})
-    >>> codes(X, {"home": ["own", "rent"]}).tolist()
-    [[1.5, 1.0], [nan, nan]]
-    """
-    out = np.empty(X.shape, dtype=np.float64)
-    for j, name in enumerate(X.columns):
-        col = X[name]
-        if name in categories:
-            cat = pd.Categorical(col.astype(object), categories=categories[name])
-            c = np.asarray(cat.codes, dtype=np.float64)
-            c[c < 0] = np.nan
-            out[:, j] = c
-        else:
-            out[:, j] = col.to_numpy(dtype=np.float64, na_value=np.nan)
-    return out
+codes = code_matrix
+"""The float code matrix serving builds (:func:`cairn.training.frame.code_matrix`)."""
 
 
 def fit_scorecard(

@@ -29,6 +29,7 @@ from cairn.serving.scorer_xgboost import XGBoostScorer
 from cairn.tracking.models import Column, LoggedModel
 from cairn.tracking.run import RunLogger
 from cairn.training.config import ModelSpec
+from cairn.training.frame import code_matrix
 from cairn.training.importance import Importance, sample_rows
 
 __all__ = ["XGBoostModel", "code_matrix", "feature_types", "fit_xgboost"]
@@ -38,21 +39,6 @@ OBJECTIVE = "binary:logistic"
 GAIN_ARTIFACT = "importance_gain.json"
 """Total split gain per feature, logged next to the model."""
 _ROUNDS_KEYS = ("num_boost_round", "n_estimators", "num_round", "num_trees")
-
-
-def code_matrix(X: pd.DataFrame) -> FloatMatrix:
-    """``X`` as float64: numbers as they are, a ``category`` column as its level index
-    (unknown or missing: NaN) - the matrix serving builds from feature values."""
-    out = np.empty((len(X), X.shape[1]), dtype=np.float64)
-    for j, name in enumerate(X.columns):
-        column = X[name]
-        if isinstance(column.dtype, pd.CategoricalDtype):
-            codes = column.cat.codes.to_numpy(dtype=np.float64)
-            codes[codes < 0] = np.nan
-            out[:, j] = codes
-        else:
-            out[:, j] = column.to_numpy(dtype=np.float64, na_value=np.nan)
-    return out
 
 
 def feature_types(X: pd.DataFrame) -> list[str]:

@@ -80,16 +80,32 @@ class FeatureFrame:
         >>> ff.matrix(pd.DataFrame({"x": [2, None], "home": ["rent", "boat"]})).tolist()
         [[2.0, 1.0], [nan, nan]]
         """
-        X = self.transform(frame)
-        out = np.empty((len(X), len(self.features)), dtype=np.float64)
-        for j, name in enumerate(self.features):
-            col = X[name]
-            if name in self.categories:
-                codes = col.cat.codes.to_numpy(dtype=np.float64)
-                out[:, j] = np.where(codes < 0, np.nan, codes)
-            else:
-                out[:, j] = col.to_numpy(dtype=np.float64)
-        return out
+        return code_matrix(self.transform(frame))
+
+
+def code_matrix(X: pd.DataFrame, categories: dict[str, list[str]] | None = None) -> np.ndarray:
+    """Model inputs as serving's float64 matrix: numbers as they are, a category as its level
+    index (in ``categories[name]`` when given, else the column's own levels), missing or
+    unknown as NaN. The one conversion every family's training side uses.
+
+    Example
+    -------
+    >>> X = pd.DataFrame({"x": [1.5, None], "home": pd.Categorical(["rent", None])})
+    >>> code_matrix(X, {"home": ["own", "rent"]}).tolist()
+    [[1.5, 1.0], [nan, nan]]
+    """
+    out = np.empty(X.shape, dtype=np.float64)
+    for j, name in enumerate(X.columns):
+        col = X[name]
+        levels = (categories or {}).get(str(name))
+        if levels is not None:
+            col = pd.Series(pd.Categorical(col.astype(object), categories=levels))
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            codes = col.cat.codes.to_numpy(dtype=np.float64)
+            out[:, j] = np.where(codes < 0, np.nan, codes)
+        else:
+            out[:, j] = col.to_numpy(dtype=np.float64, na_value=np.nan)
+    return out
 
 
 def _is_text(col: pd.Series) -> bool:
