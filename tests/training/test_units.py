@@ -83,3 +83,23 @@ def test_quality_checks_fail_and_warn() -> None:
         bad, "y", ["x"], train_rows=range(20), validation_rows=range(20, 30)
     )
     assert {c.name for c in labels.failures} == {"label_binary"}
+
+
+def test_sklearn_estimator_without_categorical_support_names_the_text_features() -> None:
+    from cairn.core.errors import ConfigError
+    from cairn.training import ModelSpec
+    from cairn.training.estimators import fit_model
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(
+        {
+            "income": rng.normal(size=60),
+            "home": pd.Categorical(
+                rng.choice(["own", "rent"], size=60), categories=["own", "rent"]
+            ),
+        }
+    )
+    y = (X["income"] > 0).astype(int).to_numpy()
+    spec = ModelSpec(kind="sklearn", estimator="sklearn.ensemble.RandomForestClassifier")
+    with pytest.raises(ConfigError, match=r"train\.yaml: model\.estimator .* text features home"):
+        fit_model(spec, X, y, X, y, seed=0, where="train.yaml")

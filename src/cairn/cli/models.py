@@ -81,7 +81,8 @@ def show(
     repo: RepoOption = Path("."),
     as_json: JsonOption = False,
 ) -> None:
-    """Show a model's versions (author, run, review decision, aliases) and alias history.
+    """Show a model's versions (family, author, run, review decision, aliases) and alias
+    history.
 
     Example: cairn models show credit-default
     """
@@ -98,7 +99,7 @@ def show(
         emit_json(body, True, lambda: None)
         return
     table = Table(
-        "version", "author", "created", "run", "aliases", "review",
+        "version", "family", "author", "created", "run", "aliases", "review",
         title=f"{name} (four eyes: {'required' if policy.require_four_eyes else 'WAIVED'})",
     )  # fmt: skip
     for item in details.versions:
@@ -107,6 +108,7 @@ def show(
         style = "" if a is None else ("green" if a.decision == "approve" else "red")
         table.add_row(
             v.version,
+            v.tags.get("cairn.flavor", "lightgbm"),
             v.author or "?",
             "-" if v.created_at is None else f"{v.created_at:%Y-%m-%d %H:%M}",
             (v.run_id or "-")[:12],
@@ -433,33 +435,16 @@ def explain(
 
     Example: cairn models explain credit-default 3 --out explanation.html
     """
-    from dataclasses import replace
-
-    from cairn.core.errors import DataError
-    from cairn.explain.global_explanation import GlobalExplanation
-    from cairn.tracking.errors import MissingArtifactError
-    from cairn.training.trainer import ARTIFACTS
+    from cairn.app.model_explanation import version_explanation
 
     project = open_project(repo)
-    mv = project.registry.version(name, version)
-    path = ARTIFACTS["explanation"]
-    try:
-        if not mv.run_id:
-            raise MissingArtifactError(f"{name} v{version} names no training run")
-        data = project.registry.tracker.load_json(mv.run_id, path)
-    except MissingArtifactError:
-        raise DataError(
-            f"{name} v{mv.version} was trained before explanations existed (its run has no "
-            f"{path}); retrain it, or reproduce its run: cairn train --reproduce "
-            f"{mv.run_id or 'RUN'}."
-        ) from None
-    explanation = replace(GlobalExplanation.from_dict(data), model=name, version=mv.version)
+    explanation = version_explanation(project.registry, name, version)
     if html is not None:
         from cairn.explain.report import write_html
 
         write_html(explanation, html)
         if not as_json:
-            console.print(f"Wrote the explanation of {name} v{mv.version} to {html}")
+            console.print(f"Wrote the explanation of {name} v{explanation.version} to {html}")
             return
     emit_json(explanation.to_dict(), as_json, lambda: _print_explanation(explanation))
 

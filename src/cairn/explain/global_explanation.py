@@ -53,6 +53,8 @@ __all__ = [
 ]
 
 FloatMatrix = npt.NDArray[np.float64]
+ARTIFACT = "explanation.json"
+"""The run artifact a training run stores its version's global explanation in."""
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 """The contribution quantiles of each feature's summary (a box from 25 to 75 %, whiskers 5-95)."""
 

@@ -115,6 +115,10 @@ def print_report(report: QuickstartReport) -> None:
         print_streaming_demo(report.streaming)
     if report.retraining is not None:
         print_retraining_demo(report.retraining)
+    if report.families is not None:
+        from cairn.quickstart.families_printer import print_families_demo
+
+        print_families_demo(report.families)
 
 
 def _share(value: object) -> str:

@@ -27,6 +27,7 @@ from cairn.online import MaterializeResult
 from cairn.quickstart import DEFAULT_DIR
 from cairn.quickstart._steps import Steps
 from cairn.quickstart.experiment_demo import ExperimentDemo
+from cairn.quickstart.families_demo import FamiliesDemo
 from cairn.quickstart.monitoring_demo import MonitoringDemo
 from cairn.quickstart.quality_demo import QualityDemo, run_quality_demo
 from cairn.quickstart.retraining_demo import RetrainingDemo
@@ -62,6 +63,7 @@ class QuickstartReport:
     experiment: ExperimentDemo | None = None
     streaming: StreamingDemo | None = None
     retraining: RetrainingDemo | None = None
+    families: FamiliesDemo | None = None
 
 
 def run_quickstart(
@@ -155,6 +157,11 @@ def run_quickstart(
     assert report.training.team is not None
     with step("retraining: the drifted month retrains, gated, shadow, proposed"):
         report.retraining = run_retraining_demo(path, team=report.training.team)
+
+    from cairn.quickstart.families_demo import run_families_demo
+
+    with step("families: a scorecard beside the booster, a decline, counterfactuals"):
+        report.families = run_families_demo(path, team=report.training.team)
     return report
 
 

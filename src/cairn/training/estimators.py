@@ -244,7 +244,21 @@ def fit_sklearn(
         estimator.set_params(random_state=seed)
         params["random_state"] = seed
     with thread_limit(spec.threads):
-        estimator.fit(X, y)
+        try:
+            estimator.fit(X, y)
+        except (TypeError, ValueError) as exc:
+            text = [str(c) for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
+            if not text:
+                raise
+            raise ConfigError(
+                f"{where}: model.estimator {spec.estimator} cannot fit the text features "
+                f"{', '.join(text)} (given as pandas categoricals with their training levels): "
+                f"{type(exc).__name__}: {exc}. Use an estimator that accepts categoricals "
+                f"(sklearn.ensemble.HistGradientBoostingClassifier with "
+                f"categorical_features: from_dtype), or a factory of your own installed module "
+                f"returning a Pipeline that encodes them first (e.g. a ColumnTransformer with "
+                f"OneHotEncoder(handle_unknown='ignore'))."
+            ) from None
     logged = {k: v for k, v in params.items() if isinstance(v, (str, int, float, bool, type(None)))}
     if spec.threads is not None:
         logged["threads"] = spec.threads

@@ -26,6 +26,7 @@ import pandas as pd
 
 from cairn.core.errors import ConfigError
 from cairn.core.manifest import TrainingSetManifest
+from cairn.explain.global_explanation import ARTIFACT as EXPLANATION_ARTIFACT
 from cairn.tracking import Tracker
 from cairn.tracking.artifact_digest import ARTIFACT_SHA256_TAG, version_sha256
 from cairn.tracking.datasets import DIGEST_TAG
@@ -53,7 +54,7 @@ ARTIFACTS = {
     "environment": "environment.json",
     "features": "feature_frame.json",
     "split": "split.json",
-    "explanation": "explanation.json",
+    "explanation": EXPLANATION_ARTIFACT,
 }
 """Artifact paths every Cairn training run logs."""
 

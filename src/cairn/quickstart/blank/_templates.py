@@ -125,13 +125,16 @@ register: true                   # register the trained model version in the mod
 tags: {}                         # name: text tags of the run and the model version
 
 model:
-  type: lightgbm                 # lightgbm, or sklearn with an estimator
+  type: lightgbm                 # lightgbm, xgboost, sklearn (with an estimator) or scorecard
   # estimator: sklearn.ensemble.HistGradientBoostingClassifier   # type sklearn: a dotted
   #                              # path to a class or factory with fit and predict_proba
-  num_boost_round: 200           # LightGBM boosting rounds
+  num_boost_round: 200           # boosting rounds (lightgbm, xgboost)
   # early_stopping_rounds: 20    # stop once the validation AUC stops improving
   threads: 1                     # 1: exactly reproducible (cairn train --reproduce RUN_ID)
-  params:                        # the estimator's own parameters (LightGBM's here)
+  params:                        # the family's own parameters (LightGBM's here); each family
+  #                              # has its own: xgboost e.g. eta, max_depth; sklearn: the
+  #                              # estimator's keyword arguments; scorecard: pdo, odds,
+  #                              # base_score, max_n_bins, neutral (woe_zero, min or max)
     learning_rate: 0.05
     num_leaves: 15
     min_data_in_leaf: 20

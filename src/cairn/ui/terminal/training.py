@@ -57,7 +57,8 @@ def print_result(result: TrainingResult) -> None:
         console.print(
             f"Registered [bold]{result.model_name}[/] version [bold]{result.version}[/] "
             f"in {result.seconds:.1f} s. Next: cairn models approve {result.model_name} "
-            f"{result.version} --reviewer ID --ticket MRR-YYYY-NNNN --decision approve"
+            f"{result.version} --token-file REVIEWER.token --ticket MRR-YYYY-NNNN "
+            f"--decision approve (a second person: never the author)"
         )
     else:
         console.print(
