@@ -197,7 +197,7 @@ def _counterfactuals(
             out.append("")
             continue
         cf = counterfactual_of(dep, model, row)
-        out.append(json.dumps(cf.to_dict(*names), default=str))
+        out.append("" if cf is None else json.dumps(cf.to_dict(*names), default=str))
     return out
 
 

@@ -20,6 +20,8 @@ changed characteristic:
 
 The answer is the exact minimum over the bins' reported values: fewest changed characteristics,
 then smallest distance; "no feasible change flips the decision" is then a proof, not a budget.
+The enumeration still stops at ``budget_ms`` (only reachable with many characteristics and a
+large ``max_changes``) and says so.
 
 Example
 -------

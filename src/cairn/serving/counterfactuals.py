@@ -39,10 +39,11 @@ def unfavorable(dep: Deployment, decision: str) -> bool:
 
 def counterfactual_of(
     dep: Deployment, model: ScoringModel, values: Mapping[str, Any]
-) -> Counterfactual:
+) -> Counterfactual | None:
     """The counterfactual of the row ``values`` (feature -> value) scored by ``model`` for
-    ``dep``; a ConfigError names the ``counterfactual`` key when the declaration names a
-    feature the model does not have."""
+    ``dep``; None when the model's own score of the row does not make the unfavorable decision
+    (nothing to turn). A ConfigError names the ``counterfactual`` key when the declaration
+    names a feature the model does not have."""
     problem = CounterfactualProblem(
         model.scorer,
         model.matrix([values])[0],
@@ -53,6 +54,10 @@ def counterfactual_of(
         model.profile,
         where=f"deployments.{dep.name}.counterfactual",
     )
+    positive = bool(problem.positive(problem.score_rows(problem.x[None, :]))[0])
+    decision = dep.decision.positive if positive else dep.decision.negative
+    if not unfavorable(dep, decision):
+        return None
     return find_counterfactual(problem)
 
 

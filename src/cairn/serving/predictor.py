@@ -658,6 +658,13 @@ class Predictor:
             cf = counterfactual_of(dep, model, values)
         except (ConfigError, DataError) as exc:
             raise ApiError(409, "counterfactual_config", str(exc)) from None
+        if cf is None:
+            raise ApiError(
+                409, "not_unfavorable",
+                f"Prediction {prediction_id!r} is {row['decision']!r}, but "
+                f"{model.name}/{model.version} scores its logged features favorably at "
+                f"threshold {dep.threshold:g}; there is no decision to turn.",
+            )  # fmt: skip
         return counterfactual_body(dep, model, row, cf)
 
     def _loaded_model(self, row: Mapping[str, Any]) -> ScoringModel:
