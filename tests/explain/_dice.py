@@ -34,8 +34,9 @@ import numpy as np
 import pandas as pd
 
 from cairn.core.deployments import CounterfactualPolicy
-from cairn.explain.counterfactual import CounterfactualProblem, Feasible, feasible_features
+from cairn.explain.counterfactual import CounterfactualProblem
 from cairn.explain.counterfactual_engine import find_counterfactual
+from cairn.explain.counterfactual_feasible import Feasible, feasible_features
 from cairn.profiles.profile import ReferenceProfile
 from cairn.serving.scorers import LightGBMScorer
 from cairn.training.frame import FeatureFrame

@@ -13,8 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cairn.core.deployments import CounterfactualPolicy
-from cairn.explain.counterfactual import CounterfactualProblem, feasible_features
+from cairn.explain.counterfactual import CounterfactualProblem
 from cairn.explain.counterfactual_engine import find_counterfactual
+from cairn.explain.counterfactual_feasible import feasible_features
 from cairn.explain.counterfactual_scorecard import scorecard_options
 from cairn.serving.scorer_scorecard import FORMAT, ScorecardScorer
 

@@ -33,12 +33,8 @@ from __future__ import annotations
 
 import time
 
-from cairn.explain.counterfactual import (
-    Counterfactual,
-    CounterfactualProblem,
-    check_policy,
-    feasible_features,
-)
+from cairn.explain.counterfactual import Counterfactual, CounterfactualProblem
+from cairn.explain.counterfactual_feasible import check_policy, feasible_features
 from cairn.explain.counterfactual_scorecard import exact_counterfactual, is_scorecard
 from cairn.explain.counterfactual_search import search_counterfactual
 

@@ -27,7 +27,8 @@ Example
 -------
 >>> import numpy as np
 >>> from cairn.core.deployments import CounterfactualPolicy
->>> from cairn.explain.counterfactual import CounterfactualProblem, feasible_features
+>>> from cairn.explain.counterfactual import CounterfactualProblem
+>>> from cairn.explain.counterfactual_feasible import feasible_features
 >>> from cairn.serving.scorer_scorecard import FORMAT, ScorecardScorer
 >>> char = {"name": "income", "kind": "numeric", "splits": [1000.0, 3000.0],
 ...         "points": [10.0, 40.0, 70.0], "missing_points": 20.0, "fallback_points": 20.0,
@@ -53,15 +54,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from cairn.explain.counterfactual import (
-    Counterfactual,
-    CounterfactualProblem,
-    Feasible,
-    FloatVector,
-    answer,
-    at_most,
-    not_found,
-)
+from cairn.explain.counterfactual import Counterfactual, CounterfactualProblem, FloatVector
+from cairn.explain.counterfactual_feasible import Feasible, answer, at_most, not_found
 
 __all__ = ["Option", "exact_counterfactual", "is_scorecard", "scorecard_options"]
 

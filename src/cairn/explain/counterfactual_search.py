@@ -22,7 +22,8 @@ Example
 -------
 >>> import numpy as np
 >>> from cairn.core.deployments import CounterfactualPolicy
->>> from cairn.explain.counterfactual import CounterfactualProblem, feasible_features
+>>> from cairn.explain.counterfactual import CounterfactualProblem
+>>> from cairn.explain.counterfactual_feasible import feasible_features
 >>> class Model:  # declines (P >= 0.5) while debt > income / 2
 ...     def predict(self, X):
 ...         return (X[:, 1] > X[:, 0] / 2).astype(float)
@@ -44,9 +45,11 @@ import numpy as np
 from cairn.explain.counterfactual import (
     Counterfactual,
     CounterfactualProblem,
-    Feasible,
     FloatMatrix,
     FloatVector,
+)
+from cairn.explain.counterfactual_feasible import (
+    Feasible,
     answer,
     at_most,
     not_found,
