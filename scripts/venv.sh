@@ -53,6 +53,16 @@ if [ "$extra" = "dev" ]; then
         "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps gbstats==0.8.0
     fi
 fi
+# dice-ml (the counterfactual oracle of the dev tests and the benchmarks) declares xgboost, which
+# clashes with Cairn's xgboost-cpu (same module): install it without its dependencies (the
+# others are in the dev and bench extras).
+if [ "$extra" = "dev" ] || [ "$extra" = "bench" ]; then
+    if [ "${#uv[@]}" -gt 0 ]; then
+        "${uv[@]}" pip install --quiet -p "$venv" --no-deps dice-ml==0.12
+    else
+        "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps dice-ml==0.12
+    fi
+fi
 # quixstreams (the peer of benchmarks/streaming.py) caps pydantic<2.14 and pydantic-settings<2.16;
 # Cairn needs pydantic-core>=2.50 and Quix runs on it: install it without its pins (its other
 # dependencies are in the bench extra).

@@ -27,7 +27,7 @@ generated from.
 | `cairn.yaml` | the project's name and settings (stores, monitoring, serving) |
 | `features.py` | entities, sources and feature views (Python; `cairn apply` records them) |
 | `train.yaml` | what to train on, how, and under which model name (`cairn train --config`) |
-| `deployments.yaml` | what `cairn serve` scores: model, threshold, decisions, label, explanations |
+| `deployments.yaml` | what `cairn serve` scores: model, threshold, decisions, label, explanations, counterfactuals |
 | `reason_codes.yaml` | the texts of reason codes per feature and direction |
 | `experiments.yaml` | experiment metrics and the label completeness needed for a verdict |
 | `retraining.yaml` | retraining policies: schedule, triggers, cooldown, budget, gates, promotion |

@@ -1,7 +1,8 @@
 """Serving's :class:`~cairn.serving.models.ModelLoader` over the project's registry.
 
 Resolves ``NAME@ALIAS`` through :class:`~cairn.registry.models.ModelRegistry`, downloads the
-version's artifact and its run's ``feature_frame.json`` and ``train_config.json``, and builds a
+version's artifact and its run's ``feature_frame.json``, ``train_config.json`` and
+``reference_profile.json`` (when logged), and builds a
 :class:`~cairn.serving.models.ScoringModel` whose scorer is its family's
 (:data:`cairn.serving.scorers.FAMILIES`, by the version's ``cairn.flavor`` tag). Serving never
 loads an MLflow pyfunc wrapper: each family reads its own artifact.
@@ -22,14 +23,18 @@ from pathlib import Path
 from typing import Any
 
 from cairn.core.errors import ConfigError
+from cairn.profiles.profile import ReferenceProfile
 from cairn.registry.artifact_trust import check_artifact
 from cairn.registry.models import ModelRegistry
 from cairn.serving.models import ScoringModel
 from cairn.serving.scorers import FAMILIES, Scorer, load_scorer
 from cairn.tracking import Tracker
 from cairn.tracking.artifact_digest import folder_sha256
+from cairn.tracking.errors import MissingArtifactError
 
 logger = logging.getLogger(__name__)
+PROFILE_FILE = "reference_profile.json"
+"""The version's reference profile, logged by training (counterfactuals' feasible ranges)."""
 
 
 class RegistryModelLoader:
@@ -73,7 +78,17 @@ class RegistryModelLoader:
             refs=[by_name.get(f) for f in features],
             categories=categories,
             references=scorer.references(),
+            profile=self._profile(mv.run_id),
         )
+
+    def _profile(self, run_id: str) -> ReferenceProfile | None:
+        """The run's ``reference_profile.json`` (None when it logged none: counterfactuals then
+        take feasible ranges from the deployment's declaration only)."""
+        try:
+            raw = self.tracker.load_json(run_id, PROFILE_FILE)
+        except MissingArtifactError:
+            return None
+        return ReferenceProfile.from_dict(raw)
 
     def _scorer(
         self,

@@ -27,7 +27,14 @@ if TYPE_CHECKING:
     from cairn.app.project import Project
     from cairn.serving.models import ModelLoader, ScoringModel
 
-__all__ = ["OUTPUT_COLUMNS", "read_entities", "reason_book", "reason_books", "score_history"]
+__all__ = [
+    "COUNTERFACTUAL_COLUMN",
+    "OUTPUT_COLUMNS",
+    "read_entities",
+    "reason_book",
+    "reason_books",
+    "score_history",
+]
 
 OUTPUT_COLUMNS = (
     "score",
@@ -41,6 +48,8 @@ OUTPUT_COLUMNS = (
     "features",
 )
 """The columns :func:`score_history` adds after the entity rows' own."""
+COUNTERFACTUAL_COLUMN = "counterfactual"
+"""The column ``counterfactuals=True`` (``cairn score --counterfactuals``) adds."""
 
 
 def reason_book(root: Path, dep: Deployment) -> ReasonCodeBook | None:
@@ -95,6 +104,7 @@ def score_history(
     at_column: str = "event_timestamp",
     model: str | None = None,
     loader: ModelLoader | None = None,
+    counterfactuals: bool = False,
 ) -> pd.DataFrame:
     """Score historical rows as deployment ``deployment`` would have answered at their times.
 
@@ -115,6 +125,10 @@ def score_history(
         the deployment's model as its alias resolves now).
     loader:
         Loads the model (default: from the project's registry, as ``cairn serve`` does).
+    counterfactuals:
+        Add a :data:`COUNTERFACTUAL_COLUMN` column: per unfavorable decision, the JSON of its
+        counterfactual (as ``GET /v1/explanations/{id}/counterfactual`` answers it), empty for
+        favorable decisions and referrals.
 
     Returns
     -------
@@ -129,11 +143,12 @@ def score_history(
     dep = project.deployment(deployment)
     store = project.features
     frame = read_entities(store, entities)
-    clash = [c for c in OUTPUT_COLUMNS if c in frame.columns]
+    outputs = (*OUTPUT_COLUMNS, COUNTERFACTUAL_COLUMN) if counterfactuals else OUTPUT_COLUMNS
+    clash = [c for c in outputs if c in frame.columns]
     if clash:
         raise EntityDataFrameError(
             f"The entity rows have a column named {clash[0]!r}, which the scores are written "
-            f"as; rename it (output columns: {', '.join(OUTPUT_COLUMNS)})."
+            f"as; rename it (output columns: {', '.join(outputs)})."
         )
     at = _at_times(frame, at_column)
     scoring = _load_model(project, dep, model, loader)
@@ -164,6 +179,25 @@ def score_history(
     out["features"] = [
         json.dumps({f: row.get(f) for f in scoring.features}, default=str) for row in rows
     ]
+    if counterfactuals:
+        out[COUNTERFACTUAL_COLUMN] = _counterfactuals(dep, scoring, rows, out["decision"])
+    return out
+
+
+def _counterfactuals(
+    dep: Deployment, model: ScoringModel, rows: list[dict[str, Any]], decisions: Any
+) -> list[str]:
+    """Per row, the JSON of its counterfactual (empty unless the decision is unfavorable)."""
+    from cairn.serving.counterfactuals import counterfactual_of, unfavorable
+
+    names = (dep.decision.positive, dep.decision.negative)
+    out = []
+    for row, decision in zip(rows, decisions, strict=True):
+        if not unfavorable(dep, str(decision)):
+            out.append("")
+            continue
+        cf = counterfactual_of(dep, model, row)
+        out.append("" if cf is None else json.dumps(cf.to_dict(*names), default=str))
     return out
 
 

@@ -41,6 +41,15 @@ def score(
             "(default: the deployment's model as its alias resolves now).",
         ),
     ] = None,
+    counterfactuals: Annotated[
+        bool,
+        typer.Option(
+            "--counterfactuals",
+            help="Add a counterfactual column: per unfavorable decision, the JSON of the "
+            "smallest change that would have turned it (the deployment's counterfactual "
+            "declaration); empty for favorable decisions and referrals.",
+        ),
+    ] = False,
     repo: RepoOption = Path("."),
 ) -> None:
     """Score historical rows through the serving path with point-in-time features.
@@ -60,7 +69,14 @@ def score(
     if suffix not in _WRITERS:
         raise ConfigError(f"--out must end in .parquet or .csv; got {str(out)!r}.")
     project = open_project(repo)
-    scored = score_history(project, deployment, entities, at_column=at_column, model=model)
+    scored = score_history(
+        project,
+        deployment,
+        entities,
+        at_column=at_column,
+        model=model,
+        counterfactuals=counterfactuals,
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
         scored.to_csv(out, index=False)

@@ -38,6 +38,12 @@ is one line naming the key path (``deployments.credit.threshold must be between 
           min_share: 0.5          # share of the model's features present to score
           below: refer            # refer | reject | fallback
           unknown_entity: refer   # refer | reject | fallback | score
+        counterfactual:           # GET /v1/explanations/{id}/counterfactual (optional)
+          immutable: [age, marital]           # never changed
+          directions: {income: increase}      # may only move that way
+          ranges: {debt: [0, 20000]}          # feasible values (default: the profile's range)
+          max_changes: 3
+          budget_ms: 200          # search time budget (scorecards are exact, no search)
 """
 
 from __future__ import annotations
@@ -164,6 +170,39 @@ class Coverage:
         return None
 
 
+CounterfactualDirection = Literal["increase", "decrease"]
+"""The one way a feature may move in a counterfactual."""
+
+
+@dataclass(frozen=True)
+class CounterfactualPolicy:
+    """What a counterfactual of a deployment's unfavorable decision may change.
+
+    ``immutable`` features never change; a feature in ``directions`` only moves that way (the
+    others may move either way); ``ranges`` bound a numeric feature's new value (else the
+    reference profile's observed min and max); at most ``max_changes`` features change; a
+    search stops after ``budget_ms``. Features are checked against the served model when a
+    counterfactual is computed (a name the model does not have is one ConfigError).
+
+    Example
+    -------
+    >>> p = CounterfactualPolicy(immutable=("age",), directions={"income": "increase"})
+    >>> p.max_changes, p.budget_ms, p.mentioned()
+    (3, 200.0, ['age', 'income'])
+    """
+
+    immutable: tuple[str, ...] = ()
+    directions: Mapping[str, CounterfactualDirection] = field(default_factory=dict)
+    ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    max_changes: int = 3
+    budget_ms: float = 200.0
+
+    def mentioned(self) -> list[str]:
+        """Every feature the policy names, in declaration order (immutables first)."""
+        names = [*self.immutable, *self.directions, *self.ranges]
+        return list(dict.fromkeys(names))
+
+
 @dataclass(frozen=True)
 class Deployment:
     """One deployment.
@@ -186,6 +225,8 @@ class Deployment:
     feature_budget_ms: float = 50.0
     fallback: Fallback | None = None
     coverage: Coverage = field(default_factory=Coverage)
+    counterfactual: CounterfactualPolicy | None = None
+    """What counterfactuals of its unfavorable decisions may change (None: the defaults)."""
 
     @classmethod
     def from_dict(cls, name: str, data: Any) -> Deployment:
@@ -296,6 +337,60 @@ class CoverageSpec(FileModel):
         return Coverage(self.min_share, self.below, self.unknown_entity)
 
 
+class CounterfactualSpec(FileModel):
+    """counterfactual: what the counterfactuals of unfavorable decisions may change."""
+
+    immutable: list[Name] = key(
+        default_factory=list,
+        description="Features never changed (age, protected attributes).",
+        examples=[["age", "marital"]],
+    )
+    directions: dict[str, CounterfactualDirection] = key(
+        default_factory=dict,
+        description="Feature -> increase or decrease: the only way it may move (features not "
+        "named may move either way).",
+        examples=[{"income": "increase", "debt": "decrease"}],
+    )
+    ranges: dict[str, list[Number]] = key(
+        default_factory=dict,
+        description="Numeric feature -> [lo, hi]: its feasible new values (default: the "
+        "reference profile's observed min and max).",
+        expected="a mapping of feature -> [lo, hi]",
+        examples=[{"income": [0, 20000]}],
+    )
+    max_changes: Annotated[Int, Field(ge=1, le=10)] = key(
+        3, "The most features a counterfactual changes."
+    )
+    budget_ms: Annotated[Number, Field(gt=0, le=60_000)] = key(
+        200.0, "How long a search (every family but scorecards) may run, in milliseconds."
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        for name, bounds in self.ranges.items():
+            if len(bounds) != 2 or bounds[0] > bounds[1]:
+                got = ", ".join(f"{b:g}" for b in bounds)
+                raise wrong(f"ranges.{name}", f"must be [lo, hi] with lo <= hi; got [{got}].")
+        for section in ("directions", "ranges"):
+            both = [f for f in getattr(self, section) if f in self.immutable]
+            if both:
+                raise wrong(
+                    f"{section}.{both[0]}",
+                    f"names a feature that immutable also lists; {both[0]!r} cannot change.",
+                )
+        return self
+
+    def value(self) -> CounterfactualPolicy:
+        """The :class:`CounterfactualPolicy` this section declares."""
+        return CounterfactualPolicy(
+            immutable=tuple(dict.fromkeys(self.immutable)),
+            directions=dict(self.directions),
+            ranges={k: (float(v[0]), float(v[1])) for k, v in self.ranges.items()},
+            max_changes=self.max_changes,
+            budget_ms=float(self.budget_ms),
+        )
+
+
 class DeploymentSpec(FileModel):
     """One deployment of deployments.yaml."""
 
@@ -335,6 +430,10 @@ class DeploymentSpec(FileModel):
         None, "The least data it scores on (default: half the model's features; an unknown "
         "entity or a row below it is referred)."
     )  # fmt: skip
+    counterfactual: CounterfactualSpec | None = key(
+        None, "What counterfactuals of its unfavorable decisions may change (default: any "
+        "feature, either way, within the reference profile's range, at most 3 at a time)."
+    )  # fmt: skip
 
     @model_validator(mode="after")
     def _coverage_fallback(self) -> Self:
@@ -371,6 +470,7 @@ class DeploymentSpec(FileModel):
             feature_budget_ms=self.feature_budget_ms,
             fallback=None if self.fallback is None else self.fallback.value(),
             coverage=Coverage() if self.coverage is None else self.coverage.value(),
+            counterfactual=None if self.counterfactual is None else self.counterfactual.value(),
         )
 
 

@@ -13,7 +13,7 @@ import math
 import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -21,6 +21,9 @@ import orjson
 
 from cairn.core.errors import DataError
 from cairn.serving.scorers import LightGBMScorer, Scorer
+
+if TYPE_CHECKING:
+    from cairn.profiles.profile import ReferenceProfile
 
 FloatMatrix = npt.NDArray[np.float64]
 
@@ -42,6 +45,9 @@ class ScoringModel:
         The ``view:feature`` reference of each column, same order (None: request-time only).
     categories:
         Per categorical column, its levels (index = the code the booster expects).
+    profile:
+        The version's reference profile, when the loader read it (counterfactuals take the
+        feasible ranges, scales and levels from it).
 
     Example
     -------
@@ -58,6 +64,8 @@ class ScoringModel:
     refs: list[str | None]
     categories: dict[str, list[str]] = field(default_factory=dict)
     references: dict[str, float] = field(default_factory=dict)
+    profile: ReferenceProfile | None = field(default=None, repr=False, compare=False)
+    """The version's reference profile (counterfactuals' feasible ranges; None: not loaded)."""
     scorer: Scorer = field(init=False, repr=False, compare=False)
     """How this model scores and explains (its family's)."""
     categorical: frozenset[str] = field(init=False, repr=False, compare=False)

@@ -1,5 +1,6 @@
 """Routes of the predict path: ``POST /v1/predict/{deployment}`` (and ``/batch``),
-``GET /v1/explanations/{prediction_id}``, ``POST /v1/outcomes`` and ``GET /v1/deployments``."""
+``GET /v1/explanations/{prediction_id}`` (and ``/counterfactual``), ``POST /v1/outcomes`` and
+``GET /v1/deployments``."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from cairn.serving.admin import AdminTokens, Principal, Role
 from cairn.serving.outcomes import outcome_rows, parse_outcomes
 from cairn.serving.predict_request import parse_predict
 from cairn.serving.predict_schemas import (
+    COUNTERFACTUAL,
     EXPLANATION,
     OUTCOMES_RESPONSE,
     PREDICT_ROW,
@@ -100,6 +102,22 @@ def predict_router(
     )
     def explanation(prediction_id: str) -> Response:  # sync: may read the log from disk
         return json_response(predictor.explanation(prediction_id))
+
+    @router.get(
+        "/v1/explanations/{prediction_id}/counterfactual",
+        summary="The smallest change that would have turned an unfavorable decision",
+        description="Computed now from the logged features and the loaded model, under the "
+        "deployment's counterfactual declaration (immutable features, directions, ranges, "
+        "max_changes): exact for scorecards, a search within budget_ms otherwise. 409 for a "
+        "favorable decision or a referral.",
+        response_class=Response,
+        responses={
+            **_ok(COUNTERFACTUAL, "The counterfactual (found, or why not)."),
+            **error_responses(404, 409),
+        },
+    )
+    def counterfactual(prediction_id: str) -> Response:  # sync: searching is CPU work
+        return json_response(predictor.counterfactual(prediction_id))
 
     @router.post(
         "/v1/outcomes",

@@ -142,6 +142,53 @@ EXPLANATION: dict[str, Any] = {
     },
 }
 
+COUNTERFACTUAL: dict[str, Any] = {
+    "type": "object",
+    "required": ["prediction_id", "deployment", "decision", "threshold", "counterfactual"],
+    "properties": {
+        "prediction_id": {"type": "string"},
+        "deployment": {"type": "string"},
+        "model": {
+            "type": "object",
+            "properties": {"name": {"type": "string"}, "version": {"type": "string"}},
+        },
+        "score": {"type": "number"},
+        "decision": DECISION,
+        "threshold": {"type": "number"},
+        "counterfactual": {
+            "type": "object",
+            "required": ["found", "changes", "method", "elapsed_ms"],
+            "properties": {
+                "found": {"type": "boolean"},
+                "changes": {
+                    "type": "array",
+                    "description": "The features to change, fewest first: a category's new "
+                    "level by name; from is null for a value that was missing.",
+                    "items": {
+                        "type": "object",
+                        "required": ["feature", "from", "to"],
+                        "properties": {"feature": {"type": "string"}, "from": {}, "to": {}},
+                    },
+                },
+                "score": {"type": ["number", "null"]},
+                "decision": {"type": ["string", "null"]},
+                "method": {"type": "string", "enum": ["exact", "search"]},
+                "distance": {
+                    "type": ["number", "null"],
+                    "description": "Sum of |change| / the feature's interquartile range per "
+                    "numeric feature, 1 per categorical (or filled-in) one.",
+                },
+                "elapsed_ms": {"type": "number"},
+                "reason": {
+                    "type": ["string", "null"],
+                    "description": "Why none was found: no feasible change flips the decision "
+                    "(exact), or none within the time budget (search).",
+                },
+            },
+        },
+    },
+}
+
 _TIME: dict[str, Any] = {"type": "string", "format": "date-time"}
 
 

@@ -621,6 +621,64 @@ class Predictor:
             "computed": computed,
         }
 
+    def counterfactual(self, prediction_id: str) -> dict[str, Any]:
+        """The counterfactual of a logged unfavorable decision (:mod:`cairn.serving.
+        counterfactuals`): 404 for an unknown id, 409 for a favorable decision, a referral, a
+        model no longer loaded or a declaration naming a feature the model does not have (the
+        declaration is checked against the model when a counterfactual is computed)."""
+        from cairn.core.errors import ConfigError, DataError
+        from cairn.serving.counterfactuals import (
+            counterfactual_body,
+            counterfactual_of,
+            unfavorable,
+        )
+
+        row = self._recent.get(prediction_id) or self._find_in_log(prediction_id)
+        if row is None:
+            raise ApiError(
+                404, "unknown_prediction", f"No prediction {prediction_id!r} in the log."
+            )
+        dep = self.deployments.get(row["deployment"])
+        if dep is None:
+            raise ApiError(
+                409, "unknown_deployment",
+                f"Prediction {prediction_id!r} was made by deployment {row['deployment']!r}, "
+                "which this server no longer serves.",
+            )  # fmt: skip
+        if not unfavorable(dep, row["decision"]):
+            what = "a referral" if row["decision"] == REFER else "favorable"
+            raise ApiError(
+                409, "not_unfavorable",
+                f"Prediction {prediction_id!r} is {row['decision']!r} ({what}); counterfactuals "
+                f"are computed for {dep.name}'s unfavorable decision only.",
+            )  # fmt: skip
+        model = self._loaded_model(row)
+        values = orjson.loads(row["features"] or "{}")
+        try:
+            cf = counterfactual_of(dep, model, values)
+        except (ConfigError, DataError) as exc:
+            raise ApiError(409, "counterfactual_config", str(exc)) from None
+        if cf is None:
+            raise ApiError(
+                409, "not_unfavorable",
+                f"Prediction {prediction_id!r} is {row['decision']!r}, but "
+                f"{model.name}/{model.version} scores its logged features favorably at "
+                f"threshold {dep.threshold:g}; there is no decision to turn.",
+            )  # fmt: skip
+        return counterfactual_body(dep, model, row, cf)
+
+    def _loaded_model(self, row: Mapping[str, Any]) -> ScoringModel:
+        """The loaded model that scored a logged row; 409 when it is not loaded."""
+        for m in self.models.values():
+            if m.name == row["model_name"] and m.version == row["model_version"]:
+                return m
+        raise ApiError(
+            409,
+            "model_not_loaded",
+            f"Prediction {row['prediction_id']!r} was scored by {row['model_name']}/"
+            f"{row['model_version']}, which this server does not have loaded.",
+        )
+
     def _compute(self, row: Mapping[str, Any]) -> list[ReasonCode]:
         model = next(
             (

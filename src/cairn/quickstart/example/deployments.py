@@ -26,6 +26,11 @@ deployments:
     fallback:                  # online store down or slow: score the champion on defaults
       model: credit-default@champion
       defaults: {seniority: 0, records: "no"}
+    counterfactual:            # GET /v1/explanations/{id}/counterfactual: what may change
+      immutable: [age, marital]
+      directions: {income: increase, debt: decrease, assets: increase, seniority: increase}
+      max_changes: 3
+      budget_ms: 200
 """
 
 
