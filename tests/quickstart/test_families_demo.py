@@ -5,6 +5,7 @@ counterfactuals; the global explanation page written."""
 from __future__ import annotations
 
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,9 @@ def test_families_demo(
     shutil.copy(mlflow_template, project.path / ".cairn" / "mlflow.db")
     training = run_training_demo(project.path, commit=False)
     assert training.team is not None
-    run_serving_demo(project.path, requests=20)
+    end = project.data_end + timedelta(microseconds=1)
+    Project.open(project.path).features.materialize_incremental(end)  # as the quickstart does
+    run_serving_demo(project.path)
 
     demo = run_families_demo(project.path, team=training.team)
 
