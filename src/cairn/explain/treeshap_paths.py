@@ -17,6 +17,11 @@ batch is: all split tests of all trees at once, one ``and``-reduction per slot, 
 polynomial built in ``D`` steps and divided by each slot's factor (synthetic division), and one
 matrix product onto the features. No Python loop runs per tree, node or row.
 
+A leaf's values depend on the row only through which of its ``D`` slots the row follows, so
+(as Fast TreeSHAP v2, Yang 2021) each group of leaves precomputes its values for all ``2**D``
+patterns once (:meth:`_Group.tabulated`, when the table stays under :data:`TABLE_CELLS`); a
+row then costs its split tests, one pattern index per leaf and a lookup.
+
 Example
 -------
 >>> from sklearn.tree import DecisionTreeRegressor
@@ -32,7 +37,7 @@ Example
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from math import factorial
 from typing import TYPE_CHECKING
 
@@ -49,6 +54,8 @@ IntVector = npt.NDArray[np.int64]
 BoolMatrix = npt.NDArray[np.bool_]
 CHUNK = 1 << 17
 """Rows are explained in chunks of about this many (row, leaf, slot) cells."""
+TABLE_CELLS = 1 << 21
+"""The most cells (leaves x 2**slots x slots) a group's lookup table may hold (16 MiB)."""
 
 
 @dataclass(frozen=True)
@@ -123,7 +130,8 @@ class LeafPaths:
                         edge_node.append(always)
                         edge_left.append(True)
             value = np.array([v for v, _ in leaves[begin:end]], dtype=np.float64)
-            groups.append(_Group(len(starts) - zero.size, zero, onto, value, _weights(depth)))
+            group = _Group(len(starts) - zero.size, zero, onto, value, _weights(depth))
+            groups.append(group.tabulated())
             begin = end
         categorical = [g for g, (t, node) in enumerate(nodes) if _is_categorical(trees[t], node)]
         words = 8
@@ -198,12 +206,42 @@ class _Group:
     """Per leaf: its value times the ensemble's scale."""
     weights: FloatMatrix
     """Shapley weights ``w(k)`` for ``k = 0 .. D - 1``."""
+    table: FloatMatrix | None = None
+    """(leaf, pattern, slot): :meth:`per_slot` of every pattern of "row follows the slot"
+    flags (pattern bit ``s`` = slot ``s``), when small enough (:data:`TABLE_CELLS`)."""
+
+    def tabulated(self) -> _Group:
+        """This group with :attr:`table` (Fast TreeSHAP v2: a row only looks its values up),
+        unless the ``leaves * 2**D * D`` table would exceed :data:`TABLE_CELLS`."""
+        leaves, depth = self.zero.shape
+        patterns = 1 << depth
+        if leaves * patterns * depth > TABLE_CELLS:
+            return self
+        bits = ((np.arange(patterns)[:, None] >> np.arange(depth)[None, :]) & 1).astype(bool)
+        table = np.empty((leaves, patterns, depth))
+        step = max(1, CHUNK // (leaves * depth))  # bounded temporaries
+        for begin in range(0, patterns, step):
+            chunk = bits[begin : begin + step]
+            one = np.repeat(chunk[:, None, :], leaves, axis=1)
+            table[:, begin : begin + step] = self.per_slot(one).transpose(1, 0, 2)
+        return replace(self, table=table)
 
     def shap(self, ones: BoolMatrix) -> FloatMatrix:
         """The group's SHAP values from every cell's "row follows the slot" flags."""
         leaves, depth = self.zero.shape
         n = len(ones)
         one = ones[:, self.start : self.start + self.zero.size].reshape(n, leaves, depth)
+        if self.table is not None:
+            pattern = (one.astype(np.int64) << np.arange(depth)).sum(axis=2)
+            per_slot = self.table[np.arange(leaves)[None, :], pattern]
+        else:
+            per_slot = self.per_slot(one)
+        return np.asarray(per_slot.reshape(n, leaves * depth) @ self.onto, dtype=np.float64)
+
+    def per_slot(self, one: BoolMatrix) -> FloatMatrix:
+        """(rows, leaves, slots): each slot's SHAP value from the flags ``one`` (same shape)
+        by the product polynomial (see the module)."""
+        n, leaves, depth = one.shape
         o = one.astype(np.float64)
         z = self.zero
         poly = np.zeros((n, leaves, depth + 1))  # coefficients of prod_i (z_i + o_i t)
@@ -220,8 +258,7 @@ class _Group:
             by_one = poly[..., k + 1, None] - z * by_one
             with_one += self.weights[k] * by_one
         total = np.where(one, with_one, by_zero)
-        per_slot = self.value[None, :, None] * (o - z) * total
-        return np.asarray(per_slot.reshape(n, leaves * depth) @ self.onto, dtype=np.float64)
+        return np.asarray(self.value[None, :, None] * (o - z) * total, dtype=np.float64)
 
 
 def _is_categorical(tree: Tree, node: int) -> bool:
