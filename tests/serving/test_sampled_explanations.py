@@ -116,6 +116,9 @@ def test_a_sampled_model_is_explained_on_demand_only(client: TestClient, knn: Sc
 
 
 def test_on_request_sampling_explains_on_the_request_path(client: TestClient) -> None:
+    listed = client.get("/v1/deployments").json()["deployments"]
+    assert listed["knn_live"]["sampling"] == {"on_request": True, "permutations": 8, "seed": 3}
+    assert listed["knn"]["sampling"] == {"on_request": False, "permutations": 16, "seed": 0}
     r = _predict(client, "knn_live")
     assert r["reason_codes"]
     e = client.get(f"/v1/explanations/{r['prediction_id']}").json()

@@ -241,6 +241,11 @@ class Predictor:
                 "version": _version(plan.control),
                 "threshold": dep.threshold,
                 "explain": dep.explain,
+                "sampling": {  # how a model with sampled contributions is explained
+                    "on_request": dep.sampling.on_request,
+                    "permutations": dep.sampling.permutations,
+                    "seed": dep.sampling.seed,
+                },
                 "decision": {
                     "positive": dep.decision.positive,
                     "negative": dep.decision.negative,
