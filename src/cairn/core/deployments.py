@@ -34,6 +34,10 @@ is one line naming the key path (``deployments.credit.threshold must be between 
           model: credit-default@champion   # default: the deployment's model
           defaults: {income: 0}            # features not given are missing
         # or: fallback: {score: 0.9}      (a rules model: a fixed score)
+        sampling:                 # a model without exact contributions (sampled Shapley values)
+          on_request: false       # true: reason codes on the request path; false: on demand only
+          permutations: 16        # the budget: random feature orders per explained row (2-256)
+          seed: 0                 # the same seed and budget give the same values
         coverage:                 # too little data -> a person decides (the defaults)
           min_share: 0.5          # share of the model's features present to score
           below: refer            # refer | reject | fallback
@@ -204,6 +208,25 @@ class CounterfactualPolicy:
 
 
 @dataclass(frozen=True)
+class Sampling:
+    """How a deployment explains a model whose contributions are sampled, not exact.
+
+    With ``on_request`` False (the default) such a model's predictions are logged unexplained
+    (as for ``explain: never``) and ``GET /v1/explanations/{id}`` samples them on demand;
+    ``permutations`` and ``seed`` fix the budget and the random orders either way.
+
+    Example
+    -------
+    >>> Sampling()
+    Sampling(on_request=False, permutations=16, seed=0)
+    """
+
+    on_request: bool = False
+    permutations: int = 16
+    seed: int = 0
+
+
+@dataclass(frozen=True)
 class Deployment:
     """One deployment.
 
@@ -227,6 +250,7 @@ class Deployment:
     coverage: Coverage = field(default_factory=Coverage)
     counterfactual: CounterfactualPolicy | None = None
     """What counterfactuals of its unfavorable decisions may change (None: the defaults)."""
+    sampling: Sampling = field(default_factory=Sampling)
 
     @classmethod
     def from_dict(cls, name: str, data: Any) -> Deployment:
@@ -391,6 +415,27 @@ class CounterfactualSpec(FileModel):
         )
 
 
+class SamplingSpec(FileModel):
+    """A deployment's sampling section: explaining a model without exact contributions."""
+
+    on_request: bool = key(
+        False,
+        "Compute sampled reason codes on the request path (true), or only on demand by "
+        "GET /v1/explanations/ID (false: such predictions are logged unexplained).",
+    )
+    permutations: Annotated[Int, Field(ge=2, le=256)] = key(
+        16, "The budget: random feature orders per explained row (2 to 256; the standard "
+        "error shrinks as 1/sqrt(permutations), the cost grows with it)."
+    )  # fmt: skip
+    seed: Annotated[Int, Field(ge=0)] = key(
+        0, "The seed of the feature orders: the same seed and budget give the same values."
+    )
+
+    def value(self) -> Sampling:
+        """The :class:`Sampling` this section declares."""
+        return Sampling(self.on_request, self.permutations, self.seed)
+
+
 class DeploymentSpec(FileModel):
     """One deployment of deployments.yaml."""
 
@@ -434,6 +479,10 @@ class DeploymentSpec(FileModel):
         None, "What counterfactuals of its unfavorable decisions may change (default: any "
         "feature, either way, within the reference profile's range, at most 3 at a time)."
     )  # fmt: skip
+    sampling: SamplingSpec | None = key(
+        None, "How to explain a model without exact contributions (sampled Shapley values): "
+        "on_request, permutations, seed (default: on demand only, 16 orders, seed 0)."
+    )  # fmt: skip
 
     @model_validator(mode="after")
     def _coverage_fallback(self) -> Self:
@@ -471,6 +520,7 @@ class DeploymentSpec(FileModel):
             fallback=None if self.fallback is None else self.fallback.value(),
             coverage=Coverage() if self.coverage is None else self.coverage.value(),
             counterfactual=None if self.counterfactual is None else self.counterfactual.value(),
+            sampling=Sampling() if self.sampling is None else self.sampling.value(),
         )
 
 

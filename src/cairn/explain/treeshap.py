@@ -1,9 +1,9 @@
 """Exact path-dependent TreeSHAP over scikit-learn's tree structures.
 
-The polynomial-time algorithm of Lundberg et al. (2018, *Consistent individualized feature
-attribution for tree ensembles*, Algorithm 2), vectorized over rows: the recursion walks each
-tree once, carrying for every row its own "one fractions" (whether the row follows the path)
-as numpy arrays, so the cost is one tree walk per tree, not per row.
+The values of Lundberg et al. (2018, *Consistent individualized feature attribution for tree
+ensembles*, Algorithm 2), computed leaf by leaf as the Shapley values of each leaf's product
+game, every leaf of every tree and every row at once
+(:mod:`cairn.explain.treeshap_paths`): no Python loop per tree, node or row.
 
 Supported (:func:`tree_ensemble`): ``DecisionTreeClassifier``/``Regressor``,
 ``RandomForest*``, ``ExtraTrees*``, ``GradientBoostingClassifier`` (margin = the initial raw
@@ -26,13 +26,14 @@ Example
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from cairn.core.errors import ConfigError
+from cairn.explain.treeshap_paths import LeafPaths
 
 __all__ = ["Tree", "TreeEnsemble", "model_input", "tree_ensemble", "tree_shap"]
 
@@ -96,6 +97,13 @@ class TreeEnsemble:
     trees: list[Tree]
     base: float
     scale: float
+    _paths: dict[int, LeafPaths] = field(default_factory=dict, compare=False, repr=False)
+
+    def paths(self, n_features: int) -> LeafPaths:
+        """The leaf paths :func:`tree_shap` evaluates (built on first use, then kept)."""
+        if n_features not in self._paths:
+            self._paths[n_features] = LeafPaths.of(self.trees, self.scale, n_features)
+        return self._paths[n_features]
 
     def raw(self, X: FloatMatrix) -> FloatVector:
         """The explained output per row."""
@@ -114,116 +122,14 @@ class TreeEnsemble:
 
 def tree_shap(ensemble: TreeEnsemble, X: FloatMatrix) -> FloatMatrix:
     """Exact path-dependent SHAP values, shape (rows, features + 1), bias last; each row sums
-    to ``ensemble.raw(X)``."""
+    to ``ensemble.raw(X)`` (computed by :class:`~cairn.explain.treeshap_paths.LeafPaths`,
+    built once per ensemble and input width)."""
     X = np.asarray(X, dtype=np.float64)
     n, k = X.shape
     phi = np.zeros((n, k + 1))
-    for tree in ensemble.trees:
-        _Walk(tree, X, phi).run()
-    phi[:, :k] *= ensemble.scale
+    phi[:, :k] = ensemble.paths(k).shap(X)
     phi[:, k] = ensemble.expected()
     return phi
-
-
-class _Walk:
-    """Algorithm 2 over one tree, every row at once (the path's one fractions and
-    permutation weights are per-row arrays)."""
-
-    def __init__(self, tree: Tree, X: FloatMatrix, phi: FloatMatrix) -> None:
-        self.tree, self.X, self.phi, self.n = tree, X, phi, len(X)
-
-    def run(self) -> None:
-        ones = np.ones(self.n)
-        self._recurse(0, [], [], [], [], 1.0, ones, -1)
-
-    def _recurse(
-        self,
-        node: int,
-        feats: list[int],
-        zeros: list[float],
-        onefs: list[FloatVector],
-        pw: list[FloatVector],
-        pz: float,
-        po: FloatVector,
-        pi: int,
-    ) -> None:
-        feats, zeros, onefs, pw = list(feats), list(zeros), list(onefs), list(pw)
-        _extend(feats, zeros, onefs, pw, pz, po, pi, self.n)
-        t = self.tree
-        depth = len(feats) - 1
-        if t.left[node] < 0:
-            for i in range(1, depth + 1):
-                w = _unwound_sum(zeros, onefs, pw, i)
-                self.phi[:, feats[i]] += w * (onefs[i] - zeros[i]) * t.value[node]
-            return
-        split = int(t.feature[node])
-        left, right = int(t.left[node]), int(t.right[node])
-        cover = t.cover[node]
-        iz, io = 1.0, np.ones(self.n)
-        if split in feats[1:]:
-            k = feats.index(split, 1)
-            iz, io = zeros[k], onefs[k]
-            _unwind(feats, zeros, onefs, pw, k)
-        go_left = t.goes_left(node, self.X)
-        lz = t.cover[left] / cover if cover > 0 else 0.0
-        rz = t.cover[right] / cover if cover > 0 else 0.0
-        self._recurse(left, feats, zeros, onefs, pw, lz * iz, io * go_left, split)
-        self._recurse(right, feats, zeros, onefs, pw, rz * iz, io * ~go_left, split)
-
-
-def _extend(
-    feats: list[int],
-    zeros: list[float],
-    onefs: list[FloatVector],
-    pw: list[FloatVector],
-    pz: float,
-    po: FloatVector,
-    pi: int,
-    n: int,
-) -> None:
-    d = len(feats)
-    feats.append(pi)
-    zeros.append(pz)
-    onefs.append(po)
-    pw.append(np.ones(n) if d == 0 else np.zeros(n))
-    for i in range(d - 1, -1, -1):
-        pw[i + 1] = pw[i + 1] + po * pw[i] * (i + 1) / (d + 1)
-        pw[i] = pz * pw[i] * (d - i) / (d + 1)
-
-
-def _unwind(
-    feats: list[int], zeros: list[float], onefs: list[FloatVector], pw: list[FloatVector], k: int
-) -> None:
-    d = len(feats) - 1
-    one, zero = onefs[k], zeros[k]
-    has_one = one != 0
-    safe_one = np.where(has_one, one, 1.0)
-    nxt = pw[d]
-    for i in range(d - 1, -1, -1):
-        by_one = nxt * (d + 1) / ((i + 1) * safe_one)
-        by_zero = pw[i] * (d + 1) / (zero * (d - i)) if zero != 0 else np.zeros_like(pw[i])
-        new = np.where(has_one, by_one, by_zero)
-        nxt = np.where(has_one, pw[i] - new * zero * (d - i) / (d + 1), nxt)
-        pw[i] = new
-    del feats[k], zeros[k], onefs[k]
-    pw.pop()
-
-
-def _unwound_sum(
-    zeros: list[float], onefs: list[FloatVector], pw: list[FloatVector], k: int
-) -> FloatVector:
-    d = len(pw) - 1
-    one, zero = onefs[k], zeros[k]
-    has_one = one != 0
-    safe_one = np.where(has_one, one, 1.0)
-    total = np.zeros_like(one)
-    nxt = pw[d]
-    for i in range(d - 1, -1, -1):
-        tmp = nxt * (d + 1) / ((i + 1) * safe_one)
-        by_zero = pw[i] / zero * (d + 1) / (d - i) if zero != 0 else np.zeros_like(one)
-        total = total + np.where(has_one, tmp, by_zero)
-        nxt = np.where(has_one, pw[i] - tmp * zero * (d - i) / (d + 1), nxt)
-    return total
 
 
 def tree_ensemble(model: Any) -> TreeEnsemble:

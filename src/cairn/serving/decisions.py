@@ -15,6 +15,7 @@ from typing import Any
 from cairn.core.deployments import Deployment
 from cairn.core.predictions import REFER, ReasonCode
 from cairn.explain import ReasonCodeBook, summarize, top_reasons
+from cairn.serving.explaining import explain_matrix, explained_on_request
 from cairn.serving.models import FloatMatrix, ScoringModel
 
 __all__ = ["GENERIC_BOOK", "Decided", "decide", "explained_decisions", "reason_codes"]
@@ -77,7 +78,9 @@ def decide(
     dep:
         The deployment (threshold, decision names, explanation policy, ``top_k``).
     model:
-        The model that scored (its family's scorer gives the contributions).
+        The model that scored (its family's scorer gives the contributions; a model whose
+        contributions are sampled is explained here only with ``sampling.on_request``, see
+        :mod:`cairn.serving.explaining`).
     X:
         The scored matrix (``model.matrix(inputs)``); None when no model scored (rules
         fallback): nothing is explained.
@@ -95,11 +98,12 @@ def decide(
     for j in refer:
         decisions[j] = REFER
     wanted_decisions = explained_decisions(dep)
-    explain = [X is not None and d in wanted_decisions for d in decisions]  # REFER: never
+    here = X is not None and explained_on_request(dep, model)  # else: on demand only
+    explain = [here and d in wanted_decisions for d in decisions]  # REFER: never
     reasons: dict[int, list[ReasonCode]] = {}
     wanted = [j for j, e in enumerate(explain) if e]
     if wanted and X is not None:
-        phi = model.contributions(X[wanted])
+        phi = explain_matrix(model, X[wanted], dep.sampling).contributions
         for row_phi, j in zip(phi, wanted, strict=True):
             reasons[j] = reason_codes(dep, model, row_phi[:-1].tolist(), inputs[j], book)
     return Decided(decisions, explain, reasons, dep.decision.positive)

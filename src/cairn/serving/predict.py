@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from cairn.explain.sampling import MAX_PERMUTATIONS, MIN_PERMUTATIONS
 from cairn.serving.admin import AdminTokens, Principal, Role
 from cairn.serving.outcomes import outcome_rows, parse_outcomes
 from cairn.serving.predict_request import parse_predict
@@ -96,12 +97,31 @@ def predict_router(
     @router.get(
         "/v1/explanations/{prediction_id}",
         summary="Reason codes of a prediction",
-        description="The stored explanation, or one computed now from the logged features.",
+        description="The stored explanation, or one computed now from the logged features "
+        "(a model whose contributions are sampled: always now, with each code's standard "
+        "error). method=sampling (or a permutations budget) samples any model's explanation, "
+        "e.g. to compare with its exact values.",
         response_class=Response,
-        responses={**_ok(EXPLANATION, "The explanation."), **error_responses(404, 409)},
+        responses={**_ok(EXPLANATION, "The explanation."), **error_responses(404, 409, 422)},
     )
-    def explanation(prediction_id: str) -> Response:  # sync: may read the log from disk
-        return json_response(predictor.explanation(prediction_id))
+    def explanation(  # sync: may read the log from disk, sampling is CPU work
+        prediction_id: str,
+        method: Annotated[
+            Literal["sampling"] | None,
+            Query(description="sampling: explain by permutation sampling now."),
+        ] = None,
+        permutations: Annotated[
+            int | None,
+            Query(
+                ge=MIN_PERMUTATIONS,
+                le=MAX_PERMUTATIONS,
+                description="The sampling budget (random feature orders); implies "
+                "method=sampling. Default: the deployment's sampling.permutations.",
+            ),
+        ] = None,
+    ) -> Response:
+        answer = predictor.explanation(prediction_id, method=method, permutations=permutations)
+        return json_response(answer)
 
     @router.get(
         "/v1/explanations/{prediction_id}/counterfactual",

@@ -58,6 +58,17 @@ REASON_CODE: dict[str, Any] = {
     },
 }
 
+SAMPLED_REASON_CODE: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        **REASON_CODE["properties"],
+        "standard_error": {
+            "type": ["number", "null"],
+            "description": "Sampled explanations only: the standard error of the contribution.",
+        },
+    },
+}
+
 DECISION: dict[str, Any] = {
     "type": "string",
     "description": "One of the two decisions the deployment declares in deployments.yaml: its "
@@ -136,9 +147,26 @@ EXPLANATION: dict[str, Any] = {
         "model": {"type": "object"},
         "score": {"type": "number"},
         "decision": DECISION,
-        "reason_codes": {"type": "array", "items": REASON_CODE},
+        "reason_codes": {"type": "array", "items": SAMPLED_REASON_CODE},
         "summary": {"type": "string"},
         "computed": {"type": "boolean"},
+        "method": {
+            "type": ["string", "null"],
+            "description": "How the contributions were computed: treeshap, linear, points "
+            "(exact) or sampling (estimates with a standard error); null when the model that "
+            "scored is not loaded.",
+        },
+        "sampling": {
+            "type": ["object", "null"],
+            "description": "For method sampling: the budget (permutations), seed and "
+            "background (training sample or reference row, and its rows) used.",
+            "properties": {
+                "permutations": {"type": "integer"},
+                "seed": {"type": "integer"},
+                "background": {"type": ["string", "null"]},
+                "background_rows": {"type": ["integer", "null"]},
+            },
+        },
     },
 }
 

@@ -30,6 +30,7 @@ from cairn.core.timeutil import format_duration
 from cairn.explain import ReasonCodeBook, summarize
 from cairn.serving.decisions import decide, reason_codes
 from cairn.serving.errors import ApiError
+from cairn.serving.explaining import codes_with_errors, explain_matrix, is_exact, method_of
 from cairn.serving.log_records import prediction_row
 from cairn.serving.models import ModelLoader, ScoringModel
 from cairn.serving.predict_request import PredictRow
@@ -240,6 +241,11 @@ class Predictor:
                 "version": _version(plan.control),
                 "threshold": dep.threshold,
                 "explain": dep.explain,
+                "sampling": {  # how a model with sampled contributions is explained
+                    "on_request": dep.sampling.on_request,
+                    "permutations": dep.sampling.permutations,
+                    "seed": dep.sampling.seed,
+                },
                 "decision": {
                     "positive": dep.decision.positive,
                     "negative": dep.decision.negative,
@@ -592,22 +598,43 @@ class Predictor:
 
     # -- explanations -------------------------------------------------------------------
 
-    def explanation(self, prediction_id: str) -> dict[str, Any]:
-        """The stored explanation of a prediction, or one computed from its logged features."""
+    def explanation(
+        self, prediction_id: str, *, method: str | None = None, permutations: int | None = None
+    ) -> dict[str, Any]:
+        """The explanation of a prediction: stored, or computed now from its logged features.
+
+        A model with exact contributions answers its stored reason codes (computed now when
+        the row was logged unexplained, then kept in memory). A model whose contributions are
+        sampled is explained now with the deployment's ``sampling`` budget and seed (the same
+        values every time), each code with its standard error. ``method="sampling"`` (or a
+        ``permutations`` budget) samples any model's explanation now, not kept.
+        """
         row = self._recent.get(prediction_id) or self._find_in_log(prediction_id)
         if row is None:
             raise ApiError(
                 404, "unknown_prediction", f"No prediction {prediction_id!r} in the log."
             )
-        codes = orjson.loads(row["reason_codes"] or "[]")
+        resample = method == "sampling" or permutations is not None
+        model = self._loaded(row)
+        cached = None if resample else row.get("explanation")
+        codes: list[dict[str, Any]] = orjson.loads(row["reason_codes"] or "[]")
+        how: dict[str, Any] = {"method": None, "sampling": None}
+        if model is not None:
+            how["method"] = method_of(model)
         computed = False
-        if not row["explained"] and row["decision"] != REFER:  # a referral has no reasons
-            codes = [c.to_dict() for c in self._compute(row)]
+        if cached is not None:
+            codes, how = cached["codes"], cached["how"]
+        elif row["decision"] != REFER and (
+            resample or not row["explained"] or (model is not None and not is_exact(model))
+        ):  # a referral has no reasons
+            codes, how = self._compute(row, model, resample, permutations)
             computed = True
-            if prediction_id in self._recent:  # later calls return it without recomputing
-                explained = {**row, "reason_codes": orjson.dumps(codes).decode(), "explained": True}
-                self._recent[prediction_id] = explained
-        reasons = [ReasonCode(**c) for c in codes]
+            if not resample and prediction_id in self._recent:  # kept: not recomputed
+                keep = {"codes": codes, "how": how}
+                self._recent[prediction_id] = {**row, "explained": True, "explanation": keep}
+        reasons = [
+            ReasonCode(**{k: v for k, v in c.items() if k != "standard_error"}) for c in codes
+        ]
         dep = self.deployments.get(row["deployment"])
         positive = dep.decision.positive if dep is not None else None
         return {
@@ -619,6 +646,7 @@ class Predictor:
             "reason_codes": codes,
             "summary": summarize(reasons, row["decision"], positive),
             "computed": computed,
+            **how,
         }
 
     def counterfactual(self, prediction_id: str) -> dict[str, Any]:
@@ -669,25 +697,7 @@ class Predictor:
 
     def _loaded_model(self, row: Mapping[str, Any]) -> ScoringModel:
         """The loaded model that scored a logged row; 409 when it is not loaded."""
-        for m in self.models.values():
-            if m.name == row["model_name"] and m.version == row["model_version"]:
-                return m
-        raise ApiError(
-            409,
-            "model_not_loaded",
-            f"Prediction {row['prediction_id']!r} was scored by {row['model_name']}/"
-            f"{row['model_version']}, which this server does not have loaded.",
-        )
-
-    def _compute(self, row: Mapping[str, Any]) -> list[ReasonCode]:
-        model = next(
-            (
-                m
-                for m in self.models.values()
-                if m.name == row["model_name"] and m.version == row["model_version"]
-            ),
-            None,
-        )
+        model = self._loaded(row)
         if model is None:
             raise ApiError(
                 409,
@@ -695,10 +705,40 @@ class Predictor:
                 f"Prediction {row['prediction_id']!r} was scored by {row['model_name']}/"
                 f"{row['model_version']}, which this server does not have loaded.",
             )
+        return model
+
+    def _loaded(self, row: Mapping[str, Any]) -> ScoringModel | None:
+        """The loaded model that scored ``row`` (None: this server does not have it)."""
+        return next(
+            (
+                m
+                for m in self.models.values()
+                if m.name == row["model_name"] and m.version == row["model_version"]
+            ),
+            None,
+        )
+
+    def _compute(
+        self,
+        row: Mapping[str, Any],
+        model: ScoringModel | None,
+        resample: bool,
+        permutations: int | None,
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        if model is None:
+            model = self._loaded_model(row)  # not loaded: 409
         values = orjson.loads(row["features"] or "{}")
-        phi = model.contributions(model.matrix([values]))[0, :-1].tolist()
         dep = self.deployments.get(row["deployment"]) or next(iter(self.deployments.values()))
-        return self.reasons(dep, model, phi, values)
+        explained = explain_matrix(
+            model,
+            model.matrix([values]),
+            dep.sampling,
+            sampled=resample,
+            permutations=permutations,
+        )
+        phi = explained.contributions[0, :-1].tolist()
+        codes = self.reasons(dep, model, phi, values)
+        return codes_with_errors(codes, explained, model.features), explained.describe()
 
     def _find_in_log(self, prediction_id: str) -> dict[str, Any] | None:
         needle = prediction_id.encode()

@@ -14,7 +14,9 @@ NaN for missing) back into the DataFrame the estimator was fitted on (float64 nu
 * a (pipelined) logistic regression: exact linear SHAP
   (:class:`~cairn.explain.sklearn_shap.LinearShap`);
 * anything else: permutation sampling over the background sample stored with the model
-  (:func:`~cairn.explain.sklearn_shap.sampling_shap`, fixed seed and budget).
+  (:func:`~cairn.explain.sampling.explain_rows`, fixed seed and budget); such a scorer says
+  ``exact_contributions = False``, so serving computes them on demand unless the deployment's
+  ``sampling.on_request`` says otherwise, with the deployment's budget and seed.
 
 Artifacts are skops files (no code runs on load): :func:`load_sklearn` refuses a type outside
 the scikit-learn/numpy/scipy allow-list, and a version logged as a pickle, with one line each.
@@ -31,7 +33,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from cairn.core.errors import ConfigError
-from cairn.explain.sklearn_shap import LinearShap, linear_parts, sampling_shap
+from cairn.explain.sampling import explain_rows
+from cairn.explain.sklearn_shap import LinearShap, linear_parts
 from cairn.explain.treeshap import TreeEnsemble, model_input, tree_ensemble, tree_shap
 
 __all__ = [
@@ -90,6 +93,11 @@ class SklearnScorer:
         """How contributions are computed: ``treeshap``, ``linear`` or ``sampling``."""
         return "treeshap" if self._trees else "linear" if self._linear else "sampling"
 
+    @property
+    def exact_contributions(self) -> bool:
+        """False when contributions are sampled (estimates with a standard error)."""
+        return self.method != "sampling"
+
     def frame(self, X: FloatMatrix) -> pd.DataFrame:
         """The DataFrame the estimator was fitted on, from the code matrix ``X``."""
         X = np.asarray(X, dtype=np.float64)
@@ -124,8 +132,7 @@ class SklearnScorer:
                 return phi
             return _to_logit(phi)
         assert self.background is not None
-        phi, _ = sampling_shap(self.margin, X, self.background)
-        return phi
+        return explain_rows(self, X, self.background).contributions
 
     def references(self) -> dict[str, float]:
         """Per numeric feature, the median of the background sample (when stored)."""

@@ -13,6 +13,10 @@ feature values (numbers as they are, categories as their level index, missing as
   above it is "high"), for the wording of reason codes;
 * ``warm()``: pay first-call costs before the first request.
 
+Optional, read with ``getattr``: ``exact_contributions`` (default True; False when the
+contributions are sampled estimates, see :mod:`cairn.explain.sampling`), ``method`` (how they
+are computed) and ``background`` (training rows for sampling).
+
 :data:`FAMILIES` names, per flavor (the registry's ``cairn.flavor`` tag), the function that
 builds the scorer from a version's downloaded artifact folder; :func:`load_scorer` imports it
 on first use, so a family's library is imported only when a model of it is served. LightGBM's
