@@ -138,3 +138,29 @@ def test_bad_input_is_one_clear_error() -> None:
         explain_globally(scorer, X, NAMES, categories=LEVELS, top=0, seed=0)
     with pytest.raises(DataError, match="keys of GlobalExplanation"):
         GlobalExplanation.from_dict({"model": "m"})
+
+
+def test_xgboost_gain_is_its_total_split_gain_in_feature_order() -> None:
+    import xgboost as xgb
+
+    from cairn.explain.report import render_html
+    from cairn.serving.scorer_xgboost import XGBoostScorer
+
+    _, X = tiny()
+    rng = np.random.default_rng(3)
+    noise = rng.normal(size=len(X))
+    X = np.column_stack([X, noise])  # a fourth column the stumps below never split on
+    y = (X[:, 0] < 50).astype(int)
+    names = [*NAMES, "noise"]
+    d = xgb.DMatrix(X, y, feature_names=names, feature_types=["float", "float", "c", "float"],
+                    enable_categorical=True)  # fmt: skip
+    booster = xgb.train({"objective": "binary:logistic", "max_depth": 1, "seed": 0}, d, 5)
+    scorer = XGBoostScorer(booster)
+    e = explain_globally(scorer, X, names, categories=LEVELS, seed=1)
+    total = booster.get_score(importance_type="total_gain")
+    assert e.gain is not None and set(e.gain) == set(names)
+    assert e.gain["income"] == pytest.approx(total["income"], rel=1e-12)
+    assert e.gain["noise"] == 0.0 and "noise" not in total
+    assert list(e.gain) == list(e.importance)  # ranked like the importance
+    assert GlobalExplanation.from_dict(json.loads(json.dumps(e.to_dict()))).gain == e.gain
+    assert "gain share" in render_html(e)

@@ -108,6 +108,18 @@ def test_the_version_is_a_native_booster_with_its_flavor_recorded(served: Served
 
 
 @pytest.mark.slow
+def test_the_explanation_shows_the_boosters_total_gain(served: Served) -> None:
+    project = Project.open(served.path)
+    mv = project.tracker.registry().get_version("credit-default", served.version)
+    assert mv.run_id is not None
+    explanation = project.tracker.load_json(mv.run_id, "explanation.json")
+    logged = project.tracker.load_json(mv.run_id, "importance_gain.json")
+    assert logged["method"] == "total_gain"
+    assert explanation["gain"] == pytest.approx(logged["values"], rel=1e-12)
+    assert set(explanation["gain"]) == set(served.ff.features)
+
+
+@pytest.mark.slow
 def test_served_scores_equal_offline_predict_and_reasons_explain_declines(
     served: Served,
 ) -> None:

@@ -108,7 +108,7 @@ def create_app(
         app.include_router(predict_router(predictor, outcomes, limits, admin_token))
     if rollouts is not None:
         app.include_router(admin_router(rollouts, AdminTokens.of(admin_token)))
-    app.include_router(probes_router(metrics, ready))
+    app.include_router(probes_router(metrics, ready, predictor.refused if predictor else None))
     app.add_middleware(ObserveMiddleware, metrics=metrics)
     app.state.metrics = metrics
     return app

@@ -37,6 +37,7 @@ from cairn.serving.predict_request import PredictRow
 from cairn.serving.prediction_log import SegmentLog
 from cairn.serving.prediction_metrics import PredictionMetrics
 from cairn.serving.protocols import FeatureReader
+from cairn.serving.refusals import refused_rows
 from cairn.serving.routing import RolloutSpec, Route, ShadowJob, ShadowQueue
 from cairn.serving.routing.plan import Plan
 from cairn.serving.routing.rollouts import Rollouts
@@ -223,11 +224,36 @@ class Predictor:
         return self.rollouts.apply(specs)
 
     def ready(self) -> None:
-        """Raise unless every deployment has its control model loaded."""
+        """Raise unless every deployment has its control model loaded (naming the refused
+        versions when a refusal is why)."""
         plans = self.rollouts.current.plans
         missing = [name for name, plan in plans.items() if plan.control is None]
         if missing:
-            raise OnlineStoreError(f"No model loaded yet for deployment(s) {', '.join(missing)}.")
+            refused = {(r["deployment"], r["ref"]): r for r in self.refused()}
+            why = []
+            for name in missing:
+                control = plans[name].router.control.model
+                r = refused.get((name, control))
+                if r is not None:
+                    why.append(f"{name} ({control} -> {r['model']}/{r['version']} refused)")
+                else:
+                    why.append(name)
+            raise OnlineStoreError(f"No model loaded yet for deployment(s) {', '.join(why)}.")
+
+    def refused(self) -> list[dict[str, Any]]:
+        """Per deployment, each model version it needs that this server refused to load
+        (``/readyz``'s ``refused``: deployment, ref, model, version, reason, serving)."""
+        serving = self.rollouts.current
+        pending = self.rollouts.unapplied_refs
+        needs: dict[str, list[str]] = {}
+        for name, plan in serving.plans.items():
+            dep = self.deployments[name]
+            refs = [*plan.router.spec.models(), *pending.get(name, [])]
+            if dep.fallback is not None and dep.fallback.model:
+                refs.append(dep.fallback.model)
+            needs[name] = refs
+        versions = {ref: m.version for ref, m in serving.models.items()}
+        return refused_rows(self.rollouts.refusals.current(), needs, versions)
 
     def describe(self) -> dict[str, Any]:
         """Each deployment's settings, rollout and loaded versions (``GET /v1/deployments``)."""

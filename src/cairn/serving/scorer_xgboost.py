@@ -28,6 +28,8 @@ Example
 True
 >>> sorted(s.references()), s.family, s.units
 (['income'], 'xgboost', 'log-odds')
+>>> gain = s.gain(); gain.shape, bool(gain.sum() > 0)
+((2,), True)
 """
 
 from __future__ import annotations
@@ -91,6 +93,13 @@ class XGBoostScorer:
         if self._references is None:
             self._references = split_references(self.booster, self.names, self.types)
         return dict(self._references)
+
+    def gain(self) -> FloatMatrix:
+        """Total split gain per feature, in feature order, 0 for a feature never split on
+        (``get_score(importance_type="total_gain")``; global explanations' ``gain``)."""
+        scores = self.booster.get_score(importance_type="total_gain")
+        names = self.names or [f"f{j}" for j in range(self.booster.num_features())]
+        return np.asarray([float(scores.get(n, 0.0)) for n in names], dtype=np.float64)
 
     def warm(self) -> None:
         """Score and explain one all-missing row."""

@@ -18,6 +18,7 @@ from cairn.core.deployments import Deployment
 from cairn.core.predictions import ModelRef
 from cairn.rollouts.spec import RolloutSpec
 from cairn.serving.models import ModelLoader, ScoringModel
+from cairn.serving.refusals import Refusals
 from cairn.serving.routing import router_for
 from cairn.serving.routing.plan import Serving
 from cairn.serving.routing.route import Router
@@ -49,6 +50,10 @@ class Rollouts:
         self.loader = loader
         self.unapplied: dict[str, str] = {}
         """Deployment -> why its newest rollout is not served yet (a model failed to load)."""
+        self.refusals = Refusals()
+        """References whose newest version was refused (``/readyz``, ``/metrics``)."""
+        self.unapplied_refs: dict[str, list[str]] = {}
+        """Deployment -> the references its unapplied rollout could not load."""
         self._routers = self._routers_for(specs or {})
         self.current = Serving.build(self._routers, {})
         """Every deployment's plan: read it once per request, it is replaced, never changed."""
@@ -95,14 +100,17 @@ class Rollouts:
             models, _ = self._load(sorted(changed), self.current.models, resolve_loaded=True)
             models, _ = self._load(self.refs(routers), models, resolve_loaded=False)
             unapplied: dict[str, str] = {}
+            unapplied_refs: dict[str, list[str]] = {}
             for name, router in routers.items():
                 missing = [a.model for a in router.spec.arms if a.model not in models]
                 if missing and router is not current[name]:
                     unapplied[name] = f"could not load {', '.join(missing)}"
+                    unapplied_refs[name] = missing
                     routers[name] = current[name]
             if unapplied:  # the rollouts kept need their models (loaded, unless at start)
                 models, _ = self._load(self.refs(routers), models, resolve_loaded=False)
             self.unapplied = unapplied
+            self.unapplied_refs = unapplied_refs
             self._routers = routers
             self.current = Serving.build(routers, self._needed(routers, models))
         return sorted(name for name in routers if routers[name] is not current[name])
@@ -130,10 +138,12 @@ class Rollouts:
         for ref in refs:
             if ref in models and not resolve_loaded:
                 continue
+            version: str | None = None
             try:
                 version = self.loader.resolve(ref)
                 current = models.get(ref)
                 if current is not None and current.version == version:
+                    self.refusals.clear(ref)
                     continue
                 model = _loaded_as(ref, version, models.values())
                 if model is None:
@@ -141,7 +151,10 @@ class Rollouts:
                     model.warm()
             except Exception as exc:  # keep serving what was loaded
                 logger.warning("Could not load %s; keeping the loaded model: %s", ref, exc)
+                if version is not None:  # resolved, then refused (not a registry outage)
+                    self.refusals.record(ref, version, exc)
                 continue
+            self.refusals.clear(ref)
             models[ref] = model
             moved.append(ref)
             logger.info("Serving %s as %s/%s", ref, model.name, model.version)
