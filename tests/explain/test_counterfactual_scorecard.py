@@ -182,3 +182,24 @@ def test_exact_equals_brute_force(
             assert (c.after > c.before) == (directions[c.feature] == "increase")
         if c.feature != "home":
             assert RANGE[0] <= c.after <= RANGE[1]
+
+
+def test_a_whole_number_characteristic_is_reported_as_a_whole_number() -> None:
+    import pandas as pd
+
+    from cairn.profiles.profile import ReferenceProfile
+
+    rng = np.random.default_rng(0)
+    data = pd.DataFrame({n: rng.integers(0, 101, 400).astype(float) for n in FEATURES[:3]})
+    data["home"] = rng.choice(LEVELS, 400)
+    profile = ReferenceProfile.build(data, categorical=["home"], bins=10, seed=0)
+    cuts = [[30.5, 60.5], [20.5, 50.5], [5.5, 50.5]]
+    s = card([[0, 60, 60], [0, 0, 0], [0, 0, 0], [0, 0, 0]], cuts, 50)
+    policy = CounterfactualPolicy(immutable=("home",), max_changes=1, budget_ms=10_000.0)
+    p = CounterfactualProblem(
+        s, np.array([10.0, 70.0, 2.0, 0.0]), FEATURES, {"home": LEVELS}, 0.5, policy, profile
+    )
+    cf = find_counterfactual(p)  # income 10 -> the bin [30.5, 60.5): 31, not 30.5
+    assert cf.found and [c.to_dict() for c in cf.changes] == [
+        {"feature": "income", "from": 10, "to": 31}
+    ]

@@ -189,3 +189,32 @@ def test_every_answer_is_valid_and_within_the_declaration(
         assert ref.min <= c.after <= ref.max  # type: ignore[union-attr, operator]
         if c.feature in directions:
             assert (c.after > c.before) == (directions[c.feature] == "increase")
+
+
+class Step:
+    """Declines (P 0.9) until seniority is above 0 (a tree's split at 1e-9), then approves."""
+
+    family = "test"
+
+    def predict(self, X: FloatMatrix) -> FloatVector:
+        return np.where(X[:, 0] > 1e-9, 0.1, 0.9).astype(np.float64)
+
+
+def test_a_whole_number_feature_moves_in_whole_steps() -> None:
+    rng = np.random.default_rng(0)
+    data = pd.DataFrame(
+        {"seniority": rng.integers(0, 30, 500).astype(float), "ratio": rng.uniform(0, 1, 500)}
+    )
+    profile = ReferenceProfile.build(data, categorical=[], bins=10, seed=0)
+    policy = CounterfactualPolicy(immutable=("ratio",), budget_ms=5_000)
+    p = CounterfactualProblem(
+        Step(), np.array([0.0, 0.5]), ["seniority", "ratio"], {}, 0.5, policy, profile
+    )
+    cf = find_counterfactual(p)
+    assert cf.found and [(c.feature, c.after) for c in cf.changes] == [("seniority", 1.0)]
+    # a feature with fractional values still moves as little as the decision needs
+    data["seniority"] = data["seniority"] + 0.25
+    profile = ReferenceProfile.build(data, categorical=[], bins=10, seed=0)
+    p = replace(p, profile=profile)
+    cf = find_counterfactual(p)
+    assert cf.found and 0.0 < float(cf.changes[0].after) < 0.5  # type: ignore[arg-type]

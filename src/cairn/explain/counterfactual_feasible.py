@@ -9,7 +9,10 @@ The **feasible values** of a feature:
 * a categorical feature may become any level the model knows (and the profile saw, when there
   is one); ``directions`` and ``ranges`` do not apply to it (naming one there is an error);
 * a **missing** current value (NaN) may be filled with any feasible value, either direction
-  (there is no current value to move away from); it counts 1 towards the distance.
+  (there is no current value to move away from); it counts 1 towards the distance;
+* a numeric feature whose reference sample holds only **whole numbers** (counts, years,
+  ratings) moves in whole steps: a candidate between two whole numbers is rounded away from
+  the current value (``0 -> 0.0039`` years of seniority becomes ``0 -> 1``).
 
 The **scale** of a numeric feature (its distance is ``|new - old| / scale``) is its
 interquartile range in the reference profile's sample (the version's
@@ -82,6 +85,17 @@ class Feasible:
     scale: float = 1.0
     anchor: float = math.nan
     """Where a missing numeric value is filled nearest to: the profile's median, if known."""
+    whole: bool = False
+    """Whether it moves in whole steps (its reference sample holds only whole numbers)."""
+
+    def snap(self, old: float, new: float) -> float:
+        """``new`` in whole steps when the feature takes them: rounded away from ``old`` (to
+        the nearest whole number when ``old`` is missing), else as it is."""
+        if not self.whole or new == math.floor(new):
+            return new
+        if math.isnan(old):
+            return float(round(new))
+        return float(math.ceil(new) if new > old else math.floor(new))
 
     @property
     def categorical(self) -> bool:
@@ -160,6 +174,7 @@ def feasible_features(problem: CounterfactualProblem) -> list[Feasible]:
             Feasible(
                 j, name, None, lo=lo, hi=hi, direction=policy.directions.get(name),
                 scale=_scale(numeric, lo, hi), anchor=_median(numeric),
+                whole=_whole(numeric),
             )
         )  # fmt: skip
     return out
@@ -171,7 +186,7 @@ def numeric_grid(f: Feasible, ref: NumericReference | None, old: float) -> Float
     values = [f.lo, f.hi]
     if ref is not None:
         values += ref.binning.edges.tolist() + ref.binning.points.tolist()
-    grid = np.unique(np.asarray(values, dtype=np.float64))
+    grid = np.unique([f.snap(old, float(v)) for v in values])
     return np.asarray([v for v in grid if f.admits(old, float(v))], dtype=np.float64)
 
 
@@ -184,6 +199,13 @@ def _range(
     if ref is not None and ref.min is not None and ref.max is not None:
         return float(ref.min), float(ref.max)
     return math.nan, math.nan
+
+
+def _whole(ref: NumericReference | None) -> bool:
+    if ref is None or ref.sample.size == 0:
+        return False
+    sample = ref.sample[np.isfinite(ref.sample)]
+    return bool(sample.size) and bool(np.all(sample == np.floor(sample)))
 
 
 def _scale(ref: NumericReference | None, lo: float, hi: float) -> float:

@@ -206,6 +206,9 @@ def _bin_values(f: Feasible, splits: FloatVector, old: float) -> list[float]:
             value = target
         else:
             value = _just_below(high, low) if open_high else high
+        whole = f.snap(old, value)
+        if whole != value and (low <= whole < high or (whole == high and not open_high)):
+            value = whole  # a whole-number feature: the whole number in the bin, if any
         if f.admits(old, value):
             values.append(float(value))
     return values

@@ -204,7 +204,12 @@ def _tighten(
             if time.perf_counter() > deadline:
                 return state
             grid = near + np.linspace(0.0, 1.0, PULL_STEPS + 1)[1:] * (state[c] - near)
+            grid = np.unique([f.snap(old, float(v)) for v in grid])
             grid = np.asarray([v for v in grid if f.admits(old, float(v))])
+            if old < state[c]:  # nearest to the original first
+                grid = grid[grid <= state[c]]
+            else:
+                grid = grid[::-1][grid[::-1] >= state[c]]
             if grid.size == 0:
                 break
             ok = np.flatnonzero(flips([{**state, c: float(v)} for v in grid]))

@@ -45,7 +45,7 @@ import numpy as np
 import numpy.typing as npt
 
 if TYPE_CHECKING:
-    from cairn.explain.treeshap import Tree
+    from cairn.explain.treeshap_tree import Tree
 
 __all__ = ["LeafPaths"]
 
