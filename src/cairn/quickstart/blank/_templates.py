@@ -184,6 +184,19 @@ deployments:
                                      # reject (HTTP 422) or fallback (needs a fallback)
       unknown_entity: refer          # an entity the online store does not know: refer,
                                      # reject, fallback, or score (on missing values)
+    # counterfactual:                # GET /v1/explanations/ID/counterfactual: the smallest
+    #                                # change that would turn an unfavorable decision
+    #   immutable: [age]             # features never changed (age, protected attributes)
+    #   directions: {income: increase}   # numeric features that may only move one way
+    #   ranges: {income: [0, 20]}    # feasible new values (default: the reference profile's
+    #                                # observed min and max)
+    #   max_changes: 3               # at most this many features changed
+    #   budget_ms: 200               # search time budget (scorecards are exact)
+    # sampling:                      # a model without exact contributions (sampled Shapley
+    #   on_request: false            # values): false explains on demand only (GET
+    #                                # /v1/explanations/ID), true on the request path
+    #   permutations: 16             # the budget, 2 to 256 (error ~ 1/sqrt(permutations))
+    #   seed: 0                      # same seed and budget: the same values
 """
 
 REASON_CODES_YAML = """\
