@@ -12,7 +12,8 @@ The logistic regression pipeline (``SimpleImputer`` -> ``StandardScaler`` ->
 ``LogisticRegression``) is trained on the example's numeric features only: those transformers
 cannot read a text category, and Cairn's exact linear SHAP covers exactly that pipeline.
 ``deployments.yaml`` names one deployment per family (``bench-FAMILY``, threshold 0.5, reason
-codes for declines), every row scored whatever its coverage.
+codes for declines), every row scored whatever its coverage, counterfactuals of declines never
+changing ``age`` or ``marital`` (:data:`IMMUTABLE`, where the model has them).
 """
 
 from __future__ import annotations
@@ -32,7 +33,10 @@ DEPLOYMENT = """\
     explain: positive
     top_k: 4
     coverage: {{min_share: 0.0, unknown_entity: score}}
+    counterfactual: {{immutable: [{immutable}]}}
 """
+IMMUTABLE = ("age", "marital")
+"""Features a counterfactual never changes (those the family's model has)."""
 
 
 def logistic_pipeline(C: float = 1.0, max_iter: int = 500) -> Any:
@@ -143,7 +147,14 @@ def build(project: Path, mlflow_db: Path | None = None) -> tuple[Any, dict[str, 
             time.perf_counter() - t0,
             short,
         )
-    body = "".join(DEPLOYMENT.format(family=f, version=m.version) for f, m in out.items())
+    body = "".join(
+        DEPLOYMENT.format(
+            family=f,
+            version=m.version,
+            immutable=", ".join(n for n in IMMUTABLE if n in m.features),
+        )
+        for f, m in out.items()
+    )
     (root / "deployments.yaml").write_text("deployments:\n" + body)
     return Project.open(root), out
 

@@ -24,8 +24,15 @@ registered (``_families_project.py``, untimed):
 
 Checks (printed): Cairn's scores equal the peer's (max|Δ| over 1,000 rows, target 1e-9), the
 served scores equal the in-process ones, and Cairn's contributions add up to the margin.
-Timings are reported, never asserted. The counterfactual comparison (time per decline,
-validity rate beside dice-ml) plugs in at :func:`counterfactual_comparison`.
+* **counterfactuals of declines** (:func:`counterfactual_comparison`): per family, up to
+  ``CF_ROWS`` declined rows of the same latest applicants (online features), each
+  answered by Cairn's engine under the deployment's declaration (``age``, ``marital``
+  immutable; exact for the scorecard, a 200 ms-budget search otherwise): ms per decline (p50,
+  mean), found rate, validity (the answer re-scored through the model turns the decision), mean
+  changed features and distance; beside it dice-ml 0.12 (``random``, model-agnostic, the same
+  feasible values) on the first ``DICE_ROWS`` of those rows, when it is installed.
+
+Timings are reported, never asserted.
 
 Usage: ``python benchmarks/model_families.py [--quick] [--keep]``; the last line printed is
 ``BENCH_JSON {...}``.
@@ -59,6 +66,14 @@ CONTRIB_BUDGET_S = 6.0
 explainer (pure-Python TreeSHAP of a HistGradientBoosting model) gets fewer calls, never
 fewer than 10 timed and 20 checked rows."""
 START_TIMEOUT_S = 180.0
+CF_ROWS = 20
+"""Declines per family Cairn answers."""
+CF_OPENMP_THREADS = 1
+"""OpenMP threads while counterfactuals are measured (see :func:`counterfactual_comparison`)."""
+DICE_ROWS = 20
+DICE_CFS = 4
+"""dice-ml answers the first ``DICE_ROWS`` of them, ``DICE_CFS`` candidates each (lower them
+to keep the benchmark within a few minutes on a slower machine)."""
 
 
 def counts(quick: bool) -> dict[str, int]:
@@ -214,20 +229,78 @@ def measure_http(
 # ----------------------------------------------------------------------------- counterfactuals
 
 
-def counterfactual_comparison(project: Path, families: dict[str, Family]) -> dict[str, Any]:
-    """Counterfactuals for declines per family: time per decline and validity beside dice-ml.
+def counterfactual_comparison(
+    project: Any, families: dict[str, Family], ids: list[int]
+) -> dict[str, Any]:
+    """Counterfactuals of declines per family: Cairn's time, found rate and validity, beside
+    dice-ml's on the same rows and declaration (``_counterfactual_dice.py``).
 
-    The plug-in point for the counterfactual engine (``GET /v1/explanations/{id}/
-    counterfactual``): when ``cairn.explain.counterfactual`` exists, this is where each
-    family's declined rows get Cairn's counterfactual (time per decline, found rate, validity:
-    the change really flips the decision) beside dice-ml's on the same rows and constraints.
-    Until then it reports that it was not measured and why.
+    Each family's registered version is loaded the way ``cairn serve`` loads it (with its
+    reference profile); its deployment (``bench-FAMILY``) gives the threshold and the
+    counterfactual declaration. The rows: the point-in-time (online) features of the
+    customers ``ids`` (the latest applicants, as the rest of the benchmark), the first
+    ``CF_ROWS`` declined ones (score >= threshold), missing values included; Cairn answers
+    each, dice-ml the first ``DICE_ROWS`` of them (``DICE_CFS`` candidates each).
+
+    OpenMP runs one thread here (``CF_OPENMP_THREADS``), as the natives above run one thread:
+    scikit-learn's HistGradientBoosting predicts with every core by default, and on a shared
+    2-core machine its 1-100-row predicts (the search's re-scores) then take 0.4-1.5 s instead
+    of ~10 ms, which blows the 200 ms search budget.
     """
-    import importlib.util
+    from _counterfactual_dice import dice_available
+    from threadpoolctl import threadpool_limits
 
-    if importlib.util.find_spec("cairn.explain.counterfactual") is None:
-        return {"status": "not measured: no cairn.explain.counterfactual in this checkout"}
-    return {"status": "not measured: the comparison with dice-ml is not wired in yet"}
+    from cairn.app.model_loader import RegistryModelLoader
+
+    loader = RegistryModelLoader(project.tracker, project.registry)
+    deployments = project.deployments()
+    out: dict[str, Any] = {
+        "pool": len(ids),
+        "rows": CF_ROWS,
+        "dice_rows": DICE_ROWS,
+        "dice_total_cfs": DICE_CFS,
+        "dice": "dice-ml 0.12 random" if dice_available() else "dice-ml not installed",
+        "openmp_threads": CF_OPENMP_THREADS,
+        "families": {},
+    }
+    with threadpool_limits(CF_OPENMP_THREADS, "openmp"):
+        for f in FAMILIES:
+            out["families"][f] = _family_counterfactuals(
+                project, families[f], deployments[f"bench-{f}"], loader, ids
+            )
+    return out
+
+
+def _family_counterfactuals(
+    project: Any, fam: Family, dep: Any, loader: Any, ids: list[int]
+) -> dict[str, Any]:
+    """One family's counterfactual comparison (see :func:`counterfactual_comparison`)."""
+    from _counterfactual_dice import Target, compare_with_dice
+
+    from cairn.core.deployments import CounterfactualPolicy
+
+    model = loader.load(fam.model + "/" + fam.version, fam.version)
+    table = project.features.get_online_features(model.online_refs, {"customer_id": ids}).to_dict()
+    X = model.matrix(
+        [{n: table[n][i] for n in model.features if n in table} for i in range(len(ids))]
+    )
+    target = Target.of(model, dep.threshold, dep.counterfactual or CounterfactualPolicy())
+    declined = target.declined(X)
+    rows = X[declined][:CF_ROWS]
+    started = time.perf_counter()
+    cairn, same, dice = compare_with_dice(
+        target, rows, dice_rows_max=DICE_ROWS, total_cfs=DICE_CFS, seed=0
+    )
+    return {
+        "declined": int(declined.sum()),
+        "with_missing": int(np.isnan(rows).any(axis=1).sum()),
+        "immutable": list(target.policy.immutable),
+        "budget_ms": target.policy.budget_ms,
+        "cairn": cairn.to_dict(),
+        "cairn_on_dice_rows": None if same is None else same.to_dict(),
+        "dice": None if dice is None else dice.to_dict(),
+        "wall_s": time.perf_counter() - started,
+    }
 
 
 # ----------------------------------------------------------------------------- report
@@ -316,6 +389,81 @@ def print_results(results: dict[str, dict[str, Any]], http: dict[str, Any]) -> N
     )
 
 
+def _pct(v: float | None) -> str:
+    return "-" if v is None else f"{v * 100:.0f} %"
+
+
+def _num(v: float | None, fmt: str = ".2f") -> str:
+    return "-" if v is None else format(v, fmt)
+
+
+def print_counterfactuals(cf: dict[str, Any]) -> None:
+    """The counterfactual tables: Cairn per family, then Cairn beside dice-ml on dice's rows."""
+    fams = cf["families"]
+    rows = []
+    for f in FAMILIES:
+        r = fams[f]
+        c = r["cairn"]
+        rows.append(
+            [
+                f, c["method"], str(r["declined"]), f"{c['rows']} ({r['with_missing']})",
+                _num(c["ms_p50"], ".1f"), _num(c["ms_mean"], ".1f"), _pct(c["found"]),
+                _pct(c["validity"]), _num(c["sparsity"]), _num(c["distance"], ".3f"),
+            ]
+        )  # fmt: skip
+    print_table(
+        f"counterfactuals of declines (Cairn, in process): the first {cf['rows']} declines "
+        f"among the {cf['pool']} latest applicants",
+        [
+            "family", "method", "declined", "rows (missing)", "ms p50", "ms mean", "found",
+            "valid", "changed", "distance",
+        ],
+        rows,
+        [
+            "valid = re-scored through the model, the decision turns; changed = mean features "
+            "changed per answer; distance = Σ |change| / IQR (+1 per category or filled "
+            "missing value); rows (missing) = answered rows (of which with a missing value)",
+            "immutable: " + "; ".join(f"{f} {', '.join(fams[f]['immutable'])}" for f in FAMILIES),
+            f"search budget {fams[FAMILIES[0]]['budget_ms']:g} ms; OpenMP limited to "
+            f"{cf['openmp_threads']} thread (scikit-learn HistGradientBoosting uses every core by "
+            "default: small predicts are then slow on a shared machine)",
+        ],
+    )  # fmt: skip
+    print()
+    if all(fams[f]["dice"] is None for f in FAMILIES):
+        print(f"counterfactuals beside dice-ml: not measured ({cf['dice']})")
+        return
+    rows = []
+    for f in FAMILIES:
+        ours, dice = fams[f]["cairn_on_dice_rows"], fams[f]["dice"]
+        if dice is None:
+            rows.append([f, "0"] + ["-"] * 10)
+            continue
+        rows.append(
+            [
+                f, str(dice["rows"]), _pct(ours["found"]), _pct(dice["found"]),
+                _pct(ours["validity"]), _pct(dice["validity"]), _num(ours["sparsity"]),
+                _num(dice["sparsity"]), _num(ours["distance"], ".3f"),
+                _num(dice["distance"], ".3f"), _num(ours["ms_mean"], ".1f"),
+                _num(dice["ms_mean"], ".1f"),
+            ]
+        )  # fmt: skip
+    print_table(
+        f"Cairn beside {cf['dice']} on the same rows (the first {cf['dice_rows']} of each "
+        f"family's; dice: {cf['dice_total_cfs']} candidates per row, its best kept: valid, then "
+        "fewest changes, then distance)",
+        [
+            "family", "rows", "found Cairn", "found dice", "valid Cairn", "valid dice",
+            "changed Cairn", "changed dice", "dist Cairn", "dist dice", "ms Cairn", "ms dice",
+        ],
+        rows,
+        [
+            "dice-ml refuses missing values in a query: it holds a sentinel that its "
+            "predict_proba maps back to NaN (the same row for both)"
+        ],
+    )  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     machine = host_info(
@@ -337,10 +485,11 @@ def main(argv: list[str] | None = None) -> int:
         results = {f: measure_family(families[f], project, ids, n) for f in FAMILIES}
         expected = {f: r.pop("expected_scores") for f, r in results.items()}
         http = measure_http(work, project.root, ids, n, expected)
-        counterfactuals = counterfactual_comparison(project.root, families)
+        counterfactuals = counterfactual_comparison(project, families, ids)
     print()
     print_results(results, http)
-    print(f"\ncounterfactuals: {counterfactuals['status']}")
+    print()
+    print_counterfactuals(counterfactuals)
     print(
         f"\nHTTP: {http['requests']} sequential requests per family over 2 rounds on one "
         f"keep-alive connection; server RSS {http['server_rss_mb']:.0f} MB. Load average "
