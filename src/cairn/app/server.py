@@ -34,6 +34,7 @@ from cairn.monitoring.service import monitoring_collector
 from cairn.retraining.gauges import retraining_collector
 from cairn.rollouts import RolloutSpec, RolloutStore
 from cairn.serving import ServingLimits, create_app
+from cairn.serving.admin import AdminTokens
 from cairn.serving.governance_routes import governance_router
 from cairn.serving.log_records import OUTCOME_SCHEMA, PREDICTION_SCHEMA
 from cairn.serving.prediction_log import Durability, SegmentLog
@@ -122,6 +123,7 @@ def build_app(
         )
         app.include_router(governance_router(project, tokens))
         _register_streams(app, streams)
+        mount_dashboard(app, project, tokens)
         return app
     mode: Durability = durability or options.durability
     log = project.predictions
@@ -169,7 +171,16 @@ def build_app(
     # the retraining policies' slots, cooldowns, budgets and ledgers, read at scrape time
     app.state.metrics.registry.register(retraining_collector(project))
     _register_streams(app, streams)
+    mount_dashboard(app, project, tokens)
     return app
+
+
+def mount_dashboard(app: FastAPI, project: Project, tokens: AdminTokens) -> None:
+    """Mount the dashboard (:mod:`cairn.ui.web`) at ``/ui``: its pages need a viewer token
+    (the ``Authorization`` header, or the cookie its ``/ui/login`` form sets)."""
+    from cairn.ui.web import dashboard_app
+
+    app.mount("/ui", dashboard_app(project, authorize=lambda h: tokens.require(h, "viewer")))
 
 
 def _stream_watch(project: Project) -> StreamWatch | None:

@@ -8,6 +8,7 @@ from cairn.cli import (
     audit,
     auth,
     config,
+    dashboard,
     deploy,
     experiment,
     features,
@@ -61,6 +62,7 @@ app.command("status")(online.status_command)
 app.add_typer(online.consistency_app, name="consistency")
 app.add_typer(stream.app, name="stream")
 app.command()(serve.serve)
+app.command()(dashboard.ui)
 app.command()(score.score)
 app.add_typer(quality.app, name="quality")
 app.add_typer(audit.app, name="audit")

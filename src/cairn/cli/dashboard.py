@@ -1,0 +1,57 @@
+"""`cairn ui`: the dashboard of one project, served alone under uvicorn."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cairn.cli._console import RepoOption, one_line_errors
+
+
+@one_line_errors
+def ui(
+    repo: RepoOption = Path("."),
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8080,
+) -> None:
+    """Serve the dashboard (overview, models, lineage, audit) at http://HOST:PORT/ui/.
+
+    On a loopback address (the default) the pages are open; on any other address they need a
+    viewer token, as `cairn serve`'s /ui does (an API token from `cairn auth token create`,
+    CAIRN_ADMIN_TOKEN(S) or OIDC), given at /ui/login. Pages read the same with JavaScript off.
+
+    Example: cairn ui --repo ./credit --port 8080
+    """
+    import uvicorn
+
+    from cairn.app.project import Project
+    from cairn.ui.web import Authorize, standalone_app
+
+    project = Project.open(repo.resolve())
+    authorize: Authorize | None = None
+    if not is_loopback(host):
+        from cairn.app.settings_env import server_options
+
+        tokens = server_options(project.settings).admin_tokens
+        tokens = tokens.with_authenticator(project.authenticate)
+        authorize = lambda header: tokens.require(header, "viewer")  # noqa: E731
+    uvicorn.run(standalone_app(project, authorize=authorize), host=host, port=port)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is only reachable from this machine.
+
+    Example
+    -------
+    >>> is_loopback("127.0.0.1"), is_loopback("localhost"), is_loopback("0.0.0.0")
+    (True, True, False)
+    """
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,202 @@
+"""The dashboard as an ASGI app: :func:`dashboard_app` (what ``cairn serve`` mounts at
+``/ui``) and :func:`standalone_app` (what ``cairn ui`` serves: the dashboard alone).
+
+=============================  =====================================================
+Route (under ``/ui``)          Page
+=============================  =====================================================
+``GET /``                      Overview: deployments, traffic, signals, reviews
+``GET /models?page=N``         Models: every registered model
+``GET /models/{name}?page=N``  One model: versions, metrics, reviews, alias history
+``GET /lineage/{ref}``         Lineage of ``NAME/VERSION``, ``NAME@ALIAS`` or a
+                               prediction id
+``GET /audit?page=N``          Audit: the chain (``subject=``, ``action=``), verified
+``GET|POST /login``            The viewer token, kept in a cookie (with ``authorize``)
+``GET /static/...``            htmx (vendored, with its licence) and the stylesheet
+=============================  =====================================================
+
+Pages are rendered on the server from the shared templates (:mod:`cairn.core.render`), so
+every page reads the same with JavaScript off; htmx only boosts links. An unknown model,
+version or page is a 404 page and a malformed ``?page=`` a 422 page, never a 500.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlencode
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.staticfiles import StaticFiles
+
+from cairn.core.render import render
+from cairn.ui.web import audit, charts, lineage, models, overview
+from cairn.ui.web.paging import BadPageInput, PageNotFound, parse_page
+
+if TYPE_CHECKING:
+    from cairn.app.project import Project
+
+__all__ = ["COOKIE", "AccessRefused", "Authorize", "dashboard_app", "standalone_app"]
+
+PACKAGE = "cairn.ui.web"
+STATIC = Path(__file__).parent / "static"
+COOKIE = "cairn_token"
+"""The cookie that carries the viewer's token after ``/login``."""
+
+Authorize = Callable[[str | None], object]
+"""Checks an ``Authorization`` header value for the viewer role; raises (an error with a
+``status_code`` of 401 or 403) when it does not hold."""
+
+
+class AccessRefused(Exception):
+    """The request's token does not prove a viewer (401) or its role is too low (403)."""
+
+    def __init__(self, status_code: int, message: str) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+def dashboard_app(project: Project, *, authorize: Authorize | None = None) -> FastAPI:
+    """The dashboard of ``project`` (mount it, e.g. at ``/ui``).
+
+    Parameters
+    ----------
+    project:
+        The opened project (the composition root the pages read through).
+    authorize:
+        The viewer check every page runs on the request's bearer token (its
+        ``Authorization`` header or the ``cairn_token`` cookie ``/login`` sets); None: the
+        pages are open (``cairn ui`` on a loopback address).
+    """
+    app = FastAPI(title="Cairn dashboard", openapi_url=None, docs_url=None, redoc_url=None)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    def page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
+        base = request.scope.get("root_path", "").rstrip("/")
+        html = render(template, package=PACKAGE, base=base, project=project.name, **context)
+        return HTMLResponse(html, status_code=status)
+
+    def guard(request: Request) -> None:
+        if authorize is None:
+            return
+        header = request.headers.get("authorization")
+        if header is None and COOKIE in request.cookies:
+            header = f"Bearer {request.cookies[COOKIE]}"
+        try:
+            authorize(header)
+        except Exception as exc:
+            status = getattr(exc, "status_code", None)
+            if status not in (401, 403):
+                raise
+            raise AccessRefused(status, str(exc)) from None
+
+    @app.exception_handler(PageNotFound)
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return page(request, "error.html", 404, title="Not found", message=str(exc))
+
+    @app.exception_handler(BadPageInput)
+    async def bad_input(request: Request, exc: Exception) -> Response:
+        return page(request, "error.html", 422, title="Bad request", message=str(exc))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: Exception) -> Response:
+        status = getattr(exc, "status_code", 500)
+        title = "Not found" if status == 404 else f"Error {status}"
+        return page(request, "error.html", status, title=title, message=str(exc))
+
+    @app.exception_handler(AccessRefused)
+    async def refused(request: Request, exc: Exception) -> Response:
+        status = getattr(exc, "status_code", 401)
+        title = "Sign in" if status == 401 else "Forbidden"
+        return page(request, "error.html", status, title=title, message=str(exc), login=True)
+
+    @app.get("/", response_class=HTMLResponse)
+    def overview_page(request: Request) -> Response:
+        guard(request)
+        data = overview.gather_overview(project)
+        counts = [(d.name, d.traffic.requests) for d in data.deployments]
+        chart = charts.requests_chart(counts) if counts else None
+        return page(request, "overview.html", title="Overview", data=data, chart=chart)
+
+    @app.get("/models", response_class=HTMLResponse)
+    def models_page(request: Request) -> Response:
+        guard(request)
+        found = models.gather_models(project, parse_page(request.query_params.get("page")))
+        return page(request, "models.html", title="Models", models=found)
+
+    @app.get("/models/{name}", response_class=HTMLResponse)
+    def model_page(request: Request, name: str) -> Response:
+        guard(request)
+        data = models.gather_model(project, name, parse_page(request.query_params.get("page")))
+        timeline = charts.alias_timeline(data.history)
+        return page(request, "model.html", title=name, data=data, timeline=timeline)
+
+    @app.get("/lineage/{ref:path}", response_class=HTMLResponse)
+    def lineage_page(request: Request, ref: str) -> Response:
+        guard(request)
+        data = lineage.gather_lineage(project, ref)
+        return page(request, "lineage.html", title=f"Lineage of {ref}", data=data)
+
+    @app.get("/audit", response_class=HTMLResponse)
+    def audit_page(request: Request) -> Response:
+        guard(request)
+        params = request.query_params
+        subject, action = params.get("subject") or None, params.get("action") or None
+        data = audit.gather_audit(
+            project, parse_page(params.get("page")), subject=subject, action=action
+        )
+        filters = urlencode({k: v for k, v in (("subject", subject), ("action", action)) if v})
+        return page(request, "audit.html", title="Audit", data=data, filters=filters)
+
+    if authorize is not None:
+        check = authorize
+
+        @app.get("/login", response_class=HTMLResponse)
+        def login_form(request: Request) -> Response:
+            return page(request, "login.html", title="Sign in", message=None)
+
+        @app.post("/login", response_class=HTMLResponse)
+        async def login(request: Request) -> Response:
+            body = parse_qs((await request.body()).decode("utf-8", "replace"))
+            token = (body.get("token") or [""])[0].strip()
+            try:
+                await run_in_threadpool(check, f"Bearer {token}")
+            except Exception as exc:
+                if getattr(exc, "status_code", None) not in (401, 403):
+                    raise
+                return page(request, "login.html", 401, title="Sign in", message=str(exc))
+            base = request.scope.get("root_path", "").rstrip("/")
+            done = RedirectResponse(f"{base}/", status_code=303)
+            secure = request.url.scheme == "https"
+            done.set_cookie(COOKIE, token, httponly=True, samesite="strict", secure=secure,
+                            path=f"{base}/")  # fmt: skip
+            return done
+
+    return app
+
+
+def standalone_app(project: Project, *, authorize: Authorize | None = None) -> FastAPI:
+    """The dashboard alone (``cairn ui``): mounted at ``/ui``, with ``/`` redirecting there.
+
+    Example
+    -------
+    >>> import tempfile, pathlib
+    >>> from cairn.app.project import Project
+    >>> repo = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (repo / "cairn.yaml").write_text("project: demo")
+    >>> app = standalone_app(Project.open(repo))
+    >>> [getattr(r, "path", None) for r in app.routes][-2:]
+    ['/', '/ui']
+    """
+    app = FastAPI(title="Cairn dashboard", openapi_url=None, docs_url=None, redoc_url=None)
+
+    @app.get("/", include_in_schema=False)
+    def home() -> Response:
+        return RedirectResponse("/ui/", status_code=307)
+
+    app.mount("/ui", dashboard_app(project, authorize=authorize))
+    return app

@@ -1,0 +1,59 @@
+"""The dashboard's charts, drawn with the reports' geometry (:mod:`cairn.core.charts`) and
+macros (``_macros.html``): every chart is inline SVG computed here in Python, and every page
+prints the numbers behind it in a table next to it.
+
+Example
+-------
+>>> chart = requests_chart([("credit", 120), ("outreach", 30)])
+>>> [b.title for b in chart.bars]
+['credit: requests 120', 'outreach: requests 30']
+>>> alias_timeline([]) is None
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from cairn.core.charts import BarChart, LineChart, grouped_bars, line_chart
+from cairn.core.render import minute
+from cairn.core.timeutil import to_micros
+
+if TYPE_CHECKING:
+    from cairn.registry.aliases import AliasMove
+
+__all__ = ["ALIAS_COLORS", "alias_timeline", "requests_chart"]
+
+ALIAS_COLORS = {"champion": "#1a7f37", "challenger": "#0969da", "fallback": "#9a6700"}
+"""Each alias's colour on the time line (others are grey)."""
+
+
+def requests_chart(counts: Sequence[tuple[str, int]]) -> BarChart:
+    """Bars of the predictions per deployment (``(deployment, count)``)."""
+    return grouped_bars(
+        [name for name, _ in counts],
+        [("requests", "#0969da", [float(n) for _, n in counts])],
+        width=480,
+        spec=".0f",
+    )
+
+
+def alias_timeline(moves: Sequence[AliasMove]) -> LineChart | None:
+    """Each alias's version over time: one step line per alias, a dot per move (None when
+    no alias ever pointed at a numbered version)."""
+    series: dict[str, list[tuple[int, float]]] = {}
+    for move in moves:
+        if move.version is None or not move.version.isdigit():
+            continue
+        series.setdefault(move.alias, []).append((to_micros(move.at), float(move.version)))
+    if not series:
+        return None
+    top = max(v for points in series.values() for _, v in points) + 1
+    return line_chart(
+        [(alias, ALIAS_COLORS.get(alias, "#57606a"), points) for alias, points in series.items()],
+        top=top,
+        x_text=minute,
+        title=lambda alias, x, y: f"{alias} -> v{y:.0f} · {minute(x)}",
+        width=640,
+    )

@@ -1,0 +1,202 @@
+"""The Overview page's data: every deployment with its rollout (strategy, arms, weights and
+the versions they resolve to), the champion and challenger of its model, its traffic over the
+last hour from the prediction log, its open monitoring signals; and the versions awaiting
+review.
+
+The rollout is what ``GET /v1/deployments/{name}/rollout`` shows
+(:meth:`cairn.rollouts.RolloutService.status`); the traffic numbers are one DuckDB query over
+the prediction log (:func:`traffic`; shadow rows are left out, as every reader of the log
+does); open signals are those of each deployment's newest monitoring run
+(:meth:`cairn.monitoring.history.MonitorHistory.latest`).
+
+A version *awaits review* when no review decision is recorded for it and it is newer than its
+model's champion (or the model has no champion): the champion move needs an approval under
+four eyes (:mod:`cairn.registry.promotion`), so these are the versions a reviewer has not
+looked at yet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from cairn.core.predictions import ModelRef
+from cairn.core.timeutil import to_micros
+
+if TYPE_CHECKING:
+    from cairn.app.project import Project
+    from cairn.core.signals import MonitoringSignal
+    from cairn.registry.models import ModelDetails
+
+__all__ = [
+    "WINDOW_SECONDS",
+    "Arm",
+    "DeploymentRow",
+    "Overview",
+    "PendingReview",
+    "Traffic",
+    "gather_overview",
+    "pending_reviews",
+    "traffic",
+]
+
+WINDOW_SECONDS = 3600
+"""The traffic window of the Overview: the last hour."""
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """One deployment's served predictions in a window (shadow scores left out)."""
+
+    requests: int = 0
+    errors: int = 0
+    fallbacks: int = 0
+    p99_ms: float | None = None
+    seconds: int = WINDOW_SECONDS
+
+    @property
+    def per_minute(self) -> float:
+        """Predictions per minute over the window."""
+        return self.requests * 60 / self.seconds
+
+    @property
+    def error_rate(self) -> float | None:
+        """Share of predictions whose arm failed and the control answered (None: none)."""
+        return self.errors / self.requests if self.requests else None
+
+    @property
+    def fallback_share(self) -> float | None:
+        """Share of predictions answered by a fallback (defaults or rules)."""
+        return self.fallbacks / self.requests if self.requests else None
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One arm of a rollout: its model reference, the version it resolves to, its weight."""
+
+    name: str
+    model: str
+    version: str | None
+    weight: float
+
+
+@dataclass(frozen=True)
+class DeploymentRow:
+    """One deployment on the Overview."""
+
+    name: str
+    model: str
+    strategy: str
+    state: str
+    arms: list[Arm]
+    shadows: list[str]
+    champion: str | None
+    challenger: str | None
+    traffic: Traffic
+    signals: list[MonitoringSignal] = field(default_factory=list)
+    problem: str | None = None
+    """Why the rollout could not be read (the deployment is still listed)."""
+
+
+@dataclass(frozen=True)
+class PendingReview:
+    """A version no reviewer has decided on yet, newer than its model's champion."""
+
+    model: str
+    version: str
+    author: str | None
+    created: datetime | None
+    aliases: list[str]
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The whole Overview page."""
+
+    deployments: list[DeploymentRow]
+    pending: list[PendingReview]
+    window_end: datetime
+
+
+def gather_overview(project: Project, *, now: datetime | None = None) -> Overview:
+    """The Overview of ``project`` at ``now`` (default: the current time)."""
+    end = now or datetime.now(UTC)
+    deployments = project.deployments()
+    counts = traffic(project, end) if deployments else {}
+    signals = _open_signals(project) if deployments else {}
+    listed = project.registry.list_models()
+    models = {m.name: m.aliases for m in listed}
+    rows = []
+    for name, dep in deployments.items():
+        aliases = models.get(ModelRef.parse(dep.model).name, {})
+        base: dict[str, Any] = {
+            "name": name,
+            "model": dep.model,
+            "champion": aliases.get("champion"),
+            "challenger": aliases.get("challenger"),
+            "traffic": counts.get(name, Traffic()),
+            "signals": signals.get(name, []),
+        }
+        try:
+            status = project.rollouts.status(name)
+        except Exception as exc:  # an invalid stored rollout: show the deployment and why
+            rows.append(
+                DeploymentRow(
+                    **base, strategy="?", state="?", arms=[], shadows=[], problem=str(exc)
+                )
+            )
+            continue
+        rollout = status["rollout"]
+        arms = [Arm(a["name"], a["model"], a.get("version"), a["weight"]) for a in status["arms"]]
+        shadows = [s["model"] for s in status["shadows"]]
+        rows.append(
+            DeploymentRow(
+                **base,
+                strategy=rollout["strategy"],
+                state=rollout.get("state", "active"),
+                arms=arms,
+                shadows=shadows,
+            )
+        )
+    pending = [p for m in listed for p in pending_reviews(project, m.name)]
+    return Overview(rows, pending, end)
+
+
+def traffic(project: Project, end: datetime, seconds: int = WINDOW_SECONDS) -> dict[str, Traffic]:
+    """Per deployment: predictions, errors, fallbacks and the p99 latency (ms) logged in the
+    ``seconds`` before ``end`` (shadow scores left out)."""
+    start_us, end_us = to_micros(end) - seconds * 1_000_000, to_micros(end)
+    result = project.predictions.query(
+        "SELECT deployment, count(*), count(error), count(fallback), "
+        "quantile_cont(latency_ms, 0.99) FROM predictions "
+        f"WHERE NOT coalesce(shadow, false) AND epoch_us(time) > {start_us} "
+        f"AND epoch_us(time) <= {end_us} GROUP BY deployment"
+    )
+    return {
+        str(name): Traffic(int(n), int(errors), int(fallbacks), p99, seconds)
+        for name, n, errors, fallbacks, p99 in result.rows
+    }
+
+
+def pending_reviews(
+    project: Project, model: str, details: ModelDetails | None = None
+) -> list[PendingReview]:
+    """The versions of ``model`` awaiting review (see the module docstring)."""
+    details = details or project.registry.show(model)
+    champion = details.model.aliases.get("champion")
+    floor = int(champion) if champion is not None and champion.isdigit() else 0
+    return [
+        PendingReview(model, v.version.version, v.version.author, v.version.created_at,
+                      list(v.version.aliases))
+        for v in details.versions
+        if v.approval is None and v.version.version.isdigit() and int(v.version.version) > floor
+    ]  # fmt: skip
+
+
+def _open_signals(project: Project) -> dict[str, list[MonitoringSignal]]:
+    """The signals of each deployment's newest monitoring run."""
+    from cairn.monitoring.history import MonitorHistory
+
+    history = MonitorHistory(project.metadata, project=project.name)
+    return {run.deployment: list(run.signals) for run in history.latest()}
