@@ -119,7 +119,7 @@ def dashboard_app(project: Project, *, authorize: Authorize | None = None) -> Fa
         guard(request)
         data = overview.gather_overview(project)
         counts = [(d.name, d.traffic.requests) for d in data.deployments]
-        chart = charts.requests_chart(counts) if counts else None
+        chart = charts.requests_chart(counts) if any(n for _, n in counts) else None
         return page(request, "overview.html", title="Overview", data=data, chart=chart)
 
     @app.get("/models", response_class=HTMLResponse)

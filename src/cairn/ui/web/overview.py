@@ -79,6 +79,8 @@ class Arm:
     model: str
     version: str | None
     weight: float
+    problem: str | None = None
+    """Why the reference resolves to no version (e.g. the model is not registered yet)."""
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,10 @@ def gather_overview(project: Project, *, now: datetime | None = None) -> Overvie
             )
             continue
         rollout = status["rollout"]
-        arms = [Arm(a["name"], a["model"], a.get("version"), a["weight"]) for a in status["arms"]]
+        arms = [
+            Arm(a["name"], a["model"], a.get("version"), a["weight"], a.get("error"))
+            for a in status["arms"]
+        ]
         shadows = [s["model"] for s in status["shadows"]]
         rows.append(
             DeploymentRow(

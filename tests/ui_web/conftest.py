@@ -1,0 +1,67 @@
+"""Dashboard fixtures: a blank project (``cairn init``), and the example credit project with a
+champion, a challenger awaiting review, a drifted monitoring month and an hour of traffic."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from cairn.app.project import Project
+from cairn.quickstart._team import DemoTeam
+from cairn.quickstart.blank import create_blank_project
+from cairn.quickstart.example import create_example_project
+from cairn.quickstart.monitoring_demo import run_monitoring_demo
+from cairn.quickstart.training_demo import run_training_demo
+from cairn.ui.web import standalone_app
+from tests.serving._client import TestClient
+from tests.tracking._fixtures import mlflow_template
+from tests.ui_web._traffic import Traffic, write_traffic
+
+__all__ = ["mlflow_template"]
+
+
+@dataclass(frozen=True)
+class Full:
+    """The example project, what was written into its log, and a client of ``cairn ui``."""
+
+    project: Project
+    traffic: Traffic
+    client: TestClient
+    team: DemoTeam
+
+
+@pytest.fixture(scope="package")
+def blank(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
+    """A project as ``cairn init`` writes it: no data, models, deployments or audit entries."""
+    path = tmp_path_factory.mktemp("blank") / "blank"
+    create_blank_project(path)
+    with Project.open(path) as project:
+        yield project
+
+
+@pytest.fixture(scope="package")
+def blank_client(blank: Project) -> Iterator[TestClient]:
+    """``cairn ui`` over the blank project."""
+    with TestClient(standalone_app(blank)) as client:
+        yield client
+
+
+@pytest.fixture(scope="package")
+def full(tmp_path_factory: pytest.TempPathFactory, mlflow_template: Path) -> Iterator[Full]:
+    """The example project after the training and monitoring demos, with an hour of traffic."""
+    path = tmp_path_factory.mktemp("full") / "credit"
+    create_example_project(path)
+    (path / ".cairn").mkdir(exist_ok=True)
+    shutil.copy(mlflow_template, path / ".cairn" / "mlflow.db")
+    demo = run_training_demo(path, commit=False)
+    assert demo.team is not None
+    run_monitoring_demo(path)
+    with Project.open(path) as project:
+        traffic = write_traffic(project, "credit", datetime.now(UTC))
+        with TestClient(standalone_app(project)) as client:
+            yield Full(project, traffic, client, demo.team)
