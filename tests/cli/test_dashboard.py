@@ -1,0 +1,56 @@
+"""`cairn ui`: the dashboard alone, open on a loopback address and behind a viewer token on
+any other (uvicorn's ``run`` is replaced by a function that keeps the app it is given)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from typer.testing import CliRunner
+
+from cairn.cli.main import app
+from tests.serving._client import TestClient
+
+runner = CliRunner(env={"COLUMNS": "200"})
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append({"app": app, **kw}))
+    return calls
+
+
+def test_ui_serves_the_dashboard_open_on_loopback(
+    tmp_path: Path, served: list[dict[str, Any]]
+) -> None:
+    (tmp_path / "cairn.yaml").write_text("project: demo\n")
+    result = runner.invoke(app, ["ui", "--repo", str(tmp_path), "--port", "8123"])
+    assert result.exit_code == 0, result.output
+    [call] = served
+    assert (call["host"], call["port"]) == ("127.0.0.1", 8123)
+    with TestClient(call["app"]) as client:
+        page = client.get("/ui/models")
+    assert page.status_code == 200 and "No registered models yet" in page.text
+
+
+def test_ui_needs_a_viewer_token_on_other_addresses(
+    tmp_path: Path, served: list[dict[str, Any]]
+) -> None:
+    (tmp_path / "cairn.yaml").write_text("project: demo\n")
+    result = runner.invoke(app, ["ui", "--repo", str(tmp_path), "--host", "0.0.0.0"])
+    assert result.exit_code == 0, result.output
+    with TestClient(served[0]["app"]) as client:
+        page = client.get("/ui/")
+    assert page.status_code == 401 and 'href="/ui/login"' in page.text
+
+
+def test_ui_refuses_a_folder_without_a_project_in_one_line(
+    tmp_path: Path, served: list[dict[str, Any]]
+) -> None:
+    result = runner.invoke(app, ["ui", "--repo", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2
+    assert "cairn.yaml" in result.output and "Traceback" not in result.output
+    assert served == []
