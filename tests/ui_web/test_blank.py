@@ -4,6 +4,7 @@ input is a 404 or 422 page (never a 500)."""
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,8 @@ def test_the_audit_page_verifies_the_empty_chain(blank_client: TestClient) -> No
         ("/ui/lineage/p-123", 404, "neither a model reference"),
         ("/ui/lineage/credit-default@", 422, "credit-default@"),
         ("/ui/nowhere", 404, "Not Found"),
+        ("/ui/?page=2", 404, "Page 2 does not exist"),
+        ("/ui/?page=-1", 422, "got '-1'"),
     ],
 )
 def test_bad_input_is_a_clear_html_page(
@@ -116,3 +119,20 @@ def test_audit_pages_list_newest_first_fifty_a_page_and_filter(blank: Project) -
     assert shown == [n + 1 for n in range(119, -1, -1) if n % 3 == 1 and n % 2 == 1]
     assert "Chain of 120 entries: verified" in text(first)
     assert missing.status_code == 404
+
+
+def test_the_overview_pages_a_hundred_deployments(tmp_path: Path) -> None:
+    from cairn.ui.web import standalone_app
+
+    (tmp_path / "cairn.yaml").write_text("project: many\n")
+    lines = ["deployments:"] + [f"  d{n:03d}: {{model: m{n}@champion}}" for n in range(100)]
+    (tmp_path / "deployments.yaml").write_text("\n".join(lines) + "\n")
+    with Project.open(tmp_path) as project, TestClient(standalone_app(project)) as client:
+        client.get("/ui/?page=2")  # the first request imports MLflow and opens the databases
+        began = time.perf_counter()
+        second = client.get("/ui/?page=2").text
+        print(f"overview page 2 of 100 deployments: {(time.perf_counter() - began) * 1000:.0f} ms")
+    names = re.findall(r"<tr>\s*<td>(d\d{3})</td>", second)
+    assert names == [f"d{n:03d}" for n in range(50, 100)]
+    assert "100 in all, 51–100 shown" in text(second) and "page 2 of 2" in text(second)
+    assert 'href="/ui/?page=1" rel="prev"' in second

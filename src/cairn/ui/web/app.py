@@ -117,8 +117,8 @@ def dashboard_app(project: Project, *, authorize: Authorize | None = None) -> Fa
     @app.get("/", response_class=HTMLResponse)
     def overview_page(request: Request) -> Response:
         guard(request)
-        data = overview.gather_overview(project)
-        counts = [(d.name, d.traffic.requests) for d in data.deployments]
+        data = overview.gather_overview(project, parse_page(request.query_params.get("page")))
+        counts = [(d.name, d.traffic.requests) for d in data.deployments.items]
         chart = charts.requests_chart(counts) if any(n for _, n in counts) else None
         return page(request, "overview.html", title="Overview", data=data, chart=chart)
 

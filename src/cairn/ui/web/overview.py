@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from cairn.core.predictions import ModelRef
 from cairn.core.timeutil import to_micros
+from cairn.rollouts import RolloutService
+from cairn.ui.web.paging import Page, paginate
 
 if TYPE_CHECKING:
     from cairn.app.project import Project
@@ -114,17 +116,22 @@ class PendingReview:
 
 @dataclass(frozen=True)
 class Overview:
-    """The whole Overview page."""
+    """The whole Overview page: one page of the deployments (by name), every review."""
 
-    deployments: list[DeploymentRow]
+    deployments: Page[DeploymentRow]
     pending: list[PendingReview]
     window_end: datetime
 
 
-def gather_overview(project: Project, *, now: datetime | None = None) -> Overview:
-    """The Overview of ``project`` at ``now`` (default: the current time)."""
+def gather_overview(project: Project, page: int = 1, *, now: datetime | None = None) -> Overview:
+    """The Overview of ``project`` at ``now`` (default: the current time), with page ``page``
+    of its deployments (only those are read from the rollout store)."""
     end = now or datetime.now(UTC)
-    deployments = project.deployments()
+    every = project.deployments()
+    shown = paginate(sorted(every), page)
+    deployments = {name: every[name] for name in shown.items}
+    # the deployments read once for the page, not once per deployment from deployments.yaml
+    rollouts = RolloutService(project.rollout_store, project.registry, every)
     counts = traffic(project, end) if deployments else {}
     signals = _open_signals(project) if deployments else {}
     listed = project.registry.list_models()
@@ -141,7 +148,7 @@ def gather_overview(project: Project, *, now: datetime | None = None) -> Overvie
             "signals": signals.get(name, []),
         }
         try:
-            status = project.rollouts.status(name)
+            status = rollouts.status(name)
         except Exception as exc:  # an invalid stored rollout: show the deployment and why
             rows.append(
                 DeploymentRow(
@@ -165,7 +172,7 @@ def gather_overview(project: Project, *, now: datetime | None = None) -> Overvie
             )
         )
     pending = [p for m in listed for p in pending_reviews(project, m.name)]
-    return Overview(rows, pending, end)
+    return Overview(Page(rows, shown.number, shown.pages, shown.total), pending, end)
 
 
 def traffic(project: Project, end: datetime, seconds: int = WINDOW_SECONDS) -> dict[str, Traffic]:
