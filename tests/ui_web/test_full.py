@@ -139,6 +139,19 @@ def test_serve_mounts_the_dashboard_behind_a_viewer_token(full: Full) -> None:
         assert "httponly" in signed.headers["set-cookie"].lower()
         page = client.get("/ui/")
         assert page.status_code == 200 and "credit-default@champion" in page.text
+        # the page shows what the API answers
+        [row] = cells(page.text, "deployments")
+        rollout = client.get("/v1/deployments/credit/rollout", headers=header).json()
+        assert row[2] == rollout["rollout"]["strategy"]
+        assert row[3] == " ".join(
+            f"{a['name']} {a['weight']:.0%} → {a['model']} (v{a['version']})"
+            for a in rollout["arms"]
+        )
+        model = client.get("/v1/models/credit-default", headers=header).json()
+        versions = cells(client.get("/ui/models/credit-default").text, "versions")
+        assert [r[0] for r in versions] == [
+            f"v{v['version']['version']}" for v in model["versions"]
+        ][::-1]
         assert client.get("/ui/static/htmx.min.js").status_code == 200
 
 
