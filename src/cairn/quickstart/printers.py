@@ -119,6 +119,11 @@ def print_report(report: QuickstartReport) -> None:
         from cairn.quickstart.families_printer import print_families_demo
 
         print_families_demo(report.families)
+    console.print(
+        f"\nSee all of it in the dashboard: cairn ui --repo {report.path} "
+        "(then http://127.0.0.1:8080/), or at /ui of cairn serve.",
+        highlight=False,
+    )
 
 
 def _share(value: object) -> str:
