@@ -70,6 +70,8 @@ CASES: list[tuple[list[str], int]] = [
     (["stream", "run", "profile", *R], BAD),  # a view over a file source
     (["stream", "produce", "nope", "{repo}/data/nope.csv", *R], BAD),
     (["serve", *E], BAD),
+    (["ui", *E], BAD),
+    (["ui", "--port", "0", *R], BAD),
     (["score", "-d", "nope", "-e", "x.parquet", "-o", "{tmp}/s.parquet", *R], BAD),
     (["quality", "validate", "{suite}", "{repo}/data/profiles.parquet", "--no-store"], NO),
     (["quality", "validate", "{suite}", "{repo}/data/nope.parquet", "--no-store"], BAD),
