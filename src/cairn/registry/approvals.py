@@ -232,6 +232,16 @@ class ApprovalStore:
         found = self.audit.entries(subject=f"{model}/{version}", action=APPROVAL_ACTION, limit=1)
         return Approval.from_entry(found[-1]) if found else None
 
+    def latest_by_version(self, model: str) -> dict[str, Approval]:
+        """The most recent decision on each version of ``model`` that has one, read in one
+        query (what :meth:`latest` answers for each version, for listings)."""
+        prefix = f"{model}/"
+        found: dict[str, AuditEntry] = {}
+        for entry in self.audit.entries(action=APPROVAL_ACTION):  # oldest first: last wins
+            if entry.subject.startswith(prefix):
+                found[entry.subject[len(prefix) :]] = entry
+        return {version: Approval.from_entry(e) for version, e in found.items()}
+
     def history(self, model: str, version: str | None = None) -> list[Approval]:
         """Every decision on a model (or one version), in the order the chain holds them."""
         if version is not None:

@@ -47,6 +47,7 @@ from cairn.registry._chain import (
 )
 from cairn.registry._checks import require_text
 from cairn.registry._classify import ChainProblem, classify
+from cairn.registry._prefix import VerifiedPrefix, extend
 from cairn.registry._tables import audit_head, audit_log, ensure_tables
 from cairn.registry.anchor import Anchor, AuditKeyError, head_message
 from cairn.registry.checkpoints import Checkpoint
@@ -129,6 +130,7 @@ class AuditLog:
             )
         self.max_attempts = max_attempts
         self.anchor = anchor
+        self._verified: VerifiedPrefix | None = None
         ensure_tables(engine)
 
     def append(
@@ -243,23 +245,22 @@ class AuditLog:
         action: str | None = None,
         since: datetime | None = None,
         limit: int | None = None,
+        skip: int = 0,
         conn: Connection | None = None,
     ) -> list[AuditEntry]:
         """Entries oldest first, optionally only one subject or action, or from ``since`` on
-        (inclusive); ``limit`` keeps the newest ``limit`` of them. ``conn`` reads them in a
+        (inclusive); ``limit`` keeps the newest ``limit`` of them, after leaving out the
+        newest ``skip`` (a page of a newest-first listing). ``conn`` reads them in a
         caller's transaction (one snapshot with its other reads)."""
         log = audit_log
-        query = sa.select(log).where(log.c.project == self.project)
-        if subject is not None:
-            query = query.where(log.c.subject == subject)
-        if action is not None:
-            query = query.where(log.c.action == action)
-        if since is not None:
-            query = query.where(log.c.at >= iso(since))
-        if limit is not None:
-            if limit < 0:
-                raise RegistryInputError(f"entries(limit=...) must be 0 or more; got {limit}.")
-            query = query.order_by(log.c.seq.desc()).limit(limit)
+        query = self._matching(sa.select(log), subject, action, since)
+        if limit is not None and limit < 0:
+            raise RegistryInputError(f"entries(limit=...) must be 0 or more; got {limit}.")
+        if skip < 0:
+            raise RegistryInputError(f"entries(skip=...) must be 0 or more; got {skip}.")
+        newest_first = limit is not None or skip > 0
+        if newest_first:
+            query = query.order_by(log.c.seq.desc()).limit(limit).offset(skip or None)
         else:
             query = query.order_by(log.c.seq)
         if conn is not None:
@@ -267,7 +268,37 @@ class AuditLog:
         else:
             with self.engine.connect() as own:
                 rows = [_entry(row) for row in own.execute(query)]
-        return rows[::-1] if limit is not None else rows
+        return rows[::-1] if newest_first else rows
+
+    def count(self, *, subject: str | None = None, action: str | None = None) -> int:
+        """How many entries :meth:`entries` would list with the same filters (one query)."""
+        query = self._matching(sa.select(sa.func.count()).select_from(audit_log), subject, action)
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar() or 0)
+
+    def actions(self) -> list[str]:
+        """The distinct actions of the log, sorted (one query)."""
+        log = audit_log
+        query = sa.select(log.c.action).where(log.c.project == self.project).distinct()
+        with self.engine.connect() as conn:
+            return sorted(str(a) for a in conn.execute(query).scalars())
+
+    def _matching(
+        self,
+        query: sa.Select[Any],
+        subject: str | None,
+        action: str | None,
+        since: datetime | None = None,
+    ) -> sa.Select[Any]:
+        log = audit_log
+        query = query.where(log.c.project == self.project)
+        if subject is not None:
+            query = query.where(log.c.subject == subject)
+        if action is not None:
+            query = query.where(log.c.action == action)
+        if since is not None:
+            query = query.where(log.c.at >= iso(since))
+        return query
 
     def _signature(self, seq: int, digest: str) -> dict[str, str | None]:
         """The head columns of a new head: signed by the anchor, or NULL (unsigned)."""
@@ -291,12 +322,25 @@ class AuditLog:
             )
 
     def verify(
-        self, *, checkpoints: Sequence[Checkpoint] = (), reconcile: bool = True
+        self,
+        *,
+        checkpoints: Sequence[Checkpoint] = (),
+        reconcile: bool = True,
+        incremental: bool = False,
     ) -> AuditVerification:
         """Recompute every hash and link, compare the last entry with the head record, check
         the head's signature (when an ``anchor`` is configured) and each of ``checkpoints``
         (those of other projects are ignored), and, with ``reconcile``, the registry's
         approval and alias tables against their entries (:mod:`cairn.registry.reconcile`).
+
+        With ``incremental``, the entries this log object last verified intact are not hashed
+        again when every stored byte of them is unchanged (compared with a fingerprint kept in
+        memory, :mod:`cairn.registry._prefix`): only the entries appended since are checked.
+        Any change to an old entry, or any problem after them, verifies the whole chain from
+        scratch, so the result is always the one a full verification gives (the head
+        signature, checkpoints and tables are checked in full either way). For a reader that
+        verifies on every view (the dashboard's Audit page); ``cairn audit verify`` verifies
+        in full.
 
         Example
         -------
@@ -334,10 +378,20 @@ class AuditLog:
                 .where(log.c.project == self.project)
                 .order_by(log.c.seq)
             )
-            count, findings, last = classify(
-                (StoredEntry(*row) for row in rows),
-                None if head_row is None else (head_row.seq, head_row.hash),
-            )
+            stored = [StoredEntry(*row) for row in rows]
+            head_at = None if head_row is None else (head_row.seq, head_row.hash)
+            known = self._verified if incremental else None
+            longer = None if known is None else extend(known, stored, head_at)
+            reused = 0 if known is None or longer is None else known.count
+            findings: list[ChainProblem] = []
+            if longer is not None:
+                count, last = longer.count, longer.last
+            else:
+                count, findings, last = classify(stored, head_at)
+                if not findings:
+                    longer = VerifiedPrefix.of(stored)
+            if longer is not None:
+                self._verified = longer
             hashes = self._hashes_at(conn, sorted({c.seq for c in mine}))
             mismatches = self._reconcile(conn) if reconcile else []
         head = None if head_row is None else dict(head_row._mapping)
@@ -354,6 +408,11 @@ class AuditLog:
                     f"{len(checkpoints) - len(mine)} checkpoint(s) of other projects ignored"
                 )
         findings.extend(mismatches)
+        if reused:
+            notes.append(
+                f"entries 1-{reused} unchanged since this process verified them (every stored "
+                f"byte compared); the {count - reused} appended since verified now"
+            )
         return AuditVerification(
             ok=not findings,
             entries=count,

@@ -68,6 +68,19 @@ class ModelRef(CoreModelRef):
         return cls(ref.name, ref.alias, ref.version)
 
 
+def alias_target(model: RegisteredModelRecord, alias: str) -> str:
+    """The version ``model@alias`` points at; UnknownModelError listing its aliases when the
+    alias is not set."""
+    target = model.aliases.get(alias)
+    if target is None:
+        known = ", ".join(f"{a} -> v{v}" for a, v in sorted(model.aliases.items()))
+        raise UnknownModelError(
+            f"Model {model.name!r} has no alias {alias!r}; its aliases: "
+            f"{known or 'none (promote a version: cairn models promote NAME VERSION)'}."
+        )
+    return target
+
+
 @dataclass(frozen=True)
 class ModelSummary:
     """One registered model for listings: its versions count, aliases and newest version."""
@@ -142,10 +155,8 @@ class ModelRegistry:
     def show(self, name: str) -> ModelDetails:
         """A model's versions with their latest decisions, its aliases and their history."""
         model = self.mlflow.get_model(name)
-        versions = [
-            VersionDetails(v, self.approvals.latest(name, v.version))
-            for v in self.mlflow.versions(name)
-        ]
+        decided = self.approvals.latest_by_version(name)  # one query, not one per version
+        versions = [VersionDetails(v, decided.get(v.version)) for v in self.mlflow.versions(name)]
         return ModelDetails(model, versions, self.aliases.history(name), self.alias_drift(name))
 
     def version(self, name: str, version: str | int) -> ModelVersionRecord:
@@ -159,14 +170,7 @@ class ModelRegistry:
             return parsed, self.version(parsed.name, parsed.version)
         assert parsed.alias is not None
         model = self.mlflow.get_model(parsed.name)
-        target = model.aliases.get(parsed.alias)
-        if target is None:
-            known = ", ".join(f"{a} -> v{v}" for a, v in sorted(model.aliases.items()))
-            raise UnknownModelError(
-                f"Model {parsed.name!r} has no alias {parsed.alias!r}; its aliases: "
-                f"{known or 'none (promote a version: cairn models promote NAME VERSION)'}."
-            )
-        return parsed, self.version(parsed.name, target)
+        return parsed, self.version(parsed.name, alias_target(model, parsed.alias))
 
     def author_of(self, mv: ModelVersionRecord) -> str:
         """Who trained a version: its ``cairn.author`` tag, else its run's author."""

@@ -102,13 +102,22 @@ class RolloutService:
         dep = self.deployment(name)
         return self.store.current(name) or RolloutSpec.single(name, dep.model)
 
-    def status(self, deployment: str) -> dict[str, Any]:
+    def status(
+        self, deployment: str, *, resolve: Callable[[str], str] | None = None
+    ) -> dict[str, Any]:
         """The rollout, its weights, the version each reference resolves to, the last change
-        and the last gate decision."""
+        and the last gate decision. ``resolve`` maps a reference to its version (default: the
+        registry's :meth:`~cairn.registry.models.ModelRegistry.resolve`); a listing of many
+        deployments passes one :class:`~cairn.registry.resolver.RefResolver`'s ``version``."""
         spec = self.current(deployment)
         weights = spec.weights()
         arms = [
-            {"name": a.name, "model": a.model, "weight": weights[a.name], **self._resolved(a.model)}
+            {
+                "name": a.name,
+                "model": a.model,
+                "weight": weights[a.name],
+                **self._resolved(a.model, resolve),
+            }
             for a in spec.arms
         ]
         history = self.store.history(deployment)[-1:]
@@ -122,7 +131,7 @@ class RolloutService:
             "rollout": spec.to_dict(),
             "weights": weights,
             "arms": arms,
-            "shadows": [{"model": ref, **self._resolved(ref)} for ref in spec.shadows],
+            "shadows": [{"model": ref, **self._resolved(ref, resolve)} for ref in spec.shadows],
             "last_change": None
             if not history
             else {
@@ -409,8 +418,10 @@ class RolloutService:
         self.registry.audit.append(actor, ACTION_PREFIX + what, subject(deployment), details)
         return RolloutUpdate(stored, before, tuple(notes or ()))
 
-    def _resolved(self, ref: str) -> dict[str, Any]:
+    def _resolved(self, ref: str, resolve: Callable[[str], str] | None = None) -> dict[str, Any]:
         try:
+            if resolve is not None:
+                return {"version": resolve(ref)}
             return {"version": self.registry.resolve(ref)[1].version}
         except (KeyError, ValueError) as exc:
             return {"version": None, "error": str(exc)}

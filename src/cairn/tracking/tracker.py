@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from cairn.tracking.run import RunLogger
 
 _DB_SCHEMES = re.compile(r"^(sqlite|postgresql|postgres|mysql|mssql)(\+[\w-]+)?://")
 ARTIFACT_DIR = f"{STATE_DIR}/mlartifacts"
+_RUN_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")  # what a search filter may quote as it is
 
 
 def resolve_uri(uri: str, root: Path) -> str:
@@ -209,6 +210,31 @@ class Tracker:
                 f"MLflow at {redact_url(self.uri)} failed to read run {run_id!r}: {exc}"
             ) from None
         return _run_record(run)
+
+    def get_runs(self, run_ids: Iterable[str]) -> dict[str, RunRecord]:
+        """Many runs by id: one search of the experiment for all of them, then a
+        :meth:`get_run` for each one the search did not return (a run of another experiment,
+        a deleted run); ids with no run are left out. For listings (a page of versions)."""
+        wanted = sorted(set(run_ids))
+        found: dict[str, RunRecord] = {}
+        plain = [r for r in wanted if _RUN_ID.fullmatch(r)]
+        for start in range(0, len(plain), 100):
+            chunk = plain[start : start + 100]
+            runs = self.call(
+                "search runs",
+                self.client.search_runs,
+                [self.experiment_id()],
+                filter_string=f"attributes.run_id IN ({', '.join(repr(r) for r in chunk)})",
+                max_results=len(chunk),
+            )
+            found.update((str(r.info.run_id), _run_record(r)) for r in runs)
+        for run_id in wanted:
+            if run_id not in found:
+                try:
+                    found[run_id] = self.get_run(run_id)
+                except UnknownRunError:
+                    pass
+        return found
 
     def search_runs(self, max_results: int = 50) -> list[RunRecord]:
         """The experiment's newest runs first."""

@@ -4,7 +4,10 @@ run metrics side by side, review decisions, awaiting reviews and alias history.
 Everything is read through :class:`cairn.registry.models.ModelRegistry` (``list_models``,
 ``show``, ``policy``) — what ``cairn models list|show`` and ``GET /v1/models/{name}`` show —
 and each version's training run through the project's tracker (its metrics). Metrics are read
-for the versions on the page only, so a model with a thousand versions costs one page of runs.
+for the versions on the page only, in one search of the tracking store
+(:meth:`cairn.tracking.Tracker.get_runs`), so a model with a thousand versions costs one query
+for one page of runs; review decisions are read in one query for all versions
+(:meth:`cairn.registry.ApprovalStore.latest_by_version`).
 """
 
 from __future__ import annotations
@@ -108,10 +111,13 @@ def gather_model(project: Project, name: str, page: int) -> ModelPage:
     aliases = dict(sorted(details.model.aliases.items()))
     shown = [r.version for r in versions.items]
     reference = aliases.get("champion", shown[0] if shown else None)
-    runs = {r.version: _metrics(project, r.run_id) for r in versions.items}
-    if reference is not None and reference not in runs:
-        ref_run = next((r.run_id for r in rows if r.version == reference), None)
-        runs[reference] = _metrics(project, ref_run)
+    wanted = {r.version: r.run_id for r in versions.items}
+    if reference is not None and reference not in wanted:
+        wanted[reference] = next((r.run_id for r in rows if r.version == reference), None)
+    found = project.tracker.get_runs(r for r in wanted.values() if r is not None)  # one search
+    runs = {
+        v: dict(found[r].metrics) if r is not None and r in found else {} for v, r in wanted.items()
+    }
     return ModelPage(
         name,
         aliases,
@@ -150,15 +156,3 @@ def metric_rows(
         ]
         out.append(MetricRow(name, values, differs))
     return out
-
-
-def _metrics(project: Project, run_id: str | None) -> dict[str, float]:
-    """The final metrics of a training run ({} when it has none or is gone)."""
-    from cairn.tracking import UnknownRunError
-
-    if run_id is None:
-        return {}
-    try:
-        return dict(project.tracker.get_run(run_id).metrics)
-    except UnknownRunError:
-        return {}

@@ -17,19 +17,23 @@ looked at yet.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from cairn.core.predictions import ModelRef
 from cairn.core.timeutil import to_micros
+from cairn.registry.resolver import RefResolver
 from cairn.rollouts import RolloutService
 from cairn.ui.web.paging import Page, paginate
 
 if TYPE_CHECKING:
     from cairn.app.project import Project
     from cairn.core.signals import MonitoringSignal
+    from cairn.registry.approvals import Approval
     from cairn.registry.models import ModelDetails
+    from cairn.tracking import ModelVersionRecord
 
 __all__ = [
     "WINDOW_SECONDS",
@@ -38,6 +42,7 @@ __all__ = [
     "Overview",
     "PendingReview",
     "Traffic",
+    "awaiting_review",
     "gather_overview",
     "pending_reviews",
     "traffic",
@@ -134,8 +139,12 @@ def gather_overview(project: Project, page: int = 1, *, now: datetime | None = N
     rollouts = RolloutService(project.rollout_store, project.registry, every)
     counts = traffic(project, end) if deployments else {}
     signals = _open_signals(project) if deployments else {}
-    listed = project.registry.list_models()
+    mlflow = project.registry.mlflow
+    listed = mlflow.list_models()  # one query, every model's aliases with it
     models = {m.name: m.aliases for m in listed}
+    # each arm resolved from the models just listed: no MLflow read per arm (only a pinned
+    # NAME/VERSION is read, once); made afresh for every render, so a moved alias shows
+    resolver = RefResolver(mlflow, listed)
     rows = []
     for name, dep in deployments.items():
         aliases = models.get(ModelRef.parse(dep.model).name, {})
@@ -148,7 +157,7 @@ def gather_overview(project: Project, page: int = 1, *, now: datetime | None = N
             "signals": signals.get(name, []),
         }
         try:
-            status = rollouts.status(name)
+            status = rollouts.status(name, resolve=resolver.version)
         except Exception as exc:  # an invalid stored rollout: show the deployment and why
             rows.append(
                 DeploymentRow(
@@ -171,7 +180,17 @@ def gather_overview(project: Project, page: int = 1, *, now: datetime | None = N
                 shadows=shadows,
             )
         )
-    pending = [p for m in listed for p in pending_reviews(project, m.name)]
+    approvals = project.registry.approvals
+    pending = [
+        p
+        for m in listed
+        for p in awaiting_review(
+            m.name,
+            m.aliases.get("champion"),
+            mlflow.versions(m.name),
+            approvals.latest_by_version(m.name),
+        )
+    ]
     return Overview(Page(rows, shown.number, shown.pages, shown.total), pending, end)
 
 
@@ -196,14 +215,28 @@ def pending_reviews(
 ) -> list[PendingReview]:
     """The versions of ``model`` awaiting review (see the module docstring)."""
     details = details or project.registry.show(model)
-    champion = details.model.aliases.get("champion")
+    return awaiting_review(
+        model,
+        details.model.aliases.get("champion"),
+        [v.version for v in details.versions],
+        {v.version.version: v.approval for v in details.versions if v.approval is not None},
+    )
+
+
+def awaiting_review(
+    model: str,
+    champion: str | None,
+    versions: Iterable[ModelVersionRecord],
+    decided: Mapping[str, Approval],
+) -> list[PendingReview]:
+    """The ``versions`` of ``model`` with no review decision in ``decided`` (version -> its
+    latest decision) and newer than the ``champion`` version (see the module docstring)."""
     floor = int(champion) if champion is not None and champion.isdigit() else 0
     return [
-        PendingReview(model, v.version.version, v.version.author, v.version.created_at,
-                      list(v.version.aliases))
-        for v in details.versions
-        if v.approval is None and v.version.version.isdigit() and int(v.version.version) > floor
-    ]  # fmt: skip
+        PendingReview(model, v.version, v.author, v.created_at, list(v.aliases))
+        for v in versions
+        if v.version not in decided and v.version.isdigit() and int(v.version) > floor
+    ]
 
 
 def _open_signals(project: Project) -> dict[str, list[MonitoringSignal]]:

@@ -25,7 +25,15 @@ from typing import Generic, TypeVar
 
 from cairn.core.errors import CairnError, DataError
 
-__all__ = ["PAGE_SIZE", "BadPageInput", "Page", "PageNotFound", "paginate", "parse_page"]
+__all__ = [
+    "PAGE_SIZE",
+    "BadPageInput",
+    "Page",
+    "PageNotFound",
+    "page_bounds",
+    "paginate",
+    "parse_page",
+]
 
 PAGE_SIZE = 50
 """Rows on one page of a list."""
@@ -72,8 +80,15 @@ def parse_page(text: str | None) -> int:
 
 def paginate(items: Sequence[T], number: int, size: int = PAGE_SIZE) -> Page[T]:
     """Page ``number`` of ``items`` (:class:`PageNotFound` past the last page)."""
-    pages = max(1, -(-len(items) // size))
+    pages, start = page_bounds(len(items), number, size)
+    return Page(list(items[start : start + size]), number, pages, len(items))
+
+
+def page_bounds(total: int, number: int, size: int = PAGE_SIZE) -> tuple[int, int]:
+    """The number of pages of a list of ``total`` items and the 0-based position of page
+    ``number``'s first item (:class:`PageNotFound` past the last page): for a list read one
+    page at a time from a database."""
+    pages = max(1, -(-total // size))
     if number > pages:
         raise PageNotFound(f"Page {number} does not exist: the list has {pages} page(s).")
-    start = (number - 1) * size
-    return Page(list(items[start : start + size]), number, pages, len(items))
+    return pages, (number - 1) * size
