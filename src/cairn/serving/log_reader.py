@@ -11,6 +11,8 @@ never change the log. What a killed server staged becomes readable when a writer
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +31,10 @@ from cairn.serving.prediction_log import SegmentLog
 
 _READ_ATTEMPTS = 5
 """Reads over a file list that a compaction retired and deleted meanwhile start over."""
+
+_DATABASE: tuple[int, duckdb.DuckDBPyConnection] | None = None
+"""The process's in-memory database :func:`query` connects to (with the pid that opened it)."""
+_DATABASE_LOCK = threading.Lock()
 
 PREDICTIONS_DIR = Path(".cairn/predictions")
 OUTCOMES_DIR = Path(".cairn/outcomes")
@@ -94,8 +100,25 @@ class QueryResult:
 
 def connect(root: str | Path) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with ``predictions`` and ``outcomes`` views over the project's logs."""
-    root = Path(root)
-    con = duckdb.connect()
+    return _with_views(duckdb.connect(), Path(root), temporary=False)
+
+
+def _session() -> duckdb.DuckDBPyConnection:
+    """A new connection to this process's in-memory DuckDB database (opened once: opening a
+    database takes tens of milliseconds, a connection to an open one well under one); each
+    has its own temporary views, so concurrent readers do not see each other's."""
+    global _DATABASE
+    with _DATABASE_LOCK:
+        if _DATABASE is None or _DATABASE[0] != os.getpid():  # never share one across a fork
+            _DATABASE = (os.getpid(), duckdb.connect())
+        return _DATABASE[1].cursor()
+
+
+def _with_views(
+    con: duckdb.DuckDBPyConnection, root: Path, *, temporary: bool
+) -> duckdb.DuckDBPyConnection:
+    """``con`` with the ``predictions`` and ``outcomes`` views over the logs under ``root``."""
+    kind = "TEMP VIEW" if temporary else "VIEW"
     for view, folder, schema in (
         ("predictions", PREDICTIONS_DIR, PREDICTION_SCHEMA),
         ("outcomes", OUTCOMES_DIR, OUTCOME_SCHEMA),
@@ -106,11 +129,11 @@ def connect(root: str | Path) -> duckdb.DuckDBPyConnection:
         if files:
             listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
             con.execute(
-                f"CREATE VIEW {view} AS SELECT * FROM {empty} UNION ALL BY NAME "
+                f"CREATE {kind} {view} AS SELECT * FROM {empty} UNION ALL BY NAME "
                 f"SELECT * FROM read_parquet([{listed}], union_by_name=true)"
             )
         else:
-            con.execute(f"CREATE VIEW {view} AS SELECT * FROM {empty}")
+            con.execute(f"CREATE {kind} {view} AS SELECT * FROM {empty}")
     return con
 
 
@@ -124,7 +147,7 @@ def query(root: str | Path, sql: str) -> QueryResult:
     [(0,)]
     """
     for attempt in range(_READ_ATTEMPTS):
-        with connect(root) as con:
+        with _with_views(_session(), Path(root), temporary=True) as con:
             try:
                 cursor = con.execute(sql)
                 columns = [d[0] for d in cursor.description or []]
