@@ -237,9 +237,9 @@ class ApprovalStore:
         query (what :meth:`latest` answers for each version, for listings)."""
         prefix = f"{model}/"
         found: dict[str, AuditEntry] = {}
-        for entry in self.audit.entries(action=APPROVAL_ACTION):  # oldest first: last wins
-            if entry.subject.startswith(prefix):
-                found[entry.subject[len(prefix) :]] = entry
+        # oldest first: the last decision on a version wins
+        for entry in self.audit.entries(action=APPROVAL_ACTION, subject_prefix=prefix):
+            found[entry.subject[len(prefix) :]] = entry
         return {version: Approval.from_entry(e) for version, e in found.items()}
 
     def history(self, model: str, version: str | None = None) -> list[Approval]:

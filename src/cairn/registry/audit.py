@@ -247,13 +247,17 @@ class AuditLog:
         limit: int | None = None,
         skip: int = 0,
         conn: Connection | None = None,
+        subject_prefix: str | None = None,
     ) -> list[AuditEntry]:
-        """Entries oldest first, optionally only one subject or action, or from ``since`` on
-        (inclusive); ``limit`` keeps the newest ``limit`` of them, after leaving out the
-        newest ``skip`` (a page of a newest-first listing). ``conn`` reads them in a
-        caller's transaction (one snapshot with its other reads)."""
+        """Entries oldest first, optionally only one subject (or the subjects starting with
+        ``subject_prefix``) or action, or from ``since`` on (inclusive); ``limit`` keeps the
+        newest ``limit`` of them, after leaving out the newest ``skip`` (a page of a
+        newest-first listing). ``conn`` reads them in a caller's transaction (one snapshot
+        with its other reads)."""
         log = audit_log
         query = self._matching(sa.select(log), subject, action, since)
+        if subject_prefix is not None:
+            query = query.where(log.c.subject.startswith(subject_prefix, autoescape=True))
         if limit is not None and limit < 0:
             raise RegistryInputError(f"entries(limit=...) must be 0 or more; got {limit}.")
         if skip < 0:

@@ -141,7 +141,7 @@ class ModelRegistry:
         """Every registered model with its version count and aliases."""
         out = []
         for m in self.mlflow.list_models():
-            versions = self.mlflow.versions(m.name)
+            versions = self.mlflow.versions(m.name, m)  # m's aliases: no second read
             out.append(
                 ModelSummary(
                     m.name,
@@ -156,7 +156,9 @@ class ModelRegistry:
         """A model's versions with their latest decisions, its aliases and their history."""
         model = self.mlflow.get_model(name)
         decided = self.approvals.latest_by_version(name)  # one query, not one per version
-        versions = [VersionDetails(v, decided.get(v.version)) for v in self.mlflow.versions(name)]
+        versions = [
+            VersionDetails(v, decided.get(v.version)) for v in self.mlflow.versions(name, model)
+        ]
         return ModelDetails(model, versions, self.aliases.history(name), self.alias_drift(name))
 
     def version(self, name: str, version: str | int) -> ModelVersionRecord:

@@ -83,10 +83,14 @@ class MlflowRegistry:
         known = ", ".join(m.name for m in self.list_models()) or "none (train one first)"
         raise UnknownModelError(f"No registered model {name!r}; registered models: {known}.")
 
-    def versions(self, name: str) -> list[ModelVersionRecord]:
+    def versions(
+        self, name: str, model: RegisteredModelRecord | None = None
+    ) -> list[ModelVersionRecord]:
         """Every version of a model, oldest first (with their aliases: MLflow's search leaves
-        them out)."""
-        model = self.get_model(name)
+        them out; they are read from ``model`` when the caller has just read it, e.g. from
+        :meth:`list_models`, else with :meth:`get_model`)."""
+        if model is None or model.name != name:
+            model = self.get_model(name)
         found = self.tracker.call(
             f"list versions of {name!r}",
             self._client.search_model_versions,

@@ -187,7 +187,7 @@ def gather_overview(project: Project, page: int = 1, *, now: datetime | None = N
         for p in awaiting_review(
             m.name,
             m.aliases.get("champion"),
-            mlflow.versions(m.name),
+            mlflow.versions(m.name, m),  # the aliases as just listed: no second read
             approvals.latest_by_version(m.name),
         )
     ]
