@@ -12,6 +12,7 @@ import pytest
 from cairn.app.project import Project
 from cairn.registry.resolver import RefResolver
 from cairn.ui.web import standalone_app
+from cairn.ui.web.overview import gather_overview, pending_reviews
 from tests.registry._tamper import sql
 from tests.serving._client import TestClient
 from tests.ui_web.conftest import Full
@@ -69,6 +70,16 @@ def test_bulk_reads_answer_what_single_reads_answer(full: Full) -> None:
     assert set(found) == set(run_ids)
     for run_id in run_ids:
         assert found[run_id] == tracker.get_run(run_id)
+
+
+@pytest.mark.slow
+def test_the_overview_lists_the_reviews_the_model_pages_list(full: Full) -> None:
+    """The Overview reads only the undecided versions above the champion; the Model page
+    reads every version (``registry.show``): both list the same awaiting reviews."""
+    project = full.project
+    shown = gather_overview(project).pending
+    models = project.registry.list_models()
+    assert shown and shown == [p for m in models for p in pending_reviews(project, m.name)]
 
 
 def test_an_old_entry_edited_in_the_database_breaks_the_next_audit_view(tmp_path: Path) -> None:

@@ -102,13 +102,14 @@ class RolloutService:
         dep = self.deployment(name)
         return self.store.current(name) or RolloutSpec.single(name, dep.model)
 
-    def status(
+    def routing(
         self, deployment: str, *, resolve: Callable[[str], str] | None = None
     ) -> dict[str, Any]:
-        """The rollout, its weights, the version each reference resolves to, the last change
-        and the last gate decision. ``resolve`` maps a reference to its version (default: the
-        registry's :meth:`~cairn.registry.models.ModelRegistry.resolve`); a listing of many
-        deployments passes one :class:`~cairn.registry.resolver.RefResolver`'s ``version``."""
+        """The rollout, its weights and the version each reference resolves to: the part of
+        :meth:`status` a listing of deployments shows. ``resolve`` maps a reference to its
+        version (default: the registry's :meth:`~cairn.registry.models.ModelRegistry.resolve`);
+        a listing of many deployments passes one
+        :class:`~cairn.registry.resolver.RefResolver`'s ``version``."""
         spec = self.current(deployment)
         weights = spec.weights()
         arms = [
@@ -120,6 +121,18 @@ class RolloutService:
             }
             for a in spec.arms
         ]
+        return {
+            "deployment": deployment,
+            "rollout": spec.to_dict(),
+            "weights": weights,
+            "arms": arms,
+            "shadows": [{"model": ref, **self._resolved(ref, resolve)} for ref in spec.shadows],
+        }
+
+    def status(self, deployment: str) -> dict[str, Any]:
+        """The rollout, its weights, the version each reference resolves to (:meth:`routing`),
+        the last change and the last gate decision."""
+        routed = self.routing(deployment)
         history = self.store.history(deployment)[-1:]
         decisions = [
             e
@@ -127,11 +140,7 @@ class RolloutService:
             if "gate" in e.details
         ]
         return {
-            "deployment": deployment,
-            "rollout": spec.to_dict(),
-            "weights": weights,
-            "arms": arms,
-            "shadows": [{"model": ref, **self._resolved(ref, resolve)} for ref in spec.shadows],
+            **routed,
             "last_change": None
             if not history
             else {

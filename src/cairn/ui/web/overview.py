@@ -4,10 +4,10 @@ last hour from the prediction log, its open monitoring signals; and the versions
 review.
 
 The rollout is what ``GET /v1/deployments/{name}/rollout`` shows
-(:meth:`cairn.rollouts.RolloutService.status`); the traffic numbers are one DuckDB query over
-the prediction log (:func:`traffic`; shadow rows are left out, as every reader of the log
-does); open signals are those of each deployment's newest monitoring run
-(:meth:`cairn.monitoring.history.MonitorHistory.latest`).
+(:meth:`cairn.rollouts.RolloutService.routing`: the strategy, arms, weights and versions of its
+``status``); the traffic numbers are one DuckDB query over the prediction log (:func:`traffic`;
+shadow rows are left out, as every reader of the log does); open signals are those of each
+deployment's newest monitoring run (:meth:`cairn.monitoring.history.MonitorHistory.latest`).
 
 A version *awaits review* when no review decision is recorded for it and it is newer than its
 model's champion (or the model has no champion): the champion move needs an approval under
@@ -33,9 +33,10 @@ if TYPE_CHECKING:
     from cairn.core.signals import MonitoringSignal
     from cairn.registry.approvals import Approval
     from cairn.registry.models import ModelDetails
-    from cairn.tracking import ModelVersionRecord
+    from cairn.tracking import ModelVersionRecord, RegisteredModelRecord
 
 __all__ = [
+    "FEW",
     "WINDOW_SECONDS",
     "Arm",
     "DeploymentRow",
@@ -50,6 +51,9 @@ __all__ = [
 
 WINDOW_SECONDS = 3600
 """The traffic window of the Overview: the last hour."""
+
+FEW = 10
+"""Up to this many undecided versions newer than the champion are read one by one."""
 
 
 @dataclass(frozen=True)
@@ -157,7 +161,7 @@ def gather_overview(project: Project, page: int = 1, *, now: datetime | None = N
             "signals": signals.get(name, []),
         }
         try:
-            status = rollouts.status(name, resolve=resolver.version)
+            status = rollouts.routing(name, resolve=resolver.version)
         except Exception as exc:  # an invalid stored rollout: show the deployment and why
             rows.append(
                 DeploymentRow(
@@ -180,17 +184,7 @@ def gather_overview(project: Project, page: int = 1, *, now: datetime | None = N
                 shadows=shadows,
             )
         )
-    approvals = project.registry.approvals
-    pending = [
-        p
-        for m in listed
-        for p in awaiting_review(
-            m.name,
-            m.aliases.get("champion"),
-            mlflow.versions(m.name, m),  # the aliases as just listed: no second read
-            approvals.latest_by_version(m.name),
-        )
-    ]
+    pending = [p for m in listed for p in _awaiting(project, m)]
     return Overview(Page(rows, shown.number, shown.pages, shown.total), pending, end)
 
 
@@ -237,6 +231,33 @@ def awaiting_review(
         for v in versions
         if v.version not in decided and v.version.isdigit() and int(v.version) > floor
     ]
+
+
+def _awaiting(project: Project, model: RegisteredModelRecord) -> list[PendingReview]:
+    """:func:`awaiting_review` of one listed model, reading as few versions as it can: only
+    the version numbers between its champion and its newest version (from the listing) that
+    have no decision can await review; when there are at most :data:`FEW` of those, each is
+    read alone (a deleted one is skipped), else every version is listed in one search."""
+    from cairn.tracking import UnknownModelError
+
+    mlflow = project.registry.mlflow
+    champion = model.aliases.get("champion")
+    decided = project.registry.approvals.latest_by_version(model.name)
+    versions: list[ModelVersionRecord] | None = None
+    newest = model.latest_version
+    if newest is not None and newest.isdigit():
+        floor = int(champion) if champion is not None and champion.isdigit() else 0
+        open_ = [str(n) for n in range(floor + 1, int(newest) + 1) if str(n) not in decided]
+        if len(open_) <= FEW:
+            versions = []
+            for number in open_:
+                try:
+                    versions.append(mlflow.get_version(model.name, number))
+                except UnknownModelError:
+                    continue  # deleted
+    if versions is None:
+        versions = mlflow.versions(model.name, model)  # the aliases as listed: no second read
+    return awaiting_review(model.name, champion, versions, decided)
 
 
 def _open_signals(project: Project) -> dict[str, list[MonitoringSignal]]:
