@@ -47,6 +47,7 @@ materializations = sa.Table(
     sa.Column("rows_written", sa.BigInteger, nullable=False),
     sa.Column("finished_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("source_files", sa.Text, nullable=True),
+    sa.Column("seconds", sa.Float, nullable=True),
 )
 
 
@@ -66,6 +67,8 @@ class MaterializationRecord:
     source_files: str | None = None
     """JSON of the source's file set the run read (incremental runs; see
     :func:`cairn.offline.sources.file_set`), stored with the watermark in one row."""
+    seconds: float | None = None
+    """How long the run took (None: recorded before schema 0007)."""
 
 
 @dataclass(frozen=True)
@@ -265,8 +268,40 @@ class MetadataStore:
                     rows_written=run.rows_written,
                     finished_at=run.finished_at,
                     source_files=run.source_files,
+                    seconds=run.seconds,
                 )
             )
+
+    def materializations(
+        self, project: str, *, view: str | None = None, store_url: str | None = None
+    ) -> list[MaterializationRecord]:
+        """Every recorded materialization run of ``project`` (of one view, into one online
+        store: None for any), newest first; each definition version's runs included."""
+        m = materializations
+        query = sa.select(m).where(m.c.project == project).order_by(m.c.id.desc())
+        if view is not None:
+            query = query.where(m.c.view == view)
+        if store_url is not None:
+            query = query.where(m.c.store == store_url)
+        with self.engine.connect() as conn:
+            return [
+                MaterializationRecord(
+                    row.view,
+                    row.store,
+                    row.definition_hash,
+                    row.kind,
+                    row.start_us,
+                    row.end_us,
+                    row.max_event_us,
+                    row.rows_written,
+                    row.finished_at
+                    if row.finished_at.tzinfo is not None
+                    else row.finished_at.replace(tzinfo=UTC),
+                    row.source_files,
+                    row.seconds,
+                )
+                for row in conn.execute(query)
+            ]
 
     def materialization_state(
         self, project: str, store_url: str, hashes: dict[str, str]
