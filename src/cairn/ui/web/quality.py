@@ -125,7 +125,8 @@ def project_suites(project: Project) -> dict[str, Suite | str | None]:
         try:
             suite = load_suite(path)
         except (CairnError, OSError) as exc:
-            found.setdefault(path.stem, f"{path.relative_to(root)}: {exc}")
+            file = str(path.relative_to(root))
+            found.setdefault(path.stem, f"{file}: {str(exc).replace(f'{path}: ', '')}")
             continue
         found[suite.name] = suite
     for name in project.quality.suites():
