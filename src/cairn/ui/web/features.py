@@ -22,14 +22,13 @@ from typing import TYPE_CHECKING, Any
 from cairn.core.timeutil import format_duration, from_micros, utcnow
 from cairn.core.urls import redact_url
 from cairn.features.source import is_stream
-from cairn.ui.web.paging import BadPageInput, Page, PageNotFound, paginate
+from cairn.ui.web.paging import PAGE_SIZE, BadPageInput, Page, PageNotFound, paginate
 
 if TYPE_CHECKING:
     from cairn.app.consistency import ConsistencyReport
     from cairn.app.feature_store import FeatureStore
     from cairn.app.project import Project
     from cairn.metadata import DefinitionRecord
-    from cairn.metadata.store import MaterializationRecord
     from cairn.offline import AppliedView
 
 __all__ = [
@@ -162,11 +161,11 @@ def gather_features(project: Project, page: int) -> FeaturesPage:
     warnings: list[str] = []
     lags = _stream_lags(store, [views[n] for n in shown.items], warnings)
     rows = _view_rows(store, {n: views[n] for n in shown.items}, lags, now, warnings)
-    runs = _runs(store, views)
+    url = store.online.store.url
     return FeaturesPage(
         Page(rows, shown.number, shown.pages, shown.total),
-        runs[:RECENT_RUNS],
-        len(runs),
+        _runs(store, views, limit=RECENT_RUNS),
+        store.metadata.materialization_count(store.project, store_url=url),
         redact_url(store.online.store.url),
         now,
         warnings,
@@ -183,8 +182,13 @@ def gather_view(project: Project, name: str, page: int) -> ViewPage:
     lags = _stream_lags(store, [views[name]], warnings)
     [row] = _view_rows(store, {name: views[name]}, lags, now, warnings)
     versions = list(reversed(store.metadata.history(store.project, "feature_view", name)))
-    runs = [r for r in _runs(store, views) if r.view == name]
-    return ViewPage(row, versions, paginate(runs, page), redact_url(store.online.store.url), now)
+    url = store.online.store.url
+    total = store.metadata.materialization_count(store.project, view=name, store_url=url)
+    window = paginate(range(total), page)  # which of the view's runs the page holds
+    runs = _runs(store, views, view=name, limit=PAGE_SIZE, offset=(window.number - 1) * PAGE_SIZE)
+    return ViewPage(
+        row, versions, Page(runs, window.number, window.pages, total), redact_url(url), now
+    )
 
 
 def gather_consistency(project: Project, name: str, sample: int, seed: int) -> ConsistencyPage:
@@ -356,35 +360,32 @@ def _stream_lags(
     }
 
 
-def _runs(store: FeatureStore, views: dict[str, AppliedView]) -> list[MaterializationRun]:
-    """Every recorded run into the project's online store, newest first, with the watermark
-    each incremental run started from (the greatest end of the earlier incremental runs of
-    the same definition)."""
-    records: list[MaterializationRecord] = store.metadata.materializations(
-        store.project, store_url=store.online.store.url
+def _runs(
+    store: FeatureStore,
+    views: dict[str, AppliedView],
+    *,
+    view: str | None = None,
+    limit: int,
+    offset: int = 0,
+) -> list[MaterializationRun]:
+    """``limit`` recorded runs into the project's online store (of one view: None for all),
+    newest first, after the ``offset`` newest."""
+    records = store.metadata.materializations(
+        store.project, view=view, store_url=store.online.store.url, limit=limit, offset=offset
     )
-    marks: dict[tuple[str, str], int] = {}
-    out = []
-    for r in reversed(records):  # oldest first, to follow each watermark
-        key = (r.view, r.definition_hash)
-        after = marks.get(key) if r.kind == "incremental" else None
-        if r.kind == "incremental":
-            marks[key] = max(marks.get(key, r.end_us), r.end_us)
-        applied = views.get(r.view)
-        out.append(
-            MaterializationRun(
-                r.view,
-                r.kind,
-                None if after is None else from_micros(after),
-                None if r.start_us is None else from_micros(r.start_us),
-                from_micros(r.end_us),
-                None if r.max_event_us is None else from_micros(r.max_event_us),
-                r.rows_written,
-                r.seconds,
-                r.finished_at,
-                r.definition_hash,
-                applied is not None and applied.definition_hash == r.definition_hash,
-            )
+    return [
+        MaterializationRun(
+            r.view,
+            r.kind,
+            None if r.after_us is None else from_micros(r.after_us),
+            None if r.start_us is None else from_micros(r.start_us),
+            from_micros(r.end_us),
+            None if r.max_event_us is None else from_micros(r.max_event_us),
+            r.rows_written,
+            r.seconds,
+            r.finished_at,
+            r.definition_hash,
+            r.view in views and views[r.view].definition_hash == r.definition_hash,
         )
-    out.reverse()
-    return out
+        for r in records
+    ]

@@ -86,11 +86,9 @@ def gather_suite(project: Project, name: str, page: int) -> SuitePage:
             f"No quality suite {name!r}; suites: {', '.join(sorted(found)) or 'none'}."
         )
     row = _row(project, name, found[name])
-    pages = max(1, -(-row.runs // PAGE_SIZE))
-    if page > pages:
-        raise PageNotFound(f"Page {page} does not exist: the list has {pages} page(s).")
-    items = project.quality.history(name, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-    return SuitePage(row, Page(items, page, pages, row.runs))
+    window = paginate(range(row.runs), page)  # which of the runs the page holds
+    items = project.quality.history(name, limit=PAGE_SIZE, offset=(window.number - 1) * PAGE_SIZE)
+    return SuitePage(row, Page(items, window.number, window.pages, row.runs))
 
 
 def gather_result(project: Project, name: str, run_id: int) -> ResultPage:
