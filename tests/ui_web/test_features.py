@@ -8,14 +8,15 @@ from __future__ import annotations
 import json
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from html import unescape
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from cairn import LocalStreamSource
+from cairn import Entity, FeatureView, Field, FileSource, LocalStreamSource
 from cairn.app.consistency import check_consistency
 from cairn.app.project import Project
 from cairn.app.streaming import run_processor
@@ -176,3 +177,41 @@ def test_render_times(stocked: Stocked) -> None:
         began = time.perf_counter()
         assert stocked.client.get(url).status_code == 200
         print(f"{url}: {(time.perf_counter() - began) * 1000:.0f} ms")
+
+
+def test_a_view_never_materialized_then_run_more_times_than_a_page_holds(tmp_path: Path) -> None:
+    (tmp_path / "cairn.yaml").write_text("project: small\n")
+    (tmp_path / "data").mkdir()
+    base = pd.Timestamp("2026-01-01", tz="UTC")
+    pd.DataFrame(
+        {
+            "customer_id": [1, 2, 3] * 20,
+            "event_timestamp": [base + pd.Timedelta(days=d) for d in range(60)],
+            "income": [float(i) for i in range(60)],
+        }
+    ).to_parquet(tmp_path / "data" / "incomes.parquet")
+    source = FileSource(path="data/incomes.parquet", timestamp_field="event_timestamp")
+    view = FeatureView(
+        name="incomes",
+        entities=[Entity(name="customer", join_keys=["customer_id"])],
+        source=source,
+        schema=[Field(name="income", dtype="float64")],
+    )
+    with Project.open(tmp_path) as project, TestClient(standalone_app(project)) as client:
+        store = project.features
+        store.apply([view])
+        [row] = cells(client.get("/ui/features").text, "views")
+        assert row[7] == "not materialized" and row[8:12] == ["–"] * 4
+        check = unescape(text(client.get("/ui/features/incomes/consistency").text))
+        assert "View 'incomes' was never materialized" in check
+        for day in range(51):  # a range run per day: one row each
+            start = (base + pd.Timedelta(days=day)).to_pydatetime()
+            store.materialize(start, start + timedelta(days=1))
+        first = cells(client.get("/ui/features/incomes").text, "runs")
+        second = cells(client.get("/ui/features/incomes?page=2").text, "runs")
+        assert [(r[1], int(r[4])) for r in first + second] == [("range", 1)] * 51
+        assert second[0][2] == "[2026-01-01 00:00, 2026-01-02 00:00)"  # the oldest run
+        assert client.get("/ui/features/incomes?page=3").status_code == 404
+        [row] = cells(client.get("/ui/features").text, "views")
+        assert row[7] == "materialized" and row[8] == "–"  # range runs move no watermark
+        assert row[10] == "2026-02-20 00:00"  # the newest event any run wrote
