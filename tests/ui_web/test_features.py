@@ -23,7 +23,7 @@ from cairn.app.streaming import run_processor
 from cairn.cli.main import app as cli
 from cairn.core.render import minute
 from cairn.ui.web import standalone_app
-from cairn.ui.web.features import age_text
+from cairn.ui.web.freshness import age_text
 from tests.serving._client import TestClient
 from tests.streams._parity import apply_view
 from tests.ui_web.conftest import Stocked

@@ -41,7 +41,17 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from cairn.core.render import render
-from cairn.ui.web import audit, charts, features, lineage, models, overview, quality
+from cairn.ui.web import (
+    audit,
+    charts,
+    consistency,
+    features,
+    lineage,
+    models,
+    overview,
+    quality,
+)
+from cairn.ui.web.freshness import age_text
 from cairn.ui.web.paging import BadPageInput, PageNotFound, parse_page
 
 if TYPE_CHECKING:
@@ -152,21 +162,21 @@ def dashboard_app(project: Project, *, authorize: Authorize | None = None) -> Fa
     def features_page(request: Request) -> Response:
         guard(request)
         data = features.gather_features(project, parse_page(request.query_params.get("page")))
-        return page(request, "features.html", title="Features", data=data, age=features.age_text)
+        return page(request, "features.html", title="Features", data=data, age=age_text)
 
     @app.get("/features/{name}", response_class=HTMLResponse)
     def feature_view_page(request: Request, name: str) -> Response:
         guard(request)
         data = features.gather_view(project, name, parse_page(request.query_params.get("page")))
-        return page(request, "feature_view.html", title=name, data=data, age=features.age_text)
+        return page(request, "feature_view.html", title=name, data=data, age=age_text)
 
     @app.get("/features/{name}/consistency", response_class=HTMLResponse)
     def consistency_page(request: Request, name: str) -> Response:
         guard(request)
         params = request.query_params
-        sample = features.parse_count(params.get("sample"), "sample", 100, 1, 10_000)
-        seed = features.parse_count(params.get("seed"), "seed", 0, 0, 2**31 - 1)
-        data = features.gather_consistency(project, name, sample, seed)
+        sample = consistency.parse_count(params.get("sample"), "sample", 100, 1, 10_000)
+        seed = consistency.parse_count(params.get("seed"), "seed", 0, 0, 2**31 - 1)
+        data = consistency.gather_consistency(project, name, sample, seed)
         return page(request, "consistency.html", title=f"Consistency of {name}", data=data)
 
     @app.get("/quality", response_class=HTMLResponse)
