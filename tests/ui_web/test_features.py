@@ -42,6 +42,7 @@ def test_a_blank_project_has_no_views_and_no_runs(blank_client: TestClient) -> N
     assert blank_client.get("/ui/features/customers").status_code == 404
     assert blank_client.get("/ui/features/customers/consistency").status_code == 404
     assert '<a href="/ui/features">Features</a>' in r.text
+    assert "http://" not in r.text  # nothing from the internet
 
 
 def test_every_view_shows_its_definition_and_what_cairn_status_prints(stocked: Stocked) -> None:

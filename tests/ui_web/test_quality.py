@@ -34,6 +34,7 @@ def test_a_blank_project_lists_its_suite_never_run(blank_client: TestClient) -> 
     [row] = cells(r.text, "suites")
     assert row[:5] == ["customers", "quality/customers.yaml", "customers", row[3], "0"]
     assert row[5] == "never run"
+    assert '<a href="/ui/quality">Quality</a>' in r.text and "http://" not in r.text
     suite = text(blank_client.get("/ui/quality/customers").text)
     assert "No stored results yet" in suite
     assert blank_client.get("/ui/quality/customers/runs/1").status_code == 404
@@ -187,3 +188,18 @@ def test_render_times(stocked: Stocked) -> None:
         began = time.perf_counter()
         assert stocked.client.get(url).status_code == 200
         print(f"{url}: {(time.perf_counter() - began) * 1000:.0f} ms")
+
+
+def test_cairn_serve_asks_a_viewer_token_for_these_pages(stocked: Stocked) -> None:
+    from cairn.app.server import build_app
+
+    _, token = stocked.project.tokens.create("first-admin", "admin")  # what cairn init makes
+    admin = stocked.project.authenticate(f"Bearer {token}")
+    _, viewer = stocked.project.tokens.create("watcher", "viewer", created_by=admin)
+    with TestClient(build_app(stocked.project.root)) as client:
+        for url in ("/ui/quality", "/ui/quality/applications", "/ui/features",
+                    "/ui/features/txn_stats", "/ui/features/txn_stats/consistency"):  # fmt: skip
+            refused = client.get(url)
+            assert refused.status_code == 401 and 'href="/ui/login"' in refused.text
+            seen = client.get(url, headers={"Authorization": f"Bearer {viewer}"})
+            assert seen.status_code == 200
