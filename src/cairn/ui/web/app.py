@@ -9,6 +9,12 @@ Route (under ``/ui``)          Page
 ``GET /models/{name}?page=N``  One model: versions, metrics, reviews, alias history
 ``GET /lineage/{ref}``         Lineage of ``NAME/VERSION``, ``NAME@ALIAS`` or a
                                prediction id
+``GET /features?page=N``       Features: views, freshness, stream lag, newest runs
+``GET /features/{view}``       One view: definition, versions, runs; ``/consistency``
+                               (``?sample=&seed=``): the online/offline check, run now
+``GET /quality?page=N``        Quality: suites with their newest result
+``GET /quality/{suite}``       One suite: results (paged), health-score trend;
+                               ``/runs/{id}``: one result's failing checks and rows
 ``GET /audit?page=N``          Audit: the chain (``subject=``, ``action=``), verified
 ``GET|POST /login``            The viewer token, kept in a cookie (with ``authorize``)
 ``GET /static/...``            htmx (vendored, with its licence) and the stylesheet
@@ -16,7 +22,8 @@ Route (under ``/ui``)          Page
 
 Pages are rendered on the server from the shared templates (:mod:`cairn.core.render`), so
 every page reads the same with JavaScript off; htmx only boosts links. An unknown model,
-version or page is a 404 page and a malformed ``?page=`` a 422 page, never a 500.
+version, view, suite, result or page is a 404 page and a malformed ``?page=`` (or other
+parameter) a 422 page, never a 500.
 """
 
 from __future__ import annotations
@@ -34,7 +41,17 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from cairn.core.render import render
-from cairn.ui.web import audit, charts, lineage, models, overview
+from cairn.ui.web import (
+    audit,
+    charts,
+    consistency,
+    features,
+    lineage,
+    models,
+    overview,
+    quality,
+)
+from cairn.ui.web.freshness import age_text
 from cairn.ui.web.paging import BadPageInput, PageNotFound, parse_page
 
 if TYPE_CHECKING:
@@ -140,6 +157,47 @@ def dashboard_app(project: Project, *, authorize: Authorize | None = None) -> Fa
         guard(request)
         data = lineage.gather_lineage(project, ref)
         return page(request, "lineage.html", title=f"Lineage of {ref}", data=data)
+
+    @app.get("/features", response_class=HTMLResponse)
+    def features_page(request: Request) -> Response:
+        guard(request)
+        data = features.gather_features(project, parse_page(request.query_params.get("page")))
+        return page(request, "features.html", title="Features", data=data, age=age_text)
+
+    @app.get("/features/{name}", response_class=HTMLResponse)
+    def feature_view_page(request: Request, name: str) -> Response:
+        guard(request)
+        data = features.gather_view(project, name, parse_page(request.query_params.get("page")))
+        return page(request, "feature_view.html", title=name, data=data, age=age_text)
+
+    @app.get("/features/{name}/consistency", response_class=HTMLResponse)
+    def consistency_page(request: Request, name: str) -> Response:
+        guard(request)
+        params = request.query_params
+        sample = consistency.parse_count(params.get("sample"), "sample", 100, 1, 10_000)
+        seed = consistency.parse_count(params.get("seed"), "seed", 0, 0, 2**31 - 1)
+        data = consistency.gather_consistency(project, name, sample, seed)
+        return page(request, "consistency.html", title=f"Consistency of {name}", data=data)
+
+    @app.get("/quality", response_class=HTMLResponse)
+    def quality_page(request: Request) -> Response:
+        guard(request)
+        suites = quality.gather_quality(project, parse_page(request.query_params.get("page")))
+        return page(request, "quality.html", title="Quality", suites=suites)
+
+    @app.get("/quality/{suite}", response_class=HTMLResponse)
+    def suite_page(request: Request, suite: str) -> Response:
+        guard(request)
+        data = quality.gather_suite(project, suite, parse_page(request.query_params.get("page")))
+        trend = charts.health_trend(data.runs.items)
+        return page(request, "suite.html", title=f"Suite {suite}", data=data, trend=trend)
+
+    @app.get("/quality/{suite}/runs/{run_id}", response_class=HTMLResponse)
+    def quality_result_page(request: Request, suite: str, run_id: str) -> Response:
+        guard(request)
+        data = quality.gather_result(project, suite, quality.parse_run_id(run_id))
+        title = f"Run {data.result.run_id} of {suite}"
+        return page(request, "quality_result.html", title=title, data=data)
 
     @app.get("/audit", response_class=HTMLResponse)
     def audit_page(request: Request) -> Response:

@@ -9,6 +9,8 @@ Example
 ['credit: requests 120', 'outreach: requests 30']
 >>> alias_timeline([]) is None
 True
+>>> health_trend([]) is None
+True
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from cairn.core.render import minute
 from cairn.core.timeutil import to_micros
 
 if TYPE_CHECKING:
+    from cairn.quality.store import RunSummary
     from cairn.registry.aliases import AliasMove
 
-__all__ = ["ALIAS_COLORS", "alias_timeline", "requests_chart"]
+__all__ = ["ALIAS_COLORS", "alias_timeline", "health_trend", "requests_chart"]
 
 ALIAS_COLORS = {"champion": "#1a7f37", "challenger": "#0969da", "fallback": "#9a6700"}
 """Each alias's colour on the time line (others are grey)."""
@@ -55,5 +58,20 @@ def alias_timeline(moves: Sequence[AliasMove]) -> LineChart | None:
         top=top,
         x_text=minute,
         title=lambda alias, x, y: f"{alias} -> v{y:.0f} · {minute(x)}",
+        width=640,
+    )
+
+
+def health_trend(runs: Sequence[RunSummary]) -> LineChart | None:
+    """The health score (0 to 100) of a suite's runs over their start times, a dot per run
+    (None when no run has a score: a suite without checks)."""
+    points = sorted((to_micros(r.started_at), r.health) for r in runs if r.health is not None)
+    if not points:
+        return None
+    return line_chart(
+        [("health", "#1a7f37", [(x, float(y)) for x, y in points])],
+        top=100.0,
+        x_text=minute,
+        title=lambda _, x, y: f"health {y:.2f} · {minute(x)}",
         width=640,
     )
