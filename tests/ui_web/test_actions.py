@@ -81,7 +81,7 @@ def test_each_action_has_a_confirmation_page(acting: Acting) -> None:
         for answer in (anonymous, signed):
             html = answer.text
             assert answer.status_code == 200 and CONFIRM in html and label in html
-            assert f'<form method="post" action="{url}">' in html
+            assert f'<form method="post" action="{url}" hx-boost="false">' in html
             assert re.search(r'<textarea name="reason"', html)
             assert f"(version {version[name]})" in text(html) and becomes in text(html)
         assert csrf_of(anonymous.text) == "" and 'href="/ui/login"' in anonymous.text

@@ -22,12 +22,14 @@ Every number comes from the place the CLI and the HTTP API read it:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from cairn.core.deployments import UnknownDeploymentError
+from cairn.core.deployments import Deployment, UnknownDeploymentError
 from cairn.core.timeutil import to_micros
+from cairn.rollouts import RolloutService
 from cairn.rollouts.spec import RolloutSpec
 from cairn.ui.web.overview import Arm
 from cairn.ui.web.paging import Page, PageNotFound, paginate
@@ -129,7 +131,8 @@ class DeploymentPage:
 def gather_deployment(project: Project, name: str, page: int = 1) -> DeploymentPage:
     """The Deployment page of ``name`` with page ``page`` of its rollout history (newest
     first); an unknown deployment is :class:`PageNotFound`."""
-    service = project.rollouts
+    every = project.deployments()  # read once for the page, not once per service call
+    service = RolloutService(project.rollout_store, project.registry, every)
     try:
         dep = service.deployment(name)
     except UnknownDeploymentError as exc:
@@ -152,7 +155,7 @@ def gather_deployment(project: Project, name: str, page: int = 1) -> DeploymentP
         history=paginate(list(reversed(changes)), page),
         stages=_stages(spec, decisions),
         decisions=decisions,
-        split=_split(project, name, spec) if spec.strategy == "ab" else None,
+        split=_split(project, name, spec, every) if spec.strategy == "ab" else None,
         shadows=_shadows(project, name, status, changes),
         traffic=arm_traffic(project, name, spec.seed) if spec.strategy != "single" else {},
         actions=actions_for(spec, stored=bool(changes)),
@@ -247,12 +250,13 @@ def _stages(spec: RolloutSpec, decisions: list[GateRecord]) -> list[Stage]:
     return stages
 
 
-def _split(project: Project, name: str, spec: RolloutSpec) -> Split:
+def _split(
+    project: Project, name: str, spec: RolloutSpec, deployments: Mapping[str, Deployment]
+) -> Split:
     """What ``cairn experiment analyze NAME --experiment SEED`` says of the split."""
     from cairn.core.errors import ConfigError
     from cairn.experiments import MetricCatalog, analyze_deployment
 
-    deployments = project.deployments()
     catalog = MetricCatalog.load(project.root)
     # the units per arm and their check do not depend on the metrics: analyze one, not all
     first = next(iter(catalog.for_deployment(deployments.get(name)).metrics))
