@@ -126,8 +126,9 @@ def outcome(spec: RolloutSpec, action: str) -> str:
             f"{spec.live} ({spec.control.model}) stands by"
         )
     if action == "rollback":
+        kind = "A/B test" if spec.strategy == "ab" else spec.strategy
         return (
-            f"the {spec.strategy} ends rolled back: all traffic to {spec.arms[0].name} "
+            f"the {kind} ends rolled back: all traffic to {spec.arms[0].name} "
             f"({spec.arms[0].model})"
         )
     chosen = "the arm you choose" if spec.strategy == "ab" else spec.arm("canary").model

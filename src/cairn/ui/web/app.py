@@ -145,7 +145,7 @@ def dashboard_app(
             return page(request, "error.html", 409, title="Invalid rollout", message=str(exc))
         chart = charts.arm_traffic_chart(data.traffic)
         return page(request, "deployment.html", title=name, data=data, chart=chart,
-                    actions=actions.ACTIONS)  # fmt: skip
+                    actions=actions.ACTIONS, second=charts.second)  # fmt: skip
 
     add_action_routes(app, project, page, guard, sign_in)
 

@@ -18,12 +18,19 @@ from typing import TYPE_CHECKING
 
 from cairn.core.charts import BarChart, LineChart, grouped_bars, line_chart
 from cairn.core.render import minute
-from cairn.core.timeutil import to_micros
+from cairn.core.timeutil import from_micros, to_micros
 
 if TYPE_CHECKING:
     from cairn.registry.aliases import AliasMove
 
-__all__ = ["ALIAS_COLORS", "ARM_COLORS", "alias_timeline", "arm_traffic_chart", "requests_chart"]
+__all__ = [
+    "ALIAS_COLORS",
+    "ARM_COLORS",
+    "alias_timeline",
+    "arm_traffic_chart",
+    "requests_chart",
+    "second",
+]
 
 ALIAS_COLORS = {"champion": "#1a7f37", "challenger": "#0969da", "fallback": "#9a6700"}
 """Each alias's colour on the time line (others are grey)."""
@@ -61,6 +68,17 @@ def alias_timeline(moves: Sequence[AliasMove]) -> LineChart | None:
     )
 
 
+def second(micros: int) -> str:
+    """µs since the epoch as ``YYYY-MM-DD HH:MM:SS`` (UTC): a rollout's slices may be short.
+
+    Example
+    -------
+    >>> second(86_401_000_000)
+    '1970-01-02 00:00:01'
+    """
+    return from_micros(micros).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def arm_traffic_chart(series: Mapping[str, Sequence[tuple[int, int]]]) -> LineChart | None:
     """Each arm's predictions per time slice (``arm -> [(slice start µs, count), ...]``, from
     :func:`cairn.ui.web.deployment.arm_traffic`): one line per arm (None: no predictions)."""
@@ -73,7 +91,7 @@ def arm_traffic_chart(series: Mapping[str, Sequence[tuple[int, int]]]) -> LineCh
             for i, (arm, points) in enumerate(sorted(series.items()))
         ],
         top=top,
-        x_text=minute,
-        title=lambda arm, x, y: f"{arm}: {y:.0f} predictions · {minute(x)}",
+        x_text=second,
+        title=lambda arm, x, y: f"{arm}: {y:.0f} predictions · {second(x)}",
         width=640,
     )
