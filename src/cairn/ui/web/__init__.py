@@ -4,6 +4,7 @@
 data as plain dataclasses from the project's own services — the registry, the audit log, the
 rollout service, the prediction log, the monitoring history, the feature store and the quality
 result store — in one module per page (:mod:`~cairn.ui.web.overview`,
+:mod:`~cairn.ui.web.deployment` with its :mod:`~cairn.ui.web.actions`,
 :mod:`~cairn.ui.web.models`, :mod:`~cairn.ui.web.lineage`, :mod:`~cairn.ui.web.audit`,
 :mod:`~cairn.ui.web.features` with :mod:`~cairn.ui.web.freshness` and
 :mod:`~cairn.ui.web.consistency`, :mod:`~cairn.ui.web.quality`), and renders it with the
@@ -15,7 +16,14 @@ boosts links; no asset comes from the internet.
 
 from __future__ import annotations
 
-from cairn.ui.web.app import COOKIE, AccessRefused, Authorize, dashboard_app, standalone_app
+from cairn.ui.web.app import (
+    COOKIE,
+    AccessRefused,
+    Authorize,
+    SignIn,
+    dashboard_app,
+    standalone_app,
+)
 from cairn.ui.web.paging import PAGE_SIZE, BadPageInput, Page, PageNotFound
 
 __all__ = [
@@ -26,6 +34,7 @@ __all__ = [
     "BadPageInput",
     "Page",
     "PageNotFound",
+    "SignIn",
     "dashboard_app",
     "standalone_app",
 ]

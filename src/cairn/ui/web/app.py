@@ -5,6 +5,11 @@
 Route (under ``/ui``)          Page
 =============================  =====================================================
 ``GET /``                      Overview: deployments, traffic, signals, reviews
+``GET /deployments/{name}``    One deployment: rollout, history, canary gates, A/B split
+                               with SRM, shadow agreement, arms' traffic
+``GET|POST /deployments/{name}/actions/{action}``
+                               Switch, roll back, promote: confirm, then act as the signed-in
+                               user (:mod:`~cairn.ui.web.actions`)
 ``GET /models?page=N``         Models: every registered model
 ``GET /models/{name}?page=N``  One model: versions, metrics, reviews, alias history
 ``GET /lineage/{ref}``         Lineage of ``NAME/VERSION``, ``NAME@ALIAS`` or a
@@ -16,7 +21,8 @@ Route (under ``/ui``)          Page
 ``GET /quality/{suite}``       One suite: results (paged), health-score trend;
                                ``/runs/{id}``: one result's failing checks and rows
 ``GET /audit?page=N``          Audit: the chain (``subject=``, ``action=``), verified
-``GET|POST /login``            The viewer token, kept in a cookie (with ``authorize``)
+``GET|POST /login``            The user's token, kept in a cookie (with ``authorize`` or
+                               ``sign_in``)
 ``GET /static/...``            htmx (vendored, with its licence) and the stylesheet
 =============================  =====================================================
 
@@ -41,28 +47,30 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from cairn.core.render import render
+from cairn.rollouts.store import InvalidRolloutError
 from cairn.ui.web import (
+    actions,
     audit,
     charts,
     consistency,
+    deployment,
     features,
     lineage,
     models,
     overview,
     quality,
 )
+from cairn.ui.web.actions import COOKIE, SignIn, add_action_routes
 from cairn.ui.web.freshness import age_text
 from cairn.ui.web.paging import BadPageInput, PageNotFound, parse_page
 
 if TYPE_CHECKING:
     from cairn.app.project import Project
 
-__all__ = ["COOKIE", "AccessRefused", "Authorize", "dashboard_app", "standalone_app"]
+__all__ = ["COOKIE", "AccessRefused", "Authorize", "SignIn", "dashboard_app", "standalone_app"]
 
 PACKAGE = "cairn.ui.web"
 STATIC = Path(__file__).parent / "static"
-COOKIE = "cairn_token"
-"""The cookie that carries the viewer's token after ``/login``."""
 
 Authorize = Callable[[str | None], object]
 """Checks an ``Authorization`` header value for the viewer role; raises (an error with a
@@ -77,7 +85,9 @@ class AccessRefused(Exception):
         self.status_code = status_code
 
 
-def dashboard_app(project: Project, *, authorize: Authorize | None = None) -> FastAPI:
+def dashboard_app(
+    project: Project, *, authorize: Authorize | None = None, sign_in: SignIn | None = None
+) -> FastAPI:
     """The dashboard of ``project`` (mount it, e.g. at ``/ui``).
 
     Parameters
@@ -88,6 +98,10 @@ def dashboard_app(project: Project, *, authorize: Authorize | None = None) -> Fa
         The viewer check every page runs on the request's bearer token (its
         ``Authorization`` header or the ``cairn_token`` cookie ``/login`` sets); None: the
         pages are open (``cairn ui`` on a loopback address).
+    sign_in:
+        The token check of the actions (switch, roll back, promote): the request's token and
+        the role the action needs -> its principal (``AdminTokens.require``). None: actions
+        are refused (403). With it, ``/login`` is offered even when the pages are open.
     """
     app = FastAPI(title="Cairn dashboard", openapi_url=None, docs_url=None, redoc_url=None)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -138,6 +152,21 @@ def dashboard_app(project: Project, *, authorize: Authorize | None = None) -> Fa
         counts = [(d.name, d.traffic.requests) for d in data.deployments.items]
         chart = charts.requests_chart(counts) if any(n for _, n in counts) else None
         return page(request, "overview.html", title="Overview", data=data, chart=chart)
+
+    @app.get("/deployments/{name}", response_class=HTMLResponse)
+    def deployment_page(request: Request, name: str) -> Response:
+        guard(request)
+        try:
+            data = deployment.gather_deployment(
+                project, name, parse_page(request.query_params.get("page"))
+            )
+        except InvalidRolloutError as exc:
+            return page(request, "error.html", 409, title="Invalid rollout", message=str(exc))
+        chart = charts.arm_traffic_chart(data.traffic)
+        return page(request, "deployment.html", title=name, data=data, chart=chart,
+                    actions=actions.ACTIONS, second=charts.second)  # fmt: skip
+
+    add_action_routes(app, project, page, guard, sign_in)
 
     @app.get("/models", response_class=HTMLResponse)
     def models_page(request: Request) -> Response:
@@ -210,8 +239,12 @@ def dashboard_app(project: Project, *, authorize: Authorize | None = None) -> Fa
         filters = urlencode({k: v for k, v in (("subject", subject), ("action", action)) if v})
         return page(request, "audit.html", title="Audit", data=data, filters=filters)
 
-    if authorize is not None:
-        check = authorize
+    check: Authorize | None = authorize
+    if check is None and sign_in is not None:
+        account = sign_in
+        check = lambda header: account(header, "viewer")  # noqa: E731
+    if check is not None:
+        verify: Authorize = check
 
         @app.get("/login", response_class=HTMLResponse)
         def login_form(request: Request) -> Response:
@@ -222,7 +255,7 @@ def dashboard_app(project: Project, *, authorize: Authorize | None = None) -> Fa
             body = parse_qs((await request.body()).decode("utf-8", "replace"))
             token = (body.get("token") or [""])[0].strip()
             try:
-                await run_in_threadpool(check, f"Bearer {token}")
+                await run_in_threadpool(verify, f"Bearer {token}")
             except Exception as exc:
                 if getattr(exc, "status_code", None) not in (401, 403):
                     raise
@@ -237,7 +270,9 @@ def dashboard_app(project: Project, *, authorize: Authorize | None = None) -> Fa
     return app
 
 
-def standalone_app(project: Project, *, authorize: Authorize | None = None) -> FastAPI:
+def standalone_app(
+    project: Project, *, authorize: Authorize | None = None, sign_in: SignIn | None = None
+) -> FastAPI:
     """The dashboard alone (``cairn ui``): mounted at ``/ui``, with ``/`` redirecting there.
 
     Example
@@ -256,5 +291,5 @@ def standalone_app(project: Project, *, authorize: Authorize | None = None) -> F
     def home() -> Response:
         return RedirectResponse("/ui/", status_code=307)
 
-    app.mount("/ui", dashboard_app(project, authorize=authorize))
+    app.mount("/ui", dashboard_app(project, authorize=authorize, sign_in=sign_in))
     return app
