@@ -9,6 +9,14 @@ Route (under ``/ui``)          Page
 ``GET /models/{name}?page=N``  One model: versions, metrics, reviews, alias history
 ``GET /lineage/{ref}``         Lineage of ``NAME/VERSION``, ``NAME@ALIAS`` or a
                                prediction id
+``GET /monitoring``            Monitoring: runs (paged), PSI, score drift, performance
+                               and signals over time per deployment and model version
+                               (``deployment=``, ``version=``)
+``GET /monitoring/{run}``      One monitoring run: drift by column, signals, changes
+``GET /experiments``           Experiments: every A/B test and canary in the log, its
+                               status and key metric
+``GET /experiments/{d}/{seed}``  One experiment: the report's results with intervals,
+                               and power plans (``correction=``, ``mde=``)
 ``GET /audit?page=N``          Audit: the chain (``subject=``, ``action=``), verified
 ``GET|POST /login``            The viewer token, kept in a cookie (with ``authorize``)
 ``GET /static/...``            htmx (vendored, with its licence) and the stylesheet
@@ -34,7 +42,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from cairn.core.render import render
-from cairn.ui.web import audit, charts, lineage, models, overview
+from cairn.ui.web import audit, charts, experiments, lineage, models, monitoring, overview
 from cairn.ui.web.paging import BadPageInput, PageNotFound, parse_page
 
 if TYPE_CHECKING:
@@ -42,7 +50,9 @@ if TYPE_CHECKING:
 
 __all__ = ["COOKIE", "AccessRefused", "Authorize", "dashboard_app", "standalone_app"]
 
-PACKAGE = "cairn.ui.web"
+PACKAGE = ("cairn.ui.web", "cairn.monitoring", "cairn.experiments")
+"""Where templates are looked up: the dashboard's own, then the section macros of the
+monitoring and experiment reports (``_monitoring.html``, ``_experiments.html``)."""
 STATIC = Path(__file__).parent / "static"
 COOKIE = "cairn_token"
 """The cookie that carries the viewer's token after ``/login``."""
@@ -140,6 +150,45 @@ def dashboard_app(project: Project, *, authorize: Authorize | None = None) -> Fa
         guard(request)
         data = lineage.gather_lineage(project, ref)
         return page(request, "lineage.html", title=f"Lineage of {ref}", data=data)
+
+    @app.get("/monitoring", response_class=HTMLResponse)
+    def monitoring_page(request: Request) -> Response:
+        guard(request)
+        params = request.query_params
+        deployment, version = params.get("deployment") or None, params.get("version") or None
+        data = monitoring.gather_monitoring(
+            project, parse_page(params.get("page")), deployment=deployment, version=version
+        )
+        chosen = (("deployment", deployment), ("version", version))
+        filters = urlencode({k: v for k, v in chosen if v})
+        return page(request, "monitoring.html", title="Monitoring", data=data, filters=filters)
+
+    @app.get("/monitoring/{run}", response_class=HTMLResponse)
+    def monitoring_run_page(request: Request, run: str) -> Response:
+        guard(request)
+        data = monitoring.gather_run(project, monitoring.parse_run(run))
+        title = f"Monitoring run #{data.run.run_id}"
+        return page(request, "monitoring_run.html", title=title, data=data)
+
+    @app.get("/experiments", response_class=HTMLResponse)
+    def experiments_page(request: Request) -> Response:
+        guard(request)
+        data = experiments.gather_experiments(project, parse_page(request.query_params.get("page")))
+        return page(request, "experiments.html", title="Experiments", data=data)
+
+    @app.get("/experiments/{deployment}/{seed}", response_class=HTMLResponse)
+    def experiment_page(request: Request, deployment: str, seed: str) -> Response:
+        guard(request)
+        params = request.query_params
+        data = experiments.gather_experiment(
+            project,
+            deployment,
+            seed,
+            correction=experiments.parse_correction(params.get("correction")),
+            mde=experiments.parse_mde(params.get("mde")),
+        )
+        title = f"Experiment {seed} of {deployment}"
+        return page(request, "experiment.html", title=title, data=data)
 
     @app.get("/audit", response_class=HTMLResponse)
     def audit_page(request: Request) -> Response:
