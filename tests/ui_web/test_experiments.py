@@ -6,90 +6,23 @@ power plans, with the numbers ``cairn experiment list|analyze`` and
 from __future__ import annotations
 
 import json
-import shutil
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from cairn.app.project import Project
-from cairn.app.server import build_app
 from cairn.cli.main import app as cli
 from cairn.core.render import minute
-from cairn.experiments.metrics import EXPERIMENTS_FILE
 from cairn.experiments.power import PowerDesign, minimum_detectable_effect, sample_size
-from cairn.quickstart._traffic import customers
-from cairn.quickstart.experiment_demo import EXAMPLE_EXPERIMENTS
-from cairn.quickstart.training_demo import MODEL_NAME
-from cairn.ui.web import standalone_app
 from tests.serving._client import TestClient
-from tests.ui_web.conftest import Full
+from tests.ui_web.conftest import Experiment
 from tests.ui_web.test_blank import text
 from tests.ui_web.test_full import cells
 
 runner = CliRunner(env={"COLUMNS": "200", "CAIRN_USER": "tester"})
-REQUESTS = 400
-"""Predictions served during the A/B test (the rollout demo's A/B step serves as many)."""
-
-
-@dataclass(frozen=True)
-class Experiment:
-    """A copy of the full example project after an A/B test, and a dashboard client on it."""
-
-    root: Path
-    seed: str
-    client: TestClient
-
-
-@pytest.fixture(scope="module")
-def experiment(full: Full, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Experiment]:
-    """The quickstart's A/B step on a copy of the ``full`` project (which stays as it is): the
-    experiment metrics of the example, champion vs challenger 50/50 through the rollout
-    service, predictions served by ``cairn serve``'s app, and every answer's real label posted
-    to ``/v1/outcomes``."""
-    root = tmp_path_factory.mktemp("experiment") / "credit"
-    shutil.copytree(full.project.root, root)
-    (root / EXPERIMENTS_FILE).write_text(EXAMPLE_EXPERIMENTS, encoding="utf-8")
-    with Project.open(root) as project:
-        challenger = project.registry.list_models()[0].aliases["challenger"]
-        arms = [
-            {"name": "champion", "model": f"{MODEL_NAME}@champion", "weight": 0.5},
-            {"name": "challenger", "model": f"{MODEL_NAME}/{challenger}", "weight": 0.5},
-        ]
-        spec = project.rollouts.create(
-            "credit",
-            {"strategy": "ab", "arms": arms},
-            reason="dashboard test: A/B test",
-            principal=full.team.author,
-            replace=True,
-        ).spec
-    with duckdb.connect() as con:
-        labels = dict(
-            con.execute(
-                "SELECT customer_id, arg_max(defaulted, event_timestamp) FROM read_parquet(?) "
-                "GROUP BY customer_id",
-                [str(root / "data" / "applications.parquet")],
-            ).fetchall()
-        )
-    with TestClient(build_app(root)) as server:
-        outcomes = []
-        for customer in customers(root)[:REQUESTS]:
-            r = server.post("/v1/predict/credit", json={"entities": {"customer_id": customer}})
-            assert r.status_code == 200, r.text
-            if customer in labels:
-                outcomes.append(
-                    {"prediction_id": r.json()["prediction_id"], "label": int(labels[customer])}
-                )
-        posted = server.post("/v1/outcomes", json={"outcomes": outcomes})
-        assert posted.status_code == 200, posted.text
-    with Project.open(root) as project, TestClient(standalone_app(project)) as client:
-        yield Experiment(root, spec.seed, client)
 
 
 def cli_json(*args: str) -> object:
@@ -140,7 +73,7 @@ def test_unknown_names_are_404_and_malformed_input_422(
 
 @pytest.mark.slow
 def test_the_list_is_what_cairn_experiment_list_finds(experiment: Experiment) -> None:
-    listed = cli_json("experiment", "list", "credit", "--repo", str(experiment.root))
+    listed = cli_json("experiment", "list", "credit", "--repo", str(experiment.ab.root))
     assert isinstance(listed, list) and listed
     rows = cells(experiment.client.get("/ui/experiments").text, "experiments")
     assert [(r[0], r[1], r[2], *r[4:8]) for r in rows] == [
@@ -155,9 +88,9 @@ def test_the_list_is_what_cairn_experiment_list_finds(experiment: Experiment) ->
         )
         for e in listed
     ]
-    [row] = [r for r in rows if r[0] == experiment.seed]
+    [row] = [r for r in rows if r[0] == experiment.ab.seed]
     assert row[3] == "running"  # the deployment's current rollout carries its seed
-    analysis = analysis_json(experiment.root, experiment.seed)
+    analysis = analysis_json(experiment.ab.root, experiment.ab.seed)
     assert row[8] == f"p = {analysis['srm']['p_value']:.3g}"
     key = metric_of(analysis, "approval_rate")  # the first metric experiments.yaml declares
     assert row[9] == "approval_rate"
@@ -177,10 +110,10 @@ def test_the_list_is_what_cairn_experiment_list_finds(experiment: Experiment) ->
 
 @pytest.mark.slow
 def test_the_results_are_the_report_of_cairn_experiment_analyze(experiment: Experiment) -> None:
-    html = experiment.client.get(f"/ui/experiments/credit/{experiment.seed}").text
+    html = experiment.client.get(f"/ui/experiments/credit/{experiment.ab.seed}").text
     page = text(html)
-    analysis = analysis_json(experiment.root, experiment.seed)
-    assert f"ab experiment {experiment.seed}" in page and "status running" in page
+    analysis = analysis_json(experiment.ab.root, experiment.ab.seed)
+    assert f"ab experiment {experiment.ab.seed}" in page and "status running" in page
     for arm in analysis["arms"]:
         assert f"{arm['arm']} {arm['units']:,} {arm['weight']:.3g}" in page
     assert f"p = {analysis['srm']['p_value']:.4g} — no mismatch" in page
@@ -199,9 +132,9 @@ def test_the_results_are_the_report_of_cairn_experiment_analyze(experiment: Expe
 
 @pytest.mark.slow
 def test_the_correction_is_a_query_parameter(experiment: Experiment) -> None:
-    url = f"/ui/experiments/credit/{experiment.seed}"
+    url = f"/ui/experiments/credit/{experiment.ab.seed}"
     page = text(experiment.client.get(f"{url}?correction=none").text)
-    analysis = analysis_json(experiment.root, experiment.seed, "--correction", "none")
+    analysis = analysis_json(experiment.ab.root, experiment.ab.seed, "--correction", "none")
     c = metric_of(analysis, "default_rate")["comparisons"][0]
     assert c["adjusted_p_value"] == c["p_value"]
     assert f"{c['p_value']:.3g} {c['p_value']:.3g}" in page and "correction none" in page
@@ -219,8 +152,8 @@ def test_the_correction_is_a_query_parameter(experiment: Experiment) -> None:
 def test_power_plans_are_cairn_experiment_plan_on_the_experiments_design(
     experiment: Experiment, mde: float
 ) -> None:
-    html = experiment.client.get(f"/ui/experiments/credit/{experiment.seed}?mde={mde}").text
-    analysis = analysis_json(experiment.root, experiment.seed)
+    html = experiment.client.get(f"/ui/experiments/credit/{experiment.ab.seed}?mde={mde}").text
+    analysis = analysis_json(experiment.ab.root, experiment.ab.seed)
     m = metric_of(analysis, "default_rate")
     control = next(a for a in m["arms"] if a["arm"] == analysis["control"])
     arms = sorted(analysis["arms"], key=lambda a: a["arm"] != analysis["control"])
@@ -245,7 +178,7 @@ def test_power_plans_are_cairn_experiment_plan_on_the_experiments_design(
 @pytest.mark.slow
 def test_render_times(experiment: Experiment) -> None:
     """Prints how long the pages take to render (a record, not a bound)."""
-    for url in ["/ui/experiments", f"/ui/experiments/credit/{experiment.seed}"]:
+    for url in ["/ui/experiments", f"/ui/experiments/credit/{experiment.ab.seed}"]:
         experiment.client.get(url)
         began = time.perf_counter()
         assert experiment.client.get(url).status_code == 200

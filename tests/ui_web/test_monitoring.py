@@ -8,13 +8,13 @@ import time
 
 import pytest
 
-from cairn.core.render import minute
+from cairn.core.render import minute, number
 from cairn.monitoring.drift import SCORE
 from cairn.monitoring.history import MonitorHistory
 from cairn.monitoring.runs import thresholds_of
 from cairn.ui.web.paging import PAGE_SIZE
 from tests.serving._client import TestClient
-from tests.ui_web.conftest import Full
+from tests.ui_web.conftest import Experiment, Full
 from tests.ui_web.test_blank import text
 from tests.ui_web.test_full import cells
 
@@ -86,7 +86,7 @@ def test_psi_over_time_per_input_with_the_bands_highlighted(full: Full) -> None:
         for row, run in zip(rows, reversed(runs), strict=True):
             psi = {f.feature: f for f in run.results()}
             assert row[1] == minute(run.window.end)
-            assert row[2:] == [format(psi[f].psi, ".3f") for f in inputs]
+            assert row[2:] == [number(psi[f].psi, ".3f") for f in inputs]
             drifted += sum(psi[f].state in ("monitor", "drift") for f in inputs)
         table = html.split(f'id="psi-{key}"')[1].split("</table>")[0]
         highlighted = table.count('<td class="band-monitor">') + table.count(
@@ -177,3 +177,28 @@ def test_render_times(full: Full) -> None:
         began = time.perf_counter()
         assert full.client.get(url).status_code == 200
         print(f"{url}: {(time.perf_counter() - began) * 1000:.0f} ms")
+
+
+@pytest.mark.slow
+def test_each_model_version_of_an_ab_test_has_its_own_section(experiment: Experiment) -> None:
+    """The A/B traffic monitored per group (``cairn monitor run``): the champion's and the
+    challenger's runs are drawn apart, each against its own version's reference."""
+    runs = {o.run.model_version: o.run for o in experiment.ab.monitored}
+    assert set(runs) == {"1", experiment.ab.challenger}
+    html = experiment.client.get("/ui/monitoring?deployment=credit").text
+    for version, run in runs.items():
+        key = f"credit-v{version}"
+        assert f'<section id="{key}">' in html
+        rows = cells(html, f"psi-{key}")
+        assert rows[0][0] == f"#{run.run_id}"  # the newest run of this version only
+        inputs = [f for f in run.results() if f.kind != SCORE]
+        assert rows[0][2:] == [number(f.psi, ".3f") for f in inputs]  # – when not compared
+        assert all(r[0] != f"#{other.run_id}" for other in runs.values() if other is not run
+                   for r in rows)  # fmt: skip
+        over = [f.feature for f in inputs if f.state in ("monitor", "drift")]
+        if over:
+            said = text(html.split(f'id="over-{key}"')[1].split("</p>")[0])
+            assert all(name in said for name in over)
+    one = experiment.client.get(f"/ui/monitoring?version={experiment.ab.challenger}").text
+    assert [r[0] for r in cells(one, "runs")] == [f"#{runs[experiment.ab.challenger].run_id}"]
+    assert 'id="credit-v1"' not in one

@@ -9,14 +9,15 @@ Route (under ``/ui``)          Page
 ``GET /models/{name}?page=N``  One model: versions, metrics, reviews, alias history
 ``GET /lineage/{ref}``         Lineage of ``NAME/VERSION``, ``NAME@ALIAS`` or a
                                prediction id
-``GET /monitoring``            Monitoring: runs (paged), PSI, score drift, performance
+``GET /monitoring?page=N``     Monitoring: runs (paged), PSI, score drift, performance
                                and signals over time per deployment and model version
                                (``deployment=``, ``version=``)
 ``GET /monitoring/{run}``      One monitoring run: drift by column, signals, changes
-``GET /experiments``           Experiments: every A/B test and canary in the log, its
+``GET /experiments?page=N``    Experiments: every A/B test and canary in the log, its
                                status and key metric
-``GET /experiments/{d}/{seed}``  One experiment: the report's results with intervals,
-                               and power plans (``correction=``, ``mde=``)
+``GET /experiments/{d}/{s}``   Experiment ``s`` (its seed) of deployment ``d``: the
+                               report's results with intervals, and power plans
+                               (``correction=``, ``mde=``)
 ``GET /audit?page=N``          Audit: the chain (``subject=``, ``action=``), verified
 ``GET|POST /login``            The viewer token, kept in a cookie (with ``authorize``)
 ``GET /static/...``            htmx (vendored, with its licence) and the stylesheet

@@ -35,7 +35,10 @@ from cairn.ui.web.paging import BadPageInput, Page, PageNotFound, paginate
 from cairn.ui.web.plans import DEFAULT_MDE, MetricPlan, power_plans
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from cairn.app.project import Project
+    from cairn.core.deployments import Deployment
     from cairn.experiments.analysis_results import ExperimentAnalysis
 
 __all__ = [
@@ -168,7 +171,10 @@ def gather_experiments(
         metrics = catalog.for_deployment(deployments[name])
         key = key_metric(metrics)
         guards = [m.name for m in metrics.metrics.values() if m.guardrail and m.name != key]
-        analysis = _analyze(project, name, logged.seed, as_of, [key, *guards], "holm")
+        analysis = _analyze(
+            project, name, logged.seed, as_of, metrics=[key, *guards], correction="holm",
+            catalog=catalog, deployments=deployments,
+        )  # fmt: skip
         views = {m.analysis.metric.name: m for m in analysis_view(analysis).metrics}
         rows.append(
             ExperimentRow(
@@ -204,7 +210,10 @@ def gather_experiment(
                       None)  # fmt: skip
     if logged is None:
         raise PageNotFound(f"No experiment {seed!r} in deployment {deployment!r}'s log.")
-    analysis = _analyze(project, deployment, seed, as_of, [], correction)
+    analysis = _analyze(
+        project, deployment, seed, as_of, metrics=[], correction=correction,
+        catalog=MetricCatalog.load(project.root), deployments=deployments,
+    )  # fmt: skip
     return ExperimentPage(
         deployment,
         logged,
@@ -221,18 +230,22 @@ def _analyze(
     deployment: str,
     seed: str,
     as_of: datetime,
+    *,
     metrics: list[str],
     correction: str,
+    catalog: MetricCatalog,
+    deployments: Mapping[str, Deployment],
 ) -> ExperimentAnalysis:
-    """``cairn experiment analyze DEPLOYMENT --experiment SEED`` (empty ``metrics``: all)."""
+    """``cairn experiment analyze DEPLOYMENT --experiment SEED`` (empty ``metrics``: all),
+    with ``experiments.yaml`` and ``deployments.yaml`` read once per page."""
     return analyze_deployment(
         project.predictions,
         deployment,
         metrics,
-        catalog=MetricCatalog.load(project.root),
+        catalog=catalog,
         splits=project.rollout_store,
         seed=seed,
         as_of=as_of,
         correction=None if correction == "none" else correction,
-        deployments=project.deployments(),
+        deployments=deployments,
     )

@@ -9,8 +9,9 @@ section per (deployment, model version): a canary's or a previous champion's run
 drawn on the champion's lines.
 
 Each section is the monitoring report's own view of those runs
-(:func:`cairn.monitoring.report.deployment_view`: PSI over time per input, score drift,
-performance with label completeness) drawn with the report's macros, plus the numbers behind
+(:func:`cairn.monitoring.report.deployment_view`: PSI over time per input — the inputs over
+their threshold first —, score drift, performance with label completeness) drawn with the
+report's macros, plus the numbers behind
 the lines as tables: PSI per run and input (:class:`PsiRow`, each cell with the band the run
 stored, so a feature over its threshold is highlighted as the thresholds in force at the run
 decided) and the signals each run raised. The PSI band edges shown are those of the project's
@@ -19,7 +20,7 @@ decided) and the signals each run raised. The PSI band edges shown are those of 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from cairn.monitoring.drift import SCORE
@@ -80,6 +81,11 @@ class VersionSection:
     signals: list[tuple[int, MonitoringSignal]]
 
     @property
+    def over(self) -> list[PsiRow]:
+        """The inputs the newest run put in the monitor or drift band."""
+        return [p for p in self.psi if p.over]
+
+    @property
     def key(self) -> str:
         """An HTML id for the section."""
         return f"{self.deployment}-v{self.version}"
@@ -121,7 +127,7 @@ def gather_monitoring(
     """Page ``page`` of the runs, and the sections, of ``deployment`` and ``version`` (None:
     all); :class:`PageNotFound` when the project has no run of that deployment or version."""
     history = MonitorHistory(project.metadata, project=project.name)
-    every = history.runs()
+    every = history.runs(deployment)  # one deployment's runs only, when filtered
     names = sorted({s.deployment for s in every} | set(project.deployments()))
     if deployment is not None and deployment not in names:
         raise PageNotFound(f"No deployment {deployment!r}; deployments: {', '.join(names)}.")
@@ -147,6 +153,8 @@ def gather_monitoring(
             view = deployment_view(DeploymentHistory(name, runs, last, changes))
             inputs = [f.feature for f in runs[-1].results() if f.kind != SCORE] if runs else []
             rows = [_psi_row(runs, f, thresholds.bands_for(f)) for f in inputs]
+            over = {r.feature for r in rows if r.over}  # their small multiples come first
+            view = replace(view, trends=sorted(view.trends, key=lambda t: t.feature not in over))
             score = _psi_row(runs, SCORE, thresholds.bands_for(SCORE)) if runs else None
             signals = [(r.run_id or 0, s) for r in reversed(runs) for s in r.signals]
             sections.append(
