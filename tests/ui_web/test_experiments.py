@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from cairn.cli.main import app as cli
 from cairn.core.render import minute
+from cairn.experiments.metrics import EXPERIMENTS_FILE
 from cairn.experiments.power import PowerDesign, minimum_detectable_effect, sample_size
 from tests.serving._client import TestClient
 from tests.ui_web.conftest import Experiment
@@ -183,3 +184,28 @@ def test_render_times(experiment: Experiment) -> None:
         began = time.perf_counter()
         assert experiment.client.get(url).status_code == 200
         print(f"{url}: {(time.perf_counter() - began) * 1000:.0f} ms")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("declared", "says"),
+    [
+        ("metrics:\n  broken: {type: proportion, sql: no_such_column > 0}\n", "'broken'"),
+        ("metrics:\n  broken: {type: proportion, sqll: x}\n", "sqll"),
+    ],
+)
+def test_a_broken_experiments_yaml_is_said_not_a_500(
+    experiment: Experiment, declared: str, says: str
+) -> None:
+    path = experiment.ab.root / EXPERIMENTS_FILE
+    kept = path.read_text(encoding="utf-8")
+    path.write_text(declared, encoding="utf-8")
+    try:
+        listed = experiment.client.get("/ui/experiments")
+        one = experiment.client.get(f"/ui/experiments/credit/{experiment.ab.seed}")
+    finally:
+        path.write_text(kept, encoding="utf-8")
+    assert listed.status_code == 200 and one.status_code == 200
+    [row] = [r for r in cells(listed.text, "experiments") if r[0] == experiment.ab.seed]
+    assert row[8].startswith("No result:") and says in row[8].replace("&#39;", "'")
+    assert "No result:" in text(one.text) and "Power plans" not in text(one.text)

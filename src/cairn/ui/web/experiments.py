@@ -21,10 +21,11 @@ true``), from one analysis of those metrics alone. Power plans are
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from cairn.core.errors import CairnError
 from cairn.core.timeutil import utcnow
 from cairn.experiments.deployment import analyze_deployment
 from cairn.experiments.metrics import MetricCatalog
@@ -61,14 +62,16 @@ CORRECTIONS = ("holm", "bh", "bonferroni", "none")
 @dataclass(frozen=True)
 class ExperimentRow:
     """One experiment on the list: what the log holds of it, its status, and the report's
-    view of its key metric and guardrails (``key`` None: the metric was not analysed)."""
+    view of its key metric and guardrails (``key`` None: the metric was not analysed;
+    ``analysis`` None: the analysis failed, ``problem`` says why)."""
 
     deployment: str
     logged: LoggedExperiment
     status: str
-    analysis: ExperimentAnalysis
-    key: MetricView | None
-    guardrails: list[MetricView]
+    analysis: ExperimentAnalysis | None
+    key: MetricView | None = None
+    guardrails: list[MetricView] = field(default_factory=list)
+    problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,15 +85,17 @@ class ExperimentsPage:
 @dataclass(frozen=True)
 class ExperimentPage:
     """One experiment: what the log holds of it, its status, the report's view of its
-    analysis, and a power plan per metric that has one."""
+    analysis, and a power plan per metric that has one (``view`` None: the analysis
+    failed, ``problem`` says why — an invalid ``experiments.yaml``, say)."""
 
     deployment: str
     logged: LoggedExperiment
     status: str
-    view: AnalysisView
+    view: AnalysisView | None
     plans: list[MetricPlan]
     mde: float
     correction: str
+    problem: str | None = None
 
 
 def parse_correction(text: str | None) -> str:
@@ -165,22 +170,34 @@ def gather_experiments(
                 found.extend((name, e) for e in logged_experiments(con, name, as_of))
     found.sort(key=lambda item: item[1].end, reverse=True)
     shown = paginate(found, page)
-    catalog = MetricCatalog.load(project.root)
+    try:
+        catalog = MetricCatalog.load(project.root)
+    except CairnError as exc:  # an invalid experiments.yaml: still list them, and say why
+        rows = [
+            ExperimentRow(name, e, experiment_status(project, name, e.seed), None, problem=str(exc))
+            for name, e in shown.items
+        ]
+        return ExperimentsPage(Page(rows, shown.number, shown.pages, shown.total), as_of)
     rows = []
     for name, logged in shown.items:
-        metrics = catalog.for_deployment(deployments[name])
-        key = key_metric(metrics)
-        guards = [m.name for m in metrics.metrics.values() if m.guardrail and m.name != key]
-        analysis = _analyze(
-            project, name, logged.seed, as_of, metrics=[key, *guards], correction="holm",
-            catalog=catalog, deployments=deployments,
-        )  # fmt: skip
+        status = experiment_status(project, name, logged.seed)
+        try:
+            own = catalog.for_deployment(deployments[name])  # the deployment's metric names
+            key = key_metric(own)
+            guards = [m.name for m in own.metrics.values() if m.guardrail and m.name != key]
+            analysis = _analyze(
+                project, name, logged.seed, as_of, metrics=[key, *guards], correction="holm",
+                catalog=catalog, deployments=deployments,
+            )  # fmt: skip
+        except CairnError as exc:  # e.g. a metric's SQL the log cannot run: say why
+            rows.append(ExperimentRow(name, logged, status, None, problem=str(exc)))
+            continue
         views = {m.analysis.metric.name: m for m in analysis_view(analysis).metrics}
         rows.append(
             ExperimentRow(
                 name,
                 logged,
-                experiment_status(project, name, logged.seed),
+                status,
                 analysis,
                 views.get(key),
                 [views[g] for g in guards if g in views],
@@ -210,14 +227,18 @@ def gather_experiment(
                       None)  # fmt: skip
     if logged is None:
         raise PageNotFound(f"No experiment {seed!r} in deployment {deployment!r}'s log.")
-    analysis = _analyze(
-        project, deployment, seed, as_of, metrics=[], correction=correction,
-        catalog=MetricCatalog.load(project.root), deployments=deployments,
-    )  # fmt: skip
+    status = experiment_status(project, deployment, seed)
+    try:
+        analysis = _analyze(
+            project, deployment, seed, as_of, metrics=[], correction=correction,
+            catalog=MetricCatalog.load(project.root), deployments=deployments,
+        )  # fmt: skip
+    except CairnError as exc:
+        return ExperimentPage(deployment, logged, status, None, [], mde, correction, str(exc))
     return ExperimentPage(
         deployment,
         logged,
-        experiment_status(project, deployment, seed),
+        status,
         analysis_view(analysis),
         power_plans(analysis, logged, mde),
         mde,
