@@ -147,6 +147,13 @@ def test_one_run_shows_its_columns_signals_and_band_changes(full: Full) -> None:
     assert [(s[0], s[1], s[3]) for s in cells(r.text, "signals")] == [
         (s.kind, s.subject, f"{s.value:.4f}") for s in run.signals
     ]
+    drifted = next(f for f in run.results() if f.drifted and f.labels)
+    assert cells(r.text, f"bins-{drifted.feature}") == [  # the shares behind its bars
+        [label, f"{ref:.1%}", f"{now:.1%}"]
+        for label, ref, now in zip(
+            drifted.labels, drifted.reference_proportions, drifted.current_proportions, strict=True
+        )
+    ]
     changes = history.changes(newest.run_id)
     assert [(c[1], c[3]) for c in cells(r.text, "changes")] == [
         (c.subject, c.current) for c in changes
