@@ -2,8 +2,10 @@
 
 ``cairn serve`` mounts it at ``/ui`` and ``cairn ui`` serves it alone. Each page gathers its
 data as plain dataclasses from the project's own services — the registry, the audit log, the
-rollout service, the prediction log and the monitoring history — in one module per page
-(:mod:`~cairn.ui.web.overview`, :mod:`~cairn.ui.web.models`, :mod:`~cairn.ui.web.lineage`,
+rollout service, the prediction log, the monitoring history and the experiment analysis — in
+one module per page (:mod:`~cairn.ui.web.overview`, :mod:`~cairn.ui.web.models`,
+:mod:`~cairn.ui.web.lineage`, :mod:`~cairn.ui.web.monitoring`,
+:mod:`~cairn.ui.web.experiments` with its power plans in :mod:`~cairn.ui.web.plans`,
 :mod:`~cairn.ui.web.audit`), and renders it with the Jinja2 templates the HTML reports use
 (:mod:`cairn.core.render`). Charts are inline SVG computed in Python
 (:mod:`~cairn.ui.web.charts`), each with its numbers in a table; lists are paged

@@ -76,7 +76,8 @@ class ExperimentRow:
 
 @dataclass(frozen=True)
 class ExperimentsPage:
-    """The Experiments page: one page of the experiments (newest last row first)."""
+    """The Experiments page: one page of the experiments, the one whose last prediction is
+    the newest first, analysed as of ``as_of``."""
 
     experiments: Page[ExperimentRow]
     as_of: datetime
@@ -134,7 +135,8 @@ def key_metric(catalog: MetricCatalog) -> str:
     -------
     >>> key_metric(MetricCatalog.from_mapping({}))
     'positive_rate'
-    >>> key_metric(MetricCatalog.from_mapping({"metrics": {"fast": {"sql": "latency_ms < 9"}}}))
+    >>> fast = {"type": "proportion", "sql": "latency_ms < 9"}
+    >>> key_metric(MetricCatalog.from_mapping({"metrics": {"fast": fast}}))
     'fast'
     """
     declared = [name for name in catalog.declared if name in catalog.metrics]

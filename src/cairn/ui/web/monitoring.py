@@ -9,13 +9,13 @@ section per (deployment, model version): a canary's or a previous champion's run
 drawn on the champion's lines.
 
 Each section is the monitoring report's own view of those runs
-(:func:`cairn.monitoring.report.deployment_view`: PSI over time per input — the inputs over
-their threshold first —, score drift, performance with label completeness) drawn with the
-report's macros, plus the numbers behind
-the lines as tables: PSI per run and input (:class:`PsiRow`, each cell with the band the run
-stored, so a feature over its threshold is highlighted as the thresholds in force at the run
-decided) and the signals each run raised. The PSI band edges shown are those of the project's
-``monitoring`` settings now (:func:`cairn.monitoring.runs.thresholds_of`).
+(:func:`cairn.monitoring.report.deployment_view`: PSI over time per input, the inputs over
+their threshold first; score drift; performance with label completeness) drawn with the
+report's macros, plus the numbers behind the lines as tables: PSI per run and input
+(:class:`PsiRow`, each cell with the band the run stored, so a feature over its threshold is
+highlighted as the thresholds in force when the run ran decided) and the signals each run
+raised. The PSI band edges shown are those of the project's ``monitoring`` settings now
+(:func:`cairn.monitoring.runs.thresholds_of`).
 """
 
 from __future__ import annotations
