@@ -14,12 +14,14 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from cairn.app.project import Project
+from cairn.app.server import build_app
 from cairn.cli.main import app as cli
 from cairn.core.render import minute
 from cairn.experiments.metrics import EXPERIMENTS_FILE
 from cairn.experiments.power import PowerDesign, minimum_detectable_effect, sample_size
 from tests.serving._client import TestClient
-from tests.ui_web.conftest import Experiment
+from tests.ui_web.conftest import Experiment, Full
 from tests.ui_web.test_blank import text
 from tests.ui_web.test_full import cells
 
@@ -209,3 +211,16 @@ def test_a_broken_experiments_yaml_is_said_not_a_500(
     [row] = [r for r in cells(listed.text, "experiments") if r[0] == experiment.ab.seed]
     assert row[8].startswith("No result:") and says in row[8].replace("&#39;", "'")
     assert "No result:" in text(one.text) and "Power plans" not in text(one.text)
+
+
+@pytest.mark.slow
+def test_cairn_serve_shows_these_pages_to_a_viewer_only(experiment: Experiment, full: Full) -> None:
+    with Project.open(experiment.ab.root) as project:
+        _, viewer = project.tokens.create("watcher", "viewer", created_by=full.team.admin)
+    with TestClient(build_app(experiment.ab.root)) as client:
+        urls = ["/ui/monitoring", "/ui/monitoring/1", "/ui/experiments",
+                f"/ui/experiments/credit/{experiment.ab.seed}"]  # fmt: skip
+        for url in urls:
+            assert client.get(url).status_code == 401, url
+            signed = client.get(url, headers={"Authorization": f"Bearer {viewer}"})
+            assert signed.status_code == 200, url
