@@ -23,6 +23,7 @@ from cairn.quickstart.training_demo import run_training_demo
 from cairn.ui.web import standalone_app
 from tests.serving._client import TestClient
 from tests.tracking._fixtures import mlflow_template
+from tests.ui_web._experiment import AbTest, run_ab_test
 from tests.ui_web._traffic import Traffic, write_traffic
 
 __all__ = ["mlflow_template"]
@@ -99,3 +100,21 @@ def stocked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stocked]:
         runs += store.materialize_incremental(end)
         with TestClient(standalone_app(project)) as client:
             yield Stocked(project, demo, runs, client)
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """The A/B test run on a copy of the ``full`` project, and a client of ``cairn ui``."""
+
+    ab: AbTest
+    client: TestClient
+
+
+@pytest.fixture(scope="package")
+def experiment(full: Full, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Experiment]:
+    """An A/B test of the champion and the challenger (:func:`run_ab_test`) on a copy of the
+    ``full`` project, which stays as it is."""
+    root = tmp_path_factory.mktemp("experiment") / "credit"
+    ab = run_ab_test(full.project.root, root, full.team.author)
+    with Project.open(root) as project, TestClient(standalone_app(project)) as client:
+        yield Experiment(ab, client)

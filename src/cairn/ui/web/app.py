@@ -20,6 +20,15 @@ Route (under ``/ui``)          Page
 ``GET /quality?page=N``        Quality: suites with their newest result
 ``GET /quality/{suite}``       One suite: results (paged), health-score trend;
                                ``/runs/{id}``: one result's failing checks and rows
+``GET /monitoring?page=N``     Monitoring: runs (paged), PSI, score drift, performance
+                               and signals over time per deployment and model version
+                               (``deployment=``, ``version=``)
+``GET /monitoring/{run}``      One monitoring run: drift by column, signals, changes
+``GET /experiments?page=N``    Experiments: every A/B test and canary in the log, its
+                               status and key metric
+``GET /experiments/{d}/{s}``   Experiment ``s`` (its seed) of deployment ``d``: the
+                               report's results with intervals, and power plans
+                               (``correction=``, ``mde=``)
 ``GET /audit?page=N``          Audit: the chain (``subject=``, ``action=``), verified
 ``GET|POST /login``            The user's token, kept in a cookie (with ``authorize`` or
                                ``sign_in``)
@@ -54,9 +63,11 @@ from cairn.ui.web import (
     charts,
     consistency,
     deployment,
+    experiments,
     features,
     lineage,
     models,
+    monitoring,
     overview,
     quality,
 )
@@ -69,7 +80,9 @@ if TYPE_CHECKING:
 
 __all__ = ["COOKIE", "AccessRefused", "Authorize", "SignIn", "dashboard_app", "standalone_app"]
 
-PACKAGE = "cairn.ui.web"
+PACKAGE = ("cairn.ui.web", "cairn.monitoring", "cairn.experiments")
+"""Where templates are looked up: the dashboard's own, then the section macros of the
+monitoring and experiment reports (``_monitoring.html``, ``_experiments.html``)."""
 STATIC = Path(__file__).parent / "static"
 
 Authorize = Callable[[str | None], object]
@@ -227,6 +240,45 @@ def dashboard_app(
         data = quality.gather_result(project, suite, quality.parse_run_id(run_id))
         title = f"Run {data.result.run_id} of {suite}"
         return page(request, "quality_result.html", title=title, data=data)
+
+    @app.get("/monitoring", response_class=HTMLResponse)
+    def monitoring_page(request: Request) -> Response:
+        guard(request)
+        params = request.query_params
+        deployment, version = params.get("deployment") or None, params.get("version") or None
+        data = monitoring.gather_monitoring(
+            project, parse_page(params.get("page")), deployment=deployment, version=version
+        )
+        chosen = (("deployment", deployment), ("version", version))
+        filters = urlencode({k: v for k, v in chosen if v})
+        return page(request, "monitoring.html", title="Monitoring", data=data, filters=filters)
+
+    @app.get("/monitoring/{run}", response_class=HTMLResponse)
+    def monitoring_run_page(request: Request, run: str) -> Response:
+        guard(request)
+        data = monitoring.gather_run(project, monitoring.parse_run(run))
+        title = f"Monitoring run #{data.run.run_id}"
+        return page(request, "monitoring_run.html", title=title, data=data)
+
+    @app.get("/experiments", response_class=HTMLResponse)
+    def experiments_page(request: Request) -> Response:
+        guard(request)
+        data = experiments.gather_experiments(project, parse_page(request.query_params.get("page")))
+        return page(request, "experiments.html", title="Experiments", data=data)
+
+    @app.get("/experiments/{deployment}/{seed}", response_class=HTMLResponse)
+    def experiment_page(request: Request, deployment: str, seed: str) -> Response:
+        guard(request)
+        params = request.query_params
+        data = experiments.gather_experiment(
+            project,
+            deployment,
+            seed,
+            correction=experiments.parse_correction(params.get("correction")),
+            mde=experiments.parse_mde(params.get("mde")),
+        )
+        title = f"Experiment {seed} of {deployment}"
+        return page(request, "experiment.html", title=title, data=data)
 
     @app.get("/audit", response_class=HTMLResponse)
     def audit_page(request: Request) -> Response:
