@@ -21,7 +21,7 @@ def test_every_page_of_a_blank_project_renders(blank_client: TestClient) -> None
 
 
 def test_every_page_of_the_full_project_renders(full: Full) -> None:
-    demo = run_dashboard_demo(full.project.path, max_pages=400)
+    demo = run_dashboard_demo(full.project.root, max_pages=400)
     paths = {v.path for v in demo.visits}
     assert demo.failed == []
     assert set(NAV) <= paths
