@@ -76,3 +76,33 @@ def test_ui_on_loopback_reads_openly_but_actions_need_a_signed_in_token(
         assert signed.status_code == 303
         # signed in as admin; the implicit single rollout offers no rollback
         assert client.get(url).status_code == 409
+
+
+def test_ui_check_renders_every_page_and_serves_nothing(
+    tmp_path: Path, served: list[dict[str, Any]]
+) -> None:
+    (tmp_path / "cairn.yaml").write_text("project: demo\n")
+    result = runner.invoke(app, ["ui", "--repo", str(tmp_path), "--check"])
+    assert result.exit_code == 0, result.output
+    assert served == []
+    lines = result.output.splitlines()
+    assert any(line.startswith("ok  200") and line.endswith(" /ui/") for line in lines)
+    assert any(line.endswith(" /ui/experiments") for line in lines)
+    assert "pages, 0 failed; median" in result.output
+
+
+def test_ui_check_exits_1_when_a_page_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cairn.ui.web import audit
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the audit store is unreadable")
+
+    monkeypatch.setattr(audit, "gather_audit", broken)
+    (tmp_path / "cairn.yaml").write_text("project: demo\n")
+    result = runner.invoke(app, ["ui", "--repo", str(tmp_path), "--check"])
+    assert result.exit_code == 1, result.output
+    assert any(line.startswith("ERR 500") and "/ui/audit" in line
+               for line in result.output.splitlines())  # fmt: skip
+    assert "1 failed" in result.output

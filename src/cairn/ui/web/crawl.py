@@ -11,6 +11,7 @@ reads. Each visit records its status, how long the page took and its title, so a
 
 from __future__ import annotations
 
+import statistics
 import time
 import warnings
 from collections import deque
@@ -18,10 +19,11 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-__all__ = ["PageVisit", "crawl", "in_process_client"]
+__all__ = ["Crawl", "PageVisit", "crawl", "crawl_project", "in_process_client"]
 
 SKIPPED = ("/static/", "/login", "/actions/")
 """Links a crawl does not follow: files, the sign-in form and the actions' forms."""
@@ -41,6 +43,41 @@ class PageVisit:
     def ok(self) -> bool:
         """The page rendered (2xx)."""
         return 200 <= self.status < 300
+
+
+@dataclass(frozen=True)
+class Crawl:
+    """Every page a crawl rendered, in the order it rendered them."""
+
+    visits: list[PageVisit]
+
+    @property
+    def failed(self) -> list[PageVisit]:
+        """The pages that answered an error."""
+        return [v for v in self.visits if not v.ok]
+
+    @property
+    def median_ms(self) -> float:
+        """The median time a page took."""
+        return statistics.median(v.milliseconds for v in self.visits)
+
+    @property
+    def slowest(self) -> PageVisit:
+        """The page that took longest."""
+        return max(self.visits, key=lambda v: v.milliseconds)
+
+
+def crawl_project(root: Path, *, max_pages: int = 200) -> Crawl:
+    """Render the dashboard of the project at ``root`` as ``cairn ui`` serves it: the Overview
+    and every page linked from it, in process (what ``cairn ui --check`` runs).
+
+    The first render of each page pays for imports and caches: the times are those a first
+    visitor sees."""
+    from cairn.app.project import Project
+    from cairn.ui.web.app import standalone_app
+
+    with Project.open(Path(root)) as project, in_process_client(standalone_app(project)) as c:
+        return Crawl(crawl(c, "/ui/", max_pages=max_pages))
 
 
 class _Links(HTMLParser):
