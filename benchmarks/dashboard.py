@@ -8,16 +8,16 @@ approved, champions and challengers moved through the registry's governance, 100
 in four with a canary, an hour of predictions for each, and refused self-reviews until the audit
 log holds 10,000 entries). Each state is then measured in a fresh interpreter (``--measure PATH``,
 so the first render pays what a freshly started ``cairn ui`` pays, with its modules' bytecode
-compiled as in an install): the pages are found by crawling, not listed here: the Overview, every
-link of the Overview and of the nav bar, and each of those pages' links, one URL per route shape
-(``/ui/models/*``, ``/ui/audit?subject``, ...), plus the next page of every paged list. Each URL is
-fetched once cold (its first render), then ``--repeat`` times with the TestClient: p50 and p95. The
-peer: the same listing through ``MlflowClient`` (``search_registered_models`` and
-``search_model_versions`` per model for the Models page; ``search_model_versions`` and
-``search_runs`` of the page's 50 runs for a model's page), timed the same way in the same process;
-the ratio is Cairn's p50 over MLflow's. The target is 200 ms a page on the quickstart project.
-Nothing is asserted beyond each page answering 200; a nav link to a page that does not exist yet is
-listed with its status.
+compiled as in an install). The pages are not listed here: the dashboard's own crawl
+(``cairn.ui.web.crawl``, what ``cairn ui --check`` runs) renders the Overview and every page linked
+from it, breadth first, up to ``--max-pages`` (its time is the cold render); the first page of each
+route shape (``/ui/models/*``, ``/ui/audit?page``, ...) is then fetched ``--repeat`` times with the
+TestClient: p50 and p95. The peer: the same listing through ``MlflowClient``
+(``search_registered_models`` and ``search_model_versions`` per model for the Models page;
+``search_model_versions`` and ``search_runs`` of the page's 50 runs for the largest model's page),
+timed the same way in the same process before any page; the ratio is Cairn's p50 over MLflow's. The
+target is 200 ms a page on the quickstart project. Nothing is asserted beyond each timed page
+answering 200; a linked page that answers an error is listed with its status.
 
 Usage: ``.venv-bench/bin/python benchmarks/dashboard.py [--quick] [--repeat N]
 [--keep DIR]``. The last line printed is ``BENCH_JSON {...}``.
@@ -28,19 +28,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
 import time
-import warnings
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 TARGET_MS = 200.0
-LINK = re.compile(r'href="(/ui/[^"#]*)"')
 
 
 def shape(url: str) -> str:
@@ -51,88 +47,55 @@ def shape(url: str) -> str:
     -------
     >>> shape("/ui/models/credit-default?page=2"), shape("/ui/audit?subject=a&action=b")
     ('/ui/models/*?page', '/ui/audit?action&subject')
+    >>> shape("/ui/"), shape("/ui/?page=2")
+    ('/ui/', '/ui/?page')
     """
     path, _, query = url.partition("?")
     parts = path.rstrip("/").split("/")
-    route = "/".join(parts[:3] + ["*"] * (len(parts) > 3)) or "/ui"
+    route = "/".join(parts[:3] + ["*"] * (len(parts) > 3))
+    route = route + "/" if route == "/ui" else route
     keys = sorted({kv.split("=", 1)[0] for kv in query.split("&") if kv})
-    return route + ("?" + "&".join(keys) if keys else "") if route != "/ui" else "/ui/"
+    return route + ("?" + "&".join(keys) if keys else "")
 
 
-def links(html: str) -> list[str]:
-    """The dashboard links of a page (not its static files or the sign-in page)."""
-    found = [u.replace("&amp;", "&") for u in LINK.findall(html)]
-    return [u for u in dict.fromkeys(found) if not u.startswith(("/ui/static/", "/ui/login"))]
-
-
-def crawl(get: Callable[[str], Any]) -> list[str]:
-    """Every page to time: the Overview, the links of the Overview and the nav bar, their
-    links (one URL per route shape), and the next page (``rel="next"``) of each."""
-    home = get("/ui/").text
-    order, shapes = ["/ui/"], {shape("/ui/")}
-    level = [u for u in links(home)]
-    for depth in range(2):
-        following: list[str] = []
-        for url in level:
-            if shape(url) in shapes:
-                continue
-            shapes.add(shape(url))
-            order.append(url)
-            if depth == 0:
-                following.extend(links(get(url).text))
-        level = following
-    for url in list(order):
-        nxt = re.search(r'href="(/ui/[^"]*)" rel="next"', get(url).text)
-        if nxt is not None:
-            order.append(nxt[1].replace("&amp;", "&"))
-    return list(dict.fromkeys(order))
-
-
-def measure(path: Path, repeat: int) -> dict[str, Any]:
-    """Time every crawled page of the project at ``path`` (run in a fresh interpreter)."""
+def measure(path: Path, repeat: int, max_pages: int) -> dict[str, Any]:
+    """Time the pages of the project at ``path`` (run in a fresh interpreter): the dashboard's
+    own crawl (:func:`cairn.ui.web.crawl.crawl`, what ``cairn ui --check`` runs) renders
+    every page linked from the Overview once (the cold render); the first page of each route
+    shape is then fetched ``repeat`` times."""
     began = time.perf_counter()
     from cairn.app.project import Project
     from cairn.ui.web import standalone_app
-
-    with warnings.catch_warnings():  # starlette 1.x prefers httpx2; the client is the same
-        warnings.simplefilter("ignore")
-        from starlette.testclient import TestClient
+    from cairn.ui.web.crawl import crawl, in_process_client
 
     project = Project.open(path)
-    client = TestClient(standalone_app(project))
     opened_s = time.perf_counter() - began
-    cold: dict[str, float] = {}
-    statuses: dict[str, int] = {}
-
-    def get(url: str) -> Any:
-        start = time.perf_counter()
-        response = client.get(url)
-        if url not in cold:
-            cold[url] = 1000 * (time.perf_counter() - start)
-            statuses[url] = response.status_code
-        return response
-
-    peers, biggest = mlflow_listing(project, repeat)
-    urls = crawl(get)
-    if f"/ui/models/{biggest}" not in urls:  # the page MLflow's listing is timed beside
-        urls.append(f"/ui/models/{biggest}")
-    pages = []
-    for url in urls:
-        if url not in cold:
-            get(url)
-        if statuses[url] != 200:  # a nav link to a page not built yet: listed, not timed
-            pages.append({"url": url, "status": statuses[url], "cold_ms": cold[url]})
-            continue
-        runs = []
-        for _ in range(repeat):
-            start = time.perf_counter()
-            assert client.get(url).status_code == 200, url
-            runs.append(1000 * (time.perf_counter() - start))
-        pages.append({"url": url, "status": statuses[url], "cold_ms": cold[url],
-                      "p50_ms": _quantile(runs, 0.5), "p95_ms": _quantile(runs, 0.95)})  # fmt: skip
-    client.close()
+    with in_process_client(standalone_app(project)) as client:
+        peers, biggest = mlflow_listing(project, repeat)
+        visits = crawl(client, "/ui/", max_pages=max_pages)
+        first: dict[str, Any] = {}
+        for visit in visits:
+            first.setdefault(shape(visit.path), visit)
+        chosen = [(v.path, v.status, v.milliseconds) for v in first.values()]
+        if f"/ui/models/{biggest}" not in {c[0] for c in chosen}:  # the page MLflow's listing
+            start = time.perf_counter()  # is timed beside
+            status = client.get(f"/ui/models/{biggest}").status_code
+            chosen.append((f"/ui/models/{biggest}", status, 1000 * (time.perf_counter() - start)))
+        pages = []
+        for url, status, cold in chosen:
+            if status != 200:  # a linked page that answers an error: listed, not timed
+                pages.append({"url": url, "status": status, "cold_ms": cold})
+                continue
+            runs = []
+            for _ in range(repeat):
+                start = time.perf_counter()
+                assert client.get(url).status_code == 200, url
+                runs.append(1000 * (time.perf_counter() - start))
+            p50, p95 = _quantile(runs, 0.5), _quantile(runs, 0.95)
+            pages.append({"url": url, "status": status, "cold_ms": cold,
+                          "p50_ms": p50, "p95_ms": p95})  # fmt: skip
     project.close()
-    return {"opened_s": opened_s, "pages": pages, "peers": peers}
+    return {"opened_s": opened_s, "pages": pages, "peers": peers, "crawled": len(visits)}
 
 
 def mlflow_listing(project: Any, repeat: int) -> tuple[dict[str, dict[str, Any]], str]:
@@ -174,7 +137,7 @@ def _quantile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def run_measure(path: Path, repeat: int, pycache: Path) -> dict[str, Any]:
+def run_measure(path: Path, repeat: int, pycache: Path, max_pages: int) -> dict[str, Any]:
     """:func:`measure` in a fresh interpreter (``--measure``), its JSON read back. The child
     writes and reads compiled bytecode under ``pycache`` (as an install has it compiled: a
     first render must not pay for compiling every module it imports; run once before to fill
@@ -184,7 +147,7 @@ def run_measure(path: Path, repeat: int, pycache: Path) -> dict[str, Any]:
     env["PYTHONPYCACHEPREFIX"] = str(pycache)
     done = subprocess.run(
         [sys.executable, str(Path(__file__).resolve()), "--measure", str(path),
-         "--repeat", str(repeat)],
+         "--repeat", str(repeat), "--max-pages", str(max_pages)],
         capture_output=True, text=True, env=env, check=False, timeout=3600,
     )  # fmt: skip
     if done.returncode != 0:
@@ -194,7 +157,8 @@ def run_measure(path: Path, repeat: int, pycache: Path) -> dict[str, Any]:
 
 def report(title: str, result: dict[str, Any]) -> None:
     """One table: each page's cold, p50 and p95 render, and MLflow's listing beside it."""
-    print(f"\n{title} (project opened in {result['opened_s']:.2f} s)")
+    print(f"\n{title} (project opened in {result['opened_s']:.2f} s; {result['crawled']} pages "
+          f"crawled, the first of each route timed)")  # fmt: skip
     print(f"{'page':<52} {'status':>6} {'cold ms':>8} {'p50 ms':>7} {'p95 ms':>7}  "
           f"{'MLflow API p50':>14} {'ratio':>6}")  # fmt: skip
     for p in result["pages"]:
@@ -216,11 +180,12 @@ def main() -> None:
                         help="3 models × 30 versions, 20 deployments, 5 repeats")  # fmt: skip
     parser.add_argument("--repeat", type=int, default=None, help="GETs per page (default 20)")
     parser.add_argument("--keep", type=Path, default=None, help="build the project here")
+    parser.add_argument("--max-pages", type=int, default=300, help="pages the crawl renders")
     parser.add_argument("--measure", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     repeat = args.repeat or (5 if args.quick else 20)
     if args.measure is not None:
-        print(json.dumps(measure(args.measure, repeat)))
+        print(json.dumps(measure(args.measure, repeat, args.max_pages)))
         return
     sys.path.insert(0, str(HERE))
     from _dashboard_project import grow, quickstart
@@ -245,10 +210,10 @@ def main() -> None:
         author, officer = quickstart(path)
         built_s = time.perf_counter() - began
         pycache = Path(tmp) / "pycache"
-        run_measure(path, 1, pycache)  # compiles the modules the pages import (not shown)
-        small = run_measure(path, repeat, pycache)
+        run_measure(path, 1, pycache, 30)  # compiles what the pages import (not shown)
+        small = run_measure(path, repeat, pycache, args.max_pages)
         grown = grow(path, author, officer, per_deployment=240, **size)
-        large = run_measure(path, repeat, pycache)
+        large = run_measure(path, repeat, pycache, args.max_pages)
     load_after = os.getloadavg()
     print(f"quickstart project built in {built_s:.0f} s; grown in {grown.seconds:.0f} s: "
           f"{grown.models} more models, {grown.versions:,} versions (one MLflow run each), "
