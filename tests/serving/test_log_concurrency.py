@@ -56,6 +56,11 @@ def run_traffic(root: Path, seconds: float, *, compactor: bool) -> tuple[list[st
     ]
     others = [_spawn("compact", str(root), str(seconds))] if compactor else []
     time.sleep(seconds / 2)
+    # on a loaded machine a writer may still be importing half-way: kill it once it has
+    # acknowledged something, so the kill always lands mid-traffic
+    deadline = time.monotonic() + 120
+    while not (acks[0].exists() and acks[0].stat().st_size) and time.monotonic() < deadline:
+        time.sleep(0.1)
     writers[0].send_signal(signal.SIGKILL)
     writers[0].wait(10)
     writers.append(_spawn("write", str(root), str(acks[3]), str(seconds / 2)))
