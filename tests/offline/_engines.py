@@ -23,8 +23,8 @@ from cairn.offline.entities import EntityInput
 
 ENGINES: tuple[Any, ...] = ("duckdb", pytest.param("spark", marks=pytest.mark.spark))
 SPARK_MASTER = "local[2]"
-SPARK_SHARE = 8
-"""Spark runs 1/8 of a property test's examples (at least 3)."""
+SPARK_SHARE = 10
+"""Spark runs 1/10 of a property test's examples (at least 3)."""
 
 
 def examples(engine: str, duckdb_examples: int) -> int:

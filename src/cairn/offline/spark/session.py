@@ -69,8 +69,11 @@ def spark_session(settings: OfflineSettings) -> SparkSession:
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         )
         if settings.spark_master.startswith("local"):
-            builder = builder.config("spark.sql.shuffle.partitions", "8").config(
-                "spark.driver.bindAddress", "127.0.0.1"
+            # one machine: talk over loopback, whatever the host name resolves to
+            builder = (
+                builder.config("spark.sql.shuffle.partitions", "8")
+                .config("spark.driver.host", "127.0.0.1")
+                .config("spark.driver.bindAddress", "127.0.0.1")
             )
         session = builder.getOrCreate()
         session.sparkContext.setLogLevel("ERROR")
