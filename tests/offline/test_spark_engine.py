@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -17,9 +18,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from cairn import Aggregation, Entity, FeatureStore, FeatureView, Field, FileSource
+from cairn.core.config import OfflineSettings
 from cairn.core.errors import DependencyMissingError, SourceError
 from cairn.offline.engine import OfflineEngine
-from cairn.offline.spark import SparkEngine
+from cairn.offline.spark import SparkEngine, spark_session
 from tests.offline._engines import store_for, training_frame
 from tests.offline._oracle import (
     CREATED_COLUMN,
@@ -236,3 +238,13 @@ def test_without_pyspark_one_error_names_the_extra(
     store = store_for(project, "spark")
     with pytest.raises(DependencyMissingError, match=r"pip install 'cairn\[spark\]'"):
         store.get_historical_features(entity_frame(at("a", 1), ["k"]), ["v:x"])
+
+
+@pytest.mark.spark
+def test_one_session_serves_every_thread() -> None:
+    settings = OfflineSettings(engine="spark", spark_master="local[2]")
+    main = spark_session(settings)
+    with ThreadPoolExecutor(1) as pool:
+        other = pool.submit(spark_session, settings).result()
+    assert other is main
+    assert main.conf.get("spark.sql.session.timeZone") == "UTC"

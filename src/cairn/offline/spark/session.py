@@ -24,6 +24,7 @@ INSTALL = "pip install 'cairn[spark]'"
 """How to get pyspark (the ``spark`` extra)."""
 
 _LOCK = threading.Lock()
+_SESSION: SparkSession | None = None
 
 
 def require_pyspark() -> None:
@@ -47,18 +48,19 @@ def quiet() -> Iterator[None]:
 
 
 def spark_session(settings: OfflineSettings) -> SparkSession:
-    """The process's Spark session for ``settings`` (created on the first call).
+    """The process's Spark session for ``settings`` (created on the first call, from any thread).
 
-    Spark allows one active session per process: a later call with another master gets the
+    Spark allows one running session per process: a later call with another master gets the
     running one (the first configuration wins until :func:`stop_session`).
     """
+    global _SESSION
     require_pyspark()
+    from pyspark import SparkContext
     from pyspark.sql import SparkSession
 
     with _LOCK, quiet():
-        active = SparkSession.getActiveSession()
-        if active is not None:
-            return active
+        if _SESSION is not None and SparkContext._active_spark_context is not None:
+            return _SESSION
         builder = (
             SparkSession.builder.master(settings.spark_master)
             .appName("cairn-offline")
@@ -75,18 +77,15 @@ def spark_session(settings: OfflineSettings) -> SparkSession:
                 .config("spark.driver.host", "127.0.0.1")
                 .config("spark.driver.bindAddress", "127.0.0.1")
             )
-        session = builder.getOrCreate()
-        session.sparkContext.setLogLevel("ERROR")
-        return session
+        _SESSION = builder.getOrCreate()
+        _SESSION.sparkContext.setLogLevel("ERROR")
+        return _SESSION
 
 
 def stop_session() -> None:
     """Stop the process's Spark session, if one runs (the next use starts a new one)."""
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError:
-        return
+    global _SESSION
     with _LOCK:
-        active = SparkSession.getActiveSession()
-        if active is not None:
-            active.stop()
+        if _SESSION is not None:
+            _SESSION.stop()
+            _SESSION = None
