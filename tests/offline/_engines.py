@@ -33,12 +33,18 @@ def examples(engine: str, duckdb_examples: int) -> int:
 
 
 def store_for(root: Path, engine: str) -> FeatureStore:
-    """The project at ``root`` with training sets built by ``engine``."""
-    if engine == "duckdb":
-        return FeatureStore(root)
+    """The project at ``root`` with training sets built by ``engine``, whatever its
+    ``cairn.yaml`` says."""
     settings = Settings.load(root)
-    offline = settings.offline.replace(engine="spark", spark_master=SPARK_MASTER)
+    offline = settings.offline.replace(engine=engine, spark_master=SPARK_MASTER)
     return FeatureStore(root, settings=settings.model_copy(update={"offline": offline}))
+
+
+def project_yaml(engine: str) -> str:
+    """A ``cairn.yaml`` of project ``t`` whose training sets ``engine`` builds."""
+    if engine == "duckdb":
+        return "project: t\n"
+    return f"project: t\noffline:\n  engine: {engine}\n  spark_master: {SPARK_MASTER}\n"
 
 
 def training_frame(
