@@ -2,7 +2,8 @@
 
 Training sets — snapshot views with every rule of the point-in-time contract, and windowed
 views — computed by Spark SQL over the same Parquet, Delta and CSV sources as the DuckDB engine,
-row for row the same (tests/offline/test_spark_parity.py). pyspark is imported when a session
+row for row the same (the spark test group: tests/offline/test_pit_properties.py,
+test_pit_rules.py, test_windows.py and test_spark_engine.py). pyspark is imported when a session
 starts, not when this package is imported.
 """
 
