@@ -161,11 +161,19 @@ ERRORS: list[tuple[dict[str, Any], dict[str, str], str]] = [
         YAML + "online.timeout_ms must be an integer of at least 1; got True.",
     ),
     ({"offline": {"threads": 1.5}}, {}, YAML + "offline.threads must be an integer; got 1.5."),
+    ({"offline": {"engine": "sparky"}}, {}, YAML + "offline.engine must be duckdb or spark"),
+    (
+        {"offline": {"engine": "spark", "spark_master": "local[0]"}},
+        {},
+        YAML + "offline.spark_master must be a Spark master URL: local, local[N], local[*], "
+        "spark://HOST:PORT, k8s://URL or yarn; got 'local[0]'.",
+    ),
     (
         {},
         {"CAIRN_OFFLINE__BOGUS": "1"},
         "CAIRN_OFFLINE__BOGUS: unknown key 'bogus' in offline; "
-        "allowed keys are memory_limit, temp_directory, threads.",
+        "allowed keys are engine, memory_limit, spark_driver_memory, spark_master, "
+        "temp_directory, threads.",
     ),
     (
         {"serving": {"port": 1}},

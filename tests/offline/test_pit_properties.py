@@ -6,7 +6,8 @@ and rows created before their event time happen in most examples. The entity row
 from the table: every edge where a row's visibility changes (its event time, its created time,
 its event time + TTL, each exactly and one µs either side) plus a grid of whole seconds for
 every key and an unknown key, shuffled. Examples are derandomized, so every run checks the
-same tables.
+same tables. Each test runs on DuckDB and on Spark (marked ``spark``, fewer examples), Spark's
+frame equal to DuckDB's row for row (:mod:`tests.offline._engines`).
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from cairn import Entity, FeatureStore, FeatureView, Field, FileSource
+from tests.offline._engines import ENGINES, examples, training_frame
 from tests.offline._oracle import (
     CREATED_COLUMN,
     EVENT_COLUMN,
@@ -196,22 +199,27 @@ def single_cases(draw: st.DrawFn) -> SingleCase:
     return SingleCase(table, queries, list(refs))
 
 
-@settings(PIT, max_examples=100)
-@given(case=single_cases())
-def test_point_in_time_join_matches_oracle(new_project: NewProject, case: SingleCase) -> None:
+@pytest.mark.parametrize("engine", ENGINES)
+def test_point_in_time_join_matches_oracle(new_project: NewProject, engine: str) -> None:
     """One view, one string key, with or without a created column and a TTL."""
-    root = new_project()
-    entity = Entity(name="k", join_keys=["k"])
-    view = define_view(root, "v", case.table, [entity], [("k", pa.string())])
-    store = FeatureStore(root)
-    store.apply([entity, view])
-    entity_df = entity_frame(case.queries, ["k"], extra={"row": list(range(len(case.queries)))})
-    out = store.get_historical_features(entity_df, case.refs).to_df()
-    expected = {
-        ref.split(":")[1]: expected_values(case.table, case.queries, ref.split(":")[1])
-        for ref in case.refs
-    }
-    assert_frame(out, entity_df, expected, context=[describe(q) for q in case.queries])
+
+    @settings(PIT, max_examples=examples(engine, 100))
+    @given(case=single_cases())
+    def check(case: SingleCase) -> None:
+        root = new_project()
+        entity = Entity(name="k", join_keys=["k"])
+        view = define_view(root, "v", case.table, [entity], [("k", pa.string())])
+        FeatureStore(root).apply([entity, view])
+        extra = {"row": list(range(len(case.queries)))}
+        entity_df = entity_frame(case.queries, ["k"], extra=extra)
+        out = training_frame(root, entity_df, case.refs, engine)
+        expected = {
+            ref.split(":")[1]: expected_values(case.table, case.queries, ref.split(":")[1])
+            for ref in case.refs
+        }
+        assert_frame(out, entity_df, expected, context=[describe(q) for q in case.queries])
+
+    check()
 
 
 @dataclass(frozen=True)
@@ -246,31 +254,33 @@ def two_view_cases(draw: st.DrawFn) -> TwoViewCase:
     return TwoViewCase(profile, risk, queries, [ref for group in groups for ref in group])
 
 
-@settings(PIT, max_examples=40)
-@given(case=two_view_cases())
-def test_two_views_with_two_join_keys_match_oracle(
-    new_project: NewProject, case: TwoViewCase
-) -> None:
+@pytest.mark.parametrize("engine", ENGINES)
+def test_two_views_with_two_join_keys_match_oracle(new_project: NewProject, engine: str) -> None:
     """Two views from two sources over a two-key entity, with full feature names."""
-    root = new_project()
-    keys = [("bank", pa.string()), ("acct", pa.int64())]
-    entity = Entity(name="account", join_keys=["bank", "acct"])
-    views = [
-        define_view(root, "profile", case.profile, [entity], keys),
-        define_view(root, "risk", case.risk, [entity], keys),
-    ]
-    store = FeatureStore(root)
-    store.apply([entity, *views])
-    entity_df = entity_frame(case.queries, ["bank", "acct"])
-    out = store.get_historical_features(entity_df, case.refs, full_feature_names=True).to_df()
-    tables_ = {"profile": case.profile, "risk": case.risk}
-    expected = {
-        ref.replace(":", "__"): expected_values(
-            tables_[ref.split(":")[0]], case.queries, ref.split(":")[1]
-        )
-        for ref in case.refs
-    }
-    assert_frame(out, entity_df, expected, context=[describe(q) for q in case.queries])
+
+    @settings(PIT, max_examples=examples(engine, 40))
+    @given(case=two_view_cases())
+    def check(case: TwoViewCase) -> None:
+        root = new_project()
+        keys = [("bank", pa.string()), ("acct", pa.int64())]
+        entity = Entity(name="account", join_keys=["bank", "acct"])
+        views = [
+            define_view(root, "profile", case.profile, [entity], keys),
+            define_view(root, "risk", case.risk, [entity], keys),
+        ]
+        FeatureStore(root).apply([entity, *views])
+        entity_df = entity_frame(case.queries, ["bank", "acct"])
+        out = training_frame(root, entity_df, case.refs, engine, full=True)
+        tables_ = {"profile": case.profile, "risk": case.risk}
+        expected = {
+            ref.replace(":", "__"): expected_values(
+                tables_[ref.split(":")[0]], case.queries, ref.split(":")[1]
+            )
+            for ref in case.refs
+        }
+        assert_frame(out, entity_df, expected, context=[describe(q) for q in case.queries])
+
+    check()
 
 
 def test_oracle_applies_the_rules() -> None:

@@ -1,7 +1,8 @@
 """One small hand-checked test per point-in-time rule of DESIGN §3.1.
 
 Times are whole seconds after T0 (2024-01-01 UTC) unless a microsecond is added on purpose.
-Expected values are written out by hand, not computed.
+Expected values are written out by hand, not computed. Every test runs on DuckDB and on Spark
+(marked ``spark``; Spark's frame is first checked equal to DuckDB's row for row).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pyarrow as pa
 import pytest
 
 from cairn import Entity, FeatureStore, FeatureView, Field, FileSource
+from tests.offline._engines import ENGINES, project_yaml, training_frame
 from tests.offline._oracle import (
     CREATED_COLUMN,
     EVENT_COLUMN,
@@ -79,6 +81,14 @@ def make_view(
     )
 
 
+@pytest.fixture(params=ENGINES)
+def project(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """This test's project folder, once with DuckDB and once with Spark building its training
+    sets (Spark's frames checked equal to DuckDB's by :func:`features`)."""
+    (tmp_path / "cairn.yaml").write_text(project_yaml(request.param), encoding="utf-8")
+    return tmp_path
+
+
 def features(
     root: Path,
     views: Sequence[FeatureView],
@@ -87,11 +97,12 @@ def features(
     *,
     full: bool = False,
 ) -> pd.DataFrame:
-    """Apply ``views`` (and their entities) in a fresh store and run one training-set query."""
+    """Apply ``views`` (and their entities) in a fresh store and run one training-set query on
+    the project's engine."""
     entities = list({e.name: e for v in views for e in v.entities}.values())
     store = FeatureStore(root)
     store.apply([*entities, *views])
-    return store.get_historical_features(entity_df, list(refs), full_feature_names=full).to_df()
+    return training_frame(root, entity_df, refs, store.settings.offline.engine, full=full)
 
 
 def check(

@@ -2,7 +2,8 @@
 
 The value at ``t`` covers events with ``floor(t, hop) - window <= event_ts < t`` known by
 ``t`` (``created_ts <= t``); ``hop = 0`` slides exactly (``t - window``). ``floor`` counts
-from the Unix epoch. Missing values (null, NaN) are skipped by every function.
+from the Unix epoch. Missing values (null, NaN) are skipped by every function. The brute-force
+property runs on DuckDB and on Spark (marked ``spark``; Spark's frame equal to DuckDB's).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from cairn import Aggregation, Entity, FeatureStore, FeatureView, FileSource
+from tests.offline._engines import ENGINES, examples, training_frame
 from tests.offline._oracle import (
     CREATED_COLUMN,
     DAY,
@@ -101,14 +103,15 @@ def run(
     *,
     values: Columns = X,
     has_created: bool = True,
+    engine: str = "duckdb",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Build the store and return ``(entity_df, training frame)`` with every aggregation."""
+    """Build the store and return ``(entity_df, training frame of engine)`` with every
+    aggregation."""
     entity, view = window_view(root, rows, aggregations, values=values, has_created=has_created)
-    store = FeatureStore(root)
-    store.apply([entity, view])
+    FeatureStore(root).apply([entity, view])
     entity_df = entity_frame(queries, ["k"])
     refs = [f"w:{a.name}" for a in aggregations]
-    return entity_df, store.get_historical_features(entity_df, refs).to_df()
+    return entity_df, training_frame(root, entity_df, refs, engine)
 
 
 def sums(
@@ -528,12 +531,14 @@ def window_cases(draw: st.DrawFn, config: WindowConfig) -> WindowCase:
     return WindowCase(rows, has_created, queries)
 
 
-def check_window_case(root: Path, config: WindowConfig, case: WindowCase) -> None:
+def check_window_case(
+    root: Path, config: WindowConfig, case: WindowCase, engine: str = "duckdb"
+) -> None:
     aggs = all_functions("x", config.window, config.hop) + all_functions(
         "n", config.window, config.hop
     )
     entity_df, out = run(
-        root, case.rows, aggs, case.queries, values=XN, has_created=case.has_created
+        root, case.rows, aggs, case.queries, values=XN, has_created=case.has_created, engine=engine
     )
     window_us, hop_us = aggs[0].window_us, aggs[0].hop_us
     expected = {
@@ -554,12 +559,15 @@ def check_window_case(root: Path, config: WindowConfig, case: WindowCase) -> Non
     assert_frame(out, entity_df, expected, rel=REL, context=[describe(q) for q in case.queries])
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"{c.window}-hop{c.hop}")
-def test_windows_match_brute_force(new_project: NewProject, config: WindowConfig) -> None:
-    @WINDOWS
+def test_windows_match_brute_force(
+    new_project: NewProject, config: WindowConfig, engine: str
+) -> None:
+    @settings(WINDOWS, max_examples=examples(engine, WINDOWS.max_examples))
     @given(case=window_cases(config))
     def check(case: WindowCase) -> None:
-        check_window_case(new_project(), config, case)
+        check_window_case(new_project(), config, case, engine)
 
     check()
 

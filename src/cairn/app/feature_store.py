@@ -1,7 +1,8 @@
 """FeatureStore: the project-level facade (Feast's names) over definitions and engines.
 
 It delegates: definitions are checked by :mod:`cairn.features` and :mod:`cairn.offline`,
-recorded by :mod:`cairn.metadata`, and computed by :class:`cairn.offline.OfflineEngine`.
+recorded by :mod:`cairn.metadata`, and computed by :class:`cairn.offline.OfflineEngine` (training
+sets: by the engine ``offline.engine`` names, DuckDB or Spark).
 """
 
 from __future__ import annotations
@@ -39,7 +40,9 @@ from cairn.features import (
 )
 from cairn.metadata import DefinitionChange, MetadataStore, NewDefinition
 from cairn.offline import AppliedView, OfflineEngine, RetrievalJob
+from cairn.offline.engine import TrainingSetEngine
 from cairn.offline.entities import EntityInput
+from cairn.offline.select import training_engine
 from cairn.online.materialize import MaterializeResult
 from cairn.online.reader import EntityRows
 from cairn.online.response import OnlineResponse
@@ -112,6 +115,8 @@ class FeatureStore:
         self._views_cache: dict[str, AppliedView] | None = None
         self._logs: dict[str, EventLog] = {}
         self.offline = OfflineEngine(self.settings.offline, self.root, self.project)
+        self.training: TrainingSetEngine = training_engine(self.offline)
+        """The engine of training sets (``offline.engine``: DuckDB, or Spark over it)."""
 
     @property
     def metadata(self) -> MetadataStore:
@@ -409,7 +414,7 @@ class FeatureStore:
         """
         from cairn.core.version import package_version
 
-        job = self.offline.get_historical_features(
+        job = self.training.get_historical_features(
             entity_df,
             features,
             self._applied_views(),

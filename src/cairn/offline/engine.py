@@ -1,23 +1,60 @@
-"""The DuckDB offline engine: point-in-time training sets over file sources."""
+"""The DuckDB offline engine: point-in-time training sets over file sources.
+
+:class:`TrainingSetEngine` is the seam the feature store builds training sets through; the
+DuckDB engine implements it, and so does the Spark engine (:mod:`cairn.offline.spark`), which
+starts from the same checked :class:`TrainingPlan`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 import duckdb
 import pyarrow as pa
 
 from cairn.core.config import OfflineSettings
 from cairn.core.errors import DefinitionError, EntityDataFrameError, UnknownFeatureError
+from cairn.core.manifest import TrainingSetManifest
 from cairn.features.feature_view import FeatureView
 from cairn.features.source import Source, batch_of
 from cairn.offline.connection import connect, quote
-from cairn.offline.entities import EntityInput, is_sql, register_entities
+from cairn.offline.entities import EntityInput, EntityRows, is_sql, register_entities
 from cairn.offline.retrieval import RetrievalJob, ViewRequest, manifest_factory
 from cairn.offline.sources import SourceRelation, register_source, source_version
 from cairn.offline.validate import check_view
+
+
+class TrainingSetEngine(Protocol):
+    """The seam between the feature store and an engine of training sets: DuckDB
+    (:class:`OfflineEngine`, the default) or Spark (``cairn.offline.spark.SparkEngine``)."""
+
+    def get_historical_features(
+        self,
+        entity_df: EntityInput,
+        features: Sequence[str],
+        views: Mapping[str, AppliedView],
+        *,
+        full_feature_names: bool = False,
+        sources: Sequence[Source] = (),
+        version: str = "",
+    ) -> RetrievalJob:
+        """The training set of ``entity_df`` and ``features``, point-in-time correct."""
+        ...
+
+
+@dataclass(frozen=True)
+class TrainingPlan:
+    """A checked training-set request (see :meth:`OfflineEngine.prepare`)."""
+
+    con: duckdb.DuckDBPyConnection
+    """The DuckDB connection holding ``__entities`` and each view's source relation."""
+    entities: EntityRows
+    requests: list[ViewRequest]
+    names: dict[tuple[str, str], str]
+    manifest: Callable[[int, dict[str, Any]], TrainingSetManifest]
 
 
 @dataclass(frozen=True)
@@ -107,6 +144,30 @@ class OfflineEngine:
         version: str = "",
     ) -> RetrievalJob:
         """A lazy training-set job; see :meth:`cairn.FeatureStore.get_historical_features`."""
+        plan = self.prepare(
+            entity_df,
+            features,
+            views,
+            full_feature_names=full_feature_names,
+            sources=sources,
+            version=version,
+        )
+        return RetrievalJob(plan.con, plan.entities, plan.requests, plan.names, plan.manifest)
+
+    def prepare(
+        self,
+        entity_df: EntityInput,
+        features: Sequence[str],
+        views: Mapping[str, AppliedView],
+        *,
+        full_feature_names: bool = False,
+        sources: Sequence[Source] = (),
+        version: str = "",
+    ) -> TrainingPlan:
+        """Everything a training set is built from, checked: the entity rows registered as
+        ``__entities``, each view's source registered and checked, the output names and the
+        manifest callback. Every engine starts here, so every engine refuses the same input
+        with the same message."""
         wanted = parse_refs(features, views)
         names = output_names(features, full_feature_names)
         con = connect(self.settings, self.root)
@@ -147,7 +208,7 @@ class OfflineEngine:
             full_feature_names,
             version,
         )
-        return RetrievalJob(con, entities, requests, names, factory)
+        return TrainingPlan(con, entities, requests, names, factory)
 
     def query(self, sql: str, sources: Sequence[Source]) -> pa.Table:
         """The rows of ``sql`` over ``sources``, each visible as a table named after it

@@ -10,6 +10,7 @@ SecretStr('**********')
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Self
 
@@ -45,10 +46,40 @@ class MetadataSettings(Section):
     )
 
 
+OfflineEngineName = Literal["duckdb", "spark"]
+"""Which engine builds training sets: DuckDB in process (default) or Spark SQL."""
+
+_SPARK_MASTER = re.compile(r"local(\[(\*|[1-9][0-9]*)\])?|(spark|k8s|mesos)://\S+|yarn")
+SPARK_MASTER_TEXT = (
+    "a Spark master URL: local, local[N], local[*], spark://HOST:PORT, k8s://URL or yarn"
+)
+
+
 class OfflineSettings(Section):
-    """The offline engine (DuckDB in process)."""
+    """The offline engine: DuckDB in process, or Spark SQL for training sets
+    (``engine: spark``, ``spark_master``; needs ``pip install 'cairn[spark]'``).
+
+    Example
+    -------
+    >>> OfflineSettings(engine="spark", spark_master="local[2]").spark_master
+    'local[2]'
+    """
 
     section = "offline"
+
+    engine: OfflineEngineName = setting(
+        "duckdb",
+        "Engine of training sets (get_historical_features): duckdb (in process) or spark "
+        "(Spark SQL at spark_master; materialization and quality suites stay on DuckDB).",
+    )
+    spark_master: str = setting(
+        "local[*]",
+        "Spark master URL when engine is spark: local[N], spark://HOST:PORT, k8s://..., yarn.",
+        expected=SPARK_MASTER_TEXT,
+    )
+    spark_driver_memory: str = setting(
+        "1g", "Spark driver memory when engine is spark (e.g. 1g, 4g); read at session start."
+    )
 
     memory_limit: str = setting("2GB", "DuckDB memory limit (e.g. 2GB, 512MB).")
     threads: Annotated[Int | None, BlankIsNone] = setting(
@@ -57,6 +88,12 @@ class OfflineSettings(Section):
     temp_directory: str = setting(
         f"{STATE_DIR}/tmp", "Where DuckDB spills, relative to the project folder."
     )
+
+    @model_validator(mode="after")
+    def _master(self) -> Self:
+        if not _SPARK_MASTER.fullmatch(self.spark_master):
+            raise invalid("spark_master", SPARK_MASTER_TEXT, self.spark_master)
+        return self
 
 
 class OnlineSettings(Section):

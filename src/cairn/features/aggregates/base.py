@@ -4,7 +4,8 @@ Every aggregate is defined once, with two executions of the same meaning:
 
 * a **partial state** with ``init`` / ``update`` / ``merge`` / ``finalize`` in Python, used
   per hop tile by the stream processor and the online read path;
-* an equivalent **SQL aggregate** over raw events (``sql``), used by the batch engine.
+* an equivalent **SQL aggregate** over raw events (``sql``; ``spark_sql`` for Spark), used by
+  the batch engines.
 
 States are plain JSON-ready values (``None``, numbers, lists), so tiles can be stored anywhere.
 Missing values (``None`` and float NaN) are skipped by every function. The parity of the two
@@ -59,6 +60,11 @@ class AggregateFunction(ABC):
         ``column`` is a quoted column holding non-missing values only (the engine filters),
         ``order`` an expression ordering events like :data:`Order`.
         """
+
+    def spark_sql(self, column: str, order: str) -> str:
+        """The same aggregate in Spark SQL (the Spark offline engine); :meth:`sql` unless the
+        dialects differ."""
+        return self.sql(column, order)
 
     @abstractmethod
     def state_sql(self, column: str, order: str) -> str:

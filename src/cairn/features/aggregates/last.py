@@ -38,6 +38,9 @@ class Last(AggregateFunction):
     def sql(self, column: str, order: str) -> str:
         return f"arg_max({column}, {order})"
 
+    def spark_sql(self, column: str, order: str) -> str:
+        return f"max_by({column}, {order})"  # rows with a null order are skipped, as arg_max
+
     def state_sql(self, column: str, order: str) -> str:
         return f"{{'o': max({order}), 'v': arg_max({column}, {order})}}"
 
