@@ -4,14 +4,14 @@ SHELL := /bin/bash
 
 VENV        := .venv
 BENCH_VENV  := .venv-bench
-PYTEST_ARGS ?= -q -n 2
+PYTEST_ARGS ?= -q -n 2 --dist loadgroup
 
 .PHONY: help venv bench-venv demo test bench lint docs services-start services-stop clean
 
 help:
 	@echo "make venv      create .venv and install cairn[dev] (skipped while pyproject.toml is unchanged)"
 	@echo "make demo      run 'cairn quickstart'"
-	@echo "make test      start Redis, PostgreSQL and a Kafka-protocol broker (Tansu), run pytest (\$$PYTEST_ARGS: $(PYTEST_ARGS)), stop them"
+	@echo "make test      start Redis, PostgreSQL and a Kafka-protocol broker (Tansu), install chromium if missing, run pytest (\$$PYTEST_ARGS: $(PYTEST_ARGS)), stop them"
 	@echo "make bench     create .venv-bench with cairn[bench] and run every benchmarks/*.py"
 	@echo "make lint      ruff check, ruff format --check, mypy"
 	@echo "make docs      build the reference documentation into site/ (offline, mkdocs --strict)"
