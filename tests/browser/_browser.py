@@ -31,9 +31,9 @@ MAX_HEIGHT = 6000
 
 def binaries() -> tuple[str, str] | None:
     """``(chromium, chromedriver)``, or None when either is missing."""
-    chromium = os.environ.get("CAIRN_CHROMIUM") or shutil.which("chromium")
-    driver = os.environ.get("CAIRN_CHROMEDRIVER") or shutil.which("chromedriver")
-    if not chromium or not driver:
+    chromium = shutil.which(os.environ.get("CAIRN_CHROMIUM") or "chromium")
+    driver = shutil.which(os.environ.get("CAIRN_CHROMEDRIVER") or "chromedriver")
+    if chromium is None or driver is None:
         return None
     return chromium, driver
 
