@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,12 +55,14 @@ def missing_reason() -> str | None:
 
 @dataclass(frozen=True)
 class Visit:
-    """One page load: where it ended, its HTTP status, title and severe console entries."""
+    """One page load: where it ended, its HTTP status, title, severe console entries and how
+    long the browser took to load it (ms, from the request to the load event)."""
 
     url: str
     status: int | None
     title: str
     console: list[str] = field(default_factory=list)
+    ms: float | None = None
 
 
 class Browser:
@@ -98,8 +101,11 @@ class Browser:
     def get(self, path: str) -> Visit:
         """Load ``path`` (relative to ``base``) as a top-level navigation."""
         self._drain()
+        began = time.perf_counter()
         self.driver.get(urljoin(self.base + "/", path.lstrip("/")))
-        return self.settle()
+        ms = (time.perf_counter() - began) * 1000
+        visit = self.settle()
+        return Visit(visit.url, visit.status, visit.title, visit.console, ms)
 
     def settle(self) -> Visit:
         """What the browser shows now: the newest document's status and the console's severe

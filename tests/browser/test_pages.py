@@ -27,11 +27,13 @@ def test_every_page_loads_without_an_error_or_a_console_error(
     queue: list[tuple[str, int]] = [("/ui/", 0)]
     seen = {"/ui/"}
     visited: list[str] = []
+    times: list[str] = []
     problems: list[str] = []
     while queue and len(visited) < MAX_PAGES:
         link, depth = queue.pop(0)
         visit = browser.get(link)
         visited.append(link)
+        times.append(f"{visit.ms:7.0f} ms  {link}")
         if visit.status != 200:
             problems.append(f"{link}: HTTP {visit.status} ({visit.title})")
         problems.extend(f"{link}: console: {m}" for m in visit.console)
@@ -40,13 +42,14 @@ def test_every_page_loads_without_an_error_or_a_console_error(
             if found not in seen and not any(s in found for s in SKIPPED):
                 seen.add(found)
                 queue.append((found, depth + 1))
+    print(f"crawled {len(visited)} pages ({len(queue)} links left by the bound); load times:")
+    print("\n".join(times))
     assert problems == [], "\n".join(problems)
     # every link of the navigation and the Overview was followed, whatever the bound
     assert not [link for link, depth in queue if depth <= 1]
     nav = ["/ui/", "/ui/models", "/ui/audit", "/ui/models/credit-default"]
     assert set(nav) <= set(visited)
     assert all((artifacts / f"{Browser.slug(link)}.png").stat().st_size > 0 for link in visited)
-    print(f"crawled {len(visited)} pages, {len(queue)} links left by the bound")
 
 
 def test_the_overview_shows_the_rollout_the_api_answers(site: Site, browser: Browser) -> None:
