@@ -78,3 +78,33 @@ def test_a_canary_is_rolled_back_through_the_dashboard(
     first = browser.table("entries")[0]
     assert first[0] == str(entry["seq"]) and first[3] == "rollout.rolled_back"
     assert first[2] == TOKENS["deployer"][0] and first[4] == entry["subject"]
+
+
+def test_a_refused_action_shows_its_409_page(site: Site, browser: Browser, artifacts: Path) -> None:
+    """The confirmation was opened, then someone else rolled the canary back: confirming
+    shows the refusal in the browser (not swallowed), and nothing is rolled back twice."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.expected_conditions import staleness_of
+
+    with site.api("deployer") as api:
+        created = api.post(
+            "/v1/deployments/credit/rollout",
+            json={"strategy": "canary", "candidate": "credit-default@challenger",
+                  "replace": True, "reason": "browser test: a canary rolled back twice"},
+        )  # fmt: skip
+        assert created.status_code == 200, created.text
+        browser.sign_in(TOKENS["deployer"][1])
+        assert browser.get("/ui/deployments/credit/actions/rollback").status == 200
+        browser.driver.find_element(By.NAME, "reason").send_keys("too late")
+        first = api.post("/v1/deployments/credit/rollout/rollback", json={"reason": "first"})
+        assert first.status_code == 200, first.text
+        entries = api.get("/v1/audit").json()["entries"]
+        confirm = browser.driver.find_element(By.ID, "confirm")
+        confirm.click()
+        browser.wait_for(staleness_of(confirm))
+        refused = browser.settle()
+        browser.screenshot(artifacts / "rollback-5-refused.png")
+        assert refused.status == 409
+        assert "rolled_back" in browser.text("main")
+        assert api.get("/v1/audit").json()["entries"] == entries
+        assert api.get("/v1/deployments/credit/rollout").json()["rollout"]["state"] == "rolled_back"
