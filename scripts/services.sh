@@ -591,7 +591,7 @@ cmd_browser() {
     command -v chromedriver >/dev/null 2>&1 || pkgs+=(chromium-driver)
     [ "${#pkgs[@]}" -eq 0 ] && return 0
     lock
-    apt_install "install chromium and chromium-driver, or leave CAIRN_REQUIRE_BROWSER unset to skip tests/browser" "${pkgs[@]}"
+    apt_install "install chromium and chromium-driver, or set CAIRN_REQUIRE_BROWSER=0 to skip tests/browser" "${pkgs[@]}"
     command -v chromedriver >/dev/null 2>&1 || die "chromium-driver installed but no chromedriver on PATH"
 }
 
