@@ -9,6 +9,9 @@ server-backed tests can run.
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 POSTGRES_URL_ENV = "CAIRN_TEST_POSTGRES_URL"
 REDIS_URL_ENV = "CAIRN_TEST_REDIS_URL"
@@ -61,3 +64,24 @@ def redis_url_or_skip() -> str:
 def kafka_url_or_skip() -> str:
     """The test Kafka bootstrap servers; skips without them, but fails under CI."""
     return _required(kafka_url(), "Kafka", KAFKA_URL_ENV)
+
+
+@contextmanager
+def postgres_database(prefix: str = "t") -> Iterator[str]:
+    """A new empty database on the test PostgreSQL (skips without one): yields its URL and
+    drops it at the end (``WITH (FORCE)``: connections a killed process left are cut)."""
+    import sqlalchemy as sa
+
+    base = sa.make_url(postgres_url_or_skip())
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield base.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()

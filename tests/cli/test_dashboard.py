@@ -54,3 +54,55 @@ def test_ui_refuses_a_folder_without_a_project_in_one_line(
     assert result.exit_code == 2
     assert "cairn.yaml" in result.output and "Traceback" not in result.output
     assert served == []
+
+
+def test_ui_on_loopback_reads_openly_but_actions_need_a_signed_in_token(
+    tmp_path: Path, served: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "cairn.yaml").write_text("project: demo\n")
+    (tmp_path / "deployments.yaml").write_text("deployments:\n  credit: {model: m@champion}\n")
+    monkeypatch.setenv("CAIRN_ADMIN_TOKEN", "root-123")
+    result = runner.invoke(app, ["ui", "--repo", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    url = "/ui/deployments/credit/actions/rollback"
+    with TestClient(served[0]["app"]) as client:
+        assert client.get("/ui/deployments/credit").status_code == 200  # open for reading
+        acting = client.post(url, data={"csrf": "", "version": "0"})
+        assert acting.status_code == 401 and 'href="/ui/login"' in acting.text
+        assert client.get("/ui/login").status_code == 200
+        wrong = client.post("/ui/login", data={"token": "nope"}, follow_redirects=False)
+        assert wrong.status_code == 401
+        signed = client.post("/ui/login", data={"token": "root-123"}, follow_redirects=False)
+        assert signed.status_code == 303
+        # signed in as admin; the implicit single rollout offers no rollback
+        assert client.get(url).status_code == 409
+
+
+def test_ui_check_renders_every_page_and_serves_nothing(
+    tmp_path: Path, served: list[dict[str, Any]]
+) -> None:
+    (tmp_path / "cairn.yaml").write_text("project: demo\n")
+    result = runner.invoke(app, ["ui", "--repo", str(tmp_path), "--check"])
+    assert result.exit_code == 0, result.output
+    assert served == []
+    lines = result.output.splitlines()
+    assert any(line.startswith("ok  200") and line.endswith(" /ui/") for line in lines)
+    assert any(line.endswith(" /ui/experiments") for line in lines)
+    assert "pages, 0 failed; median" in result.output
+
+
+def test_ui_check_exits_1_when_a_page_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cairn.ui.web import audit
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the audit store is unreadable")
+
+    monkeypatch.setattr(audit, "gather_audit", broken)
+    (tmp_path / "cairn.yaml").write_text("project: demo\n")
+    result = runner.invoke(app, ["ui", "--repo", str(tmp_path), "--check"])
+    assert result.exit_code == 1, result.output
+    assert any(line.startswith("ERR 500") and "/ui/audit" in line
+               for line in result.output.splitlines())  # fmt: skip
+    assert "1 failed" in result.output

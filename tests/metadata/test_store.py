@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from cairn.core.errors import ConfigError
 from cairn.metadata import MetadataStore, NewDefinition
+from cairn.metadata.store import MaterializationRecord
 
 
 def test_apply_versions_by_hash(metadata_url: str, project_name: str) -> None:
@@ -59,3 +62,37 @@ def test_bad_url_is_one_clear_error() -> None:
 def test_unreachable_postgres_names_the_server() -> None:
     with pytest.raises(ConfigError, match="Cannot open the metadata store at postgresql"):
         MetadataStore("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
+
+
+def test_materialization_runs_are_listed_newest_first_with_their_start(
+    metadata_url: str, project_name: str
+) -> None:
+    store = MetadataStore(metadata_url)
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+
+    def run(view: str, kind: str, end: int, start: int | None = None, h: str = "h1") -> None:
+        record = MaterializationRecord(view, "s", h, kind, start, end, end - 1, 10, at, None, 0.5)
+        store.record_materialization(project_name, record)
+
+    run("a", "incremental", 100)
+    run("b", "incremental", 150)
+    run("a", "range", 90, start=50)
+    run("a", "incremental", 200)
+    run("a", "incremental", 180)  # an earlier end: the watermark stays at 200
+    run("a", "incremental", 300)
+    run("a", "incremental", 400, h="h2")  # a new definition starts from nothing
+    listed = store.materializations(project_name, view="a")
+    assert [(r.kind, r.start_us, r.end_us, r.after_us) for r in listed] == [
+        ("incremental", None, 400, None),
+        ("incremental", None, 300, 200),
+        ("incremental", None, 180, 200),
+        ("incremental", None, 200, 100),
+        ("range", 50, 90, None),
+        ("incremental", None, 100, None),
+    ]
+    assert [r.seconds for r in listed] == [0.5] * 6
+    page = store.materializations(project_name, view="a", limit=2, offset=1)
+    assert [r.end_us for r in page] == [300, 180]
+    assert store.materialization_count(project_name, view="a") == 6
+    assert store.materialization_count(project_name) == 7
+    assert store.materializations(project_name, store_url="elsewhere") == []

@@ -46,6 +46,9 @@ def test_quickstart_builds_a_point_in_time_training_set(tmp_path: Path) -> None:
     assert (
         "Backtest of credit-drift" in result.output and "schedule run -> approved" in result.output
     )
+    # the last step renders every dashboard page over what the steps produced
+    assert "Dashboard: " in result.output and " pages rendered" in result.output
+    assert ", 0 failed." in result.output and "cairn ui --repo " in result.output
     frame = pd.read_parquet(target / "training" / "training_set.parquet")
     applications = pd.read_parquet(target / "data" / "applications.parquet")
     assert len(frame) == len(applications)

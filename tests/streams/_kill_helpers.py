@@ -31,10 +31,18 @@ _CLI = "import sys; from cairn.cli.main import main; sys.argv[0] = 'cairn'; main
 
 
 def make_project(
-    root: Path, project: str, source: StreamSource, online_url: str | None
+    root: Path,
+    project: str,
+    source: StreamSource,
+    online_url: str | None,
+    *,
+    database_url: str | None = None,
 ) -> FeatureStore:
-    """A project in ``root`` with the ``velocity`` view over ``source``."""
+    """A project in ``root`` with the ``velocity`` view over ``source`` (its metadata and
+    partition locks on ``database_url`` when given)."""
     text = f"project: {project}\n"
+    if database_url is not None:
+        text += f"database: {database_url}\n"
     if online_url is not None:
         text += f"online:\n  url: {online_url}\n"
     (root / "cairn.yaml").write_text(text)
@@ -68,6 +76,8 @@ class Processor:
 
     proc: subprocess.Popen[bytes]
     out: Path
+    database_url: str | None = None
+    """The project's PostgreSQL database (its locks are advisory locks there), or None."""
 
     @property
     def pid(self) -> int:
@@ -88,6 +98,8 @@ class Processor:
     def waits_on_lock(self) -> bool:
         """The process has a run-lock file open (``<metadata db>.locks/``): it holds the lock
         or waits for it."""
+        if self.database_url is not None:
+            return _pg_lock_tries(self.database_url) > 0
         fds = Path(f"/proc/{self.proc.pid}/fd")
         try:
             return any(".locks/" in os.readlink(f) for f in fds.iterdir())
@@ -100,12 +112,35 @@ class Processor:
         self.proc.wait(timeout=10)
 
 
+def _pg_lock_tries(url: str) -> int:
+    """Sessions of the database of ``url`` waiting for an advisory lock: a standby tries
+    ``pg_try_advisory_lock`` every poll, in a transaction it leaves open until it holds one
+    (the holder's committed right after taking it)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            return int(
+                conn.execute(
+                    sa.text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                        " AND state = 'idle in transaction'"
+                        " AND query LIKE 'SELECT pg_try_advisory_lock%'"
+                    )
+                ).scalar_one()
+            )
+    finally:
+        engine.dispose()
+
+
 class Processors:
     """Starts ``cairn stream run`` processes and kills whatever is left at the end."""
 
-    def __init__(self, root: Path, logs: Path) -> None:
+    def __init__(self, root: Path, logs: Path, database_url: str | None = None) -> None:
         self.root = root
         self.logs = logs
+        self.database_url = database_url
         self.all: list[Processor] = []
 
     def start(self, *extra: str) -> Processor:
@@ -131,7 +166,7 @@ class Processors:
                 stderr=subprocess.STDOUT,
                 env=_env(),
             )
-        p = Processor(proc, out)
+        p = Processor(proc, out, self.database_url)
         self.all.append(p)
         return p
 
@@ -150,9 +185,9 @@ class Processors:
 
 
 @contextmanager
-def processors(root: Path, logs: Path) -> Iterator[Processors]:
+def processors(root: Path, logs: Path, database_url: str | None = None) -> Iterator[Processors]:
     logs.mkdir(parents=True, exist_ok=True)
-    group = Processors(root, logs)
+    group = Processors(root, logs, database_url)
     try:
         yield group
     finally:

@@ -8,7 +8,8 @@ each time. After a drain (and a second one once the held events are due) every a
 event landed exactly once in the batch source, the online value of every key equals the
 batch engine's at times after the last commit, and ``cairn stream status`` shows no lag and
 counts equal to what was produced. Then an active and a standby processor: the standby
-takes over within seconds of the active one's ``kill -9``; a standby waiting for the lock
+takes over within seconds of the active one's ``kill -9`` (partition locks as files beside an
+SQLite metadata database, and as PostgreSQL advisory locks); a standby waiting for the lock
 stops on SIGTERM.
 """
 
@@ -22,13 +23,14 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
 from cairn import Field, KafkaSource, LocalStreamSource, RedisStreamSource
 from cairn.features.stream_source import StreamSource
-from tests._services import kafka_url_or_skip, redis_url_or_skip
+from tests._services import kafka_url_or_skip, postgres_database, redis_url_or_skip
 from tests.streams._kill_helpers import (
     KEYS,
     SOURCE,
@@ -171,12 +173,24 @@ def test_kill_9_of_the_processor_loses_and_duplicates_nothing(
     )
 
 
-def test_a_standby_processor_takes_over_after_kill_9(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_a_standby_processor_takes_over_after_kill_9(backend: str, tmp_path: Path) -> None:
+    with ExitStack() as stack:
+        url = None
+        if backend == "postgres":  # partition locks: advisory locks of a fresh database
+            url = stack.enter_context(postgres_database("standby"))
+        _standby_takes_over(tmp_path, url)
+
+
+def _standby_takes_over(tmp_path: Path, database_url: str | None) -> None:
     root = tmp_path / "project"
     root.mkdir()
     store = make_project(
-        root, "standby", LocalStreamSource(name=SOURCE, partitions=2, schema=SCHEMA), None
-    )
+        root, "standby", LocalStreamSource(name=SOURCE, partitions=2, schema=SCHEMA), None,
+        database_url=database_url,
+    )  # fmt: skip
     rng = random.Random("standby-20261206")
     producer = Producer(store, random.Random("standby-events-20261206"))
     errors: list[BaseException] = []
@@ -192,7 +206,7 @@ def test_a_standby_processor_takes_over_after_kill_9(tmp_path: Path) -> None:
 
     thread = threading.Thread(target=produce, daemon=True)
     try:
-        with processors(root, tmp_path / "logs") as group:
+        with processors(root, tmp_path / "logs", database_url) as group:
             first, second = group.start(), group.start()
             thread.start()
             wait_for("a processor to run", lambda: first.batches() + second.batches() > 0, 20)

@@ -132,7 +132,7 @@ def test_the_overview_pages_a_hundred_deployments(tmp_path: Path) -> None:
         began = time.perf_counter()
         second = client.get("/ui/?page=2").text
         print(f"overview page 2 of 100 deployments: {(time.perf_counter() - began) * 1000:.0f} ms")
-    names = re.findall(r"<tr>\s*<td>(d\d{3})</td>", second)
+    names = re.findall(r'<tr>\s*<td><a href="/ui/deployments/d\d{3}">(d\d{3})</a></td>', second)
     assert names == [f"d{n:03d}" for n in range(50, 100)]
     assert "100 in all, 51–100 shown" in text(second) and "page 2 of 2" in text(second)
     assert 'href="/ui/?page=1" rel="prev"' in second

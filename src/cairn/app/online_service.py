@@ -140,6 +140,7 @@ class OnlineService:
                 result.records + result.tiles,
                 utcnow(),
                 None if files is None else dumps(files),
+                result.seconds,
             ),
         )
         return result
@@ -190,6 +191,11 @@ class OnlineService:
     def warm(self, applied: AppliedView) -> None:
         """Read a view's source schema now, so the first request does not pay for it."""
         self._source_types(applied)
+
+    def feature_types(self, applied: AppliedView) -> dict[str, Dtype]:
+        """The type each feature of a view is served with (its source's schema is read once
+        per definition and kept, as for reads)."""
+        return applied.view.dtypes(self._source_types(applied))
 
     def _source_types(self, applied: AppliedView) -> dict[str, Dtype]:
         key = (applied.view.name, applied.definition_hash)

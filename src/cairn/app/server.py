@@ -177,10 +177,13 @@ def build_app(
 
 def mount_dashboard(app: FastAPI, project: Project, tokens: AdminTokens) -> None:
     """Mount the dashboard (:mod:`cairn.ui.web`) at ``/ui``: its pages need a viewer token
-    (the ``Authorization`` header, or the cookie its ``/ui/login`` form sets)."""
+    (the ``Authorization`` header, or the cookie its ``/ui/login`` form sets), and its
+    actions (switch, roll back, promote) the role the admin route needs, from the same
+    tokens."""
     from cairn.ui.web import dashboard_app
 
-    app.mount("/ui", dashboard_app(project, authorize=lambda h: tokens.require(h, "viewer")))
+    viewer = lambda h: tokens.require(h, "viewer")  # noqa: E731
+    app.mount("/ui", dashboard_app(project, authorize=viewer, sign_in=tokens.require))
 
 
 def _stream_watch(project: Project) -> StreamWatch | None:

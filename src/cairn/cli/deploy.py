@@ -437,22 +437,37 @@ def watch(
     interval: Annotated[
         float | None, typer.Option(help="Seconds between evaluations (default: the gates').")
     ] = None,
+    wait: Annotated[
+        float,
+        typer.Option(
+            help="With --once: seconds to wait for a running controller's lock before leaving "
+            "the evaluation to it."
+        ),
+    ] = 10.0,
     repo: RepoOption = Path("."),
     as_json: Annotated[
         bool, typer.Option("--json", help="With --once: print the steps as JSON.")
     ] = False,
 ) -> None:
     """Run the canary controller: judge every active canary's gates from the prediction log,
-    advance, promote or roll back (Ctrl-C stops).
+    advance, promote or roll back (Ctrl-C stops). One controller per project acts; another one
+    stands by and takes over when it stops or dies.
 
     Example: cairn deploy watch --repo ./credit --interval 10
     """
+    import os
+    import socket
+
     from rich.markup import escape
 
     from cairn.rollouts.controller import CanaryController, ControllerStep
 
     if as_json and not once:
         raise ConfigError("--json prints one evaluation: give --once with it.")
+    if interval is not None and interval <= 0:
+        raise ConfigError(f"--interval must be a positive number of seconds; got {interval:g}.")
+    if wait < 0:
+        raise ConfigError(f"--wait must be 0 or more seconds; got {wait:g}.")
     project = open_project(repo)
     controller = CanaryController(project.rollouts, project.predictions)
 
@@ -461,7 +476,7 @@ def watch(
             console.print(escape(s.line()), highlight=False)
 
     if once:
-        steps = controller.run_once()
+        steps = controller.run_once(wait=wait)
         if as_json:
             emit_json(steps, True, lambda: None)
             return
@@ -470,8 +485,19 @@ def watch(
             console.print("No active canary.")
         return
     stop = threading.Event()
+
+    def standby() -> None:
+        console.print("Another canary controller is active; standing by to take over.")
+
+    def active() -> None:
+        every = f"every {interval:g} s" if interval is not None else "at the gates' intervals"
+        console.print(
+            f"Canary controller active for project {project.name} "
+            f"({socket.gethostname()}:{os.getpid()}), {every}."
+        )
+
     try:
-        controller.run(stop, interval=interval, on_steps=show)
+        controller.run(stop, interval=interval, on_steps=show, on_standby=standby, on_active=active)
     except KeyboardInterrupt:
         stop.set()
 

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -72,13 +76,35 @@ def serve(
     # project from the environment they inherit); the parent only checks the project cheaply.
     check_project(root)
     os.environ[REPO_ENV] = str(root)
-    uvicorn.run(
-        "cairn.app.server:app_from_env",
-        factory=True,
-        workers=workers,
-        host=host,
-        port=port,
-        log_level=log_level.value,
-        access_log=access_log,
-        **logging,
-    )
+    with metrics_dir():
+        uvicorn.run(
+            "cairn.app.server:app_from_env",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level=log_level.value,
+            access_log=access_log,
+            **logging,
+        )
+
+
+@contextmanager
+def metrics_dir() -> Iterator[str]:
+    """prometheus_client's multiprocess mode for the workers: a new, empty directory in
+    ``PROMETHEUS_MULTIPROC_DIR`` (inherited by every worker), deleted when the server stops.
+    A directory the environment already names is used as it is and kept (its owner clears it
+    between runs, as prometheus_client requires)."""
+    from cairn.serving.metrics import MULTIPROC_ENV
+
+    given = os.environ.get(MULTIPROC_ENV)
+    if given:
+        yield given
+        return
+    made = tempfile.mkdtemp(prefix="cairn-metrics-")
+    os.environ[MULTIPROC_ENV] = made
+    try:
+        yield made
+    finally:
+        os.environ.pop(MULTIPROC_ENV, None)
+        shutil.rmtree(made, ignore_errors=True)

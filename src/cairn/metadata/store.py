@@ -47,6 +47,7 @@ materializations = sa.Table(
     sa.Column("rows_written", sa.BigInteger, nullable=False),
     sa.Column("finished_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("source_files", sa.Text, nullable=True),
+    sa.Column("seconds", sa.Float, nullable=True),
 )
 
 
@@ -66,6 +67,11 @@ class MaterializationRecord:
     source_files: str | None = None
     """JSON of the source's file set the run read (incremental runs; see
     :func:`cairn.offline.sources.file_set`), stored with the watermark in one row."""
+    seconds: float | None = None
+    """How long the run took (None: recorded before schema 0007)."""
+    after_us: int | None = None
+    """The watermark an incremental run started from, as :meth:`MetadataStore.materializations`
+    reads it back (None when writing, for range runs and for a view's first run)."""
 
 
 @dataclass(frozen=True)
@@ -265,8 +271,76 @@ class MetadataStore:
                     rows_written=run.rows_written,
                     finished_at=run.finished_at,
                     source_files=run.source_files,
+                    seconds=run.seconds,
                 )
             )
+
+    def materializations(
+        self,
+        project: str,
+        *,
+        view: str | None = None,
+        store_url: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[MaterializationRecord]:
+        """Recorded materialization runs of ``project`` (of one view, into one online store:
+        None for any), newest first, ``limit`` of them after the ``offset`` newest. Each
+        incremental run comes with ``after_us``: the watermark it started from (the greatest end
+        of the earlier incremental runs of its view, definition and store; None for the
+        first)."""
+        m = materializations
+        earlier = sa.func.max(sa.case((m.c.kind == "incremental", m.c.end_us))).over(
+            partition_by=(m.c.view, m.c.store, m.c.definition_hash),
+            order_by=m.c.id,
+            rows=(None, -1),
+        )
+        inner = sa.select(m, earlier.label("after_us")).where(
+            *self._runs_of(project, view, store_url)
+        )
+        runs = inner.subquery()
+        query = sa.select(runs).order_by(runs.c.id.desc()).limit(limit).offset(offset)
+        with self.engine.connect() as conn:
+            return [
+                MaterializationRecord(
+                    row.view,
+                    row.store,
+                    row.definition_hash,
+                    row.kind,
+                    row.start_us,
+                    row.end_us,
+                    row.max_event_us,
+                    row.rows_written,
+                    row.finished_at
+                    if row.finished_at.tzinfo is not None
+                    else row.finished_at.replace(tzinfo=UTC),
+                    row.source_files,
+                    row.seconds,
+                    row.after_us if row.kind == "incremental" else None,
+                )
+                for row in conn.execute(query)
+            ]
+
+    def materialization_count(
+        self, project: str, *, view: str | None = None, store_url: str | None = None
+    ) -> int:
+        """How many runs :meth:`materializations` lists without a limit."""
+        m = materializations
+        query = sa.select(sa.func.count()).select_from(m)
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(query.where(*self._runs_of(project, view, store_url))).scalar_one()
+            )
+
+    @staticmethod
+    def _runs_of(project: str, view: str | None, store_url: str | None) -> list[Any]:
+        m = materializations
+        where: list[Any] = [m.c.project == project]
+        if view is not None:
+            where.append(m.c.view == view)
+        if store_url is not None:
+            where.append(m.c.store == store_url)
+        return where
 
     def materialization_state(
         self, project: str, store_url: str, hashes: dict[str, str]

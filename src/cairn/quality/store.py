@@ -158,13 +158,15 @@ class QualityStore:
                 )
         return stored
 
-    def history(self, suite: str, *, limit: int = 20) -> list[RunSummary]:
-        """The latest runs of a suite, newest first."""
+    def history(self, suite: str, *, limit: int = 20, offset: int = 0) -> list[RunSummary]:
+        """The latest runs of a suite, newest first (skipping the ``offset`` newest)."""
+        summary = [c for c in runs.c if c.name != "result"]  # the full JSON is read by get()
         query = (
-            sa.select(runs)
+            sa.select(*summary)
             .where(runs.c.project == self.project, runs.c.suite == suite)
             .order_by(runs.c.started_at.desc(), runs.c.id.desc())
             .limit(limit)
+            .offset(offset)
         )
         with self.engine.connect() as conn:
             return [
@@ -193,6 +195,16 @@ class QualityStore:
         if text is None:
             raise KeyError(f"No quality run {run_id} in project {self.project!r}.")
         return ValidationResult.from_dict(json.loads(text))
+
+    def count(self, suite: str) -> int:
+        """How many runs of a suite are stored."""
+        query = (
+            sa.select(sa.func.count())
+            .select_from(runs)
+            .where(runs.c.project == self.project, runs.c.suite == suite)
+        )
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
 
     def suites(self) -> list[str]:
         """Names of the suites with stored runs."""

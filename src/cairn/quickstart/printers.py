@@ -30,6 +30,7 @@ from cairn.ui.terminal.quality import (
 )
 
 if TYPE_CHECKING:
+    from cairn.quickstart.dashboard_demo import DashboardDemo
     from cairn.quickstart.experiment_demo import ExperimentDemo
     from cairn.quickstart.monitoring_demo import MonitoringDemo
     from cairn.quickstart.quality_demo import QualityDemo
@@ -119,9 +120,30 @@ def print_report(report: QuickstartReport) -> None:
         from cairn.quickstart.families_printer import print_families_demo
 
         print_families_demo(report.families)
+    if report.dashboard is not None:
+        print_dashboard_demo(report.dashboard)
+    else:
+        console.print(
+            f"\nSee all of it in the dashboard: cairn ui --repo {report.path} "
+            "(then http://127.0.0.1:8080/ui/), or at /ui of cairn serve.",
+            highlight=False,
+        )
+
+
+def print_dashboard_demo(demo: DashboardDemo) -> None:
+    """How many dashboard pages rendered, how fast, which failed; the command serving them."""
+    slow = demo.slowest
     console.print(
-        f"\nSee all of it in the dashboard: cairn ui --repo {report.path} "
-        "(then http://127.0.0.1:8080/), or at /ui of cairn serve.",
+        f"[bold]Dashboard[/]: {len(demo.visits)} pages rendered over this project in process "
+        f"(median {demo.median_ms:.0f} ms, slowest {slow.milliseconds:.0f} ms: "
+        f"{escape(slow.path)}), {len(demo.failed)} failed.",
+        highlight=False,
+    )
+    for visit in demo.failed:
+        console.print(f"  [red]{visit.status}[/] {escape(visit.path)}", highlight=False)
+    console.print(
+        f"\nSee all of it in the dashboard: {demo.command} → http://127.0.0.1:8080/ui/ "
+        "(or /ui of cairn serve, with a viewer token).",
         highlight=False,
     )
 

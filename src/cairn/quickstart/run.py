@@ -26,6 +26,7 @@ from cairn.core.manifest import TrainingSetManifest
 from cairn.online import MaterializeResult
 from cairn.quickstart import DEFAULT_DIR
 from cairn.quickstart._steps import Steps
+from cairn.quickstart.dashboard_demo import DashboardDemo
 from cairn.quickstart.experiment_demo import ExperimentDemo
 from cairn.quickstart.families_demo import FamiliesDemo
 from cairn.quickstart.monitoring_demo import MonitoringDemo
@@ -64,6 +65,7 @@ class QuickstartReport:
     streaming: StreamingDemo | None = None
     retraining: RetrainingDemo | None = None
     families: FamiliesDemo | None = None
+    dashboard: DashboardDemo | None = None
 
 
 def run_quickstart(
@@ -162,6 +164,11 @@ def run_quickstart(
 
     with step("families: a scorecard beside the booster, a decline, counterfactuals"):
         report.families = run_families_demo(path, team=report.training.team)
+
+    from cairn.quickstart.dashboard_demo import run_dashboard_demo
+
+    with step("dashboard: every page over what the steps produced"):
+        report.dashboard = run_dashboard_demo(path)
     return report
 
 

@@ -17,11 +17,12 @@ One evaluation (:meth:`RetrainController.run_once`), per policy of ``retraining.
    (:mod:`~.promotion`). A step that must wait (a shadow still collecting predictions, a
    second person's approval, another rollout under way) says why and changes nothing.
 
-Runs as a singleton: :meth:`RetrainController.run` holds the project's retraining lock (a
-PostgreSQL advisory lock, or a file lock beside an SQLite database) for as long as it runs; a
-second controller waits on the lock and takes over within a poll once the first one stops or
-dies (the lock dies with its connection or process). A controller killed mid-step resumes from
-the ledger: a run found in ``training`` is not trained twice (:mod:`~.training_step`).
+Runs as a singleton (:mod:`cairn.metadata.singleton`): :meth:`RetrainController.run` holds the
+project's retraining lock (a PostgreSQL advisory lock, or a file lock beside an SQLite
+database) for as long as it runs; a second controller waits on the lock and takes over within
+a poll once the first one stops or dies (the lock dies with its connection or process). A
+controller killed mid-step resumes from the ledger: a run found in ``training`` is not trained
+twice (:mod:`~.training_step`).
 """
 
 from __future__ import annotations
@@ -31,8 +32,7 @@ import os
 import socket
 import threading
 import traceback
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +47,8 @@ from cairn.retraining.ledger import Ledger, LedgerConflict
 from cairn.retraining.policy import RETRAINING_FILE, Policy, choose, load_policies
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
     from cairn.app.project import Project
 
 __all__ = ["LOCK_NAME", "RETRAINER", "RetrainController", "RetrainStep"]
@@ -141,35 +143,22 @@ class RetrainController:
         retraining lock (waiting for it first: ``on_standby`` is called once while another
         controller holds it, ``on_active`` once it is taken). Returns False when ``stop`` was
         set before the lock was taken."""
-        waiting = threading.Event()
+        from cairn.metadata.singleton import leadership
 
-        def standby() -> None:
-            if not stop.is_set() and not waiting.is_set():
-                waiting.set()
-                if on_standby is not None:
-                    on_standby()
-
-        timer = threading.Timer(0.5, standby)
-        timer.daemon = True
-        timer.start()
-        try:
-            with self._lock(stop) as held:
-                timer.cancel()
-                if not held:
-                    return False
-                if on_active is not None:
-                    on_active()
-                while not stop.is_set():
-                    try:
-                        steps = self._evaluate(None, None)
-                    except CairnError as exc:  # a bad policy file: say so, keep running
-                        logger.error("retraining evaluation failed: %s", exc)
-                        steps = []
-                    if on_steps is not None and steps:
-                        on_steps(steps)
-                    stop.wait(interval)
-        finally:
-            timer.cancel()
+        with leadership(self._engine, self.lock_name, stop, on_standby=on_standby) as held:
+            if not held:
+                return False
+            if on_active is not None:
+                on_active()
+            while not stop.is_set():
+                try:
+                    steps = self._evaluate(None, None)
+                except CairnError as exc:  # a bad policy file: say so, keep running
+                    logger.error("retraining evaluation failed: %s", exc)
+                    steps = []
+                if on_steps is not None and steps:
+                    on_steps(steps)
+                stop.wait(interval)
         return True
 
     def run_once(
@@ -185,17 +174,11 @@ class RetrainController:
         Only the holder of the project's retraining lock acts (waiting up to ``wait``
         seconds for it): when another controller holds it, what is due is recorded and left
         to that controller, and the last step says so (event ``deferred``)."""
-        stop = threading.Event()
-        timer = threading.Timer(wait, stop.set)
-        timer.daemon = True
-        timer.start()
-        try:
-            with self._lock(stop) as held:
-                timer.cancel()
-                if held:
-                    return self._evaluate(policy, manual)
-        finally:
-            timer.cancel()
+        from cairn.metadata.singleton import turn
+
+        with turn(self._engine, self.lock_name, wait_s=wait) as held:
+            if held:
+                return self._evaluate(policy, manual)
         asked = [] if manual is None else [manual]
         steps = [
             s for name, p in self._chosen(policy).items() for s in self._decide(name, p, asked)
@@ -221,13 +204,14 @@ class RetrainController:
                     steps += self.drive(name, p, entry)
         return steps
 
-    @contextmanager
-    def _lock(self, stop: threading.Event) -> Iterator[bool]:
-        from cairn.metadata.run_lock import run_lock
+    @property
+    def lock_name(self) -> str:
+        """The project's retraining lock (:data:`LOCK_NAME`)."""
+        return LOCK_NAME.format(project=self.project.name)
 
-        name = LOCK_NAME.format(project=self.project.name)
-        with run_lock(self.project.metadata.engine, name, stop=stop, poll_s=0.2) as held:
-            yield held
+    @property
+    def _engine(self) -> Engine:
+        return self.project.metadata.engine
 
     def _chosen(self, policy: str | None) -> dict[str, Policy]:
         return choose(self.policies(), policy)

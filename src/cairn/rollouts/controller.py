@@ -20,6 +20,12 @@ Every change is written with the spec version it judged (``expected_version``), 
 operator's change in between wins and the controller's is dropped; and every change is an
 audit event carrying the gate that decided and its numbers. Run it with
 ``cairn deploy watch`` (``--once`` for one evaluation).
+
+Runs as a singleton (:mod:`cairn.metadata.singleton`): :meth:`CanaryController.run` holds the
+project's canary-controller lock (:data:`LOCK_NAME`; a PostgreSQL advisory lock, or a file
+lock beside an SQLite database) for as long as it runs, and :meth:`CanaryController.run_once`
+for its one evaluation. A second controller stands by and takes over within a poll once the
+first one stops or dies (the lock dies with its connection or process).
 """
 
 from __future__ import annotations
@@ -52,6 +58,11 @@ ACTOR = "cairn-controller"
 #: still needs its approvals by people, so the controller never approves anything itself.
 CONTROLLER = Principal(ACTOR, "approver", via="system:controller")
 ARMS = ("control", "canary")
+LOCK_NAME = "cairn-canary:{project}"
+"""The singleton lock of a project's canary controller."""
+DEFERRED = "deferred"
+"""The note of the step :meth:`CanaryController.run_once` returns when another controller
+holds the lock (it judges the canaries; nothing was judged here)."""
 SETTLE_S = 2.0
 """Seconds at the start of a stage whose rows are not judged (two server polls)."""
 
@@ -145,6 +156,8 @@ class ControllerStep:
     def line(self) -> str:
         """One line for a terminal or a log."""
         d = self.decision
+        if self.note == DEFERRED:
+            return d.reason
         done = f" -> {self.update.spec.strategy} v{self.update.spec.version}" if self.update else ""
         extra = f" ({self.note})" if self.note else ""
         model = d.model_line()
@@ -279,9 +292,32 @@ class CanaryController:
             steps.append(ControllerStep(name, 0, 0.0, decision, note="invalid stored rollout"))
         return steps
 
-    def run_once(self) -> list[ControllerStep]:
-        """Judge every active canary once (one DuckDB connection over the log); report each
-        invalid stored rollout once."""
+    @property
+    def lock_name(self) -> str:
+        """The project's canary-controller lock (:data:`LOCK_NAME`)."""
+        return LOCK_NAME.format(project=self.service.store.project)
+
+    def run_once(self, *, wait: float = 0.0) -> list[ControllerStep]:
+        """Judge every active canary once, holding the project's canary-controller lock
+        (waiting up to ``wait`` seconds for it); report each invalid stored rollout once.
+
+        When another controller holds the lock, nothing is judged: the one step returned says
+        so (note :data:`DEFERRED`)."""
+        from cairn.metadata.singleton import turn
+
+        with turn(self.service.store.engine, self.lock_name, wait_s=wait) as held:
+            if held:
+                return self._judge()
+        reason = (
+            f"another canary controller is active (waited {wait:g} s for its lock): it judges "
+            "the canaries"
+        )
+        decision = GateDecision("wait", "evaluation", {"waited_s": wait}, reason)
+        return [ControllerStep("*", 0, 0.0, decision, note=DEFERRED)]
+
+    def _judge(self) -> list[ControllerStep]:
+        """One evaluation of every active canary (one DuckDB connection over the log); the
+        caller holds the lock."""
         canaries = self.active()
         steps: list[ControllerStep] = self.invalid()
         if not canaries:
@@ -310,15 +346,33 @@ class CanaryController:
         *,
         interval: float | None = None,
         on_steps: Callable[[list[ControllerStep]], None] | None = None,
-    ) -> None:
+        on_standby: Callable[[], None] | None = None,
+        on_active: Callable[[], None] | None = None,
+    ) -> bool:
         """Evaluate until ``stop`` is set, every ``interval`` seconds (default: the canaries'
-        own gate intervals)."""
-        while not stop.is_set():
-            try:
-                steps = self.run_once()
-            except Exception:  # the log or the database is unreachable: try again later
-                logger.exception("Canary evaluation failed")
-                steps = []
-            if on_steps is not None and steps:
-                on_steps(steps)
-            stop.wait(interval if interval is not None else self.interval())
+        own gate intervals), holding the project's canary-controller lock (waiting for it
+        first: ``on_standby`` is called once while another controller holds it, ``on_active``
+        once it is taken). Returns False when ``stop`` was set before the lock was taken."""
+        from cairn.metadata.singleton import leadership
+
+        engine = self.service.store.engine
+        with leadership(engine, self.lock_name, stop, on_standby=on_standby) as held:
+            if not held:
+                return False
+            if on_active is not None:
+                on_active()
+            while not stop.is_set():
+                try:
+                    steps = self._judge()
+                except Exception:  # the log or the database is unreachable: try again later
+                    logger.exception("Canary evaluation failed")
+                    steps = []
+                if on_steps is not None and steps:
+                    on_steps(steps)
+                try:
+                    every = interval if interval is not None else self.interval()
+                except Exception:  # the database is unreachable: the default interval
+                    logger.exception("Canary interval unreadable")
+                    every = 30.0
+                stop.wait(every)
+        return True

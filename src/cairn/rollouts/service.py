@@ -30,6 +30,7 @@ from typing import Any
 from cairn.auth.principal import Principal, Role
 from cairn.core.deployments import Deployment, find_deployment
 from cairn.core.errors import ConfigError
+from cairn.registry.audit import AuditEntry
 from cairn.registry.errors import GovernanceError
 from cairn.registry.models import ModelRegistry
 from cairn.registry.promotion import CHAMPION, check_promotable
@@ -112,11 +113,7 @@ class RolloutService:
             for a in spec.arms
         ]
         history = self.store.history(deployment)[-1:]
-        decisions = [
-            e
-            for e in self.registry.audit.entries(subject=subject(deployment), limit=20)
-            if "gate" in e.details
-        ]
+        decisions = self.decisions(deployment, limit=20)
         return {
             "deployment": deployment,
             "rollout": spec.to_dict(),
@@ -139,6 +136,14 @@ class RolloutService:
                 "change": decisions[-1].action,
             },
         }
+
+    def decisions(self, deployment: str, *, limit: int | None = None) -> list[AuditEntry]:
+        """The audited gate decisions of the deployment's rollouts, oldest first: the
+        ``rollout.*`` entries whose details carry the ``gate`` that decided (its action, gate,
+        numbers and reason; the canary controller writes them) and the spec ``before`` it.
+        ``limit`` reads only the newest ``limit`` audit entries of the deployment."""
+        entries = self.registry.audit.entries(subject=subject(deployment), limit=limit)
+        return [e for e in entries if "gate" in e.details]
 
     def history(self, deployment: str) -> list[RolloutChange]:
         """Every stored version of the deployment's rollout, oldest first."""

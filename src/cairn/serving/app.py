@@ -104,7 +104,7 @@ def create_app(
     install_error_handlers(app)
     app.include_router(features_router(features, limits, offload=offload))
     if predictor is not None and outcomes is not None:
-        predictor.metrics = PredictionMetrics(metrics.registry)
+        predictor.metrics = PredictionMetrics(metrics.values)
         app.include_router(predict_router(predictor, outcomes, limits, admin_token))
     if rollouts is not None:
         app.include_router(admin_router(rollouts, AdminTokens.of(admin_token)))

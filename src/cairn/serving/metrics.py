@@ -9,16 +9,24 @@ probe the composition root provides:
 * ``cairn_feature_freshness_up`` — 1 when the probe answered, 0 when it failed.
 
 Views never materialized are left out.
+
+With several worker processes (``cairn serve --workers N``) each worker counts its own requests;
+the parent sets ``PROMETHEUS_MULTIPROC_DIR`` (prometheus_client's multiprocess mode) before the
+workers start, so counters and histograms are kept in per-process files there, and whichever
+worker answers a scrape sums every worker's files (:class:`MultiProcessCollector`). Every gauge
+of the app is computed at scrape time by a collector, so it needs no merging.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from cairn.serving.protocols import FreshnessProbe
@@ -45,6 +53,13 @@ LATENCY_BUCKETS = (
 
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _LABELS = ("route", "method", "status")
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+"""Where prometheus_client keeps each process's counters when several workers serve."""
+
+
+def multiprocess_dir() -> str | None:
+    """The directory of prometheus_client's multiprocess mode, when this process is in it."""
+    return os.environ.get(MULTIPROC_ENV) or None
 
 
 class ServingMetrics:
@@ -73,15 +88,21 @@ class ServingMetrics:
         self, freshness: FreshnessProbe | None = None, clock: Callable[[], float] = time.time
     ) -> None:
         self.registry = CollectorRegistry()
+        """What a scrape exports: the counters and histograms, and the collectors computing
+        gauges at scrape time (register those here)."""
+        self._multiprocess = multiprocess_dir()
+        self.values = self.registry if self._multiprocess is None else CollectorRegistry()
+        """Where counters and histograms are created: :attr:`registry` in one process; in
+        multiprocess mode a registry never scraped (the files of every worker are)."""
         self.requests = Counter(
-            "cairn_http_requests", "HTTP requests answered.", _LABELS, registry=self.registry
+            "cairn_http_requests", "HTTP requests answered.", _LABELS, registry=self.values
         )
         self.duration = Histogram(
             "cairn_http_request_duration_seconds",
             "Time from request to the end of the response.",
             _LABELS,
             buckets=LATENCY_BUCKETS,
-            registry=self.registry,
+            registry=self.values,
         )
         if freshness is not None:
             self.registry.register(FreshnessCollector(freshness, clock))
@@ -99,8 +120,13 @@ class ServingMetrics:
         pair[1].observe(seconds)
 
     def render(self) -> bytes:
-        """The Prometheus text exposition of every metric of this app."""
-        return generate_latest(self.registry)
+        """The Prometheus text exposition of every metric of this app (in multiprocess mode:
+        the counters and histograms of every worker, summed, then this worker's gauges)."""
+        if self._multiprocess is None:
+            return generate_latest(self.registry)
+        merged = CollectorRegistry()
+        MultiProcessCollector(merged, path=self._multiprocess)  # type: ignore[no-untyped-call]
+        return generate_latest(merged) + generate_latest(self.registry)
 
 
 class FreshnessCollector(Collector):

@@ -30,6 +30,14 @@ _module: ModuleType | None = None
 _bound_lock = threading.RLock()
 
 
+def _not_pipeline_noise(record: logging.LogRecord) -> bool:
+    """Drop psycopg's "error ignored terminating <Pipeline>" warning: MLflow's SQL store logs a
+    batch of metrics, meets a duplicate key, rolls back and logs them one by one (its designed
+    fallback); on PostgreSQL psycopg then warns about the aborted pipeline of the first try,
+    whose error MLflow already handled."""
+    return not str(record.msg).startswith("error ignored terminating")
+
+
 def load() -> ModuleType:
     """The ``mlflow`` module, imported once with telemetry off (DESIGN §4: no telemetry, ever)."""
     global _module
@@ -52,6 +60,7 @@ def load() -> ModuleType:
             ) from exc
         for name, level in _QUIET_LOGGERS.items():
             logging.getLogger(name).setLevel(level)
+        logging.getLogger("psycopg").addFilter(_not_pipeline_noise)
         _module = mlflow
     return _module
 

@@ -4,12 +4,22 @@ Precedence, highest first: ``CAIRN_<SECTION>__<KEY>``, a legacy name (``CAIRN_SH
 ...), ``cairn.yaml``, the default. Names match in any case. A file holding only
 ``project: NAME`` is a complete configuration.
 
+``database`` (or ``CAIRN_DATABASE_URL``) is the one setting that puts every database of the
+project on one server: it is the default of ``metadata.url`` (definitions, quality and
+monitoring history, rollouts, audit log, tokens, retraining ledger) and of ``tracking.uri``
+(MLflow's tracking store, and its registry unless ``tracking.registry_uri`` is set). A key
+given explicitly, in the file or the environment, still wins over it.
+
 Example
 -------
 >>> s = Settings.from_mapping({"project": "credit", "offline": {"memory_limit": "1GB"}}, env={
 ...     "CAIRN_OFFLINE__THREADS": "2", "CAIRN_SHADOW_QUEUE": "500"})
 >>> s.project, s.offline.memory_limit, s.offline.threads, s.serving.shadow_queue
 ('credit', '1GB', 2, 500)
+>>> s = Settings.from_mapping({"project": "credit"}, env={
+...     "CAIRN_DATABASE_URL": "postgresql+psycopg://cairn@db/cairn"})
+>>> s.metadata.url, s.tracking.uri
+('postgresql+psycopg://cairn@db/cairn', 'postgresql+psycopg://cairn@db/cairn')
 """
 
 from __future__ import annotations
@@ -19,10 +29,10 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 import yaml
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -34,7 +44,7 @@ from pydantic_settings import (
 )
 
 from cairn.core.errors import ConfigError
-from cairn.core.settings.fields import aliases_of
+from cairn.core.settings.fields import BlankIsNone, aliases_of, invalid, setting
 from cairn.core.settings.messages import ENV_PREFIX, NESTED, sentences
 from cairn.core.settings.process import process_env
 from cairn.core.settings.sections import (
@@ -53,6 +63,10 @@ from cairn.core.settings.sections import (
 
 CONFIG_FILE = "cairn.yaml"
 """The project file, at the root of the project folder."""
+DATABASE_ENV = "CAIRN_DATABASE_URL"
+"""The variable of the ``database`` setting."""
+DATABASE_KEYS = (("metadata", "url"), ("tracking", "uri"))
+"""The keys whose default ``database`` is (``tracking.registry_uri`` follows ``tracking.uri``)."""
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_\-]*$"
 
 
@@ -82,6 +96,15 @@ class Settings(BaseSettings):
         description="The project's name: letters, digits, '_' or '-' (required).",
         json_schema_extra={"expected": "a name of letters, digits, '_' or '-'"},
     )
+    database: Annotated[str | None, BlankIsNone] = setting(
+        None,
+        "One SQLAlchemy URL for every database of the project (e.g. "
+        "postgresql+psycopg://cairn@db:5432/cairn): the default of metadata.url and "
+        "tracking.uri (MLflow's tracking and registry store); unset: an SQLite file each under "
+        ".cairn/. An explicit metadata.url, tracking.uri or tracking.registry_uri wins.",
+        aliases=(DATABASE_ENV,),
+        expected="a database URL such as postgresql+psycopg://user@host:5432/db",
+    )
     metadata: MetadataSettings = Field(default_factory=MetadataSettings)
     offline: OfflineSettings = Field(default_factory=OfflineSettings)
     online: OnlineSettings = Field(default_factory=OnlineSettings)
@@ -109,6 +132,35 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_section(cls, value: Any) -> Any:
         return {} if value is None else value  # ``offline:`` with nothing under it
+
+    @model_validator(mode="after")
+    def _database_url(self) -> Self:
+        url = self.database
+        if url is not None and "://" not in url:
+            shown = f"***@{url.rpartition('@')[2]}" if "@" in url else url  # may hold a password
+            raise invalid(
+                "database", "a database URL such as postgresql+psycopg://user@host:5432/db", shown
+            )
+        return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_database(cls, data: Any) -> Any:
+        """``database`` fills ``metadata.url`` and ``tracking.uri`` where neither the file nor
+        the environment gives them."""
+        if not isinstance(data, Mapping):
+            return data
+        url = data.get("database")
+        if not isinstance(url, str) or url.strip().lower() in ("", "none") or "://" not in url:
+            return data  # unset, or invalid (its own validator says so)
+        out = dict(data)
+        for section, key in DATABASE_KEYS:
+            given = out.get(section)
+            if given is None:
+                given = {}
+            if isinstance(given, Mapping) and given.get(key) in (None, ""):
+                out[section] = {**given, key: url}
+        return out
 
     @classmethod
     def settings_customise_sources(
@@ -218,7 +270,8 @@ class _NestedEnv(EnvSettingsSource):
 
 class _LegacyEnv(PydanticBaseSettingsSource):
     """The names ``cairn serve`` read before the ``serving`` section (``CAIRN_SHADOW_QUEUE``,
-    ...), declared as ``aliases`` on the fields; an empty variable counts as unset."""
+    ...), declared as ``aliases`` on the fields, and the variable of a top-level key
+    (``CAIRN_DATABASE_URL``); an empty variable counts as unset."""
 
     def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str]) -> None:
         super().__init__(settings_cls)
@@ -229,6 +282,10 @@ class _LegacyEnv(PydanticBaseSettingsSource):
 
     def __call__(self) -> dict[str, Any]:
         found: dict[str, Any] = {}
+        for name, info in self.settings_cls.model_fields.items():  # ``database``
+            for alias in aliases_of(info):
+                if name not in SECTIONS and alias.upper() in self._env:
+                    found[name] = self._env[alias.upper()]
         for section, model in SECTIONS.items():
             for name, info in model.model_fields.items():
                 for alias in aliases_of(info):

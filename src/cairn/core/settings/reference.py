@@ -9,6 +9,8 @@ Example
 ('serving.shadow_queue', 'integer', 10000, 'at least 1', ['CAIRN_SHADOW_QUEUE'])
 >>> rows["CAIRN_USER"]["key"] is None  # a process variable, not a cairn.yaml key
 True
+>>> rows["CAIRN_DATABASE_URL"]["key"]
+'database'
 """
 
 from __future__ import annotations
@@ -23,17 +25,22 @@ from cairn.core.settings.schema import field_specs
 
 def settings_reference() -> list[dict[str, Any]]:
     """One row per setting, in declaration order: ``key`` (its path in ``cairn.yaml``; None for
-    a process variable), ``env`` (its variable; None for ``project``, which only the file
-    sets), ``aliases`` (older variable names also read), ``type``, ``default``, ``bounds``
+    a process variable), ``env`` (its variable: ``CAIRN_<SECTION>__<KEY>``, or a top-level
+    key's own, ``CAIRN_DATABASE_URL``; None for ``project``, which only the file sets),
+    ``aliases`` (older variable names also read), ``type``, ``default``, ``bounds``
     (in words, empty when none), ``expected`` (as error messages say it), ``secret`` and
     ``description``."""
     rows: list[dict[str, Any]] = []
     for path, spec in field_specs(Settings).items():
+        env: str | None = ENV_PREFIX + NESTED.join(path).upper()
+        aliases = list(spec.aliases)
+        if len(path) == 1:  # a top-level key: its own variable (``database``), or none
+            env, aliases = (aliases[0], aliases[1:]) if aliases else (None, aliases)
         rows.append(
             {
                 "key": ".".join(path),
-                "env": ENV_PREFIX + NESTED.join(path).upper() if len(path) > 1 else None,
-                "aliases": list(spec.aliases),
+                "env": env,
+                "aliases": aliases,
                 "type": spec.type_name(),
                 "default": spec.default,
                 "bounds": spec.bounds(),

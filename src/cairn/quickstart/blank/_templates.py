@@ -24,6 +24,10 @@ CAIRN_YAML = """\
 # `cairn config schema cairn` prints every key; `cairn config check` checks this folder's files.
 project: <<project>>
 
+# One SQLAlchemy URL for the metadata database and MLflow's tracking and registry store (or
+# CAIRN_DATABASE_URL); unset: SQLite files under .cairn/. metadata.url and tracking.uri win.
+# database: postgresql+psycopg://cairn@db:5432/cairn
+
 # Uncomment a key to change its default. Environment variables override any key as
 # CAIRN_<SECTION>__<KEY> (e.g. CAIRN_OFFLINE__MEMORY_LIMIT=4GB).
 <<settings>>

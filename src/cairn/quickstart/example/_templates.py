@@ -47,6 +47,9 @@ project: credit
 # Everything else has a default. Uncomment a section to change it; environment variables
 # override any key as CAIRN_<SECTION>__<KEY> (e.g. CAIRN_OFFLINE__MEMORY_LIMIT=4GB).
 #
+# database: postgresql+psycopg://...       # one database for the metadata and MLflow
+#                                           # (or CAIRN_DATABASE_URL); metadata.url wins
+#
 # metadata:
 #   url: sqlite:///.cairn/metadata.db      # any SQLAlchemy URL, e.g. postgresql+psycopg://...
 #

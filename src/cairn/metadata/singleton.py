@@ -1,0 +1,104 @@
+"""Singletons: one process of a kind acts for a project, the others stand by.
+
+The canary controller (``cairn deploy watch``) and the retraining controller (``cairn retrain
+watch``) must act alone: two of them would judge the same canary or train the same run twice.
+Each holds a named :func:`~cairn.metadata.run_lock.run_lock` of the project's metadata database
+for as long as it acts: a PostgreSQL session-level advisory lock, or an exclusive ``flock``
+beside an SQLite database file. The lock dies with its holder's connection or process, so
+after a ``kill -9`` a standby polling for it takes over within a poll (``poll_s``).
+
+* :func:`leadership` — hold the lock until told to stop, waiting for it as long as it takes
+  (a watcher): ``on_standby`` is called once when another process holds it;
+* :func:`turn` — hold it for one evaluation (``--once``, a scheduler's call), waiting at most
+  ``wait_s`` seconds: yields False, not holding it, when another process kept it.
+
+Example
+-------
+>>> import sqlalchemy as sa
+>>> engine = sa.create_engine("sqlite://")
+>>> with turn(engine, "cairn-canary:demo", wait_s=0) as held:
+...     with turn(engine, "cairn-canary:demo", wait_s=0) as again:
+...         held, again
+(True, False)
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.engine import Engine
+
+from cairn.metadata.run_lock import run_lock
+
+__all__ = ["POLL_S", "STANDBY_AFTER_S", "leadership", "turn"]
+
+POLL_S = 0.2
+"""Seconds between a standby's tries for the lock (its takeover delay after a kill -9)."""
+STANDBY_AFTER_S = 0.5
+"""Seconds without the lock after which a process says it stands by."""
+
+
+@contextmanager
+def leadership(
+    engine: Engine,
+    name: str,
+    stop: threading.Event,
+    *,
+    on_standby: Callable[[], None] | None = None,
+    poll_s: float = POLL_S,
+    standby_after_s: float = STANDBY_AFTER_S,
+) -> Iterator[bool]:
+    """Hold the singleton lock ``name`` of ``engine``'s database, waiting for it until ``stop``
+    is set.
+
+    Yields True holding it (until the block ends), or False, not holding it, when ``stop`` was
+    set first. ``on_standby`` is called once (from a timer thread) when the lock was not taken
+    within ``standby_after_s`` seconds: another process holds it.
+
+    Example
+    -------
+    >>> import sqlalchemy as sa
+    >>> stop = threading.Event()
+    >>> with leadership(sa.create_engine("sqlite://"), "cairn-retrain:demo", stop) as held:
+    ...     held
+    True
+    """
+    taken = threading.Lock()
+    held_now = threading.Event()
+
+    def standby() -> None:
+        with taken:  # never after the lock was taken: "standing by" always comes first
+            if on_standby is not None and not held_now.is_set() and not stop.is_set():
+                on_standby()
+
+    timer = threading.Timer(standby_after_s, standby)
+    timer.daemon = True
+    timer.start()
+    try:
+        with run_lock(engine, name, stop=stop, poll_s=poll_s) as held:
+            with taken:
+                if held:
+                    held_now.set()
+            timer.cancel()
+            yield held
+    finally:
+        timer.cancel()
+
+
+@contextmanager
+def turn(engine: Engine, name: str, *, wait_s: float, poll_s: float = POLL_S) -> Iterator[bool]:
+    """Hold the singleton lock ``name`` for one block, waiting at most ``wait_s`` seconds
+    (0: one try). Yields True holding it, False (not holding it) when another process kept
+    it that long."""
+    stop = threading.Event()
+    timer = threading.Timer(max(wait_s, 0.0), stop.set)
+    timer.daemon = True
+    timer.start()
+    try:
+        with run_lock(engine, name, stop=stop, poll_s=poll_s) as held:
+            timer.cancel()
+            yield held
+    finally:
+        timer.cancel()
