@@ -12,7 +12,7 @@ from tests.browser._browser import Browser
 from tests.browser._site import TOKENS
 from tests.browser.conftest import Site
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 MAX_PAGES = 60
 """The crawl's bound: it stops after this many pages (the quickstart project has fewer)."""

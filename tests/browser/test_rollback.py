@@ -12,7 +12,7 @@ from tests.browser._browser import Browser
 from tests.browser._site import TOKENS
 from tests.browser.conftest import Site
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 REASON = "browser test: the canary goes back"
 
