@@ -11,7 +11,7 @@ PYTEST_ARGS ?= -q -n 2
 help:
 	@echo "make venv      create .venv and install cairn[dev] (skipped while pyproject.toml is unchanged)"
 	@echo "make demo      run 'cairn quickstart'"
-	@echo "make test      start Redis, PostgreSQL and a Kafka-protocol broker (Tansu), run pytest (\$$PYTEST_ARGS: $(PYTEST_ARGS)), stop them"
+	@echo "make test      start Redis, PostgreSQL and a Kafka-protocol broker (Tansu), install chromium if missing, run pytest (\$$PYTEST_ARGS: $(PYTEST_ARGS)), stop them"
 	@echo "               (the 'spark' group runs the Spark offline engine on local[2]: Java 17+; PYTEST_ARGS='-m \"not spark\"' skips it)"
 	@echo "make bench     create .venv-bench with cairn[bench] and run every benchmarks/*.py"
 	@echo "make lint      ruff check, ruff format --check, mypy"

@@ -6,6 +6,8 @@
 #                                            `..._REDIS_URL=...`, `..._KAFKA_URL=...`
 #   scripts/services.sh status [SERVICE...]  exit 0 when every server asked about is up
 #   scripts/services.sh stop [SERVICE...]    stop only what `start` started, delete its data
+#   scripts/services.sh browser              install (apt) chromium and chromium-driver if
+#                                            missing (the headless browser of tests/browser)
 #
 # SERVICE is postgres, redis or kafka; none means all three. If CAIRN_TEST_POSTGRES_URL,
 # CAIRN_TEST_REDIS_URL or CAIRN_TEST_KAFKA_URL is already set, that server is used as is
@@ -150,18 +152,30 @@ ensure_installed() {
         pkgs+=(postgresql)
     fi
     [ "${#pkgs[@]}" -eq 0 ] && return 0
+    apt_install "install Redis and PostgreSQL, or set CAIRN_TEST_POSTGRES_URL / CAIRN_TEST_REDIS_URL" "${pkgs[@]}"
+    if want_pg && picked postgres && [ -z "$(pg_bindir)" ]; then
+        die "PostgreSQL installed but no initdb found under /usr/lib/postgresql/*/bin"
+    fi
+}
 
+# apt_install HINT PKG...: install Debian packages (as root, or with password-less sudo);
+# HINT says what else the user may do when that is impossible.
+apt_install() {
+    local hint="$1"
+    shift
+    local pkgs=("$@")
     command -v apt-get >/dev/null 2>&1 ||
-        die "missing ${pkgs[*]} and no apt-get here: install Redis and PostgreSQL, or set CAIRN_TEST_POSTGRES_URL / CAIRN_TEST_REDIS_URL"
+        die "missing ${pkgs[*]} and no apt-get here: $hint"
     local sudo=()
     if ! is_root; then
         if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
             sudo=(sudo -n)
         else
-            die "missing ${pkgs[*]}: run 'sudo apt-get install -y ${pkgs[*]}' (or set CAIRN_TEST_POSTGRES_URL / CAIRN_TEST_REDIS_URL)"
+            die "missing ${pkgs[*]}: run 'sudo apt-get install -y ${pkgs[*]}' (or $hint)"
         fi
     fi
 
+    mkdir -p "$STATE"
     local log="$STATE/apt.log" apt=(${sudo[@]+"${sudo[@]}"} env DEBIAN_FRONTEND=noninteractive apt-get)
     local install=("${apt[@]}" install -y -q -o DPkg::Lock::Timeout=300 --no-install-recommends "${pkgs[@]}")
     : >"$log"
@@ -176,9 +190,6 @@ ensure_installed() {
         "${install[@]}" >>"$log" 2>&1 9>&- || die "apt-get install ${pkgs[*]} failed (log: $log)"
     fi
     rm -f "$log"
-    if want_pg && picked postgres && [ -z "$(pg_bindir)" ]; then
-        die "PostgreSQL installed but no initdb found under /usr/lib/postgresql/*/bin"
-    fi
 }
 
 # keep_log NAME FILE...: keep a failed server's output as $STATE/NAME-failed.log, where
@@ -573,8 +584,19 @@ cmd_status() {
     return "$rc"
 }
 
+# The headless browser of tests/browser: Debian's chromium and its chromedriver.
+cmd_browser() {
+    local pkgs=()
+    command -v chromium >/dev/null 2>&1 || pkgs+=(chromium)
+    command -v chromedriver >/dev/null 2>&1 || pkgs+=(chromium-driver)
+    [ "${#pkgs[@]}" -eq 0 ] && return 0
+    lock
+    apt_install "install chromium and chromium-driver, or set CAIRN_REQUIRE_BROWSER=0 to skip tests/browser" "${pkgs[@]}"
+    command -v chromedriver >/dev/null 2>&1 || die "chromium-driver installed but no chromedriver on PATH"
+}
+
 usage() {
-    echo "usage: $0 start|stop|status [postgres|redis|kafka...] | env" >&2
+    echo "usage: $0 start|stop|status [postgres|redis|kafka...] | env | browser" >&2
     exit 2
 }
 
@@ -594,5 +616,6 @@ start) cmd_start ;;
 stop) cmd_stop ;;
 env) cmd_env ;;
 status) cmd_status ;;
+browser) cmd_browser ;;
 *) usage ;;
 esac

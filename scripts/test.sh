@@ -10,6 +10,10 @@
 # Servers that were already running before (a developer's `services.sh start`)
 # are reused and left running; only the ones this run started are stopped.
 # CAIRN_ALLOW_NO_TESTS=1 turns pytest's "no tests collected" (exit 5) into 0.
+# The headless browser of tests/browser (Debian's chromium and chromium-driver) is installed
+# when missing, and CAIRN_REQUIRE_BROWSER=1 makes those tests fail rather than skip when it
+# cannot start (CAIRN_REQUIRE_BROWSER=0 lets them skip). Their screenshots go to
+# $CAIRN_TEST_ARTIFACTS (default test-artifacts/dashboard/).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -34,6 +38,8 @@ for service in postgres redis kafka; do
         started+=("$service")
     fi
 done
+export CAIRN_REQUIRE_BROWSER="${CAIRN_REQUIRE_BROWSER:-1}"
+"$services" browser || [ "$CAIRN_REQUIRE_BROWSER" = 0 ]
 "$services" start
 eval "$("$services" env)"
 export CAIRN_TEST_POSTGRES_URL CAIRN_TEST_REDIS_URL CAIRN_TEST_KAFKA_URL

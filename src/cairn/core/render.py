@@ -6,8 +6,9 @@ there first (in each of several packages, in the order given, for a page that sh
 sections of several capabilities), then in ``cairn/core/templates/``, which holds what every
 page shares:
 
-* ``base.html``: the layout (``{% extends "base.html" %}``, blocks ``title`` and ``body``); it
-  inlines the one stylesheet, ``cairn.css``, so a written page is a single self-contained file;
+* ``base.html``: the layout (``{% extends "base.html" %}``, blocks ``title``, ``head``, empty
+  unless a page adds to ``<head>``, and ``body``); it inlines the one stylesheet,
+  ``cairn.css``, so a written page is a single self-contained file;
 * ``_macros.html``: tables, badges and the inline-SVG charts (bars, lines, intervals), drawn
   from the geometry :mod:`cairn.core.charts` computes (``{% import "_macros.html" as ui %}``).
 
