@@ -8,6 +8,8 @@
 #   scripts/services.sh stop [SERVICE...]    stop only what `start` started, delete its data
 #   scripts/services.sh browser              install (apt) chromium and chromium-driver if
 #                                            missing (the headless browser of tests/browser)
+#   scripts/services.sh java                 install (apt) a Java runtime if missing (the
+#                                            Spark offline engine's tests)
 #
 # SERVICE is postgres, redis or kafka; none means all three. If CAIRN_TEST_POSTGRES_URL,
 # CAIRN_TEST_REDIS_URL or CAIRN_TEST_KAFKA_URL is already set, that server is used as is
@@ -595,8 +597,17 @@ cmd_browser() {
     command -v chromedriver >/dev/null 2>&1 || die "chromium-driver installed but no chromedriver on PATH"
 }
 
+# The Java runtime the Spark offline engine's tests (pyspark, local[2]) need: Debian's
+# default headless JRE (OpenJDK 17 on Debian 12).
+cmd_java() {
+    command -v java >/dev/null 2>&1 && return 0
+    lock
+    apt_install "install a Java 17+ runtime, or run the tests with PYTEST_ARGS='-m \"not spark\"'" default-jre-headless
+    command -v java >/dev/null 2>&1 || die "default-jre-headless installed but no java on PATH"
+}
+
 usage() {
-    echo "usage: $0 start|stop|status [postgres|redis|kafka...] | env | browser" >&2
+    echo "usage: $0 start|stop|status [postgres|redis|kafka...] | env | browser | java" >&2
     exit 2
 }
 
@@ -617,5 +628,6 @@ stop) cmd_stop ;;
 env) cmd_env ;;
 status) cmd_status ;;
 browser) cmd_browser ;;
+java) cmd_java ;;
 *) usage ;;
 esac

@@ -40,6 +40,7 @@ for service in postgres redis kafka; do
 done
 export CAIRN_REQUIRE_BROWSER="${CAIRN_REQUIRE_BROWSER:-1}"
 "$services" browser || [ "$CAIRN_REQUIRE_BROWSER" = 0 ]
+"$services" java
 "$services" start
 eval "$("$services" env)"
 export CAIRN_TEST_POSTGRES_URL CAIRN_TEST_REDIS_URL CAIRN_TEST_KAFKA_URL
