@@ -59,25 +59,3 @@ def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
 
     for console in (consoles.console, consoles.err_console):
         monkeypatch.setattr(console, "_width", 200)
-
-
-KEPT_TOGETHER = ("tests/browser/",)
-"""Test folders whose tests run on one xdist worker, one after the other (they share one
-``cairn serve`` and one browser through package-scoped fixtures)."""
-
-
-def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
-    """Under ``-n N`` (``--dist load``, the default with ``-n``), every test is its own unit
-    of work as with ``load``, except the tests of each folder of :data:`KEPT_TOGETHER`, which
-    are one unit: its package's fixtures are set up once, on one worker. (xdist's own
-    ``--dist loadgroup`` does not group on pytest 9: it renames node ids through an attribute
-    pytest no longer reads.)"""
-    if config.getvalue("dist") != "load":
-        return None
-    from xdist.scheduler import LoadScopeScheduling
-
-    class KeepTogether(LoadScopeScheduling):
-        def _split_scope(self, nodeid: str) -> str:
-            return next((f for f in KEPT_TOGETHER if nodeid.startswith(f)), nodeid)
-
-    return KeepTogether(config, log)  # type: ignore[arg-type]

@@ -1,5 +1,5 @@
 """One real ``cairn serve`` and one headless chromium for the whole package (under ``-n N``,
-``tests/conftest.py`` keeps the package's tests on one worker, in order).
+one per worker that runs some of its tests: each test stands on its own).
 
 The browser tests are skipped, with the reason, only when chromium, chromedriver or Selenium
 is missing and ``CAIRN_REQUIRE_BROWSER`` is unset (or 0); ``scripts/test.sh`` (``make test``,

@@ -4,8 +4,9 @@ A test parametrized with :data:`ENGINES` builds its training frames with
 :func:`training_frame`; on Spark it also builds the DuckDB frame of the same request and asserts
 the two are equal row for row (same columns, dtypes and values; floats to 1e-9 relative, the
 summation order of the two engines differs), then returns Spark's frame for the test's own
-checks against the oracle. The Spark parameter is marked ``spark`` and runs half the hypothesis
-examples (:func:`examples`): one shared session, about half a second per training set.
+checks against the oracle. The Spark parameter is marked ``spark`` and runs a quarter of the
+hypothesis examples (:func:`examples`): one shared session, about half a second per training
+set.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from cairn.offline.entities import EntityInput
 
 ENGINES: tuple[Any, ...] = ("duckdb", pytest.param("spark", marks=pytest.mark.spark))
 SPARK_MASTER = "local[2]"
-SPARK_SHARE = 2
+SPARK_SHARE = 4
 """Spark runs 1/2 of a property test's examples (at least 3)."""
 
 
