@@ -17,12 +17,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cairn.core.types import Dtype
-from cairn.features.aggregates import get_function
-from cairn.features.aggregation import Aggregation
 from cairn.features.feature_view import FeatureView
 from cairn.offline.retrieval import ViewRequest
 from cairn.offline.spark.sources import squote
-from cairn.offline.windows import window_start
+from cairn.offline.windows import WindowDialect, window_cte, window_join, window_value
 
 SPARK_TYPES = {
     Dtype.INT64: "BIGINT",
@@ -32,6 +30,15 @@ SPARK_TYPES = {
     Dtype.TIMESTAMP: "TIMESTAMP",
 }
 """The Spark SQL type a value of each dtype is cast to (the DuckDB engine: ``Dtype.sql``)."""
+
+SPARK = WindowDialect(
+    quote=squote,
+    order=lambda ev, cr, seq: f"named_struct('e', {ev}, 'c', {cr}, 's', {seq})",
+    type_name=SPARK_TYPES.__getitem__,
+    aggregate=lambda fn, value, order: fn.spark_sql(value, order),
+    output=lambda i, agg: f"__f{i}",  # Spark's column names are case-insensitive
+)
+"""The window query in Spark SQL (:func:`cairn.offline.windows.window_cte`)."""
 
 
 def snapshot_survivors(view: FeatureView, source: str, features: Sequence[str]) -> str:
@@ -95,48 +102,6 @@ def snapshot_cte(
     return f"SELECT __row, {outputs} FROM ({asof}) WHERE __kind = 1"
 
 
-def window_cte(
-    view: FeatureView,
-    source: str,
-    aggregations: Sequence[Aggregation],
-    source_types: dict[str, Dtype],
-    entities: str = "__entities",
-) -> str:
-    """The join keys, ``__t`` and one ``__f<i>`` per aggregation for every distinct
-    ``(keys, t)`` of the entity rows that has an event in its widest window."""
-    keys = [squote(k) for k in view.join_keys]
-    q_keys = ", ".join(f"q.{k}" for k in keys)
-    starts = [window_start("q.__t", a) for a in aggregations]
-    lo = starts[0] if len(starts) == 1 else f"least({', '.join(starts)})"
-    on = " AND ".join([f"s.{k} = q.{k}" for k in keys] + [f"s.__ev >= {lo}", "s.__ev < q.__t"])
-    if view.source.created_timestamp_column is not None:
-        on += " AND s.__cr <= q.__t"
-    outputs = []
-    for i, (agg, start) in enumerate(zip(aggregations, starts, strict=True)):
-        fn = get_function(agg.function)
-        col = f"s.{squote(agg.column)}"
-        present = f"s.__ev >= {start} AND {col} IS NOT NULL"
-        if source_types[agg.column] is Dtype.FLOAT64:
-            present += f" AND NOT isnan({col})"
-        value = f"CASE WHEN {present} THEN {col} END"
-        order = f"CASE WHEN {present} THEN named_struct('e', s.__ev, 'c', s.__cr, 's', s.__seq) END"
-        out = SPARK_TYPES[fn.output_dtype(source_types[agg.column])]
-        outputs.append(f"CAST({fn.spark_sql(value, order)} AS {out}) AS __f{i}")
-    return (
-        f"SELECT {q_keys}, q.__t, {', '.join(outputs)} "
-        f"FROM (SELECT DISTINCT {', '.join(keys)}, __t FROM {squote(entities)}) q "
-        f"JOIN {squote(source)} s ON {on} GROUP BY {q_keys}, q.__t"
-    )
-
-
-def window_value(alias: str, index: int, agg: Aggregation) -> str:
-    """The output of one aggregation; an empty window gives the function's empty value."""
-    fn = get_function(agg.function)
-    empty = fn.finalize(fn.init())
-    value = f"{alias}.__f{index}"
-    return value if empty is None else f"coalesce({value}, {empty})"
-
-
 def training_query(
     requests: Sequence[ViewRequest],
     sources: Sequence[str],
@@ -153,16 +118,11 @@ def training_query(
         if view.is_windowed:
             by_name = {a.name: a for a in view.aggregations}
             aggs = [by_name[f] for f in req.features]
-            ctes.append(
-                f"{alias} AS ({window_cte(view, source, aggs, req.source_types, entities)})"
-            )
-            on = " AND ".join(
-                [f"e.{squote(k)} = {alias}.{squote(k)}" for k in view.join_keys]
-                + [f"e.__t = {alias}.__t"]
-            )
-            joins.append(f"LEFT JOIN {alias} ON {on}")
+            cte = window_cte(view, source, aggs, req.source_types, entities, SPARK)
+            ctes.append(f"{alias} AS ({cte})")
+            joins.append(window_join(view, alias, SPARK))
             for j, agg in enumerate(aggs):
-                exprs[(view.name, agg.name)] = window_value(alias, j, agg)
+                exprs[(view.name, agg.name)] = window_value(alias, agg, j, SPARK)
         else:
             ctes.append(f"{alias}_s AS ({snapshot_survivors(view, source, req.features)})")
             ctes.append(f"{alias} AS ({snapshot_cte(view, f'{alias}_s', req.features, entities)})")
