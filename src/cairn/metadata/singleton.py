@@ -9,6 +9,8 @@ after a ``kill -9`` a standby polling for it takes over within a poll (``poll_s`
 
 * :func:`leadership` — hold the lock until told to stop, waiting for it as long as it takes
   (a watcher): ``on_standby`` is called once when another process holds it;
+* :func:`lead` — a watcher's whole loop: wait for the lock, then evaluate, report and pause
+  until told to stop;
 * :func:`turn` — hold it for one evaluation (``--once``, a scheduler's call), waiting at most
   ``wait_s`` seconds: yields False, not holding it, when another process kept it.
 
@@ -25,14 +27,17 @@ Example
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import TypeVar
 
 from sqlalchemy.engine import Engine
 
 from cairn.metadata.run_lock import run_lock
 
-__all__ = ["POLL_S", "STANDBY_AFTER_S", "leadership", "turn"]
+__all__ = ["POLL_S", "STANDBY_AFTER_S", "lead", "leadership", "turn"]
+
+Step = TypeVar("Step")
 
 POLL_S = 0.2
 """Seconds between a standby's tries for the lock (its takeover delay after a kill -9)."""
@@ -85,6 +90,47 @@ def leadership(
             yield held
     finally:
         timer.cancel()
+
+
+def lead(
+    engine: Engine,
+    name: str,
+    stop: threading.Event,
+    *,
+    evaluate: Callable[[], Sequence[Step]],
+    pause: Callable[[], float],
+    on_steps: Callable[[list[Step]], None] | None = None,
+    on_standby: Callable[[], None] | None = None,
+    on_active: Callable[[], None] | None = None,
+) -> bool:
+    """Wait for the singleton lock ``name`` (:func:`leadership`), then until ``stop`` is set:
+    ``evaluate``, hand its steps (when there are any) to ``on_steps``, wait ``pause()``
+    seconds. ``on_active`` is called once the lock is taken. Returns False when ``stop`` was
+    set before the lock was taken. ``evaluate`` and ``pause`` handle their own errors (a
+    watcher decides which failures it outlives).
+
+    Example
+    -------
+    >>> import sqlalchemy as sa
+    >>> stop, seen = threading.Event(), []
+    >>> def once() -> list[str]:
+    ...     stop.set()
+    ...     return ["judged"]
+    >>> lead(sa.create_engine("sqlite://"), "cairn-canary:demo", stop, evaluate=once,
+    ...      pause=lambda: 0.0, on_steps=seen.extend), seen
+    (True, ['judged'])
+    """
+    with leadership(engine, name, stop, on_standby=on_standby) as held:
+        if not held:
+            return False
+        if on_active is not None:
+            on_active()
+        while not stop.is_set():
+            steps = list(evaluate())
+            if on_steps is not None and steps:
+                on_steps(steps)
+            stop.wait(pause())
+    return True
 
 
 @contextmanager

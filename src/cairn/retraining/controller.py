@@ -143,23 +143,19 @@ class RetrainController:
         retraining lock (waiting for it first: ``on_standby`` is called once while another
         controller holds it, ``on_active`` once it is taken). Returns False when ``stop`` was
         set before the lock was taken."""
-        from cairn.metadata.singleton import leadership
+        from cairn.metadata.singleton import lead
 
-        with leadership(self._engine, self.lock_name, stop, on_standby=on_standby) as held:
-            if not held:
-                return False
-            if on_active is not None:
-                on_active()
-            while not stop.is_set():
-                try:
-                    steps = self._evaluate(None, None)
-                except CairnError as exc:  # a bad policy file: say so, keep running
-                    logger.error("retraining evaluation failed: %s", exc)
-                    steps = []
-                if on_steps is not None and steps:
-                    on_steps(steps)
-                stop.wait(interval)
-        return True
+        def evaluate() -> list[RetrainStep]:
+            try:
+                return self._evaluate(None, None)
+            except CairnError as exc:  # a bad policy file: say so, keep running
+                logger.error("retraining evaluation failed: %s", exc)
+                return []
+
+        return lead(
+            self._engine, self.lock_name, stop, evaluate=evaluate, pause=lambda: interval,
+            on_steps=on_steps, on_standby=on_standby, on_active=on_active,
+        )  # fmt: skip
 
     def run_once(
         self,

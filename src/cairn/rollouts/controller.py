@@ -353,26 +353,23 @@ class CanaryController:
         own gate intervals), holding the project's canary-controller lock (waiting for it
         first: ``on_standby`` is called once while another controller holds it, ``on_active``
         once it is taken). Returns False when ``stop`` was set before the lock was taken."""
-        from cairn.metadata.singleton import leadership
+        from cairn.metadata.singleton import lead
 
-        engine = self.service.store.engine
-        with leadership(engine, self.lock_name, stop, on_standby=on_standby) as held:
-            if not held:
-                return False
-            if on_active is not None:
-                on_active()
-            while not stop.is_set():
-                try:
-                    steps = self._judge()
-                except Exception:  # the log or the database is unreachable: try again later
-                    logger.exception("Canary evaluation failed")
-                    steps = []
-                if on_steps is not None and steps:
-                    on_steps(steps)
-                try:
-                    every = interval if interval is not None else self.interval()
-                except Exception:  # the database is unreachable: the default interval
-                    logger.exception("Canary interval unreadable")
-                    every = 30.0
-                stop.wait(every)
-        return True
+        def evaluate() -> list[ControllerStep]:
+            try:
+                return self._judge()
+            except Exception:  # the log or the database is unreachable: try again later
+                logger.exception("Canary evaluation failed")
+                return []
+
+        def pause() -> float:
+            try:
+                return interval if interval is not None else self.interval()
+            except Exception:  # the database is unreachable: the default interval
+                logger.exception("Canary interval unreadable")
+                return 30.0
+
+        return lead(
+            self.service.store.engine, self.lock_name, stop, evaluate=evaluate, pause=pause,
+            on_steps=on_steps, on_standby=on_standby, on_active=on_active,
+        )  # fmt: skip
