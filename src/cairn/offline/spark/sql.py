@@ -1,5 +1,5 @@
-"""Spark SQL of a training set: the point-in-time rules of DESIGN §3.1 and §3.2, as the DuckDB
-engine states them (:mod:`cairn.offline.snapshot`, :mod:`cairn.offline.windows`).
+"""Spark SQL of a training set: the point-in-time rules of snapshot and windowed views, as the
+DuckDB engine states them (:mod:`cairn.offline.snapshot`, :mod:`cairn.offline.windows`).
 
 Snapshot views: the rows that can win at some time are kept exactly as the DuckDB engine keeps
 them (at most one per key and availability time, their orders increasing with availability).
