@@ -87,6 +87,24 @@ def test_freshness_of_an_all_null_column_fails() -> None:
     assert not result.success and result.message == "no timestamps"
 
 
+@pytest.mark.parametrize(
+    ("dtype", "timezone"),
+    [("datetime64[ns]", "UTC"), ("datetime64[ns, UTC]", None), ("datetime64[us]", "UTC")],
+)
+def test_freshness_of_nanosecond_timestamps(dtype: str, timezone: str | None) -> None:
+    # pandas reads a CSV's timestamps as nanoseconds; DuckDB's epoch_us has no _NS overload
+    newest = pd.Timestamp.now(tz="UTC").floor("s") - pd.Timedelta(hours=2)
+    stamps = pd.Series([newest - pd.Timedelta(days=3), newest])
+    if "UTC" not in dtype:
+        stamps = stamps.dt.tz_localize(None)
+    frame = pd.DataFrame({"ts": stamps.astype(dtype)})
+    args = {"timezone": timezone} if timezone else {}
+    fresh = one(frame, "expect_data_to_be_fresh", column="ts", max_age="1d", **args)
+    stale = one(frame, "expect_data_to_be_fresh", column="ts", max_age="1h", **args)
+    assert fresh.success and not stale.success
+    assert fresh.details["newest"] == newest.isoformat()
+
+
 def test_unicode_values_and_column_names() -> None:
     frame = pd.DataFrame({'naïve "col" ✓': ["Zoë", "東京", "ok", None], "n": [1, 2, 3, 4]})
     regex = one(

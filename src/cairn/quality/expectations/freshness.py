@@ -38,13 +38,15 @@ class ExpectDataToBeFresh(Expectation):
         if sql_type == "DATE":
             newest = f"epoch_us(CAST({newest} AS TIMESTAMP))"
         elif "TIME ZONE" in sql_type or ctx.kind(column) == "null":
-            newest = f"epoch_us({newest})"
+            # CAST: epoch_us has no overload for nanosecond timestamps (TIMESTAMPTZ_NS)
+            newest = f"epoch_us(CAST({newest} AS TIMESTAMPTZ))"
         elif args["timezone"] is None:
             raise ctx.fail(
                 f"column {column!r} holds naive timestamps ({ctx.columns[column]}); declare "
                 f"their zone with timezone: UTC (or the zone they were written in)."
             )
         else:
+            newest = f"CAST({newest} AS TIMESTAMP)"
             newest = f"epoch_us(timezone({ctx.param(args['timezone'])}, {newest}))"
         max_age, now = float(args["max_age"]), ctx.now
 
