@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pytest
 
@@ -63,3 +64,33 @@ def test_sources_and_entity_files_read_csv_the_same_way(tmp_path: Path) -> None:
     (tmp_path / "entities.csv").write_text("customer_id,event_timestamp\n")
     rows = register_entities(con, str(tmp_path / "entities.csv"), ["customer_id"])
     assert rows.types["event_timestamp"].upper().startswith("TIMESTAMP")
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Paris"])
+def test_entity_sql_sees_a_sources_naive_times_in_its_declared_zone(
+    tmp_path: Path, zone: str
+) -> None:
+    """A messy CSV with naive times and ``timezone=`` declared: selecting its time column in the
+    entity SQL gives the same instants the feature reads use, so it trains as it reads."""
+    from cairn import Entity, FeatureStore, FeatureView, Field, FileSource
+
+    (tmp_path / "cairn.yaml").write_text("project: zones\n")
+    (tmp_path / "survey.csv").write_text(
+        "person_id,surveyed_at,score\n1,2026-03-01 08:00:00,1.5\n1,2026-03-05 08:00:00,2.5\n"
+    )
+    (tmp_path / "asks.csv").write_text(
+        "person_id,asked_at,label\n1,2026-03-05 07:00:00,0\n1,2026-03-05 09:00:00,1\n"
+    )
+    person = Entity(name="person", join_keys=["person_id"])
+    survey = FileSource(path="survey.csv", timestamp_field="surveyed_at", timezone=zone)
+    asks = FileSource(path="asks.csv", timestamp_field="asked_at", timezone=zone)
+    view = FeatureView(
+        name="p", entities=[person], source=survey, schema=[Field(name="score", dtype="float64")]
+    )
+    store = FeatureStore(tmp_path)
+    store.apply([person, view, asks])
+    sql = "SELECT person_id, asked_at AS event_timestamp, label FROM asks ORDER BY asked_at"
+    frame = store.get_historical_features(sql, ["p:score"]).to_df()
+    local = pd.to_datetime(["2026-03-05 07:00:00", "2026-03-05 09:00:00"]).tz_localize(zone)
+    assert frame["event_timestamp"].tolist() == list(local.tz_convert("UTC"))
+    assert frame["score"].tolist() == [1.5, 2.5]

@@ -23,7 +23,7 @@ from cairn.features.source import Source, batch_of
 from cairn.offline.connection import connect, quote
 from cairn.offline.entities import EntityInput, EntityRows, is_sql, register_entities
 from cairn.offline.retrieval import RetrievalJob, ViewRequest, manifest_factory
-from cairn.offline.sources import SourceRelation, register_source, source_version
+from cairn.offline.sources import SourceRelation, register_source, source_version, zoned_columns
 from cairn.offline.validate import check_view
 
 
@@ -233,10 +233,9 @@ class OfflineEngine:
             if not batch_of(source).resolve(self.root).exists():
                 continue  # a push or stream source nothing landed in yet
             rel = register_source(con, source, self.root, f"__sql_src{j}")
-            cols = ", ".join(quote(c) for c in rel.columns)
             con.execute(
                 f"CREATE OR REPLACE TEMP VIEW {quote(source.name)} AS "
-                f"SELECT {cols} FROM {quote(rel.view)}"
+                f"SELECT {zoned_columns(rel)} FROM {quote(rel.view)}"
             )
 
 

@@ -171,6 +171,22 @@ def _micros(source: FileSource, column: str, columns: dict[str, str], role: str)
     )
 
 
+def zoned_columns(rel: SourceRelation) -> str:
+    """The select list of a source's own columns for SQL over the sources (entity queries):
+    its naive time columns carry the zone the source declares, as ``TIMESTAMPTZ``, so a query
+    that selects them gets the same instants the feature reads use."""
+    source = rel.source
+    times = {source.timestamp_field, source.created_timestamp_column} - {None}
+    items = []
+    for name, kind in rel.columns.items():
+        col = quote(name)
+        naive = kind.upper().startswith("TIMESTAMP") or kind.upper() == "DATE"
+        if name in times and source.timezone is not None and naive and not is_aware(kind):
+            col = f"timezone({literal(source.timezone)}, {col}::TIMESTAMP) AS {col}"
+        items.append(col)
+    return ", ".join(items)
+
+
 def source_version(source: FileSource, root: Path) -> SourceVersion:
     """The content version of a source: SHA-256 over its files, or its Delta table version."""
     path = source.resolve(root)
