@@ -100,7 +100,12 @@ def quickstart(
     ] = DEFAULT_DIR,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic data.")] = 7,
 ) -> None:
-    """Run the whole lifecycle on the embedded defaults: init -> apply -> training set.
+    """Run the whole lifecycle on the example credit project, on the embedded defaults.
+
+    Steps: init, data quality, apply, point-in-time training set, materialize, online read,
+    consistency, train, govern (four eyes), lineage, serve, monitor, rollouts, experiment
+    analysis, streaming features, retraining, model families, dashboard. A second run reuses
+    the folder from scratch; CAIRN_DATABASE_URL puts the metadata and MLflow on PostgreSQL.
 
     Example: cairn quickstart ./demo
     """
