@@ -10,6 +10,9 @@
 #                                            missing (the headless browser of tests/browser)
 #   scripts/services.sh java                 install (apt) a Java runtime if missing (the
 #                                            Spark offline engine's tests)
+#   scripts/services.sh nginx                install (apt) nginx if /usr/sbin/nginx is missing,
+#                                            without starting it as a system service (the
+#                                            replica tests run their own on a free port)
 #
 # SERVICE is postgres, redis or kafka; none means all three. If CAIRN_TEST_POSTGRES_URL,
 # CAIRN_TEST_REDIS_URL or CAIRN_TEST_KAFKA_URL is already set, that server is used as is
@@ -606,8 +609,31 @@ cmd_java() {
     command -v java >/dev/null 2>&1 || die "default-jre-headless installed but no java on PATH"
 }
 
+# The load balancer of tests/deploy: Debian's nginx, installed only. Its package would start
+# it as a system service on port 80; a policy-rc.d that refuses every start (unless one is
+# there already) keeps it stopped: the tests run their own nginx processes
+# (`nginx -p DIR -c CONF`) on free ports and stop them.
+cmd_nginx() {
+    [ -x /usr/sbin/nginx ] && return 0
+    lock
+    local policy=/usr/sbin/policy-rc.d sudo=() made=""
+    is_root || sudo=(sudo -n)
+    # shellcheck disable=SC2016  # $1 is expanded by the inner shell
+    if [ ! -e "$policy" ] && ${sudo[@]+"${sudo[@]}"} sh -c \
+        'printf "#!/bin/sh\nexit 101\n" >"$1" && chmod 755 "$1"' sh "$policy" 2>/dev/null; then
+        made=1
+    fi
+    local rc=0
+    (apt_install "install nginx; the replica test of tests/deploy skips without it" nginx) || rc=$?
+    if [ -n "$made" ]; then
+        ${sudo[@]+"${sudo[@]}"} rm -f "$policy" || true
+    fi
+    [ "$rc" = 0 ] || exit "$rc"
+    [ -x /usr/sbin/nginx ] || die "nginx installed but no /usr/sbin/nginx"
+}
+
 usage() {
-    echo "usage: $0 start|stop|status [postgres|redis|kafka...] | env | browser | java" >&2
+    echo "usage: $0 start|stop|status [postgres|redis|kafka...] | env | browser | java | nginx" >&2
     exit 2
 }
 
@@ -629,5 +655,6 @@ env) cmd_env ;;
 status) cmd_status ;;
 browser) cmd_browser ;;
 java) cmd_java ;;
+nginx) cmd_nginx ;;
 *) usage ;;
 esac

@@ -13,7 +13,8 @@
 # The headless browser of tests/browser (Debian's chromium and chromium-driver) is installed
 # when missing, and CAIRN_REQUIRE_BROWSER=1 makes those tests fail rather than skip when it
 # cannot start (CAIRN_REQUIRE_BROWSER=0 lets them skip). Their screenshots go to
-# $CAIRN_TEST_ARTIFACTS (default test-artifacts/dashboard/).
+# $CAIRN_TEST_ARTIFACTS (default test-artifacts/dashboard/). A Java runtime (the Spark tests)
+# and nginx (the load balancer of tests/deploy) are installed when missing.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -41,6 +42,7 @@ done
 export CAIRN_REQUIRE_BROWSER="${CAIRN_REQUIRE_BROWSER:-1}"
 "$services" browser || [ "$CAIRN_REQUIRE_BROWSER" = 0 ]
 "$services" java
+"$services" nginx
 "$services" start
 eval "$("$services" env)"
 export CAIRN_TEST_POSTGRES_URL CAIRN_TEST_REDIS_URL CAIRN_TEST_KAFKA_URL

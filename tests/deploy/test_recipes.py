@@ -107,3 +107,14 @@ def test_the_balancer_and_the_probes_find_the_servers_port() -> None:
     k8s_port = container["command"][container["command"].index("--port") + 1]
     assert container["ports"][0]["containerPort"] == int(k8s_port)
     assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": int(k8s_port)}
+
+
+def test_nginx_closes_idle_connections_to_the_servers_before_they_do() -> None:
+    """A server (uvicorn) closes a keep-alive connection idle for ``timeout_keep_alive``
+    seconds; a POST nginx sends on it at that moment gets a 502 that is never retried. nginx
+    must give up idle upstream connections first."""
+    import uvicorn
+
+    found = re.search(r"^\s*keepalive_timeout\s+(\d+)s;", (DEPLOY / "nginx.conf").read_text(), re.M)
+    assert found, "deploy/nginx.conf's upstream needs keepalive_timeout (seconds)"
+    assert int(found.group(1)) < uvicorn.Config(app="cairn:app").timeout_keep_alive

@@ -59,7 +59,7 @@ def serve(
     import uvicorn
 
     from cairn.app.server import REPO_ENV, build_app, check_project, freeze_heap
-    from cairn.serving.json_logs import log_config
+    from cairn.core.json_logs import log_config
 
     logging: dict[str, Any] = {}
     if log_format is LogFormat.json:

@@ -1,9 +1,12 @@
 """Background loops with a lifecycle: started and stopped by their owner, never orphaned.
 
 A :class:`PeriodicTask` runs a callable every ``seconds`` on its own thread between
-:meth:`~PeriodicTask.start` and :meth:`~PeriodicTask.stop`; ``stop`` wakes the thread at once
-and joins it, so a server's lifespan (or a test) ends with no thread left behind. A failing run
-is logged and the loop goes on (the next run may succeed: a database back up, a model loaded).
+:meth:`~PeriodicTask.start` and :meth:`~PeriodicTask.stop`, at a fixed rate: a run starts every
+``seconds`` whatever the previous one took (:func:`next_due`), so a server's rollout poll sees a
+change within one period of it, not one period plus the length of the last poll. ``stop``
+wakes the thread at once and joins it, so a server's lifespan (or a test) ends with no thread
+left behind. A failing run is logged and the loop goes on (the next run may succeed: a database
+back up, a model loaded).
 
 Example
 -------
@@ -19,7 +22,9 @@ True
 from __future__ import annotations
 
 import logging
+import math
 import threading
+import time
 from collections.abc import Callable
 from typing import Protocol
 
@@ -83,8 +88,26 @@ class PeriodicTask:
                 logger.warning("%s did not stop within %.0f s", thread.name, timeout)
 
     def _loop(self) -> None:
-        while not self._stop.wait(self.seconds):
+        due = time.monotonic() + self.seconds
+        while not self._stop.wait(max(0.0, due - time.monotonic())):
             try:
                 self.fn()
             except Exception:  # keep the loop alive: the next run may succeed
                 logger.exception("Background task %s failed", self.name)
+            due = next_due(due, time.monotonic(), self.seconds)
+
+
+def next_due(due: float, now: float, seconds: float) -> float:
+    """When the run after the one due at ``due`` starts, if it ended at ``now``: the first tick
+    of ``due + k * seconds`` (k >= 1) after ``now``. A run longer than the period skips the
+    ticks it overran instead of being followed by runs back to back.
+
+    Example
+    -------
+    >>> next_due(10.0, 10.3, 1.0)  # a 0.3 s run: the next one starts at 11, not 11.3
+    11.0
+    >>> next_due(10.0, 12.5, 1.0)  # a 2.5 s run: 11 and 12 are skipped
+    13.0
+    """
+    missed = max(0, math.floor((now - due) / seconds))
+    return due + (missed + 1) * seconds

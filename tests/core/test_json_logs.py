@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import logging.config
+import subprocess
 import sys
 
 import orjson
 import pytest
 
-from cairn.serving.json_logs import JsonFormatter, log_config
+from cairn.core.json_logs import JsonFormatter, log_config
 
 
 def test_records_become_one_json_object_with_extras_and_exceptions() -> None:
@@ -41,3 +42,18 @@ def test_log_config_routes_uvicorn_and_cairn_through_the_formatter(
             logger.handlers = before if name == "cairn" else []
             logger.propagate = True
             logger.setLevel(logging.NOTSET)
+
+
+def test_configuring_the_logs_imports_nothing_heavy() -> None:
+    """A ``cairn serve`` worker configures its logs before it answers uvicorn's 5 s health check
+    (see the module docstring): the formatter's module must not pull in the serving stack."""
+    code = (
+        "import logging.config, sys, orjson\n"
+        f"logging.config.dictConfig(orjson.loads({orjson.dumps(log_config('info'))!r}))\n"
+        "heavy = ('cairn.serving', 'fastapi', 'sqlalchemy', 'pandas', 'pyarrow')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"

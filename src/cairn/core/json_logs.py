@@ -2,6 +2,12 @@
 
 ``cairn serve --log-format json`` passes :func:`log_config` to uvicorn, so access lines, errors
 and Cairn's own warnings (a fallback, a model that could not load) are machine-readable.
+
+The module is light on purpose (the standard library and orjson): with ``--workers N`` every new
+worker process imports it to configure its logging *before* it starts answering uvicorn's
+supervisor, which kills and replaces a worker silent for 5 seconds. Importing the serving
+package here (seconds of CPU) made four workers starting at once on two busy cores miss that
+deadline, be replaced, and miss it again, forever.
 """
 
 from __future__ import annotations
@@ -53,7 +59,7 @@ def log_config(level: str = "info") -> dict[str, Any]:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"json": {"()": "cairn.serving.json_logs.JsonFormatter"}},
+        "formatters": {"json": {"()": "cairn.core.json_logs.JsonFormatter"}},
         "handlers": {"json": handler},
         "loggers": loggers,
     }
