@@ -91,13 +91,18 @@ def lock_backend(database_url: str, name: str) -> int:
     return int(pid)
 
 
-def terminate_backend(database_url: str, pid: int) -> None:
-    """``pg_terminate_backend(pid)`` from a connection of its own, as a server restarting that
-    backend (or a cut network seen by the server) would end it."""
+def terminate_backend(database_url: str, *pids: int) -> None:
+    """``pg_terminate_backend`` of every one of ``pids`` in one statement (so their holder
+    cannot act in between), from a connection of its own, as a server restarting those
+    backends (or a cut network seen by the server) would end them."""
     engine = sa.create_engine(database_url)
     try:
         with engine.connect() as conn:
-            assert conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+            ended = conn.execute(
+                sa.text("SELECT pg_terminate_backend(pid) FROM unnest(:pids) AS pid"),
+                {"pids": list(pids)},
+            ).scalars()
+            assert all(ended)
     finally:
         engine.dispose()
 
