@@ -212,7 +212,7 @@ def _standby_takes_over(tmp_path: Path, database_url: str | None) -> None:
         with processors(root, tmp_path / "logs", database_url) as group:
             first, second = group.start(), group.start()
             thread.start()
-            wait_for("a processor to run", lambda: first.batches() + second.batches() > 0, 20)
+            wait_for("a processor to run", lambda: first.batches() + second.batches() > 0, 120)
             active, standby = (first, second) if first.batches() else (second, first)
             wait_for("the standby to wait on the lock", standby.waits_on_lock, 20)
             time.sleep(rng.uniform(0.3, 0.8))
@@ -265,7 +265,7 @@ def test_a_waiting_standby_stops_on_sigterm(tmp_path: Path) -> None:
     Producer(store, random.Random(7)).batch(BATCH)
     with processors(root, tmp_path / "logs") as group:
         first, second = group.start(), group.start()
-        wait_for("a processor to run", lambda: first.batches() + second.batches() > 0, 20)
+        wait_for("a processor to run", lambda: first.batches() + second.batches() > 0, 120)
         active, standby = (first, second) if first.batches() else (second, first)
         wait_for("the standby to wait on the lock", standby.waits_on_lock, 20)
         time.sleep(0.3)  # its SIGTERM handler is installed before it opens the lock file
