@@ -107,7 +107,7 @@ def _kill_when_busy(p: Processor, rng: random.Random, root: Path) -> bool:
     """SIGKILL ``p`` a seeded 0-300 ms after its first batch (it is then working through the
     events produced while it started); returns whether the kill left a staged (uncommitted or
     unpublished) batch behind, which the next processor repairs."""
-    wait_for(f"processor {p.pid} to process a batch", lambda: p.batches() > 0, timeout=20)
+    wait_for(f"processor {p.pid} to process a batch", lambda: p.batches() > 0, timeout=120)
     time.sleep(rng.uniform(0, 0.3))
     p.kill9()
     return any(landed_folder(root).glob(".stream-*.pending*"))
