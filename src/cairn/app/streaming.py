@@ -29,6 +29,7 @@ from cairn.core.errors import DefinitionError
 from cairn.features.source import is_stream
 from cairn.features.stream_source import StreamSource
 from cairn.metadata.run_lock import Hold, hold_lock
+from cairn.metadata.singleton import RETRY_S
 from cairn.offline import AppliedView
 from cairn.online.materialize import (
     KeyPartitions,
@@ -136,6 +137,7 @@ def run_processor(
                 )  # fmt: skip
             except LockLost:
                 processor.log.close()  # back to waiting, from the last checkpoint
+        stop.wait(RETRY_S)  # a standby takes the partitions first
 
 
 def run_any_instance(

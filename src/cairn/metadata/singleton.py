@@ -54,7 +54,9 @@ POLL_S = 0.2
 STANDBY_AFTER_S = 0.5
 """Seconds without the lock after which a process says it stands by."""
 RETRY_S = 1.0
-"""Seconds between a waiting process's tries when the database cannot be reached."""
+"""Seconds between a waiting process's tries when the database cannot be reached, and before
+a leader that lost its lock tries again (a standby polling every :data:`POLL_S` takes it
+first)."""
 
 
 @contextmanager
@@ -121,8 +123,9 @@ def lead(
     check that the lock is still held, ``evaluate``, hand its steps (when there are any) to
     ``on_steps``, wait ``pause()`` seconds. ``on_active`` is called each time the lock is
     taken. When the check finds the lock lost (its PostgreSQL connection ended), nothing more
-    is evaluated: ``on_lost`` is called once and the process waits for the lock again, as a
-    standby (``on_standby``), on a new connection; a database it cannot reach while waiting
+    is evaluated: ``on_lost`` is called once and, after :data:`RETRY_S` seconds (a standby
+    takes the lock first), the process waits for the lock again, as a standby
+    (``on_standby``), on a new connection; a database it cannot reach while waiting
     is tried again every :data:`RETRY_S` seconds. Returns False when ``stop`` was set before
     the lock was ever taken. ``evaluate`` and ``pause`` handle their own errors (a watcher
     decides which failures it outlives).
@@ -156,6 +159,7 @@ def lead(
                     logger.warning("Lost the lock %s (its database connection ended)", name)
                     if on_lost is not None:
                         on_lost()
+                    stop.wait(RETRY_S)  # the standbys first: this process's connection failed
                     break
                 steps = list(evaluate())
                 if on_steps is not None and steps:
