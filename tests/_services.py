@@ -9,9 +9,13 @@ server-backed tests can run.
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 POSTGRES_URL_ENV = "CAIRN_TEST_POSTGRES_URL"
 REDIS_URL_ENV = "CAIRN_TEST_REDIS_URL"
@@ -85,3 +89,38 @@ def postgres_database(prefix: str = "t") -> Iterator[str]:
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
+
+
+@contextmanager
+def own_redis(folder: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """A ``redis-server`` of the test's own on a free loopback port, for what must not touch
+    the shared test server (``SCRIPT FLUSH`` is server-wide: another test's scripts would go
+    too; stopping it): yields its process and URL, and stops it. Skips when ``redis-server`` is
+    not installed, but fails under CI (``scripts/services.sh`` installs it)."""
+    import redis
+
+    from cairn.testing.servers import free_port
+
+    binary = _required(shutil.which("redis-server"), "redis-server", "PATH")
+    port = free_port()
+    proc = subprocess.Popen(
+        [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
+         "--dir", str(folder)],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                redis.Redis.from_url(url).ping()
+                break
+            except redis.ConnectionError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.05)
+        yield proc, url
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(5)

@@ -12,6 +12,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 import redis
@@ -26,7 +27,7 @@ from cairn.core.online import (
     read_each,
 )
 from cairn.online.backends.redis import RedisOnlineStore, redact
-from tests._services import redis_url_or_skip
+from tests._services import own_redis, redis_url_or_skip
 
 T = 1_767_225_600_000_000
 
@@ -250,10 +251,21 @@ def test_delete_view_removes_every_key_and_nothing_else(
     assert sum(1 for _ in admin.scan_iter(match=f"{other.prefix}:v:*", count=1000)) == 5_000
 
 
-def test_writes_survive_a_script_flush(
-    make_store: Callable[..., RedisOnlineStore], admin: redis.Redis
-) -> None:
-    store = make_store()
+@pytest.fixture
+def flushable(tmp_path: Path) -> Iterator[tuple[RedisOnlineStore, redis.Redis]]:
+    """A store and an admin client on a Redis server of the test's own: ``SCRIPT FLUSH`` is
+    server-wide, so on the shared server it would make a test running beside this one (on
+    another xdist worker) reload its scripts, e.g. in the middle of counting round trips."""
+    with own_redis(tmp_path) as (_, url):
+        store = RedisOnlineStore(url, prefix="cairn-test")
+        admin = redis.Redis.from_url(url)
+        yield store, admin
+        admin.close()
+        store.close()
+
+
+def test_writes_survive_a_script_flush(flushable: tuple[RedisOnlineStore, redis.Redis]) -> None:
+    store, admin = flushable
     assert store.write("v", [SnapshotRecord("a", T, T, 0, [])]) == 1
     admin.script_flush()  # as after a restart or a failover: the server forgot the scripts
     assert store.write("v", [SnapshotRecord("a", T, T, 1, [])]) == 1
@@ -265,9 +277,9 @@ def test_writes_survive_a_script_flush(
 
 
 def test_read_many_survives_a_script_flush(
-    make_store: Callable[..., RedisOnlineStore], admin: redis.Redis
+    flushable: tuple[RedisOnlineStore, redis.Redis],
 ) -> None:
-    store = make_store()
+    store, admin = flushable
     store.write("v", [SnapshotRecord("a", T, T, 0, [1])])
     store.write_tiles("v", [TileRecord("a", "1h", T, T, {"n": 1})])
     requests: list[ReadRequest] = [

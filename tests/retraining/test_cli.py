@@ -5,12 +5,7 @@ one controller acts while a second stands by, and the second takes over after a 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import threading
-import time
 import uuid
 from pathlib import Path
 
@@ -18,7 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from cairn.cli.main import app
+from cairn.retraining.controller import LOCK_NAME
 from tests._services import postgres_url_or_skip
+from tests._watchers import cut_the_leader, kill_the_leader, watchers
 from tests.retraining._project import POLICY, Base, controller, write_policy
 
 pytestmark = pytest.mark.slow
@@ -65,23 +62,20 @@ def test_watch_once_prints_what_it_did(root: Path) -> None:
     assert code == 0 and "p #1 waiting: shadow of" in out
 
 
-def _watch(root: Path, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [str(Path(sys.executable).parent / "cairn"), "retrain", "watch", "--interval", "0.5",
-             "--repo", str(root)],
-            stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True,
-        )  # fmt: skip
+ACTIVE = "Retraining controller active"
 
 
-def _wait_for(log: Path, text: str, timeout: float) -> float:
-    began = time.monotonic()
-    while time.monotonic() - began < timeout:
-        if text in log.read_text(errors="replace"):
-            return time.monotonic() - began
-        time.sleep(0.05)
-    raise AssertionError(f"{text!r} not in {log}:\n{log.read_text(errors='replace')}")
+def _lock_project(root: Path, database_url: str | None) -> str:
+    """A project with no policy (nothing to train: this is about who holds the lock), its
+    metadata on ``database_url`` when given; returns its name."""
+    root.mkdir()
+    name = f"lock_{uuid.uuid4().hex[:8]}"
+    config = f"project: {name}\n"
+    if database_url is not None:
+        config += f"metadata:\n  url: {database_url}\n"
+    (root / "cairn.yaml").write_text(config, encoding="utf-8")
+    (root / "retraining.yaml").write_text("policies: {}\n", encoding="utf-8")
+    return name
 
 
 @pytest.mark.parametrize(
@@ -90,34 +84,25 @@ def _wait_for(log: Path, text: str, timeout: float) -> float:
 def test_one_controller_acts_and_a_standby_takes_over_after_kill_9(
     backend: str, tmp_path: Path
 ) -> None:
-    # nothing to train: this is about who holds the lock (a file lock beside the SQLite
-    # database, or a PostgreSQL advisory lock that dies with its connection)
+    # a file lock beside the SQLite database, or a PostgreSQL advisory lock that dies with its
+    # connection
     root = tmp_path / "lock"
-    root.mkdir()
-    config = f"project: lock_{uuid.uuid4().hex[:8]}\n"
-    if backend == "postgres":
-        config += f"metadata:\n  url: {postgres_url_or_skip()}\n"
-    (root / "cairn.yaml").write_text(config, encoding="utf-8")
-    (root / "retraining.yaml").write_text("policies: {}\n", encoding="utf-8")
-    first, second = tmp_path / "first.log", tmp_path / "second.log"
-    a = _watch(root, first)
-    b = None
-    try:
-        _wait_for(first, "Retraining controller active", 60)
-        b = _watch(root, second)
-        _wait_for(second, "standing by to take over", 60)
-        time.sleep(1.0)
-        assert "Retraining controller active" not in second.read_text()
-        os.killpg(a.pid, signal.SIGKILL)
-        a.wait(10)
-        took = _wait_for(second, "Retraining controller active", 10)
-        print(f"retraining controller takeover after kill -9: {took:.3f} s")
-        assert took < 5.0  # the file lock dies with its process; the standby polls every 0.5 s
-    finally:
-        for p in (a, b):
-            if p is not None and p.poll() is None:
-                os.killpg(p.pid, signal.SIGKILL)
-                p.wait(10)
+    _lock_project(root, postgres_url_or_skip() if backend == "postgres" else None)
+    with watchers(("retrain", "watch"), root, tmp_path) as w:
+        took, _ = kill_the_leader(w, ACTIVE)
+    print(f"retraining controller takeover after kill -9: {took:.3f} s")
+    assert took < 5.0  # the lock dies with its process; the standby polls every 0.2 s
+
+
+@pytest.mark.postgres
+def test_a_controller_whose_lock_connection_ends_stops_and_stands_by(tmp_path: Path) -> None:
+    url = postgres_url_or_skip()
+    root = tmp_path / "lock"
+    name = _lock_project(root, url)
+    with watchers(("retrain", "watch"), root, tmp_path) as w:
+        took = cut_the_leader(w, url, LOCK_NAME.format(project=name), ACTIVE)
+    print(f"retraining controller takeover after its leader's connection ended: {took:.3f} s")
+    assert took < 5.0
 
 
 def test_run_leaves_the_request_to_the_active_controller(root: Path, base: Base) -> None:

@@ -6,9 +6,6 @@ lock); ``--once`` leaves the evaluation to a running controller after a bounded 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -22,9 +19,10 @@ from typer.testing import CliRunner
 from cairn.app.project import Project
 from cairn.cli.main import app
 from cairn.core.gate_policy import GatePolicy
-from cairn.rollouts.controller import DEFERRED, CanaryController
+from cairn.rollouts.controller import DEFERRED, LOCK_NAME, CanaryController
 from cairn.rollouts.spec import RolloutSpec
 from tests._services import postgres_database
+from tests._watchers import cut_the_leader, kill_the_leader, watchers
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="kill -9, flock")
 
@@ -59,59 +57,29 @@ def project(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path]:
         yield make_project(tmp_path / "credit", url)
 
 
-def _watch(root: Path, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [str(Path(sys.executable).parent / "cairn"), "deploy", "watch", "--interval", "0.5",
-             "--repo", str(root)],
-            stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True,
-        )  # fmt: skip
-
-
-def _wait_for(log: Path, text: str, timeout: float) -> float:
-    began = time.monotonic()
-    while time.monotonic() - began < timeout:
-        if text in log.read_text(errors="replace"):
-            return time.monotonic() - began
-        time.sleep(0.02)
-    raise AssertionError(f"{text!r} not in {log}:\n{log.read_text(errors='replace')}")
+ACTIVE = "Canary controller active"
 
 
 @pytest.mark.slow
 def test_one_watcher_acts_and_a_standby_takes_over_after_kill_9(
     project: Path, tmp_path: Path
 ) -> None:
-    first, second = tmp_path / "first.log", tmp_path / "second.log"
-    a = _watch(project, first)
-    b = None
-    try:
-        _wait_for(first, "Canary controller active", 60)
-        _wait_for(first, JUDGED, 10)
-        b = _watch(project, second)
-        _wait_for(second, "standing by to take over", 60)
-        judged = first.read_text().count(JUDGED)
-        time.sleep(1.5)  # three intervals: the leader judges, the standby does not
-        assert first.read_text().count(JUDGED) > judged
-        assert JUDGED not in second.read_text()
-        assert "Canary controller active" not in second.read_text()
-        os.killpg(a.pid, signal.SIGKILL)
-        killed = time.monotonic()
-        a.wait(10)
-        _wait_for(second, "Canary controller active", 10)
-        active = time.monotonic() - killed
-        _wait_for(second, JUDGED, 10)
-        acted = time.monotonic() - killed
-        print(
-            f"canary controller takeover after kill -9: active {active:.3f} s, acted {acted:.3f} s"
-        )
-        assert acted < 5.0  # the lock dies with its process; the standby polls every 0.2 s
-        assert second.read_text().index("standing by") < second.read_text().index("active for")
-    finally:
-        for p in (a, b):
-            if p is not None and p.poll() is None:
-                os.killpg(p.pid, signal.SIGKILL)
-                p.wait(10)
+    with watchers(("deploy", "watch"), project, tmp_path) as w:
+        active, acted = kill_the_leader(w, ACTIVE, JUDGED)
+    print(f"canary controller takeover after kill -9: active {active:.3f} s, acted {acted:.3f} s")
+    assert acted < 5.0  # the lock dies with its process; the standby polls every 0.2 s
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_a_leader_whose_lock_connection_ends_stops_acting_and_stands_by(tmp_path: Path) -> None:
+    with postgres_database("singleton") as url:
+        root = make_project(tmp_path / "credit", url)
+        lock = LOCK_NAME.format(project="singleton")
+        with watchers(("deploy", "watch"), root, tmp_path) as w:
+            took = cut_the_leader(w, url, lock, ACTIVE, JUDGED)
+    print(f"canary controller takeover after its leader's connection ended: {took:.3f} s")
+    assert took < 5.0
 
 
 def test_once_leaves_the_evaluation_to_the_active_controller(tmp_path: Path) -> None:

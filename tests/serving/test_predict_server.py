@@ -18,6 +18,7 @@ import pytest
 
 from cairn.serving.log_reader import query
 from cairn.testing.servers import free_port, start_server, stop_server, wait_ready
+from tests._services import own_redis
 from tests.serving._served import register_champion, use_redis
 from tests.serving.conftest import write_project
 from tests.tracking._fixtures import mlflow_template
@@ -129,28 +130,8 @@ def test_kill_9_mid_traffic_loses_no_acknowledged_prediction(served: Path) -> No
 
 @pytest.fixture
 def redis_server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server is not installed")
-    port = free_port()
-    proc = subprocess.Popen(
-        [binary, "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    deadline = time.monotonic() + 10
-    import redis
-
-    while time.monotonic() < deadline:
-        try:
-            redis.Redis.from_url(url).ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    yield proc, url
-    if proc.poll() is None:
-        proc.terminate()
-        proc.wait(5)
+    with own_redis(tmp_path) as server:  # this test stops it: not the shared one
+        yield server
 
 
 def test_redis_store_then_fallback_when_redis_stops(

@@ -3,7 +3,7 @@
 A backend's test calls ``check_event_log(make_log)`` with a function returning a fresh, empty
 log of the given partition count (about 15 times: once per check and per generated example;
 the caller cleans them up). Nothing here depends on a particular backend: offsets are only
-required to grow per partition (dense for SQLite and Kafka, sparse for Redis Streams).
+required to grow per partition (dense for SQLite, usually for Kafka, sparse for Redis Streams).
 """
 
 from __future__ import annotations

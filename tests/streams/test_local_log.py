@@ -101,20 +101,26 @@ def test_producers_and_readers_with_a_kill_lose_nothing_acknowledged(tmp_path: P
         )
         for n, a in enumerate(acks)
     ]
-    deadline, killed, seen = time.monotonic() + seconds, False, {p: 0 for p in range(4)}
-    # a reader in a loop (each partition only grows, densely) until the run is over and the
-    # first producer was killed
-    while time.monotonic() < deadline or (not killed and time.monotonic() < deadline + 60):
-        for p in range(4):
-            offsets = [e.offset for e in log.read(p, seen[p])]
-            assert offsets == list(range(seen[p], seen[p] + len(offsets)))
-            seen[p] += len(offsets)
-        # SIGKILL mid-run, once the first producer has acknowledged something (a loaded box
-        # can take seconds to start it: never kill it before)
-        if not killed and acks[0].exists() and acks[0].stat().st_size > 2048:
-            procs[0].send_signal(signal.SIGKILL)
-            killed = True
-    codes = [p.wait(60) for p in procs]
+    try:
+        deadline, killed, seen = time.monotonic() + seconds, False, {p: 0 for p in range(4)}
+        # a reader in a loop (each partition only grows, densely) until the run is over and the
+        # first producer was killed
+        while time.monotonic() < deadline or (not killed and time.monotonic() < deadline + 60):
+            for p in range(4):
+                offsets = [e.offset for e in log.read(p, seen[p])]
+                assert offsets == list(range(seen[p], seen[p] + len(offsets)))
+                seen[p] += len(offsets)
+            # SIGKILL mid-run, once the first producer has acknowledged something (a loaded box
+            # can take seconds to start it: never kill it before)
+            if not killed and acks[0].exists() and acks[0].stat().st_size > 2048:
+                procs[0].send_signal(signal.SIGKILL)
+                killed = True
+        codes = [p.wait(60) for p in procs]
+    finally:  # a failed check leaves no producer writing on
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(10)
     assert codes[0] == -signal.SIGKILL and codes[1:] == [0, 0], codes
     stored = {
         (e.partition, e.offset): e.value["id"] for p in range(4) for e in log.read(p, 0, 10**9)

@@ -10,7 +10,8 @@ batch engine's at times after the last commit, and ``cairn stream status`` shows
 counts equal to what was produced. Then an active and a standby processor: the standby
 takes over within seconds of the active one's ``kill -9`` (partition locks as files beside an
 SQLite metadata database, and as PostgreSQL advisory locks); a standby waiting for the lock
-stops on SIGTERM.
+stops on SIGTERM; an active processor whose PostgreSQL lock connections end stops and stands
+by, and the standby takes over.
 """
 
 from __future__ import annotations
@@ -29,8 +30,10 @@ from pathlib import Path
 import pytest
 
 from cairn import Field, KafkaSource, LocalStreamSource, RedisStreamSource
+from cairn.app.streaming import partition_lock
 from cairn.features.stream_source import StreamSource
 from tests._services import kafka_url_or_skip, postgres_database, redis_url_or_skip
+from tests._watchers import lock_backend, terminate_backend
 from tests.streams._kill_helpers import (
     KEYS,
     SOURCE,
@@ -104,7 +107,7 @@ def _kill_when_busy(p: Processor, rng: random.Random, root: Path) -> bool:
     """SIGKILL ``p`` a seeded 0-300 ms after its first batch (it is then working through the
     events produced while it started); returns whether the kill left a staged (uncommitted or
     unpublished) batch behind, which the next processor repairs."""
-    wait_for(f"processor {p.pid} to process a batch", lambda: p.batches() > 0, timeout=20)
+    wait_for(f"processor {p.pid} to process a batch", lambda: p.batches() > 0, timeout=120)
     time.sleep(rng.uniform(0, 0.3))
     p.kill9()
     return any(landed_folder(root).glob(".stream-*.pending*"))
@@ -209,7 +212,7 @@ def _standby_takes_over(tmp_path: Path, database_url: str | None) -> None:
         with processors(root, tmp_path / "logs", database_url) as group:
             first, second = group.start(), group.start()
             thread.start()
-            wait_for("a processor to run", lambda: first.batches() + second.batches() > 0, 20)
+            wait_for("a processor to run", lambda: first.batches() + second.batches() > 0, 120)
             active, standby = (first, second) if first.batches() else (second, first)
             wait_for("the standby to wait on the lock", standby.waits_on_lock, 20)
             time.sleep(rng.uniform(0.3, 0.8))
@@ -262,7 +265,7 @@ def test_a_waiting_standby_stops_on_sigterm(tmp_path: Path) -> None:
     Producer(store, random.Random(7)).batch(BATCH)
     with processors(root, tmp_path / "logs") as group:
         first, second = group.start(), group.start()
-        wait_for("a processor to run", lambda: first.batches() + second.batches() > 0, 20)
+        wait_for("a processor to run", lambda: first.batches() + second.batches() > 0, 120)
         active, standby = (first, second) if first.batches() else (second, first)
         wait_for("the standby to wait on the lock", standby.waits_on_lock, 20)
         time.sleep(0.3)  # its SIGTERM handler is installed before it opens the lock file
@@ -273,3 +276,52 @@ def test_a_waiting_standby_stops_on_sigterm(tmp_path: Path) -> None:
             pytest.fail("a standby waiting for the lock ignored SIGTERM for 3 s")
         assert code == 0, standby.output()
         assert active.alive()
+
+
+@pytest.mark.postgres
+def test_a_processor_whose_lock_connection_ends_stops_and_the_standby_takes_over(
+    tmp_path: Path,
+) -> None:
+    # The active processor's partition locks end with their PostgreSQL connections while it
+    # lives (as after a server restart or a network cut): it notices before its next batch,
+    # says so, processes nothing more and waits as a standby; the standby takes over. The
+    # producer pauses around the cut, so no batch is in flight then (one in flight could
+    # land twice: the old processor learns of the loss only at its next check).
+    with postgres_database("cut") as url:
+        root = tmp_path / "project"
+        root.mkdir()
+        store = make_project(
+            root, "cut", LocalStreamSource(name=SOURCE, partitions=2, schema=SCHEMA), None,
+            database_url=url,
+        )  # fmt: skip
+        producer = Producer(store, random.Random("cut-events-20261207"))
+        with processors(root, tmp_path / "logs", url) as group:
+            first, second = group.start(), group.start()
+            for _ in range(5):
+                producer.batch(BATCH, ahead=0.0)
+            wait_for("a processor to run", lambda: first.batches() + second.batches() > 0, 120)
+            active, standby = (first, second) if first.batches() else (second, first)
+            wait_for("the standby to wait on the lock", standby.waits_on_lock, 20)
+            wait_for("the batches to land", lambda: landed_rows(root) == 5 * BATCH, 20)
+            assert standby.batches() == 0, "two processors of one source ran at once"
+            locks = [partition_lock("cut", SOURCE, p) for p in range(2)]
+            terminate_backend(url, *(lock_backend(url, lock) for lock in locks))
+            cut = time.monotonic()
+            wait_for("the old one to say so", lambda: "Lost leadership" in active.output(), 10)
+            batches = active.batches()
+            for _ in range(5):
+                producer.batch(BATCH, ahead=0.0)
+            wait_for("the standby's first batch", lambda: standby.batches() > 0, 10)
+            took = time.monotonic() - cut
+            wait_for("the batches to land", lambda: landed_rows(root) == 10 * BATCH, 20)
+            print(f"standby takeover after the active one's lock connections ended: {took:.3f} s")
+            assert active.batches() == batches and active.alive()  # a standby now
+            assert active.output().count("Lost leadership") == 1
+            for p in (standby, active):
+                p.proc.send_signal(signal.SIGTERM)
+                assert p.proc.wait(timeout=20) == 0, p.output()
+            assert group.failures() == []
+        drain(root, producer.latest_us)
+        report = check(store, producer.acked)
+    assert report.duplicates == [] and report.gaps == [] and report.mismatches == []
+    assert landed_rows(root) == len(producer.acked) == 10 * BATCH

@@ -4,7 +4,10 @@
 :func:`open_processor` builds the processor of one source over the applied views that read
 it; :func:`run_processor` runs it holding the lock of every partition it reads (PostgreSQL
 advisory locks, or file locks next to an embedded metadata database), so no partition is
-read by two processors: a second one waits and takes over when the first dies. With
+read by two processors: a second one waits and takes over when the first dies. A processor
+whose PostgreSQL lock died with its connection while it lives (server restart, network cut)
+notices before its next batch (:data:`LOCK_CHECK_S`): it stops, says so, and waits for its
+partitions again, as a standby, from the last checkpoint. With
 ``streaming.processors = N``, N processors share the partitions (partition ``p`` belongs to
 processor ``p % N``) and :func:`run_any_instance` takes the first free one, like a consumer
 joining a group. :class:`SourceRunner` moves a processor to changed definitions without a
@@ -13,6 +16,7 @@ pause in serving (backfill beside, then switch; with several processors, togethe
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -24,7 +28,8 @@ from cairn.app.stream_versions import definition_at
 from cairn.core.errors import DefinitionError
 from cairn.features.source import is_stream
 from cairn.features.stream_source import StreamSource
-from cairn.metadata.run_lock import run_lock
+from cairn.metadata.run_lock import Hold, hold_lock
+from cairn.metadata.singleton import RETRY_S
 from cairn.offline import AppliedView
 from cairn.online.materialize import (
     KeyPartitions,
@@ -48,6 +53,15 @@ from cairn.streams.processor import (
 
 if TYPE_CHECKING:
     from cairn.app.feature_store import FeatureStore
+
+logger = logging.getLogger(__name__)
+
+LOCK_CHECK_S = 0.2
+"""Seconds between a running processor's checks that it still holds its partition locks."""
+
+
+class LockLost(Exception):
+    """A running processor's partition lock ended with its database connection."""
 
 
 def open_processor(
@@ -111,14 +125,19 @@ def run_processor(
     (:mod:`cairn.app.stream_backfill`); reads use the live definition until then. With
     ``until_idle`` a backfill under way is finished before returning.
     """
-    processor = open_processor(store, source, settings=settings, instance=instance)
-    with partition_locks(store, processor, stop) as held:
-        if not held:  # stopped while waiting for the active processor's lock
-            return processor
-        return _run_held(
-            store, processor, stop, settings, poll_s, on_batch, until_idle, refresh_s,
-            switch_lag_events,
-        )  # fmt: skip
+    while True:
+        processor = open_processor(store, source, settings=settings, instance=instance)
+        with partition_locks(store, processor, stop) as holds:
+            if holds is None:  # stopped while waiting for the active processor's lock
+                return processor
+            try:
+                return _run_held(
+                    store, processor, stop, settings, poll_s, on_batch, until_idle, refresh_s,
+                    switch_lag_events, holds,
+                )  # fmt: skip
+            except LockLost:
+                processor.log.close()  # back to waiting, from the last checkpoint
+        stop.wait(RETRY_S)  # a standby takes the partitions first
 
 
 def run_any_instance(
@@ -150,12 +169,15 @@ def run_any_instance(
     while not stop.is_set():
         for i in range(count):
             processor = open_processor(store, src, settings=settings, log=log, instance=(i, count))
-            with partition_locks(store, processor, once) as held:
-                if held:
-                    return _run_held(
-                        store, processor, stop, settings, poll_s, on_batch, until_idle,
-                        refresh_s, switch_lag_events,
-                    )  # fmt: skip
+            with partition_locks(store, processor, once) as holds:
+                if holds is not None:
+                    try:
+                        return _run_held(
+                            store, processor, stop, settings, poll_s, on_batch, until_idle,
+                            refresh_s, switch_lag_events, holds,
+                        )  # fmt: skip
+                    except LockLost:
+                        pass  # a standby again, from the last checkpoint
         stop.wait(standby_poll_s)
     log.close()
     return None
@@ -175,17 +197,20 @@ def partition_lock(project: str, source: str, partition: int) -> str:
 @contextmanager
 def partition_locks(
     store: FeatureStore, processor: StreamProcessor, stop: threading.Event
-) -> Iterator[bool]:
+) -> Iterator[list[Hold] | None]:
     """Hold the locks of every partition ``processor`` reads (in order; a processor of
     another number of processors reading one of them excludes it, so no partition is ever
-    read by two). Yields False, holding none, when ``stop`` was set first."""
-    with ExitStack() as held:
+    read by two). Yields them, or None, holding none, when ``stop`` was set first."""
+    with ExitStack() as stack:
+        holds = []
         for p in processor.owned:
             name = partition_lock(store.project, processor.source.name, p)
-            if not held.enter_context(run_lock(store.metadata.engine, name, stop=stop)):
-                yield False
+            hold = stack.enter_context(hold_lock(store.metadata.engine, name, stop=stop))
+            if not hold.held:
+                yield None
                 return
-        yield True
+            holds.append(hold)
+        yield holds
 
 
 def _run_held(
@@ -198,15 +223,27 @@ def _run_held(
     until_idle: bool,
     refresh_s: float | None,
     switch_lag_events: int | None,
+    holds: Sequence[Hold] = (),
 ) -> StreamProcessor:
-    """The processing loop of :func:`run_processor`, its lock held."""
+    """The processing loop of :func:`run_processor`, its locks ``holds`` held: raises
+    :class:`LockLost` when a check (every :data:`LOCK_CHECK_S`, before a batch) finds one
+    gone."""
     configured = store.settings.streaming
     every = configured.refresh_seconds if refresh_s is None else refresh_s
     lag = configured.switch_lag_events if switch_lag_events is None else switch_lag_events
     runner = SourceRunner(store, processor, settings, lag)
     runner.begin()
-    checked = time.monotonic()
+    checked = held = time.monotonic()
     while not stop.is_set():
+        if time.monotonic() - held >= LOCK_CHECK_S:
+            held = time.monotonic()
+            if not all(h.alive() for h in holds):
+                logger.warning(
+                    "Lost leadership of %s's partitions %s: a partition lock ended with its "
+                    "database connection; stopped, standing by.",
+                    processor.source.name, list(processor.owned),
+                )  # fmt: skip
+                raise LockLost(processor.source.name)
         if time.monotonic() - checked >= every:
             checked = time.monotonic()
             runner.refresh()

@@ -496,8 +496,21 @@ def watch(
             f"({socket.gethostname()}:{os.getpid()}), {every}."
         )
 
+    def lost() -> None:
+        console.print(
+            "Lost leadership: the canary controller lock ended with its database connection; "
+            "stopped acting, standing by."
+        )
+
     try:
-        controller.run(stop, interval=interval, on_steps=show, on_standby=standby, on_active=active)
+        controller.run(
+            stop,
+            interval=interval,
+            on_steps=show,
+            on_standby=standby,
+            on_active=active,
+            on_lost=lost,
+        )
     except KeyboardInterrupt:
         stop.set()
 

@@ -84,8 +84,21 @@ def watch(
             f"acting as {controller.principal.name}, every {every:g} s."
         )
 
+    def lost() -> None:
+        console.print(
+            "Lost leadership: the retraining controller lock ended with its database connection; "
+            "stopped acting, standing by."
+        )
+
     try:
-        controller.run(stop, interval=every, on_steps=show, on_standby=standby, on_active=active)
+        controller.run(
+            stop,
+            interval=every,
+            on_steps=show,
+            on_standby=standby,
+            on_active=active,
+            on_lost=lost,
+        )
     except KeyboardInterrupt:
         stop.set()
 

@@ -7,10 +7,16 @@ for as long as it acts: a PostgreSQL session-level advisory lock, or an exclusiv
 beside an SQLite database file. The lock dies with its holder's connection or process, so
 after a ``kill -9`` a standby polling for it takes over within a poll (``poll_s``).
 
+A PostgreSQL lock can also die while its holder lives: the server restarted the backend, the
+network was cut, ``pg_terminate_backend``. A leader therefore asks before each turn whether
+it still holds its lock (one query on the lock's own connection): when it does not, it stops
+acting, says so once (``on_lost``) and stands by again, waiting for the lock on a new
+connection.
+
 * :func:`leadership` — hold the lock until told to stop, waiting for it as long as it takes
   (a watcher): ``on_standby`` is called once when another process holds it;
-* :func:`lead` — a watcher's whole loop: wait for the lock, then evaluate, report and pause
-  until told to stop;
+* :func:`lead` — a watcher's whole loop: wait for the lock, then check it, evaluate, report
+  and pause until told to stop (back to waiting when the lock was lost);
 * :func:`turn` — hold it for one evaluation (``--once``, a scheduler's call), waiting at most
   ``wait_s`` seconds: yields False, not holding it, when another process kept it.
 
@@ -26,16 +32,20 @@ Example
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import TypeVar
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from cairn.metadata.run_lock import run_lock
+from cairn.metadata.run_lock import Hold, hold_lock, run_lock
 
-__all__ = ["POLL_S", "STANDBY_AFTER_S", "lead", "leadership", "turn"]
+__all__ = ["POLL_S", "RETRY_S", "STANDBY_AFTER_S", "lead", "leadership", "turn"]
+
+logger = logging.getLogger(__name__)
 
 Step = TypeVar("Step")
 
@@ -43,6 +53,10 @@ POLL_S = 0.2
 """Seconds between a standby's tries for the lock (its takeover delay after a kill -9)."""
 STANDBY_AFTER_S = 0.5
 """Seconds without the lock after which a process says it stands by."""
+RETRY_S = 1.0
+"""Seconds between a waiting process's tries when the database cannot be reached, and before
+a leader that lost its lock tries again (a standby polling every :data:`POLL_S` takes it
+first)."""
 
 
 @contextmanager
@@ -54,21 +68,22 @@ def leadership(
     on_standby: Callable[[], None] | None = None,
     poll_s: float = POLL_S,
     standby_after_s: float = STANDBY_AFTER_S,
-) -> Iterator[bool]:
+) -> Iterator[Hold]:
     """Hold the singleton lock ``name`` of ``engine``'s database, waiting for it until ``stop``
     is set.
 
-    Yields True holding it (until the block ends), or False, not holding it, when ``stop`` was
-    set first. ``on_standby`` is called once (from a timer thread) when the lock was not taken
-    within ``standby_after_s`` seconds: another process holds it.
+    Yields the :class:`~cairn.metadata.run_lock.Hold`: ``held`` True holding it (until the
+    block ends, or until :meth:`~cairn.metadata.run_lock.Hold.alive` says it was lost), or
+    False, not holding it, when ``stop`` was set first. ``on_standby`` is called once (from a
+    timer thread) when the lock was not taken within ``standby_after_s`` seconds: another
+    process holds it.
 
     Example
     -------
-    >>> import sqlalchemy as sa
     >>> stop = threading.Event()
-    >>> with leadership(sa.create_engine("sqlite://"), "cairn-retrain:demo", stop) as held:
-    ...     held
-    True
+    >>> with leadership(sa.create_engine("sqlite://"), "cairn-retrain:demo", stop) as hold:
+    ...     hold.held, hold.alive()
+    (True, True)
     """
     taken = threading.Lock()
     held_now = threading.Event()
@@ -82,12 +97,12 @@ def leadership(
     timer.daemon = True
     timer.start()
     try:
-        with run_lock(engine, name, stop=stop, poll_s=poll_s) as held:
+        with hold_lock(engine, name, stop=stop, poll_s=poll_s) as hold:
             with taken:
-                if held:
+                if hold.held:
                     held_now.set()
             timer.cancel()
-            yield held
+            yield hold
     finally:
         timer.cancel()
 
@@ -102,16 +117,21 @@ def lead(
     on_steps: Callable[[list[Step]], None] | None = None,
     on_standby: Callable[[], None] | None = None,
     on_active: Callable[[], None] | None = None,
+    on_lost: Callable[[], None] | None = None,
 ) -> bool:
     """Wait for the singleton lock ``name`` (:func:`leadership`), then until ``stop`` is set:
-    ``evaluate``, hand its steps (when there are any) to ``on_steps``, wait ``pause()``
-    seconds. ``on_active`` is called once the lock is taken. Returns False when ``stop`` was
-    set before the lock was taken. ``evaluate`` and ``pause`` handle their own errors (a
-    watcher decides which failures it outlives).
+    check that the lock is still held, ``evaluate``, hand its steps (when there are any) to
+    ``on_steps``, wait ``pause()`` seconds. ``on_active`` is called each time the lock is
+    taken. When the check finds the lock lost (its PostgreSQL connection ended), nothing more
+    is evaluated: ``on_lost`` is called once and, after :data:`RETRY_S` seconds (a standby
+    takes the lock first), the process waits for the lock again, as a standby
+    (``on_standby``), on a new connection; a database it cannot reach while waiting
+    is tried again every :data:`RETRY_S` seconds. Returns False when ``stop`` was set before
+    the lock was ever taken. ``evaluate`` and ``pause`` handle their own errors (a watcher
+    decides which failures it outlives).
 
     Example
     -------
-    >>> import sqlalchemy as sa
     >>> stop, seen = threading.Event(), []
     >>> def once() -> list[str]:
     ...     stop.set()
@@ -120,17 +140,32 @@ def lead(
     ...      pause=lambda: 0.0, on_steps=seen.extend), seen
     (True, ['judged'])
     """
-    with leadership(engine, name, stop, on_standby=on_standby) as held:
-        if not held:
-            return False
-        if on_active is not None:
-            on_active()
-        while not stop.is_set():
-            steps = list(evaluate())
-            if on_steps is not None and steps:
-                on_steps(steps)
-            stop.wait(pause())
-    return True
+    led = False
+    while not stop.is_set():
+        with ExitStack() as stack:
+            try:
+                hold = stack.enter_context(leadership(engine, name, stop, on_standby=on_standby))
+            except sa.exc.OperationalError as exc:  # the database is unreachable: try again
+                logger.warning("Waiting for the lock %s: %s", name, exc.orig or exc)
+                stop.wait(RETRY_S)
+                continue
+            if not hold.held:
+                return led
+            led = True
+            if on_active is not None:
+                on_active()
+            while not stop.is_set():
+                if not hold.alive():
+                    logger.warning("Lost the lock %s (its database connection ended)", name)
+                    if on_lost is not None:
+                        on_lost()
+                    stop.wait(RETRY_S)  # the standbys first: this process's connection failed
+                    break
+                steps = list(evaluate())
+                if on_steps is not None and steps:
+                    on_steps(steps)
+                stop.wait(pause())
+    return led
 
 
 @contextmanager

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 
 from cairn.core.errors import ConfigError
 from cairn.core.urls import redact_url
+from cairn.metadata.connect import connect_args
 from cairn.metadata.retry import with_retries
 from cairn.metadata.schema import upgrade
 
@@ -157,7 +158,9 @@ class MetadataStore:
     def __init__(self, url: str, *, root: Path | None = None) -> None:
         self.url = resolve_url(url, root or Path.cwd())
         try:
-            self.engine: Engine = sa.create_engine(self.url, future=True)
+            self.engine: Engine = sa.create_engine(
+                self.url, future=True, connect_args=connect_args(self.url)
+            )
         except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
             raise ConfigError(
                 f"metadata.url must be a SQLAlchemy URL such as 'sqlite:///.cairn/metadata.db' "

@@ -138,10 +138,13 @@ class RetrainController:
         on_steps: Callable[[list[RetrainStep]], None] | None = None,
         on_standby: Callable[[], None] | None = None,
         on_active: Callable[[], None] | None = None,
+        on_lost: Callable[[], None] | None = None,
     ) -> bool:
         """Evaluate every ``interval`` seconds until ``stop`` is set, holding the project's
         retraining lock (waiting for it first: ``on_standby`` is called once while another
-        controller holds it, ``on_active`` once it is taken). Returns False when ``stop`` was
+        controller holds it, ``on_active`` once it is taken; a lock lost with its database
+        connection stops the evaluations, calls ``on_lost`` and stands by again:
+        :func:`cairn.metadata.singleton.lead`). Returns False when ``stop`` was
         set before the lock was taken."""
         from cairn.metadata.singleton import lead
 
@@ -154,7 +157,7 @@ class RetrainController:
 
         return lead(
             self._engine, self.lock_name, stop, evaluate=evaluate, pause=lambda: interval,
-            on_steps=on_steps, on_standby=on_standby, on_active=on_active,
+            on_steps=on_steps, on_standby=on_standby, on_active=on_active, on_lost=on_lost,
         )  # fmt: skip
 
     def run_once(

@@ -348,11 +348,14 @@ class CanaryController:
         on_steps: Callable[[list[ControllerStep]], None] | None = None,
         on_standby: Callable[[], None] | None = None,
         on_active: Callable[[], None] | None = None,
+        on_lost: Callable[[], None] | None = None,
     ) -> bool:
         """Evaluate until ``stop`` is set, every ``interval`` seconds (default: the canaries'
         own gate intervals), holding the project's canary-controller lock (waiting for it
         first: ``on_standby`` is called once while another controller holds it, ``on_active``
-        once it is taken). Returns False when ``stop`` was set before the lock was taken."""
+        once it is taken; a lock lost with its database connection stops the evaluations,
+        calls ``on_lost`` and stands by again: :func:`cairn.metadata.singleton.lead`). Returns
+        False when ``stop`` was set before the lock was taken."""
         from cairn.metadata.singleton import lead
 
         def evaluate() -> list[ControllerStep]:
@@ -371,5 +374,5 @@ class CanaryController:
 
         return lead(
             self.service.store.engine, self.lock_name, stop, evaluate=evaluate, pause=pause,
-            on_steps=on_steps, on_standby=on_standby, on_active=on_active,
+            on_steps=on_steps, on_standby=on_standby, on_active=on_active, on_lost=on_lost,
         )  # fmt: skip

@@ -13,16 +13,19 @@ Views never materialized are left out.
 With several worker processes (``cairn serve --workers N``) each worker counts its own requests;
 the parent sets ``PROMETHEUS_MULTIPROC_DIR`` (prometheus_client's multiprocess mode) before the
 workers start, so counters and histograms are kept in per-process files there, and whichever
-worker answers a scrape sums every worker's files (:class:`MultiProcessCollector`). Every gauge
-of the app is computed at scrape time by a collector, so it needs no merging.
+worker answers a scrape sums every worker's files (:class:`WorkerFiles`). Every gauge of the
+app is computed at scrape time by a collector, so it needs no merging, and no gauge lives in
+the files (nothing to drop with ``mark_process_dead`` when a worker dies). A worker killed
+with ``kill -9`` keeps its counts: its files stay and are summed with the others'.
 """
 
 from __future__ import annotations
 
+import glob
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -125,8 +128,32 @@ class ServingMetrics:
         if self._multiprocess is None:
             return generate_latest(self.registry)
         merged = CollectorRegistry()
-        MultiProcessCollector(merged, path=self._multiprocess)  # type: ignore[no-untyped-call]
+        merged.register(WorkerFiles(self._multiprocess))
         return generate_latest(merged) + generate_latest(self.registry)
+
+
+class WorkerFiles(Collector):
+    """The counters and histograms of every worker's files in ``path``, summed (what
+    :class:`MultiProcessCollector` collects), leaving out a file a worker is creating: it is
+    empty until the worker sizes it, and prometheus_client fails on an empty file (a scrape
+    while a new or restarted worker counts its first request would answer 500)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def collect(self) -> Iterable[Metric]:
+        """Every worker's metrics, summed across workers."""
+        files = [f for f in glob.glob(os.path.join(self.path, "*.db")) if _sized(f)]
+        merge: Callable[..., Iterable[Metric]] = MultiProcessCollector.merge
+        return merge(files, accumulate=True)
+
+
+def _sized(path: str) -> bool:
+    """Whether a worker's file has its header (a file never shrinks once sized)."""
+    try:
+        return os.path.getsize(path) >= 8
+    except FileNotFoundError:
+        return False
 
 
 class FreshnessCollector(Collector):

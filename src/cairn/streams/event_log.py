@@ -2,8 +2,10 @@
 
 A log has ``partitions`` numbered ``0..partitions-1``; an event's partition is chosen by its key
 (one key is always in one partition, in order). Each event of a partition has an integer
-``offset``; offsets grow with the order of appends (Kafka and the embedded log: dense
-``0, 1, 2, ...``; Redis Streams: the entry id ``ms-seq`` as ``ms * 1_000_000 + seq``). The
+``offset``; offsets grow with the order of appends (the embedded log: dense ``0, 1, 2, ...``;
+Kafka: usually dense, but a transaction marker or compaction skips some; Redis Streams: the
+entry id ``ms-seq`` as ``ms * 1_000_000 + seq``). No reader may count on dense offsets: the
+next read starts one past the last offset read. The
 stream processor never relies on the log's own consumer groups: it stores the next offset to
 read per partition with the tiles it wrote, in one commit, and asks the log for events from that
 offset on. So every backend needs only:

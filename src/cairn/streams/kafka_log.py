@@ -1,7 +1,9 @@
 """An :class:`~cairn.streams.event_log.EventLog` on a Kafka topic (any Kafka-protocol broker).
 
-One topic is one log: its partitions are the log's partitions and Kafka's offsets (dense per
-partition) are the log's offsets. :meth:`KafkaLog.produce` appends with an idempotent producer
+One topic is one log: its partitions are the log's partitions and Kafka's offsets are the log's
+offsets: increasing per partition, but not always dense (a transaction's commit or abort
+marker takes an offset, compaction removes records, a broker may skip some), so nothing here
+counts on them being dense. :meth:`KafkaLog.produce` appends with an idempotent producer
 (``enable.idempotence``, ``acks=all``) to the partition :func:`partition_of` gives for the key,
 the same placement as the embedded and Redis logs, and returns only after every event of the
 call was acknowledged. Values are the events as JSON (orjson); the message timestamp is the
@@ -108,10 +110,13 @@ _producers_lock = threading.Lock()
 
 @dataclass
 class _Reader:
-    """A consumer assigned one partition, and the offset its next message will have."""
+    """A consumer assigned one partition: one past the last offset it returned, and where it
+    stands after its last end-of-partition event (past offsets holding no message: a
+    transaction's commit marker takes an offset, so offsets may skip)."""
 
     consumer: Consumer
     next_offset: int
+    at_end: int = -1
 
 
 class KafkaLog:
@@ -456,7 +461,7 @@ class KafkaLog:
         events: list[Message] = []
         while len(events) < max_events:
             wanted = min(max_events - len(events), _BATCH)
-            if reader.next_offset >= high:  # the listed end is reached: only what is here
+            if max(reader.next_offset, reader.at_end) >= high:  # the listed end is reached
                 batch = consumer.consume(wanted, 0)
                 if not batch:
                     break
@@ -474,7 +479,11 @@ class KafkaLog:
                 if err is not None:
                     if err.code() == KafkaError._PARTITION_EOF:
                         # An end reached before the listed one is old news: more came since.
-                        at_end = at_end or int(msg.offset() or 0) >= high
+                        # The end may lie past the last message (a trailing marker): reading
+                        # from there again must not wait for a message at the listed end.
+                        eof = int(msg.offset() or 0)
+                        reader.at_end = max(reader.at_end, eof)
+                        at_end = at_end or eof >= high
                         continue
                     self._drop_reader(partition)
                     raise self._failure(f"read partition {partition} of", err.str())
