@@ -96,3 +96,25 @@ def test_materialization_runs_are_listed_newest_first_with_their_start(
     assert store.materialization_count(project_name, view="a") == 6
     assert store.materialization_count(project_name) == 7
     assert store.materializations(project_name, store_url="elsewhere") == []
+
+
+@pytest.mark.postgres
+def test_the_first_query_after_the_server_cut_the_connections_succeeds() -> None:
+    """A database restart or failover ends every pooled connection; the next query of the store
+    runs on a new one (pre-ping) instead of failing once."""
+    import sqlalchemy as sa
+
+    from tests._services import postgres_database
+
+    with postgres_database("preping") as url:
+        store = MetadataStore(url)
+        store.apply("p", [NewDefinition("entity", "customer", "h1", {"name": "c"})], "ana")
+        with store.engine.connect() as conn:  # the pooled connection's server process
+            (pid,) = conn.execute(sa.text("SELECT pg_backend_pid()")).one()
+        admin = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        with admin.connect() as conn:
+            conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        admin.dispose()
+        changes = store.apply("p", [NewDefinition("entity", "customer", "h2", {"name": "c"})], "b")
+        assert [(c.version, c.status) for c in changes] == [(2, "updated")]
+        store.engine.dispose()

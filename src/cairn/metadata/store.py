@@ -158,8 +158,13 @@ class MetadataStore:
     def __init__(self, url: str, *, root: Path | None = None) -> None:
         self.url = resolve_url(url, root or Path.cwd())
         try:
+            # pre-ping: a pooled connection a database restart or failover cut is replaced
+            # before use, so the first query after it does not fail (SQLite has no server)
             self.engine: Engine = sa.create_engine(
-                self.url, future=True, connect_args=connect_args(self.url)
+                self.url,
+                future=True,
+                connect_args=connect_args(self.url),
+                pool_pre_ping=not self.url.startswith("sqlite"),
             )
         except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
             raise ConfigError(
