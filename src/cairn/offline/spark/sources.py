@@ -62,7 +62,7 @@ def source_frame(
     else:
         files: list[tuple[str, str | None]]
         if file_format == "delta":
-            files = [(uri, None) for uri in _delta_files(path)]
+            files = [(uri, None) for uri in delta_files(path)]
         else:
             files = [(f.resolve().as_uri(), str(f)) for f in parquet_files(path)]
         if not files:
@@ -78,7 +78,8 @@ def source_frame(
     return base.selectExpr(*own, *internal)
 
 
-def _delta_files(path: Path) -> list[str]:
+def delta_files(path: Path) -> list[str]:
+    """The data files of a Delta table's current version, as deltalake lists them."""
     from deltalake import DeltaTable
 
     table = DeltaTable(str(path))
