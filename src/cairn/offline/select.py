@@ -1,10 +1,16 @@
-"""Which engine builds training sets: the ``offline.engine`` setting."""
+"""Which engine builds training sets and materialization's input: the ``offline.engine``
+setting."""
 
 from __future__ import annotations
 
-from cairn.offline.engine import OfflineEngine, TrainingSetEngine
+from pathlib import Path
 
-__all__ = ["training_engine"]
+from cairn.core.config import OfflineSettings
+from cairn.features.source import Source
+from cairn.offline.engine import OfflineEngine, TrainingSetEngine
+from cairn.offline.source_query import DuckDBSourceQuery, SourceQuery
+
+__all__ = ["source_query", "training_engine"]
 
 
 def training_engine(offline: OfflineEngine) -> TrainingSetEngine:
@@ -25,3 +31,14 @@ def training_engine(offline: OfflineEngine) -> TrainingSetEngine:
 
         return SparkEngine(offline)
     return offline
+
+
+def source_query(
+    settings: OfflineSettings, root: Path, source: Source, *, with_file: bool = False
+) -> SourceQuery:
+    """``source`` queryable by the engine of ``settings.engine`` (DuckDB, or Spark SQL)."""
+    if settings.engine == "spark":
+        from cairn.offline.spark.source_query import SparkSourceQuery
+
+        return SparkSourceQuery(settings, root, source, with_file=with_file)
+    return DuckDBSourceQuery(settings, root, source, with_file=with_file)

@@ -16,13 +16,14 @@ from cairn.features.aggregates import get_function
 from cairn.features.aggregates.base import AggregateFunction
 from cairn.features.aggregation import Aggregation
 from cairn.features.feature_view import FeatureView
-from cairn.offline.connection import quote
+from cairn.offline.connection import literal, quote
 
 
 @dataclass(frozen=True)
 class WindowDialect:
-    """What differs between the engines' SQL of one window query; the query itself (which
-    events count at ``t``, the range join, the per-aggregation filter) is written once."""
+    """What differs between the engines' SQL of one window query (and of materialization's
+    queries, :mod:`cairn.online.materialize`); the query itself (which events count at ``t``,
+    the range join, the per-aggregation filter) is written once."""
 
     quote: Callable[[str], str]
     """Quotes an identifier."""
@@ -34,6 +35,10 @@ class WindowDialect:
     """The aggregation library's SQL form of a function over (value, order)."""
     output: Callable[[int, Aggregation], str]
     """The column of the ``i``-th aggregation of a window relation."""
+    state: Callable[[AggregateFunction, str, str], str]
+    """The library's SQL of a function's partial state over (value, order): hop tiles."""
+    literal: Callable[[str], str]
+    """A string literal."""
 
 
 DUCKDB = WindowDialect(
@@ -42,6 +47,8 @@ DUCKDB = WindowDialect(
     type_name=lambda dtype: dtype.sql,
     aggregate=lambda fn, value, order: fn.sql(value, order),
     output=lambda i, agg: quote(agg.name),
+    state=lambda fn, value, order: fn.state_sql(value, order),
+    literal=literal,
 )
 """The DuckDB engine's dialect (the default)."""
 

@@ -23,15 +23,17 @@ from typing import Any
 import duckdb
 
 from cairn.core.config import OfflineSettings
-from cairn.core.online import OnlineStore, TileRecord, partition_of
+from cairn.core.online import OnlineStore, TileRecord
 from cairn.core.timeutil import format_duration
 from cairn.core.types import Dtype, Micros
 from cairn.features.aggregates import get_function
 from cairn.features.aggregation import Aggregation
 from cairn.features.feature_view import FeatureView
-from cairn.offline.connection import connect, literal, quote
-from cairn.offline.sources import register_source
+from cairn.offline.connection import quote
+from cairn.offline.select import source_query
+from cairn.offline.source_query import SourceQuery
 from cairn.offline.validate import check_view
+from cairn.offline.windows import DUCKDB, WindowDialect
 
 BATCH = 20_000
 Progress = Callable[[int], None]
@@ -107,14 +109,16 @@ def tile_size(aggs: list[Aggregation]) -> Micros:
     return aggs[0].hop_us or 1
 
 
-def key_expr(view: FeatureView, prefix: str = "") -> str:
+def key_expr(view: FeatureView, prefix: str = "", dialect: WindowDialect = DUCKDB) -> str:
     """SQL for the storage key (see :func:`cairn.core.online.encode_key`)."""
-    parts = [f"CAST({prefix}{quote(k)} AS VARCHAR)" for k in view.join_keys]
+    text = dialect.type_name(Dtype.STRING)
+    parts = [f"CAST({prefix}{dialect.quote(k)} AS {text})" for k in view.join_keys]
     return parts[0] if len(parts) == 1 else f"concat_ws(chr(31), {', '.join(parts)})"
 
 
 class Materializer:
-    """Computes records and tiles with DuckDB and writes them to an online store."""
+    """Computes records and tiles with the engine ``offline.engine`` names (DuckDB, or Spark
+    SQL through :func:`cairn.offline.select.source_query`) and writes them to an online store."""
 
     def __init__(
         self, settings: OfflineSettings, root: Path, online: OnlineStore, namespace: str = ""
@@ -141,59 +145,48 @@ class Materializer:
         with ``partitions``, only the keys that hash to them: one stream processor's share)."""
         target = storage or self.storage_name(view.name)
         began = time.perf_counter()
-        con = connect(self.settings, self.root)
-        only = ""
-        if partitions is not None:
-            owned, count = partitions
-            con.create_function(
-                "cairn_partition",
-                lambda key: partition_of(key, count),
-                ["VARCHAR"],
-                "BIGINT",
-                side_effects=False,
-            )
-            only = f" AND cairn_partition({key_expr(view)}) IN ({', '.join(map(str, owned))})"
+        query = source_query(self.settings, self.root, view.source, with_file=bool(span.files))
         try:
-            relation = register_source(
-                con, view.source, self.root, "__m", with_file=bool(span.files)
-            )
-            dtypes = check_view(view, relation.columns)
-            max_event = _max_event(con, view, span)
+            only = ""
+            if partitions is not None:
+                owned, count = partitions
+                part = query.partition(key_expr(view, dialect=query.dialect), count)
+                only = f" AND {part} IN ({', '.join(map(str, owned))})"
+            dtypes = check_view(view, query.relation.columns)
+            max_event = _max_event(query, view, span)
             if view.is_windowed:
                 tiles = sum(
-                    self._tiles(con, view, group, aggs, span, dtypes, progress, target, only)
+                    self._tiles(query, view, group, aggs, span, dtypes, progress, target, only)
                     for group, aggs in hop_groups(view).items()
                 )
                 records = 0
             else:
-                records, tiles = self._snapshot(con, view, span, progress, target), 0
+                records, tiles = self._snapshot(query, view, span, progress, target), 0
         finally:
-            con.close()
+            query.close()
         return MaterializeResult(
             view.name, span.kind, records, tiles, max_event, time.perf_counter() - began
         )
 
     def _snapshot(
         self,
-        con: duckdb.DuckDBPyConnection,
+        query: SourceQuery,
         view: FeatureView,
         span: Range,
         progress: Progress | None,
         storage: str,
     ) -> int:
+        winners = query.local(snapshot_sql(view, span, query.view, query.dialect))
         # DuckDB encodes each record's values as one JSON array (exact shortest round-trip
         # doubles), so no Python object is built per value; rows come sorted by key because
         # B-tree inserts in key order are several times faster than random ones
         parts = " || ',' || ".join(_json_value(f.name, Dtype.parse(f.dtype)) for f in view.schema)
         sql = (
-            f"SELECT {key_expr(view)} AS __key, __ev, __cr, __seq, "
-            f"encode('[' || {parts} || ']') AS __values "
-            f"FROM __m WHERE {_visible(view, span)} "
-            f"QUALIFY row_number() OVER (PARTITION BY {', '.join(map(quote, view.join_keys))} "
-            f"ORDER BY __ev DESC, __cr DESC, __seq DESC) = 1 ORDER BY __key"
+            f"SELECT __key, __ev, __cr, __seq, encode('[' || {parts} || ']') AS __values "
+            f"FROM {winners} ORDER BY __key"
         )
         written = 0
-        for cols in _batches(con, sql):
+        for cols in _batches(query.con, sql):
             written += self.online.write_encoded(
                 storage,
                 list(
@@ -213,7 +206,7 @@ class Materializer:
 
     def _tiles(
         self,
-        con: duckdb.DuckDBPyConnection,
+        query: SourceQuery,
         view: FeatureView,
         group: str,
         aggs: list[Aggregation],
@@ -223,43 +216,15 @@ class Materializer:
         storage: str,
         only: str = "",
     ) -> int:
-        size = tile_size(aggs)
         functions = [(a.name, get_function(a.function)) for a in aggs]
-        lowest = span.end - span.end % size - max(a.window_us for a in aggs)
-        if span.start is not None:
-            lowest = max(lowest, span.start - span.start % size)
-        tile = f"(__ev - (((__ev % {size}) + {size}) % {size}))"
-        states = []
-        for agg, (_, fn) in zip(aggs, functions, strict=True):
-            col = quote(agg.column)
-            present = f"{col} IS NOT NULL"
-            if dtypes[agg.column] is Dtype.FLOAT64:
-                present += f" AND NOT isnan({col})"
-            states.append(
-                fn.state_sql(
-                    f"CASE WHEN {present} THEN {col} END",
-                    f"CASE WHEN {present} THEN (__ev, __cr, __seq) END",
-                )
-                + f" AS {quote(agg.name)}"
-            )
-        known = (
-            f"{_not_null(view)} AND __ev < {span.end} AND __cr <= {span.end} AND __ev >= {lowest}"
-            f"{only}"
-        )
-        touched = ""
-        if span.after is not None:
-            touched = (
-                f"AND ({key_expr(view)}, {tile}) IN (SELECT DISTINCT {key_expr(view)}, "
-                f"{tile} FROM __m WHERE {known} AND {_new(span)})"
-            )
-        sql = (
-            f"SELECT {key_expr(view)} AS __key, {tile} AS __tile, {', '.join(states)} "
-            f"FROM __m WHERE {known} {touched} GROUP BY ALL ORDER BY __key, __tile"
-        )
+        states = query.local(tiles_sql(view, aggs, span, dtypes, query.view, query.dialect, only))
         written = 0
-        for cols in _batches(con, sql):
+        for cols in _batches(query.con, f"SELECT * FROM {states} ORDER BY __key, __tile"):
             keys, starts = cols["__key"], cols["__tile"]
-            tile_states = [[fn.state_from_sql(v) for v in cols[name]] for name, fn in functions]
+            tile_states = [
+                [fn.state_from_sql(v) for v in cols[f"__s{j}"]]
+                for j, (_, fn) in enumerate(functions)
+            ]
             written += self.online.write_tiles(
                 storage,
                 [
@@ -278,27 +243,89 @@ class Materializer:
         return written
 
 
-def _visible(view: FeatureView, span: Range) -> str:
-    avail = "greatest(__ev + 1, __cr)"
-    cond = f"{_not_null(view)} AND {avail} <= {span.end}"
+def snapshot_sql(view: FeatureView, span: Range, source: str, dialect: WindowDialect) -> str:
+    """The winning row per key among the rows visible in ``span``: the greatest
+    ``(event_ts, created_ts, seq)``, with ``__key``, ``__ev``, ``__cr``, ``__seq`` and the
+    view's columns as they are in the source."""
+    q = dialect.quote
+    columns = ", ".join(q(f.name) for f in view.schema)
+    return (
+        f"SELECT __key, __ev, __cr, __seq, {columns} FROM (SELECT {key_expr(view, '', dialect)} "
+        f"AS __key, __ev, __cr, __seq, {columns}, row_number() OVER (PARTITION BY "
+        f"{', '.join(map(q, view.join_keys))} ORDER BY __ev DESC, __cr DESC, __seq DESC) AS __rn "
+        f"FROM {source} WHERE {_visible(view, span, dialect)}) WHERE __rn = 1"
+    )
+
+
+def tiles_sql(
+    view: FeatureView,
+    aggs: list[Aggregation],
+    span: Range,
+    dtypes: dict[str, Dtype],
+    source: str,
+    dialect: WindowDialect,
+    only: str = "",
+) -> str:
+    """The tiles of one hop group that ``span`` touched, recomputed from every row known at
+    its end: ``__key``, ``__tile`` (start) and ``__s<i>``, the partial state of aggregation
+    ``i`` (:meth:`~cairn.features.aggregates.base.AggregateFunction.state_sql`)."""
+    q = dialect.quote
+    size = tile_size(aggs)
+    lowest = span.end - span.end % size - max(a.window_us for a in aggs)
+    if span.start is not None:
+        lowest = max(lowest, span.start - span.start % size)
+    tile = f"(__ev - (((__ev % {size}) + {size}) % {size}))"
+    states = []
+    for i, agg in enumerate(aggs):
+        col = q(agg.column)
+        present = f"{col} IS NOT NULL"
+        if dtypes[agg.column] is Dtype.FLOAT64:
+            present += f" AND NOT isnan({col})"
+        order = dialect.order("__ev", "__cr", "__seq")
+        state = dialect.state(
+            get_function(agg.function),
+            f"CASE WHEN {present} THEN {col} END",
+            f"CASE WHEN {present} THEN {order} END",
+        )
+        states.append(f"{state} AS __s{i}")
+    key = key_expr(view, "", dialect)
+    known = (
+        f"{_not_null(view, dialect)} AND __ev < {span.end} AND __cr <= {span.end} "
+        f"AND __ev >= {lowest}{only}"
+    )
+    touched = ""
     if span.after is not None:
-        cond += f" AND {_new(span)}"
+        touched = (
+            f"AND ({key}, {tile}) IN (SELECT DISTINCT {key}, {tile} FROM {source} "
+            f"WHERE {known} AND {_new(span, dialect)})"
+        )
+    return (
+        f"SELECT {key} AS __key, {tile} AS __tile, {', '.join(states)} "
+        f"FROM {source} WHERE {known} {touched} GROUP BY {key}, {tile}"
+    )
+
+
+def _visible(view: FeatureView, span: Range, dialect: WindowDialect) -> str:
+    avail = "greatest(__ev + 1, __cr)"
+    cond = f"{_not_null(view, dialect)} AND {avail} <= {span.end}"
+    if span.after is not None:
+        cond += f" AND {_new(span, dialect)}"
     if span.start is not None:
         cond += f" AND __ev >= {span.start}"
     return cond
 
 
-def _new(span: Range) -> str:
+def _new(span: Range, dialect: WindowDialect) -> str:
     """Rows an incremental run has not taken before: available since its ``after``, or in a
     new or rewritten file."""
     cond = f"greatest(__ev + 1, __cr) > {span.after}"
     if span.files:
-        cond = f"({cond} OR __file IN ({', '.join(literal(f) for f in span.files)}))"
+        cond = f"({cond} OR __file IN ({', '.join(dialect.literal(f) for f in span.files)}))"
     return cond
 
 
-def _not_null(view: FeatureView) -> str:
-    return " AND ".join(f"{quote(k)} IS NOT NULL" for k in view.join_keys)
+def _not_null(view: FeatureView, dialect: WindowDialect) -> str:
+    return " AND ".join(f"{dialect.quote(k)} IS NOT NULL" for k in view.join_keys)
 
 
 def _json_value(name: str, dtype: Dtype) -> str:
@@ -312,8 +339,10 @@ def _json_value(name: str, dtype: Dtype) -> str:
     return f"coalesce(to_json({value}), 'null')"
 
 
-def _max_event(con: duckdb.DuckDBPyConnection, view: FeatureView, span: Range) -> Micros | None:
-    row = con.execute(f"SELECT max(__ev) FROM __m WHERE {_visible(view, span)}").fetchall()[0]
+def _max_event(query: SourceQuery, view: FeatureView, span: Range) -> Micros | None:
+    visible = _visible(view, span, query.dialect)
+    found = query.local(f"SELECT max(__ev) AS __max FROM {query.view} WHERE {visible}")
+    row = query.con.execute(f"SELECT __max FROM {found}").fetchall()[0]
     return None if row[0] is None else int(row[0])
 
 

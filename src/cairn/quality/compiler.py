@@ -37,7 +37,7 @@ from cairn.quality.errors import SuiteError
 from cairn.quality.expectations.base import Plan
 from cairn.quality.spec import Suite
 
-_PARAM = re.compile(r"\$(p\d+)\b")
+_PARAM = re.compile(r"[$:](p\d+)\b")
 
 
 @dataclass
@@ -117,11 +117,13 @@ def failing_rows_query(
 ) -> tuple[str, dict[str, Any]]:
     """One query over the numbered rows: per failing check ``i``, ``__c{i}`` the number of
     failing rows and ``__s{i}`` the first ``limit`` of them (by position) with their columns.
-    Checks with the same predicate share one flag (and so one semi-join)."""
+    Checks with the same predicate share one flag (and so one semi-join). Spark has no
+    bounded ``min_by``: there each check's rows are the first ``limit`` by position
+    (``ORDER BY … LIMIT``, a bounded sort), collected in one statement all the same."""
     ctx = compiled.context
     flags: dict[str, str] = {}  # predicate -> flag column
     shown: dict[str, None] = {ROW: None}
-    outputs = []
+    outputs, samples = [], []
     for i, cc in enumerate(failing):
         assert cc.plan is not None and cc.plan.rows is not None
         rows = cc.plan.rows
@@ -129,17 +131,23 @@ def failing_rows_query(
         shown.update(dict.fromkeys(rows.columns))
         outputs.append(f"count_if({flag}) AS __c{i}")
         if limit > 0:
-            packed = ", ".join(quote(c) for c in dict.fromkeys([ROW, *rows.columns]))
-            outputs.append(
-                f"min_by(struct_pack({packed}), {ROW}, {int(limit)}) FILTER (WHERE {flag}) "
-                f"AS __s{i}"
-            )
+            packed = ctx.dialect.pack({c: quote(c) for c in dict.fromkeys([ROW, *rows.columns])})
+            if ctx.dialect.min_by_n:  # DuckDB: a bounded heap per check
+                outputs.append(
+                    f"min_by({packed}, {ROW}, {int(limit)}) FILTER (WHERE {flag}) AS __s{i}"
+                )
+            else:
+                first = f"SELECT {packed} AS __r FROM __m WHERE {flag} ORDER BY {ROW} LIMIT {limit}"
+                samples.append(f"(SELECT array_sort(collect_list(__r)) AS __s{i} FROM ({first}))")
     flagged = ", ".join(f"coalesce(({p}), FALSE) AS {f}" for p, f in flags.items())
     columns = ", ".join(quote(c) for c in shown)
-    sql = (
-        f"SELECT {', '.join(outputs)} FROM "
-        f"(SELECT {columns}, {flagged} FROM {rows_relation} AS __t) AS __m"
-    )
+    numbered = f"SELECT {columns}, {flagged} FROM {rows_relation} AS __t"
+    if ctx.dialect.min_by_n:
+        sql = f"SELECT {', '.join(outputs)} FROM ({numbered}) AS __m"
+    else:
+        joined = "".join(f" CROSS JOIN {s}" for s in samples)
+        counts = f"SELECT {', '.join(outputs)} FROM __m"
+        sql = f"WITH __m AS ({numbered}) SELECT * FROM ({counts}){joined}"
     return sql, used_params(sql, ctx.params)
 
 

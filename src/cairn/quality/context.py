@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from cairn.quality.dialect import DUCKDB, QualityDialect
 from cairn.quality.errors import SuiteError
 
 ColumnKind = Literal["numeric", "string", "bool", "temporal", "null", "other"]
@@ -89,6 +90,8 @@ class CompileContext:
         Returns why DuckDB rejects a regular expression, or None when it accepts it.
     now:
         The time checks of freshness measure against.
+    dialect:
+        The engine's SQL spellings (DuckDB by default, or Spark SQL).
     """
 
     def __init__(
@@ -100,8 +103,10 @@ class CompileContext:
         load_profile: Callable[[str], dict[str, Any]],
         regex_error: Callable[[str], str | None],
         now: datetime,
+        dialect: QualityDialect = DUCKDB,
     ) -> None:
         self.columns = dict(columns)
+        self.dialect = dialect
         self.relation = relation
         self.now = now
         self.params: dict[str, Any] = {}
@@ -176,20 +181,25 @@ class CompileContext:
         if kind == "numeric":
             return q
         if kind == "bool":
-            return f"CAST({q} AS INTEGER)"
+            return self.cast(q, "INTEGER")
         return f"TRY_CAST({q} AS DOUBLE)"
 
     def text(self, column: str) -> str:
         """The column as text."""
         q = quote(column)
-        return q if self.kind(column) == "string" else f"CAST({q} AS VARCHAR)"
+        return q if self.kind(column) == "string" else self.cast(q, "VARCHAR")
+
+    def cast(self, sql: str, sql_type: str) -> str:
+        """``sql`` cast to a (DuckDB-named) type, spelled for the engine."""
+        return f"CAST({sql} AS {self.dialect.type_name(sql_type)})"
 
     # -- values and ranges ---------------------------------------------------------------
     def param(self, value: Any, cast: str | None = None) -> str:
         """A named parameter bound to ``value`` (optionally cast to a SQL type)."""
         name = f"p{len(self.params)}"
         self.params[name] = value
-        return f"CAST(${name} AS {cast})" if cast else f"${name}"
+        marker = self.dialect.placeholder(name)
+        return self.cast(marker, cast) if cast else marker
 
     def int_range(self, column: str) -> IntRange | None:
         """The probed range of an integer column (see :meth:`Expectation.range_columns`)."""

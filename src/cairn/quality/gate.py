@@ -41,10 +41,9 @@ from cairn.core.manifest import TrainingSetManifest
 from cairn.core.timeutil import to_micros
 from cairn.features import batch_of
 from cairn.offline import AppliedView, RetrievalJob
-from cairn.offline.connection import connect as offline_connect
-from cairn.offline.sources import register_source
+from cairn.offline.select import source_query
 from cairn.quality.context import quote
-from cairn.quality.data import ROW, bind_sql
+from cairn.quality.data import ROW, BoundTable
 from cairn.quality.errors import QualityGateError
 from cairn.quality.results import ValidationResult
 from cairn.quality.runner import validate
@@ -162,23 +161,18 @@ def gate_materialization(
     start_us = None if start is None else to_micros(start, owner="start_date")
     results: list[ValidationResult] = []
     seen: set[tuple[str, int | None]] = set()
-    con = offline_connect(settings.offline, root)
-    try:
-        for name, applied in views.items():
-            source = batch_of(applied.view.source)
-            if suite.source is not None and suite.source != applied.view.source.name:
-                continue
-            after = None if start_us is not None else (watermarks or {}).get(name)
-            if (source.name, after) in seen:
-                continue
-            seen.add((source.name, after))
-            result = _validate_rows(
-                con, suite, source, root, end_us, start_us, after, f"view {name!r}", store,
-                relation=f"__quality_{len(seen)}",
-            )  # fmt: skip
-            results.append(enforce(result, what=f"Materialization of view {name!r}"))
-    finally:
-        con.close()
+    for name, applied in views.items():
+        source = batch_of(applied.view.source)
+        if suite.source is not None and suite.source != applied.view.source.name:
+            continue
+        after = None if start_us is not None else (watermarks or {}).get(name)
+        if (source.name, after) in seen:
+            continue
+        seen.add((source.name, after))
+        result = _validate_rows(
+            settings, suite, source, root, end_us, start_us, after, f"view {name!r}", store
+        )
+        results.append(enforce(result, what=f"Materialization of view {name!r}"))
     return results
 
 
@@ -197,25 +191,14 @@ def validate_source(
 
     Retraining gates a candidate on its suites this way: the rows a run at ``end`` read."""
     suite = as_suite(suite)
-    con = offline_connect(settings.offline, root)
-    try:
-        return _validate_rows(
-            con,
-            suite,
-            batch_of(source),
-            root,
-            to_micros(end, owner="end"),
-            None,
-            None,
-            "retraining",
-            store,
-        )
-    finally:
-        con.close()
+    end_us = to_micros(end, owner="end")
+    return _validate_rows(
+        settings, suite, batch_of(source), root, end_us, None, None, "retraining", store
+    )
 
 
 def _validate_rows(
-    con: Any,
+    settings: Settings,
     suite: Suite,
     source: Any,
     root: Path,
@@ -224,19 +207,30 @@ def _validate_rows(
     after: int | None,
     user: str,
     store: QualityStore | None,
-    *,
-    relation: str = "__quality_1",
 ) -> ValidationResult:
-    """Validate the source rows available in ``(after, end_us]`` (and from ``start_us``)."""
-    relation_ = register_source(con, source, root, relation)
-    cond = f"greatest(__ev + 1, __cr) <= {end_us}"
-    if after is not None:
-        cond += f" AND greatest(__ev + 1, __cr) > {int(after)}"
-    if start_us is not None:
-        cond += f" AND __ev >= {start_us}"
-    own = ", ".join(quote(c) for c in relation_.columns)
-    view = quote(relation_.view)
-    base = f"(SELECT {own} FROM {view} WHERE {cond})"
-    rows = f"(SELECT {own}, __seq AS {ROW} FROM {view} WHERE {cond})"
-    table = bind_sql(con, base, rows, label=f"source {source.name!r} for {user}")
-    return validate(suite, table, connection=con, store=store)
+    """Validate the source rows available in ``(after, end_us]`` (and from ``start_us``), on
+    the engine ``offline.engine`` names (the source read as materialization reads it)."""
+    query = source_query(settings.offline, root, source)
+    try:
+        cond = f"greatest(__ev + 1, __cr) <= {end_us}"
+        if after is not None:
+            cond += f" AND greatest(__ev + 1, __cr) > {int(after)}"
+        if start_us is not None:
+            cond += f" AND __ev >= {start_us}"
+        columns = query.relation.columns
+        own = ", ".join(quote(c) for c in columns)
+        base = f"(SELECT {own} FROM {query.view} WHERE {cond})"
+        rows = f"(SELECT {own}, __seq AS {ROW} FROM {query.view} WHERE {cond})"
+        label = f"source {source.name!r} for {user}"
+        table = BoundTable(label, dict(columns), base, lambda: rows)
+        if settings.offline.engine != "spark":
+            return validate(suite, table, connection=query.con, store=store)
+        from cairn.quality.spark import SparkExecutor
+
+        executor = SparkExecutor(settings.offline, query.con)
+        try:
+            return validate(suite, table, connection=query.con, store=store, executor=executor)
+        finally:
+            executor.close()
+    finally:
+        query.close()

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from cairn.core.errors import DataError, SourceError
+from cairn.core.errors import SourceError
 from cairn.core.timeutil import utcnow
 from cairn.quality.compiler import (
     CompiledCheck,
@@ -42,6 +42,7 @@ from cairn.quality.compiler import (
 from cairn.quality.context import CompileContext
 from cairn.quality.data import ROW, BoundTable, bind
 from cairn.quality.errors import SuiteError
+from cairn.quality.executor import DuckDBExecutor, Executor
 from cairn.quality.expectations.base import Outcome
 from cairn.quality.results import CheckResult, ValidationResult
 from cairn.quality.spec import Suite, as_suite
@@ -77,6 +78,7 @@ def validate(
     now: datetime | None = None,
     sample_rows: int | None = None,
     store: QualityStore | None = None,
+    executor: Executor | None = None,
 ) -> ValidationResult:
     """Run ``suite`` over ``data`` and return the result (it never raises on failed checks;
     see :func:`cairn.quality.gate.enforce` for that).
@@ -101,6 +103,10 @@ def validate(
         Failing rows kept per failing check (default: the suite's ``sample_rows``).
     store:
         A :class:`~cairn.quality.store.QualityStore` to record the result in.
+    executor:
+        Where the queries run (default: DuckDB, in ``connection``); with a Spark executor
+        ``data`` is a :class:`~cairn.quality.data.BoundTable` of Spark SQL
+        (:func:`cairn.quality.spark.spark_table`).
     """
     suite = as_suite(suite)
     limit = suite.sample_rows if sample_rows is None else sample_rows
@@ -108,17 +114,19 @@ def validate(
     con = connection or connect()
     try:
         table = bind(con, data, label=label)
+        run = executor or DuckDBExecutor(con)
         ctx = CompileContext(
             table.columns,
             table.relation,
-            resolve_table=_TableResolver(con, suite, references or {}),
+            resolve_table=_TableResolver(run, suite, references or {}),
             load_profile=_ProfileLoader(suite, references or {}),
             regex_error=lambda pattern: _regex_error(con, pattern),
             now=now or started,
+            dialect=run.dialect,
         )
-        queries = _probe_ranges(con, suite, ctx, table)
+        queries = _probe_ranges(run, suite, ctx, table)
         compiled = compile_suite(suite, ctx)
-        values = _run(con, compiled.sql, compiled.params, table)
+        values = run.run(compiled.sql, compiled.params, table.label)
         queries += 1
         outcomes = {id(cc): _evaluate(cc, values) for cc in compiled.checks}
         failing = [
@@ -128,7 +136,7 @@ def validate(
         ]
         samples: dict[int, list[dict[str, Any]]] = {}
         if failing:
-            _failing_rows(con, compiled, failing, table, limit, values, outcomes, samples)
+            _failing_rows(run, compiled, failing, table, limit, values, outcomes, samples)
             queries += 1
     finally:
         if connection is None:
@@ -147,9 +155,7 @@ def validate(
     return store.record(result) if store is not None else result
 
 
-def _probe_ranges(
-    con: duckdb.DuckDBPyConnection, suite: Suite, ctx: CompileContext, table: BoundTable
-) -> int:
+def _probe_ranges(run: Executor, suite: Suite, ctx: CompileContext, table: BoundTable) -> int:
     """Fill ``ctx.ranges`` for the integer columns checks asked about; the queries it ran."""
     probe = range_probe(suite, ctx)
     if probe is None:
@@ -159,12 +165,12 @@ def _probe_ranges(
     if known is not None:
         ctx.ranges = known
         return 0
-    ctx.ranges = read_ranges(columns, tuple(_run(con, sql, {}, table).values()))
+    ctx.ranges = read_ranges(columns, tuple(run.run(sql, {}, table.label).values()))
     return 1
 
 
 def _failing_rows(
-    con: duckdb.DuckDBPyConnection,
+    run: Executor,
     compiled: CompiledSuite,
     failing: list[CompiledCheck],
     table: BoundTable,
@@ -176,25 +182,13 @@ def _failing_rows(
     """Run the failing-row query: keep each failing check's rows, and settle the checks whose
     count only this query knows (uniqueness)."""
     sql, params = failing_rows_query(compiled, failing, table.rows(), limit)
-    found = _run(con, sql, params, table)
+    found = run.run(sql, params, table.label)
     for i, cc in enumerate(failing):
         samples[id(cc)] = [_row(r) for r in found.get(f"__s{i}") or []]
         assert cc.plan is not None and cc.plan.rows is not None
         if cc.plan.rows.exact_count:
             exact = {**_local(cc, values), "unexpected": found[f"__c{i}"]}
             outcomes[id(cc)] = cc.plan.evaluate(exact)
-
-
-def _run(
-    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any], table: BoundTable
-) -> dict[str, Any]:
-    try:
-        cursor = con.execute(sql, params)
-        (row,) = cursor.fetchall()  # fetch everything: DuckDB keeps a half-read result open
-    except duckdb.Error as exc:
-        raise DataError(f"Validating {table.label} failed in DuckDB: {exc}") from None
-    assert cursor.description is not None
-    return {d[0]: v for d, v in zip(cursor.description, row, strict=True)}
 
 
 def _row(packed: Mapping[str, Any]) -> dict[str, Any]:
@@ -260,10 +254,8 @@ class _TableResolver:
     """Binds the other tables checks name (once each): passed-in data, suite references,
     or paths relative to the suite file."""
 
-    def __init__(
-        self, con: duckdb.DuckDBPyConnection, suite: Suite, given: Mapping[str, Any]
-    ) -> None:
-        self.con, self.suite, self.given = con, suite, given
+    def __init__(self, run: Executor, suite: Suite, given: Mapping[str, Any]) -> None:
+        self.run, self.suite, self.given = run, suite, given
         self.bound: dict[str, tuple[str, dict[str, str]]] = {}
 
     def __call__(self, ref: str) -> tuple[str, dict[str, str]]:
@@ -278,10 +270,9 @@ class _TableResolver:
                         f"existing path (tried {data})."
                     )
             try:
-                table = bind(self.con, data, label=ref)
+                self.bound[ref] = self.run.table(data, ref)
             except SourceError as exc:
                 raise SuiteError(f"table {ref!r}: {exc}") from None
-            self.bound[ref] = (table.relation, table.columns)
         return self.bound[ref]
 
 

@@ -56,8 +56,9 @@ SPARK_MASTER_TEXT = (
 
 
 class OfflineSettings(Section):
-    """The offline engine: DuckDB in process, or Spark SQL for training sets
-    (``engine: spark``, ``spark_master``; needs ``pip install 'cairn[spark]'``).
+    """The offline engine: DuckDB in process, or Spark SQL for training sets, materialization
+    input and quality suites over sources (``engine: spark``, ``spark_master``; needs
+    ``pip install 'cairn[spark]'``).
 
     Example
     -------
@@ -69,8 +70,8 @@ class OfflineSettings(Section):
 
     engine: OfflineEngineName = setting(
         "duckdb",
-        "Engine of training sets (get_historical_features): duckdb (in process) or spark "
-        "(Spark SQL at spark_master; materialization and quality suites stay on DuckDB).",
+        "Engine of training sets, materialization input and quality suites over sources: "
+        "duckdb (in process) or spark (Spark SQL at spark_master).",
     )
     spark_master: str = setting(
         "local[*]",

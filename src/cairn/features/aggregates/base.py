@@ -5,7 +5,7 @@ Every aggregate is defined once, with two executions of the same meaning:
 * a **partial state** with ``init`` / ``update`` / ``merge`` / ``finalize`` in Python, used
   per hop tile by the stream processor and the online read path;
 * an equivalent **SQL aggregate** over raw events (``sql``; ``spark_sql`` for Spark), used by
-  the batch engines.
+  the batch engines, and its partial state per tile (``state_sql``; ``spark_state_sql``).
 
 States are plain JSON-ready values (``None``, numbers, lists), so tiles can be stored anywhere.
 Missing values (``None`` and float NaN) are skipped by every function. The parity of the two
@@ -70,6 +70,12 @@ class AggregateFunction(ABC):
     def state_sql(self, column: str, order: str) -> str:
         """A DuckDB aggregate over raw events giving their partial state (for hop tiles);
         :meth:`state_from_sql` turns the fetched value into the Python state."""
+
+    def spark_state_sql(self, column: str, order: str) -> str:
+        """:meth:`state_sql` in Spark SQL (materialization on the Spark engine), fetched into
+        the same Python state by :meth:`state_from_sql`; :meth:`state_sql` unless the dialects
+        differ."""
+        return self.state_sql(column, order)
 
     def state_from_sql(self, value: Any) -> Any:
         """The Python state of a value fetched from :meth:`state_sql` (identity by default)."""

@@ -44,6 +44,9 @@ class Last(AggregateFunction):
     def state_sql(self, column: str, order: str) -> str:
         return f"{{'o': max({order}), 'v': arg_max({column}, {order})}}"
 
+    def spark_state_sql(self, column: str, order: str) -> str:
+        return f"named_struct('o', max({order}), 'v', max_by({column}, {order}))"
+
     def state_from_sql(self, value: Any) -> Any:
         if value is None or value["o"] is None:
             return None

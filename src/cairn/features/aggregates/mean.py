@@ -38,6 +38,9 @@ class Mean(AggregateFunction):
     def state_sql(self, column: str, order: str) -> str:
         return f"[count({column})::DOUBLE, coalesce(sum({column}), 0)::DOUBLE]"
 
+    def spark_state_sql(self, column: str, order: str) -> str:
+        return f"array(CAST(count({column}) AS DOUBLE), CAST(coalesce(sum({column}), 0) AS DOUBLE))"
+
     def state_from_sql(self, value: Any) -> list[float]:
         return [int(value[0]), value[1]]
 

@@ -58,6 +58,12 @@ class Var(AggregateFunction):
             f"coalesce(var_pop({column}) * count({column}), 0)::DOUBLE]"
         )
 
+    def spark_state_sql(self, column: str, order: str) -> str:
+        return (
+            f"array(CAST(count({column}) AS DOUBLE), CAST(coalesce(avg({column}), 0) AS DOUBLE), "
+            f"CAST(coalesce(var_pop({column}) * count({column}), 0) AS DOUBLE))"
+        )
+
     def state_from_sql(self, value: Any) -> list[float]:
         return [int(value[0]), value[1], value[2]]
 

@@ -69,6 +69,10 @@ def spark_session(settings: OfflineSettings) -> SparkSession:
             .config("spark.driver.memory", settings.spark_driver_memory)
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+            # quality suites quote identifiers "like this" (Cairn's own SQL uses backticks
+            # and single-quoted strings, which this leaves alone)
+            .config("spark.sql.ansi.enabled", "true")
+            .config("spark.sql.ansi.doubleQuotedIdentifiers", "true")
         )
         if settings.spark_master.startswith("local"):
             # one machine: talk over loopback, whatever the host name resolves to

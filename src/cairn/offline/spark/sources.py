@@ -16,6 +16,7 @@ checked by :meth:`cairn.offline.OfflineEngine.prepare`), so both engines accept 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import reduce
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,8 +42,12 @@ def squote(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
 
-def source_frame(spark: SparkSession, relation: SourceRelation, root: Path) -> DataFrame:
-    """The rows of ``relation``'s source with ``__ev``, ``__cr`` and ``__seq``."""
+def source_frame(
+    spark: SparkSession, relation: SourceRelation, root: Path, *, with_file: bool = False
+) -> DataFrame:
+    """The rows of ``relation``'s source with ``__ev``, ``__cr`` and ``__seq`` (and, with
+    ``with_file``, ``__file``: a Parquet row's file path as the DuckDB engine gives it; null
+    for CSV and Delta)."""
     source = relation.source
     path = source.resolve(root)
     file_format = source.format_at(root)
@@ -55,7 +60,11 @@ def source_frame(spark: SparkSession, relation: SourceRelation, root: Path) -> D
         with quiet():
             base = spark.createDataFrame(table)
     else:
-        files = _delta_files(path) if file_format == "delta" else _uris(parquet_files(path))
+        files: list[tuple[str, str | None]]
+        if file_format == "delta":
+            files = [(uri, None) for uri in delta_files(path)]
+        else:
+            files = [(f.resolve().as_uri(), str(f)) for f in parquet_files(path)]
         if not files:
             raise SourceError(f"Source {source.name!r}: no data files under {path}.")
         base = _files_frame(spark, files)
@@ -63,14 +72,14 @@ def source_frame(spark: SparkSession, relation: SourceRelation, root: Path) -> D
     cr = ev
     if source.created_timestamp_column is not None:
         cr = _micros(relation, source.created_timestamp_column)
-    return base.selectExpr(*own, f"{ev} AS __ev", f"{cr} AS __cr", "__seq")
+    internal = [f"{ev} AS __ev", f"{cr} AS __cr", "__seq"]
+    if with_file:
+        internal.append("__file" if "__file" in base.columns else "CAST(NULL AS STRING) AS __file")
+    return base.selectExpr(*own, *internal)
 
 
-def _uris(files: list[Path]) -> list[str]:
-    return [f.resolve().as_uri() for f in files]
-
-
-def _delta_files(path: Path) -> list[str]:
+def delta_files(path: Path) -> list[str]:
+    """The data files of a Delta table's current version, as deltalake lists them."""
     from deltalake import DeltaTable
 
     table = DeltaTable(str(path))
@@ -82,15 +91,21 @@ def _delta_files(path: Path) -> list[str]:
     return [str(uri) for uri in table.file_uris()]
 
 
-def _files_frame(spark: SparkSession, files: list[str]) -> DataFrame:
-    """The files' rows, in file order, with ``__seq``."""
-    frames = [
-        spark.read.parquet(uri).selectExpr(
-            "*", f"(CAST({i} AS BIGINT) << {FILE_SHIFT}) + _metadata.row_index AS __seq"
-        )
-        for i, uri in enumerate(files)
-    ]
+def _files_frame(spark: SparkSession, files: Sequence[tuple[str, str | None]]) -> DataFrame:
+    """The files' rows, in file order, with ``__seq`` (and ``__file`` when the files are given
+    by path: Parquet)."""
+    frames = []
+    for i, (uri, name) in enumerate(files):
+        columns = ["*", f"(CAST({i} AS BIGINT) << {FILE_SHIFT}) + _metadata.row_index AS __seq"]
+        if name is not None:
+            columns.append(f"{string_literal(name)} AS __file")
+        frames.append(spark.read.parquet(uri).selectExpr(*columns))
     return reduce(lambda a, b: a.unionByName(b), frames)
+
+
+def string_literal(text: str) -> str:
+    """A Spark SQL string literal (backslash escapes)."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _micros(relation: SourceRelation, column: str) -> str:

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from cairn.core.types import Dtype
 from cairn.features.feature_view import FeatureView
 from cairn.offline.retrieval import ViewRequest
-from cairn.offline.spark.sources import squote
+from cairn.offline.spark.sources import squote, string_literal
 from cairn.offline.windows import WindowDialect, window_cte, window_join, window_value
 
 SPARK_TYPES = {
@@ -37,6 +37,8 @@ SPARK = WindowDialect(
     type_name=SPARK_TYPES.__getitem__,
     aggregate=lambda fn, value, order: fn.spark_sql(value, order),
     output=lambda i, agg: f"__f{i}",  # Spark's column names are case-insensitive
+    state=lambda fn, value, order: fn.spark_state_sql(value, order),
+    literal=string_literal,
 )
 """The window query in Spark SQL (:func:`cairn.offline.windows.window_cte`)."""
 

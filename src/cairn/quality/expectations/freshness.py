@@ -36,18 +36,17 @@ class ExpectDataToBeFresh(Expectation):
         sql_type = ctx.columns[column].upper()
         newest = f"max({ctx.col(column)})"
         if sql_type == "DATE":
-            newest = f"epoch_us(CAST({newest} AS TIMESTAMP))"
+            newest = ctx.dialect.epoch_us(ctx.cast(newest, "TIMESTAMP"))
         elif "TIME ZONE" in sql_type or ctx.kind(column) == "null":
-            # CAST: epoch_us has no overload for nanosecond timestamps (TIMESTAMPTZ_NS)
-            newest = f"epoch_us(CAST({newest} AS TIMESTAMPTZ))"
+            # CAST: DuckDB's epoch_us has no overload for TIMESTAMPTZ_NS
+            newest = ctx.dialect.epoch_us(ctx.cast(newest, "TIMESTAMPTZ"))
         elif args["timezone"] is None:
             raise ctx.fail(
                 f"column {column!r} holds naive timestamps ({ctx.columns[column]}); declare "
                 f"their zone with timezone: UTC (or the zone they were written in)."
             )
         else:
-            newest = f"CAST({newest} AS TIMESTAMP)"
-            newest = f"epoch_us(timezone({ctx.param(args['timezone'])}, {newest}))"
+            newest = ctx.dialect.local_epoch_us(ctx.param(args["timezone"]), newest)
         max_age, now = float(args["max_age"]), ctx.now
 
         def evaluate(v: Values) -> Outcome:

@@ -54,7 +54,7 @@ class ExpectNoTrainTestLeakage(Expectation):
         if split is not None:
             value, (train,) = in_set_terms(ctx, split, [args["train_value"]])
             _, (test,) = in_set_terms(ctx, split, [args["test_value"]])
-            mine = theirs = _pack({k: ctx.col(k) for k in keys})
+            mine = theirs = ctx.dialect.pack({k: ctx.col(k) for k in keys})
             lookup = f"SELECT {theirs} FROM {ctx.relation} WHERE {value} = {train}"
             considered = f"coalesce({value} = {test}, FALSE)"
         else:
@@ -63,19 +63,16 @@ class ExpectNoTrainTestLeakage(Expectation):
             if absent:
                 raise ctx.fail(f"table {args['other']!r} has no column {absent[0]!r}.")
             same = all(ctx.kind(k) == column_kind(columns[k]) for k in keys)
-            mine = _pack({k: ctx.col(k) if same else ctx.text(k) for k in keys})
-            theirs = _pack({k: quote(k) if same else f"CAST({quote(k)} AS VARCHAR)" for k in keys})
+            mine = ctx.dialect.pack({k: ctx.col(k) if same else ctx.text(k) for k in keys})
+            theirs = ctx.dialect.pack(
+                {k: quote(k) if same else ctx.cast(quote(k), "VARCHAR") for k in keys}
+            )
             lookup = f"SELECT {theirs} FROM {relation}"
             considered = "TRUE"
         shown = tuple([*keys, *([split] if split else [])])
         return row_level(
             ctx, None, f"{mine} IN ({lookup})", mostly=1.0, considered=considered, columns=shown
         )
-
-
-def _pack(values: dict[str, str]) -> str:
-    """A struct of the keys: compared null-safely by ``IN``, whatever their number."""
-    return "struct_pack(" + ", ".join(f"{quote(k)} := {v}" for k, v in values.items()) + ")"
 
 
 @register

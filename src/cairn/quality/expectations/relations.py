@@ -123,6 +123,6 @@ class ExpectColumnValuesToExistInTable(Expectation):
         if kinds == {"numeric", "string"}:  # numbers written as text on one side
             mine, theirs = f"TRY_CAST({mine} AS DOUBLE)", f"TRY_CAST({theirs} AS DOUBLE)"
         elif len(kinds) > 1:
-            mine, theirs = ctx.text(column), f"CAST({theirs} AS VARCHAR)"
+            mine, theirs = ctx.text(column), ctx.cast(theirs, "VARCHAR")
         lookup = f"SELECT {theirs} FROM {relation} WHERE {quote(other_column)} IS NOT NULL"
         return row_level(ctx, column, f"NOT ({mine} IN ({lookup}))", mostly=args["mostly"])

@@ -142,4 +142,5 @@ class ExpectColumnQuantileValuesToBeBetween(Expectation):
             ok = all(within(x, lo, hi) for x, (lo, hi) in zip(values, ranges, strict=True))
             return Outcome(ok, {"quantiles": quantiles, "values": values})
 
-        return statistic_plan(ctx, args["column"], lambda v: f"quantile_cont({v}, {wanted})", judge)
+        quantile = ctx.dialect.quantiles
+        return statistic_plan(ctx, args["column"], lambda v: quantile(v, wanted), judge)

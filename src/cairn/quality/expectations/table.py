@@ -140,7 +140,8 @@ def distinct_count(
     fits = all(ctx.columns[c].upper() in _BITMAP_TYPES for c in columns)
     known = [r for r in ranges if r is not None and r.size > 0]
     if (
-        fits
+        ctx.dialect.bitmap
+        and fits
         and len(known) == len(columns)
         and not (nulls_considered and any(r.nulls for r in known))
     ):
@@ -156,6 +157,9 @@ def distinct_count(
             bounds = f"{ctx.param(0)}, {ctx.param(total - 1)}"
             bitmap = f"bitstring_agg({key}, {bounds}) FILTER (WHERE {considered})"
             return f"coalesce(bit_count({bitmap}), 0)", True
+    if not ctx.dialect.bitmap:  # Spark: distinct structs, exactly (nulls equal nulls)
+        packed = ctx.dialect.pack({c: ctx.col(c) for c in columns})
+        return f"count(DISTINCT {packed}) FILTER (WHERE {considered})", True
     quoted = ", ".join(ctx.col(c) for c in columns)
     return f"count(DISTINCT hash({quoted})) FILTER (WHERE {considered})", False
 
@@ -176,7 +180,7 @@ def distinct_plan(
     if len(columns) == 1 and not nulls_considered:
         key = ctx.col(columns[0])
     else:  # a struct compares null-safely in IN
-        key = "struct_pack(" + ", ".join(f"{ctx.col(c)} := {ctx.col(c)}" for c in columns) + ")"
+        key = ctx.dialect.pack({c: ctx.col(c) for c in columns})
     repeated = (
         f"SELECT {key} FROM {ctx.relation} WHERE {considered} GROUP BY ALL HAVING count(*) > 1"
     )

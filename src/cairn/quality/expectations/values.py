@@ -87,9 +87,9 @@ def compared(
         return value, _temporal(ctx, lo, cast), _temporal(ctx, hi, cast)
     if kind == "null" and not numeric:  # an all-empty column: the bounds declare its type
         if not all(_is_iso(b) for b in bounds):
-            return "CAST(NULL AS VARCHAR)", _param(ctx, lo), _param(ctx, hi)
+            return ctx.cast("NULL", "VARCHAR"), _param(ctx, lo), _param(ctx, hi)
         cast = "DATE" if all(len(str(b)) <= 10 for b in bounds) else "TIMESTAMP"
-        return f"CAST(NULL AS {cast})", _temporal(ctx, lo, cast), _temporal(ctx, hi, cast)
+        return ctx.cast("NULL", cast), _temporal(ctx, lo, cast), _temporal(ctx, hi, cast)
     if kind in ("numeric", "null") or (kind == "string" and numeric):
         if not numeric:
             raise ctx.fail(f"column {column!r} is {ctx.columns[column]}; give numeric bounds.")
@@ -192,6 +192,6 @@ class ExpectColumnValuesToMatchRegex(Expectation):
         return row_level(
             ctx,
             column,
-            f"NOT regexp_matches({ctx.text(column)}, {pattern})",
+            f"NOT {ctx.dialect.regex(ctx.text(column), pattern)}",
             mostly=args["mostly"],
         )

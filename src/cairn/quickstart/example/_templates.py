@@ -57,7 +57,7 @@ project: credit
 #   memory_limit: 2GB                       # DuckDB memory limit
 #   threads: 4                              # default: all cores
 #   temp_directory: .cairn/tmp              # where DuckDB spills
-#   engine: duckdb                          # or spark: training sets by Spark SQL (cairn[spark])
+#   engine: duckdb                          # or spark: Spark SQL (cairn[spark])
 #   spark_master: local[*]                  # or spark://host:7077, k8s://..., yarn
 """
 
