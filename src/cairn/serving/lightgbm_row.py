@@ -51,10 +51,14 @@ class SingleRow:
         self._config: ctypes.c_void_p | None = None
         self._columns = -1
         self._lib: Any = None
-        self._out = np.empty(1, dtype=np.float64)
+        try:  # one output per row; a multiclass model has one per class: Booster.predict
+            outputs = int(booster.num_model_per_iteration())
+        except Exception:
+            outputs = 0
+        self._broken = outputs != 1
+        self._out = np.empty(max(outputs, 1), dtype=np.float64)  # the C call writes `outputs`
         self._out_ptr = self._out.ctypes.data_as(ctypes.POINTER(ctypes.c_double))
         self._out_len = ctypes.c_int64(0)
-        self._broken = False
 
     def predict(self, X: FloatMatrix) -> FloatMatrix | None:
         """``booster.predict(X)`` for a one-row ``X``; None when this path cannot answer."""
@@ -74,10 +78,10 @@ class SingleRow:
                 logger.warning("LightGBM's single-row call is unavailable (%s)", exc)
                 self._broken = True
                 return None
-            if ret != 0 or self._out_len.value != 1:  # e.g. a multiclass model: many outputs
+            if ret != 0 or self._out_len.value != 1:
                 self._broken = True
                 return None
-            return self._out.copy()
+            return self._out[:1].copy()
 
     def _prepared(self, columns: int) -> ctypes.c_void_p:
         if self._config is not None and self._columns == columns:
