@@ -5,10 +5,12 @@ What is measured: the same project, servers and open-loop load as ``benchmarks/p
 *capacity* rather than latency at fixed rates:
 
 * ladder: per contender, the rate steps up (250, 500, 750, 1,000, 1,250, 1,500, 2,000, ...
-  requests/s; ``LADDER``) for 5 s each (2 s with ``--quick``) until a step fails: p99 over
-  ``P99_LIMIT_MS`` (10 ms), any error, or under 95 % of the rate achieved. A failed step is
-  tried once more (a passing stall of another process on the shared cores should not end the
-  ladder); the contender's *sustained rate* is the last step that passed.
+  requests/s; ``LADDER``) for 5 s each (2 s with ``--quick``). A step *passes* with p99 within
+  ``P99_LIMIT_MS`` (10 ms), no error and at least 95 % of the rate achieved; it *keeps up*
+  with the same but p99 within ``KEEP_UP_MS`` (100 ms). A step that does not pass is tried
+  once more (a passing stall of another process on the shared cores should not decide it);
+  the ladder climbs while steps keep up. Reported per contender: the highest rate that passed
+  (the *sustained rate*) and the highest it kept up with.
 * contenders: ``cairn-serve`` (one ``cairn serve --workers 1``), ``bare`` (the FastAPI
   endpoint scoring the same booster, ``_predict_bare.py``) and ``cairn-x2``: two
   ``cairn serve --workers 1`` processes on the same project (one prediction log directory,
@@ -61,6 +63,7 @@ from predict import (  # noqa: E402
 
 LADDER = (250, 500, 750, 1000, 1250, 1500, 2000, 2500, 3000, 4000)
 P99_LIMIT_MS = 10.0
+KEEP_UP_MS = 100.0
 MIN_ACHIEVED = 0.95
 AT_RATE = 1000
 NGINX = Path("/usr/sbin/nginx")
@@ -219,27 +222,42 @@ class Runner:
 
     def ladder(
         self, name: str, ports: Sequence[int], measured: Sequence[Server]
-    ) -> tuple[float, list[dict[str, Any]]]:
-        """The highest rate of :data:`LADDER` that passed, and every step run."""
-        sustained = 0.0
+    ) -> tuple[float, float, list[dict[str, Any]]]:
+        """The highest rate of :data:`LADDER` that passed, the highest it kept up with, and
+        every step run. The ladder climbs while the server keeps up (a busy machine may push
+        one step's p99 over the limit while a higher step passes)."""
+        sustained = kept_up = 0.0
         steps: list[dict[str, Any]] = []
         for rate in LADDER:
-            passed = False
+            best: dict[str, Any] | None = None
             for attempt in range(2):
                 s = self.step(name, ports, measured, rate)
                 if s is None:
                     break
                 s["attempt"] = attempt
                 s["passed"] = passes(s)
+                s["kept_up"] = keeps_up(s)
                 steps.append(s)
                 print_step(s)
+                if best is None or s["passed"] or (s["kept_up"] and not best["kept_up"]):
+                    best = s
                 if s["passed"]:
-                    passed = True
                     break
-            if not passed:
+            if best is None or not best["kept_up"]:
                 break
-            sustained = float(rate)
-        return sustained, steps
+            kept_up = float(rate)
+            if best["passed"]:
+                sustained = float(rate)
+        return sustained, kept_up, steps
+
+
+def keeps_up(s: dict[str, Any]) -> bool:
+    """No error, the rate achieved, p99 within :data:`KEEP_UP_MS` (not falling behind)."""
+    return (
+        int(s["errors"]) == 0
+        and float(s["p99_ms"]) <= KEEP_UP_MS
+        and float(s["achieved_rps"]) >= MIN_ACHIEVED * float(s["rate"])
+    )
 
 
 def passes(s: dict[str, Any]) -> bool:
@@ -290,7 +308,12 @@ def parent_main(args: argparse.Namespace) -> int:
     machine = host_info(("cairn", "fastapi", "uvicorn", "lightgbm", "uvloop"))
     print_banner("throughput", "quick" if args.quick else "full", machine)
     balancer = "nginx" if NGINX.exists() and shutil.which(str(NGINX)) else "client round robin"
-    result: dict[str, Any] = {"sustained_rps": {}, "ladders": {}, "at_1000": {}}
+    result: dict[str, Any] = {
+        "sustained_rps": {},
+        "kept_up_rps": {},
+        "ladders": {},
+        "at_1000": {},
+    }
     check: dict[str, Any] = {}
     with work_folder("cairn_bench_throughput_", args.keep) as work:
         me = self_command(__file__, "--work", str(work))
@@ -352,18 +375,23 @@ def parent_main(args: argparse.Namespace) -> int:
                 ("bare", [servers["bare"].port], [servers["bare"]]),
                 ("cairn-x2", pair_ports, pair_measured),
             ):
-                sustained, steps = runner.ladder(name, ports, measured)
+                sustained, kept_up, steps = runner.ladder(name, ports, measured)
                 result["sustained_rps"][name] = sustained
+                result["kept_up_rps"][name] = kept_up
                 result["ladders"][name] = steps
     at = result["at_1000"]
     overhead = None
     if "cairn-serve" in at and "bare" in at:
         overhead = at["cairn-serve"]["p99_ms"] - at["bare"]["p99_ms"]
     result["p99_overhead_at_1000_ms"] = overhead
-    print(f"\nsustained with p99 <= {P99_LIMIT_MS:g} ms (highest step passed):")
+    print(
+        f"\nhighest rate with p99 <= {P99_LIMIT_MS:g} ms / kept up with (no error, p99 <= "
+        f"{KEEP_UP_MS:g} ms):"
+    )
     for name, rate in result["sustained_rps"].items():
         label = {"cairn-x2": f"2 x cairn serve --workers 1 ({balancer})"}.get(name, name)
-        print(f"  {label:<45} {rate:>6,.0f} requests/s")
+        kept = result["kept_up_rps"][name]
+        print(f"  {label:<45} {rate:>6,.0f} / {kept:>6,.0f} requests/s")
     if overhead is not None:
         print(
             f"p99 at {AT_RATE:,}/s: cairn {at['cairn-serve']['p99_ms']:.2f} ms, bare "
