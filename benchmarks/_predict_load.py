@@ -8,7 +8,8 @@ from the *scheduled* time to the end of the answer, so time spent waiting for a 
 behind a slow answer counts (no coordinated omission). A request is an error when the answer is
 not 2xx, the connection fails, or it takes longer than ``timeout_s`` (the connection is then
 dropped and replaced). The run is bounded: ``rate * duration`` requests, then at most
-``timeout_s`` for the stragglers.
+``timeout_s`` for the stragglers. Given several ports (replicas of one server), connections go
+to them in turn (client-side round robin: each connection stays on its port).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -91,7 +93,7 @@ async def _connect(port: int) -> _Conn:
 
 
 async def run_load(
-    port: int,
+    port: int | Sequence[int],
     requests: list[bytes],
     rate: float,
     duration_s: float,
@@ -101,6 +103,13 @@ async def run_load(
     max_connections: int = 64,
 ) -> LoadResult:
     """Send ``rate * duration_s`` requests (cycling over ``requests``) on a fixed schedule."""
+    ports = [port] if isinstance(port, int) else list(port)
+    opened = [0]
+
+    def next_port() -> int:
+        opened[0] += 1
+        return ports[(opened[0] - 1) % len(ports)]
+
     total = int(rate * duration_s)
     result = LoadResult(rate, duration_s, total)
     queue: asyncio.Queue[tuple[float, bytes] | None] = asyncio.Queue()
@@ -119,7 +128,7 @@ async def run_load(
             due, req = item
             try:
                 if conn is None:
-                    conn = await asyncio.wait_for(_connect(port), timeout_s)
+                    conn = await asyncio.wait_for(_connect(next_port()), timeout_s)
                     result.connections += 1
                 status = await asyncio.wait_for(conn.exchange(req), timeout_s)
                 now = clock()
@@ -144,7 +153,7 @@ async def run_load(
             conn.close()
 
     for _ in range(initial_connections):
-        conn = await asyncio.wait_for(_connect(port), timeout_s)
+        conn = await asyncio.wait_for(_connect(next_port()), timeout_s)
         result.connections += 1
         workers.append(asyncio.create_task(worker(conn)))
     await asyncio.sleep(0.05)  # let the workers reach the queue
@@ -176,7 +185,11 @@ async def run_load(
 
 
 def run(
-    port: int, requests: list[bytes], rate: float, duration_s: float, timeout_s: float = 2.0
+    port: int | Sequence[int],
+    requests: list[bytes],
+    rate: float,
+    duration_s: float,
+    timeout_s: float = 2.0,
 ) -> LoadResult:
     """:func:`run_load` on a fresh event loop (uvloop when installed)."""
     try:

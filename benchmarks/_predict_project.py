@@ -73,14 +73,15 @@ def build(project: Path, bare_dir: Path, customers: int) -> dict[str, Any]:
     inputs = [{f: values[f][i] for f in model.features if f in values} for i in range(len(ids))]
     X = model.matrix(inputs)
     bare_dir.mkdir(parents=True, exist_ok=True)
-    model.booster.save_model(str(bare_dir / "model.lgb"))
+    booster = getattr(model.booster, "booster", model.booster)  # the scorer wraps the booster
+    booster.save_model(str(bare_dir / "model.lgb"))
     np.save(bare_dir / "ids.npy", np.asarray(ids, dtype=np.int64))
     np.save(bare_dir / "X.npy", X)
     scores = model.score(X)
     return {
         "project": str(project),
         "champion": f"{model.name}/{version}",
-        "trees": int(model.booster.num_trees()),
+        "trees": int(booster.num_trees()),
         "features": list(model.features),
         "online_refs": list(model.online_refs),
         "customers": ids,

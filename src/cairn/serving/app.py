@@ -16,6 +16,7 @@ from cairn.serving.features import features_router
 from cairn.serving.metrics import ServingMetrics
 from cairn.serving.middleware import ObserveMiddleware
 from cairn.serving.predict import predict_router
+from cairn.serving.predict_lane import PredictLane
 from cairn.serving.prediction_log import SegmentLog
 from cairn.serving.prediction_metrics import PredictionMetrics
 from cairn.serving.predictor import Predictor
@@ -109,6 +110,8 @@ def create_app(
     if rollouts is not None:
         app.include_router(admin_router(rollouts, AdminTokens.of(admin_token)))
     app.include_router(probes_router(metrics, ready, predictor.refused if predictor else None))
+    if predictor is not None and outcomes is not None:  # inside ObserveMiddleware (added last)
+        app.add_middleware(PredictLane, predictor=predictor, limits=limits)
     app.add_middleware(ObserveMiddleware, metrics=metrics)
     app.state.metrics = metrics
     return app

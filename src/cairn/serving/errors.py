@@ -141,6 +141,14 @@ async def _api_error(request: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, exc.type, exc.message)
 
 
+async def refusal(request: Request, exc: ApiError | CairnError) -> Response:
+    """The answer the app's error handlers give to ``exc`` (for code that answers outside the
+    router: :class:`cairn.serving.predict_lane.PredictLane`)."""
+    if isinstance(exc, ApiError):
+        return await _api_error(request, exc)
+    return await _cairn_error(request, exc)
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     type_ = _HTTP_TYPES.get(exc.status_code, "http_error")

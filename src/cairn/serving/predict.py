@@ -67,13 +67,7 @@ def predict_router(
         openapi_extra=_body(PREDICT_ROW),
     )
     async def predict(deployment: str, request: Request) -> Response:
-        predictor.deployment(deployment)
-        body = await read_body(
-            request.headers.get("content-length"), request.stream(), limits.max_body_bytes
-        )
-        rows = parse_predict(body, limits, batch=False)
-        scored = await predictor.predict(deployment, rows)
-        return json_response(scored[0].to_json())
+        return await answer_predict(predictor, limits, deployment, request, batch=False)
 
     @router.post(
         "/v1/predict/{deployment}/batch",
@@ -86,13 +80,7 @@ def predict_router(
         openapi_extra=_body(predict_batch_request(limits.max_entities)),
     )
     async def predict_batch(deployment: str, request: Request) -> Response:
-        predictor.deployment(deployment)
-        body = await read_body(
-            request.headers.get("content-length"), request.stream(), limits.max_body_bytes
-        )
-        rows = parse_predict(body, limits, batch=True)
-        scored = await predictor.predict(deployment, rows)
-        return json_response({"predictions": [s.to_json() for s in scored]})
+        return await answer_predict(predictor, limits, deployment, request, batch=True)
 
     @router.get(
         "/v1/explanations/{prediction_id}",
@@ -185,6 +173,22 @@ def predict_router(
         return json_response({"moved": predictor.refresh()})
 
     return router
+
+
+async def answer_predict(
+    predictor: Predictor, limits: ServingLimits, deployment: str, request: Request, *, batch: bool
+) -> Response:
+    """The answer to ``POST /v1/predict/{deployment}`` (``batch``: ``.../batch``): the route's
+    body, shared with :class:`cairn.serving.predict_lane.PredictLane`."""
+    predictor.deployment(deployment)
+    body = await read_body(
+        request.headers.get("content-length"), request.stream(), limits.max_body_bytes
+    )
+    rows = parse_predict(body, limits, batch=batch)
+    scored = await predictor.predict(deployment, rows)
+    if batch:
+        return json_response({"predictions": [s.to_json() for s in scored]})
+    return json_response(scored[0].to_json())
 
 
 def check_admin(

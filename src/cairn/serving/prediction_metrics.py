@@ -6,6 +6,10 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from cairn.serving.metrics import LATENCY_BUCKETS
 
+_MAX_CHILDREN = 10_000
+"""Label sets whose children :meth:`PredictionMetrics.observe` keeps (deployments x arms x
+decisions: a handful; the bound only guards memory)."""
+
 
 class PredictionMetrics:
     """``cairn_predictions_total``, ``cairn_prediction_latency_seconds``,
@@ -67,6 +71,7 @@ class PredictionMetrics:
             ("deployment", "arm"),
             registry=registry,
         )
+        self._children: dict[tuple[str, str, str, bool | None], tuple[Counter, Histogram]] = {}
 
     def observe(
         self,
@@ -78,9 +83,18 @@ class PredictionMetrics:
         positive: bool | None = None,
     ) -> None:
         """Count one prediction (``positive`` None: not known, the label is left empty)."""
-        flag = "" if positive is None else str(bool(positive)).lower()
-        self.predictions.labels(deployment, arm, decision, flag).inc()
-        self.latency.labels(deployment, arm).observe(seconds)
+        key = (deployment, arm, decision, positive)
+        pair = self._children.get(key)
+        if pair is None:  # labels() takes a lock and builds a tuple; cache the children
+            flag = "" if positive is None else str(bool(positive)).lower()
+            pair = (
+                self.predictions.labels(deployment, arm, decision, flag),
+                self.latency.labels(deployment, arm),
+            )
+            if len(self._children) < _MAX_CHILDREN:
+                self._children[key] = pair
+        pair[0].inc()
+        pair[1].observe(seconds)
 
     def fallback(self, deployment: str, reason: str, rows: int) -> None:
         """Count rows scored by a fallback."""

@@ -42,6 +42,7 @@ import numpy as np
 import numpy.typing as npt
 
 from cairn.explain.contributions import split_references, tree_contributions
+from cairn.serving.lightgbm_row import SingleRow
 
 __all__ = ["FAMILIES", "LightGBMScorer", "Scorer", "ScorerLoader", "load_scorer"]
 
@@ -131,9 +132,15 @@ class LightGBMScorer:
 
     def __init__(self, booster: Any) -> None:
         self.booster = booster
+        self._row = SingleRow(booster)
 
     def predict(self, X: FloatMatrix) -> FloatMatrix:
-        """``booster.predict(X)``."""
+        """``booster.predict(X)`` (one row: through LightGBM's single-row C call, the same
+        numbers in a quarter of the time; :mod:`cairn.serving.lightgbm_row`)."""
+        if X.shape[0] == 1:
+            fast = self._row.predict(X)
+            if fast is not None:
+                return fast
         return np.asarray(self.booster.predict(X, num_threads=1), dtype=np.float64)
 
     def margin(self, X: FloatMatrix) -> FloatMatrix:
