@@ -4,7 +4,7 @@ SHELL := /bin/bash
 
 VENV        := .venv
 BENCH_VENV  := .venv-bench
-PYTEST_ARGS ?= -q -n 2 --dist loadgroup
+PYTEST_ARGS ?= -q -n 2
 
 .PHONY: help venv bench-venv demo test bench lint docs services-start services-stop clean
 

@@ -13,7 +13,9 @@ from tests._services import postgres_url_or_skip
 
 _ONE_WORKER_DIRS = {"ui_web": "dashboard-pages", "browser": "dashboard-browser"}
 """Test folders whose package fixtures build the example project or start a server: under
-``--dist loadgroup`` (``make test``) each runs on one xdist worker, so they are built once."""
+``--dist loadgroup`` each runs on one xdist worker, so they are built once. ``make test`` does
+not use it: xdist's scope schedulers wait forever after a worker crash (seen), while the
+default ``load`` reports the crashed test and goes on."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
