@@ -11,23 +11,6 @@ import pytest
 
 from tests._services import postgres_url_or_skip
 
-_ONE_WORKER_DIRS = {"ui_web": "dashboard-pages", "browser": "dashboard-browser"}
-"""Test folders whose package fixtures build the example project or start a server: under
-``--dist loadgroup`` each runs on one xdist worker, so they are built once. ``make test`` does
-not use it: xdist's scope schedulers wait forever after a worker crash (seen), while the
-default ``load`` reports the crashed test and goes on."""
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Group the tests that share an expensive per-process resource onto one worker: the
-    dashboard folders' project fixtures, and the Spark session of the ``spark`` group."""
-    for item in items:
-        group = _ONE_WORKER_DIRS.get(item.path.parent.name)
-        if group is None and item.get_closest_marker("spark") is not None:
-            group = "spark-session"
-        if group is not None and item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(group))
-
 
 @pytest.fixture
 def global_random_seed() -> int:
