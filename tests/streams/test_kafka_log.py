@@ -179,13 +179,24 @@ def test_producers_and_a_reader_with_a_kill_lose_nothing_acknowledged(
     # dense (Kafka's are not guaranteed to be: a transaction marker or a broker's failed
     # append takes one). The first producer is killed once it has acknowledged 100 events
     # (however long its start took).
+    # Tansu (the broker of `make test`) may make an offset visible before an earlier one that
+    # a slower producer is still appending; a Kafka broker never does. The loop re-reads each
+    # offset it stepped over, and an event found there later counts as read late.
     start, killed, seen = time.monotonic(), False, dict.fromkeys(range(partitions), 0)
     looped: dict[int, list[int]] = {p: [] for p in range(partitions)}  # what the loop read
+    holes: dict[int, set[int]] = {p: set() for p in range(partitions)}  # stepped over
+    late: dict[int, list[int]] = {p: [] for p in range(partitions)}  # found in a hole later
 
     def read_on() -> None:
         for p in range(partitions):
+            for hole in sorted(holes[p]):
+                found = [e.offset for e in log.read(p, hole, 1)]
+                if found and found[0] == hole:
+                    late[p].append(hole)
+                    holes[p].discard(hole)
             offsets = [e.offset for e in log.read(p, seen[p])]
             assert offsets == sorted(set(offsets)) and all(o >= seen[p] for o in offsets)
+            holes[p].update(set(range(seen[p], offsets[-1])) - set(offsets) if offsets else ())
             looped[p] += offsets
             seen[p] = offsets[-1] + 1 if offsets else seen[p]
 
@@ -211,10 +222,11 @@ def test_producers_and_a_reader_with_a_kill_lose_nothing_acknowledged(
     assert all(ident.split("-")[0] in {"w0", "w1", "w2"} for ident in stored.values())
     ends = log.end_offsets()
     for p in range(partitions):  # the loop read every stored event, and they end at the end
-        assert looped[p] == sorted(o for q, o in stored if q == p)
+        assert sorted(looped[p] + late[p]) == sorted(o for q, o in stored if q == p)
         assert all(o < ends[p] for o in looped[p])
     gaps = sum(ends[p] - sum(1 for q, _ in stored if q == p) for p in range(partitions))
-    print(f"{len(stored)} events stored, {gaps} offsets without one")
+    read_late = sum(len(offsets) for offsets in late.values())
+    print(f"{len(stored)} events stored, {gaps} offsets without one, {read_late} read late")
     log.close()
 
 
