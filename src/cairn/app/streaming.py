@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING
 
 from cairn.app.stream_backfill import NEXT, Backfill
 from cairn.app.stream_versions import definition_at
-from cairn.core.errors import DefinitionError
+from cairn.core.errors import DefinitionError, StreamFencedError
+from cairn.core.online import StreamFence
 from cairn.features.source import is_stream
 from cairn.features.stream_source import StreamSource
 from cairn.metadata.run_lock import Hold, hold_lock
@@ -40,6 +41,7 @@ from cairn.online.materialize import (
 )
 from cairn.streams.checkpoint import Checkpoint, version_of
 from cairn.streams.event_log import EventLog
+from cairn.streams.fence import partition_fence
 from cairn.streams.logs import open_log
 from cairn.streams.processor import (
     BatchResult,
@@ -73,10 +75,12 @@ def open_processor(
     log: EventLog | None = None,
     views: Mapping[str, AppliedView] | None = None,
     instance: Instance | None = None,
+    fence: StreamFence | None = None,
 ) -> StreamProcessor:
     """The processor of one stream source over the applied views reading it (or over
     ``views``: definitions of them, e.g. the live ones while a change is backfilled), as
-    processor ``instance`` (default: the first of ``streaming.processors``)."""
+    processor ``instance`` (default: the first of ``streaming.processors``), its commits
+    carrying ``fence`` (one its caller claimed, see :mod:`cairn.streams.fence`)."""
     src = store.stream_source(source)
     instance = instance or (0, store.settings.streaming.processors)
     dead = src.name if instance[1] == 1 else landing_tag(src.name, instance)
@@ -96,6 +100,7 @@ def open_processor(
         clock=clock,
         dead_letter=store.root / ".cairn" / "streams" / f"{dead}.dead.jsonl",
         instance=instance,
+        fence=fence,
     )
 
 
@@ -231,6 +236,9 @@ def _run_held(
     configured = store.settings.streaming
     every = configured.refresh_seconds if refresh_s is None else refresh_s
     lag = configured.switch_lag_events if switch_lag_events is None else switch_lag_events
+    # Claimed before the checkpoint is read: a processor that lost these partitions can no
+    # longer commit a batch it had in flight (cairn.streams.fence).
+    processor.claim(partition_fence(store.project, processor.source.name, processor.owned))
     runner = SourceRunner(store, processor, settings, lag)
     runner.begin()
     checked = held = time.monotonic()
@@ -247,7 +255,15 @@ def _run_held(
         if time.monotonic() - checked >= every:
             checked = time.monotonic()
             runner.refresh()
-        result = runner.live.step()
+        try:
+            result = runner.live.step()
+        except StreamFencedError:
+            logger.warning(
+                "Lost leadership of %s's partitions %s: another processor claimed them; the "
+                "batch in flight was not committed; stopped, standing by.",
+                processor.source.name, list(processor.owned),
+            )  # fmt: skip
+            raise LockLost(processor.source.name) from None
         if on_batch is not None and (result.events or result.released):
             on_batch(result)
         idle = result.events == 0 and result.released == 0
@@ -311,6 +327,7 @@ class SourceRunner:
             log=applied.log,
             views=known,
             instance=applied.instance,
+            fence=applied.fence,
         )
         self.live.start()
         self.backfill = Backfill(self.store, self.live, self.store.stream_views(applied.source))
@@ -377,6 +394,7 @@ class SourceRunner:
             log=old.log,
             views=backfill.target,
             instance=old.instance,
+            fence=old.fence,
         )
         new.start()
         retired = tuple(

@@ -71,6 +71,11 @@ class OnlineStoreError(CairnError, ConnectionError):
     """The online store cannot be reached or answered with an error; the message names its URL."""
 
 
+class StreamFencedError(OnlineStoreError):
+    """A stream commit was refused: another processor claimed the partitions since this one
+    did (its lock was lost), so the commit changed nothing."""
+
+
 class DependencyMissingError(CairnError, ImportError):
     """An optional dependency is missing; the message names the extra to install."""
 

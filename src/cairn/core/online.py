@@ -126,6 +126,18 @@ class OnlineStore(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class StreamFence:
+    """A processor's claim on the partitions it reads: one fence ``name`` per partition,
+    each set to the processor's ``token`` when it took the partitions' locks. A commit made
+    with the fence lands only while every fence still holds the token, so a processor that
+    lost its lock (and whose partitions another took and claimed) cannot land a batch it had
+    in flight."""
+
+    names: tuple[str, ...]
+    token: bytes
+
+
 @runtime_checkable
 class StreamCommitter(Protocol):
     """An online store a stream processor can commit to: tiles and the processor's checkpoint
@@ -133,10 +145,22 @@ class StreamCommitter(Protocol):
     leaves either both or neither and a restart resumes exactly where the tiles are."""
 
     def commit_stream(
-        self, name: str, tiles: Sequence[tuple[str, TileRecord]], checkpoint: bytes
+        self,
+        name: str,
+        tiles: Sequence[tuple[str, TileRecord]],
+        checkpoint: bytes,
+        *,
+        fence: StreamFence | None = None,
     ) -> None:
         """Replace each ``(view, tile)`` (no ``asof`` guard: the processor owns its tiles) and
-        set the checkpoint ``name``, atomically."""
+        set the checkpoint ``name``, atomically. With ``fence``, only while every fence
+        holds its token; else raise :class:`~cairn.core.errors.StreamFencedError` and change
+        nothing."""
+        ...
+
+    def claim_stream_fence(self, fence: StreamFence) -> None:
+        """Set every fence of ``fence`` to its token (the caller holds the partitions'
+        locks): from then on, commits fenced with an older token are refused."""
         ...
 
     def read_stream_checkpoint(self, name: str) -> bytes | None:
@@ -155,10 +179,15 @@ class EncodedStreamCommitter(Protocol):
     the states it committed as JSON, so encoding them twice, and a record per tile, is saved."""
 
     def commit_stream_encoded(
-        self, name: str, tiles: Sequence[EncodedTile], checkpoint: bytes
+        self,
+        name: str,
+        tiles: Sequence[EncodedTile],
+        checkpoint: bytes,
+        *,
+        fence: StreamFence | None = None,
     ) -> None:
         """:meth:`StreamCommitter.commit_stream` of encoded tiles (same atomicity, same
-        stored bytes)."""
+        stored bytes, same fence)."""
         ...
 
 

@@ -131,6 +131,11 @@ def publish(batch: FileSource, root: Path, source: str, commit_us: int) -> None:
     fsync_dir(folder)
 
 
+def discard(batch: FileSource, root: Path, source: str, commit_us: int) -> None:
+    """Delete a staged batch whose commit was refused (a no-op when it is gone already)."""
+    (staging_dir(batch, root) / staged_name(source, commit_us)).unlink(missing_ok=True)
+
+
 def repair(batch: FileSource, root: Path, source: str, committed_us: int) -> int:
     """Publish the staged batch that was committed, delete any other; returns how many
     staged files were found."""

@@ -29,11 +29,12 @@ from typing import Any, Literal, NamedTuple
 
 import orjson
 
-from cairn.core.errors import CairnError
+from cairn.core.errors import CairnError, StreamFencedError
 from cairn.core.online import (
     EncodedStreamCommitter,
     OnlineStore,
     StreamCommitter,
+    StreamFence,
     TileRecord,
     encode_key,
     partition_of,
@@ -49,6 +50,7 @@ from cairn.streams.collector import collector_paused
 from cairn.streams.decode import Rows, decode
 from cairn.streams.event_log import EventLog, ValueReader
 from cairn.streams.events import RowBuilder, landed_columns
+from cairn.streams.fence import FencedCommitter
 from cairn.streams.fold import States, TileKey, Touch, fold, plan
 
 FutureEvents = Literal["hold", "reject"]
@@ -228,6 +230,7 @@ class StreamProcessor:
         clock: Callable[[], Micros] = now_us,
         dead_letter: Path | None = None,
         instance: Instance = (0, 1),
+        fence: StreamFence | None = None,
     ) -> None:
         if not isinstance(store, StreamCommitter):
             raise StreamError(
@@ -240,7 +243,10 @@ class StreamProcessor:
         """View name -> definition hash of the views kept current."""
         self.version = version_of(self.hashes.items())
         self.log = log
-        self.store: StreamCommitter = store
+        self._committer: StreamCommitter = store
+        self.fence = fence
+        """The partitions' fence every commit carries (None: commits are not fenced)."""
+        self.store: StreamCommitter = store if fence is None else FencedCommitter(store, fence)
         self.root = root
         self.settings = settings or ProcessorSettings()
         self.clock = clock
@@ -275,6 +281,14 @@ class StreamProcessor:
         self._online = store
 
     # -- start-up ---------------------------------------------------------------------------
+
+    def claim(self, fence: StreamFence) -> None:
+        """Claim ``fence`` over the partitions this processor holds the locks of (before
+        :meth:`start`), and fence every commit from now on: once another processor claims
+        them, a commit of this one is refused (:mod:`cairn.streams.fence`)."""
+        self._committer.claim_stream_fence(fence)
+        self.fence = fence
+        self.store = FencedCommitter(self._committer, fence)
 
     def start(self) -> Checkpoint:
         """Load the checkpoint, finish a landing a crash cut short, restore held events."""
@@ -422,7 +436,12 @@ class StreamProcessor:
             landing.stage(batch, self.root, self.tag, commit, table.replace_schema_metadata(meta))
         dumps = orjson.dumps  # see _encode
         encoded = {k: bytes(memoryview(dumps(s))) for k, s in touched.items()}
-        self._commit(touched, encoded, commit, new.to_bytes())
+        try:
+            self._commit(touched, encoded, commit, new.to_bytes())
+        except StreamFencedError:  # another processor owns the partitions now
+            if due.times:
+                landing.discard(batch, self.root, self.tag, commit)
+            raise
         self._tiles.update(encoded)
         self.checkpoint = new
         self._held = still_held

@@ -24,7 +24,13 @@ from urllib.parse import quote
 
 import orjson
 
-from cairn.core.errors import ConfigError, DataError, DependencyMissingError, OnlineStoreError
+from cairn.core.errors import (
+    ConfigError,
+    DataError,
+    DependencyMissingError,
+    OnlineStoreError,
+    StreamFencedError,
+)
 from cairn.core.online import (
     EncodedRecord,
     EncodedTile,
@@ -32,6 +38,7 @@ from cairn.core.online import (
     ReadResult,
     SnapshotRead,
     SnapshotRecord,
+    StreamFence,
     TileRead,
     TileRecord,
 )
@@ -136,14 +143,22 @@ return stored
 # A stream processor's commit: every tile replaced (the one of the same start removed, the new
 # one added) and the checkpoint set, in one atomic script. KEYS[1] is the checkpoint, KEYS[i>1]
 # a tile's sorted set; ARGV[1] the checkpoint, then (start, member) per tile.
+# KEYS: the checkpoint, ARGV[2] fences, then the tiles; ARGV: the checkpoint, the number of
+# fences, the fence token, then (start, member) per tile. Refused (-1, nothing written) when a
+# fence does not hold the token.
 _COMMIT_STREAM = """
-for i = 2, #KEYS do
-  local start, member = ARGV[2 * i - 2], ARGV[2 * i - 1]
+local fences = tonumber(ARGV[2])
+for i = 2, fences + 1 do
+  if redis.call('GET', KEYS[i]) ~= ARGV[3] then return -1 end
+end
+for i = fences + 2, #KEYS do
+  local t = i - fences - 1
+  local start, member = ARGV[2 * t + 2], ARGV[2 * t + 3]
   redis.call('ZREMRANGEBYSCORE', KEYS[i], start, start)
   redis.call('ZADD', KEYS[i], start, member)
 end
 redis.call('SET', KEYS[1], ARGV[1])
-return #KEYS - 1
+return #KEYS - 1 - fences
 """
 # One JSON array of [start, asof, states] per key: one bulk reply per key instead of one per
 # tile, which halves the client's parsing of many keys.
@@ -344,23 +359,42 @@ class RedisOnlineStore:
             raise self._failure(exc) from None
 
     def commit_stream(
-        self, name: str, tiles: Sequence[tuple[str, TileRecord]], checkpoint: bytes
+        self,
+        name: str,
+        tiles: Sequence[tuple[str, TileRecord]],
+        checkpoint: bytes,
+        *,
+        fence: StreamFence | None = None,
     ) -> None:
         """Replace the tiles and set the checkpoint in one script call (atomic, like
-        MULTI/EXEC, in one command). Replacing (not merging) makes the commit idempotent, so a
-        retry after a lost reply changes nothing."""
+        MULTI/EXEC, in one command), after checking the fences. Replacing (not merging) makes
+        the commit idempotent, so a retry after a lost reply changes nothing."""
         rows = [
             (view, t.group, t.key, t.start, t.asof, _json(t.key, t.states)) for view, t in tiles
         ]
-        self.commit_stream_encoded(name, rows, checkpoint)
+        self.commit_stream_encoded(name, rows, checkpoint, fence=fence)
+
+    def claim_stream_fence(self, fence: StreamFence) -> None:
+        try:
+            self._client.mset({self._fence_key(n): fence.token for n in fence.names})
+        except redis.RedisError as exc:
+            raise self._failure(exc) from None
 
     def commit_stream_encoded(
-        self, name: str, tiles: Sequence[EncodedTile], checkpoint: bytes
+        self,
+        name: str,
+        tiles: Sequence[EncodedTile],
+        checkpoint: bytes,
+        *,
+        fence: StreamFence | None = None,
     ) -> None:
         """:meth:`commit_stream` of encoded tiles: each stored value is the JSON array
         ``[start, asof, states]``, as ``orjson.dumps`` writes it."""
         keys = [self._checkpoint_key(name)]
-        args: list[bytes | int] = [checkpoint]
+        args: list[bytes | int] = [checkpoint, 0, b""]
+        if fence is not None:
+            keys += [self._fence_key(n) for n in fence.names]
+            args[1:] = [len(fence.names), fence.token]
         prefixes: dict[tuple[str, str], str] = {}
         low, high = -_INT64, _INT64
         for view, group, key, start, asof, states in tiles:
@@ -377,9 +411,14 @@ class RedisOnlineStore:
             keys.append(prefix + key)
             args += (start, b"[%d,%d,%s]" % (start, asof, states))
         try:
-            self._commit_script(keys=keys, args=args)
+            written = self._commit_script(keys=keys, args=args)
         except redis.RedisError as exc:
             raise self._failure(exc) from None
+        if written == -1:
+            raise StreamFencedError(
+                f"Stream commit {name!r} refused by the online store at {self.url}: another "
+                f"processor claimed its partitions since."
+            )
 
     def read_stream_checkpoint(self, name: str) -> bytes | None:
         try:
@@ -392,6 +431,9 @@ class RedisOnlineStore:
 
     def _checkpoint_key(self, name: str) -> str:
         return f"{self.prefix}:__stream__:{_part(name)}"
+
+    def _fence_key(self, name: str) -> str:
+        return f"{self.prefix}:__fence__:{_part(name)}"
 
     def delete_view(self, view: str) -> None:
         pattern = f"{_glob_escape(self.prefix)}:{_part(view)}:*"

@@ -12,8 +12,8 @@ from typing import Any, TypeVar
 
 import orjson
 
-from cairn.core.errors import OnlineStoreError
-from cairn.core.online import EncodedRecord, EncodedTile, SnapshotRecord, TileRecord
+from cairn.core.errors import OnlineStoreError, StreamFencedError
+from cairn.core.online import EncodedRecord, EncodedTile, SnapshotRecord, StreamFence, TileRecord
 from cairn.core.types import Micros
 
 _SCHEMA = """
@@ -25,6 +25,8 @@ CREATE TABLE IF NOT EXISTS tiles (
     asof INTEGER NOT NULL, states BLOB NOT NULL, PRIMARY KEY (view, grp, key, start)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS stream_checkpoints (
     name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS stream_fences (
+    name TEXT PRIMARY KEY, token BLOB NOT NULL) WITHOUT ROWID;
 """
 _UPSERT = (
     "INSERT INTO snapshot VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (view, key) DO UPDATE SET "
@@ -165,20 +167,59 @@ class SqliteOnlineStore:
         return [list(found.get(k, ())) for k in keys]
 
     def commit_stream(
-        self, name: str, tiles: Sequence[tuple[str, TileRecord]], checkpoint: bytes
+        self,
+        name: str,
+        tiles: Sequence[tuple[str, TileRecord]],
+        checkpoint: bytes,
+        *,
+        fence: StreamFence | None = None,
     ) -> None:
         rows = [
             (view, t.group, t.key, t.start, t.asof, orjson.dumps(t.states)) for view, t in tiles
         ]
-        self.commit_stream_encoded(name, rows, checkpoint)
+        self.commit_stream_encoded(name, rows, checkpoint, fence=fence)
+
+    @_serialized
+    def claim_stream_fence(self, fence: StreamFence) -> None:
+        conn = self._conn()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany(
+                "INSERT OR REPLACE INTO stream_fences VALUES (?, ?)",
+                [(n, fence.token) for n in fence.names],
+            )
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise OnlineStoreError(
+                f"Claiming stream partitions in the online store at {self.url} failed: {exc}"
+            ) from None
 
     @_serialized
     def commit_stream_encoded(
-        self, name: str, tiles: Sequence[EncodedTile], checkpoint: bytes
+        self,
+        name: str,
+        tiles: Sequence[EncodedTile],
+        checkpoint: bytes,
+        *,
+        fence: StreamFence | None = None,
     ) -> None:
         conn = self._conn()
         try:
             conn.execute("BEGIN IMMEDIATE")
+            if fence is not None:
+                held = conn.execute(
+                    f"SELECT count(*) FROM stream_fences WHERE token = ? AND name IN "
+                    f"({', '.join('?' * len(fence.names))})",
+                    (fence.token, *fence.names),
+                ).fetchone()[0]
+                if held != len(set(fence.names)):
+                    conn.execute("ROLLBACK")
+                    raise StreamFencedError(
+                        f"Stream commit {name!r} refused by the online store at {self.url}: "
+                        f"another processor claimed its partitions since."
+                    )
             conn.executemany("INSERT OR REPLACE INTO tiles VALUES (?, ?, ?, ?, ?, ?)", tiles)
             conn.execute(
                 "INSERT OR REPLACE INTO stream_checkpoints VALUES (?, ?)", (name, checkpoint)
