@@ -13,10 +13,12 @@ True
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -37,18 +39,46 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+PARENT_ENV = "CAIRN_PARENT_PID"
+"""Set by :func:`start_command` for its child: the process whose death stops it."""
+_PR_SET_PDEATHSIG = 1
+_CHILD = (
+    "from cairn.app.serve_process import follow_parent; follow_parent(); "
+    "from cairn.cli.main import main; main()"
+)
+
+
+def follow_parent() -> None:
+    """In a child of :func:`start_command` (on Linux): receive SIGTERM when the parent dies,
+    even by ``kill -9``, so a killed quickstart leaves no server or processor behind; when
+    the parent is gone already, stop at once."""
+    parent = os.environ.pop(PARENT_ENV, "")
+    if not parent.isdigit() or not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0) != 0:
+        return  # not available: the child outlives a killed parent, as before
+    if os.getppid() != int(parent):  # the parent died before the call
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def start_command(
     project: Path, args: list[str], log: str, *, env: dict[str, str] | None = None
 ) -> subprocess.Popen[bytes]:
     """``cairn ARGS`` as a child process; its output is appended to ``PROJECT/.cairn/LOG``;
-    ``env`` adds to this process's environment."""
+    ``env`` adds to this process's environment. On Linux the child stops (SIGTERM) when this
+    process dies, when started from the main thread (the kernel ties the signal to the thread
+    that started the child)."""
     state = Path(project) / STATE_DIR
     state.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-c", "from cairn.cli.main import main; main()", *args]
+    cmd = [sys.executable, "-c", _CHILD, *args]
+    child_env = {**process_env(), **(env or {})}
+    if threading.current_thread() is threading.main_thread():
+        child_env[PARENT_ENV] = str(os.getpid())
     with open(state / log, "ab") as logfile:
-        return subprocess.Popen(
-            cmd, stdout=logfile, stderr=subprocess.STDOUT, env={**process_env(), **(env or {})}
-        )
+        return subprocess.Popen(cmd, stdout=logfile, stderr=subprocess.STDOUT, env=child_env)
 
 
 def start_server(
