@@ -152,8 +152,13 @@ def test_bad_entity_rows(repo: Path, rows: pd.DataFrame) -> None:
     good = _entities("2026-01-02")
     with pytest.raises(EntityDataFrameError, match="missing the column.*'event_timestamp'"):
         store.get_historical_features(good.drop(columns="event_timestamp"), ["profile:income"])
-    with pytest.raises(EntityDataFrameError, match="missing the column.*'customer_id'"):
+    with pytest.raises(EntityDataFrameError, match="missing the column.*'customer_id'") as err:
         store.get_historical_features(good.drop(columns="customer_id"), ["profile:income"])
+    assert " AS " not in str(err.value)  # the hint is for queries
+    query = "SELECT 1 AS customer_id, TIMESTAMPTZ '2026-01-02 00:00:00+00' AS asked_at"
+    hint = "missing the column.*'event_timestamp'.*name them with AS.*AS event_timestamp"
+    with pytest.raises(EntityDataFrameError, match=hint):
+        store.get_historical_features(query, ["profile:income"])
     naive = good.assign(event_timestamp=good["event_timestamp"].dt.tz_localize(None))
     with pytest.raises(EntityDataFrameError, match="naive timestamps"):
         store.get_historical_features(naive, ["profile:income"])

@@ -5,13 +5,19 @@ numbers the monitoring history holds (:class:`cairn.monitoring.history.MonitorHi
 from __future__ import annotations
 
 import time
+from dataclasses import replace
+from html import escape
+from pathlib import Path
 
 import pytest
 
+from cairn.app.project import Project
 from cairn.core.render import minute, number
 from cairn.monitoring.drift import SCORE
 from cairn.monitoring.history import MonitorHistory
 from cairn.monitoring.runs import thresholds_of
+from cairn.quickstart.blank import create_blank_project
+from cairn.ui.web import standalone_app
 from cairn.ui.web.paging import PAGE_SIZE
 from tests.serving._client import TestClient
 from tests.ui_web.conftest import Experiment, Full
@@ -64,9 +70,29 @@ def test_the_runs_table_is_the_history_newest_first(full: Full) -> None:
         ]
         assert row[6] == (", ".join(s.flagged) or "–")
         assert row[9:] == [str(s.signals), str(s.changes)]
-        if s.performance is not None:
+        if s.performance is not None and s.performance.status == "empty":
+            assert row[8] == "none matured yet"  # not "0/0 (0%)"
+        elif s.performance is not None:
             p = s.performance
             assert row[8] == f"{p.labeled}/{p.predictions} ({p.completeness:.0%})"
+
+
+def test_a_run_whose_predictions_have_not_matured_says_so(full: Full, tmp_path: Path) -> None:
+    # A run before any prediction is old enough for its labels: "none matured yet" with the
+    # reason on hover, not "0/0 (0%)". Recorded in a project of its own (the package's
+    # projects stay as they are).
+    run = history_of(full).get(history_of(full).runs()[0].run_id)
+    assert run.performance is not None
+    empty = replace(run.performance, status="empty", predictions=0, labeled=0, completeness=0.0)
+    create_blank_project(tmp_path / "p")
+    with Project.open(tmp_path / "p") as project:
+        MonitorHistory(project.metadata, project=project.name).record(
+            replace(run, performance=empty)
+        )
+        with TestClient(standalone_app(project)) as client:
+            page = client.get("/ui/monitoring").text
+    assert cells(page, "runs")[0][8] == "none matured yet"
+    assert f'title="{escape(empty.describe())}"' in page
 
 
 @pytest.mark.slow

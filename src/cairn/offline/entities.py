@@ -73,7 +73,8 @@ def register_entities(
     except duckdb.Error as exc:
         raise EntityDataFrameError(f"entity_df cannot be read: {exc}") from None
     types = {row[0]: row[1] for row in described if row[0] != "__row"}
-    _check_columns(types, join_keys)
+    from_sql = isinstance(entity_df, str) and is_sql(entity_df.strip())
+    _check_columns(types, join_keys, from_sql=from_sql)
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW __entities AS SELECT *, "
         f"{epoch_us(quote(TIME_COLUMN), types[TIME_COLUMN])} AS __t FROM {base}"
@@ -151,12 +152,19 @@ def _check_frame(df: pd.DataFrame) -> None:
     )
 
 
-def _check_columns(types: dict[str, str], join_keys: Sequence[str]) -> None:
+def _check_columns(
+    types: dict[str, str], join_keys: Sequence[str], *, from_sql: bool = False
+) -> None:
     missing = [c for c in (*join_keys, TIME_COLUMN) if c not in types]
     if missing:
+        hint = (
+            f" In the query, name them with AS, e.g. SELECT ..., applied_at AS {TIME_COLUMN}."
+            if from_sql
+            else ""
+        )
         raise EntityDataFrameError(
             f"entity_df is missing the column(s) {', '.join(map(repr, missing))}; expected the "
-            f"join keys {list(join_keys)} and {TIME_COLUMN!r}; got columns {list(types)}."
+            f"join keys {list(join_keys)} and {TIME_COLUMN!r}; got columns {list(types)}.{hint}"
         )
     kind = types[TIME_COLUMN].upper()
     if not is_aware(kind):
