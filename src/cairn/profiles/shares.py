@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import math
 
-from scipy.special import ndtr
-
 
 def two_proportion_p(k1: int, n1: int, k2: int, n2: int) -> float:
     """Two-sided p-value that ``k1 / n1`` and ``k2 / n2`` are one share (1.0 when both are 0
@@ -27,4 +25,6 @@ def two_proportion_p(k1: int, n1: int, k2: int, n2: int) -> float:
         return 1.0
     se = math.sqrt(pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n2))
     diff = k2 / n2 - k1 / n1
+    from scipy.special import ndtr  # here: importing profiles stays cheap
+
     return float(2.0 * ndtr(-abs(diff) / se))  # scipy.stats.norm.sf, without its checks

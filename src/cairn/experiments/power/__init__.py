@@ -11,14 +11,34 @@ the same variance formulas as the tests in :mod:`cairn.experiments.stats`.
 
 from __future__ import annotations
 
-from cairn.experiments.power.design import ArmPlan, PowerDesign, PowerPlan
-from cairn.experiments.power.normal import comparison_power
-from cairn.experiments.power.solve import (
-    minimum_detectable_effect,
-    sample_size,
-    sequential_minimum_detectable_effect,
-    sequential_sample_size,
-)
+from typing import TYPE_CHECKING
+
+from cairn.core.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from cairn.experiments.power.design import ArmPlan, PowerDesign, PowerPlan
+    from cairn.experiments.power.normal import comparison_power
+    from cairn.experiments.power.solve import (
+        minimum_detectable_effect,
+        sample_size,
+        sequential_minimum_detectable_effect,
+        sequential_sample_size,
+    )
+
+_HOME = {
+    "ArmPlan": "cairn.experiments.power.design",
+    "PowerDesign": "cairn.experiments.power.design",
+    "PowerPlan": "cairn.experiments.power.design",
+    "comparison_power": "cairn.experiments.power.normal",
+    "minimum_detectable_effect": "cairn.experiments.power.solve",
+    "sample_size": "cairn.experiments.power.solve",
+    "sequential_minimum_detectable_effect": "cairn.experiments.power.solve",
+    "sequential_sample_size": "cairn.experiments.power.solve",
+}
+
+# Loaded on first use: importing one submodule (say, the calibration check the monitoring
+# service needs) does not load every analysis and SciPy with it.
+__getattr__ = lazy_exports(__name__, _HOME)
 
 __all__ = [
     "ArmPlan",

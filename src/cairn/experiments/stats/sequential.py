@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import math
 
-from scipy.optimize import brentq
 from scipy.special import log_ndtr
 
 from cairn.core.errors import ConfigError
@@ -74,6 +73,8 @@ def _half_mixture_root(level: float) -> float:
 
     def g(u: float) -> float:
         return float(u * u / 2 + log_ndtr(u)) - level
+
+    from scipy.optimize import brentq  # here: importing the statistics stays cheap
 
     return float(brentq(g, 0.0, math.sqrt(2 * (level + math.log(2))), xtol=1e-14, rtol=1e-15))
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import rel_entr
 
 
 def js_distance(p: npt.ArrayLike, q: npt.ArrayLike, *, base: float = 2.0) -> float:
@@ -26,5 +25,7 @@ def js_distance(p: npt.ArrayLike, q: npt.ArrayLike, *, base: float = 2.0) -> flo
     a = a / a.sum()
     b = b / b.sum()
     m = (a + b) / 2.0
+    from scipy.special import rel_entr  # here: importing monitoring stays cheap
+
     divergence = (rel_entr(a, m).sum() + rel_entr(b, m).sum()) / 2.0
     return float(np.sqrt(max(divergence / np.log(base), 0.0)))

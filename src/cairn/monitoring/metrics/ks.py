@@ -23,7 +23,6 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-import scipy.stats
 
 from cairn.monitoring.metrics.ecdf import EcdfGrid, ascending, ecdf_grid
 
@@ -57,6 +56,8 @@ def ks_2samp(
     n1, n2 = u_sorted.size, v_sorted.size
     if min(n1, n2) == 0:
         raise ValueError("ks_2samp needs two non-empty samples.")
+    import scipy.stats  # here: importing the monitoring package stays cheap (0.7 s)
+
     if method == "exact" or (method == "auto" and max(n1, n2) <= MAX_EXACT):
         with warnings.catch_warnings():  # scipy falls back to asymp when exact fails; so do we
             warnings.filterwarnings("ignore", "ks_2samp: Exact calculation", RuntimeWarning)
