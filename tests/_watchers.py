@@ -71,6 +71,18 @@ def wait_for(log: Path, text: str, timeout: float, *, after: int = 0) -> float:
     raise AssertionError(f"{text!r} not in {log}:\n{log.read_text(errors='replace')}")
 
 
+def wait_turns(log: Path, turn: str, count: int) -> None:
+    """Wait until ``turn`` appears ``count`` more times in ``log`` than now."""
+    seen = log.read_text(errors="replace").count(turn)
+    began = time.monotonic()
+    while log.read_text(errors="replace").count(turn) < seen + count:
+        if time.monotonic() - began > DEADLINE_S:
+            raise AssertionError(
+                f"{turn!r} not {count} more times in {log}:\n{log.read_text(errors='replace')}"
+            )
+        time.sleep(0.02)
+
+
 def lock_backend(database_url: str, name: str) -> int:
     """The pid of the PostgreSQL backend holding the advisory lock ``name`` (fails when none
     does)."""
@@ -107,6 +119,11 @@ def terminate_backend(database_url: str, *pids: int) -> None:
         engine.dispose()
 
 
+DEADLINE_S = 60.0
+"""Seconds a helper waits for a line: far beyond a takeover on a fast machine (a poll, under
+a second), and beyond one on a loaded CI machine too (a process can take tens of seconds to
+start, import and answer there); a fast machine never waits that long."""
+
 STANDBY = "standing by to take over"
 LOST = "Lost leadership"
 
@@ -114,25 +131,26 @@ LOST = "Lost leadership"
 def kill_the_leader(w: Watchers, active: str, turn: str | None = None) -> tuple[float, float]:
     """A first watcher acts, a second stands by (acting on nothing); after a kill -9 of the
     first the second acts. Returns the seconds from the kill to the second's ``active`` line and
-    to its first ``turn`` line (``active`` again without one)."""
+    to its first ``turn`` line (``active`` again without one). Every wait is on a line, with a
+    deadline (:data:`DEADLINE_S`) a loaded machine does not reach."""
     first = w.start("first")
-    wait_for(first, active, 60)
+    wait_for(first, active, DEADLINE_S)
     if turn is not None:
-        wait_for(first, turn, 10)
+        wait_for(first, turn, DEADLINE_S)
     second = w.start("second")
-    wait_for(second, STANDBY, 60)
-    turns = first.read_text().count(turn) if turn is not None else 0
-    time.sleep(1.5)  # three intervals: the leader acts, the standby does not
-    if turn is not None:
-        assert first.read_text().count(turn) > turns
+    wait_for(second, STANDBY, DEADLINE_S)
+    if turn is not None:  # three more turns of the leader: the standby acts on none of them
+        wait_turns(first, turn, 3)
         assert turn not in second.read_text()
+    else:
+        time.sleep(1.5)  # three intervals: the standby does not act
     assert active not in second.read_text()
     w.kill(0)
     killed = time.monotonic()
-    wait_for(second, active, 10)
+    wait_for(second, active, DEADLINE_S)
     took = time.monotonic() - killed
     if turn is not None:
-        wait_for(second, turn, 10)
+        wait_for(second, turn, DEADLINE_S)
     acted = time.monotonic() - killed
     text = second.read_text()
     assert text.index(STANDBY) < text.index(active)
@@ -148,27 +166,28 @@ def cut_the_leader(
     over after a kill -9 of the second). Returns the seconds from the cut to the second's
     ``active`` line."""
     first = w.start("first")
-    wait_for(first, active, 60)
+    wait_for(first, active, DEADLINE_S)
     if turn is not None:
-        wait_for(first, turn, 10)
+        wait_for(first, turn, DEADLINE_S)
     second = w.start("second")
-    wait_for(second, STANDBY, 60)
+    wait_for(second, STANDBY, DEADLINE_S)
     terminate_backend(database_url, lock_backend(database_url, lock))
     cut = time.monotonic()
-    wait_for(second, active, 10)
+    wait_for(second, active, DEADLINE_S)
     took = time.monotonic() - cut
-    wait_for(first, LOST, 10)
+    wait_for(first, LOST, DEADLINE_S)
     lost_at = first.read_text().index(LOST)
-    wait_for(first, STANDBY, 10, after=lost_at)
-    if turn is not None:
-        wait_for(second, turn, 10)
-    time.sleep(1.5)  # three intervals: the new leader acts, the old one does not
+    wait_for(first, STANDBY, DEADLINE_S, after=lost_at)
+    if turn is not None:  # three turns of the new leader: the old one acts on none of them
+        wait_turns(second, turn, 3)
+    else:
+        time.sleep(1.5)  # three intervals: the old leader does not act
     after = first.read_text()[lost_at:]
     assert after.count(LOST) == 1 and active not in after
     if turn is not None:
         assert turn not in after
     w.kill(1)  # the old leader is a standby like any other: it takes over
-    wait_for(first, active, 10, after=lost_at)
+    wait_for(first, active, DEADLINE_S, after=lost_at)
     if turn is not None:
-        wait_for(first, turn, 10, after=first.read_text().rindex(active))
+        wait_for(first, turn, DEADLINE_S, after=first.read_text().rindex(active))
     return took

@@ -148,33 +148,44 @@ def test_a_training_finished_before_a_crash_is_not_trained_again(root: Path, bas
 
 
 def test_a_controller_killed_mid_training_resumes_without_a_second_version(
-    root: Path, base: Base
+    root: Path, base: Base, tmp_path: Path
 ) -> None:
     write_policy(root)
+    # The child trains for real; once its training run is open (its parameters logged) it
+    # says so and waits to be killed: the kill lands mid-training whatever the machine's load
+    # (polling for a run open a fraction of a second can miss it).
+    run_open = tmp_path / "run-open"
     script = (
-        "import sys\n"
+        "import sys, time\n"
+        "from pathlib import Path\n"
         "from cairn.app.project import Project\n"
         "from cairn.auth.principal import Principal\n"
         "from cairn.retraining.controller import RetrainController\n"
+        "from cairn.tracking.run import RunLogger\n"
+        "log_params = RunLogger.log_params\n"
+        "def log_then_wait(self, params):\n"
+        "    log_params(self, params)\n"
+        "    Path(sys.argv[2]).touch()\n"
+        "    time.sleep(600)\n"
+        "RunLogger.log_params = log_then_wait\n"
         "RetrainController(Project.open(sys.argv[1]),\n"
         "    principal=Principal('ana', 'deployer', via='token:t')).run_once()\n"
     )
-    proc = subprocess.Popen([sys.executable, "-c", script, str(root)], env={**os.environ})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, str(root), str(run_open)], env={**os.environ}
+    )
     project = Project.open(root)
     deadline = time.monotonic() + 120
-    tag = None
     try:
-        while time.monotonic() < deadline and proc.poll() is None:
-            entries = controller(root, base.team).ledger.entries(POLICY)
-            if entries and entries[0].state == "training":
-                tag = entry_tag(project.name, entries[0].id)
-                if project.tracker.find_runs({ENTRY_TAG: tag}):  # mid-fit: its run is open
-                    break
+        while time.monotonic() < deadline and proc.poll() is None and not run_open.exists():
             time.sleep(0.05)
+        assert run_open.exists(), f"the controller never opened its training run ({proc.poll()})"
     finally:
         proc.send_signal(signal.SIGKILL)
-        proc.wait(10)
-    assert tag is not None, "the controller never reached training"
+        proc.wait(60)
+    (entry,) = controller(root, base.team).ledger.entries(POLICY)
+    assert entry.state == "training"
+    tag = entry_tag(project.name, entry.id)
     versions = len(project.tracker.registry().versions("credit-default"))
     assert [r.status for r in project.tracker.find_runs({ENTRY_TAG: tag})] == ["RUNNING"]
 

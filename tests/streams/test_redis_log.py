@@ -154,15 +154,18 @@ def test_producers_and_a_reader_with_a_kill_lose_nothing_acknowledged(
     log = RedisStreamLog(url, stream, partitions=partitions)
     acks = [tmp_path / f"ack{n}.txt" for n in range(3)]
     spawn = multiprocessing.get_context("spawn")
+    # the first producer runs until it is killed (a loaded box can take longer than `seconds`
+    # to start it and reach the kill's threshold: it must still be running then)
+    runs = [seconds + 300, seconds, seconds]
     procs = [
-        spawn.Process(target=_produce, args=(url, stream, f"w{n}", str(a), seconds))
+        spawn.Process(target=_produce, args=(url, stream, f"w{n}", str(a), runs[n]))
         for n, a in enumerate(acks)
     ]
     for proc in procs:
         proc.start()
     # A reader in a loop: each partition only grows, in offset order.
     start, killed, seen = time.monotonic(), False, dict.fromkeys(range(partitions), 0)
-    while any(p.is_alive() for p in procs) and time.monotonic() < start + seconds + 30:
+    while any(p.is_alive() for p in procs) and time.monotonic() < start + seconds + 120:
         for p in range(partitions):
             offsets = [e.offset for e in log.read(p, seen[p])]
             assert offsets == sorted(set(offsets)) and all(o >= seen[p] for o in offsets)
@@ -172,8 +175,11 @@ def test_producers_and_a_reader_with_a_kill_lose_nothing_acknowledged(
         if not killed and acks[0].exists() and acks[0].stat().st_size > 4096:
             procs[0].kill()
             killed = True
+    if not killed:  # a failed run leaves no producer writing on
+        procs[0].kill()
     for proc in procs:
-        proc.join(30)
+        proc.join(60)
+    assert killed, "the first producer never acknowledged 4 KiB of events"
     assert [p.exitcode for p in procs] == [-signal.SIGKILL, 0, 0]
     events = [e for p in range(partitions) for e in log.read(p, 0, 10**9)]
     stored = {(e.partition, e.offset): e.value["id"] for e in events}
