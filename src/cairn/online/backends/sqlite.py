@@ -6,7 +6,7 @@ import contextlib
 import functools
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -181,20 +181,11 @@ class SqliteOnlineStore:
 
     @_serialized
     def claim_stream_fence(self, fence: StreamFence) -> None:
-        conn = self._conn()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
+        with self._immediate("Claiming stream partitions") as conn:
             conn.executemany(
                 "INSERT OR REPLACE INTO stream_fences VALUES (?, ?)",
                 [(n, fence.token) for n in fence.names],
             )
-            conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise OnlineStoreError(
-                f"Claiming stream partitions in the online store at {self.url} failed: {exc}"
-            ) from None
 
     @_serialized
     def commit_stream_encoded(
@@ -205,17 +196,14 @@ class SqliteOnlineStore:
         *,
         fence: StreamFence | None = None,
     ) -> None:
-        conn = self._conn()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
+        with self._immediate("Stream commit") as conn:
             if fence is not None:
                 held = conn.execute(
                     f"SELECT count(*) FROM stream_fences WHERE token = ? AND name IN "
                     f"({', '.join('?' * len(fence.names))})",
                     (fence.token, *fence.names),
                 ).fetchone()[0]
-                if held != len(set(fence.names)):
-                    conn.execute("ROLLBACK")
+                if held != len(set(fence.names)):  # rolled back: nothing of it is written
                     raise StreamFencedError(
                         f"Stream commit {name!r} refused by the online store at {self.url}: "
                         f"another processor claimed its partitions since."
@@ -224,13 +212,6 @@ class SqliteOnlineStore:
             conn.execute(
                 "INSERT OR REPLACE INTO stream_checkpoints VALUES (?, ?)", (name, checkpoint)
             )
-            conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise OnlineStoreError(
-                f"Stream commit to the online store at {self.url} failed: {exc}"
-            ) from None
 
     @_serialized
     def read_stream_checkpoint(self, name: str) -> bytes | None:
@@ -269,16 +250,25 @@ class SqliteOnlineStore:
     def _write_many(self, sql: str, rows: Sequence[tuple[object, ...]]) -> int:
         if not rows:
             return 0
+        before = self._conn().total_changes
+        with self._immediate("Write") as conn:
+            conn.executemany(sql, rows)
+        return conn.total_changes - before
+
+    @contextlib.contextmanager
+    def _immediate(self, what: str) -> Iterator[sqlite3.Connection]:
+        """One write transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``), rolled back on any
+        error; an SQLite error becomes one :class:`OnlineStoreError` naming ``what``."""
         conn = self._conn()
-        before = conn.total_changes
         try:
             conn.execute("BEGIN IMMEDIATE")
-            conn.executemany(sql, rows)
+            yield conn
             conn.execute("COMMIT")
-        except sqlite3.Error as exc:
+        except BaseException as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            raise OnlineStoreError(
-                f"Write to the online store at {self.url} failed: {exc}"
-            ) from None
-        return conn.total_changes - before
+            if isinstance(exc, sqlite3.Error):
+                raise OnlineStoreError(
+                    f"{what} in the online store at {self.url} failed: {exc}"
+                ) from None
+            raise
