@@ -80,21 +80,26 @@ def _ts(us: int) -> str:
     return pd.Timestamp(us, unit="us", tz="UTC").isoformat()
 
 
+@pytest.mark.parametrize("online", ["sqlite", "redis"])
 def test_a_processor_that_lost_its_partitions_lands_nothing_and_the_new_owner_once(
-    tmp_path: Path,
+    online: str, tmp_path: Path
 ) -> None:
-    (tmp_path / "cairn.yaml").write_text("project: fenced\n")
+    project = f"fenced{uuid.uuid4().hex[:10]}"
+    config = f"project: {project}\n"
+    if online == "redis":
+        config += f"online:\n  url: {redis_url_or_skip()}\n"
+    (tmp_path / "cairn.yaml").write_text(config)
     store = FeatureStore(tmp_path)
     apply_view(store, LocalStreamSource(name="txns"))
     old = open_processor(store, "txns", clock=lambda: BASE)
-    old.claim(partition_fence("fenced", "txns", old.owned))
+    old.claim(partition_fence(project, "txns", old.owned))
     old.start()
     old.log.produce([{"customer_id": 1, "event_timestamp": _ts(BASE - 10), "amount": 5}])
     assert old.step().landed == 1
     # The old processor's lock is lost; a new one takes the partitions and claims them
     # before it reads the checkpoint. Then an event arrives, and both read it.
     new = open_processor(store, "txns", clock=lambda: BASE + 1_000)
-    new.claim(partition_fence("fenced", "txns", new.owned))
+    new.claim(partition_fence(project, "txns", new.owned))
     new.start()
     old.log.produce([{"customer_id": 1, "event_timestamp": _ts(BASE - 5), "amount": 7}])
     before = store.online.store.read_stream_checkpoint(old.name)
@@ -110,3 +115,11 @@ def test_a_processor_that_lost_its_partitions_lands_nothing_and_the_new_owner_on
     assert amounts == [5.0, 7.0]  # each event landed once
     old.log.close()
     new.log.close()
+    if online == "redis":  # the test's keys on the shared server
+        import redis
+
+        client = redis.Redis.from_url(redis_url_or_skip())
+        keys = list(client.scan_iter(match=f"*{project}*", count=1000))
+        assert keys  # tiles, checkpoint and fences were written there
+        client.delete(*keys)
+        client.close()
