@@ -7,11 +7,19 @@ Each micro-batch's rows are written to a hidden staging file named by the commit
 crash between the two is repaired at start-up: a staged file whose commit time is the
 checkpoint's was committed and is published; any other was not and is deleted (its events
 are read again from the checkpoint's offsets). Publishing twice is a no-op.
+
+Staging, publishing, discarding and repairing one processor's batches hold one file lock
+(``.stream-<source>.lock`` in the staging folder): a processor that lost its partitions may
+still be staging or publishing while the one that took them over repairs at start-up, and
+neither may see the other's half-written file nor both append one batch to a Delta table.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
@@ -90,21 +98,38 @@ def last_checkpoint(batch: FileSource, root: Path, source: str) -> bytes | None:
     return meta.get(CHECKPOINT_KEY)
 
 
-def stage(batch: FileSource, root: Path, source: str, commit_us: int, table: pa.Table) -> Path:
-    """Write one batch's rows durably to its staging file; returns its path."""
+@contextmanager
+def _locked(batch: FileSource, root: Path, source: str) -> Iterator[Path]:
+    """Hold the landing lock of ``source`` (see the module); yields the staging folder."""
     folder = staging_dir(batch, root)
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / staged_name(source, commit_us)
-    tmp = target.with_name(target.name + ".tmp")
-    pq.write_table(table, tmp)
-    with tmp.open("rb") as handle:
-        os.fsync(handle.fileno())
-    tmp.replace(target)
+    with open(folder / f".stream-{source}.lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield folder
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def stage(batch: FileSource, root: Path, source: str, commit_us: int, table: pa.Table) -> Path:
+    """Write one batch's rows durably to its staging file; returns its path."""
+    with _locked(batch, root, source) as folder:
+        target = folder / staged_name(source, commit_us)
+        tmp = target.with_name(target.name + ".tmp")
+        pq.write_table(table, tmp)
+        with tmp.open("rb") as handle:
+            os.fsync(handle.fileno())
+        tmp.replace(target)
     return target
 
 
 def publish(batch: FileSource, root: Path, source: str, commit_us: int) -> None:
     """Make a staged, committed batch part of the batch source (a no-op when done already)."""
+    with _locked(batch, root, source):
+        _publish(batch, root, source, commit_us)
+
+
+def _publish(batch: FileSource, root: Path, source: str, commit_us: int) -> None:
     staged = staging_dir(batch, root) / staged_name(source, commit_us)
     if not staged.exists():
         return
@@ -133,24 +158,25 @@ def publish(batch: FileSource, root: Path, source: str, commit_us: int) -> None:
 
 def discard(batch: FileSource, root: Path, source: str, commit_us: int) -> None:
     """Delete a staged batch whose commit was refused (a no-op when it is gone already)."""
-    (staging_dir(batch, root) / staged_name(source, commit_us)).unlink(missing_ok=True)
+    with _locked(batch, root, source) as folder:
+        (folder / staged_name(source, commit_us)).unlink(missing_ok=True)
 
 
 def repair(batch: FileSource, root: Path, source: str, committed_us: int) -> int:
     """Publish the staged batch that was committed, delete any other; returns how many
     staged files were found."""
-    folder = staging_dir(batch, root)
-    if not folder.is_dir():
+    if not staging_dir(batch, root).is_dir():
         return 0
-    found = sorted(folder.glob(f".stream-{source}-*.parquet.pending"))
-    for path in found:
-        commit_us = int(path.name.removeprefix(f".stream-{source}-").split(".")[0])
-        if commit_us == committed_us:
-            publish(batch, root, source, commit_us)
-        else:
-            path.unlink()
-    for tmp in folder.glob(f".stream-{source}-*.parquet.pending.tmp"):
-        tmp.unlink()
+    with _locked(batch, root, source) as folder:
+        found = sorted(folder.glob(f".stream-{source}-*.parquet.pending"))
+        for path in found:
+            commit_us = int(path.name.removeprefix(f".stream-{source}-").split(".")[0])
+            if commit_us == committed_us:
+                _publish(batch, root, source, commit_us)
+            else:
+                path.unlink()
+        for tmp in folder.glob(f".stream-{source}-*.parquet.pending.tmp"):
+            tmp.unlink()
     return len(found)
 
 
