@@ -15,7 +15,9 @@ and adds what serving cannot know:
 - every change is made by an authenticated :class:`~cairn.auth.Principal` (create, set,
   switch, rollback, advance, hold: ``deployer``; promote: ``approver``) and is an audit event
   (``rollout.*``, subject ``deployment/NAME``) naming the principal, their role, the reason
-  and the spec before and after; a refused change is a ``governance.refused`` event.
+  and the spec before and after; a refused change is a ``governance.refused`` event. The
+  :class:`~cairn.rollouts.requests.RolloutUpdate` a change returns carries that entry
+  (``entry``), so a caller shows it without searching the audit log.
 
 Writes use ``expected_version``: a change based on a spec that moved meanwhile (an operator
 and the canary controller at once) fails with ``ConflictError`` instead of overwriting.
@@ -429,8 +431,10 @@ class RolloutService:
         }
         if decision is not None:
             details["gate"] = dict(decision)
-        self.registry.audit.append(actor, ACTION_PREFIX + what, subject(deployment), details)
-        return RolloutUpdate(stored, before, tuple(notes or ()))
+        entry = self.registry.audit.append(
+            actor, ACTION_PREFIX + what, subject(deployment), details
+        )
+        return RolloutUpdate(stored, before, tuple(notes or ()), entry)
 
     def _resolved(self, ref: str, resolve: Callable[[str], str] | None = None) -> dict[str, Any]:
         try:
