@@ -83,8 +83,8 @@ def experiments_by_deployment(
     {'credit': ['s1'], 'fraud': ['s2'], 'idle': []}
     """
     found: dict[str, list[LoggedExperiment]] = {name: [] for name in deployments}
-    columns = log_columns(con)
-    if "seed" not in columns or not found:
+    columns = log_columns(con) if found else []
+    if "seed" not in columns:
         return found
     shadow = "AND NOT coalesce(shadow, FALSE)" if "shadow" in columns else ""
     strategy = "strategy" if "strategy" in columns else "NULL"

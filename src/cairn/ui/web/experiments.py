@@ -4,7 +4,7 @@ experiment's results with intervals and power plans.
 An experiment is what ``cairn experiment list`` lists: the rows of one deployment's log with
 one assignment seed (:func:`cairn.experiments.scope.logged_experiments`, over the deployments
 of ``deployments.yaml``). Its *status* comes from the deployment's rollout history
-(:meth:`cairn.rollouts.RolloutStore.history`): ``running`` while the current rollout carries
+(:meth:`cairn.rollouts.RolloutStore.histories`): ``running`` while the current rollout carries
 its seed and is active, else the state its last rollout version ended in (``promoted``,
 ``rolled_back``, ``held``), or ``ended`` when a later rollout replaced it.
 
