@@ -8,7 +8,10 @@ metrics (as ``cairn train`` registers them, ``model.registered`` in the audit lo
 version approved by the risk officer, each model's newest approved version promoted to
 champion and its newest version made challenger (through the registry's governance, so the
 audit log and its index tables hold what a real project holds); ``deployments`` deployments,
-one in four with a canary of the challenger, and an hour of predictions for each; then
+one in four with a canary of the challenger, and an hour of predictions for each (a canary's
+logged as serving logs a canary: its assignment seed, ``strategy`` canary, each unit in the
+control or the canary arm by the canary's first-stage weight, so the Experiments page lists
+each canary as an experiment); then
 refused self-reviews (``governance.refused``, as the four-eyes rule writes them) until the
 audit log holds ``audit_entries`` entries.
 """
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,10 +31,11 @@ import numpy as np
 from cairn.app.project import Project
 from cairn.auth.principal import Principal
 from cairn.core.deployments import DEPLOYMENTS_FILE
-from cairn.core.predictions import PredictionRecord
+from cairn.core.predictions import ModelRef, PredictionRecord
 from cairn.core.timeutil import to_micros
 from cairn.registry.errors import GovernanceError
 from cairn.registry.refusals import record_refusal
+from cairn.rollouts.spec import RolloutSpec
 from cairn.serving.log_records import PREDICTION_SCHEMA, prediction_row
 from cairn.serving.prediction_log import SegmentLog
 
@@ -113,42 +118,53 @@ def grow(
         text = (path / DEPLOYMENTS_FILE).read_text(encoding="utf-8")
         text += "".join(f"  {d}:\n    model: {m}@champion\n" for d, m in deps.items())
         (path / DEPLOYMENTS_FILE).write_text(text, encoding="utf-8")
-    canaries = 0
+    canaries: dict[str, RolloutSpec] = {}
     with Project.open(path) as project:  # deployments.yaml read afresh
         for i, (dep, model) in enumerate(deps.items()):
             if i % 4 == 0 and project.registry.mlflow.get_model(model).aliases.get("challenger"):
-                project.rollouts.create(
+                canaries[dep] = project.rollouts.create(
                     dep,
                     {"strategy": "canary", "candidate": f"{model}@challenger",
                      "stages": [10, 50, 100]},
                     principal=author, reason="MRR-2026-0102",
-                )  # fmt: skip
-                canaries += 1
+                ).spec  # fmt: skip
         served = {d: (m, project.registry.mlflow.get_model(m).aliases["champion"])
                   for d, m in deps.items()}  # fmt: skip
-        predictions = traffic(project, served, per_deployment, datetime.now(UTC))
+        predictions = traffic(project, served, per_deployment, datetime.now(UTC), canaries)
         for n in range(max(0, audit_entries - project.audit.count())):
             name = names[n % models]
             refused = GovernanceError(f"{author.name} trained this version: four eyes")
             record_refusal(project.audit, author, "approve", f"{name}/{1 + n % versions}", refused)
         entries = project.audit.count()
-    return Grown(models, models * versions, deployments, canaries, predictions, entries,
+    return Grown(models, models * versions, deployments, len(canaries), predictions, entries,
                  time.perf_counter() - began)  # fmt: skip
 
 
 def traffic(
-    project: Project, served: dict[str, tuple[str, str]], per_deployment: int, now: datetime
+    project: Project,
+    served: dict[str, tuple[str, str]],
+    per_deployment: int,
+    now: datetime,
+    canaries: Mapping[str, RolloutSpec] | None = None,
 ) -> int:
     """``per_deployment`` predictions of each deployment spread over the hour before ``now``
-    (1 in 20 an error, 1 in 30 a fallback, 1 in 4 with a shadow score beside it); returns how
-    many rows were written."""
+    (1 in 20 an error, 1 in 30 a fallback, 1 in 4 with a shadow score beside it); a deployment
+    in ``canaries`` has its rows routed by that canary (its seed, its arms by their weights,
+    the canary arm scored by the pinned candidate). Returns how many rows were written."""
     rng = np.random.default_rng(7)
     log = SegmentLog(project.predictions.predictions_dir, PREDICTION_SCHEMA)
     n = 0
     for deployment, (model, version) in served.items():
+        canary = (canaries or {}).get(deployment)
         for i in range(per_deployment):
             at = now - timedelta(seconds=float(3599 * rng.random()))
             extra: dict[str, Any] = {}
+            scored = version
+            if canary is not None:
+                arm = "canary" if rng.random() < canary.weights()["canary"] else "control"
+                if arm == "canary":
+                    scored = ModelRef.parse(canary.arm("canary").model).version or version
+                extra.update(strategy="canary", arm=arm, seed=canary.seed, unit_id=f"u{n}")
             if i % 20 == 0:
                 extra["error"] = "timeout"
             if i % 30 == 0:
@@ -161,7 +177,7 @@ def traffic(
                     time=to_micros(at),
                     deployment=deployment,
                     model_name=model,
-                    model_version=version,
+                    model_version=scored,
                     entity={"customer_id": n},
                     features={},
                     score=float(rng.random()),

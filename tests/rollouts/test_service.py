@@ -3,15 +3,21 @@ input gives one clear error; every change is audited and the chain still verifie
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from cairn.auth import AccessDeniedError, Principal
+from cairn.core.deployments import Deployment
 from cairn.core.errors import ConfigError
 from cairn.registry.errors import GovernanceError
 from cairn.rollouts.controller import CONTROLLER
 from cairn.rollouts.service import RolloutService, build_spec
+from cairn.rollouts.store import InvalidRolloutError
+from cairn.rollouts.store import rollouts as rollouts_table
 from cairn.serving.admin import UnknownDeploymentError
 from cairn.serving.routing import ConflictError
 from cairn.tracking import UnknownModelError
@@ -135,6 +141,72 @@ def test_hold_and_resume(svc: RolloutService) -> None:
     resumed = svc.set("credit", {"state": "active"}, **_by(svc))
     assert held.spec.state == "held" and resumed.spec.state == "active"
     assert resumed.spec.since > first.spec.since  # a resumed stage judges fresh data
+
+
+def test_each_change_returns_the_audit_entry_it_appended(svc: RolloutService) -> None:
+    """``update.entry`` is the ``rollout.*`` entry the change wrote, as the log reads it back;
+    it is left out of the JSON body and of equality (callers of 0.1 see what they saw)."""
+    canary = {"strategy": "canary", "candidate": "credit-default/3", "stages": [10, 50, 100]}
+    arms = [
+        {"name": "a", "model": "credit-default@champion", "weight": 0.5},
+        {"name": "b", "model": "credit-default/3", "weight": 0.5},
+    ]
+    steps = [
+        ("created", lambda: svc.create("credit", canary, reason="try v3", **_by(svc))),
+        ("advanced", lambda: svc.advance("credit", reason="gate passed", **_by(svc))),
+        ("held", lambda: svc.hold("credit", reason="alert", **_by(svc))),
+        ("changed", lambda: svc.set("credit", {"state": "active"}, **_by(svc))),
+        ("rolled_back", lambda: svc.rollback("credit", reason="too slow", **_by(svc))),
+        ("created", lambda: svc.create(
+            "credit", {"strategy": "blue-green", "green": "credit-default/3"}, **_by(svc))),
+        ("switched", lambda: svc.switch("credit", reason="go green", **_by(svc))),
+        ("created", lambda: svc.create(
+            "credit", {"strategy": "ab", "arms": arms}, replace=True, **_by(svc))),
+        ("promoted", lambda: svc.promote(
+            "credit", principal=_rollout.CARLA, arm="b", reason="MRR-2026-0003")),
+    ]  # fmt: skip
+    for what, step in steps:
+        done = step()
+        logged = svc.registry.audit.entries(subject="deployment/credit")[-1]
+        assert done.entry == logged and logged.action == f"rollout.{what}"
+        assert logged.details["version"] == done.spec.version
+        assert "entry" not in done.to_json() and "entry" not in repr(done)
+        assert done == replace(done, entry=None)
+    assert svc.registry.audit.verify().ok
+
+
+def test_currents_reads_every_deployment_in_one_query_as_current_reads_each(
+    svc: RolloutService,
+) -> None:
+    """A stored rollout, none stored (``deployments.yaml``'s single one) and an invalid stored
+    one: :meth:`currents` equals :meth:`current` of each, from one read of the store."""
+    extra = {name: Deployment.from_dict(name, {"model": "credit-default@champion"})
+             for name in ("fraud", "idle")}  # fmt: skip
+    many = RolloutService(svc.store, svc.registry, {**_rollout.DEPLOYMENTS, **extra})
+    many.create("credit", {"strategy": "canary", "candidate": "credit-default/3"}, **_by(svc))
+    many.create("fraud", {"strategy": "single", "model": "credit-default/3"}, **_by(svc))
+    body = many.current("fraud").with_changes(version=2).to_dict()
+    body.pop("version")
+    body["stages"] = [50, 10]  # no longer validates (as a hand edit of the database might do)
+    with svc.store.engine.begin() as conn:
+        conn.execute(
+            rollouts_table.insert().values(
+                project=svc.store.project, deployment="fraud", version=2, spec=json.dumps(body),
+                actor="old-release", reason="", at=sa.func.current_timestamp(),
+            )
+        )  # fmt: skip
+    reads: list[str] = []
+    sa.event.listen(svc.store.engine, "before_cursor_execute", lambda *a: reads.append(a[2]))
+    specs, invalid = many.currents(["credit", "fraud", "idle"])
+    assert len(reads) == 1
+    assert specs == {name: many.current(name) for name in ("credit", "idle")}
+    assert specs["idle"].version == 0 and specs["credit"].strategy == "canary"
+    with pytest.raises(InvalidRolloutError) as raised:
+        many.current("fraud")
+    assert list(invalid) == ["fraud"] and str(invalid["fraud"]) == str(raised.value)
+    assert many.routing("credit", spec=specs["credit"]) == many.routing("credit")
+    with pytest.raises(UnknownDeploymentError):
+        many.currents(["credit", "nope"])
 
 
 @pytest.mark.parametrize(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
 import sqlalchemy as sa
 
 from cairn.core.errors import ConfigError
+from cairn.rollouts.store import InvalidRolloutError, rollouts
 from cairn.serving.routing import Arm, ConflictError, RolloutSpec, RolloutStore
 
 
@@ -140,3 +142,45 @@ def test_actor_is_required(store: RolloutStore) -> None:
 def test_bad_url_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="SQLAlchemy URL"):
         RolloutStore("not a url")
+
+
+def test_histories_reads_many_deployments_in_one_query_as_history_reads_each(
+    store: RolloutStore,
+) -> None:
+    """Two histories, none, and one whose second version no longer validates: each equals
+    what :meth:`history` gives (or raises) for it alone, from one query."""
+    ab = RolloutSpec.ab("credit", [Arm("a", "m/1", 0.5), Arm("b", "m/2", 0.5)], seed="t1")
+    first = store.put(ab, actor="ana", reason="a")
+    store.put(first.with_changes(state="held"), actor="bo", reason="b")
+    store.put(RolloutSpec.single("fraud", "f@champion"), actor="ana", reason="c")
+    store.put(RolloutSpec.single("churn", "c@champion"), actor="ana", reason="d")
+    body = RolloutSpec.single("churn", "c/2").to_dict()
+    body.pop("version")
+    body["strategy"] = "rainbow"  # written by a release that knew other strategies
+    with store.engine.begin() as conn:
+        conn.execute(
+            rollouts.insert().values(
+                project=store.project, deployment="churn", version=2, spec=json.dumps(body),
+                actor="old-release", reason="", at=sa.func.current_timestamp(),
+            )
+        )  # fmt: skip
+    reads: list[str] = []
+
+    def count(*args: object) -> None:
+        reads.append(str(args[2]))
+
+    sa.event.listen(store.engine, "before_cursor_execute", count)
+    read = store.histories(["credit", "fraud", "idle", "churn", "credit"])
+    sa.event.remove(store.engine, "before_cursor_execute", count)
+    assert len(reads) == 1
+    for name in ("credit", "fraud", "idle"):
+        assert list(read.of(name)) == [c.spec for c in store.history(name)]
+    assert [s.state for s in read.of("credit")] == ["active", "held"]
+    with pytest.raises(InvalidRolloutError) as alone:
+        store.history("churn")
+    with pytest.raises(InvalidRolloutError) as together:
+        read.of("churn")
+    assert str(together.value) == str(alone.value) and "(version 2)" in str(alone.value)
+    for name, seed in (("credit", "t1"), ("churn", None), ("idle", None)):
+        assert read.experiment_weights(name, seed) == store.experiment_weights(name, seed)
+    assert store.histories([]).specs == {}

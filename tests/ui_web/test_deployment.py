@@ -5,6 +5,8 @@ experiment analyze`` and the retraining loop's shadow reading say."""
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import re
 import time
 from collections.abc import Iterator
@@ -16,8 +18,15 @@ import pytest
 from cairn.app.project import Project
 from cairn.core.timeutil import to_micros
 from cairn.experiments import MetricCatalog, analyze_deployment
+from cairn.experiments.scope import LoggedExperiment, logged_experiments
 from cairn.retraining.promotion import shadow_progress
 from cairn.rollouts.controller import CanaryController
+from cairn.ui.web.experiments import (
+    experiment_status,
+    gather_experiment,
+    gather_experiments,
+    key_metric,
+)
 from tests.serving._client import TestClient
 from tests.ui_web._rollouts import copy_project, dashboard, write_arms
 from tests.ui_web.conftest import Full
@@ -184,3 +193,61 @@ def test_the_overview_links_each_deployment_to_its_page(rollouts: Rollouts) -> N
     html = rollouts.client.get("/ui/").text
     for name in ("credit", "credit-ab", "credit-idle"):
         assert f'href="/ui/deployments/{name}"' in html
+
+
+def same(a: object, b: object) -> bool:
+    """``a == b``, its floats equal to 1e-9 (DuckDB sums doubles in parallel, so one
+    analysis run twice can differ in the last bits) and NaN equal to NaN."""
+    if isinstance(a, float) and isinstance(b, float):
+        return (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+    if dataclasses.is_dataclass(a) and not isinstance(a, type):
+        return type(a) is type(b) and all(
+            same(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a)
+        )
+    if isinstance(a, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(map(same, a, b))  # type: ignore[arg-type]
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    return a == b
+
+
+def test_the_experiments_list_equals_each_experiment_analysed_alone(rollouts: Rollouts) -> None:
+    """The list scans the log once, reads the rollout histories in one query and analyses
+    the page's experiments on one connection; each row equals that experiment analysed alone
+    as ``cairn experiment analyze`` does it (its own connection, listing, scope and split),
+    up to the last bits of DuckDB's parallel sums (see :func:`same`)."""
+    project, now = rollouts.project, datetime.now(UTC)
+    page = gather_experiments(project, 1, now=now)
+    deployments = project.deployments()
+    alone: list[tuple[str, LoggedExperiment]] = []
+    with project.predictions.connect() as con:
+        for name in sorted(deployments):
+            alone += [(name, e) for e in logged_experiments(con, name, now)]
+    alone.sort(key=lambda item: item[1].end, reverse=True)
+    rows = page.experiments.items
+    assert [(r.deployment, r.logged) for r in rows] == alone
+    assert {(r.deployment, r.logged.seed, r.status) for r in rows} == {
+        ("credit", rollouts.canary_seed, "running"),
+        ("credit-ab", rollouts.ab_seed, "running"),
+    }
+    catalog = MetricCatalog.load(project.root)
+    for row in rows:
+        own = catalog.for_deployment(deployments[row.deployment])
+        key = key_metric(own)
+        guards = [m.name for m in own.metrics.values() if m.guardrail and m.name != key]
+        analysed = analyze_deployment(
+            project.predictions, row.deployment, [key, *guards], catalog=catalog,
+            splits=project.rollout_store, seed=row.logged.seed, as_of=now, correction="holm",
+            deployments=deployments,
+        )  # fmt: skip
+        assert row.problem is None and same(row.analysis, analysed)
+        assert row.status == experiment_status(project, row.deployment, row.logged.seed)
+        one = gather_experiment(project, row.deployment, row.logged.seed, now=now)
+        every = analyze_deployment(
+            project.predictions, row.deployment, catalog=catalog, splits=project.rollout_store,
+            seed=row.logged.seed, as_of=now, correction="holm", deployments=deployments,
+        )  # fmt: skip
+        assert one.view is not None and same(one.view.analysis, every)  # rendered from it
+        assert one.status == row.status
+    ab = next(r.analysis for r in rows if r.deployment == "credit-ab")
+    assert ab is not None and ab.srm is not None  # the A/B split read from the history

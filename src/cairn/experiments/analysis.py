@@ -37,7 +37,7 @@ from cairn.experiments.analysis_results import (
 from cairn.experiments.comparison import ArmComparer, metric_mean
 from cairn.experiments.maturity import Completeness, immature_reason
 from cairn.experiments.metrics import Metric, with_covariates
-from cairn.experiments.scope import resolve_scope
+from cairn.experiments.scope import Scope, resolve_scope
 from cairn.experiments.segments import Dimension
 from cairn.experiments.stats import (
     SrmResult,
@@ -67,6 +67,7 @@ def analyze(
     weights: Mapping[str, float] | None = None,
     cuped: bool = True,
     min_completeness: float = 0.8,
+    scope: Scope | None = None,
 ) -> ExperimentAnalysis:
     """Compare ``deployment``'s arms on ``metrics``.
 
@@ -97,6 +98,10 @@ def analyze(
         without a declaration is never adjusted.
     min_completeness
         Labeled share of mature units an outcome metric needs in every arm for a verdict.
+    scope
+        The experiment as :func:`~cairn.experiments.scope.resolve_scope` already found it for
+        this ``seed``, ``start`` and ``as_of`` on this connection (it is then not read again);
+        default: read here.
 
     Example
     -------
@@ -124,7 +129,7 @@ def analyze(
         raise ConfigError("Name at least one metric to analyze.")
     metrics = with_covariates(metrics)
     as_of = as_of or utcnow()
-    scope = resolve_scope(con, deployment, as_of, seed=seed, start=start)
+    scope = scope or resolve_scope(con, deployment, as_of, seed=seed, start=start)
     start = scope.start
     dimension = (
         Dimension.parse(segment, log_columns(con), max_segments) if segment is not None else None

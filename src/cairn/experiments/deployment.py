@@ -1,9 +1,10 @@
 """Experiments of a deployment, read from its prediction log: what ``cairn experiment analyze``
 and ``cairn experiment compare`` run.
 
-:func:`analyze_deployment` picks the experiment (by its assignment seed in the log; default
-the latest), takes its A/B weights from the rollout history for the sample-ratio check (any
-:class:`SplitHistory`; ``Project.rollout_store`` is the project's), then runs
+:func:`analyze_deployment` (:func:`analyze_logged` on an open connection) picks the
+experiment (by its assignment seed in the log; default the latest), takes its A/B weights from
+the rollout history for the sample-ratio check (any :class:`SplitHistory`;
+``Project.rollout_store`` is the project's), then runs
 :func:`cairn.experiments.analyze` with the metrics as the deployment measures them (its
 decisions and label maturity: :meth:`MetricCatalog.for_deployment`).
 :func:`compare_deployment` judges a shadow challenger at the deployment's threshold, in its
@@ -28,6 +29,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+import duckdb
+
 from cairn.core.deployments import Decisions, Deployment
 from cairn.core.errors import ConfigError
 from cairn.core.predictions import LogReader
@@ -36,7 +39,7 @@ from cairn.experiments.analysis import analyze
 from cairn.experiments.analysis_results import ExperimentAnalysis
 from cairn.experiments.champion.compare import ChampionComparison, compare_champion
 from cairn.experiments.metrics import MetricCatalog, declared_maturity
-from cairn.experiments.scope import resolve_scope
+from cairn.experiments.scope import LoggedExperiment, Scope, resolve_scope
 
 DEFAULT_THRESHOLD = 0.5
 """The operating point of a deployment that declares none."""
@@ -78,19 +81,47 @@ def analyze_deployment(
     :meth:`MetricCatalog.for_deployment`); without, the credit vocabulary of 0.1. ``options``
     go to :func:`cairn.experiments.analyze` (``segment``, ``correction``, ``method`` ...).
     """
+    with log.connect() as con:
+        return analyze_logged(
+            con, deployment, metrics, catalog=catalog, splits=splits, seed=seed,
+            weights=weights, start=start, as_of=as_of, deployments=deployments, **options,
+        )  # fmt: skip
+
+
+def analyze_logged(
+    con: duckdb.DuckDBPyConnection,
+    deployment: str,
+    metrics: Sequence[str] = (),
+    *,
+    catalog: MetricCatalog,
+    splits: SplitHistory | None = None,
+    seed: str | None = None,
+    weights: Mapping[str, float] | None = None,
+    start: datetime | None = None,
+    as_of: datetime | None = None,
+    deployments: Mapping[str, Deployment] | None = None,
+    experiment: LoggedExperiment | None = None,
+    **options: Any,
+) -> ExperimentAnalysis:
+    """:func:`analyze_deployment` on an open connection to the log (``con``: the views
+    ``predictions`` and ``outcomes``), so a page that analyses several experiments opens one.
+    ``experiment`` is experiment ``seed`` as :func:`~cairn.experiments.scope.logged_experiments`
+    listed it on ``con`` up to ``as_of`` (then not read from the log again)."""
     catalog = catalog.for_deployment((deployments or {}).get(deployment))
     chosen = catalog.select(list(metrics) or list(catalog.metrics))
     as_of = as_of or utcnow()
     options.setdefault("min_completeness", catalog.min_completeness)
     note = None
-    with log.connect() as con:
+    if experiment is not None and experiment.seed == seed:  # what resolve_scope would find
+        scope = Scope(seed, start or experiment.start, experiment.strategy)
+    else:
         scope = resolve_scope(con, deployment, as_of, seed=seed, start=start)
-        if weights is None and splits is not None:
-            weights, note = splits.experiment_weights(deployment, scope.seed)
-        result = analyze(
-            con, deployment, chosen, seed=scope.seed, start=scope.start, as_of=as_of,
-            weights=weights, **options,
-        )  # fmt: skip
+    if weights is None and splits is not None:
+        weights, note = splits.experiment_weights(deployment, scope.seed)
+    result = analyze(
+        con, deployment, chosen, seed=scope.seed, start=scope.start, as_of=as_of,
+        weights=weights, scope=scope, **options,
+    )  # fmt: skip
     return replace(result, srm_note=note) if note and result.srm is None else result
 
 

@@ -9,8 +9,10 @@ deployment switched to the strategy of its latest prediction.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import duckdb
 
@@ -42,7 +44,8 @@ class Scope:
 def logged_experiments(
     con: duckdb.DuckDBPyConnection, deployment: str, as_of: datetime
 ) -> list[LoggedExperiment]:
-    """The seeded experiments of ``deployment`` up to ``as_of``, the latest first.
+    """The seeded experiments of ``deployment`` up to ``as_of``, the latest first (by their
+    last prediction; ties by seed).
 
     Example
     -------
@@ -57,26 +60,53 @@ def logged_experiments(
     ...     con, "credit", datetime(2026, 2, 1, tzinfo=UTC))]
     [('s1', 'ab', ('a', 'b'))]
     """
-    columns = log_columns(con)
+    return experiments_by_deployment(con, [deployment], as_of)[deployment]
+
+
+def experiments_by_deployment(
+    con: duckdb.DuckDBPyConnection, deployments: Iterable[str], as_of: datetime
+) -> dict[str, list[LoggedExperiment]]:
+    """:func:`logged_experiments` of each of ``deployments``, from one scan of the log (a
+    deployment with none maps to an empty list).
+
+    Example
+    -------
+    >>> from datetime import UTC
+    >>> con = duckdb.connect()
+    >>> _ = con.execute("CREATE VIEW predictions AS SELECT * FROM (VALUES "
+    ...   "(TIMESTAMPTZ '2026-01-05', 'credit', 'ab', 'a', 's1'), "
+    ...   "(TIMESTAMPTZ '2026-01-06', 'fraud', 'canary', 'canary', 's2')) "
+    ...   "t(time, deployment, strategy, arm, seed)")
+    >>> found = experiments_by_deployment(con, ["credit", "fraud", "idle"],
+    ...                                   datetime(2026, 2, 1, tzinfo=UTC))
+    >>> {name: [e.seed for e in found[name]] for name in found}
+    {'credit': ['s1'], 'fraud': ['s2'], 'idle': []}
+    """
+    found: dict[str, list[LoggedExperiment]] = {name: [] for name in deployments}
+    columns = log_columns(con) if found else []
     if "seed" not in columns:
-        return []
+        return found
     shadow = "AND NOT coalesce(shadow, FALSE)" if "shadow" in columns else ""
     strategy = "strategy" if "strategy" in columns else "NULL"
     sql = f"""
-SELECT seed, arg_max({strategy}, time), list(DISTINCT arm ORDER BY arm), min(time), max(time),
- count(*)
+SELECT deployment, seed, arg_max({strategy}, time), list(DISTINCT arm ORDER BY arm), min(time),
+ max(time), count(*)
 FROM predictions
-WHERE deployment = $deployment AND time <= $as_of AND seed IS NOT NULL {shadow}
-GROUP BY seed ORDER BY max(time) DESC
-"""
+WHERE deployment IN ({", ".join(f"$d{i}" for i in range(len(found)))}) AND time <= $as_of
+ AND seed IS NOT NULL {shadow}
+GROUP BY deployment, seed ORDER BY deployment, max(time) DESC, seed
+"""  # an IN list of values: the log's readers can skip row groups of other deployments
+    params: dict[str, Any] = {f"d{i}": name for i, name in enumerate(found)}
+    params["as_of"] = as_of
     try:
-        rows = con.execute(sql, {"deployment": deployment, "as_of": as_of}).fetchall()
+        rows = con.execute(sql, params).fetchall()
     except duckdb.Error as exc:
         raise DataError(f"Cannot read the prediction log: {exc}") from None
-    return [
-        LoggedExperiment(str(s), str(k), tuple(str(a) for a in arms), t0, t1, int(n))
-        for s, k, arms, t0, t1, n in rows
-    ]
+    for name, s, k, arms, t0, t1, n in rows:
+        found[name].append(
+            LoggedExperiment(str(s), str(k), tuple(str(a) for a in arms), t0, t1, int(n))
+        )
+    return found
 
 
 def resolve_scope(

@@ -10,11 +10,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cairn.core.errors import ConfigError
 from cairn.core.predictions import ModelRef
 from cairn.rollouts.spec import RolloutSpec
+
+if TYPE_CHECKING:
+    from cairn.registry.audit import AuditEntry
 
 CREATE_KEYS = {
     "single": {"model"},
@@ -158,11 +161,15 @@ def apply_changes(spec: RolloutSpec, changes: Mapping[str, Any]) -> RolloutSpec:
 
 @dataclass(frozen=True)
 class RolloutUpdate:
-    """What an admin action did: the stored spec, the one it replaced, and notes to show."""
+    """What an admin action did: the stored spec, the one it replaced, notes to show, and the
+    audit entry it appended (``rollout.*``; None when made by something that writes none).
+    The entry is not part of the JSON body nor of equality: two updates that stored the same
+    change are equal."""
 
     spec: RolloutSpec
     previous: RolloutSpec | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    entry: AuditEntry | None = field(default=None, compare=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         """The response body of an admin action."""

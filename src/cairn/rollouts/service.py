@@ -15,7 +15,9 @@ and adds what serving cannot know:
 - every change is made by an authenticated :class:`~cairn.auth.Principal` (create, set,
   switch, rollback, advance, hold: ``deployer``; promote: ``approver``) and is an audit event
   (``rollout.*``, subject ``deployment/NAME``) naming the principal, their role, the reason
-  and the spec before and after; a refused change is a ``governance.refused`` event.
+  and the spec before and after; a refused change is a ``governance.refused`` event. The
+  :class:`~cairn.rollouts.requests.RolloutUpdate` a change returns carries that entry
+  (``entry``), so a caller shows it without searching the audit log.
 
 Writes use ``expected_version``: a change based on a spec that moved meanwhile (an operator
 and the canary controller at once) fails with ``ConflictError`` instead of overwriting.
@@ -23,7 +25,7 @@ and the canary controller at once) fails with ``ConflictError`` instead of overw
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -103,15 +105,37 @@ class RolloutService:
         dep = self.deployment(name)
         return self.store.current(name) or RolloutSpec.single(name, dep.model)
 
+    def currents(
+        self, names: Iterable[str]
+    ) -> tuple[dict[str, RolloutSpec], dict[str, InvalidRolloutError]]:
+        """:meth:`current` of each of ``names`` from one read of the store
+        (:meth:`~cairn.rollouts.store.RolloutStore.read_current`), and apart the error of each
+        whose stored spec is invalid (what :meth:`current` would raise for it)."""
+        stored, invalid = self.store.read_current()
+        specs: dict[str, RolloutSpec] = {}
+        errors: dict[str, InvalidRolloutError] = {}
+        for name in names:
+            dep = self.deployment(name)
+            if name in invalid:
+                errors[name] = invalid[name]
+            else:
+                specs[name] = stored.get(name) or RolloutSpec.single(name, dep.model)
+        return specs, errors
+
     def routing(
-        self, deployment: str, *, resolve: Callable[[str], str] | None = None
+        self,
+        deployment: str,
+        *,
+        resolve: Callable[[str], str] | None = None,
+        spec: RolloutSpec | None = None,
     ) -> dict[str, Any]:
         """The rollout, its weights and the version each reference resolves to: the part of
         :meth:`status` a listing of deployments shows. ``resolve`` maps a reference to its
         version (default: the registry's :meth:`~cairn.registry.models.ModelRegistry.resolve`);
         a listing of many deployments passes one
-        :class:`~cairn.registry.resolver.RefResolver`'s ``version``."""
-        spec = self.current(deployment)
+        :class:`~cairn.registry.resolver.RefResolver`'s ``version``, and each deployment's
+        ``spec`` from one :meth:`currents` (default: :meth:`current`, one read)."""
+        spec = spec if spec is not None else self.current(deployment)
         weights = spec.weights()
         arms = [
             {
@@ -429,8 +453,10 @@ class RolloutService:
         }
         if decision is not None:
             details["gate"] = dict(decision)
-        self.registry.audit.append(actor, ACTION_PREFIX + what, subject(deployment), details)
-        return RolloutUpdate(stored, before, tuple(notes or ()))
+        entry = self.registry.audit.append(
+            actor, ACTION_PREFIX + what, subject(deployment), details
+        )
+        return RolloutUpdate(stored, before, tuple(notes or ()), entry)
 
     def _resolved(self, ref: str, resolve: Callable[[str], str] | None = None) -> dict[str, Any]:
         try:

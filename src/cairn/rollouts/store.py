@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -23,7 +24,7 @@ from sqlalchemy.engine import Engine
 from cairn.core.errors import CairnError, ConfigError
 from cairn.metadata import create_tables, is_contention, utc, with_retries
 from cairn.rollouts.spec import RolloutSpec
-from cairn.rollouts.splits import Split, experiment_weights
+from cairn.rollouts.splits import Histories, Split
 
 metadata = sa.MetaData()
 
@@ -247,14 +248,37 @@ class RolloutStore:
             for row in rows
         ]
 
+    def histories(self, deployments: Iterable[str]) -> Histories:
+        """The specs of each of ``deployments``' history (:meth:`history`) from one query; a
+        deployment whose history holds a stored spec that does not validate is apart, with the
+        error :meth:`history` raises for it."""
+        names = list(dict.fromkeys(deployments))
+        specs: dict[str, list[RolloutSpec]] = {name: [] for name in names}
+        invalid: dict[str, InvalidRolloutError] = {}
+        if not names:
+            return Histories(specs, invalid)
+        t = rollouts
+        query = (
+            sa.select(t.c.deployment, t.c.version, t.c.spec)
+            .where(t.c.project == self.project, t.c.deployment.in_(names))
+            .order_by(t.c.deployment, t.c.version)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        for row in rows:
+            if row.deployment in invalid:
+                continue  # history() raises at its first invalid version
+            try:
+                specs[row.deployment].append(_spec(row.spec, row.version, row.deployment))
+            except InvalidRolloutError as exc:
+                invalid[row.deployment] = exc
+                del specs[row.deployment]
+        return Histories(specs, invalid)
+
     def experiment_weights(self, deployment: str, seed: str | None) -> Split:
         """The A/B split experiment ``seed`` of ``deployment`` ran under, or why there is none
         (see :func:`cairn.rollouts.splits.experiment_weights`)."""
-        try:
-            history = self.history(deployment)
-        except InvalidRolloutError as exc:
-            return None, f"not checked: {exc}"
-        return experiment_weights([c.spec for c in history], seed)
+        return self.histories([deployment]).experiment_weights(deployment, seed)
 
     def stamp(self) -> int:
         """A number that grows with every change to any of the project's specs (cheap to poll).

@@ -8,6 +8,7 @@ Route (under ``/ui``)                      Does
 ``POST /deployments/{name}/actions/{a}``   the action through :class:`cairn.rollouts.RolloutService`
                                            (switch and rollback: deployer; promote: approver),
                                            then the new rollout and the audit entry it wrote
+                                           (the update's ``entry``)
 =========================================  ======================================================
 
 The POST acts as the principal of the request's token (the ``cairn_token`` cookie ``/login``
@@ -26,7 +27,6 @@ import hashlib
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
@@ -45,7 +45,6 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from cairn.app.project import Project
-    from cairn.registry.audit import AuditEntry
     from cairn.rollouts.spec import RolloutSpec
 
 __all__ = [
@@ -56,7 +55,6 @@ __all__ = [
     "add_action_routes",
     "bearer_token",
     "csrf_token",
-    "find_entry",
     "outcome",
 ]
 
@@ -136,16 +134,6 @@ def outcome(spec: RolloutSpec, action: str) -> str:
         f"{chosen} becomes champion (under the four-eyes rules); the deployment then serves "
         "MODEL@champion alone"
     )
-
-
-def find_entry(
-    project: Project, deployment: str, action: str, actor: str, since: datetime, version: int
-) -> AuditEntry | None:
-    """The newest ``action`` entry about ``deployment`` by ``actor`` from ``since`` on that
-    stored rollout ``version`` (the entry the action appended)."""
-    entries = project.audit.entries(subject=subject(deployment), action=action, since=since)
-    found = [e for e in entries if e.actor == actor and e.details.get("version") == version]
-    return found[-1] if found else None
 
 
 def add_action_routes(
@@ -257,12 +245,8 @@ def add_action_routes(
             kwargs["expected_version"] = spec.version
         if action == "promote" and form.get("arm"):
             kwargs["arm"] = form["arm"]
-        started = datetime.now(UTC) - timedelta(seconds=1)
         fn = getattr(service, action)
         done = await call_service(fn, name, unknown=(422, "unknown_model"), **kwargs)
-        entry = await run_in_threadpool(
-            find_entry, project, name, chosen.audited, who.name, started, done.spec.version
-        )
         return page(
             request,
             "action_done.html",
@@ -270,7 +254,7 @@ def add_action_routes(
             name=name,
             chosen=chosen,
             update=done,
-            entry=entry,
+            entry=done.entry,  # the rollout.* entry the service appended
             who=who,
             audit_subject=subject(name),
         )

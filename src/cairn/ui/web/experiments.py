@@ -4,7 +4,7 @@ experiment's results with intervals and power plans.
 An experiment is what ``cairn experiment list`` lists: the rows of one deployment's log with
 one assignment seed (:func:`cairn.experiments.scope.logged_experiments`, over the deployments
 of ``deployments.yaml``). Its *status* comes from the deployment's rollout history
-(:meth:`cairn.rollouts.RolloutStore.history`): ``running`` while the current rollout carries
+(:meth:`cairn.rollouts.RolloutStore.histories`): ``running`` while the current rollout carries
 its seed and is active, else the state its last rollout version ended in (``promoted``,
 ``rolled_back``, ``held``), or ``ended`` when a later rollout replaced it.
 
@@ -27,10 +27,14 @@ from typing import TYPE_CHECKING
 
 from cairn.core.errors import CairnError
 from cairn.core.timeutil import utcnow
-from cairn.experiments.deployment import analyze_deployment
+from cairn.experiments.deployment import analyze_logged
 from cairn.experiments.metrics import MetricCatalog
 from cairn.experiments.report import AnalysisView, MetricView, analysis_view
-from cairn.experiments.scope import LoggedExperiment, logged_experiments
+from cairn.experiments.scope import (
+    LoggedExperiment,
+    experiments_by_deployment,
+    logged_experiments,
+)
 from cairn.rollouts.store import InvalidRolloutError
 from cairn.ui.web.paging import BadPageInput, Page, PageNotFound, paginate
 from cairn.ui.web.plans import DEFAULT_MDE, MetricPlan, power_plans
@@ -38,9 +42,12 @@ from cairn.ui.web.plans import DEFAULT_MDE, MetricPlan, power_plans
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    import duckdb
+
     from cairn.app.project import Project
     from cairn.core.deployments import Deployment
     from cairn.experiments.analysis_results import ExperimentAnalysis
+    from cairn.rollouts.splits import Histories
 
 __all__ = [
     "CORRECTIONS",
@@ -145,9 +152,13 @@ def key_metric(catalog: MetricCatalog) -> str:
 
 def experiment_status(project: Project, deployment: str, seed: str) -> str:
     """The experiment's status from the deployment's rollout history (module docstring)."""
-    store = project.rollout_store
+    return _status(project.rollout_store.histories([deployment]), deployment, seed)
+
+
+def _status(histories: Histories, deployment: str, seed: str) -> str:
+    """:func:`experiment_status` from histories already read."""
     try:
-        specs = [c.spec for c in store.history(deployment)]
+        specs = histories.of(deployment)
     except InvalidRolloutError:
         return "unknown (the stored rollout is invalid)"
     mine = [s for s in specs if s.seed == seed]
@@ -162,34 +173,49 @@ def gather_experiments(
     project: Project, page: int, *, now: datetime | None = None
 ) -> ExperimentsPage:
     """Page ``page`` of the project's experiments, the latest first, each with its key
-    metric and guardrails analysed as of ``now`` (default: the current time)."""
+    metric and guardrails analysed as of ``now`` (default: the current time).
+
+    One connection to the log serves the page: one scan lists every deployment's experiments,
+    and only the page's experiments are analysed; the rollout histories of their deployments
+    are read in one query (their statuses and A/B splits)."""
     as_of = now or utcnow()
     deployments = project.deployments()
-    found: list[tuple[str, LoggedExperiment]] = []
-    if deployments:
-        with project.predictions.connect() as con:
-            for name in sorted(deployments):
-                found.extend((name, e) for e in logged_experiments(con, name, as_of))
-    found.sort(key=lambda item: item[1].end, reverse=True)
-    shown = paginate(found, page)
+    with project.predictions.connect() as con:
+        listed = experiments_by_deployment(con, sorted(deployments), as_of)
+        found = [(name, e) for name, logged in listed.items() for e in logged]
+        found.sort(key=lambda item: item[1].end, reverse=True)
+        shown = paginate(found, page)
+        histories = project.rollout_store.histories(name for name, _ in shown.items)
+        rows = _rows(project, con, shown.items, histories, deployments, as_of)
+    return ExperimentsPage(Page(rows, shown.number, shown.pages, shown.total), as_of)
+
+
+def _rows(
+    project: Project,
+    con: duckdb.DuckDBPyConnection,
+    shown: list[tuple[str, LoggedExperiment]],
+    histories: Histories,
+    deployments: Mapping[str, Deployment],
+    as_of: datetime,
+) -> list[ExperimentRow]:
+    """The list's rows of the ``shown`` experiments, analysed on ``con``."""
     try:
         catalog = MetricCatalog.load(project.root)
     except CairnError as exc:  # an invalid experiments.yaml: still list them, and say why
-        rows = [
-            ExperimentRow(name, e, experiment_status(project, name, e.seed), None, problem=str(exc))
-            for name, e in shown.items
+        return [
+            ExperimentRow(name, e, _status(histories, name, e.seed), None, problem=str(exc))
+            for name, e in shown
         ]
-        return ExperimentsPage(Page(rows, shown.number, shown.pages, shown.total), as_of)
     rows = []
-    for name, logged in shown.items:
-        status = experiment_status(project, name, logged.seed)
+    for name, logged in shown:
+        status = _status(histories, name, logged.seed)
         try:
             own = catalog.for_deployment(deployments[name])  # the deployment's metric names
             key = key_metric(own)
             guards = [m.name for m in own.metrics.values() if m.guardrail and m.name != key]
             analysis = _analyze(
-                project, name, logged.seed, as_of, metrics=[key, *guards], correction="holm",
-                catalog=catalog, deployments=deployments,
+                con, name, logged, as_of, metrics=[key, *guards], correction="holm",
+                catalog=catalog, deployments=deployments, splits=histories,
             )  # fmt: skip
         except CairnError as exc:  # e.g. a metric's SQL the log cannot run: say why
             rows.append(ExperimentRow(name, logged, status, None, problem=str(exc)))
@@ -205,7 +231,7 @@ def gather_experiments(
                 [views[g] for g in guards if g in views],
             )
         )
-    return ExperimentsPage(Page(rows, shown.number, shown.pages, shown.total), as_of)
+    return rows
 
 
 def gather_experiment(
@@ -227,16 +253,18 @@ def gather_experiment(
     with project.predictions.connect() as con:
         logged = next((e for e in logged_experiments(con, deployment, as_of) if e.seed == seed),
                       None)  # fmt: skip
-    if logged is None:
-        raise PageNotFound(f"No experiment {seed!r} in deployment {deployment!r}'s log.")
-    status = experiment_status(project, deployment, seed)
-    try:
-        analysis = _analyze(
-            project, deployment, seed, as_of, metrics=[], correction=correction,
-            catalog=MetricCatalog.load(project.root), deployments=deployments,
-        )  # fmt: skip
-    except CairnError as exc:
-        return ExperimentPage(deployment, logged, status, None, [], mde, correction, str(exc))
+        if logged is None:
+            raise PageNotFound(f"No experiment {seed!r} in deployment {deployment!r}'s log.")
+        histories = project.rollout_store.histories([deployment])
+        status = _status(histories, deployment, seed)
+        try:
+            analysis = _analyze(
+                con, deployment, logged, as_of, metrics=[], correction=correction,
+                catalog=MetricCatalog.load(project.root), deployments=deployments,
+                splits=histories,
+            )  # fmt: skip
+        except CairnError as exc:
+            return ExperimentPage(deployment, logged, status, None, [], mde, correction, str(exc))
     return ExperimentPage(
         deployment,
         logged,
@@ -249,26 +277,29 @@ def gather_experiment(
 
 
 def _analyze(
-    project: Project,
+    con: duckdb.DuckDBPyConnection,
     deployment: str,
-    seed: str,
+    logged: LoggedExperiment,
     as_of: datetime,
     *,
     metrics: list[str],
     correction: str,
     catalog: MetricCatalog,
     deployments: Mapping[str, Deployment],
+    splits: Histories,
 ) -> ExperimentAnalysis:
-    """``cairn experiment analyze DEPLOYMENT --experiment SEED`` (empty ``metrics``: all),
-    with ``experiments.yaml`` and ``deployments.yaml`` read once per page."""
-    return analyze_deployment(
-        project.predictions,
+    """``cairn experiment analyze DEPLOYMENT --experiment SEED`` (empty ``metrics``: all) on
+    the page's connection to the log, with ``experiments.yaml``, ``deployments.yaml`` and the
+    rollout histories read once per page and the experiment as the page listed it."""
+    return analyze_logged(
+        con,
         deployment,
         metrics,
         catalog=catalog,
-        splits=project.rollout_store,
-        seed=seed,
+        splits=splits,
+        seed=logged.seed,
         as_of=as_of,
         correction=None if correction == "none" else correction,
         deployments=deployments,
+        experiment=logged,
     )

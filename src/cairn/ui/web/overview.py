@@ -5,9 +5,11 @@ review.
 
 The rollout is what ``GET /v1/deployments/{name}/rollout`` shows
 (:meth:`cairn.rollouts.RolloutService.routing`: the strategy, arms, weights and versions of its
-``status``); the traffic numbers are one DuckDB query over the prediction log (:func:`traffic`;
-shadow rows are left out, as every reader of the log does); open signals are those of each
-deployment's newest monitoring run (:meth:`cairn.monitoring.history.MonitorHistory.latest`).
+``status``), the page's current rollouts read in one query
+(:meth:`~cairn.rollouts.RolloutService.currents`); the traffic numbers are one DuckDB query
+over the prediction log (:func:`traffic`; shadow rows are left out, as every reader of the log
+does); open signals are those of each deployment's newest monitoring run
+(:meth:`cairn.monitoring.history.MonitorHistory.latest`).
 
 A version *awaits review* when no review decision is recorded for it and it is newer than its
 model's champion (or the model has no champion): the champion move needs an approval under
@@ -134,13 +136,15 @@ class Overview:
 
 def gather_overview(project: Project, page: int = 1, *, now: datetime | None = None) -> Overview:
     """The Overview of ``project`` at ``now`` (default: the current time), with page ``page``
-    of its deployments (only those are read from the rollout store)."""
+    of its deployments (their current rollouts read from the rollout store in one query)."""
     end = now or datetime.now(UTC)
     every = project.deployments()
     shown = paginate(sorted(every), page)
     deployments = {name: every[name] for name in shown.items}
     # the deployments read once for the page, not once per deployment from deployments.yaml
     rollouts = RolloutService(project.rollout_store, project.registry, every)
+    # every shown deployment's current rollout from one query, not one query per deployment
+    specs, invalid = rollouts.currents(deployments) if deployments else ({}, {})
     counts = traffic(project, end) if deployments else {}
     signals = _open_signals(project) if deployments else {}
     mlflow = project.registry.mlflow
@@ -161,7 +165,9 @@ def gather_overview(project: Project, page: int = 1, *, now: datetime | None = N
             "signals": signals.get(name, []),
         }
         try:
-            status = rollouts.routing(name, resolve=resolver.version)
+            if name in invalid:
+                raise invalid[name]
+            status = rollouts.routing(name, resolve=resolver.version, spec=specs[name])
         except Exception as exc:  # an invalid stored rollout: show the deployment and why
             rows.append(
                 DeploymentRow(
