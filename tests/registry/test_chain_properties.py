@@ -14,13 +14,8 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 
 from cairn.registry import AuditLog
-from cairn.registry._chain import (
-    GENESIS_HASH,
-    StoredEntry,
-    canonical_json,
-    entry_hash,
-    find_problems,
-)
+from cairn.registry._chain import GENESIS_HASH, StoredEntry, canonical_json, entry_hash
+from cairn.registry._classify import find_problems
 
 DB = settings(
     max_examples=25,

@@ -20,16 +20,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, Protocol
 
 from pydantic import Field
 
 from cairn.core.errors import ConfigError
 from cairn.core.file_model import Duration, FileModel, key
 from cairn.core.timeutil import format_duration
-
-if TYPE_CHECKING:
-    from cairn.experiments.metrics import Metric
 
 DEFAULT_MIN_UNITS = 30
 """Units with a pre-period value each arm needs before CUPED is applied."""
@@ -83,7 +80,27 @@ class Covariate:
         return {"covariate": self.metric, "window": self.window_text, "min_units": self.min_units}
 
 
-def resolve(owner: str, covariate: Covariate, metric: Metric | None) -> Covariate:
+class CovariateMetric(Protocol):
+    """What :func:`resolve` reads of the metric a covariate names (a
+    :class:`cairn.experiments.metrics.Metric` is one)."""
+
+    @property
+    def kind(self) -> Literal["proportion", "mean", "ratio"]:
+        """``proportion``, ``mean`` or ``ratio``."""
+        ...
+
+    @property
+    def sql(self) -> str:
+        """The value per row."""
+        ...
+
+    @property
+    def unit_aggregate(self) -> str:
+        """How a mean metric pools a unit's rows."""
+        ...
+
+
+def resolve(owner: str, covariate: Covariate, metric: CovariateMetric | None) -> Covariate:
     """``covariate`` with the SQL of ``metric`` (the Metric it names); ratios are refused.
 
     Example

@@ -1,4 +1,4 @@
-"""The hash chain itself: canonical JSON, entry hashes, and the checks behind ``verify``.
+"""The hash chain itself: canonical JSON, entry hashes and the stored rows ``verify`` checks.
 
 Pure functions over stored rows, so the rules can be read (and re-implemented by an auditor)
 without a database. An entry's hash is the SHA-256 (hex) of the canonical JSON of::
@@ -7,14 +7,14 @@ without a database. An entry's hash is the SHA-256 (hex) of the canonical JSON o
      "details": {...}, "prev_hash": ..., "project": ..., "seq": 1, "subject": ...}
 
 Canonical JSON: keys sorted, no spaces (``","`` and ``":"``), UTF-8, no NaN or infinity.
-The first entry's ``prev_hash`` is :data:`GENESIS_HASH` (64 zeros).
+The first entry's ``prev_hash`` is :data:`GENESIS_HASH` (64 zeros). How the rows are checked
+against each other is :mod:`cairn.registry._classify`'s.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -120,30 +120,6 @@ class StoredEntry:
             details,
             self.prev_hash,
         )
-
-
-def find_problems(
-    rows: Iterable[StoredEntry], head: tuple[int, str] | None
-) -> tuple[int, list[str]]:
-    """Check a project's rows (in ``seq`` order) against each other and the head record.
-
-    Returns the number of rows and one message per problem, each naming the entry; the rules
-    are in :mod:`cairn.registry._classify`.
-
-    Example
-    -------
-    >>> at = "2026-03-01T00:00:00.000000+00:00"
-    >>> h1 = entry_hash(1, "p", at, "ana", "a", "s", {}, GENESIS_HASH)
-    >>> row = StoredEntry(1, "p", at, "ana", "a", "s", "{}", GENESIS_HASH, h1)
-    >>> find_problems([row], (1, h1))
-    (1, [])
-    >>> find_problems([], (1, h1))
-    (0, ['the chain head was truncated: entry 1 is missing (the head records entry 1)'])
-    """
-    from cairn.registry._classify import classify
-
-    count, problems, _ = classify(rows, head)
-    return count, [p.message for p in problems]
 
 
 def parse_at(text: str) -> datetime:

@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sqlalchemy.engine import Engine
 
 from cairn.registry.errors import RegistryInputError
 
-if TYPE_CHECKING:
-    from cairn.registry.audit import AuditLog
+
+class LogPlace(Protocol):
+    """Where an audit log lives: its database and project (an ``AuditLog`` has both)."""
+
+    @property
+    def engine(self) -> Engine:
+        """The log's database."""
+        ...
+
+    @property
+    def project(self) -> str:
+        """Whose log."""
+        ...
 
 
 def require_text(name: str, value: object, owner: str, *, max_len: int = 256) -> str:
@@ -26,7 +37,7 @@ def require_text(name: str, value: object, owner: str, *, max_len: int = 256) ->
     return value
 
 
-def same_log(audit: AuditLog, engine: Engine, project: str, owner: str) -> None:
+def same_log(audit: LogPlace, engine: Engine, project: str, owner: str) -> None:
     """Records and their audit entries commit in one transaction, so both must live in the
     same database and project."""
     if audit.project != project:

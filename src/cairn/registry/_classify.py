@@ -132,6 +132,29 @@ def classify(
     return len(rows), problems, last
 
 
+def find_problems(
+    rows: Iterable[StoredEntry], head: tuple[int, str] | None
+) -> tuple[int, list[str]]:
+    """Check a project's rows (in ``seq`` order) against each other and the head record.
+
+    Returns the number of rows and one message per problem, each naming the entry (the
+    messages of :func:`classify`).
+
+    Example
+    -------
+    >>> from cairn.registry._chain import entry_hash
+    >>> at = "2026-03-01T00:00:00.000000+00:00"
+    >>> h1 = entry_hash(1, "p", at, "ana", "a", "s", {}, GENESIS_HASH)
+    >>> row = StoredEntry(1, "p", at, "ana", "a", "s", "{}", GENESIS_HASH, h1)
+    >>> find_problems([row], (1, h1))
+    (1, [])
+    >>> find_problems([], (1, h1))
+    (0, ['the chain head was truncated: entry 1 is missing (the head records entry 1)'])
+    """
+    count, problems, _ = classify(rows, head)
+    return count, [p.message for p in problems]
+
+
 def _find_moves(rows: list[_Row], damaged: dict[int, StoredEntry]) -> None:
     """Give each damaged row the ``seq`` it hashes at, when there is one (rule 1)."""
     by_hash = {r.hash: i for i, r in enumerate(rows)}

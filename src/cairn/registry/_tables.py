@@ -1,6 +1,8 @@
 """The registry's tables, in a ``MetaData`` of their own (next to the metadata store's tables,
 in the same database). The migration history of :mod:`cairn.metadata.schema` creates and
-changes them; these definitions are what the queries use, and a test keeps the two equal."""
+changes them; these definitions are what the queries use, and a test keeps the two equal.
+``cairn_approvals`` and ``cairn_alias_moves`` are indexes of the audit chain: each row mirrors
+one entry of the action named beside the table."""
 
 from __future__ import annotations
 
@@ -56,6 +58,8 @@ approvals = sa.Table(
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     sa.Index("ix_cairn_approvals_version", "project", "model", "version"),
 )
+APPROVAL_ACTION = "approval.recorded"
+"""The audit action whose entries ``cairn_approvals`` indexes (one row per entry)."""
 
 alias_moves = sa.Table(
     "cairn_alias_moves",
@@ -71,6 +75,8 @@ alias_moves = sa.Table(
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     sa.Index("ix_cairn_alias_moves_alias", "project", "model", "alias"),
 )
+MOVED_ACTION = "alias.moved"
+"""The audit action whose entries ``cairn_alias_moves`` indexes (one row per entry)."""
 
 
 def ensure_tables(engine: Engine) -> None:

@@ -25,6 +25,7 @@ from cairn.auth.principal import Principal
 from cairn.core.timeutil import utcnow
 from cairn.registry._chain import parse_at
 from cairn.registry._checks import aware, require_text, same_log
+from cairn.registry._tables import MOVED_ACTION as MOVED_ACTION  # also importable from here
 from cairn.registry._tables import alias_moves, audit_log, ensure_tables
 from cairn.registry.audit import AuditEntry, AuditLog, Clock
 from cairn.registry.errors import GovernanceError, RegistryInputError
@@ -32,7 +33,6 @@ from cairn.registry.errors import GovernanceError, RegistryInputError
 ALIASES = ("champion", "fallback", "challenger")
 _ALIAS = re.compile(r"^(?:champion|fallback|challenger(?:-[a-z0-9]+(?:[-_][a-z0-9]+)*)?)$")
 _MAX_ALIAS = 64
-MOVED_ACTION = "alias.moved"
 
 
 def validate_alias(alias: str) -> str:

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 from cairn.auth.principal import Principal
 from cairn.core.timeutil import utcnow
 from cairn.registry._checks import require_text, same_log
+from cairn.registry._tables import APPROVAL_ACTION as APPROVAL_ACTION  # also importable from here
 from cairn.registry._tables import approvals, ensure_tables
 from cairn.registry.audit import AuditEntry, AuditLog, Clock
 from cairn.registry.errors import GovernanceError, RegistryInputError
@@ -29,7 +30,6 @@ from cairn.registry.refusals import audited_refusal
 #: A review reference such as ``MRR-2026-0123``: a project key, the year, a number.
 DEFAULT_TICKET_PATTERN = r"^[A-Z][A-Z0-9]+-\d{4}-\d{3,}$"
 DECISIONS = ("approve", "reject")
-APPROVAL_ACTION = "approval.recorded"
 Decision = Literal["approve", "reject"]
 
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -47,11 +46,13 @@ from cairn.registry._chain import (
 )
 from cairn.registry._checks import require_text
 from cairn.registry._classify import ChainProblem, classify
+from cairn.registry._entry import AuditEntry, entry_of
 from cairn.registry._prefix import VerifiedPrefix, extend
 from cairn.registry._tables import audit_head, audit_log, ensure_tables
 from cairn.registry.anchor import Anchor, AuditKeyError, head_message
 from cairn.registry.checkpoints import Checkpoint
 from cairn.registry.errors import AuditLogBusyError, AuditTamperedError, RegistryInputError
+from cairn.registry.reconcile import reconcile as reconcile_tables
 from cairn.registry.verification import AuditVerification, checkpoint_problems, head_signature
 
 __all__ = ["AuditEntry", "AuditLog", "AuditVerification", "ChainProblem", "Clock", "Step"]
@@ -60,21 +61,6 @@ Clock = Callable[[], datetime]
 #: Runs inside an append's transaction, after the chain head is locked; gets the entry's
 #: time, writes what must commit together with the entry, and returns the entry's details.
 Step = Callable[[Connection, datetime], Mapping[str, Any]]
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    """One entry of the chain."""
-
-    seq: int
-    project: str
-    at: datetime
-    actor: str
-    action: str
-    subject: str
-    details: dict[str, Any]
-    prev_hash: str
-    hash: str
 
 
 class _HeadMoved(Exception):
@@ -268,10 +254,10 @@ class AuditLog:
         else:
             query = query.order_by(log.c.seq)
         if conn is not None:
-            rows = [_entry(row) for row in conn.execute(query)]
+            rows = [entry_of(row) for row in conn.execute(query)]
         else:
             with self.engine.connect() as own:
-                rows = [_entry(row) for row in own.execute(query)]
+                rows = [entry_of(row) for row in own.execute(query)]
         return rows[::-1] if newest_first else rows
 
     def count(self, *, subject: str | None = None, action: str | None = None) -> int:
@@ -442,11 +428,8 @@ class AuditLog:
 
     def _reconcile(self, conn: Connection) -> list[ChainProblem]:
         """The registry's tables against the chain (rows without their entry, and back)."""
-        from cairn.registry.reconcile import reconcile
-
         return [
-            ChainProblem("reconcile", getattr(m, "seq", None), getattr(m, "message", str(m)))
-            for m in reconcile(self, conn=conn)
+            ChainProblem("reconcile", m.seq, m.message) for m in reconcile_tables(self, conn=conn)
         ]
 
     def checkpoint(self) -> Checkpoint:
@@ -522,31 +505,6 @@ class AuditLog:
             )
         payload = {**dict(details or {}), "reason": reason, "head": head.seq, "previous": previous}
         return self.append(actor, "audit.head.signed", f"audit/{self.project}", payload)
-
-
-def _entry(row: Any) -> AuditEntry:
-    try:
-        details = json.loads(row.details)
-    except ValueError:
-        details = {"<unreadable>": row.details}
-    try:
-        at = parse_at(row.at)
-    except ValueError:
-        raise AuditTamperedError(
-            f"Audit entry {row.seq} of project {row.project!r} has an unreadable time "
-            f"{row.at!r}; run `cairn audit verify`."
-        ) from None
-    return AuditEntry(
-        row.seq,
-        row.project,
-        at,
-        row.actor,
-        row.action,
-        row.subject,
-        details if isinstance(details, dict) else {"<unreadable>": row.details},
-        row.prev_hash,
-        row.hash,
-    )
 
 
 def _lost_race(exc: BaseException) -> bool:

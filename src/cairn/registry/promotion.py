@@ -20,18 +20,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from cairn.auth.principal import Principal
 from cairn.registry.aliases import AliasMove, validate_alias
-from cairn.registry.approvals import Approval, same_person
+from cairn.registry.approvals import Approval, ApprovalStore, same_person
 from cairn.registry.audit import AuditLog
 from cairn.registry.errors import GovernanceError, RegistryInputError
 from cairn.registry.refusals import audited_refusal
 
 if TYPE_CHECKING:
-    from cairn.registry.models import ModelRegistry
-    from cairn.tracking import ModelVersionRecord
+    from cairn.tracking import MlflowRegistry, ModelVersionRecord
 
 CHAMPION = "champion"
 FALLBACK = "fallback"
@@ -41,6 +40,41 @@ MAX_APPROVALS = 10
 Blocker = Literal[
     "rejected", "unapproved", "self-approved", "too-few-approvals", "approver-is-promoter"
 ]
+
+
+class PromotionRegistry(Protocol):
+    """What promotion needs of a model registry: MLflow's registry, the audit log, the
+    approvals, a version's record and author, and recorded alias moves
+    (:class:`cairn.registry.models.ModelRegistry` is one)."""
+
+    @property
+    def mlflow(self) -> MlflowRegistry:
+        """MLflow's registry (the current alias targets)."""
+        ...
+
+    @property
+    def audit(self) -> AuditLog:
+        """The project's audit log."""
+        ...
+
+    @property
+    def approvals(self) -> ApprovalStore:
+        """The review decisions, read from the audit chain."""
+        ...
+
+    def version(self, name: str, version: str | int) -> ModelVersionRecord:
+        """One version of a model."""
+        ...
+
+    def author_of(self, mv: ModelVersionRecord) -> str:
+        """Who trained a version."""
+        ...
+
+    def move(
+        self, name: str, alias: str, version: str | None, *, principal: Principal, reason: str
+    ) -> AliasMove:
+        """Record one alias move and make it in MLflow (no promotion rules)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -118,7 +152,7 @@ def policy_of(audit: AuditLog, model: str) -> PromotionPolicy:
 
 
 def set_policy(
-    registry: ModelRegistry,
+    registry: PromotionRegistry,
     model: str,
     *,
     principal: Principal,
@@ -231,7 +265,7 @@ class PromotionCheck:
 
 
 def check_promotable(
-    registry: ModelRegistry,
+    registry: PromotionRegistry,
     mv: ModelVersionRecord,
     *,
     alias: str = CHAMPION,
@@ -276,7 +310,7 @@ def check_promotable(
 
 
 def promote(
-    registry: ModelRegistry,
+    registry: PromotionRegistry,
     model: str,
     version: str | int,
     *,

@@ -37,22 +37,32 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from cairn.metadata.snapshot import read_snapshot
-from cairn.registry._checks import from_db
-from cairn.registry._tables import alias_moves, approvals
-from cairn.registry.aliases import MOVED_ACTION
-from cairn.registry.approvals import APPROVAL_ACTION
-from cairn.registry.audit import AuditEntry, AuditLog
+from cairn.registry._checks import LogPlace, from_db
+from cairn.registry._entry import AuditEntry
+from cairn.registry._tables import APPROVAL_ACTION, MOVED_ACTION, alias_moves, approvals
 
 __all__ = ["Mismatch", "reconcile"]
 
 Kind = Literal["row-without-entry", "entry-without-row", "fields-differ"]
 Record = dict[str, Any]
+
+
+class AuditChain(LogPlace, Protocol):
+    """What :func:`reconcile` reads of a project's audit log: its database (which holds the
+    index tables too), its project and its entries of one action
+    (:class:`cairn.registry.audit.AuditLog` is one)."""
+
+    def entries(
+        self, *, action: str | None = None, conn: Connection | None = None
+    ) -> list[AuditEntry]:
+        """The entries of ``action``, oldest first, read through ``conn``."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -128,7 +138,7 @@ _MOVES = _Index(
 )
 
 
-def reconcile(audit: AuditLog, *, conn: Connection | None = None) -> list[Mismatch]:
+def reconcile(audit: AuditChain, *, conn: Connection | None = None) -> list[Mismatch]:
     """Every disagreement between ``cairn_approvals`` / ``cairn_alias_moves`` and the audit
     chain of ``audit``'s project (empty: the tables are exactly the chain's index).
 
@@ -149,7 +159,7 @@ def reconcile(audit: AuditLog, *, conn: Connection | None = None) -> list[Mismat
     return out
 
 
-def _reconcile(audit: AuditLog, index: _Index, conn: Connection) -> list[Mismatch]:
+def _reconcile(audit: AuditChain, index: _Index, conn: Connection) -> list[Mismatch]:
     t = index.table
     rows = [
         {**{f: getattr(r, f) for f in index.fields}, "id": r.id}

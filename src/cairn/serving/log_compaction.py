@@ -35,7 +35,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cairn.core.durable import fsync_dir
-from cairn.serving.prediction_log import maintenance_lock, recover_held
+from cairn.serving.log_staging import maintenance_lock, recover_held
 
 logger = logging.getLogger("cairn.serving")
 

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cairn.tracking import _mlflow
 from cairn.tracking.errors import TrackingError, UnknownModelError
 from cairn.tracking.records import ModelVersionRecord, RegisteredModelRecord, from_millis
-
-if TYPE_CHECKING:
-    from cairn.tracking.tracker import Tracker
+from cairn.tracking.store import MlflowStore
 
 _MISSING = ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE", "NOT_FOUND")
 
@@ -23,10 +21,11 @@ _MISSING = ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE", "NOT_FOUND")
 class MlflowRegistry:
     """Registered models in the tracker's registry URI.
 
-    Obtain it with :meth:`Tracker.registry`... or ``MlflowRegistry(tracker)``.
+    Obtain it with :meth:`Tracker.registry`... or ``MlflowRegistry(tracker)`` (any
+    :class:`~cairn.tracking.store.MlflowStore`: its registry URI holds the models).
     """
 
-    def __init__(self, tracker: Tracker) -> None:
+    def __init__(self, tracker: MlflowStore) -> None:
         self.tracker = tracker
 
     @property

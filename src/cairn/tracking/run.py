@@ -6,15 +6,13 @@ import json
 import math
 import time
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cairn.core.manifest import TrainingSetManifest
 from cairn.tracking import _mlflow
 from cairn.tracking.datasets import manifest_dataset
 from cairn.tracking.models import Column, LoggedModel, log_lightgbm, log_sklearn, log_xgboost
-
-if TYPE_CHECKING:
-    from cairn.tracking.tracker import Tracker
+from cairn.tracking.store import MlflowStore
 
 _MAX_PARAM_CHARS = 6000
 _BATCH = 100
@@ -23,7 +21,7 @@ _BATCH = 100
 class RunLogger:
     """What a training run records; obtained from :meth:`Tracker.start_run`."""
 
-    def __init__(self, tracker: Tracker, run_id: str) -> None:
+    def __init__(self, tracker: MlflowStore, run_id: str) -> None:
         self.tracker = tracker
         self.run_id = run_id
 

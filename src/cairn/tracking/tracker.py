@@ -23,6 +23,7 @@ from cairn.tracking.errors import MissingArtifactError, TrackingError, UnknownRu
 from cairn.tracking.records import DatasetRecord, RunRecord, from_millis
 from cairn.tracking.registry import MlflowRegistry
 from cairn.tracking.run import RunLogger
+from cairn.tracking.store import MlflowStore
 
 _DB_SCHEMES = re.compile(r"^(sqlite|postgresql|postgres|mysql|mssql)(\+[\w-]+)?://")
 ARTIFACT_DIR = f"{STATE_DIR}/mlartifacts"
@@ -52,8 +53,9 @@ def is_database_uri(uri: str) -> bool:
     return bool(_DB_SCHEMES.match(uri))
 
 
-class Tracker:
-    """MLflow tracking for one project: one experiment, runs, artifacts, and the registry.
+class Tracker(MlflowStore):
+    """MLflow tracking for one project: one experiment, runs, artifacts, and the registry
+    (an :class:`~cairn.tracking.store.MlflowStore` with an experiment).
 
     Parameters
     ----------
@@ -83,15 +85,11 @@ class Tracker:
         registry_uri: str | None = None,
         artifact_root: Path | None = None,
     ) -> None:
-        if not uri.strip():
-            raise ConfigError("tracking.uri must not be empty (e.g. sqlite:///.cairn/mlflow.db).")
+        super().__init__(uri, registry_uri=registry_uri)
         if not experiment.strip():
             raise ConfigError("the tracking experiment name must not be empty.")
-        self.uri = uri
-        self.registry_uri = registry_uri or uri
         self.experiment = experiment
         self.artifact_root = artifact_root
-        self._client: Any = None
         self._experiment_id: str | None = None
 
     @classmethod
@@ -105,31 +103,6 @@ class Tracker:
             registry_uri=registry,
             artifact_root=root / ARTIFACT_DIR,
         )
-
-    @property
-    def client(self) -> Any:
-        """The underlying ``MlflowClient`` (created on first use)."""
-        if self._client is None:
-            self._client = _mlflow.client(self.uri, self.registry_uri)
-        return self._client
-
-    @contextmanager
-    def session(self) -> Iterator[Any]:
-        """MLflow bound to this tracker's URIs, quietly, for one block (yields ``mlflow``)."""
-        with _mlflow.bound(self.uri, self.registry_uri) as mlflow, _mlflow.quiet():
-            yield mlflow
-
-    def call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        """Run one MLflow client call quietly, turning MLflow's errors into Cairn's."""
-        try:
-            with self.session():
-                return fn(*args, **kwargs)
-        except Exception as exc:
-            if not _mlflow.is_mlflow_error(exc):
-                raise
-            raise TrackingError(
-                f"MLflow at {redact_url(self.uri)} failed to {what}: {exc}"
-            ) from None
 
     def registry(self) -> MlflowRegistry:
         """MLflow's model registry at this tracker's registry URI."""
