@@ -119,3 +119,20 @@ def test_numeric_keys_agree_with_the_schema(key: str, value: Any) -> None:
         return  # JSON Schema counts 2.0 as an integer; the parser wants 2
     doc = with_value(BASE, ["deployments", "credit", key], value)
     assert accepts(_parse, doc) == validator("deployments").is_valid(doc), doc
+
+
+def test_a_reread_file_is_parsed_again_only_when_its_bytes_changed(tmp_path: Path) -> None:
+    path = tmp_path / "deployments.yaml"
+    path.write_text("deployments:\n  a: {model: m@champion, threshold: 0.25}\n")
+    first = load_deployments(path)
+    again = load_deployments(path)
+    assert again == first and again is not first  # a dict of its own each time
+    assert again["a"] is first["a"]  # the same (frozen) deployment: not parsed again
+    path.write_text("deployments:\n  a: {model: m@champion, threshold: 0.75}\n")  # same size
+    assert load_deployments(path)["a"].threshold == 0.75
+    path.write_text("deployments:\n  a: {model: m@champion, threshold: 7.5}\n")
+    for _ in range(2):  # an invalid file is refused on every read, never remembered
+        with pytest.raises(ConfigError, match="threshold must be between 0 and 1"):
+            load_deployments(path)
+    path.unlink()
+    assert load_deployments(path) == {}

@@ -572,9 +572,23 @@ def load_deployments(path: str | Path) -> dict[str, Deployment]:
     ['credit']
     """
     path = Path(path)
-    if not path.is_file():
+    try:
+        raw = path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         return {}
-    return parse_deployments(read_yaml_file(path), source=str(path))
+    key = str(path.resolve())
+    seen = _PARSED.get(key)
+    if seen is not None and seen[0] == raw:  # unchanged since the last read: no parse
+        return dict(seen[1])
+    parsed = parse_deployments(read_yaml_file(path), source=str(path))
+    _PARSED[key] = (raw, parsed)  # only a valid file's
+    return dict(parsed)
+
+
+_PARSED: dict[str, tuple[bytes, dict[str, Deployment]]] = {}
+"""The last valid content of each ``deployments.yaml`` read and its deployments (frozen): the
+dashboard and servers read the file on every page and poll, and parsing it (validation
+included) costs milliseconds per deployment set, comparing its bytes microseconds."""
 
 
 def find_deployment(deployments: Mapping[str, Deployment], name: str) -> Deployment:
