@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -19,7 +20,7 @@ import pytest
 
 from cairn import Aggregation, Entity, FeatureStore, FeatureView, Field, FileSource
 from cairn.core.config import OfflineSettings
-from cairn.core.errors import DependencyMissingError, SourceError
+from cairn.core.errors import DependencyMissingError
 from cairn.offline.engine import OfflineEngine
 from cairn.offline.spark import SparkEngine, spark_session
 from tests.offline._engines import store_for, training_frame
@@ -99,19 +100,26 @@ def test_delta_reads_the_files_of_the_current_version_only(project: Path) -> Non
 
 
 @pytest.mark.spark
-def test_partitioned_delta_is_refused_naming_the_table(project: Path) -> None:
+def test_partitioned_delta_reads_its_partition_values_from_the_log(project: Path) -> None:
+    # A partitioned table's files lack the partition columns: the key (the view's join key)
+    # and a date column, one of them null, come from the log, typed as the table says.
     from deltalake import write_deltalake
 
+    rows = [row("a", 0, x=1.0), row("a", 4, x=2.0), row("b", 1, x=3.0), row("c", 2, x=4.0)]
+    table = table_of(rows, project / "t.parquet")
+    day = pa.array([date(2026, 1, 1), date(2026, 1, 2), None, date(2026, 1, 1)], pa.date32())
     write_deltalake(
-        str(project / "delta"),
-        table_of([row("a", 0, x=1.0)], project / "t.parquet"),
-        partition_by=["k"],
+        str(project / "delta"), table.append_column("day", day), partition_by=["k", "day"]
     )
-    FeatureStore(project).apply([K, snapshot("delta")])
-    with pytest.raises(SourceError, match="partitioned tables are not read by the Spark engine"):
-        store_for(project, "spark").get_historical_features(
-            entity_frame(at("a", 1), ["k"]), ["v:x"]
-        ).to_df()
+    assert not list((project / "delta").glob("*.parquet"))  # every file in a partition folder
+    got = spark_values(project, snapshot("delta"), [*at("a", 1, 5), *at("b", 2), *at("c", 3)])
+    assert got.tolist() == [1.0, 2.0, 3.0, 4.0]
+    from cairn.offline.spark.sources import delta_frame
+
+    frame = delta_frame(spark_session(OfflineSettings(engine="spark")), project / "delta")
+    days = {r["k"]: r["day"] for r in frame.select("k", "day").collect()}
+    assert frame.schema["day"].dataType.simpleString() == "date"
+    assert days == {"a": days["a"], "b": None, "c": date(2026, 1, 1)} and days["a"] is not None
 
 
 @pytest.mark.spark

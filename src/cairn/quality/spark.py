@@ -93,9 +93,9 @@ def spark_frame(spark: SparkSession, data: Any) -> DataFrame:
     if isinstance(data, (str, Path)):
         path = Path(data)
         if path.is_dir() and (path / "_delta_log").is_dir():
-            from cairn.offline.spark.sources import delta_files
+            from cairn.offline.spark.sources import delta_frame
 
-            return spark.read.parquet(*delta_files(path))
+            return delta_frame(spark, path)
         if path.is_file() and path.suffix.lower() in (".csv", ".tsv", ".txt"):
             return spark.createDataFrame(read_csv(path))
         return spark.read.parquet(*(f.resolve().as_uri() for f in parquet_files(path)))

@@ -7,7 +7,9 @@ Each source becomes a DataFrame of its own columns plus ``__ev``, ``__cr`` and `
 * Parquet: the files Cairn lists (:func:`cairn.offline.sources.parquet_files`, name order), each
   read by Spark; ``__seq`` is ``file index << 40`` plus the row's index in its file;
 * Delta: the data files of the table's current version as deltalake lists them (never a scan of
-  the folder, which would also read removed files), in the same way;
+  the folder, which would also read removed files), in the same way; a partitioned table's
+  partition values, which live in its log and not in its files, are added to each file's rows
+  as typed literals (:func:`delta_parts`);
 * CSV: read by Cairn's CSV reader (empty fields are null) and handed to Spark as Arrow.
 
 Column types and timestamp checks come from the DuckDB relation of the same source (already
@@ -20,6 +22,7 @@ from collections.abc import Sequence
 from functools import reduce
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import unquote
 
 import numpy as np
 import pyarrow as pa
@@ -60,11 +63,11 @@ def source_frame(
         with quiet():
             base = spark.createDataFrame(table)
     else:
-        files: list[tuple[str, str | None]]
+        files: list[tuple[str, str | None, tuple[str, ...]]]
         if file_format == "delta":
-            files = [(uri, None) for uri in delta_files(path)]
+            files = [(uri, None, values) for uri, values in delta_parts(path)]
         else:
-            files = [(f.resolve().as_uri(), str(f)) for f in parquet_files(path)]
+            files = [(f.resolve().as_uri(), str(f), ()) for f in parquet_files(path)]
         if not files:
             raise SourceError(f"Source {source.name!r}: no data files under {path}.")
         base = _files_frame(spark, files)
@@ -80,23 +83,93 @@ def source_frame(
 
 def delta_files(path: Path) -> list[str]:
     """The data files of a Delta table's current version, as deltalake lists them."""
+    return [uri for uri, _ in delta_parts(path)]
+
+
+def delta_parts(path: Path) -> list[tuple[str, tuple[str, ...]]]:
+    """The data files of a Delta table's current version, as deltalake lists them, each with
+    the Spark SQL of its partition columns (``literal AS column``, typed as the table's
+    schema says; none for a table without partitions)."""
     from deltalake import DeltaTable
 
     table = DeltaTable(str(path))
-    if table.metadata().partition_columns:
-        raise SourceError(
-            f"Delta table {path}: partitioned tables are not read by the Spark engine yet "
-            f"(partition values live in the log, not the files); use offline.engine: duckdb."
+    uris = [str(uri) for uri in table.file_uris()]
+    partitions = table.metadata().partition_columns
+    if not partitions:
+        return [(uri, ()) for uri in uris]
+    types = {f.name: f.type for f in pa.schema(table.schema().to_arrow())}
+    actions = pa.table(table.get_add_actions(flatten=True))
+    values = {
+        unquote(rel): tuple(actions.column(f"partition.{c}")[i].as_py() for c in partitions)
+        for i, rel in enumerate(actions.column("path").to_pylist())
+    }
+    parts = []
+    for uri in uris:
+        rel = next((r for r in values if uri.endswith("/" + r) or uri == r), None)
+        if rel is None:
+            raise SourceError(f"Delta table {path}: file {uri} is not in the table's log.")
+        parts.append(
+            (
+                uri,
+                tuple(
+                    f"{_literal(v, types[c], path, c)} AS {squote(c)}"
+                    for c, v in zip(partitions, values[rel], strict=True)
+                ),
+            )
         )
-    return [str(uri) for uri in table.file_uris()]
+    return parts
 
 
-def _files_frame(spark: SparkSession, files: Sequence[tuple[str, str | None]]) -> DataFrame:
+def delta_frame(spark: SparkSession, path: Path) -> DataFrame:
+    """A Delta table's current rows (its partition columns included) as one DataFrame."""
+    parts = delta_parts(path)
+    if not parts:
+        raise SourceError(f"Delta table {path} has no data files.")
+    frames = [spark.read.parquet(uri).selectExpr("*", *values) for uri, values in parts]
+    return reduce(lambda a, b: a.unionByName(b), frames)
+
+
+_SPARK_TYPES = {
+    pa.string(): "STRING",
+    pa.large_string(): "STRING",
+    pa.bool_(): "BOOLEAN",
+    pa.int8(): "TINYINT",
+    pa.int16(): "SMALLINT",
+    pa.int32(): "INT",
+    pa.int64(): "BIGINT",
+    pa.float32(): "FLOAT",
+    pa.float64(): "DOUBLE",
+    pa.date32(): "DATE",
+}
+
+
+def _literal(value: object, kind: pa.DataType, path: Path, column: str) -> str:
+    """A partition value as a typed Spark SQL literal."""
+    sql_type = _SPARK_TYPES.get(kind)
+    if sql_type is None:
+        raise SourceError(
+            f"Delta table {path}: partition column {column!r} is {kind}, which the Spark engine "
+            f"does not read (strings, booleans, integers, floats and dates); use "
+            f"offline.engine: duckdb."
+        )
+    if value is None:
+        return f"CAST(NULL AS {sql_type})"
+    if sql_type == "STRING":
+        return string_literal(str(value))
+    if sql_type == "BOOLEAN":
+        return "TRUE" if value else "FALSE"
+    return f"CAST({string_literal(str(value))} AS {sql_type})"  # dates as ISO, numbers as repr
+
+
+def _files_frame(
+    spark: SparkSession, files: Sequence[tuple[str, str | None, tuple[str, ...]]]
+) -> DataFrame:
     """The files' rows, in file order, with ``__seq`` (and ``__file`` when the files are given
-    by path: Parquet)."""
+    by path: Parquet), and each file's partition values (Delta)."""
     frames = []
-    for i, (uri, name) in enumerate(files):
-        columns = ["*", f"(CAST({i} AS BIGINT) << {FILE_SHIFT}) + _metadata.row_index AS __seq"]
+    for i, (uri, name, values) in enumerate(files):
+        columns = ["*", *values]
+        columns.append(f"(CAST({i} AS BIGINT) << {FILE_SHIFT}) + _metadata.row_index AS __seq")
         if name is not None:
             columns.append(f"{string_literal(name)} AS __file")
         frames.append(spark.read.parquet(uri).selectExpr(*columns))
