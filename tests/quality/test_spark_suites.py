@@ -200,3 +200,17 @@ def test_random_sources_agree(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     spark, duck = both(monkeypatch, tmp_path, SUITE, FileSource(name="rows", path="data"))
     assert duck.failures and any(c.failing_rows for c in duck.checks)
     assert_same(spark, duck)
+
+
+def test_a_partitioned_delta_source_agrees(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # The partition columns (b, split) live in the table's log, not in its files: Spark gets
+    # them from the log, and every check over them agrees with DuckDB's.
+    from deltalake import write_deltalake
+
+    (tmp_path / "cairn.yaml").write_text("project: t\n")
+    frame = random_rows(2, 60)
+    write_deltalake(str(tmp_path / "delta"), frame, partition_by=["b", "split"])
+    source = FileSource(name="rows", path="delta", file_format="delta")
+    spark, duck = both(monkeypatch, tmp_path, SUITE, source)
+    assert duck.rows == 60 and duck.failures
+    assert_same(spark, duck)

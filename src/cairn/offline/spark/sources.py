@@ -7,7 +7,8 @@ Each source becomes a DataFrame of its own columns plus ``__ev``, ``__cr`` and `
 * Parquet: the files Cairn lists (:func:`cairn.offline.sources.parquet_files`, name order), each
   read by Spark; ``__seq`` is ``file index << 40`` plus the row's index in its file;
 * Delta: the data files of the table's current version as deltalake lists them (never a scan of
-  the folder, which would also read removed files), in the same way; a partitioned table's
+  the folder, which would also read removed files), in that order; ``__seq`` numbers the rows
+  0, 1, ... across them, as DuckDB numbers the table deltalake reads; a partitioned table's
   partition values, which live in its log and not in its files, are added to each file's rows
   as typed literals (:func:`delta_parts`);
 * CSV: read by Cairn's CSV reader (empty fields are null) and handed to Spark as Arrow.
@@ -21,11 +22,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import reduce
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import unquote
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from cairn.core.errors import SourceError
 from cairn.offline.connection import is_aware
@@ -63,14 +65,16 @@ def source_frame(
         with quiet():
             base = spark.createDataFrame(table)
     else:
-        files: list[tuple[str, str | None, tuple[str, ...]]]
         if file_format == "delta":
-            files = [(uri, None, values) for uri, values in delta_parts(path)]
+            parts = delta_parts(path)
+            if not parts:
+                raise SourceError(f"Source {source.name!r}: no data files under {path}.")
+            base = _delta_rows(spark, parts)
         else:
-            files = [(f.resolve().as_uri(), str(f), ()) for f in parquet_files(path)]
-        if not files:
-            raise SourceError(f"Source {source.name!r}: no data files under {path}.")
-        base = _files_frame(spark, files)
+            files = [(f.resolve().as_uri(), str(f)) for f in parquet_files(path)]
+            if not files:
+                raise SourceError(f"Source {source.name!r}: no data files under {path}.")
+            base = _files_frame(spark, files)
     ev = _micros(relation, source.timestamp_field)
     cr = ev
     if source.created_timestamp_column is not None:
@@ -81,42 +85,50 @@ def source_frame(
     return base.selectExpr(*own, *internal)
 
 
+class DeltaFile(NamedTuple):
+    """One data file of a Delta table's current version."""
+
+    uri: str
+    values: tuple[str, ...]
+    """Spark SQL of its partition columns (``literal AS column``); none when unpartitioned."""
+    rows: int
+
+
 def delta_files(path: Path) -> list[str]:
     """The data files of a Delta table's current version, as deltalake lists them."""
-    return [uri for uri, _ in delta_parts(path)]
+    return [part.uri for part in delta_parts(path)]
 
 
-def delta_parts(path: Path) -> list[tuple[str, tuple[str, ...]]]:
-    """The data files of a Delta table's current version, as deltalake lists them, each with
-    the Spark SQL of its partition columns (``literal AS column``, typed as the table's
-    schema says; none for a table without partitions)."""
+def delta_parts(path: Path) -> list[DeltaFile]:
+    """The data files of a Delta table's current version, as deltalake lists them (the order
+    the DuckDB engine reads them in), with their partition values typed as the table's schema
+    says and their row counts."""
     from deltalake import DeltaTable
 
     table = DeltaTable(str(path))
-    uris = [str(uri) for uri in table.file_uris()]
     partitions = table.metadata().partition_columns
-    if not partitions:
-        return [(uri, ()) for uri in uris]
     types = {f.name: f.type for f in pa.schema(table.schema().to_arrow())}
     actions = pa.table(table.get_add_actions(flatten=True))
-    values = {
-        unquote(rel): tuple(actions.column(f"partition.{c}")[i].as_py() for c in partitions)
+    counts = actions.column("num_records").to_pylist()
+    logged = {
+        unquote(rel): (
+            tuple(actions.column(f"partition.{c}")[i].as_py() for c in partitions),
+            counts[i],
+        )
         for i, rel in enumerate(actions.column("path").to_pylist())
     }
     parts = []
-    for uri in uris:
-        rel = next((r for r in values if uri.endswith("/" + r) or uri == r), None)
+    for uri in (str(u) for u in table.file_uris()):
+        rel = next((r for r in logged if uri.endswith("/" + r) or uri == r), None)
         if rel is None:
             raise SourceError(f"Delta table {path}: file {uri} is not in the table's log.")
-        parts.append(
-            (
-                uri,
-                tuple(
-                    f"{_literal(v, types[c], path, c)} AS {squote(c)}"
-                    for c, v in zip(partitions, values[rel], strict=True)
-                ),
-            )
+        values, rows = logged[rel]
+        sql = tuple(
+            f"{_literal(v, types[c], path, c)} AS {squote(c)}"
+            for c, v in zip(partitions, values, strict=True)
         )
+        count = rows if rows is not None else pq.read_metadata(uri).num_rows
+        parts.append(DeltaFile(uri, sql, int(count)))
     return parts
 
 
@@ -125,7 +137,19 @@ def delta_frame(spark: SparkSession, path: Path) -> DataFrame:
     parts = delta_parts(path)
     if not parts:
         raise SourceError(f"Delta table {path} has no data files.")
-    frames = [spark.read.parquet(uri).selectExpr("*", *values) for uri, values in parts]
+    frames = [spark.read.parquet(p.uri).selectExpr("*", *p.values) for p in parts]
+    return reduce(lambda a, b: a.unionByName(b), frames)
+
+
+def _delta_rows(spark: SparkSession, parts: Sequence[DeltaFile]) -> DataFrame:
+    """A Delta table's rows with ``__seq`` numbered 0, 1, ... across its files in order, as
+    the DuckDB engine numbers the table it reads through deltalake."""
+    frames = []
+    offset = 0
+    for part in parts:
+        seq = f"CAST({offset} AS BIGINT) + _metadata.row_index AS __seq"
+        frames.append(spark.read.parquet(part.uri).selectExpr("*", *part.values, seq))
+        offset += part.rows
     return reduce(lambda a, b: a.unionByName(b), frames)
 
 
@@ -161,17 +185,12 @@ def _literal(value: object, kind: pa.DataType, path: Path, column: str) -> str:
     return f"CAST({string_literal(str(value))} AS {sql_type})"  # dates as ISO, numbers as repr
 
 
-def _files_frame(
-    spark: SparkSession, files: Sequence[tuple[str, str | None, tuple[str, ...]]]
-) -> DataFrame:
-    """The files' rows, in file order, with ``__seq`` (and ``__file`` when the files are given
-    by path: Parquet), and each file's partition values (Delta)."""
+def _files_frame(spark: SparkSession, files: Sequence[tuple[str, str]]) -> DataFrame:
+    """A Parquet source's files' rows, in file order, with ``__seq`` and ``__file``."""
     frames = []
-    for i, (uri, name, values) in enumerate(files):
-        columns = ["*", *values]
-        columns.append(f"(CAST({i} AS BIGINT) << {FILE_SHIFT}) + _metadata.row_index AS __seq")
-        if name is not None:
-            columns.append(f"{string_literal(name)} AS __file")
+    for i, (uri, name) in enumerate(files):
+        columns = ["*", f"(CAST({i} AS BIGINT) << {FILE_SHIFT}) + _metadata.row_index AS __seq"]
+        columns.append(f"{string_literal(name)} AS __file")
         frames.append(spark.read.parquet(uri).selectExpr(*columns))
     return reduce(lambda a, b: a.unionByName(b), frames)
 
