@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-
-import orjson
+from typing import cast
 
 from cairn.core.online import (
     EncodedStreamCommitter,
@@ -40,12 +39,12 @@ def partition_fence(namespace: str, source: str, partitions: Iterable[int]) -> S
 
 
 class FencedCommitter:
-    """``store`` whose stream commits all carry ``fence`` (reads pass through)."""
+    """``store`` whose stream commits all carry ``fence`` (reads pass through). Encoded
+    commits are for a ``store`` that takes them (:class:`EncodedStreamCommitter`)."""
 
     def __init__(self, store: StreamCommitter, fence: StreamFence) -> None:
         self.store = store
         self.fence = fence
-        self.url = getattr(store, "url", "")
 
     def commit_stream(
         self,
@@ -65,11 +64,8 @@ class FencedCommitter:
         *,
         fence: StreamFence | None = None,
     ) -> None:
-        if isinstance(self.store, EncodedStreamCommitter):
-            self.store.commit_stream_encoded(name, tiles, checkpoint, fence=fence or self.fence)
-            return
-        records = [(v, TileRecord(k, g, s, a, orjson.loads(b))) for v, g, k, s, a, b in tiles]
-        self.store.commit_stream(name, records, checkpoint, fence=fence or self.fence)
+        encoded = cast(EncodedStreamCommitter, self.store)
+        encoded.commit_stream_encoded(name, tiles, checkpoint, fence=fence or self.fence)
 
     def claim_stream_fence(self, fence: StreamFence) -> None:
         self.store.claim_stream_fence(fence)

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, cast
 
 import orjson
 
@@ -244,8 +244,6 @@ class StreamProcessor:
         self.version = version_of(self.hashes.items())
         self.log = log
         self._committer: StreamCommitter = store
-        self.fence = fence
-        """The partitions' fence every commit carries (None: commits are not fenced)."""
         self.store: StreamCommitter = store if fence is None else FencedCommitter(store, fence)
         self.root = root
         self.settings = settings or ProcessorSettings()
@@ -282,12 +280,16 @@ class StreamProcessor:
 
     # -- start-up ---------------------------------------------------------------------------
 
+    @property
+    def fence(self) -> StreamFence | None:
+        """The partitions' fence every commit carries (None: commits are not fenced)."""
+        return self.store.fence if isinstance(self.store, FencedCommitter) else None
+
     def claim(self, fence: StreamFence) -> None:
         """Claim ``fence`` over the partitions this processor holds the locks of (before
         :meth:`start`), and fence every commit from now on: once another processor claims
         them, a commit of this one is refused (:mod:`cairn.streams.fence`)."""
         self._committer.claim_stream_fence(fence)
-        self.fence = fence
         self.store = FencedCommitter(self._committer, fence)
 
     def start(self) -> Checkpoint:
@@ -462,9 +464,11 @@ class StreamProcessor:
     ) -> None:
         """Commit the tiles and the checkpoint atomically (already encoded where the store
         takes them so: the states are encoded once, for the store and the cache)."""
-        if isinstance(self.store, EncodedStreamCommitter):
+        if isinstance(self._committer, EncodedStreamCommitter):  # the store, fenced or not
             rows = [(*k, commit, b) for k, b in encoded.items()]
-            self.store.commit_stream_encoded(self.name, rows, checkpoint)
+            cast(EncodedStreamCommitter, self.store).commit_stream_encoded(
+                self.name, rows, checkpoint
+            )
         else:
             records = [(k[0], TileRecord(k[2], k[1], k[3], commit, s)) for k, s in touched.items()]
             self.store.commit_stream(self.name, records, checkpoint)

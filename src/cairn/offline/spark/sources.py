@@ -117,10 +117,13 @@ def delta_parts(path: Path) -> list[DeltaFile]:
         )
         for i, rel in enumerate(actions.column("path").to_pylist())
     }
+    root = str(path).rstrip("/") + "/"
     parts = []
     for uri in (str(u) for u in table.file_uris()):
-        rel = next((r for r in logged if uri.endswith("/" + r) or uri == r), None)
-        if rel is None:
+        rel = unquote(uri.removeprefix("file://")).removeprefix(root)
+        if rel not in logged:  # another spelling of the table's folder: match the file's tail
+            rel = next((r for r in logged if uri.endswith("/" + r)), "")
+        if rel not in logged:
             raise SourceError(f"Delta table {path}: file {uri} is not in the table's log.")
         values, rows = logged[rel]
         sql = tuple(
